@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-2.0
+# shark - build, test, demo, install. `make V=1` shows full commands.
+
+OUT     := .output
+PREFIX  ?= /usr/local
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+LUAJIT  ?= luajit
+
+WARN     := -Wall -Wextra -Werror
+INCLUDES := -Icore -I/usr/include/luajit-2.1 -I/usr/include/lua5.1
+ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
+
+# Every library but glibc links statically: the binary runs where none of
+# them is installed. Order matters for static archives.
+STATIC_LIBS := -l:liblua5.1-luv.a -l:liblua5.1-cjson.a -l:libluajit-5.1.a \
+	-l:libuv_a.a -l:libbpf.a -l:libelf.a -l:libz.a
+SYS_LIBS    := -lm -ldl -lpthread -lrt
+LDFLAGS_SHARK = -Wl,-E -static-libgcc
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+msg :=
+endif
+endif
+
+CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
+CORE_OBJS := $(patsubst core/%.c,$(OUT)/core/%.o,$(CORE_SRCS))
+MAIN_OBJ  := $(OUT)/core/main.o
+EMBED_OBJ := $(OUT)/embed.o $(OUT)/layout.o
+LUA_SRCS  := $(shell find lua -name '*.lua' | sort)
+HEADERS   := $(wildcard core/*.h)
+
+PROG_SRCS := $(wildcard tests/progs/*.c)
+PROGS     := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROG_SRCS))
+CTEST_SRCS := $(wildcard tests/c/*.c)
+
+.PHONY: all test demo bench install clean deps deps-test lint check-static
+.DELETE_ON_ERROR:
+
+all: shark
+
+shark: $(OUT)/shark
+	$(Q)ln -sf $(OUT)/shark shark
+
+$(OUT)/shark: $(MAIN_OBJ) $(CORE_OBJS) $(EMBED_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SHARK) -o $@ $^ $(STATIC_LIBS) $(SYS_LIBS)
+
+$(OUT)/core/%.o: core/%.c $(HEADERS) | $(OUT)/core
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The FFI surface: shark_api.h through the preprocessor, as ffi.cdef text.
+$(OUT)/shark_api.cdef: core/shark_api.h | $(OUT)
+	$(call msg,CDEF,$@)
+	$(Q)$(CC) -E -P -DSHARK_CDEF -o $@ $<
+
+$(OUT)/embed.c: tools/embed.lua $(OUT)/shark_api.cdef $(LUA_SRCS) | $(OUT)
+	$(call msg,EMBED,$@)
+	$(Q)$(LUAJIT) tools/embed.lua $@ $(OUT)/shark_api.cdef lua $(LUA_SRCS)
+
+$(OUT)/layout.c: tools/layout.lua $(OUT)/shark_api.cdef | $(OUT)
+	$(call msg,LAYOUT,$@)
+	$(Q)$(LUAJIT) tools/layout.lua $(OUT)/shark_api.cdef $@
+
+$(OUT)/%.o: $(OUT)/%.c $(HEADERS)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(OUT) $(OUT)/core $(OUT)/progs:
+	$(Q)mkdir -p $@
+
+# ----------------------------------------------------------------- tests
+
+# Workloads with exactly known behaviour; frame pointers for stack tests.
+$(OUT)/progs/%: tests/progs/%.c | $(OUT)/progs
+	$(call msg,CC,$<)
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) -o $@ $<
+
+$(OUT)/unit: $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ) $(HEADERS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SHARK) -Itests/c -o $@ $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ) \
+		$(STATIC_LIBS) $(SYS_LIBS)
+
+deps:
+	$(Q)deps/install build
+
+deps-test:
+	$(Q)deps/install build test
+
+test: deps-test
+	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS)
+	$(Q)tests/run
+
+lint:
+	$(Q)luacheck -q lua samples tests/lua tools
+
+check-static: shark
+	$(Q)! ldd $(OUT)/shark | grep -v -E 'linux-vdso|libc\.so|libm\.so|libpthread|libdl|librt|ld-linux' | grep .
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory shark
+	$(Q)./shark samples/demo.lua
+
+bench: deps
+	$(Q)deps/install bench
+	$(Q)$(MAKE) --no-print-directory shark $(PROGS)
+	$(Q)tests/bench/run
+
+install: shark
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/bin/shark)
+	$(Q)install -D -m 0755 $(OUT)/shark $(DESTDIR)$(PREFIX)/bin/shark
+	$(Q)mkdir -p $(DESTDIR)$(PREFIX)/share/shark/samples
+	$(Q)install -m 0644 samples/*.lua $(DESTDIR)$(PREFIX)/share/shark/samples/
+
+clean:
+	$(call msg,CLEAN,$(OUT))
+	$(Q)rm -rf $(OUT) shark

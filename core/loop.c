@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/* loop.c - the libuv loop that owns the process: signals, -d, stdout, the target. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+#include "shark.h"
+
+static uv_loop_t loop;
+static uv_async_t sig_async;
+static uv_timer_t duration_timer;
+static uv_prepare_t flush_prepare;
+static volatile sig_atomic_t nsignals;
+
+static struct {
+	pid_t pid;
+	int is_child;
+	int hold_fd;		/* write end of the pipe the held child waits on */
+	int ready_fd;		/* read end: EOF once exec succeeded, else its errno */
+	int pidfd;
+	uv_poll_t poll;
+	int polling;
+} target = { .hold_fd = -1, .ready_fd = -1, .pidfd = -1 };
+
+uv_loop_t *shark_loop(void)
+{
+	return &loop;
+}
+
+void shark_stop(int32_t reason)
+{
+	if (!shark_state.stop_reason)
+		shark_state.stop_reason = reason;
+	uv_stop(&loop);
+}
+
+/* ------------------------------------------------------------------ signals */
+
+static void on_signal(int sig)
+{
+	if (++nsignals > 1) {
+		/*
+		 * Second Ctrl-C: leave now. Every probe, perf event and BPF
+		 * link of ours is fd based, so the kernel detaches them as the
+		 * process goes.
+		 */
+		if (target.pid > 0 && target.is_child)
+			kill(target.pid, SIGTERM);
+		_exit(128 + sig);
+	}
+	shark_state.signo = sig;
+	uv_async_send(&sig_async);
+	/* break out of a long-running Lua call (not JIT-compiled loops) */
+	shark_vm__interrupt();
+}
+
+static void on_sig_async(uv_async_t *h)
+{
+	(void)h;
+	shark_stop(SHARK_STOP_SIGNAL);
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+		return -errno;
+	/* a closed stdout shows up as EPIPE on write, handled in print/flush */
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL))
+		return -errno;
+	return 0;
+}
+
+/* ------------------------------------------------------------ -d, stdout */
+
+static void on_duration(uv_timer_t *t)
+{
+	(void)t;
+	shark_stop(SHARK_STOP_DURATION);
+}
+
+/* Before the loop blocks: push out what the script printed, notice EPIPE. */
+static void on_prepare(uv_prepare_t *p)
+{
+	(void)p;
+	if (fflush(stdout) == EOF && errno == EPIPE)
+		shark_stop(SHARK_STOP_STDOUT);
+}
+
+/* ------------------------------------------------------------- the target */
+
+static int pidfd_open(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static void on_target_exit(uv_poll_t *p, int status, int events)
+{
+	int wstatus;
+
+	(void)status;
+	(void)events;
+	uv_poll_stop(p);
+	target.polling = 0;
+	if (target.is_child) {
+		if (waitpid(target.pid, &wstatus, WNOHANG) == target.pid)
+			shark_state.target_status = wstatus;
+	}
+	shark_state.target_running = 0;
+	pr_debug("target %d exited\n", (int)target.pid);
+	shark_stop(SHARK_STOP_TARGET);
+}
+
+static int watch(pid_t pid, int keep_alive)
+{
+	int err;
+
+	target.pidfd = pidfd_open(pid);
+	if (target.pidfd < 0)
+		return -errno;
+	err = uv_poll_init(&loop, &target.poll, target.pidfd);
+	if (!err)
+		err = uv_poll_start(&target.poll, UV_READABLE, on_target_exit);
+	if (err) {
+		close(target.pidfd);
+		target.pidfd = -1;
+		return err;
+	}
+	target.polling = 1;
+	if (!keep_alive)
+		uv_unref((uv_handle_t *)&target.poll);
+	return 0;
+}
+
+int shark_target__watch(int pid)
+{
+	int err;
+
+	if (kill(pid, 0) && errno == ESRCH)
+		return -ESRCH;
+	err = watch(pid, 0);
+	if (err)
+		return err;
+	target.pid = pid;
+	shark_state.target_pid = pid;
+	shark_state.target_running = 1;
+	return 0;
+}
+
+/*
+ * Fork the -c command and hold it before exec until everything is attached:
+ * the child blocks reading a pipe; release writes a byte, and a closed pipe
+ * (shark failed before release) makes the child leave without running CMD.
+ */
+int shark_target__spawn(const char *cmd)
+{
+	int go[2], ready[2], err;
+	char **argv;
+	char c;
+	pid_t pid;
+
+	argv = shark_cmd__argv(cmd);
+	if (!argv)
+		return -errno;
+	if (pipe2(go, O_CLOEXEC)) {
+		err = -errno;
+		shark_cmd__free(argv);
+		return err;
+	}
+	if (pipe2(ready, O_CLOEXEC)) {
+		err = -errno;
+		close(go[0]);
+		close(go[1]);
+		shark_cmd__free(argv);
+		return err;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(go[0]);
+		close(go[1]);
+		close(ready[0]);
+		close(ready[1]);
+		shark_cmd__free(argv);
+		return err;
+	}
+	if (pid == 0) {
+		struct sigaction sa;
+		sigset_t none;
+		int e;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigaction(SIGPIPE, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		close(go[1]);
+		close(ready[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		execvp(argv[0], argv);
+		e = errno;
+		/* tell the parent why exec failed */
+		if (write(ready[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(ready[1]);
+	shark_cmd__free(argv);
+	target.pid = pid;
+	target.is_child = 1;
+	target.hold_fd = go[1];
+	shark_state.target_pid = pid;
+	shark_state.target_running = 1;
+	shark_state.target_status = -1;
+	target.ready_fd = ready[0];
+	return watch(pid, 1);
+}
+
+int shark_target__release(void)
+{
+	ssize_t n;
+	int e = 0;
+
+	if (target.hold_fd < 0)
+		return 0;
+	if (write(target.hold_fd, "g", 1) != 1) {
+		e = errno;
+		close(target.hold_fd);
+		target.hold_fd = -1;
+		return -e;
+	}
+	close(target.hold_fd);
+	target.hold_fd = -1;
+	do
+		n = read(target.ready_fd, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(target.ready_fd);
+	target.ready_fd = -1;
+	return n == sizeof(e) ? -e : 0;
+}
+
+int shark_target__kill(int sig)
+{
+	if (target.pid <= 0 || !target.is_child || !shark_state.target_running)
+		return -ESRCH;
+	return kill(target.pid, sig) ? -errno : 0;
+}
+
+/* Do not leave the -c child behind: SIGTERM, then SIGKILL after 500 ms. */
+static void reap_child(void)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int status;
+
+	if (target.hold_fd >= 0) {
+		close(target.hold_fd);	/* a held child exits on EOF */
+		target.hold_fd = -1;
+	} else if (shark_state.target_running) {
+		kill(target.pid, SIGTERM);
+	}
+	for (int i = 0; i < 50; i++) {
+		pid_t r = waitpid(target.pid, &status, WNOHANG);
+
+		if (r == target.pid || (r < 0 && errno == ECHILD))
+			return;
+		nanosleep(&ts, NULL);
+	}
+	kill(target.pid, SIGKILL);
+	waitpid(target.pid, &status, 0);
+}
+
+/* ---------------------------------------------------------------- the loop */
+
+int shark_loop__init(const struct shark_opts *opts)
+{
+	int err;
+
+	err = uv_loop_init(&loop);
+	if (err)
+		return err;
+	err = uv_async_init(&loop, &sig_async, on_sig_async);
+	if (err)
+		return err;
+	uv_unref((uv_handle_t *)&sig_async);
+	err = uv_prepare_init(&loop, &flush_prepare);
+	if (!err)
+		err = uv_prepare_start(&flush_prepare, on_prepare);
+	if (err)
+		return err;
+	uv_unref((uv_handle_t *)&flush_prepare);
+	if (opts->duration > 0) {
+		uint64_t ms = (uint64_t)(opts->duration * 1000.0 + 0.5);
+
+		err = uv_timer_init(&loop, &duration_timer);
+		if (!err)
+			err = uv_timer_start(&duration_timer, on_duration, ms ? ms : 1, 0);
+		if (err)
+			return err;
+		/* -d bounds the run; it is not a reason to stay */
+		uv_unref((uv_handle_t *)&duration_timer);
+	}
+	return install_signals();
+}
+
+/* Run until stopped or idle; return the stop reason. */
+int shark_loop__run(void)
+{
+	if (!shark_state.stop_reason)
+		uv_run(&loop, UV_RUN_DEFAULT);
+	if (!shark_state.stop_reason)
+		shark_state.stop_reason = SHARK_STOP_IDLE;
+	fflush(stdout);
+	return shark_state.stop_reason;
+}
+
+/*
+ * The process is about to exit: the kernel closes every fd (perf events, BPF
+ * links, the pidfd) and frees memory. What it does not do is end the -c child.
+ */
+void shark_loop__fini(void)
+{
+	fflush(stdout);
+	if (target.pid > 0 && target.is_child)
+		reap_child();
+}

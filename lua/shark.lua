@@ -1,0 +1,163 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- shark.lua - the `shark` global: lifecycle (on_end, exit), arguments, time,
+-- logging and the table printers of the original shark.
+local ffi = require "ffi"
+local core = require "shark.core"
+local api = require "shark.api"
+
+local C = ffi.C
+local M = {}
+
+local versions = core.versions()
+M.version = versions.shark
+M.versions = versions
+M.args = {}
+M.verbose = api.state.verbose
+M.quiet = api.state.quiet ~= 0
+
+-- ------------------------------------------------------------- lifecycle
+
+local end_handlers = {}
+
+-- Run fn once when the run ends: Ctrl-C, SIGTERM, -d, shark.exit, an error,
+-- the traced command exiting, or nothing left to wait for. Handlers run in
+-- the order they were added.
+function M.on_end(fn)
+  if type(fn) ~= "function" then
+    error("shark.on_end(fn): expected a function, got " .. type(fn), 2)
+  end
+  end_handlers[#end_handlers + 1] = fn
+end
+
+-- Take the pending handlers, in order; each runs once (boot runs them).
+function M._take_end_handler()
+  return table.remove(end_handlers, 1)
+end
+
+-- End the run now with exit code `code` (default 0); on_end handlers still run.
+function M.exit(code)
+  if code == nil or code == true then
+    code = 0
+  elseif code == false then
+    code = 1
+  end
+  if type(code) ~= "number" or code ~= math.floor(code) or code < 0 or code > 255 then
+    error("shark.exit(code): expected an integer from 0 to 255, got " .. tostring(code), 2)
+  end
+  api.state.exit_code = code
+  api.stop(C.SHARK_STOP_EXIT)
+  core.raise_stop()
+end
+
+-- Monotonic time in nanoseconds (the clock perf event timestamps use).
+function M.time()
+  return tonumber(api.time_ns())
+end
+
+-- The process being traced (-p PID or -c 'CMD'), or nil.
+function M.target()
+  local st = api.state
+  if st.target_pid == 0 then return nil end
+  local t = { pid = st.target_pid, running = st.target_running ~= 0, cmd = M._command }
+  if st.target_status >= 0 then t.status = st.target_status end
+  return t
+end
+
+local function write_stderr(...)
+  local n = select("#", ...)
+  local parts = {}
+  for i = 1, n do parts[i] = tostring((select(i, ...))) end
+  io.stdout:flush()
+  io.stderr:write(table.concat(parts, "\t"), "\n")
+end
+
+-- Print to stderr when shark runs with -v (like print otherwise).
+function M.log(...)
+  if M.verbose > 0 then write_stderr(...) end
+end
+
+-- Print an informational line to stderr unless shark runs with -q.
+function M.info(...)
+  if not M.quiet then write_stderr(...) end
+end
+
+-- ------------------------------------------------------------ printing
+
+local function sorted_entries(t, who, desc)
+  if type(t) ~= "table" then
+    error(who .. ": expected a table, got " .. type(t), 3)
+  end
+  local list = {}
+  for k, v in pairs(t) do
+    if type(v) ~= "number" then
+      error(("%s: the value of key %s is a %s, not a number"):format(who, tostring(k), type(v)), 3)
+    end
+    list[#list + 1] = { key = tostring(k), value = v }
+  end
+  table.sort(list, function(a, b)
+    if a.value ~= b.value then
+      if desc then return a.value > b.value end
+      return a.value < b.value
+    end
+    return a.key < b.key
+  end)
+  return list
+end
+
+local function fmt_value(v)
+  if v == math.floor(v) and math.abs(v) < 2^53 then return ("%d"):format(v) end
+  return ("%.6g"):format(v)
+end
+
+-- Print a table of key -> number as sorted lines with bars (largest last, so it
+-- sits next to the prompt). opts: top = N (only the N largest), desc = true,
+-- width = bar width (40), title = a heading line.
+function M.print_hist(t, opts)
+  opts = opts or {}
+  local list = sorted_entries(t, "shark.print_hist", opts.desc)
+  if opts.top and #list > opts.top then
+    if opts.desc then
+      for i = #list, opts.top + 1, -1 do list[i] = nil end
+    else
+      local keep = {}
+      for i = #list - opts.top + 1, #list do keep[#keep + 1] = list[i] end
+      list = keep
+    end
+  end
+  local width = opts.width or 40
+  local keyw, valw, max = 4, 5, 0
+  for _, e in ipairs(list) do
+    e.key = e.key:gsub("\n", ";")
+    if #e.key > keyw then keyw = math.min(#e.key, 64) end
+    e.text = fmt_value(e.value)
+    if #e.text > valw then valw = #e.text end
+    if e.value > max then max = e.value end
+  end
+  local out = {}
+  if opts.title then out[#out + 1] = opts.title end
+  out[#out + 1] = ("%-" .. keyw .. "s %" .. valw .. "s  %s"):format("key", "value", "distribution")
+  for _, e in ipairs(list) do
+    local n = max > 0 and math.floor(e.value / max * width + 0.5) or 0
+    if n < 0 then n = 0 end
+    local key = #e.key > keyw and e.key:sub(1, keyw - 3) .. "..." or e.key
+    out[#out + 1] = ("%-" .. keyw .. "s %" .. valw .. "s |%s%s|")
+      :format(key, e.text, ("@"):rep(n), (" "):rep(width - n))
+  end
+  print(table.concat(out, "\n"))
+end
+
+-- Print key, then value, then a blank line, for every entry, smallest value
+-- first: the DTrace aggregation layout that flame graph tools read when the
+-- keys are callchains.
+function M.print_hist_raw(t)
+  local list = sorted_entries(t, "shark.print_hist_raw", false)
+  local out = {}
+  for _, e in ipairs(list) do
+    out[#out + 1] = e.key
+    out[#out + 1] = fmt_value(e.value)
+    out[#out + 1] = ""
+  end
+  if #out > 0 then print(table.concat(out, "\n")) end
+end
+
+return M

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+/* test_cmd.c - turning -c strings into argv. */
+#include <stdlib.h>
+#include "tap.h"
+#include "shark.h"
+
+static int count(char **argv)
+{
+	int n = 0;
+
+	while (argv && argv[n])
+		n++;
+	return n;
+}
+
+void test_cmd(void)
+{
+	char **a;
+
+	a = shark_cmd__argv("  /bin/sleep\t1  ");
+	is_int(count(a), 2, "plain words split on blanks");
+	is_str(a ? a[0] : NULL, "/bin/sleep", "program first");
+	is_str(a ? a[1] : NULL, "1", "then its argument");
+	shark_cmd__free(a);
+
+	a = shark_cmd__argv("echo a | wc -l");
+	is_int(count(a), 3, "a pipe runs under sh -c");
+	is_str(a ? a[0] : NULL, "/bin/sh", "sh first");
+	is_str(a ? a[2] : NULL, "echo a | wc -l", "command kept whole");
+	shark_cmd__free(a);
+
+	a = shark_cmd__argv("ls 'a b'");
+	is_str(a ? a[0] : NULL, "/bin/sh", "quotes need the shell");
+	shark_cmd__free(a);
+	a = shark_cmd__argv("FOO=1 env");
+	is_str(a ? a[0] : NULL, "/bin/sh", "assignments need the shell");
+	shark_cmd__free(a);
+
+	ok(shark_cmd__argv("   ") == NULL, "blank command rejected");
+	ok(shark_cmd__argv(NULL) == NULL, "NULL rejected");
+	shark_cmd__free(NULL);
+	ok(1, "free(NULL) is safe");
+}

@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: GPL-2.0
+# cli.sh - every command-line option of shark, and its errors.
+. "$(dirname "$0")/lib.bash"
+
+run -h
+check "-h prints usage with examples" rc=0 'out~^usage: shark' 'out~examples:' 'out~set_interval\(1000'
+run --help
+check "--help is -h" rc=0 'out~^usage: shark'
+run --version
+check "--version names shark, LuaJIT, libbpf and the kernel" rc=0 \
+	'out~^shark [0-9]+\.[0-9]+' 'out~LuaJIT 2\.1' 'out~libbpf 1\.' "out~kernel Linux $(uname -r)"
+
+run -x s.lua
+check "unknown option: usage error, exit 2" rc=2 'err~unknown option -x' 'err~shark -h'
+run --frobnicate
+check "unknown long option: exit 2" rc=2 'err~unknown option --frobnicate'
+run
+check "no script: exit 2" rc=2 'err~no script given'
+run -d
+check "-d without a value: exit 2" rc=2 'err~option -d needs an argument'
+run -d soon -e ''
+check "-d with a bad value: exit 2" rc=2 "err~-d wants a positive number of seconds, not 'soon'"
+run -p 12ab -e ''
+check "-p with a bad value: exit 2" rc=2 "err~-p wants a process id"
+run -p 1 -c true -e ''
+check "-p with -c: exit 2" rc=2 'err~cannot be used together'
+run "$T/missing.lua"
+check "a missing script: clear error, exit 1" rc=1 "err~cannot open .*missing.lua: No such file"
+
+run -e 'print(1 + 1)'
+check "-e runs code" rc=0 out=2 quiet
+run -e 'print(select("#", ...), ...)' a 'b c'
+check "-e passes the arguments" rc=0 "out=2	a	b c"
+run_in 'print("from stdin", ...)' - x
+check "- reads the script from stdin" rc=0 "out=from stdin	x"
+
+cat >"$T/args.lua" <<'LUA'
+print(arg[0]:match("args.lua$"), #shark.args, shark.args[1], shark.args[2])
+LUA
+run "$T/args.lua" -v --weird
+check "options after the script are the script's" rc=0 "out=args.lua	2	-v	--weird" quiet
+
+printf '#!/usr/bin/env shark\nprint("shebang", ...)\nerror("line 3")\n' >"$T/sb"
+chmod +x "$T/sb"
+PATH=$(dirname "$SHARK"):$PATH timeout 10 "$T/sb" one >"$T/out" 2>"$T/err"
+RC=$?
+check "a #! script runs, line numbers kept" rc=1 "out=shebang	one" "err~sb:3: line 3"
+
+run -o "$T/o.txt" -e 'print("to the file") io.write("and io.write\n")'
+check "-o sends the output to a file" rc=0 out= quiet
+ok_if "-o file content" grep -qx "and io.write" "$T/o.txt"
+run -o /nonexistent/dir/x -e 'print(1)'
+check "-o to an unwritable path: exit 1" rc=1 "err~cannot write /nonexistent/dir/x"
+
+run -e 'shark.log("debug line") shark.info("info line") print(shark.verbose, shark.quiet)'
+check "without -v shark.log is silent, shark.info shows" rc=0 "out=0	false" '!err~debug line' 'err~info line'
+run -v -e 'shark.log("debug line") print(shark.verbose)'
+check "-v shows shark.log" rc=0 out=1 'err~debug line'
+run -q -e 'shark.info("info line") print(shark.quiet)'
+check "-q hides shark.info" rc=0 out=true quiet
+
+done_testing
