@@ -2,6 +2,7 @@
 /* log.c - shark's own messages on stderr, filtered by -v and -q. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <bpf/libbpf.h>
 #include "shark.h"
 
 int shark_verbose;
@@ -21,4 +22,21 @@ void shark_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
+}
+
+/* libbpf's own messages: warnings with -v, everything with -vv. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (shark_verbose < (level == LIBBPF_DEBUG ? 2 : 1))
+		return 0;
+	fflush(stdout);
+	fputs("libbpf: ", stderr);
+	return vfprintf(stderr, fmt, ap);
+}
+
+void shark_log__init(int verbose, int quiet)
+{
+	shark_verbose = verbose;
+	shark_quiet = quiet;
+	libbpf_set_print(libbpf_print);
 }

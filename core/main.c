@@ -26,8 +26,9 @@ int main(int argc, char **argv)
 		shark_cli__version(stdout);
 		return SHARK_EXIT_OK;
 	}
-	shark_verbose = shark_state.verbose = opts.verbose;
-	shark_quiet = shark_state.quiet = opts.quiet;
+	shark_log__init(opts.verbose, opts.quiet);
+	shark_state.verbose = opts.verbose;
+	shark_state.quiet = opts.quiet;
 
 	if (opts.output && !freopen(opts.output, "w", stdout)) {
 		pr_err("cannot write %s: %s\n", opts.output, strerror(errno));

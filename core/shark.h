@@ -71,6 +71,8 @@ void shark_cmd__free(char **argv);
 extern int shark_verbose;
 extern int shark_quiet;
 void shark_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Set -v/-q and route libbpf's messages through them. */
+void shark_log__init(int verbose, int quiet);
 #define pr_err(...)	shark_log(0, __VA_ARGS__)
 #define pr_info(...)	shark_log(1, __VA_ARGS__)
 #define pr_debug(...)	shark_log(2, __VA_ARGS__)

@@ -59,4 +59,21 @@ check "-v shows shark.log" rc=0 out=1 'err~debug line'
 run -q -e 'shark.info("info line") print(shark.quiet)'
 check "-q hides shark.info" rc=0 out=true quiet
 
+# development: modules from the tree instead of the embedded copies
+mkdir -p "$T/lua"
+cp -r "$TOP/lua/." "$T/lua/"
+printf 'local M = require "shark.orig_timer"\nM.from_tree = true\nreturn M\n' >"$T/lua/timer.lua"
+cp "$TOP/lua/timer.lua" "$T/lua/shark/orig_timer.lua"
+SHARK_LUA_PATH=$T/lua run -e 'print(require("timer").from_tree)'
+check "SHARK_LUA_PATH loads modules from source" rc=0 out=true quiet
+run -e 'print(require("timer").from_tree)'
+check "without it the embedded modules are used" rc=0 out=nil quiet
+
+# make install puts a working binary under PREFIX
+make -s -C "$TOP" install DESTDIR="$T/root" PREFIX=/usr >"$T/out" 2>"$T/err"
+RC=$?
+check "make install DESTDIR=… PREFIX=/usr succeeds" rc=0
+SHARK=$T/root/usr/bin/shark run -e 'print("installed")'
+check "the installed binary runs" rc=0 out=installed
+
 done_testing
