@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* api.c - the function table behind core/shark_api.h. */
+#include <string.h>
 #include <time.h>
 #include "shark.h"
 
@@ -36,6 +37,11 @@ static int32_t kill_target(int32_t sig)
 	return shark_target__kill(sig);
 }
 
+static const char *api_strerror(int32_t err)
+{
+	return strerror(err < 0 ? -err : err);
+}
+
 const struct shark_api shark_api = {
 	.size = sizeof(struct shark_api),
 	.state = &shark_state,
@@ -44,4 +50,22 @@ const struct shark_api shark_api = {
 	.stop = shark_stop,
 	.release_target = release_target,
 	.kill_target = kill_target,
+	.strerror = api_strerror,
+	.perf_new = shark_perf__new,
+	.perf_add = shark_perf__add,
+	.perf_enable = shark_perf__enable,
+	.perf_disable = shark_perf__disable,
+	.perf_free = shark_perf__free,
+	.perf_error = shark_perf__error,
+	.perf_nrings = shark_perf__nrings,
+	.perf_ring_fd = shark_perf__ring_fd,
+	.perf_read = shark_perf__read,
+	.perf_consume = shark_perf__consume,
+	.perf_stats = shark_perf__stats,
+	.perf_count = shark_perf__count,
+	.online_cpus = shark_online_cpus,
+	.cgroup_open = shark_cgroup_open,
+	.comm = shark_comm,
+	.read_user_string = shark_read_user_string,
+	.symbolize = shark_symbolize,
 };

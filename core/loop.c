@@ -229,6 +229,7 @@ int shark_target__spawn(const char *cmd)
 	shark_state.target_pid = pid;
 	shark_state.target_running = 1;
 	shark_state.target_status = -1;
+	shark_state.target_held = 1;
 	target.ready_fd = ready[0];
 	return watch(pid, 1);
 }
@@ -240,6 +241,7 @@ int shark_target__release(void)
 
 	if (target.hold_fd < 0)
 		return 0;
+	shark_state.target_held = 0;
 	if (write(target.hold_fd, "g", 1) != 1) {
 		e = errno;
 		close(target.hold_fd);

@@ -118,7 +118,45 @@ struct lua_State *shark_vm__new(const struct shark_opts *opts);
 int shark_vm__run(struct lua_State *L, const struct shark_opts *opts);
 void shark_vm__interrupt(void);
 
-/* lib_shark.c */
+/* tracefs.c */
+struct tep_event;
+struct tep_handle;
+const char *shark_tracefs(void);
+const char *shark_tracefs__why(int err);
+int shark_tp__id(const char *sys, const char *name);
+struct tep_event *shark_tp__format(const char *sys, const char *name);
+struct tep_handle *shark_tep(void);
+int shark_tp__list(const char *glob, void (*fn)(const char *sys, const char *event, void *arg), void *arg);
+
+/* perf.c: perf_event_open sessions (see struct shark_api for the contract) */
+struct shark_perf *shark_perf__new(const struct shark_perf_opts *opts);
+void shark_perf__free(struct shark_perf *p);
+int32_t shark_perf__add(struct shark_perf *p, const struct shark_perf_event *ev);
+int32_t shark_perf__enable(struct shark_perf *p);
+int32_t shark_perf__disable(struct shark_perf *p);
+const char *shark_perf__error(struct shark_perf *p);
+int32_t shark_perf__nrings(struct shark_perf *p);
+int32_t shark_perf__ring_fd(struct shark_perf *p, int32_t i);
+int32_t shark_perf__read(struct shark_perf *p, struct shark_sample *batch, int32_t max);
+void shark_perf__consume(struct shark_perf *p);
+void shark_perf__stats(struct shark_perf *p, struct shark_perf_stats *st);
+uint64_t shark_perf__count(struct shark_perf *p, int32_t event);
+void shark_samples__sort(struct shark_sample *s, int32_t n);
+int32_t shark_online_cpus(int32_t *cpus, int32_t max);
+
+/* sym.c */
+int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len);
+void shark_sym__note_pid(int pid);
+void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, const char *file);
+void shark_sym__exec(int pid);
+
+/* task.c */
+const char *shark_comm(int32_t pid);
+int32_t shark_read_user_string(int32_t pid, uint64_t addr, char *buf, int32_t len);
+int32_t shark_cgroup_open(const char *path);
+
+/* lib_shark.c, lib_perf.c */
 int luaopen_shark_core(struct lua_State *L);
+int luaopen_perf_core(struct lua_State *L);
 
 #endif /* SHARK_H */

@@ -41,7 +41,73 @@ struct shark_state {
 	int32_t target_status;	/* wait status of the -c child once it exited, -1 before */
 	int32_t target_running;	/* 1 while the target is alive */
 	int32_t errors;		/* Lua errors reported so far */
+	int32_t target_held;	/* 1 while the -c child waits to exec */
 };
+
+/* ------------------------------------------------------------------ perf */
+
+/* Options of one perf session (one perf.on call). */
+struct shark_perf_opts {
+	int32_t pid;		/* -1: every process; else all threads of this one */
+	int32_t tid;		/* > 0: this one thread only (pid is ignored) */
+	int32_t cgroup_fd;	/* -1: none; else an fd of a cgroup v2 directory */
+	const int32_t *cpus;	/* NULL: every online CPU */
+	int32_t ncpus;
+	uint32_t inherit;	/* follow children and new threads of pid */
+	uint32_t enable_on_exec; /* start counting when the held -c child execs */
+	uint32_t callchain_k;	/* kernel frames in callchains */
+	uint32_t callchain_u;	/* user frames in callchains */
+	uint32_t max_stack;	/* 0: the kernel's default */
+	uint32_t mmap_pages;	/* data pages per ring, a power of 2 */
+	uint32_t watermark;	/* wake-up after this many bytes; 0: a quarter ring */
+	uint32_t ordered;	/* sort each batch by time */
+	uint32_t track_tasks;	/* mmap/comm/exit records, for user symbols */
+};
+
+/* One event of a session, as perf.on resolved it. */
+struct shark_perf_event {
+	const char *name;	/* "sched:sched_switch", "cpu-clock" */
+	uint32_t type;		/* PERF_TYPE_* */
+	uint32_t raw;		/* a tracepoint: samples carry its record */
+	uint64_t config;
+	uint64_t period;	/* a frequency in Hz when freq is set */
+	uint32_t freq;
+	uint32_t exclude_kernel;
+	uint32_t exclude_user;
+	const char *filter;	/* tracepoint filter, or NULL */
+};
+
+/*
+ * One decoded sample in a batch. raw and ips point into the ring (or a copy
+ * of a record that wrapped) and stay valid until perf_consume().
+ */
+struct shark_sample {
+	double time;		/* CLOCK_MONOTONIC ns, as shark.time(): a plain Lua number */
+	uint32_t pid;
+	uint32_t tid;
+	uint32_t cpu;
+	uint32_t event;		/* index of the event in its session */
+	double period;
+	uint64_t ip;
+	uint64_t id;		/* the kernel's sample id */
+	const char *name;
+	const void *raw;
+	uint32_t raw_size;
+	uint32_t nr_ips;
+	const uint64_t *ips;	/* callchain, with PERF_CONTEXT_* markers */
+	uint64_t stack_key;	/* 52-bit hash of ips (and pid for user frames); 0: none */
+};
+
+/* Counters of a session. */
+struct shark_perf_stats {
+	uint64_t samples;	/* decoded sample records */
+	uint64_t lost;		/* samples the kernel dropped (ring full) */
+	uint64_t lost_records;	/* PERF_RECORD_LOST records */
+	uint64_t throttled;	/* PERF_RECORD_THROTTLE records */
+	uint64_t wraps;		/* records copied because they wrapped */
+};
+
+struct shark_perf;
 
 /* The function table handed to Lua. Members are added at the end only. */
 struct shark_api {
@@ -52,6 +118,28 @@ struct shark_api {
 	void (*stop)(int32_t reason);		/* record a stop reason, end the loop */
 	int32_t (*release_target)(void);	/* let the held -c child exec */
 	int32_t (*kill_target)(int32_t sig);	/* signal the -c child, 0 or -errno */
+	const char *(*strerror)(int32_t err);	/* err > 0 */
+
+	/* perf sessions: every call returns 0 (or a count) or -errno */
+	struct shark_perf *(*perf_new)(const struct shark_perf_opts *opts);
+	int32_t (*perf_add)(struct shark_perf *p, const struct shark_perf_event *ev);
+	int32_t (*perf_enable)(struct shark_perf *p);
+	int32_t (*perf_disable)(struct shark_perf *p);
+	void (*perf_free)(struct shark_perf *p);
+	const char *(*perf_error)(struct shark_perf *p);	/* last error, in words */
+	int32_t (*perf_nrings)(struct shark_perf *p);
+	int32_t (*perf_ring_fd)(struct shark_perf *p, int32_t i);
+	int32_t (*perf_read)(struct shark_perf *p, struct shark_sample *batch, int32_t max);
+	void (*perf_consume)(struct shark_perf *p);
+	void (*perf_stats)(struct shark_perf *p, struct shark_perf_stats *st);
+	uint64_t (*perf_count)(struct shark_perf *p, int32_t event);	/* samples of one event */
+	int32_t (*online_cpus)(int32_t *cpus, int32_t max);
+	int32_t (*cgroup_open)(const char *path);	/* an fd for perf's cgroup mode */
+	const char *(*comm)(int32_t pid);		/* command name, "<...>" if gone */
+	/* copy a NUL-terminated string from process memory; its length or -errno */
+	int32_t (*read_user_string)(int32_t pid, uint64_t addr, char *buf, int32_t len);
+	/* the function at ip (pid -1: kernel); length written, 0 if unknown */
+	int32_t (*symbolize)(int32_t pid, uint64_t ip, char *buf, int32_t len);
 };
 
 #endif /* SHARK_API_H */

@@ -29,6 +29,11 @@ function M.on_end(fn)
   end_handlers[#end_handlers + 1] = fn
 end
 
+-- Modules hook the end of a run: `before` runs ahead of the on_end handlers
+-- (perf drains its rings so handlers see every event), `after` behind them
+-- (reports such as lost events).
+M._end_hooks = { before = {}, after = {} }
+
 -- Take the pending handlers, in order; each runs once (boot runs them).
 function M._take_end_handler()
   return table.remove(end_handlers, 1)
@@ -58,7 +63,8 @@ end
 function M.target()
   local st = api.state
   if st.target_pid == 0 then return nil end
-  local t = { pid = st.target_pid, running = st.target_running ~= 0, cmd = M._command }
+  local t = { pid = st.target_pid, running = st.target_running ~= 0, cmd = M._command,
+    held = st.target_held ~= 0 }
   if st.target_status >= 0 then t.status = st.target_status end
   return t
 end

@@ -170,12 +170,15 @@ end
 -- others). Return how many ran.
 function M.finish()
   local n = 0
+  local failed = api.state.stop_reason == C.SHARK_STOP_ERROR
+  for _, hook in ipairs(shark._end_hooks.before) do xpcall(hook, on_error, failed) end
   while true do
     local h = shark._take_end_handler()
     if not h then break end
     n = n + 1
     xpcall(h, on_error)
   end
+  for _, hook in ipairs(shark._end_hooks.after) do xpcall(hook, on_error) end
   io.stdout:flush()
   return n
 end

@@ -1,0 +1,699 @@
+// SPDX-License-Identifier: GPL-2.0
+/* perf.c - perf_event_open sessions: events on every CPU, shared per-CPU rings, batch decoding. */
+#include <dirent.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "shark.h"
+
+/*
+ * A session is what one perf.on() asks for: several events, each opened on
+ * every CPU (and, for a process target, for each of its threads). All fds of
+ * one CPU write into one ring (PERF_EVENT_IOC_SET_OUTPUT), so a session has a
+ * ring per CPU whatever the number of events. The kernel wakes the reader
+ * only at a watermark; the Lua side also drains on a short timer, so nothing
+ * waits long and nothing wakes per event.
+ *
+ * Reading decodes records into a caller's array of struct shark_sample
+ * without moving the ring's tail: raw data and callchains are used in place
+ * until perf_consume() hands the space back to the kernel.
+ */
+
+struct ring {
+	int fd;
+	int cpu;
+	struct perf_event_mmap_page *meta;
+	uint8_t *data;
+	uint64_t size;		/* data area, a power of 2 */
+	uint64_t pos;		/* read position, published by consume */
+	uint8_t *scratch;	/* one record that wrapped, made contiguous */
+};
+
+struct event {
+	char *name;
+	struct perf_event_attr attr;
+	uint64_t count;
+};
+
+struct idmap {
+	uint64_t id;
+	int32_t event;
+};
+
+struct shark_perf {
+	struct shark_perf_opts opts;
+	int *cpus;
+	int ncpus;
+	pid_t *tids;		/* threads of opts.pid, or {-1} */
+	int ntids;
+	struct ring *rings;	/* one per CPU, indexed like cpus */
+	struct event *evs;
+	int nevs;
+	int *fds;
+	int nfds;
+	struct idmap *ids;	/* open addressing, size a power of 2 */
+	uint32_t idcap;
+	uint32_t nids;
+	int next_ring;
+	struct shark_perf_stats st;
+	char err[320];
+};
+
+static void set_err(struct shark_perf *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void set_err(struct shark_perf *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->err, sizeof(p->err), fmt, ap);
+	va_end(ap);
+}
+
+static int sys_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, int group, unsigned long flags)
+{
+	return (int)syscall(SYS_perf_event_open, attr, pid, cpu, group, flags);
+}
+
+/* ------------------------------------------------------------ CPUs, tasks */
+
+int32_t shark_online_cpus(int32_t *cpus, int32_t max)
+{
+	char buf[1024];
+	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
+	int n = 0;
+	char *s, *save = NULL;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	for (s = strtok_r(buf, ",\n", &save); s; s = strtok_r(NULL, ",\n", &save)) {
+		int a, b;
+
+		if (sscanf(s, "%d-%d", &a, &b) != 2)
+			b = a = atoi(s);
+		for (int c = a; c <= b; c++) {
+			if (n < max)
+				cpus[n] = c;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* The threads of @pid now; inherit covers those it creates later. */
+static int list_tids(pid_t pid, pid_t **out)
+{
+	char path[64];
+	struct dirent *d;
+	pid_t *tids = NULL;
+	int n = 0, cap = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] < '0' || d->d_name[0] > '9')
+			continue;
+		if (n == cap) {
+			pid_t *nt = realloc(tids, (size_t)(cap = cap ? cap * 2 : 8) * sizeof(*tids));
+
+			if (!nt) {
+				free(tids);
+				closedir(dir);
+				return -ENOMEM;
+			}
+			tids = nt;
+		}
+		tids[n++] = atoi(d->d_name);
+	}
+	closedir(dir);
+	*out = tids;
+	return n;
+}
+
+/* ------------------------------------------------------------- lifecycle */
+
+struct shark_perf *shark_perf__new(const struct shark_perf_opts *o)
+{
+	struct shark_perf *p = calloc(1, sizeof(*p));
+	int32_t all[1024];
+	int n;
+
+	if (!p)
+		return NULL;
+	p->opts = *o;
+	p->opts.cpus = NULL;
+	if (!p->opts.mmap_pages)
+		p->opts.mmap_pages = 256;
+	if (p->opts.mmap_pages & (p->opts.mmap_pages - 1)) {
+		free(p);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (o->cpus && o->ncpus > 0) {
+		n = o->ncpus;
+		memcpy(all, o->cpus, sizeof(int32_t) * (size_t)(n < 1024 ? n : 1024));
+	} else {
+		n = shark_online_cpus(all, 1024);
+		if (n < 0) {
+			free(p);
+			errno = -n;
+			return NULL;
+		}
+	}
+	if (n > 1024)
+		n = 1024;
+	p->cpus = calloc((size_t)n, sizeof(int));
+	p->rings = calloc((size_t)n, sizeof(struct ring));
+	if (!p->cpus || !p->rings)
+		goto nomem;
+	for (int i = 0; i < n; i++) {
+		p->cpus[i] = all[i];
+		p->rings[i].fd = -1;
+		p->rings[i].cpu = all[i];
+	}
+	p->ncpus = n;
+	if (o->tid > 0) {
+		p->tids = malloc(sizeof(pid_t));
+		if (!p->tids)
+			goto nomem;
+		p->tids[0] = o->tid;
+		p->ntids = 1;
+	} else if (o->pid > 0 && o->cgroup_fd < 0) {
+		n = list_tids(o->pid, &p->tids);
+		if (n < 0) {
+			shark_perf__free(p);
+			errno = -n;
+			return NULL;
+		}
+		p->ntids = n;
+	} else {
+		p->tids = malloc(sizeof(pid_t));
+		if (!p->tids)
+			goto nomem;
+		p->tids[0] = o->cgroup_fd >= 0 ? o->cgroup_fd : -1;
+		p->ntids = 1;
+	}
+	p->idcap = 64;
+	p->ids = calloc(p->idcap, sizeof(*p->ids));
+	if (!p->ids)
+		goto nomem;
+	return p;
+nomem:
+	shark_perf__free(p);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void shark_perf__free(struct shark_perf *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->nfds; i++)
+		close(p->fds[i]);
+	for (int i = 0; p->rings && i < p->ncpus; i++) {
+		struct ring *r = &p->rings[i];
+
+		if (r->meta)
+			munmap(r->meta, (size_t)r->size + (size_t)sysconf(_SC_PAGESIZE));
+		free(r->scratch);
+	}
+	for (int i = 0; i < p->nevs; i++)
+		free(p->evs[i].name);
+	free(p->evs);
+	free(p->fds);
+	free(p->rings);
+	free(p->cpus);
+	free(p->tids);
+	free(p->ids);
+	free(p);
+}
+
+const char *shark_perf__error(struct shark_perf *p)
+{
+	return p && p->err[0] ? p->err : "";
+}
+
+/* ------------------------------------------------------------- opening */
+
+static int id_add(struct shark_perf *p, uint64_t id, int32_t ev)
+{
+	if ((p->nids + 1) * 2 > p->idcap) {
+		uint32_t cap = p->idcap * 2;
+		struct idmap *n = calloc(cap, sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < p->idcap; i++) {
+			if (!p->ids[i].id)
+				continue;
+			for (uint32_t j = (uint32_t)p->ids[i].id & (cap - 1);; j = (j + 1) & (cap - 1)) {
+				if (!n[j].id) {
+					n[j] = p->ids[i];
+					break;
+				}
+			}
+		}
+		free(p->ids);
+		p->ids = n;
+		p->idcap = cap;
+	}
+	for (uint32_t j = (uint32_t)id & (p->idcap - 1);; j = (j + 1) & (p->idcap - 1)) {
+		if (!p->ids[j].id) {
+			p->ids[j].id = id;
+			p->ids[j].event = ev;
+			p->nids++;
+			return 0;
+		}
+	}
+}
+
+static int32_t id_find(const struct shark_perf *p, uint64_t id)
+{
+	for (uint32_t j = (uint32_t)id & (p->idcap - 1);; j = (j + 1) & (p->idcap - 1)) {
+		if (p->ids[j].id == id)
+			return p->ids[j].event;
+		if (!p->ids[j].id)
+			return -1;
+	}
+}
+
+static int ring_map(struct shark_perf *p, struct ring *r, int fd)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t len = (size_t)page * (p->opts.mmap_pages + 1);
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (m == MAP_FAILED)
+		return -errno;
+	r->fd = fd;
+	r->meta = m;
+	r->data = (uint8_t *)m + page;
+	r->size = (uint64_t)page * p->opts.mmap_pages;
+	r->pos = r->meta->data_tail;
+	return 0;
+}
+
+static int push_fd(struct shark_perf *p, int fd)
+{
+	if ((p->nfds & 63) == 0) {
+		int *n = realloc(p->fds, sizeof(int) * (size_t)(p->nfds + 64));
+
+		if (!n)
+			return -ENOMEM;
+		p->fds = n;
+	}
+	p->fds[p->nfds++] = fd;
+	return 0;
+}
+
+static const char *open_hint(int err, const struct shark_perf_event *e)
+{
+	switch (err) {
+	case ENOENT:
+	case EOPNOTSUPP:
+		if (e->type == PERF_TYPE_HARDWARE || e->type == PERF_TYPE_HW_CACHE || e->type == PERF_TYPE_RAW)
+			return " (no hardware PMU here, e.g. under virtualization)";
+		return " (this kernel does not support it)";
+	case EACCES:
+	case EPERM:
+		return " (run shark as root, or lower kernel.perf_event_paranoid)";
+	case EMFILE:
+		return " (too many open files: fewer events, or raise ulimit -n)";
+	case ESRCH:
+		return " (the process is gone)";
+	case EINVAL:
+		return " (the kernel rejected these settings)";
+	default:
+		return "";
+	}
+}
+
+static void fill_attr(const struct shark_perf *p, const struct shark_perf_event *e, struct perf_event_attr *a)
+{
+	uint64_t bytes = (uint64_t)sysconf(_SC_PAGESIZE) * p->opts.mmap_pages;
+
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->type = e->type;
+	a->config = e->config;
+	if (e->freq) {
+		a->freq = 1;
+		a->sample_freq = e->period;
+	} else {
+		a->sample_period = e->period ? e->period : 1;
+	}
+	a->sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
+			 PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD;
+	if (e->raw)
+		a->sample_type |= PERF_SAMPLE_RAW;
+	if (p->opts.callchain_k || p->opts.callchain_u) {
+		a->sample_type |= PERF_SAMPLE_CALLCHAIN;
+		a->exclude_callchain_kernel = !p->opts.callchain_k;
+		a->exclude_callchain_user = !p->opts.callchain_u;
+		if (p->opts.max_stack)
+			a->sample_max_stack = (uint16_t)p->opts.max_stack;
+	}
+	a->exclude_kernel = e->exclude_kernel;
+	a->exclude_user = e->exclude_user;
+	a->disabled = 1;
+	a->inherit = p->opts.inherit;
+	a->enable_on_exec = p->opts.enable_on_exec;
+	a->sample_id_all = 1;
+	a->use_clockid = 1;
+	a->clockid = CLOCK_MONOTONIC;
+	a->watermark = 1;
+	a->wakeup_watermark = (uint32_t)(p->opts.watermark ? p->opts.watermark : bytes / 4);
+	if (a->wakeup_watermark > bytes / 2)
+		a->wakeup_watermark = (uint32_t)(bytes / 2);
+	/* task records once per session, on its first event */
+	if (p->opts.track_tasks && p->nevs == 0) {
+		a->mmap = 1;
+		a->mmap2 = 1;
+		a->comm = 1;
+		a->task = 1;
+	}
+}
+
+/*
+ * Open @e on every CPU (and thread) of the session; its fds share the
+ * session's rings. Return: the event's index, or -errno with perf_error() set.
+ */
+int32_t shark_perf__add(struct shark_perf *p, const struct shark_perf_event *e)
+{
+	unsigned long flags = PERF_FLAG_FD_CLOEXEC;
+	struct event *ev, *nevs;
+	int err, fd, idx;
+
+	nevs = realloc(p->evs, sizeof(*p->evs) * (size_t)(p->nevs + 1));
+	if (!nevs)
+		return -ENOMEM;
+	p->evs = nevs;
+	idx = p->nevs;
+	ev = &p->evs[idx];
+	memset(ev, 0, sizeof(*ev));
+	fill_attr(p, e, &ev->attr);
+	ev->name = strdup(e->name ? e->name : "?");
+	if (!ev->name)
+		return -ENOMEM;
+	p->nevs++;
+	if (p->opts.cgroup_fd >= 0)
+		flags |= PERF_FLAG_PID_CGROUP;
+
+	for (int c = 0; c < p->ncpus; c++) {
+		struct ring *r = &p->rings[c];
+
+		for (int t = 0; t < p->ntids; t++) {
+			uint64_t id;
+
+			fd = sys_perf_event_open(&ev->attr, p->tids[t], p->cpus[c], -1, flags);
+			if (fd < 0) {
+				err = errno;
+				/* a thread that exited since we listed it */
+				if (err == ESRCH && p->ntids > 1)
+					continue;
+				set_err(p, "%s: %s%s", e->name, strerror(err), open_hint(err, e));
+				return -err;
+			}
+			err = push_fd(p, fd);
+			if (err) {
+				close(fd);
+				return err;
+			}
+			if (ioctl(fd, PERF_EVENT_IOC_ID, &id)) {
+				err = errno;
+				set_err(p, "%s: cannot read the event id: %s", e->name, strerror(err));
+				return -err;
+			}
+			err = id_add(p, id, idx);
+			if (err)
+				return err;
+			if (e->filter && *e->filter && ioctl(fd, PERF_EVENT_IOC_SET_FILTER, e->filter)) {
+				err = errno;
+				set_err(p, "%s: the kernel rejected the filter '%s': %s", e->name, e->filter,
+					strerror(err));
+				return -err;
+			}
+			if (r->fd < 0)
+				err = ring_map(p, r, fd);
+			else
+				err = ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, r->fd) ? -errno : 0;
+			if (err) {
+				set_err(p, "%s: cannot map its ring on CPU %d: %s%s", e->name, p->cpus[c],
+					strerror(-err), err == -ENOMEM || err == -EPERM ?
+					" (try a smaller mmap_pages)" : "");
+				return err;
+			}
+		}
+	}
+	return idx;
+}
+
+static int ioctl_all(struct shark_perf *p, unsigned long req)
+{
+	for (int i = 0; i < p->nfds; i++)
+		if (ioctl(p->fds[i], req, 0))
+			return -errno;
+	return 0;
+}
+
+int32_t shark_perf__enable(struct shark_perf *p)
+{
+	/* with enable_on_exec the kernel starts the events at exec */
+	if (p->opts.enable_on_exec)
+		return 0;
+	return ioctl_all(p, PERF_EVENT_IOC_ENABLE);
+}
+
+int32_t shark_perf__disable(struct shark_perf *p)
+{
+	return ioctl_all(p, PERF_EVENT_IOC_DISABLE);
+}
+
+int32_t shark_perf__nrings(struct shark_perf *p)
+{
+	int n = 0;
+
+	for (int i = 0; i < p->ncpus; i++)
+		n += p->rings[i].fd >= 0;
+	return n;
+}
+
+int32_t shark_perf__ring_fd(struct shark_perf *p, int32_t i)
+{
+	for (int c = 0; c < p->ncpus; c++)
+		if (p->rings[c].fd >= 0 && i-- == 0)
+			return p->rings[c].fd;
+	return -ENOENT;
+}
+
+void shark_perf__stats(struct shark_perf *p, struct shark_perf_stats *st)
+{
+	*st = p->st;
+}
+
+uint64_t shark_perf__count(struct shark_perf *p, int32_t event)
+{
+	return event >= 0 && event < p->nevs ? p->evs[event].count : 0;
+}
+
+/* ------------------------------------------------------------- decoding */
+
+/* FNV-1a over the frames; user addresses only mean something within a pid. */
+static uint64_t stack_key(const uint64_t *ips, uint32_t n, uint32_t pid)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	int user = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (ips[i] == (uint64_t)PERF_CONTEXT_USER)
+			user = 1;
+		h = (h ^ ips[i]) * 0x100000001b3ull;
+	}
+	if (user)
+		h = (h ^ pid) * 0x100000001b3ull;
+	h &= (1ull << 52) - 1;
+	return h ? h : 1;
+}
+
+static int decode_sample(struct shark_perf *p, const uint64_t *w, const uint8_t *end, struct shark_sample *s)
+{
+	uint64_t type;
+	int32_t ev;
+	const uint64_t *q = w;
+
+	/* PERF_SAMPLE_IDENTIFIER comes first whatever else the event samples */
+	ev = id_find(p, *q++);
+	if (ev < 0)
+		return -1;
+	type = p->evs[ev].attr.sample_type;
+	memset(s, 0, sizeof(*s));
+	s->event = (uint32_t)ev;
+	s->id = q[-1];
+	s->name = p->evs[ev].name;
+	if (type & PERF_SAMPLE_IP)
+		s->ip = *q++;
+	if (type & PERF_SAMPLE_TID) {
+		s->pid = (uint32_t)*q;
+		s->tid = (uint32_t)(*q++ >> 32);
+	}
+	if (type & PERF_SAMPLE_TIME)
+		s->time = (double)*q++;
+	if (type & PERF_SAMPLE_CPU)
+		s->cpu = (uint32_t)*q++;
+	if (type & PERF_SAMPLE_PERIOD)
+		s->period = (double)*q++;
+	if (p->opts.track_tasks)
+		shark_sym__note_pid((int)s->pid);
+	if (type & PERF_SAMPLE_CALLCHAIN) {
+		uint64_t nr = *q++;
+
+		if ((const uint8_t *)(q + nr) > end)
+			return -1;
+		s->nr_ips = (uint32_t)nr;
+		s->ips = q;
+		s->stack_key = stack_key(q, (uint32_t)nr, s->pid);
+		q += nr;
+	}
+	if (type & PERF_SAMPLE_RAW) {
+		const uint32_t *sz = (const uint32_t *)q;
+
+		if ((const uint8_t *)(sz + 1) + *sz > end)
+			return -1;
+		s->raw_size = *sz;
+		s->raw = sz + 1;
+	}
+	p->evs[ev].count++;
+	return 0;
+}
+
+/*
+ * Decode up to @max samples from the rings into @batch. The tails do not
+ * move until shark_perf__consume(). Return: the number of samples.
+ */
+int32_t shark_perf__read(struct shark_perf *p, struct shark_sample *batch, int32_t max)
+{
+	int32_t n = 0;
+
+	for (int k = 0; k < p->ncpus && n < max; k++) {
+		struct ring *r = &p->rings[(p->next_ring + k) % p->ncpus];
+		uint64_t head;
+
+		if (r->fd < 0)
+			continue;
+		head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
+		while (r->pos < head && n < max) {
+			uint64_t off = r->pos & (r->size - 1);
+			const struct perf_event_header *h = (const void *)(r->data + off);
+			const uint8_t *rec = r->data + off;
+
+			if (h->size < sizeof(*h) || h->size > head - r->pos)
+				break;	/* torn: should not happen, retry later */
+			if (off + h->size > r->size) {
+				/* wraps around the end: make it contiguous */
+				uint64_t first = r->size - off;
+
+				if (!r->scratch && !(r->scratch = malloc(65536)))
+					break;
+				memcpy(r->scratch, rec, first);
+				memcpy(r->scratch + first, r->data, h->size - first);
+				rec = r->scratch;
+				h = (const void *)rec;
+				p->st.wraps++;
+			}
+			switch (h->type) {
+			case PERF_RECORD_SAMPLE:
+				if (!decode_sample(p, (const uint64_t *)(h + 1), rec + h->size, &batch[n])) {
+					n++;
+					p->st.samples++;
+				}
+				break;
+			case PERF_RECORD_LOST: {
+				const uint64_t *l = (const uint64_t *)(h + 1);
+
+				p->st.lost += l[1];
+				p->st.lost_records++;
+				break;
+			}
+			case PERF_RECORD_THROTTLE:
+				p->st.throttled++;
+				break;
+			case PERF_RECORD_MMAP2: {
+				/* pid, tid, addr, len, pgoff, maj, min, ino, ino_gen, prot, flags, name */
+				const uint32_t *w = (const uint32_t *)(h + 1);
+				const uint64_t *a = (const uint64_t *)(w + 2);
+				const uint32_t *prot = (const uint32_t *)(a + 3) + 4 + 2;
+				const char *file = (const char *)(prot + 2);
+
+				if (*prot & 4 /* PROT_EXEC */)
+					shark_sym__mmap((int)w[0], a[0], a[1], a[2], file);
+				break;
+			}
+			case PERF_RECORD_COMM:
+				if (h->misc & PERF_RECORD_MISC_COMM_EXEC)
+					shark_sym__exec((int)*(const uint32_t *)(h + 1));
+				break;
+			default:
+				break;
+			}
+			r->pos += h->size;
+			/* a wrapped record is in scratch: the batch must end here */
+			if (rec == r->scratch)
+				break;
+		}
+	}
+	p->next_ring = (p->next_ring + 1) % (p->ncpus ? p->ncpus : 1);
+	if (p->opts.ordered && n > 1)
+		shark_samples__sort(batch, n);
+	return n;
+}
+
+/* Give the space of everything read back to the kernel. */
+void shark_perf__consume(struct shark_perf *p)
+{
+	for (int i = 0; i < p->ncpus; i++) {
+		struct ring *r = &p->rings[i];
+
+		if (r->fd >= 0)
+			__atomic_store_n(&r->meta->data_tail, r->pos, __ATOMIC_RELEASE);
+	}
+}
+
+/* Stable merge sort by time: samples of one CPU are already in order. */
+void shark_samples__sort(struct shark_sample *s, int32_t n)
+{
+	struct shark_sample *tmp = malloc(sizeof(*s) * (size_t)n);
+
+	if (!tmp)
+		return;
+	for (int32_t width = 1; width < n; width *= 2) {
+		for (int32_t lo = 0; lo < n; lo += 2 * width) {
+			int32_t mid = lo + width < n ? lo + width : n;
+			int32_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+			int32_t i = lo, j = mid, k = lo;
+
+			while (i < mid && j < hi)
+				tmp[k++] = s[j].time < s[i].time ? s[j++] : s[i++];
+			while (i < mid)
+				tmp[k++] = s[i++];
+			while (j < hi)
+				tmp[k++] = s[j++];
+		}
+		memcpy(s, tmp, sizeof(*s) * (size_t)n);
+	}
+	free(tmp);
+}

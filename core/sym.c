@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: GPL-2.0
+/* sym.c - symbols: kernel (kallsyms), user (ELF of mapped files, perf JIT maps), cached. */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include "shark.h"
+
+char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
+
+struct sym {
+	uint64_t start;
+	uint64_t size;		/* 0: up to the next symbol */
+	char *name;
+};
+
+struct symtab {
+	struct sym *syms;
+	size_t n, cap;
+};
+
+struct seg {
+	uint64_t offset, vaddr, filesz;
+};
+
+/* A mapped file, loaded once for every process that maps it. */
+struct dso {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	int loaded;
+	int is_exec;		/* ET_EXEC: addresses are absolute */
+	struct seg *segs;
+	int nsegs;
+	struct symtab tab;
+	struct dso *next;
+};
+
+struct pmap {
+	uint64_t start, end, pgoff;
+	struct dso *dso;	/* NULL for anonymous executable memory */
+};
+
+struct proc {
+	int pid;
+	struct pmap *maps;
+	int n;
+	uint64_t loaded_at;
+	int jit_tried;
+	struct symtab jit;	/* /tmp/perf-PID.map */
+	struct proc *next;
+};
+
+#define PROC_SLOTS 256
+
+static struct symtab kernel;
+static int kernel_loaded;
+static struct dso *dsos;
+static struct proc *procs[PROC_SLOTS];
+
+/* ---------------------------------------------------------------- tables */
+
+static int tab_add(struct symtab *t, uint64_t start, uint64_t size, const char *name)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 1024;
+		struct sym *s = realloc(t->syms, cap * sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		t->syms = s;
+		t->cap = cap;
+	}
+	t->syms[t->n].name = strdup(name);
+	if (!t->syms[t->n].name)
+		return -ENOMEM;
+	t->syms[t->n].start = start;
+	t->syms[t->n].size = size;
+	t->n++;
+	return 0;
+}
+
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static void tab_sort(struct symtab *t)
+{
+	if (t->n)
+		qsort(t->syms, t->n, sizeof(*t->syms), sym_cmp);
+}
+
+static void tab_free(struct symtab *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->syms[i].name);
+	free(t->syms);
+	memset(t, 0, sizeof(*t));
+}
+
+static const struct sym *tab_find(const struct symtab *t, uint64_t addr)
+{
+	size_t lo = 0, hi = t->n;
+	const struct sym *s;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->syms[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	s = &t->syms[lo - 1];
+	if (s->size && addr >= s->start + s->size) {
+		/* inside a gap after a sized symbol: maybe an enclosing one before it */
+		for (size_t i = lo - 1; i-- > 0 && lo - i < 8;)
+			if (t->syms[i].size && addr < t->syms[i].start + t->syms[i].size)
+				return &t->syms[i];
+		return NULL;
+	}
+	return s;
+}
+
+/* ---------------------------------------------------------------- kernel */
+
+static void load_kernel(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	char line[512];
+
+	kernel_loaded = 1;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long addr;
+		char type, name[256];
+
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
+			continue;
+		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
+			continue;
+		if (!addr || tab_add(&kernel, addr, 0, name))
+			continue;
+	}
+	fclose(f);
+	tab_sort(&kernel);
+	pr_debug("kallsyms: %zu text symbols\n", kernel.n);
+}
+
+/* ------------------------------------------------------------------- ELF */
+
+static int elf_symbols(struct dso *d, Elf *elf, int want_segs)
+{
+	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
+	GElf_Shdr sh;
+	size_t nph;
+
+	if (want_segs && elf_getphdrnum(elf, &nph) == 0) {
+		d->segs = calloc(nph ? nph : 1, sizeof(*d->segs));
+		for (size_t i = 0; d->segs && i < nph; i++) {
+			GElf_Phdr ph;
+
+			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD) {
+				d->segs[d->nsegs].offset = ph.p_offset;
+				d->segs[d->nsegs].vaddr = ph.p_vaddr;
+				d->segs[d->nsegs].filesz = ph.p_filesz;
+				d->nsegs++;
+			}
+		}
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB)
+			symtab = scn;
+		else if (sh.sh_type == SHT_DYNSYM)
+			dynsym = scn;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		Elf_Scn *s = pass ? dynsym : symtab;
+		Elf_Data *data;
+		size_t n;
+
+		if (!s || !gelf_getshdr(s, &sh) || !(data = elf_getdata(s, NULL)) || !sh.sh_entsize)
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (size_t i = 0; i < n; i++) {
+			GElf_Sym sym;
+			const char *name;
+			int type;
+
+			if (!gelf_getsym(data, (int)i, &sym))
+				continue;
+			type = GELF_ST_TYPE(sym.st_info);
+			if ((type != STT_FUNC && type != STT_GNU_IFUNC) || !sym.st_value ||
+			    sym.st_shndx == SHN_UNDEF)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (name && *name)
+				tab_add(&d->tab, sym.st_value, sym.st_size, name);
+		}
+		/* .symtab is a superset of .dynsym: one is enough */
+		if (d->tab.n)
+			break;
+	}
+	return 0;
+}
+
+/* The build-id of a file, as the hex path under /usr/lib/debug/.build-id. */
+static int debug_path(Elf *elf, char *out, size_t len)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+		GElf_Nhdr nh;
+		size_t off = 0, name_off, desc_off;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(data = elf_getdata(scn, NULL)))
+			continue;
+		while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+			const unsigned char *id = (const unsigned char *)data->d_buf + desc_off;
+			char *p;
+
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_descsz < 2)
+				continue;
+			p = out + snprintf(out, len, "/usr/lib/debug/.build-id/%02x/", id[0]);
+			for (size_t i = 1; i < nh.n_descsz && (size_t)(p - out) + 3 < len; i++)
+				p += sprintf(p, "%02x", id[i]);
+			snprintf(p, len - (size_t)(p - out), ".debug");
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static void load_dso(struct dso *d, int pid)
+{
+	char alt[512], dbg[512];
+	GElf_Ehdr eh;
+	Elf *elf;
+	int fd;
+
+	d->loaded = 1;
+	fd = open(d->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && pid > 0) {
+		/* a file of another mount namespace, or deleted since */
+		snprintf(alt, sizeof(alt), "/proc/%d/root%s", pid, d->path);
+		fd = open(alt, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf && gelf_getehdr(elf, &eh)) {
+		d->is_exec = eh.e_type == ET_EXEC;
+		elf_symbols(d, elf, 1);
+		/* stripped (Debian's libc): a -dbgsym package may have the rest */
+		if (debug_path(elf, dbg, sizeof(dbg)) == 0) {
+			int dfd = open(dbg, O_RDONLY | O_CLOEXEC);
+
+			if (dfd >= 0) {
+				Elf *de = elf_begin(dfd, ELF_C_READ_MMAP, NULL);
+
+				if (de) {
+					tab_free(&d->tab);
+					elf_symbols(d, de, 0);
+					elf_end(de);
+				}
+				close(dfd);
+			}
+		}
+		tab_sort(&d->tab);
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+}
+
+static struct dso *find_dso(const char *path, dev_t dev, ino_t ino)
+{
+	struct dso *d;
+
+	for (d = dsos; d; d = d->next)
+		if (!strcmp(d->path, path) && (!ino || !d->ino || (d->dev == dev && d->ino == ino)))
+			return d;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->path = strdup(path);
+	if (!d->path) {
+		free(d);
+		return NULL;
+	}
+	d->dev = dev;
+	d->ino = ino;
+	d->next = dsos;
+	dsos = d;
+	return d;
+}
+
+/* ------------------------------------------------------------- processes */
+
+static int pmap_cmp(const void *a, const void *b)
+{
+	const struct pmap *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int add_map(struct proc *p, uint64_t start, uint64_t end, uint64_t pgoff, struct dso *d)
+{
+	struct pmap *m;
+
+	for (int i = 0; i < p->n; i++) {
+		if (p->maps[i].start == start) {
+			p->maps[i].end = end;
+			p->maps[i].pgoff = pgoff;
+			p->maps[i].dso = d;
+			return 0;
+		}
+	}
+	m = realloc(p->maps, sizeof(*m) * (size_t)(p->n + 1));
+	if (!m)
+		return -ENOMEM;
+	p->maps = m;
+	m[p->n].start = start;
+	m[p->n].end = end;
+	m[p->n].pgoff = pgoff;
+	m[p->n].dso = d;
+	p->n++;
+	qsort(p->maps, (size_t)p->n, sizeof(*p->maps), pmap_cmp);
+	return 0;
+}
+
+static void read_maps(struct proc *p)
+{
+	char path[64], line[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	p->loaded_at = shark_time_ns();
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, off, ino;
+		unsigned int maj, min;
+		char perm[8], file[512] = "";
+		struct dso *d = NULL;
+
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %511[^\n]", &start, &end, perm, &off, &maj,
+			   &min, &ino, file) < 7 || perm[2] != 'x')
+			continue;
+		if (file[0] == '/') {
+			char *del = strstr(file, " (deleted)");
+
+			if (del)
+				*del = '\0';
+			d = find_dso(file, makedev(maj, min), (ino_t)ino);
+		}
+		add_map(p, start, end, off, d);
+	}
+	fclose(f);
+}
+
+static struct proc *get_proc(int pid, int create)
+{
+	struct proc **slot = &procs[(unsigned)pid % PROC_SLOTS], *p;
+
+	for (p = *slot; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	if (!create)
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	p->next = *slot;
+	*slot = p;
+	read_maps(p);
+	return p;
+}
+
+/* Called while decoding samples: capture a process's maps while it lives. */
+void shark_sym__note_pid(int pid)
+{
+	if (pid > 0)
+		get_proc(pid, 1);
+}
+
+/* A PERF_RECORD_MMAP2 of executable memory. */
+void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, const char *file)
+{
+	struct proc *p = get_proc(pid, 1);
+
+	if (p)
+		add_map(p, start, start + len, pgoff, file[0] == '/' ? find_dso(file, 0, 0) : NULL);
+}
+
+/* A PERF_RECORD_COMM with the exec flag: the old image is gone. */
+void shark_sym__exec(int pid)
+{
+	struct proc *p = get_proc(pid, 0);
+
+	if (p) {
+		free(p->maps);
+		p->maps = NULL;
+		p->n = 0;
+		tab_free(&p->jit);
+		p->jit_tried = 0;
+	}
+}
+
+static const struct pmap *find_map(struct proc *p, uint64_t ip)
+{
+	for (int i = 0; i < p->n; i++)
+		if (ip >= p->maps[i].start && ip < p->maps[i].end)
+			return &p->maps[i];
+	return NULL;
+}
+
+static void load_jit_map(struct proc *p)
+{
+	char path[64], line[1024];
+	FILE *f;
+
+	p->jit_tried = 1;
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", p->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, size;
+		char name[512];
+
+		if (sscanf(line, "%llx %llx %511[^\n]", &start, &size, name) == 3)
+			tab_add(&p->jit, start, size, name);
+	}
+	fclose(f);
+	tab_sort(&p->jit);
+}
+
+/* The address inside the file's own numbering (what its symbol table uses). */
+static uint64_t file_vaddr(const struct dso *d, const struct pmap *m, uint64_t ip)
+{
+	uint64_t off = ip - m->start + m->pgoff;
+
+	if (d->is_exec)
+		return ip;
+	for (int i = 0; i < d->nsegs; i++)
+		if (off >= d->segs[i].offset && off < d->segs[i].offset + d->segs[i].filesz)
+			return off - d->segs[i].offset + d->segs[i].vaddr;
+	return off;
+}
+
+static int put_name(char *buf, int32_t len, const char *name)
+{
+	char *dm = NULL;
+	int status = -1, n;
+
+	if (name[0] == '_' && name[1] == 'Z')
+		dm = __cxa_demangle(name, NULL, NULL, &status);
+	n = snprintf(buf, (size_t)len, "%s", status == 0 && dm ? dm : name);
+	free(dm);
+	return n >= len ? len - 1 : n;
+}
+
+/*
+ * shark_symbolize() - name the function at @ip.
+ * @pid: the process for user addresses, -1 for a kernel address
+ *
+ * Return: the length written to @buf, 0 when nothing is known.
+ */
+int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len)
+{
+	const struct sym *s;
+	const struct pmap *m;
+	struct proc *p;
+
+	if (len < 2)
+		return 0;
+	if (pid < 0) {
+		if (!kernel_loaded)
+			load_kernel();
+		s = tab_find(&kernel, ip);
+		return s ? put_name(buf, len, s->name) : 0;
+	}
+	p = get_proc(pid, 1);
+	if (!p)
+		return 0;
+	m = find_map(p, ip);
+	if (!m && shark_time_ns() - p->loaded_at > 100000000ull) {
+		read_maps(p);	/* new mappings since (dlopen, exec) */
+		m = find_map(p, ip);
+	}
+	if (m && m->dso) {
+		if (!m->dso->loaded)
+			load_dso(m->dso, pid);
+		s = tab_find(&m->dso->tab, file_vaddr(m->dso, m, ip));
+		if (s)
+			return put_name(buf, len, s->name);
+		/* the module at least */
+		const char *base = strrchr(m->dso->path, '/');
+		int n = snprintf(buf, (size_t)len, "[%s]", base ? base + 1 : m->dso->path);
+
+		return n >= len ? len - 1 : n;
+	}
+	if (!p->jit_tried)
+		load_jit_map(p);
+	s = tab_find(&p->jit, ip);
+	return s ? put_name(buf, len, s->name) : 0;
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/* task.c - facts about processes: command names, user memory, cgroups. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include "shark.h"
+
+#define COMM_SLOTS 1024
+
+/* A small pid-indexed cache; an entry is re-read after a second (exec renames). */
+static struct {
+	int32_t pid;
+	uint64_t at;
+	char comm[17];
+} comms[COMM_SLOTS];
+
+const char *shark_comm(int32_t pid)
+{
+	unsigned slot = (unsigned)pid % COMM_SLOTS;
+	uint64_t now = shark_time_ns();
+	char path[48];
+	ssize_t n;
+	int fd;
+
+	if (pid == 0)
+		return "swapper";
+	if (comms[slot].pid == pid && now - comms[slot].at < 1000000000ull)
+		return comms[slot].comm;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return "<...>";
+	n = read(fd, comms[slot].comm, sizeof(comms[slot].comm) - 1);
+	close(fd);
+	if (n <= 0)
+		return "<...>";
+	if (comms[slot].comm[n - 1] == '\n')
+		n--;
+	comms[slot].comm[n] = '\0';
+	comms[slot].pid = pid;
+	comms[slot].at = now;
+	return comms[slot].comm;
+}
+
+int32_t shark_read_user_string(int32_t pid, uint64_t addr, char *buf, int32_t len)
+{
+	struct iovec local = { buf, (size_t)len - 1 };
+	struct iovec remote = { (void *)(uintptr_t)addr, (size_t)len - 1 };
+	ssize_t n;
+
+	if (len < 2 || !addr)
+		return -EINVAL;
+	/* a string near the end of a mapping: retry with what is readable */
+	n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	if (n < 0 && errno == EFAULT) {
+		size_t page = 4096 - (addr & 4095);
+
+		local.iov_len = remote.iov_len = page < (size_t)len - 1 ? page : (size_t)len - 1;
+		n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	}
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return (int32_t)strlen(buf);
+}
+
+int32_t shark_cgroup_open(const char *path)
+{
+	char full[512];
+	int fd;
+
+	if (!path || !*path)
+		return -EINVAL;
+	if (path[0] != '/')
+		snprintf(full, sizeof(full), "/sys/fs/cgroup/%s", path);
+	else
+		snprintf(full, sizeof(full), "%s", path);
+	fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tracefs.c - find or mount tracefs; tracepoint ids, formats and listing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <traceevent/event-parse.h>
+#include "shark.h"
+
+static const char *tracefs_dir;
+static struct tep_handle *tep;
+
+static int has_events(const char *dir)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/events", dir);
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * The tracefs mount point. A fresh boot may have none: as root, shark mounts
+ * it at /sys/kernel/tracing (where the kernel provides the mount point).
+ * Return: the path, or NULL with errno set (EACCES: not root).
+ */
+const char *shark_tracefs(void)
+{
+	if (tracefs_dir)
+		return tracefs_dir;
+	if (has_events("/sys/kernel/tracing"))
+		return tracefs_dir = "/sys/kernel/tracing";
+	if (has_events("/sys/kernel/debug/tracing"))
+		return tracefs_dir = "/sys/kernel/debug/tracing";
+	if (geteuid() != 0) {
+		errno = EACCES;
+		return NULL;
+	}
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0 &&
+	    has_events("/sys/kernel/tracing")) {
+		pr_debug("mounted tracefs at /sys/kernel/tracing\n");
+		return tracefs_dir = "/sys/kernel/tracing";
+	}
+	if (errno == 0)
+		errno = ENOENT;
+	return NULL;
+}
+
+const char *shark_tracefs__why(int err)
+{
+	if (err == EACCES)
+		return "tracefs is not mounted and shark is not root: run "
+		       "'mount -t tracefs nodev /sys/kernel/tracing' as root, or run shark as root";
+	return "tracefs is not available: this kernel needs CONFIG_TRACING "
+	       "(try 'mount -t tracefs nodev /sys/kernel/tracing')";
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0 || !buf) {
+		int e = fd < 0 ? errno : ENOMEM;
+
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return NULL;
+	}
+	while ((r = read(fd, buf + n, cap - n - 1)) > 0) {
+		n += (size_t)r;
+		if (n + 1 == cap) {
+			char *nb = realloc(buf, cap *= 2);
+
+			if (!nb) {
+				free(buf);
+				close(fd);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = nb;
+		}
+	}
+	close(fd);
+	if (r < 0) {
+		int e = errno;
+
+		free(buf);
+		errno = e;
+		return NULL;
+	}
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+static int event_path(char *buf, size_t len, const char *sys, const char *name, const char *file)
+{
+	const char *dir = shark_tracefs();
+	int n;
+
+	if (!dir)
+		return -errno;
+	/* names come from scripts: keep them inside events/ */
+	if (strchr(sys, '/') || strchr(name, '/') || !strcmp(sys, "..") || !strcmp(name, ".."))
+		return -EINVAL;
+	n = snprintf(buf, len, "%s/events/%s/%s/%s", dir, sys, name, file);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Return: the tracepoint's id (perf_event_attr.config), or -errno (-ENOENT: no such event). */
+int shark_tp__id(const char *sys, const char *name)
+{
+	char path[512], *s;
+	int err, id;
+
+	err = event_path(path, sizeof(path), sys, name, "id");
+	if (err)
+		return err;
+	s = read_file(path, NULL);
+	if (!s)
+		return -errno;
+	id = atoi(s);
+	free(s);
+	return id > 0 ? id : -EINVAL;
+}
+
+/* The parsed format of a tracepoint, cached for the life of the process. */
+struct tep_event *shark_tp__format(const char *sys, const char *name)
+{
+	struct tep_event *ev;
+	char path[512], *buf;
+	size_t len;
+	int err;
+
+	if (!tep) {
+		tep = tep_alloc();
+		if (!tep) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		tep_set_long_size(tep, sizeof(long));
+		tep_set_page_size(tep, (int)sysconf(_SC_PAGESIZE));
+	}
+	ev = tep_find_event_by_name(tep, sys, name);
+	if (ev)
+		return ev;
+	err = event_path(path, sizeof(path), sys, name, "format");
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	buf = read_file(path, &len);
+	if (!buf)
+		return NULL;
+	err = tep_parse_event(tep, buf, len, sys);
+	free(buf);
+	/* a print format libtraceevent cannot parse still leaves the fields */
+	ev = tep_find_event_by_name(tep, sys, name);
+	if (!ev) {
+		pr_debug("cannot parse the format of %s:%s (%d)\n", sys, name, err);
+		errno = EINVAL;
+		return NULL;
+	}
+	return ev;
+}
+
+struct tep_handle *shark_tep(void)
+{
+	return tep;
+}
+
+/*
+ * Call @fn for every "sys:event" of available_events matching @glob (NULL:
+ * all). Return: the number of matches, or -errno.
+ */
+int shark_tp__list(const char *glob, void (*fn)(const char *sys, const char *event, void *arg), void *arg)
+{
+	const char *dir = shark_tracefs();
+	char path[256], *buf, *line, *save = NULL;
+	int n = 0;
+
+	if (!dir)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/available_events", dir);
+	buf = read_file(path, NULL);
+	if (!buf)
+		return -errno;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *colon = strchr(line, ':');
+
+		if (!colon)
+			continue;
+		if (glob && fnmatch(glob, line, 0))
+			continue;
+		*colon = '\0';
+		fn(line, colon + 1, arg);
+		n++;
+	}
+	free(buf);
+	return n;
+}

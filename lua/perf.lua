@@ -1,0 +1,399 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- perf.lua - perf.on(spec, [opts], fn): tracepoints and perf events delivered
+-- to Lua in batches. One entry into Lua per ring wake-up (or drain tick);
+-- inside, a loop the JIT compiles copies each decoded sample into a reused,
+-- typed event and calls fn. Nothing is allocated per event.
+local ffi = require "ffi"
+local bit = require "bit"
+local uv = require "uv"
+local api = require "shark.api"
+local shark = require "shark"
+local events = require "perf.events"
+local types = require "perf.types"
+local stack = require "perf.stack"
+
+local M = {}
+
+local BATCH = 2048
+local SAMPLE_SIZE = ffi.sizeof("struct shark_sample")
+local DEFAULT_PAGES = 256          -- 1 MiB per CPU: a 10 ms burst at 1 M events/s
+local DEFAULT_DRAIN_MS = 10
+local DEFAULT_FREQ = 4000          -- clock events, as perf record
+
+local handles = {}                 -- every handle not yet stopped
+
+-- ---------------------------------------------------------------- events e
+
+local ev_mt = { __index = nil, __tostring = nil }
+local copies = setmetatable({}, { __mode = "k" })  -- copy -> buffers it points at
+
+local function copy_event(e)
+  local c = ffi.new(ffi.typeof(e))
+  ffi.copy(c, e, SAMPLE_SIZE)
+  local keep = {}
+  if e.raw ~= nil and e.raw_size > 0 then
+    local b = ffi.new("uint8_t[?]", e.raw_size)
+    ffi.copy(b, e.raw, e.raw_size)
+    c.raw = ffi.cast(ffi.typeof(e.raw), b)
+    keep[#keep + 1] = b
+  end
+  if e.nr_ips > 0 then
+    local b = ffi.new("uint64_t[?]", e.nr_ips)
+    ffi.copy(b, e.ips, 8 * e.nr_ips)
+    c.ips = b
+    keep[#keep + 1] = b
+  end
+  copies[c] = keep
+  return c
+end
+
+local methods = {
+  copy = copy_event,
+  -- frames as a table: { {ip = cdata, sym = "name", kernel = bool}, ... }, leaf first
+  stack = function(e) return stack.frames(e) end,
+}
+
+ev_mt.__index = function(e, k)
+  if k == "callchain" then return stack.intern(e) end
+  if k == "comm" then return ffi.string(api.comm(e.pid)) end
+  return methods[k]
+end
+
+ev_mt.__tostring = function(e) return M.format(e) end
+
+-- ------------------------------------------------------------------ options
+
+local known_opts = {
+  pid = "number", tid = "number", cpu = "number|string|table", cgroup = "string",
+  filter = "string", period = "number", freq = "number",
+  callchain_k = "any", callchain_u = "any", callchain = "any", max_stack = "number",
+  mmap_pages = "number", wakeup = "number", drain_ms = "number", inherit = "boolean",
+  ordered = "boolean",
+  -- the original shark's names
+  target_pid = "number|string", target_tid = "number|string", target_cpu_list = "string|number",
+  no_buffering = "any", wake_events = "number", read_events_rate = "number",
+}
+
+local function truthy(v)
+  return v ~= nil and v ~= false and v ~= 0
+end
+
+local function parse_cpus(v)
+  local list = {}
+  if type(v) == "number" then
+    list[1] = v
+  elseif type(v) == "table" then
+    for _, c in ipairs(v) do list[#list + 1] = c end
+  else
+    for part in tostring(v):gmatch("[^,%s]+") do
+      local a, b = part:match("^(%d+)%-(%d+)$")
+      if a then
+        for c = tonumber(a), tonumber(b) do list[#list + 1] = c end
+      elseif part:match("^%d+$") then
+        list[#list + 1] = tonumber(part)
+      else
+        return nil, "cpu: expected a CPU number or a list like '0,2-3', got '" .. tostring(v) .. "'"
+      end
+    end
+  end
+  if #list == 0 then return nil, "cpu: empty CPU list" end
+  return list
+end
+
+local function check_opts(opts)
+  for k, v in pairs(opts) do
+    local want = known_opts[k]
+    if not want then
+      local names = {}
+      for n in pairs(known_opts) do names[#names + 1] = n end
+      table.sort(names)
+      return nil, ("unknown option '%s' (options: %s)"):format(tostring(k), table.concat(names, ", "))
+    end
+    if want ~= "any" and not want:find(type(v), 1, true) then
+      return nil, ("option '%s' wants a %s, got a %s"):format(k, want:gsub("|", " or "), type(v))
+    end
+  end
+  -- the original's names
+  opts.pid = opts.pid or tonumber(opts.target_pid)
+  opts.tid = opts.tid or tonumber(opts.target_tid)
+  opts.cpu = opts.cpu or opts.target_cpu_list
+  if truthy(opts.no_buffering) then opts.drain_ms = opts.drain_ms or 1 end
+  opts.drain_ms = opts.drain_ms or opts.read_events_rate
+  if opts.period and opts.freq then return nil, "give period or freq, not both" end
+  local pages = opts.mmap_pages
+  if pages and (pages < 1 or pages ~= math.floor(pages) or bit.band(pages, pages - 1) ~= 0) then
+    return nil, "mmap_pages must be a power of 2, got " .. pages
+  end
+  return opts
+end
+
+-- ---------------------------------------------------------------- sessions
+
+local Handle = {}
+Handle.__index = Handle
+
+local function session_opts(opts, evs)
+  local o = ffi.new("struct shark_perf_opts")
+  o.pid, o.tid, o.cgroup_fd = -1, 0, -1
+  o.mmap_pages = opts.mmap_pages or DEFAULT_PAGES
+  o.watermark = opts.wakeup or 0
+  o.ordered = opts.ordered and 1 or 0
+  local ck = truthy(opts.callchain_k) or truthy(opts.callchain)
+  local cu = truthy(opts.callchain_u) or truthy(opts.callchain)
+  o.callchain_k, o.callchain_u = ck and 1 or 0, cu and 1 or 0
+  o.max_stack = opts.max_stack or 0
+  o.track_tasks = cu and 1 or 0
+  local inherit = opts.inherit
+  local anchors = {}
+  if opts.tid then
+    o.tid = opts.tid
+    if inherit == nil then inherit = false end
+  elseif opts.pid then
+    o.pid = opts.pid
+    if inherit == nil then inherit = true end
+  elseif not opts.cpu and not opts.cgroup then
+    -- -p PID / -c CMD are the default target of every perf.on
+    local t = shark.target()
+    if t then
+      o.pid = t.pid
+      if inherit == nil then inherit = true end
+      if t.held then o.enable_on_exec = 1 end
+    end
+  end
+  o.inherit = inherit and 1 or 0
+  if opts.cpu then
+    local list, err = parse_cpus(opts.cpu)
+    if not list then return nil, err end
+    local arr = ffi.new("int32_t[?]", #list, list)
+    anchors[#anchors + 1] = arr
+    o.cpus, o.ncpus = arr, #list
+  end
+  if opts.cgroup then
+    local fd = api.cgroup_open(opts.cgroup)
+    if fd < 0 then
+      return nil, ("cgroup '%s': %s"):format(opts.cgroup, ffi.string(api.strerror(-fd)))
+    end
+    o.cgroup_fd = fd
+  end
+  if #evs == 0 then return nil, "no events" end
+  return o, anchors
+end
+
+local function event_struct(e, opts)
+  local pe = ffi.new("struct shark_perf_event")
+  pe.name = e.name
+  pe.type = e.type
+  pe.config = e.config
+  pe.raw = e.tracepoint and 1 or 0
+  pe.exclude_user = e.exclude_user and 1 or 0
+  pe.exclude_kernel = e.exclude_kernel and 1 or 0
+  if opts.freq then
+    pe.freq, pe.period = 1, opts.freq
+  elseif opts.period then
+    pe.period = opts.period
+  elseif e.clock then
+    pe.freq, pe.period = 1, DEFAULT_FREQ
+  else
+    pe.period = 1
+  end
+  if opts.filter and e.tracepoint then pe.filter = opts.filter end
+  return pe
+end
+
+-- The reused event of each event index: typed from its tracepoint format.
+local function event_maker(h)
+  return function(idx)
+    local e = h.events[idx + 1]
+    local t
+    if e.tracepoint then
+      t = assert(types.tracepoint(e.system, e.event, ev_mt))
+    else
+      t = types.generic(ev_mt)
+    end
+    local ev = t.ev()
+    h.evs[idx] = ev
+    return ev
+  end
+end
+
+local function make_drain(h, fn)
+  local p, batch, evs, make = h.p, h.batch, h.evs, event_maker(h)
+  local read, consume, copy = api.perf_read, api.perf_consume, ffi.copy
+  return function()
+    if h.closed or h.draining then return end
+    h.draining = true
+    while true do
+      local n = read(p, batch, BATCH)
+      if n <= 0 then break end
+      for i = 0, n - 1 do
+        local s = batch + i
+        local idx = s.event
+        local e = evs[idx] or make(idx)
+        copy(e, s, SAMPLE_SIZE)
+        fn(e)
+        if h.stopping then break end
+      end
+      consume(p)
+      if n < BATCH or h.stopping then break end
+    end
+    h.draining = false
+    if h.stopping then h:_close() end
+  end
+end
+
+-- perf.on(spec, [opts], fn) -> handle
+function M.on(spec, opts, fn)
+  if fn == nil and type(opts) == "function" then opts, fn = {}, opts end
+  if type(fn) ~= "function" then
+    error("perf.on(spec, [opts], fn): expected a function, got " .. type(fn), 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("perf.on(spec, [opts], fn): opts must be a table, got " .. type(opts), 2)
+  end
+  local copy = {}
+  for k, v in pairs(opts or {}) do copy[k] = v end
+  local o, err = check_opts(copy)
+  if not o then error(("perf.on(%q): %s"):format(tostring(spec), err), 2) end
+  local evs
+  evs, err = events.parse(spec)
+  if not evs then error(("perf.on(%q): %s"):format(tostring(spec), err), 2) end
+
+  local so, anchors = session_opts(o, evs)
+  if not so then error(("perf.on(%q): %s"):format(spec, anchors), 2) end
+  local p = api.perf_new(so)
+  if p == nil then
+    error(("perf.on(%q): %s"):format(spec, ffi.string(api.strerror(ffi.errno()))), 2)
+  end
+  p = ffi.gc(p, api.perf_free)
+  for _, e in ipairs(evs) do
+    local idx = api.perf_add(p, event_struct(e, o))
+    if idx < 0 then
+      local msg = ffi.string(api.perf_error(p))
+      if msg == "" then msg = e.name .. ": " .. ffi.string(api.strerror(-idx)) end
+      ffi.gc(p, nil)
+      api.perf_free(p)
+      error(("perf.on(%q): %s"):format(spec, msg), 2)
+    end
+  end
+  local _ = anchors
+
+  local h = setmetatable({
+    spec = spec, p = p, events = evs, opts = o, evs = {},
+    batch = ffi.new("struct shark_sample[?]", BATCH),
+    polls = {}, closed = false,
+  }, Handle)
+  h.drain = make_drain(h, fn)
+  local drain = h.drain
+  for i = 0, api.perf_nrings(p) - 1 do
+    local poll = uv.new_poll(api.perf_ring_fd(p, i))
+    poll:start("r", drain)
+    h.polls[#h.polls + 1] = poll
+  end
+  local ms = o.drain_ms or DEFAULT_DRAIN_MS
+  h.timer = uv.new_timer()
+  h.timer:start(ms, ms, drain)
+  local rc = api.perf_enable(p)
+  if rc < 0 then
+    h:_close()
+    error(("perf.on(%q): cannot enable: %s"):format(spec, ffi.string(api.strerror(-rc))), 2)
+  end
+  handles[h] = true
+  return h
+end
+
+-- Stop delivering events and release everything the handle holds.
+function Handle:stop()
+  if self.closed then return end
+  if self.draining then
+    self.stopping = true
+  else
+    self:_close()
+  end
+end
+
+function Handle:_close()
+  if self.closed then return end
+  self.closed = true
+  for _, poll in ipairs(self.polls) do poll:stop(); poll:close() end
+  if self.timer then self.timer:stop(); self.timer:close() end
+  self:_final_stats()
+  ffi.gc(self.p, nil)
+  api.perf_free(self.p)
+  self.p = nil
+  handles[self] = nil
+  -- lost events are never dropped silently
+  if self.final.lost > 0 then
+    io.stdout:flush()
+    io.stderr:write(("shark: perf.on(%q): %d events lost (ring full); raise mmap_pages (now %d)\n")
+      :format(self.spec, self.final.lost, self.opts.mmap_pages or DEFAULT_PAGES))
+  end
+end
+
+function Handle:_final_stats()
+  local st = ffi.new("struct shark_perf_stats")
+  api.perf_stats(self.p, st)
+  self.final = {
+    samples = tonumber(st.samples), lost = tonumber(st.lost), throttled = tonumber(st.throttled),
+  }
+end
+
+-- Events delivered so far (all events of the spec).
+function Handle:count()
+  if self.final then return self.final.samples end
+  local st = ffi.new("struct shark_perf_stats")
+  api.perf_stats(self.p, st)
+  return tonumber(st.samples)
+end
+
+-- Events the kernel dropped because the ring was full.
+function Handle:lost()
+  if self.final then return self.final.lost end
+  local st = ffi.new("struct shark_perf_stats")
+  api.perf_stats(self.p, st)
+  return tonumber(st.lost)
+end
+
+function Handle:active()
+  return not self.closed
+end
+
+function Handle:__tostring()
+  return ("perf.on(%q)%s"):format(self.spec, self.closed and " (stopped)" or "")
+end
+
+-- ------------------------------------------------------------------ print
+
+-- One ftrace-style line: comm-pid [cpu] secs: name: field=value ...
+function M.format(e)
+  local head = ("%16s-%-7d [%03d] %.6f: %s:"):format(ffi.string(api.comm(e.pid)), e.pid, e.cpu,
+    e.time / 1e9, ffi.string(e.name))
+  if e.raw == nil then
+    return ("%s period=%d ip=0x%x"):format(head, e.period, e.ip)
+  end
+  return head .. " " .. types.format_fields(types.by_name(ffi.string(e.name)), e.raw)
+end
+
+function M.print(e)
+  print(M.format(e))
+end
+
+-- ------------------------------------------------------- end of the run
+
+-- Before on_end handlers: stop the events and deliver what is still in the
+-- rings, so counts are complete (unless the run failed).
+table.insert(shark._end_hooks.before, function(failed)
+  for h in pairs(handles) do
+    if h.p then api.perf_disable(h.p) end
+    if not failed and not h.closed then h.drain() end
+  end
+end)
+
+-- After them: say what was lost, per handle.
+table.insert(shark._end_hooks.after, function()
+  local all = {}
+  for h in pairs(handles) do all[#all + 1] = h end
+  for _, h in ipairs(all) do h:_close() end
+end)
+
+M.Handle = Handle
+return M

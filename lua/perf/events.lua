@@ -1,0 +1,125 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- perf/events.lua - turn an event spec ("sched:*,cpu-clock") into the list of
+-- events to open: tracepoints (with globs), software, hardware and raw events.
+local core = require "perf.core"
+
+local M = {}
+
+-- perf_event_attr.type
+local TYPE = { HARDWARE = 0, SOFTWARE = 1, TRACEPOINT = 2, HW_CACHE = 3, RAW = 4 }
+M.TYPE = TYPE
+
+-- name -> { type, config, clock } (clock: sampled by time, default frequency)
+local named = {
+  ["cpu-clock"] = { TYPE.SOFTWARE, 0, clock = true },
+  ["task-clock"] = { TYPE.SOFTWARE, 1, clock = true },
+  ["page-faults"] = { TYPE.SOFTWARE, 2 }, faults = { TYPE.SOFTWARE, 2 },
+  ["context-switches"] = { TYPE.SOFTWARE, 3 }, cs = { TYPE.SOFTWARE, 3 },
+  ["cpu-migrations"] = { TYPE.SOFTWARE, 4 }, migrations = { TYPE.SOFTWARE, 4 },
+  ["minor-faults"] = { TYPE.SOFTWARE, 5 },
+  ["major-faults"] = { TYPE.SOFTWARE, 6 },
+  ["alignment-faults"] = { TYPE.SOFTWARE, 7 },
+  ["emulation-faults"] = { TYPE.SOFTWARE, 8 },
+  dummy = { TYPE.SOFTWARE, 9 },
+  cycles = { TYPE.HARDWARE, 0 }, ["cpu-cycles"] = { TYPE.HARDWARE, 0 },
+  instructions = { TYPE.HARDWARE, 1 },
+  ["cache-references"] = { TYPE.HARDWARE, 2 },
+  ["cache-misses"] = { TYPE.HARDWARE, 3 },
+  ["branch-instructions"] = { TYPE.HARDWARE, 4 }, branches = { TYPE.HARDWARE, 4 },
+  ["branch-misses"] = { TYPE.HARDWARE, 5 },
+  ["bus-cycles"] = { TYPE.HARDWARE, 6 },
+  ["stalled-cycles-frontend"] = { TYPE.HARDWARE, 7 },
+  ["stalled-cycles-backend"] = { TYPE.HARDWARE, 8 },
+  ["ref-cycles"] = { TYPE.HARDWARE, 9 },
+}
+M.named = named
+
+-- The names shark -l shows, in the order it shows them.
+M.software = { "cpu-clock", "task-clock", "page-faults", "context-switches", "cpu-migrations",
+  "minor-faults", "major-faults", "alignment-faults", "emulation-faults", "dummy" }
+M.hardware = { "cycles", "instructions", "cache-references", "cache-misses", "branch-instructions",
+  "branch-misses", "bus-cycles", "stalled-cycles-frontend", "stalled-cycles-backend", "ref-cycles" }
+
+local function trim(s)
+  return (s:gsub("^%s+", ""):gsub("%s+$", ""))
+end
+
+local function is_glob(s)
+  return s:find("[%*%?%[]") ~= nil
+end
+
+-- One item of a spec -> list of event tables, or nil, message.
+local function resolve(item)
+  local base, mods = item:match("^([%w%-]+):([ukh]+)$")
+  if base and named[base] then
+    item = base
+  else
+    mods = nil
+  end
+  local n = named[item]
+  if n then
+    return { {
+      name = item, type = n[1], config = n[2], clock = n.clock,
+      exclude_user = mods and not mods:find("u") or false,
+      exclude_kernel = mods and not mods:find("k") or false,
+    } }
+  end
+  local hex = item:match("^r(%x+)$")
+  if hex then
+    return { { name = item, type = TYPE.RAW, config = tonumber(hex, 16) } }
+  end
+  local sys, ev = item:match("^([^:]+):([^:]+)$")
+  if not sys then
+    return nil, ("unknown event '%s' (shark -l lists the events of this machine)"):format(item)
+  end
+  local names
+  if is_glob(item) then
+    local list, err = core.tp_list(item)
+    if not list then return nil, err end
+    if #list == 0 then
+      return nil, ("no tracepoint matches '%s' (shark -l '%s' lists them)"):format(item, sys .. ":*")
+    end
+    names = list
+  else
+    names = { item }
+  end
+  local out = {}
+  for _, full in ipairs(names) do
+    local s, e = full:match("^([^:]+):(.+)$")
+    local id, err, errno = core.tp_id(s, e)
+    if not id then
+      if errno == 2 then
+        return nil, ("unknown event '%s' (shark -l '%s:*' lists the %s events)"):format(full, s, s)
+      end
+      return nil, err
+    end
+    out[#out + 1] = { name = full, type = TYPE.TRACEPOINT, config = id, system = s, event = e,
+      tracepoint = true }
+  end
+  return out
+end
+
+-- Parse "a,b,c" into events. Duplicates are dropped (first one wins).
+function M.parse(spec)
+  if type(spec) ~= "string" or trim(spec) == "" then
+    return nil, "expected an event name such as 'sched:sched_switch' or 'cpu-clock'"
+  end
+  local list, seen = {}, {}
+  for item in spec:gmatch("[^,]+") do
+    item = trim(item)
+    if item ~= "" then
+      local evs, err = resolve(item)
+      if not evs then return nil, err end
+      for _, e in ipairs(evs) do
+        if not seen[e.name] then
+          seen[e.name] = true
+          list[#list + 1] = e
+        end
+      end
+    end
+  end
+  if #list == 0 then return nil, "no event in '" .. spec .. "'" end
+  return list
+end
+
+return M

@@ -1,0 +1,186 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- perf/types.lua - FFI types of events: e.raw typed from a tracepoint's format
+-- file, and the event struct `e` whose raw member points at it.
+local ffi = require "ffi"
+local bit = require "bit"
+local core = require "shark.core"
+local pcore = require "perf.core"
+local api = require "shark.api"
+
+local M = {}
+
+-- The layout of struct shark_sample, from core/shark_api.h (the one source):
+-- every event type is that struct with `raw` typed.
+local sample_body = core.cdef:match("struct shark_sample%s*(%b{})")
+assert(sample_body and sample_body:find("const void %*raw;"), "struct shark_sample has no raw member")
+
+local C_KEYWORDS = {}
+for w in ([[auto break case char const continue default do double else enum extern float for goto
+  if inline int long register restrict return short signed sizeof static struct switch typedef union
+  unsigned void volatile _Bool bool]]):gmatch("%S+") do C_KEYWORDS[w] = true end
+
+local INT = { [1] = "int8_t", [2] = "int16_t", [4] = "int32_t", [8] = "int64_t" }
+
+local function int_type(size, signed)
+  local t = INT[size]
+  if not t then return nil end
+  return signed and t or "u" .. t
+end
+
+-- cdef-safe member name
+local function cname(name)
+  if C_KEYWORDS[name] or not name:match("^[%a_][%w_]*$") then return "f_" .. name:gsub("%W", "_") end
+  return name
+end
+
+-- A user-space string pointer (syscall arguments): readable while the task lives.
+local function user_string_field(fmt, f)
+  return fmt.system == "syscalls" and not f.array and f.size == 8 and f.type:find("char%s*%*$") ~= nil
+end
+
+-- Build the member list of a tracepoint's raw struct. Returns the cdef body
+-- and the accessors that need code: { name = {kind, member, offset} }.
+local function raw_members(fmt)
+  local fields = {}
+  for _, f in ipairs(fmt.fields) do fields[#fields + 1] = f end
+  table.sort(fields, function(a, b) return a.offset < b.offset end)
+  local out, extra, printable, cursor, npad = {}, {}, {}, 0, 0
+  for _, f in ipairs(fields) do
+    if f.offset >= cursor and f.size > 0 then
+      if f.offset > cursor then
+        npad = npad + 1
+        out[#out + 1] = ("uint8_t __pad%d[%d];"):format(npad, f.offset - cursor)
+      end
+      local name = cname(f.name)
+      local decl, kind
+      if f.dynamic then
+        -- __data_loc / __rel_loc: u32 = (length << 16) | offset
+        decl = ("uint32_t __loc_%s;"):format(name)
+        kind = f.type:find("char") and "string" or "bytes"
+        extra[f.name] = { kind = kind, member = "__loc_" .. name, offset = f.offset, relative = f.relative }
+      elseif f.array and f.arraylen > 0 then
+        local elem = f.type:find("char") and "char" or int_type(f.elemsize, f.signed) or "uint8_t"
+        local count = elem == "uint8_t" and f.size or f.arraylen
+        decl = ("%s %s[%d];"):format(elem, name, count)
+        kind = elem == "char" and "chars" or "array"
+      elseif f.array then
+        decl = nil -- a flexible array at the end: nothing to type
+      elseif user_string_field(fmt, f) then
+        decl = ("uint64_t %s_ptr;"):format(name)
+        kind = "user_string"
+        extra[f.name] = { kind = kind, member = name .. "_ptr" }
+      elseif f.size == 8 and not f.pointer and not f.type:find("%*") then
+        -- 64-bit integers reach Lua as numbers (exact to 2^53), so they can
+        -- key a table: a cdata int64 key would be a new key every event
+        decl = ("%s __64_%s;"):format(int_type(8, f.signed), name)
+        kind = "num64"
+        extra[f.name] = { kind = kind, member = "__64_" .. name }
+      else
+        local t = int_type(f.size, f.signed)
+        decl = t and ("%s %s;"):format(t, name) or ("uint8_t %s[%d];"):format(name, f.size)
+        kind = (f.pointer or f.type:find("%*")) and "pointer" or (t and "int" or "array")
+      end
+      if decl then
+        out[#out + 1] = decl
+        cursor = f.offset + f.size
+        if not f.common then printable[#printable + 1] = { name = f.name, member = name, kind = kind } end
+      end
+    end
+  end
+  return table.concat(out, "\n"), extra, printable
+end
+
+local user_buf = ffi.new("char[4096]")
+
+local function raw_index(extra)
+  return function(r, k)
+    local x = extra[k]
+    if not x then return nil end
+    if x.kind == "num64" then return tonumber(r[x.member]) end
+    if x.kind == "user_string" then
+      local n = api.read_user_string(r.common_pid, r[x.member], user_buf, 4096)
+      if n < 0 then return nil end
+      return ffi.string(user_buf, n)
+    end
+    local loc = r[x.member]
+    local off, len = bit.band(loc, 0xffff), bit.rshift(loc, 16)
+    if x.relative then off = off + x.offset + 4 end
+    local p = ffi.cast("const uint8_t *", r) + off
+    if x.kind == "string" and len > 0 and p[len - 1] == 0 then len = len - 1 end
+    return ffi.string(p, len)
+  end
+end
+
+-- tracepoint id / "sys:event" -> { raw = ctype, ev = ctype, printable = {...}, extra = {...} }
+local by_id, by_name = {}, {}
+
+function M.by_name(name)
+  return by_name[name]
+end
+local generic
+
+-- The event type of a sample that carries no tracepoint record.
+function M.generic(ev_mt)
+  if not generic then
+    generic = { ev = ffi.metatype("struct shark_sample", ev_mt), printable = {} }
+  end
+  return generic
+end
+
+-- The types of a tracepoint's events, made once per tracepoint and process.
+function M.tracepoint(system, event, ev_mt)
+  local fmt, err = pcore.tp_format(system, event)
+  if not fmt then return nil, err end
+  local t = by_id[fmt.id]
+  if t then return t end
+  local body, extra, printable = raw_members(fmt)
+  local raw_name = "shark_raw_" .. fmt.id
+  local ev_name = "shark_ev_" .. fmt.id
+  ffi.cdef(("struct __attribute__((packed)) %s {\n%s\n};"):format(raw_name, body))
+  ffi.cdef(("struct %s %s;"):format(ev_name,
+    (sample_body:gsub("const void %*raw;", ("const struct %s *raw;"):format(raw_name)))))
+  local raw_t = ffi.metatype("struct " .. raw_name, { __index = raw_index(extra) })
+  t = {
+    id = fmt.id,
+    format = fmt,
+    raw = raw_t,
+    ev = ffi.metatype("struct " .. ev_name, ev_mt),
+    extra = extra,
+    printable = printable,
+  }
+  by_id[fmt.id] = t
+  by_name[system .. ":" .. event] = t
+  return t
+end
+
+-- "name=value ..." for perf.print: every field but the common ones.
+function M.format_fields(t, raw)
+  local parts = {}
+  for _, f in ipairs(t.printable) do
+    local v
+    if f.kind == "chars" then
+      v = ffi.string(raw[f.member])
+    elseif f.kind == "num64" then
+      v = tostring(raw[f.name])
+    elseif f.kind == "string" or f.kind == "bytes" or f.kind == "user_string" then
+      local s = raw[f.name]
+      if f.kind == "bytes" and s then s = s:gsub(".", function(c) return ("%02x"):format(c:byte()) end) end
+      v = s or "(unreadable)"
+    elseif f.kind == "pointer" then
+      v = ("0x%x"):format(raw[f.member])
+    elseif f.kind == "array" then
+      local a = raw[f.member]
+      local items = {}
+      for i = 0, ffi.sizeof(a) / ffi.sizeof(a[0]) - 1 do
+        items[#items + 1] = (tostring(a[i]):gsub("U?LL$", ""))
+      end
+      v = "{" .. table.concat(items, ",") .. "}"
+    else
+      v = (tostring(raw[f.member]):gsub("U?LL$", ""))
+    end
+    parts[#parts + 1] = f.name .. "=" .. v
+  end
+  return table.concat(parts, " ")
+end
+
+return M
