@@ -1,6 +1,6 @@
 -- luacheck configuration: LuaJIT, and the globals shark gives scripts.
 std = "luajit"
-max_line_length = 110
+max_line_length = 120
 read_globals = { "shark", "ffi", "set_interval", "set_timeout", "clear_timer",
   "perf", "bpf", "sharkcloud" }
 files["lua/shark/boot.lua"] = { globals = { "pairs", "arg" } }

@@ -81,7 +81,7 @@ $(OUT) $(OUT)/core $(OUT)/progs:
 # Workloads with exactly known behaviour; frame pointers for stack tests.
 $(OUT)/progs/%: tests/progs/%.c | $(OUT)/progs
 	$(call msg,CC,$<)
-	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) -o $@ $<
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) -o $@ $< -lpthread
 
 $(OUT)/unit: $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ) $(HEADERS)
 	$(call msg,LINK,$@)

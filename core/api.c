@@ -68,4 +68,5 @@ const struct shark_api shark_api = {
 	.comm = shark_comm,
 	.read_user_string = shark_read_user_string,
 	.symbolize = shark_symbolize,
+	.perf_probe = shark_perf_probe,
 };

@@ -16,6 +16,8 @@ static const char usage_text[] =
 "usage: shark [options] script.lua [args...]\n"
 "       shark [options] -e 'code' [args...]\n"
 "       shark [options] - [args...]          (script from stdin)\n"
+"       shark -l [-v] [GLOB]                 (list events; -v: fields)\n"
+"       shark test [FEATURE]                 (what this machine can trace)\n"
 "\n"
 "A scriptable Linux tracer: Lua scripts on perf events and BPF.\n"
 "\n"
@@ -27,10 +29,13 @@ static const char usage_text[] =
 "  -c 'CMD'       run CMD, trace it, stop when it exits\n"
 "  -v             verbose: shark's and libbpf's messages (repeat for more)\n"
 "  -q             quiet: no informational messages on stderr\n"
+"  -l             list events (tracepoints, software, hardware) matching GLOB\n"
 "  -h, --help     this text\n"
 "      --version  versions of shark, LuaJIT, libuv, libbpf and the kernel\n"
 "\n"
 "examples:\n"
+"  shark -e 'perf.on(\"sched:sched_switch\", function(e) perf.print(e) end)' -d 1\n"
+"  shark -l 'sched:*'      shark -l -v syscalls:sys_enter_openat\n"
 "  shark -e 'set_interval(1000, function() print(os.date()) end)' -d 3\n"
 "  shark -e 'shark.on_end(function() print(shark.time()) end)'\n"
 "  shark -d 5 -o out.txt script.lua --my-arg 1\n"
@@ -98,6 +103,12 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 	return SHARK_EXIT_USAGE;
 }
 
+static const struct {
+	const char *name, *module;
+} commands[] = {
+	{ "test", "shark.cmd.test" },
+};
+
 int shark_cli__parse(int argc, char **argv, struct shark_opts *o, char *err, size_t errlen)
 {
 	static const struct option longopts[] = {
@@ -112,7 +123,7 @@ int shark_cli__parse(int argc, char **argv, struct shark_opts *o, char *err, siz
 	optind = 1;
 	opterr = 0;
 	/* '+': options stop at the script name; what follows is the script's */
-	while ((c = getopt_long(argc, argv, "+:e:d:o:p:c:vqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:d:o:p:c:vqlh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			o->kind = SHARK_SCRIPT_CODE;
@@ -142,6 +153,11 @@ int shark_cli__parse(int argc, char **argv, struct shark_opts *o, char *err, siz
 		case 'q':
 			o->quiet = 1;
 			break;
+		case 'l':
+			o->kind = SHARK_SCRIPT_MODULE;
+			o->module = "shark.cmd.list";
+			o->script = "-l";
+			break;
 		case 'h':
 			o->help = 1;
 			return 0;
@@ -163,6 +179,13 @@ int shark_cli__parse(int argc, char **argv, struct shark_opts *o, char *err, siz
 			return fail(err, errlen, "no script given");
 		o->script = argv[optind++];
 		o->kind = strcmp(o->script, "-") ? SHARK_SCRIPT_FILE : SHARK_SCRIPT_STDIN;
+		/* built-in commands; a script of that name runs as ./name */
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+			if (!strcmp(o->script, commands[i].name)) {
+				o->kind = SHARK_SCRIPT_MODULE;
+				o->module = commands[i].module;
+			}
+		}
 	}
 	o->args = argv + optind;
 	o->nargs = argc - optind;

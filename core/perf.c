@@ -62,6 +62,7 @@ struct shark_perf {
 	uint32_t idcap;
 	uint32_t nids;
 	int next_ring;
+	int no_format_lost;	/* the kernel predates PERF_FORMAT_LOST (6.0) */
 	struct shark_perf_stats st;
 	char err[320];
 };
@@ -80,6 +81,24 @@ static void set_err(struct shark_perf *p, const char *fmt, ...)
 static int sys_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, int group, unsigned long flags)
 {
 	return (int)syscall(SYS_perf_event_open, attr, pid, cpu, group, flags);
+}
+
+/* Can this machine open the event at all? 0 or -errno (counting, on ourselves). */
+int32_t shark_perf_probe(uint32_t type, uint64_t config)
+{
+	struct perf_event_attr a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = type;
+	a.config = config;
+	a.disabled = 1;
+	fd = sys_perf_event_open(&a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
 }
 
 /* ------------------------------------------------------------ CPUs, tasks */
@@ -371,6 +390,9 @@ static void fill_attr(const struct shark_perf *p, const struct shark_perf_event 
 	a->exclude_kernel = e->exclude_kernel;
 	a->exclude_user = e->exclude_user;
 	a->disabled = 1;
+	/* read() then tells the samples lost, even those no LOST record reports yet */
+	if (!p->no_format_lost)
+		a->read_format = PERF_FORMAT_LOST;
 	a->inherit = p->opts.inherit;
 	a->enable_on_exec = p->opts.enable_on_exec;
 	a->sample_id_all = 1;
@@ -421,6 +443,11 @@ int32_t shark_perf__add(struct shark_perf *p, const struct shark_perf_event *e)
 			uint64_t id;
 
 			fd = sys_perf_event_open(&ev->attr, p->tids[t], p->cpus[c], -1, flags);
+			if (fd < 0 && errno == EINVAL && ev->attr.read_format) {
+				p->no_format_lost = 1;
+				ev->attr.read_format = 0;
+				fd = sys_perf_event_open(&ev->attr, p->tids[t], p->cpus[c], -1, flags);
+			}
 			if (fd < 0) {
 				err = errno;
 				/* a thread that exited since we listed it */
@@ -501,9 +528,28 @@ int32_t shark_perf__ring_fd(struct shark_perf *p, int32_t i)
 	return -ENOENT;
 }
 
+/*
+ * Counters. Lost samples come two ways: PERF_RECORD_LOST records in the ring
+ * (late: written only when the next record fits) and, since Linux 6.0, a
+ * read() of each event (exact for the events we opened, not for copies
+ * inherited by children). Both are lower bounds of the samples lost (LOST
+ * records also count task records when track_tasks is on): report the larger.
+ */
 void shark_perf__stats(struct shark_perf *p, struct shark_perf_stats *st)
 {
+	uint64_t lost = 0;
+
 	*st = p->st;
+	if (p->no_format_lost)
+		return;
+	for (int i = 0; i < p->nfds; i++) {
+		uint64_t v[2];
+
+		if (read(p->fds[i], v, sizeof(v)) == sizeof(v))
+			lost += v[1];
+	}
+	if (lost > st->lost)
+		st->lost = lost;
 }
 
 uint64_t shark_perf__count(struct shark_perf *p, int32_t event)

@@ -20,6 +20,7 @@ enum shark_script_kind {
 	SHARK_SCRIPT_FILE,	/* shark script.lua */
 	SHARK_SCRIPT_CODE,	/* shark -e 'code' */
 	SHARK_SCRIPT_STDIN,	/* shark - */
+	SHARK_SCRIPT_MODULE,	/* a built-in command: shark -l, shark test */
 };
 
 /* What the command line asked for; filled by shark_cli__parse(). */
@@ -34,6 +35,7 @@ struct shark_opts {
 	const char *output;	/* -o */
 	int pid;		/* -p */
 	const char *command;	/* -c */
+	const char *module;	/* the Lua module of a built-in command */
 	int help;
 	int version;
 };
@@ -143,6 +145,7 @@ void shark_perf__stats(struct shark_perf *p, struct shark_perf_stats *st);
 uint64_t shark_perf__count(struct shark_perf *p, int32_t event);
 void shark_samples__sort(struct shark_sample *s, int32_t n);
 int32_t shark_online_cpus(int32_t *cpus, int32_t max);
+int32_t shark_perf_probe(uint32_t type, uint64_t config);
 
 /* sym.c */
 int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len);

@@ -140,6 +140,8 @@ struct shark_api {
 	int32_t (*read_user_string)(int32_t pid, uint64_t addr, char *buf, int32_t len);
 	/* the function at ip (pid -1: kernel); length written, 0 if unknown */
 	int32_t (*symbolize)(int32_t pid, uint64_t ip, char *buf, int32_t len);
+	/* can this machine open the event? 0 or -errno */
+	int32_t (*perf_probe)(uint32_t type, uint64_t config);
 };
 
 #endif /* SHARK_API_H */

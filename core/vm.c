@@ -228,7 +228,7 @@ lua_State *shark_vm__new(const struct shark_opts *opts)
 
 static void push_opts(lua_State *L, const struct shark_opts *o)
 {
-	static const char *const kinds[] = { "none", "file", "code", "stdin" };
+	static const char *const kinds[] = { "none", "file", "code", "stdin", "module" };
 
 	lua_createtable(L, 0, 10);
 	lua_pushstring(L, kinds[o->kind]);
@@ -251,6 +251,12 @@ static void push_opts(lua_State *L, const struct shark_opts *o)
 		lua_pushstring(L, o->command);
 		lua_setfield(L, -2, "command");
 	}
+	if (o->module) {
+		lua_pushstring(L, o->module);
+		lua_setfield(L, -2, "module");
+	}
+	lua_pushinteger(L, o->verbose);
+	lua_setfield(L, -2, "verbose");
 	if (o->pid) {
 		lua_pushinteger(L, o->pid);
 		lua_setfield(L, -2, "pid");

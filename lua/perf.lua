@@ -148,6 +148,8 @@ local function session_opts(opts, evs)
   if opts.tid then
     o.tid = opts.tid
     if inherit == nil then inherit = false end
+  elseif opts.pid == -1 then
+    o.pid = -1  -- every process, even with -p/-c given
   elseif opts.pid then
     o.pid = opts.pid
     if inherit == nil then inherit = true end

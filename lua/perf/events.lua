@@ -68,7 +68,7 @@ local function resolve(item)
   if hex then
     return { { name = item, type = TYPE.RAW, config = tonumber(hex, 16) } }
   end
-  local sys, ev = item:match("^([^:]+):([^:]+)$")
+  local sys = item:match("^([^:]+):[^:]+$")
   if not sys then
     return nil, ("unknown event '%s' (shark -l lists the events of this machine)"):format(item)
   end

@@ -44,7 +44,7 @@ local function raw_members(fmt)
   local fields = {}
   for _, f in ipairs(fmt.fields) do fields[#fields + 1] = f end
   table.sort(fields, function(a, b) return a.offset < b.offset end)
-  local out, extra, printable, cursor, npad = {}, {}, {}, 0, 0
+  local out, extra, printable, members, ctypes, cursor, npad = {}, {}, {}, {}, {}, 0, 0
   for _, f in ipairs(fields) do
     if f.offset >= cursor and f.size > 0 then
       if f.offset > cursor then
@@ -82,12 +82,24 @@ local function raw_members(fmt)
       end
       if decl then
         out[#out + 1] = decl
+        local ct, member, dim = decl:match("^(.-)%s+([%w_]+)(%[?%d*%]?);$")
+        members[f.name] = member
+        ctypes[f.name] = ct .. dim
         cursor = f.offset + f.size
         if not f.common then printable[#printable + 1] = { name = f.name, member = name, kind = kind } end
       end
     end
   end
-  return table.concat(out, "\n"), extra, printable
+  return table.concat(out, "\n"), extra, printable, members, ctypes
+end
+
+-- What e.raw.<field> gives in Lua, in words (shark -l -v).
+function M.lua_view(fmt, f)
+  if f.dynamic then return "string" end
+  if f.array then return f.type:find("char") and "char[N] (ffi.string)" or "array (cdata)" end
+  if user_string_field(fmt, f) then return "string, read from the task's memory while it lives" end
+  if f.pointer or f.type:find("%*") then return "pointer (uint64 cdata)" end
+  return "number"
 end
 
 local user_buf = ffi.new("char[4096]")
@@ -133,7 +145,7 @@ function M.tracepoint(system, event, ev_mt)
   if not fmt then return nil, err end
   local t = by_id[fmt.id]
   if t then return t end
-  local body, extra, printable = raw_members(fmt)
+  local body, extra, printable, members, ctypes = raw_members(fmt)
   local raw_name = "shark_raw_" .. fmt.id
   local ev_name = "shark_ev_" .. fmt.id
   ffi.cdef(("struct __attribute__((packed)) %s {\n%s\n};"):format(raw_name, body))
@@ -147,6 +159,9 @@ function M.tracepoint(system, event, ev_mt)
     ev = ffi.metatype("struct " .. ev_name, ev_mt),
     extra = extra,
     printable = printable,
+    members = members,    -- field name -> struct member (layout tests)
+    ctypes = ctypes,      -- field name -> the member's C type
+    raw_name = "struct " .. raw_name,
   }
   by_id[fmt.id] = t
   by_name[system .. ":" .. event] = t

@@ -161,6 +161,9 @@ function M.main(opts)
   shark.args = opts.args
   shark._command = opts.command
   install_globals(opts)
+  if opts.kind == "module" then
+    return require(opts.module).main(opts.args, opts)
+  end
   local script_main_chunk, err = load_script(opts)
   if not script_main_chunk then return fail(err) end
   script_main_chunk(unpack(opts.args))

@@ -1,0 +1,127 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- shark test [FEATURE...]: which event sources work on this machine, and why
+-- not when they do not. With FEATUREs, exit 0 only if all of them work, so
+-- tests can skip honestly: `shark test hardware || skip "$(shark test hardware)"`.
+local ffi = require "ffi"
+local api = require "shark.api"
+local pcore = require "perf.core"
+local perf = require "perf"
+local uv = require "uv"
+
+local M = {}
+
+local function read(path)
+  local f = io.open(path)
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+-- Sample our own busy thread for a moment; return the sample count and the
+-- deepest callchain seen.
+local function sample_self(opts, in_kernel)
+  opts.pid, opts.inherit = uv.os_getpid(), false
+  local n, depth = 0, 0
+  local ok, h = pcall(perf.on, "cpu-clock", opts, function(e)
+    n = n + 1
+    if e.nr_ips > depth then depth = e.nr_ips end
+  end)
+  if not ok then return nil, (tostring(h):gsub("^.-: perf.on", "perf.on")) end
+  local t0 = shark.time()
+  local x = 0
+  local zero = in_kernel and io.open("/dev/zero", "rb")
+  while shark.time() - t0 < 60e6 do
+    if zero then
+      zero:read(1048576)   -- the time goes to the kernel's clear_user
+    else
+      for i = 1, 1000 do x = x + i end
+    end
+  end
+  if zero then zero:close() end
+  h.drain()
+  h:stop()
+  return n, depth
+end
+
+local checks = {}
+local order = {}
+local function check(name, fn)
+  checks[name] = fn
+  order[#order + 1] = name
+end
+
+check("tracefs", function()
+  local dir, err = pcore.tracefs()
+  if not dir then return false, err end
+  return true, dir
+end)
+
+check("tracepoints", function()
+  local ok, h = pcall(perf.on, "sched:sched_switch", function() end)
+  if not ok then return false, tostring(h) end
+  local rings = api.perf_nrings(h.p)
+  h:stop()
+  return true, ("sched:sched_switch opened system-wide, %d ring(s)"):format(rings)
+end)
+
+check("software", function()
+  local rc = api.perf_probe(1, 0)
+  if rc ~= 0 then return false, "cpu-clock: " .. ffi.string(api.strerror(-rc)) end
+  return true, "cpu-clock, task-clock, page-faults, context-switches, ..."
+end)
+
+check("hardware", function()
+  local rc = api.perf_probe(0, 0)
+  if rc ~= 0 then
+    return false, ("cycles: %s (no hardware PMU, e.g. under virtualization)"):format(ffi.string(api.strerror(-rc)))
+  end
+  return true, "cycles, instructions, cache-misses, ..."
+end)
+
+check("callchain-kernel", function()
+  local n, depth = sample_self({ callchain_k = 1, freq = 1000 }, true)
+  if not n then return false, depth end
+  if n == 0 then return false, "no cpu-clock sample in 60 ms of spinning" end
+  return depth > 1, ("%d samples, up to %d entries"):format(n, depth)
+end)
+
+check("callchain-user", function()
+  local n, depth = sample_self({ callchain_u = 1, freq = 1000 })
+  if not n then return false, depth end
+  if n == 0 then return false, "no cpu-clock sample in 60 ms of spinning" end
+  return depth > 1, ("%d samples, up to %d entries (frame pointers)"):format(n, depth)
+end)
+
+check("kprobes", function()
+  if not read("/sys/bus/event_source/devices/kprobe/type") then
+    return false, "no kprobe PMU (the kernel is built without CONFIG_KPROBES)"
+  end
+  return true, "kprobe PMU present"
+end)
+
+check("uprobes", function()
+  if not read("/sys/bus/event_source/devices/uprobe/type") then
+    return false, "no uprobe PMU (the kernel is built without CONFIG_UPROBE_EVENTS)"
+  end
+  return true, "uprobe PMU present"
+end)
+
+function M.main(args)
+  local want = args
+  if #want == 0 then want = order end
+  local all_ok = true
+  for _, name in ipairs(want) do
+    local fn = checks[name]
+    if not fn then
+      io.stderr:write(("shark test: unknown feature '%s' (features: %s)\n"):format(name, table.concat(order, ", ")))
+      shark.exit(2)
+    end
+    local ok, detail = fn()
+    all_ok = all_ok and ok
+    print(("%-18s %-4s %s"):format(name, ok and "ok" or "no", detail or ""))
+  end
+  if #args > 0 and not all_ok then shark.exit(1) end
+end
+
+return M

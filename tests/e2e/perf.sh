@@ -1,0 +1,213 @@
+# SPDX-License-Identifier: GPL-2.0
+# perf.sh - perf.on on real events made by tests/progs workloads: exact counts,
+# typed fields, callchains, lost events, targets, filters, errors.
+. "$(dirname "$0")/lib.bash"
+
+# --- exact counts and typed fields
+
+cat >"$T/openat.lua" <<'LUA'
+local n, named, flagged = 0, 0, 0
+perf.on("syscalls:sys_enter_openat", function(e)
+  n = n + 1
+  if e.raw.filename == "/etc/hostname" then named = named + 1 end
+end)
+-- O_RDONLY | O_NOCTTY | O_NOFOLLOW: only the workload's own calls
+perf.on("syscalls:sys_enter_openat", { filter = "flags == 0x20100" }, function(e)
+  flagged = flagged + 1
+end)
+shark.on_end(function() print("named", named, "flagged", flagged, "all>=", n >= 1000) end)
+LUA
+run -c "$PROGS/openat_n 1000 /etc/hostname 100" "$T/openat.lua"
+check "1000 openat calls: exactly 1000 by path (raw.filename) and by kernel filter" rc=0 \
+	"out=named	1000	flagged	1000	all>=	true"
+
+cat >"$T/sleep.lua" <<'LUA'
+local s = 0
+perf.on("sched:sched_switch", function(e)
+  if ffi.string(e.raw.prev_comm) == "sl33py" and e.raw.prev_state == 1 then s = s + 1 end
+end)
+shark.on_end(function() print("sleeps", s) end)
+LUA
+run -c "$PROGS/sleeper sl33py 200" "$T/sleep.lua"
+check "200 sleeps: exactly 200 switches out of prev_comm=sl33py in state S" rc=0 "out=sleeps	200"
+
+cat >"$T/pingpong.lua" <<'LUA'
+local out, to_pong = 0, 0
+perf.on("sched:sched_switch", function(e)
+  if ffi.string(e.raw.prev_comm) == "ping" then
+    out = out + 1
+    if ffi.string(e.raw.next_comm) == "pong" then to_pong = to_pong + 1 end
+  end
+end)
+shark.on_end(function() print(out >= 500, to_pong >= 450, to_pong) end)
+LUA
+run -c "$PROGS/pingpong 500" "$T/pingpong.lua"
+check "ping/pong on one CPU: ping hands the CPU to pong (next_comm)" rc=0 'out~^true	true	[0-9]+$'
+
+# --- callchains
+
+cat >"$T/fp.lua" <<'LUA'
+local p = {}
+perf.on("cpu-clock", { callchain_u = 1, freq = 999 }, function(e)
+  p[e.callchain] = (p[e.callchain] or 0) + 1
+end)
+shark.on_end(function()
+  local top, max = nil, 0
+  for k, v in pairs(p) do if v > max then top, max = k, v end end
+  print(top and top:find("leaf\nmid\nmain", 1, true) ~= nil, max > 50)
+end)
+LUA
+run -c "$PROGS/fpchain 400" "$T/fp.lua"
+check "user callchains of a frame-pointer program read leaf <- mid <- main" rc=0 "out=true	true"
+
+cat >"$T/kstack.lua" <<'LUA'
+local frames = 0
+perf.on("syscalls:sys_enter_getppid", { callchain_k = 1, callchain_u = 1 }, function(e)
+  if e:stack()[1] and e.nr_ips > 0 then frames = frames + 1 end
+end)
+shark.on_end(function() print(frames) end)
+LUA
+run -c "$PROGS/getppid_n 100" "$T/kstack.lua"
+check "tracepoint samples carry stacks: e:stack() on 100 getppid" rc=0 out=100
+
+# --- lost events: a tiny ring, an exact total
+
+cat >"$T/burst.lua" <<'LUA'
+local n = 0
+local h = perf.on("raw_syscalls:sys_enter", { filter = "id == 110", mmap_pages = 1, drain_ms = 200 },
+  function() n = n + 1 end)
+shark.on_end(function() print(h:lost() > 0, n + h:lost(), h:count() == n) end)
+LUA
+run -c "$PROGS/getppid_n 300000" "$T/burst.lua"
+check "a burst into a 1-page ring: lost > 0, delivered + lost = 300000, reported" rc=0 \
+	"out=true	300000	true" 'err~events lost \(ring full\); raise mmap_pages \(now 1\)'
+
+# --- the original README's examples, unmodified
+
+cat >"$T/seed1.lua" <<'LUA'
+local perf = require("perf")
+local ffi = require("ffi")
+
+perf.on("sched:sched_switch", function(e)
+  print(ffi.string(e.name), e.cpu, e.pid)
+  print(ffi.string(e.raw.prev_comm), ffi.string(e.raw.next_comm))
+end)
+LUA
+run -c "$PROGS/sleeper s33d 20" "$T/seed1.lua"
+check "seed example: sched_switch name, cpu, pid, prev_comm, next_comm" rc=0 \
+	'out~^sched:sched_switch	[0-9]+	[0-9]+$' 'out~^s33d	'
+
+printf 'perf.on("syscalls:*", function(e)\n  print(ffi.string(e.name))\nend)\n' >"$T/seed2.lua"
+run -c "$PROGS/getppid_n 7" "$T/seed2.lua"
+check "seed example: syscalls:* names every syscall" rc=0 'out~^syscalls:sys_enter_getppid$' \
+	'out~^syscalls:sys_exit_getppid$'
+ok_if "seed example: exactly 7 getppid entries" test "$(grep -c '^syscalls:sys_enter_getppid$' "$T/out")" = 7
+
+printf 'perf.on("cpu-clock", {callchain_k = 1}, function(e)\n  print(e.callchain)\nend)\n' >"$T/seed3.lua"
+run -d 0.5 "$T/seed3.lua" -- &
+dd if=/dev/zero of=/dev/null bs=64k count=200000 2>/dev/null
+wait
+check "seed example: cpu-clock kernel callchains are symbolized" rc=0 'out~^(read_zero|iov_iter_zero|clear_user|rep_stos|__x64_sys_read|ksys_read|vfs_read|entry_SYSCALL|do_syscall)'
+
+cat >"$T/syscalls_hist.lua" <<'LUA'
+local hist = setmetatable({}, { __index = function() return 0 end })
+perf.on("syscalls:sys_enter_*", function(e)
+  local name = ffi.string(e.name)
+  hist[name] = hist[name] + 1
+end)
+shark.on_end(function() shark.print_hist(hist) end)
+LUA
+run -c "$PROGS/getppid_n 1234" "$T/syscalls_hist.lua"
+check "syscalls_hist pattern: counts by tracepoint name, printed at the end" rc=0 \
+	'out~^syscalls:sys_enter_getppid +1234 \|@+ *\|$'
+
+cat >"$T/threads_running.lua" <<'LUA'
+local start, oncpu = {}, setmetatable({}, { __index = function() return 0 end })
+perf.on("sched:sched_switch", { pid = -1 }, function(e)
+  local now = e.time
+  local prev, nxt = e.raw.prev_pid, e.raw.next_pid
+  if start[prev] then
+    local name = ffi.string(e.raw.prev_comm)
+    oncpu[name] = oncpu[name] + (now - start[prev]) / 1000
+    start[prev] = nil
+  end
+  start[nxt] = now
+end)
+shark.on_end(function() shark.print_hist(oncpu, { top = 5 }) end)
+LUA
+run -d 1 -c "$PROGS/fpchain 600" "$T/threads_running.lua" 
+check "threads_running pattern: on-CPU time (us) by command" rc=0 'out~^fpchain +[0-9]{5,}'
+
+# --- targets, globs, multiple events, stop
+
+"$PROGS/sleeper" pfoo 400 &
+sp=$!
+sleep 0.05
+run -p $sp -e 'local n = 0
+perf.on("sched:sched_switch", function(e) if e.pid ~= '$sp' then error("not the target: " .. e.pid) end n = n + 1 end)
+shark.on_end(function() print(n >= 1) end)'
+check "-p PID is the default target of perf.on, and the run ends with it" rc=0 out=true
+wait $sp 2>/dev/null
+
+run -c "$PROGS/getppid_n 50" -e 'local c = {}
+perf.on("syscalls:sys_enter_getppid, syscalls:sys_exit_getppid,sched:sched_process_exit", function(e)
+  local n = ffi.string(e.name); c[n] = (c[n] or 0) + 1 end)
+shark.on_end(function() print(c["syscalls:sys_enter_getppid"], c["syscalls:sys_exit_getppid"], c["sched:sched_process_exit"]) end)'
+check "a comma-separated spec opens every event (and spaces are fine)" rc=0 "out=50	50	1"
+
+run -c "$PROGS/getppid_n 30" -e 'local n = 0
+perf.on("syscalls:sys_*_getppid", function(e) n = n + 1 end)
+shark.on_end(function() print(n) end)'
+check "a glob in the event name" rc=0 out=60
+
+run -c "$PROGS/getppid_n 100000" -e 'local n, h = 0
+h = perf.on("syscalls:sys_enter_getppid", function(e) n = n + 1; if n == 10 then h:stop() end end)
+shark.on_end(function() print(n, h:active()) end)'
+check "h:stop() inside the handler: no event after it" rc=0 "out=10	false"
+
+run -e 'local function fds()
+  local n = 0
+  for l in io.popen("ls -l /proc/self/fd/ 2>/dev/null; ls -l /proc/'"'"'$PPID'"'"'/fd 2>/dev/null"):lines() do end
+  local p = io.popen("readlink /proc/" .. require("uv").os_getpid() .. "/fd/*")
+  for l in p:lines() do if l:find("perf_event", 1, true) then n = n + 1 end end
+  p:close()
+  return n
+end
+local h = perf.on("sched:sched_switch,sched:sched_wakeup", function() end)
+local during = fds()
+h:stop()
+print(during >= 4, fds())'
+check "h:stop() closes every perf fd of the handle" rc=0 "out=true	0"
+
+# --- errors
+
+run -e 'perf.on("sched:no_such_event", function() end)'
+check "an unknown tracepoint names it and suggests shark -l" rc=1 \
+	"err~^-e:1: perf.on\\(\"sched:no_such_event\"\\): unknown event 'sched:no_such_event' \\(shark -l 'sched:\\*'"
+run -e 'perf.on("frobnicate", function() end)'
+check "an unknown event name suggests shark -l" rc=1 "err~unknown event 'frobnicate' \\(shark -l lists"
+run -e 'perf.on("nosuch:*", function() end)'
+check "a glob matching nothing says so" rc=1 "err~no tracepoint matches 'nosuch:\\*'"
+run -e 'perf.on("sched:sched_switch", {bogus = 1}, function() end)'
+check "an unknown option is named, with the valid ones" rc=1 "err~-e:1: .*unknown option 'bogus' \\(options: callchain"
+run -e 'perf.on("sched:sched_switch", {mmap_pages = 3}, function() end)'
+check "mmap_pages must be a power of 2" rc=1 'err~mmap_pages must be a power of 2, got 3'
+run -e 'perf.on("sched:sched_switch", {filter = "no_field == 1"}, function() end)'
+check "a bad kernel filter is reported with the event" rc=1 \
+	"err~sched:sched_switch: the kernel rejected the filter 'no_field == 1'"
+run -e 'perf.on("sched:sched_switch", {cpu = "0,x"}, function() end)'
+check "a bad CPU list" rc=1 "err~cpu: expected a CPU number or a list"
+run -e 'perf.on("sched:sched_switch")'
+check "a missing handler" rc=1 'err~-e:1: perf.on\(spec, \[opts\], fn\): expected a function, got nil'
+
+if "$SHARK" test hardware >"$T/hw" 2>&1; then
+	run -d 0.2 -e 'perf.on("instructions", function() end)'
+	check "hardware events open where the PMU exists" rc=0
+else
+	run -e 'perf.on("cycles", function() end)'
+	check "a hardware event without a PMU fails with the kernel's reason" rc=1 \
+		'err~cycles: No such file or directory \(no hardware PMU here'
+	skip "counting hardware events" "$(cat "$T/hw")"
+fi
+
+done_testing
