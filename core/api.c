@@ -69,4 +69,6 @@ const struct shark_api shark_api = {
 	.read_user_string = shark_read_user_string,
 	.symbolize = shark_symbolize,
 	.perf_probe = shark_perf_probe,
+	.perf_snapshot = shark_perf__snapshot,
+	.perf_replay = shark_perf__replay,
 };

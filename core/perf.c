@@ -29,6 +29,7 @@
 struct ring {
 	int fd;
 	int cpu;
+	int replay;		/* memory of ours, not a kernel ring (benchmarks) */
 	struct perf_event_mmap_page *meta;
 	uint8_t *data;
 	uint64_t size;		/* data area, a power of 2 */
@@ -58,10 +59,15 @@ struct shark_perf {
 	int nevs;
 	int *fds;
 	int nfds;
+	int *leaders;		/* per (cpu, thread): the group every event joins */
+	int *solos;		/* events that could not join a group */
+	int nsolos;
 	struct idmap *ids;	/* open addressing, size a power of 2 */
 	uint32_t idcap;
 	uint32_t nids;
 	int next_ring;
+	uint64_t last_id;	/* the id decoded last, and its event */
+	int32_t last_ev;
 	int no_format_lost;	/* the kernel predates PERF_FORMAT_LOST (6.0) */
 	struct shark_perf_stats st;
 	char err[320];
@@ -229,8 +235,11 @@ struct shark_perf *shark_perf__new(const struct shark_perf_opts *o)
 	}
 	p->idcap = 64;
 	p->ids = calloc(p->idcap, sizeof(*p->ids));
-	if (!p->ids)
+	p->leaders = malloc(sizeof(int) * (size_t)p->ncpus * (size_t)p->ntids);
+	if (!p->ids || !p->leaders)
 		goto nomem;
+	for (int i = 0; i < p->ncpus * p->ntids; i++)
+		p->leaders[i] = -1;
 	return p;
 nomem:
 	shark_perf__free(p);
@@ -242,17 +251,21 @@ void shark_perf__free(struct shark_perf *p)
 {
 	if (!p)
 		return;
-	for (int i = 0; i < p->nfds; i++)
-		close(p->fds[i]);
 	for (int i = 0; p->rings && i < p->ncpus; i++) {
 		struct ring *r = &p->rings[i];
 
-		if (r->meta)
+		if (r->replay)
+			free(r->meta);
+		else if (r->meta)
 			munmap(r->meta, (size_t)r->size + (size_t)sysconf(_SC_PAGESIZE));
 		free(r->scratch);
 	}
+	for (int i = 0; i < p->nfds; i++)
+		close(p->fds[i]);
 	for (int i = 0; i < p->nevs; i++)
 		free(p->evs[i].name);
+	free(p->leaders);
+	free(p->solos);
 	free(p->evs);
 	free(p->fds);
 	free(p->rings);
@@ -412,6 +425,52 @@ static void fill_attr(const struct shark_perf *p, const struct shark_perf_event 
 }
 
 /*
+ * Open one event on one (thread, CPU). The events of a session on the same
+ * (thread, CPU) form a group, so one ioctl enables or disables them all: with
+ * hundreds of tracepoints, enabling them one by one would trace shark's own
+ * ioctls into the rings it is about to read. An event the kernel will not
+ * group is opened alone and switched on its own.
+ */
+static int open_member(struct shark_perf *p, struct event *ev, pid_t tid, int cpu, unsigned long flags,
+		       int *leader)
+{
+	struct perf_event_attr a = ev->attr;
+	int fd;
+
+	if (*leader >= 0) {
+		a.disabled = 0;
+		a.enable_on_exec = 0;
+		fd = sys_perf_event_open(&a, tid, cpu, *leader, flags);
+		if (fd >= 0 || errno != EINVAL)
+			return fd;
+		/* fall back to an event of its own */
+	}
+	fd = sys_perf_event_open(&ev->attr, tid, cpu, -1, flags);
+	if (fd < 0 && errno == EINVAL && ev->attr.read_format) {
+		/* a kernel before 6.0: no PERF_FORMAT_LOST */
+		p->no_format_lost = 1;
+		ev->attr.read_format = 0;
+		fd = sys_perf_event_open(&ev->attr, tid, cpu, -1, flags);
+	}
+	if (fd < 0)
+		return fd;
+	if (*leader < 0) {
+		*leader = fd;
+	} else {
+		int *n = realloc(p->solos, sizeof(int) * (size_t)(p->nsolos + 1));
+
+		if (!n) {
+			close(fd);
+			errno = ENOMEM;
+			return -1;
+		}
+		p->solos = n;
+		p->solos[p->nsolos++] = fd;
+	}
+	return fd;
+}
+
+/*
  * Open @e on every CPU (and thread) of the session; its fds share the
  * session's rings. Return: the event's index, or -errno with perf_error() set.
  */
@@ -440,14 +499,10 @@ int32_t shark_perf__add(struct shark_perf *p, const struct shark_perf_event *e)
 		struct ring *r = &p->rings[c];
 
 		for (int t = 0; t < p->ntids; t++) {
+			int *leader = &p->leaders[c * p->ntids + t];
 			uint64_t id;
 
-			fd = sys_perf_event_open(&ev->attr, p->tids[t], p->cpus[c], -1, flags);
-			if (fd < 0 && errno == EINVAL && ev->attr.read_format) {
-				p->no_format_lost = 1;
-				ev->attr.read_format = 0;
-				fd = sys_perf_event_open(&ev->attr, p->tids[t], p->cpus[c], -1, flags);
-			}
+			fd = open_member(p, ev, p->tids[t], p->cpus[c], flags, leader);
 			if (fd < 0) {
 				err = errno;
 				/* a thread that exited since we listed it */
@@ -490,10 +545,14 @@ int32_t shark_perf__add(struct shark_perf *p, const struct shark_perf_event *e)
 	return idx;
 }
 
+/* Enable or disable every group leader (with its members) and every solo. */
 static int ioctl_all(struct shark_perf *p, unsigned long req)
 {
-	for (int i = 0; i < p->nfds; i++)
-		if (ioctl(p->fds[i], req, 0))
+	for (int i = 0; i < p->ncpus * p->ntids; i++)
+		if (p->leaders[i] >= 0 && ioctl(p->leaders[i], req, PERF_IOC_FLAG_GROUP))
+			return -errno;
+	for (int i = 0; i < p->nsolos; i++)
+		if (ioctl(p->solos[i], req, 0))
 			return -errno;
 	return 0;
 }
@@ -582,27 +641,38 @@ static int decode_sample(struct shark_perf *p, const uint64_t *w, const uint8_t 
 	int32_t ev;
 	const uint64_t *q = w;
 
-	/* PERF_SAMPLE_IDENTIFIER comes first whatever else the event samples */
-	ev = id_find(p, *q++);
-	if (ev < 0)
-		return -1;
+	/* PERF_SAMPLE_IDENTIFIER comes first whatever else the event samples;
+	 * runs of one event are the common case */
+	if (*q == p->last_id) {
+		ev = p->last_ev;
+		q++;
+	} else {
+		ev = id_find(p, *q);
+		if (ev < 0)
+			return -1;
+		p->last_id = *q++;
+		p->last_ev = ev;
+	}
 	type = p->evs[ev].attr.sample_type;
-	memset(s, 0, sizeof(*s));
+	/* every member is written: no memset on the hot path */
 	s->event = (uint32_t)ev;
 	s->id = q[-1];
 	s->name = p->evs[ev].name;
-	if (type & PERF_SAMPLE_IP)
-		s->ip = *q++;
+	s->ip = type & PERF_SAMPLE_IP ? *q++ : 0;
 	if (type & PERF_SAMPLE_TID) {
 		s->pid = (uint32_t)*q;
 		s->tid = (uint32_t)(*q++ >> 32);
+	} else {
+		s->pid = s->tid = 0;
 	}
-	if (type & PERF_SAMPLE_TIME)
-		s->time = (double)*q++;
-	if (type & PERF_SAMPLE_CPU)
-		s->cpu = (uint32_t)*q++;
-	if (type & PERF_SAMPLE_PERIOD)
-		s->period = (double)*q++;
+	s->time = type & PERF_SAMPLE_TIME ? (double)*q++ : 0;
+	s->cpu = type & PERF_SAMPLE_CPU ? (uint32_t)*q++ : 0;
+	s->period = type & PERF_SAMPLE_PERIOD ? (double)*q++ : 0;
+	s->nr_ips = 0;
+	s->ips = NULL;
+	s->stack_key = 0;
+	s->raw = NULL;
+	s->raw_size = 0;
 	if (p->opts.track_tasks)
 		shark_sym__note_pid((int)s->pid);
 	if (type & PERF_SAMPLE_CALLCHAIN) {
@@ -639,7 +709,7 @@ int32_t shark_perf__read(struct shark_perf *p, struct shark_sample *batch, int32
 		struct ring *r = &p->rings[(p->next_ring + k) % p->ncpus];
 		uint64_t head;
 
-		if (r->fd < 0)
+		if (r->fd < 0 && !r->replay)
 			continue;
 		head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
 		while (r->pos < head && n < max) {
@@ -714,9 +784,78 @@ void shark_perf__consume(struct shark_perf *p)
 	for (int i = 0; i < p->ncpus; i++) {
 		struct ring *r = &p->rings[i];
 
-		if (r->fd >= 0)
+		if (r->fd >= 0 || r->replay)
 			__atomic_store_n(&r->meta->data_tail, r->pos, __ATOMIC_RELEASE);
 	}
+}
+
+/* ---------------------------------------------------- replay (benchmarks) */
+
+/*
+ * Copy the unread records of the first ring into @buf (whole records, at most
+ * @len bytes) without consuming them. Return: the bytes copied.
+ */
+int32_t shark_perf__snapshot(struct shark_perf *p, uint8_t *buf, int32_t len)
+{
+	struct ring *r = NULL;
+	uint64_t head, pos;
+	int32_t n = 0;
+
+	for (int i = 0; i < p->ncpus && !r; i++)
+		if (p->rings[i].fd >= 0 && p->rings[i].meta->data_head != p->rings[i].pos)
+			r = &p->rings[i];
+	if (!r)
+		return 0;
+	head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
+	for (pos = r->pos; pos < head;) {
+		uint64_t off = pos & (r->size - 1);
+		const struct perf_event_header *h = (const void *)(r->data + off);
+		uint16_t size = h->size;
+
+		if (!size || n + size > len)
+			break;
+		for (uint16_t i = 0; i < size; i++)
+			buf[n + i] = r->data[(off + i) & (r->size - 1)];
+		n += size;
+		pos += size;
+	}
+	return n;
+}
+
+/*
+ * Make the session read @buf (records from snapshot) instead of its kernel
+ * rings, from the start again at every call: the user-space cost of decoding
+ * and dispatch, measured without the kernel. Return: 0 or -errno.
+ */
+int32_t shark_perf__replay(struct shark_perf *p, const uint8_t *buf, int32_t len)
+{
+	struct ring *r = &p->rings[0];
+	uint64_t size = 4096;
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (!p->ncpus || len <= 0)
+		return -EINVAL;
+	while (size < (uint64_t)len)
+		size *= 2;
+	if (!r->replay || r->size < size) {
+		void *m = calloc(1, (size_t)page + size);
+
+		if (!m)
+			return -ENOMEM;
+		for (int i = 0; i < p->ncpus; i++)
+			p->rings[i].fd = -1;	/* the fds stay open, in p->fds */
+		if (r->replay)
+			free(r->meta);
+		r->replay = 1;
+		r->meta = m;
+		r->data = (uint8_t *)m + page;
+		r->size = size;
+		memcpy(r->data, buf, (size_t)len);
+	}
+	r->meta->data_head = (uint64_t)len;
+	r->meta->data_tail = 0;
+	r->pos = 0;
+	return 0;
 }
 
 /* Stable merge sort by time: samples of one CPU are already in order. */

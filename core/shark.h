@@ -146,6 +146,8 @@ uint64_t shark_perf__count(struct shark_perf *p, int32_t event);
 void shark_samples__sort(struct shark_sample *s, int32_t n);
 int32_t shark_online_cpus(int32_t *cpus, int32_t max);
 int32_t shark_perf_probe(uint32_t type, uint64_t config);
+int32_t shark_perf__snapshot(struct shark_perf *p, uint8_t *buf, int32_t len);
+int32_t shark_perf__replay(struct shark_perf *p, const uint8_t *buf, int32_t len);
 
 /* sym.c */
 int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len);

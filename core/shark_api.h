@@ -142,6 +142,9 @@ struct shark_api {
 	int32_t (*symbolize)(int32_t pid, uint64_t ip, char *buf, int32_t len);
 	/* can this machine open the event? 0 or -errno */
 	int32_t (*perf_probe)(uint32_t type, uint64_t config);
+	/* benchmarks: copy unread ring records; read them back from memory */
+	int32_t (*perf_snapshot)(struct shark_perf *p, uint8_t *buf, int32_t len);
+	int32_t (*perf_replay)(struct shark_perf *p, const uint8_t *buf, int32_t len);
 };
 
 #endif /* SHARK_API_H */

@@ -28,7 +28,8 @@ local ev_mt = { __index = nil, __tostring = nil }
 local copies = setmetatable({}, { __mode = "k" })  -- copy -> buffers it points at
 
 local function copy_event(e)
-  local c = ffi.new(ffi.typeof(e))
+  local t = e.raw ~= nil and types.by_name(ffi.string(e.name)) or types.generic(ev_mt)
+  local c = t.ev()
   ffi.copy(c, e, SAMPLE_SIZE)
   local keep = {}
   if e.raw ~= nil and e.raw_size > 0 then
@@ -202,25 +203,53 @@ local function event_struct(e, opts)
   return pe
 end
 
--- The reused event of each event index: typed from its tracepoint format.
-local function event_maker(h)
-  return function(idx)
-    local e = h.events[idx + 1]
-    local t
-    if e.tracepoint then
-      t = assert(types.tracepoint(e.system, e.event, ev_mt))
-    else
-      t = types.generic(ev_mt)
-    end
-    local ev = t.ev()
-    h.evs[idx] = ev
-    return ev
-  end
+-- The event type of each event of the handle, or the one type they share.
+local function event_type(e)
+  if e.tracepoint then return assert(types.tracepoint(e.system, e.event, ev_mt)) end
+  return types.generic(ev_mt)
 end
 
+local function single_type(evs)
+  local t = event_type(evs[1])
+  for i = 2, #evs do
+    local e = evs[i]
+    if e.tracepoint or evs[1].tracepoint then return nil end
+  end
+  return t
+end
+
+-- The drain: read a batch, call fn on each event, hand the space back.
+-- When all events of the handle share one type (the usual case), the batch
+-- is an array of that type and fn gets batch[i] itself: no copy at all.
+-- Otherwise each sample is copied into a reused event of its own type.
 local function make_drain(h, fn)
-  local p, batch, evs, make = h.p, h.batch, h.evs, event_maker(h)
-  local read, consume, copy = api.perf_read, api.perf_consume, ffi.copy
+  local p, batch = h.p, h.batch
+  local read, consume = api.perf_read, api.perf_consume
+  local typed = h.typed_batch
+  if typed then
+    return function()
+      if h.closed or h.draining then return end
+      h.draining = true
+      while true do
+        local n = read(p, batch, BATCH)
+        if n <= 0 then break end
+        for i = 0, n - 1 do
+          fn(typed[i])
+          if h.stopping then break end
+        end
+        consume(p)
+        if n < BATCH or h.stopping then break end
+      end
+      h.draining = false
+      if h.stopping then h:_close() end
+    end
+  end
+  local evs, copy = h.evs, ffi.copy
+  local function make(idx)
+    local ev = event_type(h.events[idx + 1]).ev()
+    evs[idx] = ev
+    return ev
+  end
   return function()
     if h.closed or h.draining then return end
     h.draining = true
@@ -279,11 +308,15 @@ function M.on(spec, opts, fn)
   end
   local _ = anchors
 
-  local h = setmetatable({
-    spec = spec, p = p, events = evs, opts = o, evs = {},
-    batch = ffi.new("struct shark_sample[?]", BATCH),
-    polls = {}, closed = false,
-  }, Handle)
+  local h = setmetatable({ spec = spec, p = p, events = evs, opts = o, evs = {}, polls = {}, closed = false },
+    Handle)
+  local one = single_type(evs)
+  if one then
+    h.typed_batch = ffi.new(ffi.typeof("$[?]", one.ev), BATCH)
+    h.batch = ffi.cast("struct shark_sample *", h.typed_batch)
+  else
+    h.batch = ffi.new("struct shark_sample[?]", BATCH)
+  end
   h.drain = make_drain(h, fn)
   local drain = h.drain
   for i = 0, api.perf_nrings(p) - 1 do

@@ -104,22 +104,43 @@ end
 
 local user_buf = ffi.new("char[4096]")
 
-local function raw_index(extra)
-  return function(r, k)
-    local x = extra[k]
-    if not x then return nil end
-    if x.kind == "num64" then return tonumber(r[x.member]) end
-    if x.kind == "user_string" then
-      local n = api.read_user_string(r.common_pid, r[x.member], user_buf, 4096)
+-- One accessor per field that needs code, compiled with the member name as a
+-- constant so the JIT turns e.raw.<field> into a plain load (a generic
+-- r[member] lookup by a variable string is several times slower).
+local accessor_src = {
+  num64 = "local tonumber = ... return function(r) return tonumber(r.%s) end",
+  user_string = [[local api, buf, ffi = ...
+    return function(r)
+      local n = api.read_user_string(r.common_pid, r.%s, buf, 4096)
       if n < 0 then return nil end
-      return ffi.string(user_buf, n)
-    end
-    local loc = r[x.member]
-    local off, len = bit.band(loc, 0xffff), bit.rshift(loc, 16)
-    if x.relative then off = off + x.offset + 4 end
-    local p = ffi.cast("const uint8_t *", r) + off
-    if x.kind == "string" and len > 0 and p[len - 1] == 0 then len = len - 1 end
-    return ffi.string(p, len)
+      return ffi.string(buf, n)
+    end]],
+  loc = [[local bit, ffi, ptr, rel, is_string = ...
+    return function(r)
+      local loc = r.%s
+      local off, len = bit.band(loc, 0xffff), bit.rshift(loc, 16)
+      if rel then off = off + rel end
+      local p = ffi.cast(ptr, r) + off
+      if is_string and len > 0 and p[len - 1] == 0 then len = len - 1 end
+      return ffi.string(p, len)
+    end]],
+}
+
+local function accessor(x)
+  local kind = (x.kind == "string" or x.kind == "bytes") and "loc" or x.kind
+  local make = assert(loadstring(accessor_src[kind]:format(x.member), "=perf.raw." .. x.member))
+  if kind == "num64" then return make(tonumber) end
+  if kind == "user_string" then return make(api, user_buf, ffi) end
+  return make(bit, ffi, ffi.typeof("const uint8_t *"), x.relative and x.offset + 4 or nil, x.kind == "string")
+end
+
+local function raw_index(extra)
+  local get = {}
+  for name, x in pairs(extra) do get[name] = accessor(x) end
+  return function(r, k)
+    local f = get[k]
+    if f then return f(r) end
+    return nil
   end
 end
 
