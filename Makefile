@@ -32,7 +32,7 @@ endif
 CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
 CORE_OBJS := $(patsubst core/%.c,$(OUT)/core/%.o,$(CORE_SRCS))
 MAIN_OBJ  := $(OUT)/core/main.o
-EMBED_OBJ := $(OUT)/embed.o $(OUT)/layout.o
+EMBED_OBJ := $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o
 LUA_SRCS  := $(shell find lua -name '*.lua' | sort)
 HEADERS   := $(wildcard core/*.h)
 
@@ -68,6 +68,17 @@ $(OUT)/embed.c: tools/embed.lua $(OUT)/shark_api.cdef $(LUA_SRCS) | $(OUT)
 $(OUT)/layout.c: tools/layout.lua $(OUT)/shark_api.cdef | $(OUT)
 	$(call msg,LAYOUT,$@)
 	$(Q)$(LUAJIT) tools/layout.lua $(OUT)/shark_api.cdef $@
+
+# Syscall numbers of this architecture, from the C library's headers: lets
+# perf.on("syscalls:*") ride on the two raw_syscalls tracepoints.
+$(OUT)/syscalls.c: | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q){ echo '/* generated from <sys/syscall.h>: do not edit */'; \
+	  echo '#include "shark.h"'; \
+	  echo 'const struct shark_syscall shark_syscalls[] = {'; \
+	  echo '#include <sys/syscall.h>' | $(CC) -E -dM - | \
+	    awk '/^#define __NR_[a-z0-9_]+ [0-9]+$$/ { printf "\t{ \"%s\", %s },\n", substr($$2, 6), $$3 }'; \
+	  echo '	{ NULL, -1 },'; echo '};'; } >$@
 
 $(OUT)/%.o: $(OUT)/%.c $(HEADERS)
 	$(call msg,CC,$<)

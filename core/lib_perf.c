@@ -129,6 +129,17 @@ static int l_tp_list(lua_State *L)
 	return 1;
 }
 
+/* syscalls() -> { name = nr } for this architecture */
+static int l_syscalls(lua_State *L)
+{
+	lua_newtable(L);
+	for (const struct shark_syscall *s = shark_syscalls; s->name; s++) {
+		lua_pushinteger(L, s->nr);
+		lua_setfield(L, -2, s->name);
+	}
+	return 1;
+}
+
 int luaopen_perf_core(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
@@ -136,6 +147,7 @@ int luaopen_perf_core(lua_State *L)
 		{ "tp_id", l_tp_id },
 		{ "tp_format", l_tp_format },
 		{ "tp_list", l_tp_list },
+		{ "syscalls", l_syscalls },
 		{ NULL, NULL },
 	};
 

@@ -41,6 +41,8 @@ struct event {
 	char *name;
 	struct perf_event_attr attr;
 	uint64_t count;
+	int32_t *route;		/* a carrier: syscall nr -> event index, -1: drop */
+	int32_t nroute;
 };
 
 struct idmap {
@@ -262,8 +264,10 @@ void shark_perf__free(struct shark_perf *p)
 	}
 	for (int i = 0; i < p->nfds; i++)
 		close(p->fds[i]);
-	for (int i = 0; i < p->nevs; i++)
+	for (int i = 0; i < p->nevs; i++) {
 		free(p->evs[i].name);
+		free(p->evs[i].route);
+	}
 	free(p->leaders);
 	free(p->solos);
 	free(p->evs);
@@ -474,6 +478,30 @@ static int open_member(struct shark_perf *p, struct event *ev, pid_t tid, int cp
  * Open @e on every CPU (and thread) of the session; its fds share the
  * session's rings. Return: the event's index, or -errno with perf_error() set.
  */
+/* Deliver samples of carrier @via with syscall @nr as event @idx. */
+static int add_route(struct shark_perf *p, int32_t via, int32_t nr, int32_t idx)
+{
+	struct event *c;
+
+	if (via < 0 || via >= idx || nr < 0 || nr > 4095)
+		return -EINVAL;
+	c = &p->evs[via];
+	if (!(c->attr.sample_type & PERF_SAMPLE_RAW))
+		return -EINVAL;
+	if (nr >= c->nroute) {
+		int32_t *r = realloc(c->route, sizeof(*r) * (size_t)(nr + 1));
+
+		if (!r)
+			return -ENOMEM;
+		for (int i = c->nroute; i <= nr; i++)
+			r[i] = -1;
+		c->route = r;
+		c->nroute = nr + 1;
+	}
+	c->route[nr] = idx;
+	return 0;
+}
+
 int32_t shark_perf__add(struct shark_perf *p, const struct shark_perf_event *e)
 {
 	unsigned long flags = PERF_FLAG_FD_CLOEXEC;
@@ -492,6 +520,12 @@ int32_t shark_perf__add(struct shark_perf *p, const struct shark_perf_event *e)
 	if (!ev->name)
 		return -ENOMEM;
 	p->nevs++;
+	if (e->routed) {
+		err = add_route(p, e->via, e->nr, idx);
+		if (err)
+			set_err(p, "%s: cannot route it through event %d", e->name, e->via);
+		return err ? err : idx;
+	}
 	if (p->opts.cgroup_fd >= 0)
 		flags |= PERF_FLAG_PID_CGROUP;
 
@@ -692,6 +726,16 @@ static int decode_sample(struct shark_perf *p, const uint64_t *w, const uint8_t 
 			return -1;
 		s->raw_size = *sz;
 		s->raw = sz + 1;
+		if (p->evs[ev].route) {
+			/* raw_syscalls: the syscall number is the long at offset 8 */
+			int32_t nr = *sz >= 16 ? *(const int32_t *)((const uint8_t *)s->raw + 8) : -1;
+
+			if (nr < 0 || nr >= p->evs[ev].nroute || p->evs[ev].route[nr] < 0)
+				return -1;
+			ev = p->evs[ev].route[nr];
+			s->event = (uint32_t)ev;
+			s->name = p->evs[ev].name;
+		}
 	}
 	p->evs[ev].count++;
 	return 0;

@@ -95,6 +95,13 @@ extern const struct shark_module shark_modules[];
 extern const char shark_cdef[];
 const struct shark_module *shark_module__find(const char *name);
 
+/* syscalls (generated): names and numbers of this architecture */
+struct shark_syscall {
+	const char *name;
+	int nr;
+};
+extern const struct shark_syscall shark_syscalls[];
+
 /* layout (generated): sizes and offsets of the FFI structs as C sees them */
 struct shark_layout {
 	const char *type;	/* "struct shark_state" */

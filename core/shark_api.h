@@ -75,6 +75,15 @@ struct shark_perf_event {
 	uint32_t exclude_kernel;
 	uint32_t exclude_user;
 	const char *filter;	/* tracepoint filter, or NULL */
+	/*
+	 * routed: open nothing; samples of event `via` (raw_syscalls:sys_enter or
+	 * sys_exit) whose syscall number is `nr` are delivered as this event. The
+	 * record layouts agree, and two tracepoints cost the kernel far less to
+	 * set up and tear down than hundreds of syscalls:* ones.
+	 */
+	uint32_t routed;
+	int32_t via;
+	int32_t nr;
 };
 
 /*

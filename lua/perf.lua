@@ -200,6 +200,10 @@ local function event_struct(e, opts)
     pe.period = 1
   end
   if opts.filter and e.tracepoint then pe.filter = opts.filter end
+  if e.carrier then pe.filter = e.filter end
+  if e.via then
+    pe.routed, pe.via, pe.nr = 1, e.via.index, e.nr
+  end
   return pe
 end
 
@@ -288,6 +292,8 @@ function M.on(spec, opts, fn)
   local evs
   evs, err = events.parse(spec)
   if not evs then error(("perf.on(%q): %s"):format(tostring(spec), err), 2) end
+  -- a filter names the fields of syscalls:* records, which raw_syscalls lacks
+  if not o.filter then evs = events.route_syscalls(evs) end
 
   local so, anchors = session_opts(o, evs)
   if not so then error(("perf.on(%q): %s"):format(spec, anchors), 2) end
@@ -296,7 +302,8 @@ function M.on(spec, opts, fn)
     error(("perf.on(%q): %s"):format(spec, ffi.string(api.strerror(ffi.errno()))), 2)
   end
   p = ffi.gc(p, api.perf_free)
-  for _, e in ipairs(evs) do
+  for i, e in ipairs(evs) do
+    e.index = i - 1
     local idx = api.perf_add(p, event_struct(e, o))
     if idx < 0 then
       local msg = ffi.string(api.perf_error(p))

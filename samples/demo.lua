@@ -1,70 +1,66 @@
 -- SPDX-License-Identifier: GPL-2.0
--- demo.lua - a few seconds of what this machine is doing: context switches,
--- interrupts and forks per second, then the processes that used the most CPU.
--- Run: shark samples/demo.lua [seconds]     (default 3)
+-- demo.lua - a few seconds of this machine seen from its tracepoints: system
+-- calls and context switches per second, then the busiest syscalls, the
+-- processes making them, and on-CPU time per command. A small workload (du
+-- over /usr every second) makes sure there is something to see.
+-- Run: shark samples/demo.lua [seconds]        (make demo)
+local uv = require "uv"
+local pcore = require "perf.core"
+
 local seconds = tonumber(shark.args[1]) or 3
+local names = {}
+for name, nr in pairs(pcore.syscalls()) do names[nr] = name end
 
-local function read(path)
-  local f = io.open(path)
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local by_syscall, by_comm, oncpu = {}, {}, {}
+local syscalls, switches = 0, 0
+local comms = {}   -- pid -> command, taken at its first event (it may exit before the end)
+local since = {}   -- cpu -> when its current task was switched in (rings keep per-CPU order)
 
-local function system_counters()
-  local s = read("/proc/stat")
-  return {
-    ctxt = tonumber(s:match("\nctxt (%d+)")),
-    intr = tonumber(s:match("\nintr (%d+)")),
-    forks = tonumber(s:match("\nprocesses (%d+)")),
-  }
-end
-
--- CPU ticks (user + system) of every process, and its command name.
-local function process_ticks()
-  local ticks, names = {}, {}
-  local p = io.popen("ls /proc")
-  for pid in p:lines() do
-    if pid:match("^%d+$") then
-      local st = read("/proc/" .. pid .. "/stat")
-      if st then
-        -- the name is in parentheses and may contain spaces
-        local name, rest = st:match("%((.*)%) (.*)")
-        if rest then
-          local fields = {}
-          for w in rest:gmatch("%S+") do fields[#fields + 1] = w end
-          ticks[pid] = tonumber(fields[12]) + tonumber(fields[13])
-          names[pid] = name
-        end
-      end
-    end
-  end
-  p:close()
-  return ticks, names
-end
-
-local hz = 100
-local start_ticks = process_ticks()
-local last = system_counters()
-print(("%-8s %14s %14s %10s"):format("time", "ctx-switch/s", "interrupts/s", "forks/s"))
-
-set_interval(1000, function()
-  local now = system_counters()
-  print(("%-8s %14d %14d %10d"):format(os.date("%H:%M:%S"),
-    now.ctxt - last.ctxt, now.intr - last.intr, now.forks - last.forks))
-  last = now
+perf.on("raw_syscalls:sys_enter", function(e)
+  syscalls = syscalls + 1
+  local id = e.raw.id
+  by_syscall[id] = (by_syscall[id] or 0) + 1
+  local pid = e.pid
+  local n = by_comm[pid]
+  if not n then comms[pid] = e.comm end
+  by_comm[pid] = (n or 0) + 1
 end)
+
+perf.on("sched:sched_switch", function(e)
+  switches = switches + 1
+  local cpu, now = e.cpu, e.time
+  if e.raw.prev_pid ~= 0 and since[cpu] then
+    local comm = ffi.string(e.raw.prev_comm)
+    oncpu[comm] = (oncpu[comm] or 0) + (now - since[cpu]) / 1e6
+  end
+  since[cpu] = now
+end)
+
+local function workload()
+  local h = uv.spawn("du", { args = { "-s", "/usr" }, stdio = { nil, nil, nil } }, function() end)
+  if h then h:unref() end
+end
+
+print(("tracing for %d s: raw_syscalls:sys_enter and sched:sched_switch on every CPU"):format(seconds))
+print(("%-10s %12s %14s"):format("time", "syscalls/s", "switches/s"))
+workload()
+set_interval(1000, function()
+  print(("%-10s %12d %14d"):format(os.date("%H:%M:%S"), syscalls, switches))
+  syscalls, switches = 0, 0
+  workload()
+end)
+set_timeout(seconds * 1000 + 20, function() shark.exit(0) end)
 
 shark.on_end(function()
-  local ticks, names = process_ticks()
-  local used = {}
-  for pid, t in pairs(ticks) do
-    local d = t - (start_ticks[pid] or 0)
-    if d > 0 then used[("%s[%s]"):format(names[pid], pid)] = d * 1000 / hz end
-  end
+  local top = {}
+  for id, n in pairs(by_syscall) do top[names[id] or ("syscall " .. id)] = n end
   print()
-  shark.print_hist(used, { top = 8, title = "CPU time (ms) by process over the run" })
+  shark.print_hist(top, { top = 8, title = "busiest system calls" })
+  local procs = {}
+  for pid, n in pairs(by_comm) do procs[("%s[%d]"):format(comms[pid], pid)] = n end
+  print()
+  shark.print_hist(procs, { top = 8, title = "system calls by process" })
+  print()
+  for comm, ms in pairs(oncpu) do oncpu[comm] = math.floor(ms + 0.5) end
+  shark.print_hist(oncpu, { top = 8, title = "on-CPU time by command (ms)" })
 end)
-
-set_timeout(seconds * 1000 + 50, function() shark.exit(0) end)

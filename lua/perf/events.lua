@@ -99,6 +99,78 @@ local function resolve(item)
   return out
 end
 
+-- From this many syscalls:* tracepoints on, ride on raw_syscalls instead:
+-- closing the last perf event of a tracepoint costs the kernel an RCU grace
+-- period (~35 ms here), so 700 of them take 25 s to tear down.
+local ROUTE_MIN = 3
+local FILTER_MAX = 32   -- route fewer syscalls than this: filter them in the kernel too
+
+-- Syscall numbers the C library's table lacks (x86_64): tracepoints named
+-- after the kernel's SYSCALL_DEFINE rather than __NR_*, and syscalls newer
+-- than Debian 12's headers. Numbers are ABI; tests/e2e/perf.sh checks each
+-- one on the running kernel.
+local X64_EXTRA = {
+  newuname = 63, sendfile64 = 40, newfstat = 5, newlstat = 6, newstat = 4, umount = 166,
+  cachestat = 451, fchmodat2 = 452, map_shadow_stack = 453, futex_wake = 454, futex_wait = 455,
+  futex_requeue = 456, statmount = 457, listmount = 458, lsm_get_self_attr = 459,
+  lsm_set_self_attr = 460, lsm_list_modules = 461, mseal = 462, setxattrat = 463, getxattrat = 464,
+  listxattrat = 465, removexattrat = 466, open_tree_attr = 467, file_getattr = 468, file_setattr = 469,
+}
+M.X64_EXTRA = X64_EXTRA
+
+local syscall_nrs
+local function syscall_table()
+  if not syscall_nrs then
+    syscall_nrs = core.syscalls()
+    if jit.arch == "x64" then
+      for name, nr in pairs(X64_EXTRA) do
+        if not syscall_nrs[name] then syscall_nrs[name] = nr end
+      end
+    end
+  end
+  return syscall_nrs
+end
+
+-- Replace the syscalls:sys_{enter,exit}_* events of a list by routes through
+-- one raw_syscalls carrier per direction. Returns the new list: carriers
+-- first (they are opened, never delivered), then the events in their order.
+function M.route_syscalls(list)
+  local nrs = syscall_table()
+  local groups = { enter = {}, exit = {} }
+  for _, e in ipairs(list) do
+    if e.system == "syscalls" then
+      local dir, name = e.event:match("^sys_(%a+)_(.+)$")
+      if groups[dir] and nrs[name] then
+        e.nr = nrs[name]
+        table.insert(groups[dir], e)
+      end
+    end
+  end
+  local carriers = {}
+  for _, dir in ipairs({ "enter", "exit" }) do
+    local g = groups[dir]
+    if #g >= ROUTE_MIN then
+      local id = core.tp_id("raw_syscalls", "sys_" .. dir)
+      if id then
+        local c = { name = "raw_syscalls:sys_" .. dir, type = TYPE.TRACEPOINT, config = id,
+          system = "raw_syscalls", event = "sys_" .. dir, tracepoint = true, carrier = true }
+        if #g <= FILTER_MAX then
+          local ids = {}
+          for _, e in ipairs(g) do ids[#ids + 1] = "id == " .. e.nr end
+          c.filter = table.concat(ids, " || ")
+        end
+        carriers[#carriers + 1] = c
+        for _, e in ipairs(g) do e.via = c end
+      end
+    end
+  end
+  if #carriers == 0 then return list end
+  local out = {}
+  for _, c in ipairs(carriers) do out[#out + 1] = c end
+  for _, e in ipairs(list) do out[#out + 1] = e end
+  return out
+end
+
 -- Parse "a,b,c" into events. Duplicates are dropped (first one wins).
 function M.parse(spec)
   if type(spec) ~= "string" or trim(spec) == "" then

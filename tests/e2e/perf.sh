@@ -179,6 +179,45 @@ h:stop()
 print(during >= 4, fds())'
 check "h:stop() closes every perf fd of the handle" rc=0 "out=true	0"
 
+# --- syscalls:* rides on raw_syscalls
+
+cat >"$T/routed.lua" <<'LUA'
+local named, n = 0, 0
+-- several syscalls: delivered through raw_syscalls:sys_enter, typed as their own
+perf.on("syscalls:sys_enter_open*", function(e)
+  if ffi.string(e.name) == "syscalls:sys_enter_openat" then
+    n = n + 1
+    if e.raw.filename == "/etc/hostname" and e.raw.flags == 0x20100 then named = named + 1 end
+  end
+end)
+shark.on_end(function() print(named, n >= 1000) end)
+LUA
+run -c "$PROGS/openat_n 1000 /etc/hostname 100" "$T/routed.lua"
+check "routed syscalls keep their names and typed fields (1000 openat by path and flags)" rc=0 "out=1000	true"
+
+run -e 'local h = perf.on("syscalls:*", function() end)
+local p = io.popen("ls -l /proc/" .. require("uv").os_getpid() .. "/fd")
+local fds = 0
+for l in p:lines() do if l:find("perf_event", 1, true) then fds = fds + 1 end end
+p:close()
+print(fds < 64, #h.events > 600) shark.exit()'
+check "syscalls:* opens a few carriers, not one event per syscall and CPU" rc=0 "out=true	true"
+
+# the syscall numbers shark knows beyond the C library's table, checked on this kernel
+if [ "$(uname -m)" = x86_64 ]; then
+	"$SHARK" -e 'for n, nr in pairs(require("perf.events").X64_EXTRA) do print(n, nr) end' |
+	while read -r name nr; do
+		[ -d "/sys/kernel/tracing/events/syscalls/sys_enter_$name" ] || continue
+		"$SHARK" -c "$PROGS/syscall_nr $nr" -e "local n = 0
+			perf.on('syscalls:sys_enter_$name', function() n = n + 1 end)
+			shark.on_end(function() print(n) end)" 2>&1 | grep -qx 1 || echo "$name=$nr"
+	done >"$T/badnr"
+	ok_if "every extra syscall number names its own tracepoint on this kernel" test ! -s "$T/badnr"
+	[ -s "$T/badnr" ] && sed 's/^/#   wrong: /' "$T/badnr"
+else
+	skip "extra syscall numbers" "they are for x86_64; this is $(uname -m)"
+fi
+
 # --- errors
 
 run -e 'perf.on("sched:no_such_event", function() end)'
