@@ -229,30 +229,32 @@ end
 local function make_drain(h, fn)
   local p, batch = h.p, h.batch
   local read, consume = api.perf_read, api.perf_consume
+  local dispatch
   local typed = h.typed_batch
   if typed then
-    return function()
-      if h.closed or h.draining then return end
-      h.draining = true
-      while true do
-        local n = read(p, batch, BATCH)
-        if n <= 0 then break end
-        for i = 0, n - 1 do
-          fn(typed[i])
-          if h.stopping then break end
-        end
-        consume(p)
-        if n < BATCH or h.stopping then break end
+    dispatch = function(n)
+      for i = 0, n - 1 do
+        fn(typed[i])
+        if h.stopping then return end
       end
-      h.draining = false
-      if h.stopping then h:_close() end
     end
-  end
-  local evs, copy = h.evs, ffi.copy
-  local function make(idx)
-    local ev = event_type(h.events[idx + 1]).ev()
-    evs[idx] = ev
-    return ev
+  else
+    local evs, copy = h.evs, ffi.copy
+    local function make(idx)
+      local ev = event_type(h.events[idx + 1]).ev()
+      evs[idx] = ev
+      return ev
+    end
+    dispatch = function(n)
+      for i = 0, n - 1 do
+        local s = batch + i
+        local idx = s.event
+        local e = evs[idx] or make(idx)
+        copy(e, s, SAMPLE_SIZE)
+        fn(e)
+        if h.stopping then return end
+      end
+    end
   end
   return function()
     if h.closed or h.draining then return end
@@ -260,14 +262,7 @@ local function make_drain(h, fn)
     while true do
       local n = read(p, batch, BATCH)
       if n <= 0 then break end
-      for i = 0, n - 1 do
-        local s = batch + i
-        local idx = s.event
-        local e = evs[idx] or make(idx)
-        copy(e, s, SAMPLE_SIZE)
-        fn(e)
-        if h.stopping then break end
-      end
+      dispatch(n)
       consume(p)
       if n < BATCH or h.stopping then break end
     end
@@ -358,7 +353,7 @@ function Handle:_close()
   self.closed = true
   for _, poll in ipairs(self.polls) do poll:stop(); poll:close() end
   if self.timer then self.timer:stop(); self.timer:close() end
-  self:_final_stats()
+  self.final = self:stats()
   ffi.gc(self.p, nil)
   api.perf_free(self.p)
   self.p = nil
@@ -371,28 +366,22 @@ function Handle:_close()
   end
 end
 
-function Handle:_final_stats()
+-- Counters: samples delivered, lost (ring full), throttled.
+function Handle:stats()
+  if self.final then return self.final end
   local st = ffi.new("struct shark_perf_stats")
   api.perf_stats(self.p, st)
-  self.final = {
-    samples = tonumber(st.samples), lost = tonumber(st.lost), throttled = tonumber(st.throttled),
-  }
+  return { samples = tonumber(st.samples), lost = tonumber(st.lost), throttled = tonumber(st.throttled) }
 end
 
 -- Events delivered so far (all events of the spec).
 function Handle:count()
-  if self.final then return self.final.samples end
-  local st = ffi.new("struct shark_perf_stats")
-  api.perf_stats(self.p, st)
-  return tonumber(st.samples)
+  return self:stats().samples
 end
 
 -- Events the kernel dropped because the ring was full.
 function Handle:lost()
-  if self.final then return self.final.lost end
-  local st = ffi.new("struct shark_perf_stats")
-  api.perf_stats(self.p, st)
-  return tonumber(st.lost)
+  return self:stats().lost
 end
 
 function Handle:active()
