@@ -36,8 +36,9 @@ EMBED_OBJ := $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o
 LUA_SRCS  := $(shell find lua -name '*.lua' | sort)
 HEADERS   := $(wildcard core/*.h)
 
-PROG_SRCS := $(wildcard tests/progs/*.c)
-PROGS     := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROG_SRCS))
+PROG_SRCS := $(wildcard tests/progs/*.c tests/progs/*.cc)
+PROGS     := $(patsubst tests/progs/%,$(OUT)/progs/%,$(basename $(PROG_SRCS)))
+CXX       ?= g++
 CTEST_SRCS := $(wildcard tests/c/*.c)
 
 .PHONY: all test demo bench install clean deps deps-test lint check-static
@@ -93,6 +94,10 @@ $(OUT) $(OUT)/core $(OUT)/progs:
 $(OUT)/progs/%: tests/progs/%.c | $(OUT)/progs
 	$(call msg,CC,$<)
 	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) -o $@ $< -lpthread
+
+$(OUT)/progs/%: tests/progs/%.cc | $(OUT)/progs
+	$(call msg,CXX,$<)
+	$(Q)$(CXX) -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) -o $@ $<
 
 $(OUT)/unit: $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ) $(HEADERS)
 	$(call msg,LINK,$@)

@@ -187,7 +187,7 @@ struct shark_perf *shark_perf__new(const struct shark_perf_opts *o)
 	if (!p->opts.mmap_pages)
 		p->opts.mmap_pages = 256;
 	if (p->opts.mmap_pages & (p->opts.mmap_pages - 1)) {
-		free(p);
+		shark_perf__free(p);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -197,7 +197,7 @@ struct shark_perf *shark_perf__new(const struct shark_perf_opts *o)
 	} else {
 		n = shark_online_cpus(all, 1024);
 		if (n < 0) {
-			free(p);
+			shark_perf__free(p);
 			errno = -n;
 			return NULL;
 		}
@@ -253,6 +253,8 @@ void shark_perf__free(struct shark_perf *p)
 {
 	if (!p)
 		return;
+	if (p->opts.cgroup_fd >= 0)
+		close(p->opts.cgroup_fd);
 	for (int i = 0; p->rings && i < p->ncpus; i++) {
 		struct ring *r = &p->rings[i];
 

@@ -50,7 +50,7 @@ struct shark_state {
 struct shark_perf_opts {
 	int32_t pid;		/* -1: every process; else all threads of this one */
 	int32_t tid;		/* > 0: this one thread only (pid is ignored) */
-	int32_t cgroup_fd;	/* -1: none; else an fd of a cgroup v2 directory */
+	int32_t cgroup_fd;	/* -1: none; else a cgroup directory fd, the session's to close */
 	const int32_t *cpus;	/* NULL: every online CPU */
 	int32_t ncpus;
 	uint32_t inherit;	/* follow children and new threads of pid */

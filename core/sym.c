@@ -407,8 +407,10 @@ void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, cons
 {
 	struct proc *p = get_proc(pid, 1);
 
+	/* "//anon" is anonymous executable memory: JIT code, see the perf map */
 	if (p)
-		add_map(p, start, start + len, pgoff, file[0] == '/' ? find_dso(file, 0, 0) : NULL);
+		add_map(p, start, start + len, pgoff,
+			file[0] == '/' && file[1] != '/' ? find_dso(file, 0, 0) : NULL);
 }
 
 /* A PERF_RECORD_COMM with the exec flag: the old image is gone. */

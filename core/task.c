@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include "shark.h"
@@ -67,17 +69,42 @@ int32_t shark_read_user_string(int32_t pid, uint64_t addr, char *buf, int32_t le
 	return (int32_t)strlen(buf);
 }
 
+static int open_cgroup_dir(const char *path)
+{
+	struct statfs st;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	/* a plain directory would make perf_event_open fail with EBADF */
+	if (fstatfs(fd, &st) || (st.f_type != CGROUP2_SUPER_MAGIC && st.f_type != CGROUP_SUPER_MAGIC)) {
+		close(fd);
+		return -ENOTDIR;
+	}
+	return fd;
+}
+
+/*
+ * An fd of a cgroup directory for perf's cgroup mode. A relative path is
+ * looked up in the v2 hierarchy (/sys/fs/cgroup, or /sys/fs/cgroup/unified on
+ * hybrid systems) and then in a v1 perf_event hierarchy.
+ */
 int32_t shark_cgroup_open(const char *path)
 {
+	static const char *const roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified",
+					     "/sys/fs/cgroup/perf_event" };
 	char full[512];
-	int fd;
+	int fd = -ENOENT;
 
 	if (!path || !*path)
 		return -EINVAL;
-	if (path[0] != '/')
-		snprintf(full, sizeof(full), "/sys/fs/cgroup/%s", path);
-	else
-		snprintf(full, sizeof(full), "%s", path);
-	fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	if (path[0] == '/')
+		return open_cgroup_dir(path);
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		snprintf(full, sizeof(full), "%s/%s", roots[i], path);
+		fd = open_cgroup_dir(full);
+		if (fd >= 0)
+			return fd;
+	}
+	return fd;
 }

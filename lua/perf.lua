@@ -174,7 +174,8 @@ local function session_opts(opts, evs)
   if opts.cgroup then
     local fd = api.cgroup_open(opts.cgroup)
     if fd < 0 then
-      return nil, ("cgroup '%s': %s"):format(opts.cgroup, ffi.string(api.strerror(-fd)))
+      local why = fd == -20 and "not a cgroup directory" or ffi.string(api.strerror(-fd))
+      return nil, ("cgroup '%s': %s"):format(opts.cgroup, why)
     end
     o.cgroup_fd = fd
   end

@@ -59,12 +59,14 @@ int tap_is_str(const char *got, const char *want, const char *file, int line, co
 void test_cli(void);
 void test_cmd(void);
 void test_embed(void);
+void test_perf(void);
 
 int main(void)
 {
 	test_cli();
 	test_cmd();
 	test_embed();
+	test_perf();
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
 }

@@ -70,6 +70,61 @@ LUA
 run -c "$PROGS/getppid_n 100" "$T/kstack.lua"
 check "tracepoint samples carry stacks: e:stack() on 100 getppid" rc=0 out=100
 
+# symbols of a process gone by the time they are asked for (copies kept)
+cat >"$T/gone.lua" <<'LUA'
+local kept = {}
+perf.on("cpu-clock", { callchain_u = 1, freq = 499 }, function(e)
+  if #kept < 20 then kept[#kept + 1] = e:copy() end
+end)
+shark.on_end(function()
+  local t = shark.target()
+  local found = 0
+  for _, c in ipairs(kept) do
+    if c.callchain and c.callchain:find("leaf\nmid\nmain", 1, true) then found = found + 1 end
+  end
+  print(t.running, #kept, found >= 10, kept[1].pid == t.pid)
+end)
+LUA
+run -c "$PROGS/fpchain 200" "$T/gone.lua"
+check "e:copy() keeps events; their stacks symbolize after the process exited" rc=0 "out=false	20	true	true"
+
+run -c "$PROGS/cxxspin 300" -e 'local top, max, c = nil, 0, {}
+perf.on("cpu-clock", { callchain_u = 1, freq = 499 }, function(e) c[e.callchain] = (c[e.callchain] or 0) + 1 end)
+shark.on_end(function() for k, v in pairs(c) do if v > max then top, max = k, v end end print((top:gsub("\n", ";"))) end)'
+check "C++ names are demangled" rc=0 'out~^shark::demo::Spinner::spin\(int\);main;'
+
+run -c "$PROGS/jitmap 300" -e 'local top, max, c = nil, 0, {}
+perf.on("cpu-clock", { callchain_u = 1, freq = 499 }, function(e) c[e.callchain] = (c[e.callchain] or 0) + 1 end)
+shark.on_end(function() for k, v in pairs(c) do if v > max then top, max = k, v end end print((top:gsub("\n", ";"))) end)'
+check "JIT code is named from /tmp/perf-PID.map" rc=0 'out~^jitted_spin;'
+
+# --- perf.print
+
+run -c "$PROGS/sleeper pr1nt 3" -e 'local n = 0
+perf.on("sched:sched_switch", function(e) if ffi.string(e.raw.prev_comm) == "pr1nt" and n < 1 then n = n + 1 perf.print(e) end end)
+local m = 0 perf.on("syscalls:sys_enter_clock_nanosleep", function(e) if m == 0 then m = 1 perf.print(e) end end)'
+check "perf.print: one ftrace-style line per event" rc=0 	'out~^ +pr1nt-[0-9]+ +\[[0-9]{3}\] [0-9]+\.[0-9]{6}: sched:sched_switch: prev_comm=pr1nt prev_pid=[0-9]+ prev_prio=[0-9]+ prev_state=1 next_comm=.+ next_pid=[0-9]+ next_prio=[0-9]+$' 	'out~: syscalls:sys_enter_clock_nanosleep: __syscall_nr=230 which_clock=[0-9]+ flags=0 rqtp=0x[0-9a-f]+ rmtp=0x[0-9a-f]+$'
+
+# --- cgroups (v2, perf's cgroup mode)
+
+cg=""
+for root in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+	if [ "$(stat -f -c %T "$root" 2>/dev/null)" = cgroup2fs ]; then cg=$root/shark-test-$$; break; fi
+done
+if [ -n "$cg" ] && mkdir "$cg" 2>/dev/null; then
+	sh -c "echo \$\$ > $cg/cgroup.procs; sleep 0.4; exec $PROGS/getppid_n 777" &
+	run -d 1.5 -e 'local n = 0
+	perf.on("syscalls:sys_enter_getppid", { cgroup = "'"$cg"'" }, function() n = n + 1 end)
+	shark.on_end(function() print(n) end)'
+	wait
+	check "cgroup = PATH: only that cgroup's events, exactly" rc=0 out=777
+	rmdir "$cg"
+else
+	skip "cgroup mode" "no cgroup v2 hierarchy to make a test cgroup in"
+fi
+run -e 'perf.on("sched:sched_switch", { cgroup = "/tmp" }, function() end)'
+check "a directory that is not a cgroup is named as such" rc=1 "err~cgroup '/tmp': not a cgroup directory"
+
 # --- lost events: a tiny ring, an exact total
 
 cat >"$T/burst.lua" <<'LUA'
