@@ -13,6 +13,7 @@ int main(int argc, char **argv)
 	char err[256];
 	int rc;
 
+	shark_state.start_time = (double)shark_time_ns();
 	if (shark_cli__parse(argc, argv, &opts, err, sizeof(err))) {
 		fprintf(stderr, "shark: %s\n", err);
 		fprintf(stderr, "usage: shark [options] script.lua [args...]  (shark -h for help)\n");

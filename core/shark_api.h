@@ -42,6 +42,7 @@ struct shark_state {
 	int32_t target_running;	/* 1 while the target is alive */
 	int32_t errors;		/* Lua errors reported so far */
 	int32_t target_held;	/* 1 while the -c child waits to exec */
+	double start_time;	/* CLOCK_MONOTONIC ns when main() began */
 };
 
 /* ------------------------------------------------------------------ perf */

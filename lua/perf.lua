@@ -329,7 +329,9 @@ function M.on(spec, opts, fn)
   end
   local ms = o.drain_ms or DEFAULT_DRAIN_MS
   h.timer = uv.new_timer()
-  h.timer:start(ms, ms, drain)
+  -- a first look soon after enabling, then every drain_ms
+  uv.update_time()
+  h.timer:start(math.min(ms, 2), ms, drain)
   local rc = api.perf_enable(p)
   if rc < 0 then
     h:_close()

@@ -59,6 +59,9 @@ function M.time()
   return tonumber(api.time_ns())
 end
 
+-- shark.time() when the process started.
+M.start_time = api.state.start_time
+
 -- The process being traced (-p PID or -c 'CMD'), or nil.
 function M.target()
   local st = api.state

