@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-2.0
+# cleanup.sh - after every kind of exit, nothing of shark's stays in the
+# kernel: no perf event fd in any process, no tracefs probe entry, no
+# process left behind.
+. "$(dirname "$0")/lib.bash"
+
+perf_fds() {
+	find /proc/[0-9]*/fd -lname 'anon_inode:\[perf_event\]' 2>/dev/null | wc -l
+}
+probes() {
+	cat /sys/kernel/tracing/uprobe_events /sys/kernel/tracing/kprobe_events 2>/dev/null | md5sum
+}
+
+base_fds=$(perf_fds)
+base_probes=$(probes)
+script='perf.on("sched:sched_switch,syscalls:sys_enter_*,cpu-clock", { callchain_k = 1 }, function() end)
+print("ready") io.stdout:flush()'
+
+clean() { # NAME: check nothing stayed
+	local left
+	sleep 0.2
+	left=$(perf_fds)
+	ok_if "$1: no perf event fd left anywhere ($left, before $base_fds)" test "$left" -le "$base_fds"
+	ok_if "$1: uprobe/kprobe events unchanged" test "$(probes)" = "$base_probes"
+	ok_if "$1: no shark process left" test -z "$(pgrep -x shark)"
+}
+
+run -d 0.3 -e "$script"
+check "-d" rc=0 out=ready
+clean "after -d"
+
+for sig in INT TERM KILL; do
+	start -e "$script"
+	wait_out ready
+	during=$(perf_fds)
+	ok_if "SIG$sig: perf fds open while running ($during)" test "$during" -gt "$base_fds"
+	signal $sig
+	finish
+	clean "after SIG$sig"
+done
+
+run -e "$script"' error("boom")'
+check "a Lua error after attaching" rc=1 'err~-e:2: boom'
+clean "after an error"
+
+start -c "$PROGS/sleeper v1ct1m 100000" -e "$script"
+wait_out ready
+pkill -KILL -x v1ct1m
+finish
+check "the -c command killed: the run ends" rc=0
+clean "after the traced command was killed"
+
+run -c "$PROGS/getppid_n 10" -e "$script"' shark.on_end(function() shark.exit(3) end)'
+check "shark.exit(3) from on_end" rc=3
+clean "after shark.exit"
+
+done_testing
