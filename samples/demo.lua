@@ -14,7 +14,10 @@ for name, nr in pairs(pcore.syscalls()) do names[nr] = name end
 local by_syscall, by_comm, oncpu = {}, {}, {}
 local syscalls, switches = 0, 0
 local comms = {}   -- pid -> command, taken at its first event (it may exit before the end)
-local since = {}   -- cpu -> when its current task was switched in (rings keep per-CPU order)
+-- cpu -> the task switched in last, and when (rings keep per-CPU order).
+-- The kernel does not always report the switch out of the idle task, so time
+-- is only counted when the task leaving is the one seen coming in.
+local run_pid, run_since = {}, {}
 
 perf.on("raw_syscalls:sys_enter", function(e)
   syscalls = syscalls + 1
@@ -28,12 +31,12 @@ end)
 
 perf.on("sched:sched_switch", function(e)
   switches = switches + 1
-  local cpu, now = e.cpu, e.time
-  if e.raw.prev_pid ~= 0 and since[cpu] then
+  local cpu, now, prev = e.cpu, e.time, e.raw.prev_pid
+  if prev ~= 0 and run_pid[cpu] == prev then
     local comm = ffi.string(e.raw.prev_comm)
-    oncpu[comm] = (oncpu[comm] or 0) + (now - since[cpu]) / 1e6
+    oncpu[comm] = (oncpu[comm] or 0) + (now - run_since[cpu]) / 1e6
   end
-  since[cpu] = now
+  run_pid[cpu], run_since[cpu] = e.raw.next_pid, now
 end)
 
 local function workload()
