@@ -42,6 +42,11 @@ static const char *api_strerror(int32_t err)
 	return strerror(err < 0 ? -err : err);
 }
 
+static void note_pid(int32_t pid)
+{
+	shark_sym__refresh_pid(pid);
+}
+
 const struct shark_api shark_api = {
 	.size = sizeof(struct shark_api),
 	.state = &shark_state,
@@ -71,4 +76,34 @@ const struct shark_api shark_api = {
 	.perf_probe = shark_perf_probe,
 	.perf_snapshot = shark_perf__snapshot,
 	.perf_replay = shark_perf__replay,
+	.bpf_open = shark_bpf__open,
+	.bpf_free = shark_bpf__free,
+	.bpf_error = shark_bpf__error,
+	.bpf_load = shark_bpf__load,
+	.bpf_nprogs = shark_bpf__nprogs,
+	.bpf_nmaps = shark_bpf__nmaps,
+	.bpf_prog = shark_bpf__prog,
+	.bpf_map = shark_bpf__map,
+	.bpf_section = shark_bpf__section,
+	.bpf_section_vars = shark_bpf__section_vars,
+	.bpf_possible_cpus = shark_bpf__possible_cpus,
+	.bpf_detach = shark_bpf__detach,
+	.bpf_attach = shark_bpf__attach,
+	.bpf_attach_tracepoint = shark_bpf__attach_tracepoint,
+	.bpf_attach_raw_tracepoint = shark_bpf__attach_raw_tracepoint,
+	.bpf_attach_uprobe = shark_bpf__attach_uprobe,
+	.bpf_attach_usdt = shark_bpf__attach_usdt,
+	.bpf_attach_kprobe = shark_bpf__attach_kprobe,
+	.bpf_attach_perf = shark_bpf__attach_perf,
+	.bpf_map_lookup = shark_bpf_map_lookup,
+	.bpf_map_update = shark_bpf_map_update,
+	.bpf_map_delete = shark_bpf_map_delete,
+	.bpf_map_next_key = shark_bpf_map_next_key,
+	.bpf_btf_type = shark_bpf__btf_type,
+	.bpf_btf_c = shark_bpf__btf_c,
+	.bpf_write_vmlinux_h = shark_bpf__write_vmlinux_h,
+	.free_mem = shark_free,
+	.hash64 = shark_hash64,
+	.kernel_id = shark_kernel_id,
+	.sym_note_pid = note_pid,
 };

@@ -97,6 +97,17 @@ static int l_modules(lua_State *L)
 	return 1;
 }
 
+/* files() -> { name = contents } of the embedded files */
+static int l_files(lua_State *L)
+{
+	lua_newtable(L);
+	for (const struct shark_module *f = shark_files; f->name; f++) {
+		lua_pushlstring(L, (const char *)f->code, f->len);
+		lua_setfield(L, -2, f->name);
+	}
+	return 1;
+}
+
 /* { ["struct x"] = { size = n, fields = { name = offset } } } */
 static int l_layout(lua_State *L)
 {
@@ -133,6 +144,7 @@ int luaopen_shark_core(lua_State *L)
 		{ "versions", l_versions },
 		{ "modules", l_modules },
 		{ "layout", l_layout },
+		{ "files", l_files },
 		{ NULL, NULL },
 	};
 

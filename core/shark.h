@@ -75,6 +75,8 @@ extern int shark_quiet;
 void shark_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Set -v/-q and route libbpf's messages through them. */
 void shark_log__init(int verbose, int quiet);
+void shark_log__capture(int on);
+const char *shark_log__captured(void);
 #define pr_err(...)	shark_log(0, __VA_ARGS__)
 #define pr_info(...)	shark_log(1, __VA_ARGS__)
 #define pr_debug(...)	shark_log(2, __VA_ARGS__)
@@ -92,6 +94,7 @@ struct shark_module {
 	size_t len;
 };
 extern const struct shark_module shark_modules[];
+extern const struct shark_module shark_files[];	/* files written out at run time */
 extern const char shark_cdef[];
 const struct shark_module *shark_module__find(const char *name);
 
@@ -159,13 +162,48 @@ int32_t shark_perf__replay(struct shark_perf *p, const uint8_t *buf, int32_t len
 /* sym.c */
 int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len);
 void shark_sym__note_pid(int pid);
+void shark_sym__refresh_pid(int pid);
 void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, const char *file);
 void shark_sym__exec(int pid);
+
+/* bpf.c (see struct shark_api for the contract) */
+struct shark_bpf *shark_bpf__open(const void *buf, uint64_t len, const char *name);
+void shark_bpf__free(struct shark_bpf *o);
+const char *shark_bpf__error(struct shark_bpf *o);
+int32_t shark_bpf__load(struct shark_bpf *o);
+int32_t shark_bpf__nprogs(struct shark_bpf *o);
+int32_t shark_bpf__nmaps(struct shark_bpf *o);
+int32_t shark_bpf__prog(struct shark_bpf *o, int32_t i, struct shark_bpf_prog_info *pi);
+int32_t shark_bpf__map(struct shark_bpf *o, int32_t i, struct shark_bpf_map_info *mi);
+void *shark_bpf__section(struct shark_bpf *o, const char *name, uint64_t *size);
+int32_t shark_bpf__section_vars(struct shark_bpf *o, const char *section, struct shark_btf_var *vars, int32_t max);
+int32_t shark_bpf__possible_cpus(void);
+int32_t shark_bpf__detach(struct shark_bpf *o);
+int32_t shark_bpf__attach(struct shark_bpf *o, int32_t i);
+int32_t shark_bpf__attach_tracepoint(struct shark_bpf *o, int32_t i, const char *sys, const char *name);
+int32_t shark_bpf__attach_raw_tracepoint(struct shark_bpf *o, int32_t i, const char *name);
+int32_t shark_bpf__attach_uprobe(struct shark_bpf *o, int32_t i, int32_t retprobe, int32_t pid,
+				 const char *binary, const char *func, uint64_t offset);
+int32_t shark_bpf__attach_usdt(struct shark_bpf *o, int32_t i, int32_t pid, const char *binary,
+			       const char *provider, const char *name, uint64_t cookie);
+int32_t shark_bpf__attach_kprobe(struct shark_bpf *o, int32_t i, int32_t retprobe, const char *func);
+int32_t shark_bpf__attach_perf(struct shark_bpf *o, int32_t i, uint32_t type, uint64_t config,
+			       uint64_t period, uint32_t freq, int32_t pid);
+int32_t shark_bpf_map_lookup(int32_t fd, const void *key, void *value);
+int32_t shark_bpf_map_update(int32_t fd, const void *key, const void *value, uint64_t flags);
+int32_t shark_bpf_map_delete(int32_t fd, const void *key);
+int32_t shark_bpf_map_next_key(int32_t fd, const void *key, void *next);
+int32_t shark_bpf__btf_type(struct shark_bpf *o, uint32_t id, struct shark_btf_type *out);
+char *shark_bpf__btf_c(struct shark_bpf *o, uint32_t id);
+int32_t shark_bpf__write_vmlinux_h(const char *path);
+void shark_free(void *p);
 
 /* task.c */
 const char *shark_comm(int32_t pid);
 int32_t shark_read_user_string(int32_t pid, uint64_t addr, char *buf, int32_t len);
 int32_t shark_cgroup_open(const char *path);
+uint64_t shark_hash64(const void *buf, uint64_t len);
+const char *shark_kernel_id(void);
 
 /* lib_shark.c, lib_perf.c */
 int luaopen_shark_core(struct lua_State *L);

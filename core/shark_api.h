@@ -119,6 +119,49 @@ struct shark_perf_stats {
 
 struct shark_perf;
 
+/* ------------------------------------------------------------------- bpf */
+
+struct shark_bpf_prog_info {
+	const char *name;
+	const char *section;	/* SEC("...") */
+	uint32_t type;		/* enum bpf_prog_type */
+	int32_t fd;		/* after load */
+};
+
+struct shark_bpf_map_info {
+	const char *name;
+	int32_t fd;		/* after load */
+	uint32_t type;		/* enum bpf_map_type */
+	uint32_t key_size;
+	uint32_t value_size;
+	uint32_t max_entries;
+	uint32_t btf_key_id;	/* 0: no BTF */
+	uint32_t btf_value_id;
+	uint32_t flags;
+};
+
+/* A BTF type, through typedefs and qualifiers. kind: BTF_KIND_* */
+struct shark_btf_type {
+	uint32_t id;		/* the resolved type */
+	uint32_t kind;
+	uint32_t size;
+	int32_t is_signed;
+	int32_t is_char;	/* char, or an array of char */
+	uint32_t elem;		/* arrays: element type and count */
+	uint32_t nelem;
+	const char *name;
+};
+
+/* A global variable of a data section. */
+struct shark_btf_var {
+	const char *name;
+	uint32_t offset;
+	uint32_t size;
+	uint32_t type_id;
+};
+
+struct shark_bpf;
+
 /* The function table handed to Lua. Members are added at the end only. */
 struct shark_api {
 	uint32_t size;				/* sizeof(struct shark_api) as built */
@@ -155,6 +198,43 @@ struct shark_api {
 	/* benchmarks: copy unread ring records; read them back from memory */
 	int32_t (*perf_snapshot)(struct shark_perf *p, uint8_t *buf, int32_t len);
 	int32_t (*perf_replay)(struct shark_perf *p, const uint8_t *buf, int32_t len);
+
+	/* bpf objects: 0 or -errno, bpf_error() says why in words */
+	struct shark_bpf *(*bpf_open)(const void *buf, uint64_t len, const char *name);
+	void (*bpf_free)(struct shark_bpf *o);
+	const char *(*bpf_error)(struct shark_bpf *o);	/* o NULL: the last failed open */
+	int32_t (*bpf_load)(struct shark_bpf *o);
+	int32_t (*bpf_nprogs)(struct shark_bpf *o);
+	int32_t (*bpf_nmaps)(struct shark_bpf *o);
+	int32_t (*bpf_prog)(struct shark_bpf *o, int32_t i, struct shark_bpf_prog_info *info);
+	int32_t (*bpf_map)(struct shark_bpf *o, int32_t i, struct shark_bpf_map_info *info);
+	void *(*bpf_section)(struct shark_bpf *o, const char *name, uint64_t *size);
+	int32_t (*bpf_section_vars)(struct shark_bpf *o, const char *section, struct shark_btf_var *vars,
+				    int32_t max);
+	int32_t (*bpf_possible_cpus)(void);
+	int32_t (*bpf_detach)(struct shark_bpf *o);
+	int32_t (*bpf_attach)(struct shark_bpf *o, int32_t prog);
+	int32_t (*bpf_attach_tracepoint)(struct shark_bpf *o, int32_t prog, const char *sys, const char *name);
+	int32_t (*bpf_attach_raw_tracepoint)(struct shark_bpf *o, int32_t prog, const char *name);
+	int32_t (*bpf_attach_uprobe)(struct shark_bpf *o, int32_t prog, int32_t retprobe, int32_t pid,
+				     const char *binary, const char *func, uint64_t offset);
+	int32_t (*bpf_attach_usdt)(struct shark_bpf *o, int32_t prog, int32_t pid, const char *binary,
+				   const char *provider, const char *name, uint64_t cookie);
+	int32_t (*bpf_attach_kprobe)(struct shark_bpf *o, int32_t prog, int32_t retprobe, const char *func);
+	int32_t (*bpf_attach_perf)(struct shark_bpf *o, int32_t prog, uint32_t type, uint64_t config,
+				   uint64_t period, uint32_t freq, int32_t pid);
+	int32_t (*bpf_map_lookup)(int32_t fd, const void *key, void *value);
+	int32_t (*bpf_map_update)(int32_t fd, const void *key, const void *value, uint64_t flags);
+	int32_t (*bpf_map_delete)(int32_t fd, const void *key);
+	int32_t (*bpf_map_next_key)(int32_t fd, const void *key, void *next);	/* key NULL: first */
+	int32_t (*bpf_btf_type)(struct shark_bpf *o, uint32_t id, struct shark_btf_type *out);
+	char *(*bpf_btf_c)(struct shark_bpf *o, uint32_t id);	/* free() with free_mem */
+	int32_t (*bpf_write_vmlinux_h)(const char *path);
+	void (*free_mem)(void *p);
+	uint64_t (*hash64)(const void *buf, uint64_t len);	/* FNV-1a, for cache keys */
+	const char *(*kernel_id)(void);	/* release and build-id: what BTF a cache entry fits */
+	/* remember a process's mappings now, to name its frames after it exits */
+	void (*sym_note_pid)(int32_t pid);
 };
 
 #endif /* SHARK_API_H */

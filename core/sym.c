@@ -395,11 +395,22 @@ static struct proc *get_proc(int pid, int create)
 	return p;
 }
 
-/* Called while decoding samples: capture a process's maps while it lives. */
+/* Called while decoding samples: capture a process's maps at first sight. */
 void shark_sym__note_pid(int pid)
 {
 	if (pid > 0)
 		get_proc(pid, 1);
+}
+
+/* Read a process's maps again (new libraries since), if not done lately. */
+void shark_sym__refresh_pid(int pid)
+{
+	struct proc *p = pid > 0 ? get_proc(pid, 0) : NULL;
+
+	if (!p)
+		get_proc(pid, 1);
+	else if (shark_time_ns() - p->loaded_at > 500000000ull)
+		read_maps(p);
 }
 
 /* A PERF_RECORD_MMAP2 of executable memory. */

@@ -7,6 +7,7 @@
 #include <linux/magic.h>
 #include <sys/statfs.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include "shark.h"
 
@@ -107,4 +108,55 @@ int32_t shark_cgroup_open(const char *path)
 			return fd;
 	}
 	return fd;
+}
+
+uint64_t shark_hash64(const void *buf, uint64_t len)
+{
+	const uint8_t *p = buf;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (uint64_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/*
+ * "release/build-id" of the running kernel: a compiled BPF object is CO-RE,
+ * but its cache entry also remembers which kernel's vmlinux.h it was built with.
+ */
+const char *shark_kernel_id(void)
+{
+	static char id[160];
+	unsigned char notes[4096];
+	struct utsname u;
+	ssize_t n = 0;
+	int fd;
+
+	if (id[0])
+		return id;
+	uname(&u);
+	snprintf(id, sizeof(id), "%s", u.release);
+	fd = open("/sys/kernel/notes", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, notes, sizeof(notes));
+		close(fd);
+	}
+	for (ssize_t off = 0; off + 12 <= n;) {
+		uint32_t namesz, descsz, type;
+
+		memcpy(&namesz, notes + off, 4);
+		memcpy(&descsz, notes + off + 4, 4);
+		memcpy(&type, notes + off + 8, 4);
+		off += 12;
+		if (type == 3 /* NT_GNU_BUILD_ID */ && namesz == 4 && (size_t)off + 4 + descsz <= (size_t)n) {
+			size_t l = strlen(id);
+
+			id[l++] = '/';
+			for (uint32_t i = 0; i < descsz && l + 3 < sizeof(id); i++, l += 2)
+				snprintf(id + l, 3, "%02x", notes[off + 4 + i]);
+			break;
+		}
+		off += ((namesz + 3) & ~3u) + ((descsz + 3) & ~3u);
+	}
+	return id;
 }

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* shark.bpf.h - helpers for BPF programs run by shark: everything a bpf.cdef needs in one include. */
+#ifndef SHARK_BPF_H
+#define SHARK_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+/*
+ * The log2 histogram slot of v, as bpftrace numbers them: 0 -> 0, 1 -> 1,
+ * [2, 4) -> 2, [4, 8) -> 3, ... print with bpf.print_hist_map().
+ */
+static __always_inline __u32 shark_log2_slot(__u64 v)
+{
+	__u32 slot = 0;
+
+	if (v == 0)
+		return 0;
+#pragma unroll
+	for (int i = 32; i > 0; i >>= 1) {
+		if (v >= (1ULL << i)) {
+			v >>= i;
+			slot += i;
+		}
+	}
+	return slot + 1;
+}
+
+/* Add one to the __u64 value of key in a hash map, creating it at 1. */
+#define shark_count(map, key)                                                   \
+	({                                                                      \
+		__u64 *__v = bpf_map_lookup_elem(map, key), __one = 1;          \
+		if (__v)                                                        \
+			__sync_fetch_and_add(__v, 1);                           \
+		else                                                            \
+			bpf_map_update_elem(map, key, &__one, BPF_NOEXIST);     \
+	})
+
+/*
+ * A BPF ring buffer whose drops (reservations that failed because user space
+ * fell behind) shark counts and reports: SHARK_RINGBUF(events, 1 << 20) then
+ * shark_ringbuf_output(events, &rec, sizeof(rec)). Records are submitted
+ * without a wake-up: shark drains on a timer (a wake-up per event costs a
+ * cross-CPU interrupt, ~44 us on a VM).
+ */
+#define SHARK_RINGBUF(name, bytes)                                              \
+	struct {                                                                \
+		__uint(type, BPF_MAP_TYPE_RINGBUF);                             \
+		__uint(max_entries, bytes);                                     \
+	} name SEC(".maps");                                                    \
+	__u64 name##_drops SEC(".bss")
+
+#define shark_ringbuf_output(name, data, size)                                  \
+	({                                                                      \
+		long __r = bpf_ringbuf_output(&name, data, size, BPF_RB_NO_WAKEUP); \
+		if (__r)                                                        \
+			__sync_fetch_and_add(&name##_drops, 1);                 \
+		__r;                                                            \
+	})
+
+#endif /* SHARK_BPF_H */

@@ -1,0 +1,353 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- bpf.lua - BPF programs from Lua: bpf.load (object, .bpf.c file or C text),
+-- bpf.cdef (the original's form: load and attach), maps as tables, globals,
+-- explicit attach of every kind this kernel supports.
+local ffi = require "ffi"
+local uv = require "uv"
+local api = require "shark.api"
+local shark = require "shark"
+local compile = require "bpf.compile"
+local btf = require "bpf.btf"
+local Map = require "bpf.map"
+local hist = require "hist"
+local events = require "perf.events"
+
+local M = {}
+
+-- Maps of every loaded object by name (the original's bpf.var.<map>).
+local all_maps = {}
+M.var = setmetatable({}, {
+  __index = function(_, name) return all_maps[name] end,
+  __newindex = function() error("bpf.var is read-only: set entries of its maps instead", 2) end,
+})
+
+local objects = {}    -- loaded objects, freed (detached) at the end of the run
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+-- ------------------------------------------------------------------ programs
+
+local Prog = {}
+Prog.__index = Prog
+
+-- Why the last call failed, in words (libbpf's own lines that only mislead
+-- here dropped: memory is charged to the cgroup, not RLIMIT_MEMLOCK).
+local function why(o, rc, what)
+  local msg = ffi.string(api.bpf_error(o))
+  if msg == "" then msg = what .. ": " .. ffi.string(api.strerror(-rc)) end
+  msg = msg:gsub("[^\n]*ulimit %-l[^\n]*\n?", ""):gsub("\n+$", "")
+  return msg
+end
+
+local function check(self, rc, what)
+  if rc < 0 then error(why(self.obj.o, rc, what), 3) end
+  return self
+end
+
+-- SEC() prefixes that name their target, so libbpf can attach them alone.
+local AUTO = { "tracepoint/", "tp/", "raw_tracepoint/", "raw_tp/", "tp_btf/", "kprobe/", "kretprobe/",
+  "fentry/", "fexit/", "fmod_ret/", "lsm/", "iter/" }
+
+function Prog:auto_attachable()
+  local sec = self.section
+  for _, p in ipairs(AUTO) do
+    if sec:sub(1, #p) == p and #sec > #p then return true end
+  end
+  -- uprobe/PATH:FUNC, usdt/PATH:PROVIDER:NAME
+  return (sec:match("^uprobe/.+:.+") or sec:match("^uretprobe/.+:.+") or sec:match("^usdt/.+:.+:.+")) ~= nil
+end
+
+function Prog:attach()
+  return check(self, api.bpf_attach(self.obj.o, self.index), "attach " .. self.name)
+end
+
+-- "sys:event" or ("sys", "event")
+function Prog:attach_tracepoint(sys, name)
+  if not name then sys, name = tostring(sys):match("^([^:]+):(.+)$") end
+  if not sys then error("attach_tracepoint: expected 'system:event'", 2) end
+  return check(self, api.bpf_attach_tracepoint(self.obj.o, self.index, sys, name), "attach " .. self.name)
+end
+
+function Prog:attach_raw_tracepoint(name)
+  return check(self, api.bpf_attach_raw_tracepoint(self.obj.o, self.index, name), "attach " .. self.name)
+end
+
+local function default_pid(pid)
+  if pid then return pid end
+  local t = shark.target()
+  return t and t.pid or -1
+end
+
+-- { binary = path, func = name | offset = n, pid = n, ret = bool }
+function Prog:attach_uprobe(o)
+  if type(o) ~= "table" or type(o.binary) ~= "string" then
+    error("attach_uprobe{binary = PATH, func = NAME | offset = N, [pid = PID], [ret = true]}", 2)
+  end
+  return check(self, api.bpf_attach_uprobe(self.obj.o, self.index, o.ret and 1 or 0, default_pid(o.pid),
+    o.binary, o.func, o.offset or 0), "attach " .. self.name)
+end
+
+function Prog:attach_uretprobe(o)
+  local c = {}
+  for k, v in pairs(o or {}) do c[k] = v end
+  c.ret = true
+  return self:attach_uprobe(c)
+end
+
+-- { binary = path, provider = name, name = probe, pid = n, cookie = n }
+function Prog:attach_usdt(o)
+  if type(o) ~= "table" or type(o.binary) ~= "string" or type(o.provider) ~= "string"
+    or type(o.name) ~= "string" then
+    error("attach_usdt{binary = PATH, provider = NAME, name = PROBE, [pid = PID], [cookie = N]}", 2)
+  end
+  return check(self, api.bpf_attach_usdt(self.obj.o, self.index, default_pid(o.pid), o.binary, o.provider, o.name,
+    o.cookie or 0), "attach " .. self.name)
+end
+
+function Prog:attach_kprobe(func, ret)
+  return check(self, api.bpf_attach_kprobe(self.obj.o, self.index, ret and 1 or 0, func), "attach " .. self.name)
+end
+
+function Prog:attach_kretprobe(func)
+  return self:attach_kprobe(func, true)
+end
+
+-- { event = "cpu-clock", freq = 99 | period = n, pid = n }: a sampling perf
+-- event on every CPU runs the program (bpf_get_stackid for stacks).
+function Prog:attach_perf_event(o)
+  o = o or {}
+  local evs, err = events.parse(o.event or "cpu-clock")
+  if not evs then error("attach_perf_event: " .. err, 2) end
+  local e = evs[1]
+  if e.tracepoint then error("attach_perf_event: use attach_tracepoint for tracepoints", 2) end
+  local freq = o.freq or (not o.period and 99) or nil
+  return check(self, api.bpf_attach_perf(self.obj.o, self.index, e.type, e.config, freq or o.period,
+    freq and 1 or 0, default_pid(o.pid)), "attach " .. self.name)
+end
+
+-- ------------------------------------------------------------------ objects
+
+local Obj = {}
+Obj.__index = Obj
+
+function Obj:close()
+  if self.o then
+    api.bpf_free(ffi.gc(self.o, nil))
+    self.o = nil
+    objects[self] = nil
+  end
+end
+
+function Obj:detach()
+  if self.o then api.bpf_detach(self.o) end
+end
+
+-- Globals of a section as a table proxy: v.name reads, v.name = x writes.
+local function section_proxy(obj, section)
+  local size = ffi.new("uint64_t[1]")
+  local vars = btf.section_vars(obj.ns, section)
+  return setmetatable({}, {
+    __index = function(_, k)
+      local v = vars[k]
+      if not v then return nil end
+      local mem = api.bpf_section(obj.o, section, size)
+      if mem == nil then return nil end
+      return v.conv.get(ffi.cast("uint8_t *", mem) + v.offset)
+    end,
+    __newindex = function(_, k, x)
+      local v = vars[k]
+      if not v then error(("no global '%s' in %s"):format(tostring(k), section), 2) end
+      local mem = api.bpf_section(obj.o, section, size)
+      if mem == nil then error("section " .. section .. " is not mapped", 2) end
+      if obj.loaded and section == ".rodata" then
+        error(("'%s' is const volatile (.rodata): set it before load, in bpf.load's opts.rodata"):format(k), 2)
+      end
+      v.conv.put(ffi.cast("uint8_t *", mem) + v.offset, x)
+    end,
+    __pairs = function()
+      local names = {}
+      for n in pairs(vars) do names[#names + 1] = n end
+      table.sort(names)
+      local i = 0
+      return function()
+        i = i + 1
+        local n = names[i]
+        if n then return n, obj[section == ".rodata" and "rodata" or section == ".data" and "data" or "bss"][n] end
+      end
+    end,
+  })
+end
+
+local function is_path(x, exts)
+  if x:find("\n", 1, true) then return false end
+  for _, e in ipairs(exts) do
+    if x:sub(-#e) == e then return true end
+  end
+  return false
+end
+
+-- Where the caller's string literal sits in its file, for compiler messages.
+local function source_position(text, level)
+  local info = debug.getinfo(level + 1, "Sl")
+  if not info then return "bpf.c", 1 end
+  local src = info.source
+  if src:sub(1, 1) == "@" then
+    local file = src:sub(2)
+    local body = read_file(file)
+    if body then
+      local at = body:find(text, 1, true)
+      if at then
+        local _, nl = body:sub(1, at):gsub("\n", "")
+        return file, nl + 1
+      end
+    end
+    return file, info.currentline
+  end
+  return src:gsub("^=", ""), info.currentline
+end
+
+-- Turn x (a .bpf.o path, a .bpf.c path or C source) into object bytes.
+local function object_bytes(x, level)
+  if type(x) ~= "string" then
+    error("bpf.load(x): expected a .bpf.o or .bpf.c path or C source, got " .. type(x), level + 1)
+  end
+  if is_path(x, { ".o" }) then
+    local bytes = read_file(x)
+    if not bytes then error("bpf.load: cannot read " .. x, level + 1) end
+    return bytes, x:match("([^/]+)%.o$")
+  end
+  local src, name, line
+  if is_path(x, { ".c" }) then
+    src = read_file(x)
+    if not src then error("bpf.load: cannot read " .. x, level + 1) end
+    name, line = x, 1
+  else
+    src = x
+    name, line = source_position(x, level + 1)
+  end
+  if not src:find("#include", 1, true) then
+    -- usdt.bpf.h brings its own maps: only for programs that use it
+    local usdt = src:find("BPF_USDT", 1, true) and "#include <bpf/usdt.bpf.h>\n" or ""
+    src = '#include "shark.bpf.h"\n' .. usdt .. '#line ' .. line .. '\n' .. src
+    line = line - 1
+  end
+  if not src:find('SEC("license")', 1, true) then
+    src = src .. '\nchar LICENSE[] SEC("license") = "GPL";\n'
+  end
+  local bytes, err = compile.compile(src, name, line)
+  if not bytes then error("bpf: " .. err, level + 1) end
+  return bytes, (name:match("([^/]+)$") or "bpf"):gsub("%.%w+$", ""):gsub("[^%w_]", "_")
+end
+
+-- bpf.load(x, [opts]) -> object with .progs, .maps, .bss/.data/.rodata.
+-- opts: rodata = { cfg_x = v } (set before load), attach = false (do not
+-- attach programs whose SEC() names their target).
+function M.load(x, opts, level)
+  level = level or 2
+  if type(opts) == "number" then opts, level = nil, opts end
+  opts = opts or {}
+  local bytes, name = object_bytes(x, level)
+  local o = api.bpf_open(bytes, #bytes, name)
+  if o == nil then error("bpf: " .. ffi.string(api.bpf_error(nil)), level) end
+  o = ffi.gc(o, api.bpf_free)
+  local obj = setmetatable({ o = o, name = name, progs = {}, maps = {}, ns = btf.namespace(o) }, Obj)
+  obj.rodata = section_proxy(obj, ".rodata")
+  obj.data = section_proxy(obj, ".data")
+  obj.bss = section_proxy(obj, ".bss")
+  for k, v in pairs(opts.rodata or {}) do obj.rodata[k] = v end
+  local rc = api.bpf_load(o)
+  if rc < 0 then error("bpf: " .. why(o, rc, "load"), level) end
+  obj.loaded = true
+  local pi = ffi.new("struct shark_bpf_prog_info")
+  for i = 0, api.bpf_nprogs(o) - 1 do
+    api.bpf_prog(o, i, pi)
+    local p = setmetatable({ obj = obj, index = i, name = ffi.string(pi.name), section = ffi.string(pi.section),
+      fd = pi.fd }, Prog)
+    obj.progs[p.name] = p
+  end
+  local mi = ffi.new("struct shark_bpf_map_info")
+  for i = 0, api.bpf_nmaps(o) - 1 do
+    api.bpf_map(o, i, mi)
+    local mname = ffi.string(mi.name)
+    if not mname:find(".", 1, true) then
+      local m = Map.new(obj.ns, mi)
+      obj.maps[mname] = m
+      all_maps[mname] = m
+    end
+  end
+  objects[obj] = true
+  if opts.attach ~= false then
+    for _, p in pairs(obj.progs) do
+      if p:auto_attachable() then
+        local arc = api.bpf_attach(o, p.index)
+        if arc < 0 then error("bpf: " .. why(o, arc, "attach " .. p.name), level) end
+      end
+    end
+  end
+  -- attached programs are something to wait for: the run goes on until an
+  -- end (Ctrl-C, -d, shark.exit), as the original's bpf scripts did
+  M.keep_alive()
+  return obj
+end
+
+-- The original form: C source with SEC() programs and maps; loaded and
+-- attached; its maps appear in bpf.var.
+function M.cdef(src, opts)
+  local obj = M.load(src, opts, 3) -- not a tail call: level 3 is the caller
+  return obj
+end
+
+-- ----------------------------------------------------------- histograms
+
+-- Print a log2 histogram map (keys: slots from shark_log2_slot) the way
+-- bpftrace does. opts.linear = { min, step } for linear bucket maps.
+function M.print_hist_map(m, opts)
+  if not Map.is_map(m) then error("bpf.print_hist_map(m): expected a bpf map, got " .. type(m), 2) end
+  opts = opts or {}
+  local counts = {}
+  for k, v in pairs(m) do
+    if type(v) == "table" then v = v:sum() end
+    counts[k] = v
+  end
+  if opts.linear then
+    hist.print_linear(counts, opts.linear.min or opts.linear[1] or 0, opts.linear.step or opts.linear[2] or 1)
+  else
+    hist.print_log2(counts)
+  end
+end
+
+-- ------------------------------------------------------------- lifecycle
+
+local holder
+-- Keep the loop running while programs are attached (they need no fd to
+-- watch). Its ticks also remember the traced process's mappings, so user
+-- stacks from BPF maps still get names after it exits (the perf module
+-- learns them from its records; BPF programs send none).
+function M.keep_alive()
+  if holder then return end
+  holder = uv.new_timer()
+  local function note()
+    local t = shark.target()
+    if t and t.running and not t.held then api.sym_note_pid(t.pid) end
+  end
+  holder:start(20, 1000, note)
+end
+
+table.insert(shark._end_hooks.after, function()
+  local list = {}
+  for o in pairs(objects) do list[#list + 1] = o end
+  for _, o in ipairs(list) do o:close() end
+  if holder then
+    holder:close()
+    holder = nil
+  end
+end)
+
+M.Map = Map
+return M

@@ -1,0 +1,253 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- bpf/map.lua - BPF maps as Lua tables: m[k], m[k] = v, m[k] = nil, pairs(m),
+-- #m, m:items(), m:clear(), m:delete(k). Keys and values are typed from BTF.
+-- A map is a userdata so that # and pairs work on a LuaJIT without 5.2
+-- compatibility (shark's pairs honours __pairs).
+local ffi = require "ffi"
+local api = require "shark.api"
+local btf = require "bpf.btf"
+
+local M = {}
+
+-- enum bpf_map_type values that change how values look
+local TYPE = { HASH = 1, ARRAY = 2, PROG_ARRAY = 3, PERF_EVENT_ARRAY = 4, PERCPU_HASH = 5, PERCPU_ARRAY = 6,
+  STACK_TRACE = 7, LRU_HASH = 9, LRU_PERCPU_HASH = 10, RINGBUF = 27 }
+M.TYPE = TYPE
+
+local state = setmetatable({}, { __mode = "k" })
+local methods = {}
+local mt = {}
+
+local function percpu(t)
+  return t == TYPE.PERCPU_HASH or t == TYPE.PERCPU_ARRAY or t == TYPE.LRU_PERCPU_HASH
+end
+
+local function S(m)
+  local s = state[m]
+  if not s then error("not a bpf map", 3) end
+  return s
+end
+
+-- Raise a map error at the user's line.
+local function fail(s, what, rc)
+  error(("bpf map '%s': %s: %s"):format(s.name, what, ffi.string(api.strerror(-rc))), 3)
+end
+
+local function put_key(s, k)
+  local ok, err = pcall(s.key.put, s.kbuf, k)
+  if not ok then error(("bpf map '%s': bad key: %s"):format(s.name, err), 4) end
+  return s.kbuf
+end
+
+-- Value at the key buffer, or nil when absent.
+local function lookup(s, kbuf)
+  local rc = api.bpf_map_lookup(s.fd, kbuf, s.vbuf)
+  if rc == -2 then return nil end
+  if rc < 0 then fail(s, "lookup", rc) end
+  if not s.ncpus then return s.val.get(s.vbuf) end
+  local per = {}
+  for c = 0, s.ncpus - 1 do per[c + 1] = s.val.get(s.vbuf + c * s.stride) end
+  return setmetatable(per, M.PerCPU)
+end
+
+-- Per-CPU values: a table {cpu0, cpu1, ...} with :sum().
+M.PerCPU = { __index = {
+  sum = function(t)
+    local total = 0
+    for _, v in ipairs(t) do total = total + v end
+    return total
+  end,
+} }
+
+function methods:get(k)
+  local s = S(self)
+  return lookup(s, put_key(s, k))
+end
+
+function methods:set(k, v)
+  local s = S(self)
+  local kbuf = put_key(s, k)
+  if v == nil then return self:delete(k) end
+  local ok, err
+  if s.ncpus then
+    for c = 0, s.ncpus - 1 do
+      local x = type(v) == "table" and getmetatable(v) == M.PerCPU and v[c + 1] or v
+      ok, err = pcall(s.val.put, s.vbuf + c * s.stride, x)
+      if not ok then break end
+    end
+  else
+    ok, err = pcall(s.val.put, s.vbuf, v)
+  end
+  if not ok then error(("bpf map '%s': bad value: %s"):format(s.name, err), 3) end
+  local rc = api.bpf_map_update(s.fd, kbuf, s.vbuf, 0)
+  if rc < 0 then fail(s, "update", rc) end
+end
+
+-- Remove k; true if it was there. (Arrays cannot delete: their entries zero.)
+function methods:delete(k)
+  local s = S(self)
+  local kbuf = put_key(s, k)
+  if s.type == TYPE.ARRAY or s.type == TYPE.PERCPU_ARRAY then
+    ffi.fill(s.vbuf, s.vsize)
+    local rc = api.bpf_map_update(s.fd, kbuf, s.vbuf, 0)
+    if rc < 0 then fail(s, "clear entry", rc) end
+    return true
+  end
+  local rc = api.bpf_map_delete(s.fd, kbuf)
+  if rc == -2 then return false end
+  if rc < 0 then fail(s, "delete", rc) end
+  return true
+end
+
+-- Every key now (a snapshot: safe while the kernel or the loop changes the map).
+local function keys(s)
+  local out = {}
+  local cur, nxt = nil, ffi.new("uint8_t[?]", s.ksize)
+  local prev = ffi.new("uint8_t[?]", s.ksize)
+  for _ = 1, s.max_entries + 1 do
+    local rc = api.bpf_map_next_key(s.fd, cur, nxt)
+    if rc == -2 then break end
+    if rc < 0 then fail(s, "iterate", rc) end
+    local copy = ffi.new("uint8_t[?]", s.ksize)
+    ffi.copy(copy, nxt, s.ksize)
+    out[#out + 1] = copy
+    ffi.copy(prev, nxt, s.ksize)
+    cur = prev
+  end
+  return out
+end
+
+-- { {k, v}, ... } of every entry.
+function methods:items()
+  local s = S(self)
+  local out = {}
+  for _, kb in ipairs(keys(s)) do
+    local v = lookup(s, kb)
+    if v ~= nil then out[#out + 1] = { s.key.get(kb), v } end
+  end
+  return out
+end
+
+function methods:len()
+  local s = S(self)
+  if s.type == TYPE.ARRAY or s.type == TYPE.PERCPU_ARRAY then return s.max_entries end
+  return #keys(s)
+end
+
+function methods:clear()
+  local s = S(self)
+  for _, kb in ipairs(keys(s)) do
+    if s.type == TYPE.ARRAY or s.type == TYPE.PERCPU_ARRAY then
+      ffi.fill(s.vbuf, s.vsize)
+      api.bpf_map_update(s.fd, kb, s.vbuf, 0)
+    else
+      api.bpf_map_delete(s.fd, kb)
+    end
+  end
+end
+
+-- Sum of a per-CPU value over the CPUs.
+function methods:sum(k)
+  local v = self:get(k)
+  if v == nil then return nil end
+  return getmetatable(v) == M.PerCPU and v:sum() or v
+end
+
+-- Symbolized frames of stack id in a stack-trace map (pid for user stacks).
+function methods:stack(id, pid)
+  local s = S(self)
+  local ips = self:get(id)
+  if ips == nil then return nil end
+  local frames = {}
+  local buf = ffi.new("char[512]")
+  local n = s.vsize / 8
+  local p = ffi.cast("uint64_t *", ips)
+  for i = 0, n - 1 do
+    local ip = p[i]
+    if ip == 0 then break end
+    -- PERF_CONTEXT_* markers, where the kernel copied perf's callchain
+    if ip < 0xfffffffffffff001ULL then
+      local len = api.symbolize(pid or -1, ip, buf, 512)
+      frames[#frames + 1] = len > 0 and ffi.string(buf, len) or "[unknown]"
+    end
+  end
+  return frames
+end
+
+function methods:info()
+  local s = S(self)
+  return { name = s.name, type = s.type, key_size = s.ksize, value_size = s.vsize, max_entries = s.max_entries,
+    fd = s.fd }
+end
+
+mt.__index = function(m, k)
+  local f = methods[k]
+  if f then return f end
+  local s = S(m)
+  return lookup(s, put_key(s, k))
+end
+
+mt.__newindex = function(m, k, v)
+  methods.set(m, k, v)
+end
+
+mt.__len = function(m)
+  return methods.len(m)
+end
+
+mt.__pairs = function(m)
+  local s = S(m)
+  local ks, i = keys(s), 0
+  return function()
+    while true do
+      i = i + 1
+      local kb = ks[i]
+      if not kb then return nil end
+      local v = lookup(s, kb)
+      if v ~= nil then return s.key.get(kb), v end
+    end
+  end, m, nil
+end
+
+mt.__tostring = function(m)
+  local s = S(m)
+  return ("bpf map '%s' (type %d, %d max)"):format(s.name, s.type, s.max_entries)
+end
+
+-- Wrap map `info` (struct shark_bpf_map_info) of object namespace ns.
+function M.new(ns, info)
+  local m = newproxy(true)
+  local mmt = getmetatable(m)
+  for k, v in pairs(mt) do mmt[k] = v end
+  local s = {
+    name = ffi.string(info.name), fd = info.fd, type = info.type, ksize = info.key_size,
+    vsize = info.value_size, max_entries = info.max_entries,
+  }
+  s.key = btf.converter(ns, info.btf_key_id, info.key_size)
+  if s.type == TYPE.STACK_TRACE then
+    local vsize = s.vsize -- not info.value_size: the caller reuses info
+    s.val = { size = vsize, get = function(p)
+      local c = ffi.new("uint64_t[?]", vsize / 8)
+      ffi.copy(c, p, vsize)
+      return c
+    end, put = function() error("stack-trace maps are written by the kernel", 0) end }
+  else
+    s.val = btf.converter(ns, info.btf_value_id, info.value_size)
+  end
+  local vbytes = info.value_size
+  if percpu(s.type) then
+    s.ncpus = api.bpf_possible_cpus()
+    s.stride = math.ceil(info.value_size / 8) * 8
+    vbytes = s.stride * s.ncpus
+  end
+  s.kbuf = ffi.new("uint8_t[?]", math.max(info.key_size, 1))
+  s.vbuf = ffi.new("uint8_t[?]", math.max(vbytes, 1))
+  state[m] = s
+  return m
+end
+
+function M.is_map(x)
+  return state[x] ~= nil
+end
+
+return M

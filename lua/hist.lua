@@ -1,0 +1,96 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- hist.lua - histograms as text, bpftrace's layout: log2 buckets
+-- ([lo, hi) with K/M/G suffixes) or linear ones, a count and a bar each.
+-- Also the same buckets as an OpenTelemetry / Prometheus exponential
+-- histogram (scale 0: bucket i holds (2^i, 2^(i+1)]), without loss.
+local M = {}
+
+local WIDTH = 52
+
+local function unit(n)
+  local suffixes = { "", "K", "M", "G", "T", "P", "E" }
+  local i = 1
+  while n >= 1024 and n % 1024 == 0 and i < #suffixes do
+    n = n / 1024
+    i = i + 1
+  end
+  return ("%d%s"):format(n, suffixes[i])
+end
+
+-- The label of log2 slot s: 0 -> [0], 1 -> [1], s -> [2^(s-1), 2^s)
+function M.log2_label(s)
+  if s == 0 then return "[0]" end
+  if s == 1 then return "[1]" end
+  return ("[%s, %s)"):format(unit(2 ^ (s - 1)), unit(2 ^ s))
+end
+
+local function bar(n, max)
+  local w = max > 0 and math.floor(n / max * WIDTH + 0.5) or 0
+  if n > 0 and w == 0 then w = 1 end
+  return ("@"):rep(w) .. (" "):rep(WIDTH - w)
+end
+
+-- counts: { [slot] = count } (slots are numbers). Prints from the first to
+-- the last non-empty slot, empty ones between included, as bpftrace does.
+function M.print_log2(counts, out)
+  out = out or print
+  local lo, hi, max = nil, nil, 0
+  for s, n in pairs(counts) do
+    if n > 0 then
+      lo = lo and math.min(lo, s) or s
+      hi = hi and math.max(hi, s) or s
+      max = math.max(max, n)
+    end
+  end
+  if not lo then return end
+  local lines = {}
+  for s = lo, hi do
+    local n = counts[s] or 0
+    lines[#lines + 1] = ("%-20s %8d |%s|"):format(M.log2_label(s), n, bar(n, max))
+  end
+  out(table.concat(lines, "\n"))
+end
+
+-- counts: { [bucket] = count }, bucket i covers [min + i*step, min + (i+1)*step)
+function M.print_linear(counts, min, step, out)
+  out = out or print
+  local lo, hi, max = nil, nil, 0
+  for b, n in pairs(counts) do
+    if n > 0 then
+      lo = lo and math.min(lo, b) or b
+      hi = hi and math.max(hi, b) or b
+      max = math.max(max, n)
+    end
+  end
+  if not lo then return end
+  local lines = {}
+  for b = lo, hi do
+    local n = counts[b] or 0
+    local a = min + b * step
+    lines[#lines + 1] = ("%-20s %8d |%s|"):format(("[%d, %d)"):format(a, a + step), n, bar(n, max))
+  end
+  out(table.concat(lines, "\n"))
+end
+
+-- The log2 slots as an exponential histogram of scale 0 (OTLP, Prometheus
+-- native), without loss. Slot s holds the integers [2^(s-1), 2^s) (slot 0:
+-- zero), i.e. v + 1 lies in (2^(s-1), 2^s]: exactly scale-0 bucket s - 1 for
+-- v + 1. So the result describes v + 1 (value_offset = 1 says so; subtract
+-- it from every boundary to read v again).
+function M.to_exponential(counts)
+  local lo, hi
+  for s, n in pairs(counts) do
+    if n > 0 then
+      lo = lo and math.min(lo, s) or s
+      hi = hi and math.max(hi, s) or s
+    end
+  end
+  local buckets = {}
+  if lo then
+    for s = lo, hi do buckets[#buckets + 1] = counts[s] or 0 end
+  end
+  return { scale = 0, zero_count = 0, value_offset = 1,
+    positive = { offset = lo and lo - 1 or 0, bucket_counts = buckets } }
+end
+
+return M

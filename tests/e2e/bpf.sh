@@ -1,0 +1,261 @@
+# SPDX-License-Identifier: GPL-2.0
+# bpf.sh - BPF programs from Lua on real probes: uprobes, USDT, tracepoints,
+# perf events; maps as tables; globals; the compile cache; errors; cleanup.
+. "$(dirname "$0")/lib.bash"
+
+export SHARK_CACHE=$T/cache
+P=$PROGS/probed
+
+prog_ids() { bpftool prog list 2>/dev/null | grep -c '^[0-9]'; }
+link_ids() { bpftool link list 2>/dev/null | grep -c '^[0-9]'; }
+base_progs=$(prog_ids)
+base_links=$(link_ids)
+base_uprobes=$(md5sum </sys/kernel/tracing/uprobe_events)
+
+# --- uprobe, uretprobe, USDT: exact counts, arguments and return values
+
+cat >"$T/probes.lua" <<'LUA'
+local obj = bpf.load([[
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 8);
+  __type(key, u32);
+  __type(value, u64);
+} stats SEC(".maps");
+
+static __always_inline void add(u32 k, u64 v)
+{
+  u64 *p = bpf_map_lookup_elem(&stats, &k);
+  if (p) __sync_fetch_and_add(p, v);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_add, int a, int b) { add(0, 1); add(1, a); add(2, b); return 0; }
+
+SEC("uretprobe")
+int BPF_KRETPROBE(on_ret, int ret) { add(3, 1); add(4, ret); return 0; }
+
+SEC("usdt")
+int BPF_USDT(on_tick, long i, long sq) { add(5, 1); add(6, i); add(7, sq); return 0; }
+]], { attach = false })
+local bin = shark.args[1]
+obj.progs.on_add:attach_uprobe{ binary = bin, func = "probed_add" }
+obj.progs.on_ret:attach_uretprobe{ binary = bin, func = "probed_add" }
+obj.progs.on_tick:attach_usdt{ binary = bin, provider = "shark_test", name = "tick" }
+shark.on_end(function()
+  local s = obj.maps.stats
+  print("uprobe", s[0], s[1], s[2])
+  print("uretprobe", s[3], s[4])
+  print("usdt", s[5], s[6], s[7])
+end)
+LUA
+run -c "$P 1000" "$T/probes.lua" "$P"
+check "uprobe on a function called 1000 times: 1000 hits, arguments (i, 2i) summed exactly" rc=0 \
+	'out~^uprobe	1000	500500	1001000$'
+check "uretprobe: 1000 returns, return values (3i) summed exactly" rc=0 'out~^uretprobe	1000	1501500$'
+check "USDT probe (sys/sdt.h) hit 1000 times with arguments (i, i*i)" rc=0 'out~^usdt	1000	500500	333833500$'
+
+# --- a tracepoint counter filtered in the kernel to the workload's pid
+
+cat >"$T/tp.lua" <<'LUA'
+local obj = bpf.load([[
+const volatile u32 cfg_pid = 0;
+u64 hits = 0;
+
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int count(void *ctx)
+{
+  if (cfg_pid && (bpf_get_current_pid_tgid() >> 32) != cfg_pid) return 0;
+  __sync_fetch_and_add(&hits, 1);
+  return 0;
+}
+]], { rodata = { cfg_pid = shark.target().pid } })
+print("cfg_pid is the target", obj.rodata.cfg_pid == shark.target().pid)
+shark.on_end(function() print("hits", obj.bss.hits) end)
+LUA
+run -c "$PROGS/getppid_n 4321" "$T/tp.lua"
+check "a tracepoint program filtered by a const volatile pid counts the workload's 4321 calls exactly" rc=0 \
+	"out=cfg_pid is the target	true
+hits	4321"
+
+run -c "$PROGS/getppid_n 10" -e 'local o = bpf.load([[
+u64 hits = 0;
+SEC("tracepoint/syscalls/sys_enter_getppid") int c(void *ctx) { hits++; return 0; }
+]])
+o.bss.hits = 1000
+local ok, err = pcall(function() o.rodata.nope = 1 end)
+print(o.bss.hits, ok, (err:match("no global .nope. in .rodata")))'
+check ".bss globals are writable from Lua; unknown globals are named" rc=0 \
+	"out=1000	false	no global 'nope' in .rodata"
+
+# --- perf_event programs: stack sampling finds the hot function
+
+cat >"$T/stacks.lua" <<'LUA'
+local obj = bpf.load([[
+struct {
+  __uint(type, BPF_MAP_TYPE_STACK_TRACE);
+  __uint(max_entries, 1024);
+  __uint(key_size, sizeof(u32));
+  __uint(value_size, 127 * sizeof(u64));
+} stacks SEC(".maps");
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024);
+  __type(key, u32);
+  __type(value, u64);
+} counts SEC(".maps");
+
+SEC("perf_event")
+int sample(struct bpf_perf_event_data *ctx)
+{
+  u32 id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+  if ((int)id >= 0) shark_count(&counts, &id);
+  return 0;
+}
+]], { attach = false })
+obj.progs.sample:attach_perf_event{ event = "cpu-clock", freq = 499 }
+shark.on_end(function()
+  local best, max = nil, 0
+  for id, n in pairs(obj.maps.counts) do if n > max then best, max = id, n end end
+  local frames = obj.maps.stacks:stack(best, shark.target().pid)
+  print(table.concat(frames, ";"), max > 50)
+end)
+LUA
+run -c "$PROGS/fpchain 400" "$T/stacks.lua"
+check "a perf_event program with bpf_get_stackid finds leaf <- mid <- main" rc=0 'out~^leaf;mid;main;.*	true$'
+
+# --- maps as tables, filled by a program and from Lua
+
+cat >"$T/maps.lua" <<'LUA'
+bpf.cdef[[
+struct tval { u64 count; u32 last_pid; u32 cpu; };
+struct tkey { u32 pid; char comm[16]; };
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 64);
+  __type(key, struct tkey); __type(value, struct tval); } by_task SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 64);
+  __type(key, char[16]); __type(value, u64); } by_comm SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 4);
+  __type(key, u32); __type(value, u64); } arr SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1);
+  __type(key, u32); __type(value, u64); } percpu SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int on_getppid(void *ctx)
+{
+  struct tkey k = {};
+  u64 one = 1, *c;
+  u32 zero = 0;
+  k.pid = bpf_get_current_pid_tgid() >> 32;
+  bpf_get_current_comm(&k.comm, sizeof(k.comm));
+  struct tval *v = bpf_map_lookup_elem(&by_task, &k);
+  if (v) { v->count++; v->last_pid = k.pid; v->cpu = bpf_get_smp_processor_id(); }
+  else { struct tval nv = { 1, k.pid, bpf_get_smp_processor_id() }; bpf_map_update_elem(&by_task, &k, &nv, 0); }
+  c = bpf_map_lookup_elem(&by_comm, &k.comm);
+  if (c) __sync_fetch_and_add(c, 1); else bpf_map_update_elem(&by_comm, &k.comm, &one, 0);
+  c = bpf_map_lookup_elem(&percpu, &zero);
+  if (c) *c += 1;
+  return 0;
+}
+]]
+shark.on_end(function()
+  local v = bpf.var
+  local pid = shark.target().pid
+  for k, val in pairs(v.by_task) do
+    print("by_task", k.pid == pid, ffi.string(k.comm), tonumber(val.count), val.last_pid == pid)
+  end
+  for comm, n in pairs(v.by_comm) do print("by_comm", comm, n) end
+  print("by_comm[getppid_n]", v.by_comm["getppid_n"], "missing", v.by_comm["nope"])
+  print("percpu sum", v.percpu:sum(0), "cpus", #v.percpu[0] >= 1)
+  -- writes from Lua: arrays, hashes with string keys, deletes
+  v.arr[2] = 42
+  local seen = {}
+  for k, x in pairs(v.arr) do seen[#seen + 1] = k .. "=" .. x end
+  print("arr", table.concat(seen, " "), "#", #v.arr)
+  v.by_comm["lua"] = 7
+  print("#by_comm", #v.by_comm, "items", #v.by_comm:items())
+  v.by_comm["lua"] = nil
+  print("deleted", v.by_comm["lua"], v.by_comm:delete("nope"), "#by_comm", #v.by_comm)
+  v.by_task:clear()
+  print("cleared", #v.by_task)
+end)
+LUA
+run -c "$PROGS/getppid_n 777" "$T/maps.lua"
+check "pairs over a hash with struct keys and values: named fields, exact count" rc=0 \
+	'out~^by_task	true	getppid_n	777	true$'
+check "string keys (char[16]) index and iterate as Lua strings" rc=0 'out~^by_comm	getppid_n	777$' \
+	'out~^by_comm\[getppid_n\]	777	missing	nil$'
+check "per-CPU values come per CPU, with a sum" rc=0 'out~^percpu sum	777	cpus	true$'
+check "arrays iterate every index; m[k] = v writes" rc=0 'out~^arr	0=0 1=0 2=42 3=0	#	4$'
+check "hash writes, #m, items(), deletes, clear()" rc=0 'out~^#by_comm	2	items	2$' \
+	'out~^deleted	nil	false	#by_comm	1$' 'out~^cleared	0$'
+
+# --- bpftrace-style histograms
+
+cat >"$T/hist.lua" <<'LUA'
+-- the original form: bpf.cdef, then bpf.var and bpf.print_hist_map (a USDT
+-- program has no target in its SEC(): attached explicitly)
+local o = bpf.cdef([[
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 64);
+  __type(key, u32); __type(value, u64); } hist SEC(".maps");
+SEC("usdt")
+int BPF_USDT(tick, long i, long sq)
+{
+  u32 slot = shark_log2_slot(i);
+  u64 *c = bpf_map_lookup_elem(&hist, &slot);
+  if (c) __sync_fetch_and_add(c, 1);
+  return 0;
+}
+]], { attach = false })
+o.progs.tick:attach_usdt{ binary = shark.args[1], provider = "shark_test", name = "tick" }
+shark.on_end(function() bpf.print_hist_map(bpf.var.hist) end)
+LUA
+run -c "$P 1000" "$T/hist.lua" "$P"
+check "print_hist_map: log2 buckets of 1..1000 exactly, bpftrace's layout" rc=0 \
+	'out~^\[1\] +1 \|@ +\|$' 'out~^\[2, 4\) +2 \|@+ +\|$' 'out~^\[256, 512\) +256 \|@+ +\|$' \
+	'out~^\[512, 1K\) +489 \|@{52}\|$'
+ok_if "print_hist_map: 10 buckets, nothing else" test "$(grep -c '|' "$T/out")" = 10
+
+# --- the compile cache, and errors
+
+src='SEC("tracepoint/syscalls/sys_enter_getppid") int c(void *ctx) { return 0; }'
+run -e "bpf.cdef[[$src]] print('loaded')" -d 0.1
+check "BPF C compiles (the first time with clang)" rc=0 out=loaded
+SHARK_CLANG=/nonexistent/clang run -e "bpf.cdef[[$src]] print('cached')" -d 0.1
+check "the second run of the same source does not need clang" rc=0 out=cached
+SHARK_CLANG=/nonexistent/clang run -e "bpf.cdef[[$src /* new */]]"
+check "new source without clang: a clear message of what to install" rc=1 \
+	"err~compiling BPF C needs clang, and '/nonexistent/clang' was not found: apt-get install clang"
+
+printf 'local x = 1\nbpf.cdef[[\nSEC("tracepoint/syscalls/sys_enter_getppid")\nint c(void *ctx)\n{\n  return nope(ctx);\n}\n]]\n' >"$T/bad.lua"
+run "$T/bad.lua"
+check "a compiler error names the user's file and line" rc=1 \
+	"err~bad.lua:6:[0-9]+: error: implicit declaration of function 'nope'"
+
+run -e 'bpf.cdef[[
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int c(void *ctx) { int *p = 0; return *p; }
+]]'
+check "a verifier rejection names the program and shows the log's end" rc=1 \
+	"err~the kernel rejected BPF program 'c' \\(tracepoint/syscalls/sys_enter_getppid\\)" 'err~verifier log \(end\):' \
+	'!err~ulimit'
+
+if ! "$SHARK" test kprobes >/dev/null 2>&1; then
+	run -e 'bpf.cdef[[ SEC("kprobe/do_sys_openat2") int k(void *ctx) { return 0; } ]]'
+	check "a kprobe on a kernel without kprobes: the kernel's reason" rc=1 \
+		'err~no kprobes \(built without CONFIG_KPROBES\)'
+fi
+run -e 'bpf.cdef[[ SEC("fentry/do_sys_openat2") int BPF_PROG(f) { return 0; } ]]'
+if grep -q 'Operation not permitted' "$T/err"; then
+	check "fentry where the kernel refuses it: a clear error" rc=1 'err~cannot load the BPF object: Operation not permitted'
+else
+	check "fentry loads and attaches where the kernel allows it" rc=0
+fi
+
+# --- nothing stays behind
+
+sleep 0.3
+ok_if "no BPF program of ours is left loaded ($(prog_ids), before $base_progs)" test "$(prog_ids)" -le "$base_progs"
+ok_if "no BPF link of ours is left ($(link_ids), before $base_links)" test "$(link_ids)" -le "$base_links"
+ok_if "uprobe_events unchanged" test "$(md5sum </sys/kernel/tracing/uprobe_events)" = "$base_uprobes"
+
+done_testing
