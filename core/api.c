@@ -106,4 +106,11 @@ const struct shark_api shark_api = {
 	.hash64 = shark_hash64,
 	.kernel_id = shark_kernel_id,
 	.sym_note_pid = note_pid,
+	.ringbuf_new = shark_ringbuf__new,
+	.ringbuf_free = shark_ringbuf__free,
+	.ringbuf_read = shark_ringbuf__read,
+	.ringbuf_consume = shark_ringbuf__consume,
+	.ringbuf_count = shark_ringbuf__count,
+	.bpf_btf_find = shark_bpf__btf_find,
+	.perf_fd = shark_perf__fd,
 };

@@ -589,6 +589,7 @@ int32_t shark_bpf__btf_type(struct shark_bpf *o, uint32_t id, struct shark_btf_t
 	}
 	case BTF_KIND_PTR:
 		out->size = sizeof(void *);
+		out->elem = t->type;	/* the pointee */
 		break;
 	default:
 		out->size = (uint32_t)btf__resolve_size(btf, id);
@@ -676,6 +677,17 @@ char *shark_bpf__btf_c(struct shark_bpf *o, uint32_t id)
 		return NULL;
 	}
 	return d.buf;
+}
+
+int32_t shark_bpf__btf_find(struct shark_bpf *o, const char *name, uint32_t kind)
+{
+	const struct btf *btf = obj_btf(o);
+	int32_t id;
+
+	if (!btf)
+		return 0;
+	id = btf__find_by_name_kind(btf, name, kind);
+	return id > 0 ? id : 0;
 }
 
 void shark_free(void *p)

@@ -630,6 +630,14 @@ int32_t shark_perf__ring_fd(struct shark_perf *p, int32_t i)
  * inherited by children). Both are lower bounds of the samples lost (LOST
  * records also count task records when track_tasks is on): report the larger.
  */
+/* fds are kept event by event, then CPU by CPU (then thread by thread) */
+int32_t shark_perf__fd(struct shark_perf *p, int32_t event, int32_t i)
+{
+	int32_t k = event * p->ncpus * p->ntids + i;
+
+	return event >= 0 && i >= 0 && k < p->nfds ? p->fds[k] : -ENOENT;
+}
+
 void shark_perf__stats(struct shark_perf *p, struct shark_perf_stats *st)
 {
 	uint64_t lost = 0;

@@ -158,6 +158,7 @@ int32_t shark_online_cpus(int32_t *cpus, int32_t max);
 int32_t shark_perf_probe(uint32_t type, uint64_t config);
 int32_t shark_perf__snapshot(struct shark_perf *p, uint8_t *buf, int32_t len);
 int32_t shark_perf__replay(struct shark_perf *p, const uint8_t *buf, int32_t len);
+int32_t shark_perf__fd(struct shark_perf *p, int32_t event, int32_t i);
 
 /* sym.c */
 int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len);
@@ -197,6 +198,14 @@ int32_t shark_bpf__btf_type(struct shark_bpf *o, uint32_t id, struct shark_btf_t
 char *shark_bpf__btf_c(struct shark_bpf *o, uint32_t id);
 int32_t shark_bpf__write_vmlinux_h(const char *path);
 void shark_free(void *p);
+int32_t shark_bpf__btf_find(struct shark_bpf *o, const char *name, uint32_t kind);
+
+/* ringbuf.c */
+struct shark_ringbuf *shark_ringbuf__new(int32_t map_fd);
+void shark_ringbuf__free(struct shark_ringbuf *r);
+int32_t shark_ringbuf__read(struct shark_ringbuf *r, struct shark_record *batch, int32_t max);
+void shark_ringbuf__consume(struct shark_ringbuf *r);
+uint64_t shark_ringbuf__count(struct shark_ringbuf *r);
 
 /* task.c */
 const char *shark_comm(int32_t pid);

@@ -162,6 +162,15 @@ struct shark_btf_var {
 
 struct shark_bpf;
 
+/* A record of a BPF ring buffer, in place until ringbuf_consume(). */
+struct shark_record {
+	const void *data;
+	uint32_t size;
+	uint32_t pad;
+};
+
+struct shark_ringbuf;
+
 /* The function table handed to Lua. Members are added at the end only. */
 struct shark_api {
 	uint32_t size;				/* sizeof(struct shark_api) as built */
@@ -235,6 +244,17 @@ struct shark_api {
 	const char *(*kernel_id)(void);	/* release and build-id: what BTF a cache entry fits */
 	/* remember a process's mappings now, to name its frames after it exits */
 	void (*sym_note_pid)(int32_t pid);
+
+	/* BPF ring buffers, drained in batches without a wake-up per record */
+	struct shark_ringbuf *(*ringbuf_new)(int32_t map_fd);
+	void (*ringbuf_free)(struct shark_ringbuf *r);
+	int32_t (*ringbuf_read)(struct shark_ringbuf *r, struct shark_record *batch, int32_t max);
+	void (*ringbuf_consume)(struct shark_ringbuf *r);
+	uint64_t (*ringbuf_count)(struct shark_ringbuf *r);
+	/* a BTF type of the object by name and kind (BTF_KIND_*), 0 if none */
+	int32_t (*bpf_btf_find)(struct shark_bpf *o, const char *name, uint32_t kind);
+	/* the fd of event `event` on the i-th CPU of a perf session */
+	int32_t (*perf_fd)(struct shark_perf *p, int32_t event, int32_t i);
 };
 
 #endif /* SHARK_API_H */

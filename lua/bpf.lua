@@ -276,7 +276,7 @@ function M.load(x, opts, level)
     api.bpf_map(o, i, mi)
     local mname = ffi.string(mi.name)
     if not mname:find(".", 1, true) then
-      local m = Map.new(obj.ns, mi)
+      local m = Map.new(obj.ns, mi, obj)
       obj.maps[mname] = m
       all_maps[mname] = m
     end
@@ -301,6 +301,11 @@ end
 function M.cdef(src, opts)
   local obj = M.load(src, opts, 3) -- not a tail call: level 3 is the caller
   return obj
+end
+
+-- bpf.on_ring(map, [opts], fn): records of a ring buffer or perf event array.
+function M.on_ring(...)
+  return require("bpf.ring").on_ring(...)
 end
 
 -- ----------------------------------------------------------- histograms

@@ -188,7 +188,7 @@ local function event_struct(e, opts)
   pe.name = e.name
   pe.type = e.type
   pe.config = e.config
-  pe.raw = e.tracepoint and 1 or 0
+  pe.raw = (e.tracepoint or e.raw) and 1 or 0
   pe.exclude_user = e.exclude_user and 1 or 0
   pe.exclude_kernel = e.exclude_kernel and 1 or 0
   if opts.freq then

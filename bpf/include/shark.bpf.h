@@ -39,18 +39,21 @@ static __always_inline __u32 shark_log2_slot(__u64 v)
 	})
 
 /*
- * A BPF ring buffer whose drops (reservations that failed because user space
- * fell behind) shark counts and reports: SHARK_RINGBUF(events, 1 << 20) then
- * shark_ringbuf_output(events, &rec, sizeof(rec)). Records are submitted
- * without a wake-up: shark drains on a timer (a wake-up per event costs a
- * cross-CPU interrupt, ~44 us on a VM).
+ * A BPF ring buffer of `type` records whose drops (submissions that failed
+ * because user space fell behind) shark counts and reports:
+ *   SHARK_RINGBUF(events, struct event, 1 << 20);
+ *   ... shark_ringbuf_output(events, &rec, sizeof(rec));
+ * and in Lua bpf.on_ring("events", fn) gets each record typed as `type`.
+ * Records go without a wake-up: shark drains on a timer (a wake-up per
+ * record costs a cross-CPU interrupt, ~44 us on a VM).
  */
-#define SHARK_RINGBUF(name, bytes)                                              \
+#define SHARK_RINGBUF(name, rectype, bytes)                                      \
 	struct {                                                                \
 		__uint(type, BPF_MAP_TYPE_RINGBUF);                             \
 		__uint(max_entries, bytes);                                     \
 	} name SEC(".maps");                                                    \
-	__u64 name##_drops SEC(".bss")
+	__u64 name##_drops SEC(".bss");                                         \
+	rectype *name##_record SEC(".bss") __attribute__((unused))
 
 #define shark_ringbuf_output(name, data, size)                                  \
 	({                                                                      \

@@ -158,7 +158,8 @@ function M.section_vars(ns, section)
   local out = {}
   for i = 0, math.min(n, max) - 1 do
     local v = vars[i]
-    out[ffi.string(v.name)] = { offset = v.offset, size = v.size, conv = M.converter(ns, v.type_id, v.size) }
+    out[ffi.string(v.name)] = { offset = v.offset, size = v.size, type_id = v.type_id,
+      conv = M.converter(ns, v.type_id, v.size) }
   end
   return out
 end

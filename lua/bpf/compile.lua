@@ -122,7 +122,7 @@ local function clang()
   return cc, clang_version
 end
 
-local CFLAGS = "-g -O2 -target bpf -D__TARGET_ARCH_x86 -D__BPF_TRACING__ -Wall -Wno-unused-variable " ..
+local CFLAGS = "-g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -D__BPF_TRACING__ -Wall -Wno-unused-variable " ..
   "-Wno-unused-function -Wno-compare-distinct-pointer-types -Werror=implicit-function-declaration " ..
   "-Werror=incompatible-pointer-types -Werror=int-conversion"
 
@@ -156,7 +156,9 @@ function M.compile(src, name, line)
   local okc = p:close()
   if not okc or not uv.fs_stat(tmp) then
     os.remove(tmp)
-    out = out:gsub("%d+ warnings? generated%.\n?", ""):gsub("\n+$", "")
+    out = out:gsub("%d+ warnings? generated%.\n?", "")
+    -- a clang crash: its message, not its backtrace
+    out = out:gsub("\nPLEASE submit a bug report.*$", ""):gsub("\n+$", "")
     return nil, "the BPF C does not compile:\n" .. out
   end
   os.rename(tmp, obj_path)

@@ -214,14 +214,14 @@ mt.__tostring = function(m)
   return ("bpf map '%s' (type %d, %d max)"):format(s.name, s.type, s.max_entries)
 end
 
--- Wrap map `info` (struct shark_bpf_map_info) of object namespace ns.
-function M.new(ns, info)
+-- Wrap map `info` (struct shark_bpf_map_info) of object `obj` (namespace ns).
+function M.new(ns, info, obj)
   local m = newproxy(true)
   local mmt = getmetatable(m)
   for k, v in pairs(mt) do mmt[k] = v end
   local s = {
     name = ffi.string(info.name), fd = info.fd, type = info.type, ksize = info.key_size,
-    vsize = info.value_size, max_entries = info.max_entries,
+    vsize = info.value_size, max_entries = info.max_entries, obj = obj,
   }
   s.key = btf.converter(ns, info.btf_key_id, info.key_size)
   if s.type == TYPE.STACK_TRACE then
@@ -248,6 +248,11 @@ end
 
 function M.is_map(x)
   return state[x] ~= nil
+end
+
+-- The object a map belongs to.
+function M.object(m)
+  return S(m).obj
 end
 
 return M

@@ -21,6 +21,7 @@ local named = {
   ["alignment-faults"] = { TYPE.SOFTWARE, 7 },
   ["emulation-faults"] = { TYPE.SOFTWARE, 8 },
   dummy = { TYPE.SOFTWARE, 9 },
+  ["bpf-output"] = { TYPE.SOFTWARE, 10, raw = true },
   cycles = { TYPE.HARDWARE, 0 }, ["cpu-cycles"] = { TYPE.HARDWARE, 0 },
   instructions = { TYPE.HARDWARE, 1 },
   ["cache-references"] = { TYPE.HARDWARE, 2 },
@@ -59,7 +60,7 @@ local function resolve(item)
   local n = named[item]
   if n then
     return { {
-      name = item, type = n[1], config = n[2], clock = n.clock,
+      name = item, type = n[1], config = n[2], clock = n.clock, raw = n.raw,
       exclude_user = mods and not mods:find("u") or false,
       exclude_kernel = mods and not mods:find("k") or false,
     } }

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ringbuf.c - BPF ring buffers read in batches, in place, like perf rings. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include "shark.h"
+
+/*
+ * The kernel's layout: one read-write page holding the consumer position,
+ * then a read-only page holding the producer position followed by the data
+ * area mapped twice in a row, so a record that wraps is contiguous. Reading
+ * hands out pointers into that mapping; the consumer position moves (and the
+ * space goes back to BPF programs) only at consume, after Lua is done.
+ */
+struct shark_ringbuf {
+	int fd;
+	uint64_t *consumer;
+	uint64_t *producer;
+	uint8_t *data;
+	uint64_t mask;
+	uint64_t pos;
+	size_t page;
+	uint64_t records;
+};
+
+struct shark_ringbuf *shark_ringbuf__new(int32_t map_fd)
+{
+	struct bpf_map_info info;
+	uint32_t len = sizeof(info);
+	struct shark_ringbuf *r;
+	void *m;
+	int err;
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(map_fd, &info, &len))
+		return NULL;
+	if (info.type != BPF_MAP_TYPE_RINGBUF) {
+		errno = EINVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->fd = map_fd;
+	r->page = (size_t)sysconf(_SC_PAGESIZE);
+	r->mask = info.max_entries - 1;
+	m = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+	if (m == MAP_FAILED)
+		goto fail;
+	r->consumer = m;
+	m = mmap(NULL, r->page + 2 * (size_t)info.max_entries, PROT_READ, MAP_SHARED, map_fd, (off_t)r->page);
+	if (m == MAP_FAILED)
+		goto fail;
+	r->producer = m;
+	r->data = (uint8_t *)m + r->page;
+	r->pos = __atomic_load_n(r->consumer, __ATOMIC_ACQUIRE);
+	return r;
+fail:
+	err = errno;
+	shark_ringbuf__free(r);
+	errno = err;
+	return NULL;
+}
+
+void shark_ringbuf__free(struct shark_ringbuf *r)
+{
+	if (!r)
+		return;
+	if (r->consumer)
+		munmap(r->consumer, r->page);
+	if (r->producer)
+		munmap(r->producer, r->page + 2 * (size_t)(r->mask + 1));
+	free(r);
+}
+
+/* Up to @max committed records into @batch, without consuming them. */
+int32_t shark_ringbuf__read(struct shark_ringbuf *r, struct shark_record *batch, int32_t max)
+{
+	uint64_t prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
+	int32_t n = 0;
+
+	while (r->pos < prod && n < max) {
+		const uint32_t *hdr = (const uint32_t *)(r->data + (r->pos & r->mask));
+		uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+
+		if (len & BPF_RINGBUF_BUSY_BIT)
+			break;	/* reserved, not yet submitted */
+		if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
+			batch[n].data = (const uint8_t *)hdr + BPF_RINGBUF_HDR_SZ;
+			batch[n].size = len;
+			n++;
+		}
+		len &= ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+		r->pos += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
+	}
+	r->records += (uint64_t)n;
+	return n;
+}
+
+void shark_ringbuf__consume(struct shark_ringbuf *r)
+{
+	__atomic_store_n(r->consumer, r->pos, __ATOMIC_RELEASE);
+}
+
+uint64_t shark_ringbuf__count(struct shark_ringbuf *r)
+{
+	return r->records;
+}
