@@ -8,7 +8,7 @@ CFLAGS  ?= -O2 -g
 LUAJIT  ?= luajit
 
 WARN     := -Wall -Wextra -Werror
-INCLUDES := -Icore -I/usr/include/luajit-2.1 -I/usr/include/lua5.1
+INCLUDES := -Icore -Ibpf -I/usr/include/luajit-2.1 -I/usr/include/lua5.1
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 
 # Every library but glibc links statically: the binary runs where none of
@@ -36,8 +36,9 @@ EMBED_OBJ := $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files.o
 # Headers clang needs for BPF C at run time: libbpf's (from libbpf-dev, at
 # build time) and shark's own; written out to the cache on first use.
 LIBBPF_HDRS := bpf_helpers.h bpf_helper_defs.h bpf_tracing.h bpf_core_read.h bpf_endian.h usdt.bpf.h
-EMBED_FILES := $(foreach h,$(LIBBPF_HDRS),include/bpf/$(h)=/usr/include/bpf/$(h)) \
-	include/linux/errno.h=bpf/include/linux/errno.h include/shark.bpf.h=bpf/include/shark.bpf.h
+EMBED_FILES = $(foreach h,$(LIBBPF_HDRS),include/bpf/$(h)=/usr/include/bpf/$(h)) \
+	include/linux/errno.h=bpf/include/linux/errno.h include/shark.bpf.h=bpf/include/shark.bpf.h \
+	$(foreach o,$(BPF_OBJS),bpf/$(notdir $(o))=$(o))
 LUA_SRCS  := $(shell find lua -name '*.lua' | sort)
 HEADERS   := $(wildcard core/*.h)
 
@@ -62,10 +63,32 @@ $(OUT)/core/%.o: core/%.c $(HEADERS) | $(OUT)/core
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# The FFI surface: shark_api.h through the preprocessor, as ffi.cdef text.
-$(OUT)/shark_api.cdef: core/shark_api.h | $(OUT)
+# The FFI surface: shark_api.h (and the structs prebuilt BPF programs share,
+# bpf/template.h) through the preprocessor, as ffi.cdef text.
+$(OUT)/shark_api.cdef: core/shark_api.h bpf/template.h | $(OUT)
 	$(call msg,CDEF,$@)
-	$(Q)$(CC) -E -P -DSHARK_CDEF -o $@ $<
+	$(Q)cat $^ | $(CC) -E -P -DSHARK_CDEF -o $@ -
+
+# ------------------------------------------------------------ BPF programs
+
+# Prebuilt CO-RE programs, compiled here and embedded: the templates need no
+# compiler on the machine that runs them. vmlinux.h is made here, never kept.
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+
+$(OUT)/bpf/vmlinux.h: | $(OUT)/bpf
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c >$@
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/template.h $(OUT)/bpf/vmlinux.h | $(OUT)/bpf
+	$(call msg,BPF,$<)
+	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I$(OUT)/bpf -Ibpf \
+		-I/usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
+
+$(OUT)/bpf:
+	$(Q)mkdir -p $@
 
 $(OUT)/embed.c: tools/embed.lua $(OUT)/shark_api.cdef $(LUA_SRCS) | $(OUT)
 	$(call msg,EMBED,$@)
@@ -75,7 +98,7 @@ $(OUT)/layout.c: tools/layout.lua $(OUT)/shark_api.cdef | $(OUT)
 	$(call msg,LAYOUT,$@)
 	$(Q)$(LUAJIT) tools/layout.lua $(OUT)/shark_api.cdef $@
 
-$(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/linux/errno.h | $(OUT)
+$(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/linux/errno.h $(BPF_OBJS) | $(OUT)
 	$(call msg,EMBED,$@)
 	$(Q)$(LUAJIT) tools/embed_files.lua $@ $(EMBED_FILES)
 

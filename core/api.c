@@ -113,4 +113,5 @@ const struct shark_api shark_api = {
 	.ringbuf_count = shark_ringbuf__count,
 	.bpf_btf_find = shark_bpf__btf_find,
 	.perf_fd = shark_perf__fd,
+	.bpf_map_resize = shark_bpf__map_resize,
 };

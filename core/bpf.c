@@ -679,6 +679,16 @@ char *shark_bpf__btf_c(struct shark_bpf *o, uint32_t id)
 	return d.buf;
 }
 
+/* Before load: resize a map (templates size their maps from Lua). */
+int32_t shark_bpf__map_resize(struct shark_bpf *o, const char *name, uint32_t max)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(o->obj, name);
+
+	if (!m)
+		return -ENOENT;
+	return bpf_map__set_max_entries(m, max);
+}
+
 int32_t shark_bpf__btf_find(struct shark_bpf *o, const char *name, uint32_t kind)
 {
 	const struct btf *btf = obj_btf(o);

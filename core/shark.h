@@ -199,6 +199,7 @@ char *shark_bpf__btf_c(struct shark_bpf *o, uint32_t id);
 int32_t shark_bpf__write_vmlinux_h(const char *path);
 void shark_free(void *p);
 int32_t shark_bpf__btf_find(struct shark_bpf *o, const char *name, uint32_t kind);
+int32_t shark_bpf__map_resize(struct shark_bpf *o, const char *name, uint32_t max);
 
 /* ringbuf.c */
 struct shark_ringbuf *shark_ringbuf__new(int32_t map_fd);

@@ -16,6 +16,14 @@
 #ifndef SHARK_CDEF
 #include <stdint.h>
 #include <stddef.h>
+#else
+/* the kernel's names, for the BPF-side headers that follow in the cdef */
+typedef uint8_t __u8;
+typedef uint16_t __u16;
+typedef uint32_t __u32;
+typedef uint64_t __u64;
+typedef int32_t __s32;
+typedef int64_t __s64;
 #endif
 
 /* Why the loop stopped; the first reason recorded wins. */
@@ -255,6 +263,8 @@ struct shark_api {
 	int32_t (*bpf_btf_find)(struct shark_bpf *o, const char *name, uint32_t kind);
 	/* the fd of event `event` on the i-th CPU of a perf session */
 	int32_t (*perf_fd)(struct shark_perf *p, int32_t event, int32_t i);
+	/* before load: the number of entries of a map */
+	int32_t (*bpf_map_resize)(struct shark_bpf *o, const char *name, uint32_t max);
 };
 
 #endif /* SHARK_API_H */

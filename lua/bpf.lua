@@ -47,6 +47,7 @@ end
 
 local function check(self, rc, what)
   if rc < 0 then error(why(self.obj.o, rc, what), 3) end
+  M.keep_alive()
   return self
 end
 
@@ -252,7 +253,12 @@ function M.load(x, opts, level)
   level = level or 2
   if type(opts) == "number" then opts, level = nil, opts end
   opts = opts or {}
-  local bytes, name = object_bytes(x, level)
+  local bytes, name
+  if opts.object then
+    bytes, name = opts.object, opts.name or "object"
+  else
+    bytes, name = object_bytes(x, level)
+  end
   local o = api.bpf_open(bytes, #bytes, name)
   if o == nil then error("bpf: " .. ffi.string(api.bpf_error(nil)), level) end
   o = ffi.gc(o, api.bpf_free)
@@ -261,6 +267,9 @@ function M.load(x, opts, level)
   obj.data = section_proxy(obj, ".data")
   obj.bss = section_proxy(obj, ".bss")
   for k, v in pairs(opts.rodata or {}) do obj.rodata[k] = v end
+  for mname, n in pairs(opts.max_entries or {}) do
+    if api.bpf_map_resize(o, mname, n) < 0 then error(("bpf: no map '%s' to resize"):format(mname), level) end
+  end
   local rc = api.bpf_load(o)
   if rc < 0 then error("bpf: " .. why(o, rc, "load"), level) end
   obj.loaded = true
@@ -287,12 +296,10 @@ function M.load(x, opts, level)
       if p:auto_attachable() then
         local arc = api.bpf_attach(o, p.index)
         if arc < 0 then error("bpf: " .. why(o, arc, "attach " .. p.name), level) end
+        M.keep_alive()
       end
     end
   end
-  -- attached programs are something to wait for: the run goes on until an
-  -- end (Ctrl-C, -d, shark.exit), as the original's bpf scripts did
-  M.keep_alive()
   return obj
 end
 
@@ -300,6 +307,19 @@ end
 -- attached; its maps appear in bpf.var.
 function M.cdef(src, opts)
   local obj = M.load(src, opts, 3) -- not a tail call: level 3 is the caller
+  return obj
+end
+
+-- A prebuilt program embedded in shark (bpf/<name>.bpf.c): no compiler needed.
+local embedded
+function M.load_prebuilt(name, opts, level)
+  embedded = embedded or require("shark.core").files()
+  local bytes = embedded["bpf/" .. name .. ".bpf.o"]
+  if not bytes then error("bpf: no prebuilt program " .. name, (level or 2) + 1) end
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  o.object, o.name = bytes, name
+  local obj = M.load(nil, o, (level or 2) + 1)
   return obj
 end
 
@@ -330,6 +350,8 @@ end
 -- ------------------------------------------------------------- lifecycle
 
 local holder
+-- Attached programs are something to wait for: the run goes on until an end
+-- (Ctrl-C, -d, shark.exit), as the original's bpf scripts did.
 -- Keep the loop running while programs are attached (they need no fd to
 -- watch). Its ticks also remember the traced process's mappings, so user
 -- stacks from BPF maps still get names after it exits (the perf module

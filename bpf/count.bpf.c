@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/* count.bpf.c - count events by a key, on any tracepoint or user probe; configured from Lua. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "template.h"
+
+const volatile __u32 cfg_key = SHARK_KEY_NONE;
+const volatile __u32 cfg_field_off = 0;		/* tracepoints: offset in the record */
+const volatile __u32 cfg_field_size = 8;
+const volatile __u32 cfg_field_signed = 0;
+const volatile __u32 cfg_arg = 0;		/* probes: which argument */
+const volatile __u32 cfg_pid = 0;		/* only this process, 0: all */
+
+__u64 dropped = 0;	/* events not counted: the map was full */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, struct shark_key);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 4096);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+} stacks SEC(".maps");
+
+static __always_inline __u64 field(void *rec)
+{
+	__u64 v = 0;
+
+	switch (cfg_field_size) {
+	case 1: {
+		__u8 x = 0;
+		bpf_probe_read_kernel(&x, 1, rec + cfg_field_off);
+		v = cfg_field_signed ? (__u64)(__s64)(__s8)x : x;
+		break;
+	}
+	case 2: {
+		__u16 x = 0;
+		bpf_probe_read_kernel(&x, 2, rec + cfg_field_off);
+		v = cfg_field_signed ? (__u64)(__s64)(__s16)x : x;
+		break;
+	}
+	case 4: {
+		__u32 x = 0;
+		bpf_probe_read_kernel(&x, 4, rec + cfg_field_off);
+		v = cfg_field_signed ? (__u64)(__s64)(__s32)x : x;
+		break;
+	}
+	default:
+		bpf_probe_read_kernel(&v, 8, rec + cfg_field_off);
+	}
+	return v;
+}
+
+static __always_inline int count(void *ctx, __u64 num)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct shark_key k = { .kstack = -1, .ustack = -1 };
+	__u64 one = 1, *v;
+
+	if (cfg_pid && (id >> 32) != cfg_pid)
+		return 0;
+	switch (cfg_key) {
+	case SHARK_KEY_PID:
+		k.num = id >> 32;
+		break;
+	case SHARK_KEY_TID:
+		k.num = (__u32)id;
+		break;
+	case SHARK_KEY_COMM:
+		bpf_get_current_comm(&k.comm, sizeof(k.comm));
+		break;
+	case SHARK_KEY_CPU:
+		k.num = bpf_get_smp_processor_id();
+		break;
+	case SHARK_KEY_FIELD:
+		k.num = num;
+		break;
+	case SHARK_KEY_KSTACK:
+		k.kstack = bpf_get_stackid(ctx, &stacks, 0);
+		break;
+	case SHARK_KEY_USTACK:
+		k.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		k.pid = id >> 32;
+		break;
+	case SHARK_KEY_STACKS:
+		k.kstack = bpf_get_stackid(ctx, &stacks, 0);
+		k.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		k.pid = id >> 32;
+		break;
+	}
+	v = bpf_map_lookup_elem(&counts, &k);
+	if (v) {
+		__sync_fetch_and_add(v, 1);
+	} else if (bpf_map_update_elem(&counts, &k, &one, BPF_NOEXIST)) {
+		/* lost a race with another CPU: add to its entry, else count the drop */
+		v = bpf_map_lookup_elem(&counts, &k);
+		if (v)
+			__sync_fetch_and_add(v, 1);
+		else
+			__sync_fetch_and_add(&dropped, 1);
+	}
+	return 0;
+}
+
+SEC("tracepoint")
+int count_tp(void *ctx)
+{
+	return count(ctx, cfg_key == SHARK_KEY_FIELD ? field(ctx) : 0);
+}
+
+SEC("uprobe")
+int count_probe(struct pt_regs *ctx)
+{
+	__u64 arg = 0;
+
+	if (cfg_key == SHARK_KEY_FIELD) {
+		switch (cfg_arg) {
+		case 0: arg = PT_REGS_PARM1(ctx); break;
+		case 1: arg = PT_REGS_PARM2(ctx); break;
+		case 2: arg = PT_REGS_PARM3(ctx); break;
+		case 3: arg = PT_REGS_PARM4(ctx); break;
+		case 4: arg = PT_REGS_PARM5(ctx); break;
+		default: arg = PT_REGS_RC(ctx); break;
+		}
+	}
+	return count(ctx, arg);
+}
+
+char LICENSE[] SEC("license") = "GPL";
