@@ -3,6 +3,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
 #include "template.h"
 
 const volatile __u32 cfg_key = SHARK_KEY_NONE;
@@ -120,16 +121,37 @@ int count_probe(struct pt_regs *ctx)
 	__u64 arg = 0;
 
 	if (cfg_key == SHARK_KEY_FIELD) {
+		/* the verifier refuses a variable offset into ctx: read a copy */
+		unsigned long off;
+
 		switch (cfg_arg) {
-		case 0: arg = PT_REGS_PARM1(ctx); break;
-		case 1: arg = PT_REGS_PARM2(ctx); break;
-		case 2: arg = PT_REGS_PARM3(ctx); break;
-		case 3: arg = PT_REGS_PARM4(ctx); break;
-		case 4: arg = PT_REGS_PARM5(ctx); break;
-		default: arg = PT_REGS_RC(ctx); break;
+		case 0: off = __builtin_offsetof(struct pt_regs, di); break;
+		case 1: off = __builtin_offsetof(struct pt_regs, si); break;
+		case 2: off = __builtin_offsetof(struct pt_regs, dx); break;
+		case 3: off = __builtin_offsetof(struct pt_regs, cx); break;
+		case 4: off = __builtin_offsetof(struct pt_regs, r8); break;
+		default: off = __builtin_offsetof(struct pt_regs, ax); break;
 		}
+		bpf_probe_read_kernel(&arg, sizeof(arg), (void *)ctx + off);
 	}
 	return count(ctx, arg);
+}
+
+SEC("usdt")
+int count_usdt(struct pt_regs *ctx)
+{
+	long arg = 0;
+
+	if (cfg_key == SHARK_KEY_FIELD)
+		bpf_usdt_arg(ctx, cfg_arg, &arg);
+	return count(ctx, (__u64)arg);
+}
+
+/* stack sampling: on a perf event (cpu-clock at a frequency) */
+SEC("perf_event")
+int count_perf(struct bpf_perf_event_data *ctx)
+{
+	return count(ctx, 0);
 }
 
 char LICENSE[] SEC("license") = "GPL";

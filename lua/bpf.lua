@@ -323,6 +323,15 @@ function M.load_prebuilt(name, opts, level)
   return obj
 end
 
+-- Compiler-free aggregation (bpf/templates.lua).
+function M.count(o)
+  return require("bpf.templates").count(o)
+end
+
+function M.stacks(o)
+  return require("bpf.templates").stacks(o)
+end
+
 -- bpf.on_ring(map, [opts], fn): records of a ring buffer or perf event array.
 function M.on_ring(...)
   return require("bpf.ring").on_ring(...)

@@ -93,7 +93,8 @@ end
 -- ------------------------------------------------------------ printing
 
 local function sorted_entries(t, who, desc)
-  if type(t) ~= "table" then
+  local mt = getmetatable(t)
+  if type(t) ~= "table" and not (type(mt) == "table" and mt.__pairs) then
     error(who .. ": expected a table, got " .. type(t), 3)
   end
   local list = {}

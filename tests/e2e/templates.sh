@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+# templates.sh - compiler-free aggregation: prebuilt BPF programs configured
+# from Lua, on real events, exact counts. Run with no clang and an empty cache.
+. "$(dirname "$0")/lib.bash"
+
+export SHARK_CLANG=/nonexistent/clang SHARK_CACHE=$T/empty-cache
+P=$PROGS/probed
+
+run -c "$PROGS/getppid_n 4321" -e 'local c = bpf.count{ on = "raw_syscalls:sys_enter", by = "syscall" }
+shark.on_end(function() print(c.getppid, c.dropped and c:dropped()) end)'
+check "count by syscall name on raw_syscalls:sys_enter: exactly 4321 getppid, no clang" rc=0 "out=4321	0"
+
+run -c "$PROGS/getppid_n 1234" -e 'local c = bpf.count{ on = "raw_syscalls:sys_enter", by = "id" }
+local byc = bpf.count{ on = "syscalls:sys_enter_getppid", by = "comm" }
+local byp = bpf.count{ on = "syscalls:sys_enter_getppid", by = "pid" }
+shark.on_end(function() print(c[110], byc.getppid_n, byp[shark.target().pid]) end)'
+check "count by a numeric field, by comm, by pid" rc=0 "out=1234	1234	1234"
+
+run -c "$P 1000" -e 'local c = bpf.count{ on = "uprobe:'"$P"':probed_add", by = "arg0" }
+local r = bpf.count{ on = "uretprobe:'"$P"':probed_add", by = "ret" }
+local u = bpf.count{ on = "usdt:'"$P"':shark_test:tick", by = "comm" }
+shark.on_end(function()
+  local n, sum = 0, 0
+  for k, v in pairs(c) do n = n + v sum = sum + k end
+  print(n, #c, sum, r[3000], r[3], u.probed)
+end)'
+check "count a uprobe by its first argument, a uretprobe by return value, USDT by comm" rc=0 \
+	"out=1000	1000	500500	1	1	1000"
+
+run -c "$PROGS/fpchain 400" -e 'local s = bpf.stacks{ freq = 499 }
+shark.on_end(function()
+  local best, max = nil, 0
+  for k, v in pairs(s) do if v > max then best, max = k, v end end
+  print((best:gsub("\n", ";")), max > 50)
+end)'
+check "stack sampling in the kernel finds leaf <- mid <- main" rc=0 'out~(^|;)leaf;mid;main;.*	true$'
+
+run -e 'bpf.count{ on = "raw_syscalls:sys_enter", by = "nosuchfield" }'
+check "an unknown key names the fields there are" rc=1 \
+	"err~^-e:1: bpf.count: by = 'nosuchfield': no integer field of that name in raw_syscalls:sys_enter \\(fields: id, args"
+run -e 'bpf.count{ on = "nope:nothing" }'
+check "an unknown event" rc=1 'err~^-e:1: bpf.count: nope:nothing: no such event'
+run -e 'bpf.count{ on = "sched:sched_switch", bogus = 1 }'
+check "an unknown option" rc=1 "err~unknown option 'bogus'"
+
+done_testing
