@@ -18,10 +18,10 @@ enum shark_key_kind {
 
 /* The key of every template map: one layout whatever the key kind. */
 struct shark_key {
-	__u64 num;		/* pid, tid, cpu, field value; interval index for heat maps */
+	__u64 num;		/* pid, tid, cpu or field value */
 	__s32 kstack;		/* stack ids, -1 when none */
 	__s32 ustack;
-	__u32 pid;		/* the process of a stack, for user symbols */
+	__u32 pid;		/* the process of a stack (user symbols); a heat map's interval */
 	__u32 slot;		/* histogram bucket */
 	char comm[16];
 };

@@ -332,6 +332,10 @@ function M.stacks(o)
   return require("bpf.templates").stacks(o)
 end
 
+function M.latency(o)
+  return require("bpf.templates").latency(o)
+end
+
 -- bpf.on_ring(map, [opts], fn): records of a ring buffer or perf event array.
 function M.on_ring(...)
   return require("bpf.ring").on_ring(...)

@@ -227,4 +227,171 @@ function M.stacks(o)
   return result(obj, plan, "bpf.stacks{}")
 end
 
+-- --------------------------------------------------------------- latency
+
+local UNITS = { ns = 1, us = 1000, ms = 1000000, s = 1000000000 }
+
+-- "a,b" -> list of { kind, target, fmt } and the offset of field `key` in
+-- every tracepoint (the same in each, or an error).
+local function endpoints(spec, key, who)
+  local list, off = {}, nil
+  for item in spec:gmatch("[^,]+") do
+    item = item:gsub("^%s+", ""):gsub("%s+$", "")
+    local kind, rest = item:match("^(u%a*probe):(.+)$")
+    if kind then
+      local bin, fn = rest:match("^(.+):([^:]+)$")
+      if not bin then error(("%s: %s:/path:function expected"):format(who, kind), 4) end
+      list[#list + 1] = { probe = true, ret = kind == "uretprobe", binary = bin, func = fn }
+      if key then error(who .. ": a key field needs tracepoints; probes match by thread", 4) end
+    else
+      local fmt, err = tracepoint_format(item)
+      if not fmt then error(("%s: %s (shark -l lists the tracepoints)"):format(who, err or item), 4) end
+      local foff
+      if key then
+        for _, f in ipairs(fmt.fields) do
+          if f.name == key and f.size == 4 then foff = f.offset end
+        end
+        if not foff then error(("%s: no 32-bit field '%s' in %s"):format(who, key, item), 4) end
+        if off and off ~= foff then error(("%s: '%s' is not at the same place in every event"):format(who, key), 4) end
+        off = foff
+      end
+      list[#list + 1] = { name = item }
+    end
+  end
+  return list, off
+end
+
+local function attach_all(obj, list, tp_prog, probe_prog, pid)
+  for _, e in ipairs(list) do
+    if e.probe then
+      obj.progs[probe_prog]:attach_uprobe{ binary = e.binary, func = e.func, ret = e.ret, pid = pid }
+    else
+      obj.progs[tp_prog]:attach_tracepoint(e.name)
+    end
+  end
+end
+
+local Lat = {}
+Lat.__index = Lat
+
+-- { [key] = { [slot] = count } } (key "all" without `by`; heat maps: interval)
+function Lat:histograms()
+  local out = {}
+  for k, v in pairs(self.obj.maps.hist) do
+    local key
+    if self.interval then
+      key = k.pid
+    elseif self.by == "none" then
+      key = "all"
+    elseif self.by == "comm" then
+      key = ffi.string(k.comm)
+    else
+      key = tonumber(k.num)
+    end
+    local h = out[key] or {}
+    h[k.slot] = (h[k.slot] or 0) + v
+    out[key] = h
+  end
+  return out
+end
+
+-- { [slot] = count } over every key
+function Lat:histogram()
+  local all = {}
+  for _, h in pairs(self:histograms()) do
+    for s, n in pairs(h) do all[s] = (all[s] or 0) + n end
+  end
+  return all
+end
+
+-- Heat map rows: { {interval = i, start_ms = t, buckets = {[slot] = count}}, ... } in time order.
+function Lat:rows()
+  local rows = {}
+  for i, h in pairs(self:histograms()) do
+    rows[#rows + 1] = { interval = i, start_ms = i * self.interval / 1e6, buckets = h }
+  end
+  table.sort(rows, function(a, b) return a.interval < b.interval end)
+  return rows
+end
+
+function Lat:count()
+  local n = 0
+  for _, c in pairs(self:histogram()) do n = n + c end
+  return n
+end
+
+function Lat:unmatched()
+  return self.obj.bss.unmatched
+end
+
+function Lat:dropped()
+  return self.obj.bss.dropped
+end
+
+-- As bpftrace prints @usecs = hist(...): one histogram, or one per key.
+function Lat:print()
+  local hist = require "hist"
+  local function one(h)
+    if self.linear then
+      hist.print_linear(h, self.linear.min or 0, self.linear.step or 1)
+    else
+      hist.print_log2(h)
+    end
+  end
+  if self.by == "none" and not self.interval then
+    print(("@%s:"):format(self.unit))
+    one(self:histogram())
+    return
+  end
+  local hs = self:histograms()
+  local keys = {}
+  for k in pairs(hs) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(keys) do
+    print(("@%s[%s]:"):format(self.unit, tostring(k)))
+    one(hs[k])
+    print()
+  end
+end
+
+-- bpf.latency{ from = EVENTS, to = EVENTS, from_key = FIELD, to_key = FIELD,
+--   unit = "us", linear = {min, max, step}, by = "comm", interval_ms = N, pid = PID }
+-- Time from `from` to `to`, matched by thread (or by from_key/to_key: a pid
+-- field, e.g. sched_wakeup's pid and sched_switch's next_pid), in the kernel.
+function M.latency(o)
+  check_opts(o, { from = true, to = true, from_key = true, to_key = true, unit = true, linear = true, by = true,
+    interval_ms = true, pid = true, max = true }, "bpf.latency")
+  if type(o.from) ~= "string" or type(o.to) ~= "string" then
+    error("bpf.latency{from = EVENT, to = EVENT, ...}: from and to are required", 2)
+  end
+  local unit = o.unit or "us"
+  if not UNITS[unit] then error("bpf.latency: unit is ns, us, ms or s, not " .. tostring(unit), 2) end
+  local by = o.by or "none"
+  local bykey = ({ none = C.SHARK_KEY_NONE, pid = C.SHARK_KEY_PID, tid = C.SHARK_KEY_TID,
+    comm = C.SHARK_KEY_COMM, cpu = C.SHARK_KEY_CPU })[by]
+  if not bykey then error("bpf.latency: by is pid, tid, comm or cpu, not " .. tostring(by), 2) end
+  local from, from_off = endpoints(o.from, o.from_key, "bpf.latency")
+  local to, to_off = endpoints(o.to, o.to_key, "bpf.latency")
+  local lin = o.linear
+  local step = lin and (lin.step or lin[3] or 1)
+  local min = lin and (lin.min or lin[1] or 0)
+  local buckets = lin and math.ceil(((lin.max or lin[2] or (min + 100 * step)) - min) / step) or 100
+  local interval = o.interval_ms and o.interval_ms * 1e6
+  local obj = bpf().load_prebuilt("latency", {
+    attach = false,
+    rodata = {
+      cfg_start_field = from_off and 1 or 0, cfg_start_off = from_off or 0,
+      cfg_end_field = to_off and 1 or 0, cfg_end_off = to_off or 0,
+      cfg_unit = UNITS[unit], cfg_linear = lin and 1 or 0, cfg_lin_min = min or 0, cfg_lin_step = step or 1,
+      cfg_lin_buckets = buckets, cfg_key = bykey, cfg_interval = interval or 0,
+      cfg_t0 = shark.time(), cfg_pid = default_pid(o.pid),
+    },
+    max_entries = { hist = o.max or 10240 },
+  }, 2)
+  attach_all(obj, from, "start_tp", "start_probe", o.pid)
+  attach_all(obj, to, "end_tp", "end_probe", o.pid)
+  return setmetatable({ obj = obj, by = by, unit = unit, interval = interval,
+    linear = lin and { min = min, step = step } }, Lat)
+end
+
 return M

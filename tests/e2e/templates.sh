@@ -35,6 +35,35 @@ shark.on_end(function()
 end)'
 check "stack sampling in the kernel finds leaf <- mid <- main" rc=0 'out~(^|;)leaf;mid;main;.*	true$'
 
+# --- latency histograms
+
+NS='from = "syscalls:sys_enter_clock_nanosleep", to = "syscalls:sys_exit_clock_nanosleep"'
+run -c "$PROGS/sleeper lat 200" -e "local l = bpf.latency{ $NS, unit = 'us', by = 'comm' }
+shark.on_end(function() local h = l:histograms().lat print(l:count(), h[11] >= 190) l:print() end)"
+check "syscall latency: 200 sleeps of 1 ms, in the [1K, 2K) us bucket, per comm" rc=0 \
+	'out~^200	true$' 'out~^@us\[lat\]:$' 'out~^\[1K, 2K\) +[0-9]+ \|@+ *\|$'
+
+run -c "$PROGS/sleeper lat 200" -e "local l = bpf.latency{ $NS, unit = 'us', linear = { min = 0, max = 5000, step = 500 } }
+shark.on_end(function() print(l:count(), l:histogram()[2] >= 190) l:print() end)"
+check "linear buckets: 1 ms sleeps land in [1000, 1500)" rc=0 'out~^200	true$' 'out~^\[1000, 1500\) +[0-9]+ \|@+ *\|$'
+
+run -c "$PROGS/sleeper lat 300" -e "local l = bpf.latency{ $NS, unit = 'us', interval_ms = 100 }
+shark.on_end(function() local n, rows = 0, l:rows() for _, r in ipairs(rows) do for _, c in pairs(r.buckets) do n = n + c end end
+print(#rows >= 3, n, rows[1].start_ms <= rows[#rows].start_ms) end)"
+check "per-interval histograms (heat map rows): every sleep, in time order" rc=0 'out~^true	300	true$'
+
+run -c "$P 1000" -e 'local l = bpf.latency{ from = "uprobe:'"$P"':probed_add", to = "uretprobe:'"$P"':probed_add", unit = "ns" }
+shark.on_end(function() print(l:count(), l:unmatched()) end)'
+check "uprobe -> uretprobe latency: all 1000 calls matched" rc=0 "out=1000	0"
+
+run -c "$PROGS/pingpong 300" -e 'local l = bpf.latency{ from = "sched:sched_wakeup,sched:sched_wakeup_new", from_key = "pid",
+  to = "sched:sched_switch", to_key = "next_pid", unit = "us", pid = -1 }
+shark.on_end(function() print(l:count() >= 300) end)'
+check "run-queue latency: wakeup (pid) -> switch (next_pid), matched by field" rc=0 'out=true'
+
+run -e 'bpf.latency{ from = "sched:sched_wakeup", from_key = "nope", to = "sched:sched_switch" }'
+check "a key field that does not exist" rc=1 "err~no 32-bit field 'nope' in sched:sched_wakeup"
+
 run -e 'bpf.count{ on = "raw_syscalls:sys_enter", by = "nosuchfield" }'
 check "an unknown key names the fields there are" rc=1 \
 	"err~^-e:1: bpf.count: by = 'nosuchfield': no integer field of that name in raw_syscalls:sys_enter \\(fields: id, args"
