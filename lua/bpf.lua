@@ -332,6 +332,10 @@ function M.stacks(o)
   return require("bpf.templates").stacks(o)
 end
 
+function M.offcpu(o)
+  return require("bpf.templates").offcpu(o)
+end
+
 function M.latency(o)
   return require("bpf.templates").latency(o)
 end

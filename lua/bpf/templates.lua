@@ -227,6 +227,22 @@ function M.stacks(o)
   return result(obj, plan, "bpf.stacks{}")
 end
 
+-- bpf.offcpu{ pid = PID, min_us = 1, kernel = true, user = true }
+-- Time off CPU (us) summed by the stacks threads blocked in, from
+-- sched_switch: keys are stacks (frames leaf first, kernel then user).
+function M.offcpu(o)
+  o = o or {}
+  check_opts(o, { pid = true, min_us = true, kernel = true, user = true, max = true }, "bpf.offcpu")
+  local k, u = o.kernel ~= false, o.user ~= false
+  local by = (k and u) and "stack" or k and "kstack" or "ustack"
+  local obj = bpf().load_prebuilt("offcpu", {
+    rodata = { cfg_pid = default_pid(o.pid), cfg_min_us = o.min_us or 1, cfg_kernel = k and 1 or 0,
+      cfg_user = u and 1 or 0 },
+    max_entries = { counts = o.max or 10240 },
+  }, 2)
+  return result(obj, { by = by }, "bpf.offcpu{}")
+end
+
 -- --------------------------------------------------------------- latency
 
 local UNITS = { ns = 1, us = 1000, ms = 1000000, s = 1000000000 }

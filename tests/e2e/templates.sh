@@ -35,6 +35,17 @@ shark.on_end(function()
 end)'
 check "stack sampling in the kernel finds leaf <- mid <- main" rc=0 'out~(^|;)leaf;mid;main;.*	true$'
 
+# --- off-CPU time by stack
+
+run -c "$PROGS/sleeper offc 200" -e 'local r = bpf.offcpu{}
+shark.on_end(function()
+  local tot, best, max = 0, nil, 0
+  for k, v in pairs(r) do tot = tot + v if v > max then best, max = k, v end end
+  print(tot >= 190000, best:find("do_nanosleep", 1, true) ~= nil, best:find("clock_nanosleep", 1, true) ~= nil)
+end)'
+check "off-CPU: 200 sleeps of 1 ms are >= 190 ms off CPU in the nanosleep stack (kernel and user)" rc=0 \
+	"out=true	true	true"
+
 # --- latency histograms
 
 NS='from = "syscalls:sys_enter_clock_nanosleep", to = "syscalls:sys_exit_clock_nanosleep"'
