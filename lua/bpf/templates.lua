@@ -46,8 +46,8 @@ local function key_plan(by, fmt, probe)
   if simple[by] then return { key = simple[by], by = by } end
   if probe then
     local arg = by:match("^arg(%d)$")
-    if arg then return { key = C.SHARK_KEY_FIELD, arg = tonumber(arg), by = by } end
-    if by == "ret" then return { key = C.SHARK_KEY_FIELD, arg = 9, by = by } end
+    if arg then return { key = C.SHARK_KEY_FIELD, arg = tonumber(arg), by = by, dense = true } end
+    if by == "ret" then return { key = C.SHARK_KEY_FIELD, arg = 9, by = by, dense = true } end
     return nil, ("by = '%s': a probe counts by pid, tid, comm, cpu, kstack, ustack, stack, arg0..arg4 or ret")
       :format(by)
   end
@@ -61,7 +61,7 @@ local function key_plan(by, fmt, probe)
   for _, f in ipairs(fmt.fields) do
     if f.name == want and not f.array and not f.dynamic and ({ [1] = 1, [2] = 1, [4] = 1, [8] = 1 })[f.size] then
       return { key = C.SHARK_KEY_FIELD, off = f.offset, size = f.size, signed = f.signed, by = by,
-        syscall = by == "syscall" }
+        syscall = by == "syscall", dense = true }
     end
   end
   local names = {}
@@ -89,14 +89,18 @@ local function frames(res, k)
   return table.concat(out, "\n")
 end
 
+local function decode_num(res, n)
+  if res.plan.syscall then return syscall_name(n) end
+  return n
+end
+
 local function decode(res, k)
   local by = res.plan.by
   if by == "comm" then return ffi.string(k.comm) end
   if by == "kstack" or by == "ustack" or by == "stack" then return frames(res, k) end
   if by == "none" then return "count" end
   local n = res.plan.signed and tonumber(ffi.cast("int64_t", k.num)) or tonumber(k.num)
-  if res.plan.syscall then return syscall_name(n) end
-  return n
+  return decode_num(res, n)
 end
 
 -- A snapshot: { lua key = count }; keys that decode alike add up.
@@ -106,11 +110,22 @@ function Result.table(res)
     local key = decode(res, k)
     out[key] = (out[key] or 0) + v
   end
+  local dense = res.plan.dense and res.obj.maps.dense
+  if dense then
+    for i, per in pairs(dense) do
+      local n = per:sum()
+      if n > 0 then
+        local key = decode_num(res, i)
+        out[key] = (out[key] or 0) + n
+      end
+    end
+  end
   return out
 end
 
 function Result.clear(res)
   res.obj.maps.counts:clear()
+  if res.plan.dense then res.obj.maps.dense:clear() end
 end
 
 -- Events not counted because the map was full (raise max).
@@ -185,7 +200,8 @@ function M.count(o)
   local obj = bpf().load_prebuilt("count", {
     attach = false,
     rodata = { cfg_key = plan.key, cfg_field_off = plan.off or 0, cfg_field_size = plan.size or 8,
-      cfg_field_signed = plan.signed and 1 or 0, cfg_arg = plan.arg or 0, cfg_pid = default_pid(o.pid) },
+      cfg_field_signed = plan.signed and 1 or 0, cfg_arg = plan.arg or 0, cfg_pid = default_pid(o.pid),
+      cfg_dense = plan.dense and 1024 or 0 },
     max_entries = { counts = o.max or 10240 },
   }, 2)
   if probe then

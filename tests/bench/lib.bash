@@ -19,14 +19,57 @@ wall_ms() {
 # peak_rss_mb CMD...: peak resident set size in MB (GNU time).
 peak_rss_mb() {
 	/usr/bin/time -f '%M' -o /tmp/shark-bench-rss "$@" >/dev/null 2>&1
-	awk '{printf "%.1f", $1 / 1024}' /tmp/shark-bench-rss
+	tail -1 /tmp/shark-bench-rss | awk '{printf "%.1f", $1 / 1024}'
 }
 
 # ratio A B: A / B with 2 decimals.
 ratio() {
+	[ "$1" = fail ] && { echo "could not run here"; return; }
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
 }
 
 row() {
 	printf '%-44s %12s %12s\n' "$@"
+}
+
+# time_cmd: wall seconds of the workload $W
+time_cmd() {
+	local t0 t1
+	t0=$(date +%s%N)
+	$W
+	t1=$(date +%s%N)
+	awk -v d=$((t1 - t0)) 'BEGIN { printf "%.3f", d / 1e9 }'
+}
+
+# traced READY_REGEX CMD...: start a tracer, wait until it is ready, time the
+# workload $W under it, stop it with SIGINT; prints the workload's seconds.
+# The tracer's output is in $T/tracer.out.
+traced() {
+	local re=$1
+	shift
+	"$@" >"$T/tracer.out" 2>&1 &
+	local pid=$! i
+	for ((i = 0; i < 200; i++)); do
+		grep -Eq -- "$re" "$T/tracer.out" && break
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.05
+	done
+	sleep 0.2
+	if ! kill -0 $pid 2>/dev/null; then
+		# it could not start here: say so instead of timing nothing
+		echo "fail"
+		return
+	fi
+	time_cmd
+	kill -INT $pid
+	wait $pid 2>/dev/null
+}
+
+# note_best NAME SECONDS: keep the smallest per name in the array best
+declare -A best
+note_best() {
+	[ "$2" = fail ] && { best[$1]=fail; return; }
+	local old=${best[$1]:-}
+	[ "$old" = fail ] && old=""
+	if [ -z "$old" ] || awk -v a="$2" -v b="$old" 'BEGIN { exit !(a < b) }'; then best[$1]=$2; fi
 }

@@ -11,32 +11,6 @@ W="$P/getppid_n $N"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
-# time_cmd: wall seconds of the workload
-time_cmd() {
-	local t0 t1
-	t0=$(date +%s%N)
-	$W
-	t1=$(date +%s%N)
-	awk -v d=$((t1 - t0)) 'BEGIN { printf "%.3f", d / 1e9 }'
-}
-
-# traced NAME READY_REGEX CMD...: start a tracer, wait until it is ready, time
-# the workload under it, stop it with SIGINT; prints the workload's seconds.
-traced() {
-	local re=$1
-	shift
-	"$@" >"$T/tracer.out" 2>&1 &
-	local pid=$! i
-	for ((i = 0; i < 200; i++)); do
-		grep -Eq -- "$re" "$T/tracer.out" && break
-		sleep 0.05
-	done
-	sleep 0.2
-	time_cmd
-	kill -INT $pid
-	wait $pid 2>/dev/null
-}
-
 echo "== system-wide raw_syscalls:sys_enter, workload: $N getppid() calls (best of $ROUNDS rounds, interleaved)"
 cat >"$T/count.lua" <<'LUA'
 local n = 0
@@ -45,11 +19,6 @@ print("ready")
 io.stdout:flush()
 shark.on_end(function() print("events", n, "lost", h:lost()) end)
 LUA
-declare -A best
-note_best() { # name seconds
-	local old=${best[$1]:-}
-	if [ -z "$old" ] || awk -v a="$2" -v b="$old" 'BEGIN { exit !(a < b) }'; then best[$1]=$2; fi
-}
 for ((r = 0; r < ROUNDS; r++)); do
 	note_best none "$(time_cmd)"
 	note_best shark "$(traced '^ready' "$SHARK" "$T/count.lua")"
