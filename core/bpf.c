@@ -312,11 +312,13 @@ int32_t shark_bpf__possible_cpus(void)
 
 /* --------------------------------------------------------------- attach */
 
+/* End an attach begun with shark_log__capture(1): keep the link, or say why not. */
 static int keep_link(struct shark_bpf *o, struct bpf_link *l, const char *what)
 {
 	int err = (int)libbpf_get_error(l);
 	struct bpf_link **n;
 
+	shark_log__capture(0);
 	if (err) {
 		if (!o->err[0])
 			set_err(o, "cannot attach %s: %s", what, strerror(-err));
@@ -352,7 +354,6 @@ int32_t shark_bpf__attach(struct shark_bpf *o, int32_t i)
 	struct bpf_program *p = prog_at(o, i);
 	const char *sec;
 	char what[256];
-	int err;
 
 	if (!p)
 		return -ENOENT;
@@ -362,41 +363,33 @@ int32_t shark_bpf__attach(struct shark_bpf *o, int32_t i)
 	if ((!strncmp(sec, "kprobe", 6) || !strncmp(sec, "kretprobe", 9)) && !has_pmu("kprobe"))
 		set_err(o, "cannot attach %s: this kernel has no kprobes (built without CONFIG_KPROBES)", what);
 	shark_log__capture(1);
-	err = keep_link(o, bpf_program__attach(p), what);
-	shark_log__capture(0);
-	return err;
+	return keep_link(o, bpf_program__attach(p), what);
 }
 
 int32_t shark_bpf__attach_tracepoint(struct shark_bpf *o, int32_t i, const char *sys, const char *name)
 {
 	struct bpf_program *p = prog_at(o, i);
 	char what[256];
-	int err;
 
 	if (!p)
 		return -ENOENT;
 	o->err[0] = '\0';
 	snprintf(what, sizeof(what), "'%s' to tracepoint %s:%s", bpf_program__name(p), sys, name);
 	shark_log__capture(1);
-	err = keep_link(o, bpf_program__attach_tracepoint(p, sys, name), what);
-	shark_log__capture(0);
-	return err;
+	return keep_link(o, bpf_program__attach_tracepoint(p, sys, name), what);
 }
 
 int32_t shark_bpf__attach_raw_tracepoint(struct shark_bpf *o, int32_t i, const char *name)
 {
 	struct bpf_program *p = prog_at(o, i);
 	char what[256];
-	int err;
 
 	if (!p)
 		return -ENOENT;
 	o->err[0] = '\0';
 	snprintf(what, sizeof(what), "'%s' to raw tracepoint %s", bpf_program__name(p), name);
 	shark_log__capture(1);
-	err = keep_link(o, bpf_program__attach_raw_tracepoint(p, name), what);
-	shark_log__capture(0);
-	return err;
+	return keep_link(o, bpf_program__attach_raw_tracepoint(p, name), what);
 }
 
 int32_t shark_bpf__attach_uprobe(struct shark_bpf *o, int32_t i, int32_t retprobe, int32_t pid,
@@ -418,10 +411,8 @@ int32_t shark_bpf__attach_uprobe(struct shark_bpf *o, int32_t i, int32_t retprob
 		return err;
 	}
 	shark_log__capture(1);
-	err = keep_link(o, bpf_program__attach_uprobe_opts(p, pid > 0 ? pid : -1, binary, (size_t)offset, &opts),
+	return keep_link(o, bpf_program__attach_uprobe_opts(p, pid > 0 ? pid : -1, binary, (size_t)offset, &opts),
 			what);
-	shark_log__capture(0);
-	return err;
 }
 
 int32_t shark_bpf__attach_usdt(struct shark_bpf *o, int32_t i, int32_t pid, const char *binary,
@@ -442,16 +433,13 @@ int32_t shark_bpf__attach_usdt(struct shark_bpf *o, int32_t i, int32_t pid, cons
 		return err;
 	}
 	shark_log__capture(1);
-	err = keep_link(o, bpf_program__attach_usdt(p, pid > 0 ? pid : -1, binary, provider, name, &opts), what);
-	shark_log__capture(0);
-	return err;
+	return keep_link(o, bpf_program__attach_usdt(p, pid > 0 ? pid : -1, binary, provider, name, &opts), what);
 }
 
 int32_t shark_bpf__attach_kprobe(struct shark_bpf *o, int32_t i, int32_t retprobe, const char *func)
 {
 	struct bpf_program *p = prog_at(o, i);
 	char what[256];
-	int err;
 
 	if (!p)
 		return -ENOENT;
@@ -460,9 +448,7 @@ int32_t shark_bpf__attach_kprobe(struct shark_bpf *o, int32_t i, int32_t retprob
 	if (!has_pmu("kprobe"))
 		set_err(o, "cannot attach %s: this kernel has no kprobes (built without CONFIG_KPROBES)", what);
 	shark_log__capture(1);
-	err = keep_link(o, bpf_program__attach_kprobe(p, retprobe != 0, func), what);
-	shark_log__capture(0);
-	return err;
+	return keep_link(o, bpf_program__attach_kprobe(p, retprobe != 0, func), what);
 }
 
 /*
@@ -511,7 +497,6 @@ int32_t shark_bpf__attach_perf(struct shark_bpf *o, int32_t i, uint32_t type, ui
 		o->pfds[o->npfds++] = fd;
 		shark_log__capture(1);
 		err = keep_link(o, bpf_program__attach_perf_event(p, fd), bpf_program__name(p));
-		shark_log__capture(0);
 		if (err)
 			return err;
 	}

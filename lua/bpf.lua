@@ -23,13 +23,7 @@ M.var = setmetatable({}, {
 
 local objects = {}    -- loaded objects, freed (detached) at the end of the run
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read_file = compile.read_file
 
 -- ------------------------------------------------------------------ programs
 

@@ -30,18 +30,24 @@ local function bar(n, max)
   return ("@"):rep(w) .. (" "):rep(WIDTH - w)
 end
 
+-- The first and last non-empty bucket, and the largest count.
+local function range(counts)
+  local lo, hi, max = nil, nil, 0
+  for b, n in pairs(counts) do
+    if n > 0 then
+      lo = lo and math.min(lo, b) or b
+      hi = hi and math.max(hi, b) or b
+      max = math.max(max, n)
+    end
+  end
+  return lo, hi, max
+end
+
 -- counts: { [slot] = count } (slots are numbers). Prints from the first to
 -- the last non-empty slot, empty ones between included, as bpftrace does.
 function M.print_log2(counts, out)
   out = out or print
-  local lo, hi, max = nil, nil, 0
-  for s, n in pairs(counts) do
-    if n > 0 then
-      lo = lo and math.min(lo, s) or s
-      hi = hi and math.max(hi, s) or s
-      max = math.max(max, n)
-    end
-  end
+  local lo, hi, max = range(counts)
   if not lo then return end
   local lines = {}
   for s = lo, hi do
@@ -54,14 +60,7 @@ end
 -- counts: { [bucket] = count }, bucket i covers [min + i*step, min + (i+1)*step)
 function M.print_linear(counts, min, step, out)
   out = out or print
-  local lo, hi, max = nil, nil, 0
-  for b, n in pairs(counts) do
-    if n > 0 then
-      lo = lo and math.min(lo, b) or b
-      hi = hi and math.max(hi, b) or b
-      max = math.max(max, n)
-    end
-  end
+  local lo, hi, max = range(counts)
   if not lo then return end
   local lines = {}
   for b = lo, hi do
@@ -78,13 +77,7 @@ end
 -- v + 1. So the result describes v + 1 (value_offset = 1 says so; subtract
 -- it from every boundary to read v again).
 function M.to_exponential(counts)
-  local lo, hi
-  for s, n in pairs(counts) do
-    if n > 0 then
-      lo = lo and math.min(lo, s) or s
-      hi = hi and math.max(hi, s) or s
-    end
-  end
+  local lo, hi = range(counts)
   local buckets = {}
   if lo then
     for s = lo, hi do buckets[#buckets + 1] = counts[s] or 0 end

@@ -37,6 +37,8 @@ local function read_file(path)
   return s
 end
 
+M.read_file = read_file
+
 -- Write atomically: a concurrent shark never sees half a file.
 local function write_file(path, data)
   local tmp = ("%s.%d.tmp"):format(path, uv.os_getpid())
