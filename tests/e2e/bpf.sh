@@ -88,6 +88,37 @@ print(o.bss.hits, ok, (err:match("no global .nope. in .rodata")))'
 check ".bss globals are writable from Lua; unknown globals are named" rc=0 \
 	"out=1000	false	no global 'nope' in .rodata"
 
+# --- other attach types, and objects from files
+
+run -c "$PROGS/sleeper btf 50" -e 'local o = bpf.load([[
+u64 tp_btf_hits = 0, raw_hits = 0;
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+  if (BPF_CORE_READ(prev, tgid) == (int)(bpf_get_current_pid_tgid() >> 32)) __sync_fetch_and_add(&tp_btf_hits, 1);
+  return 0;
+}
+SEC("raw_tracepoint/sched_switch")
+int on_raw(struct bpf_raw_tracepoint_args *ctx) { __sync_fetch_and_add(&raw_hits, 1); return 0; }
+]])
+shark.on_end(function() print(o.bss.tp_btf_hits > 0, o.bss.raw_hits > 0) end)'
+check "tp_btf (typed task_struct) and raw_tracepoint programs attach from SEC()" rc=0 "out=true	true"
+
+cat >"$T/prog.bpf.c" <<'C'
+#include "shark.bpf.h"
+u64 hits = 0;
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int c(void *ctx) { hits++; return 0; }
+char LICENSE[] SEC("license") = "GPL";
+C
+run -c "$PROGS/getppid_n 33" -e 'local o = bpf.load("'"$T"'/prog.bpf.c") shark.on_end(function() print(o.bss.hits) end)'
+check "bpf.load of a .bpf.c file" rc=0 out=33
+obj=$(ls "$SHARK_CACHE"/obj/*.bpf.o | head -1)
+run -e 'local o = bpf.load("'"$obj"'", { attach = false }) local n = 0 for _ in pairs(o.progs) do n = n + 1 end print(n >= 1)'
+check "bpf.load of a compiled .bpf.o" rc=0 out=true
+run -vv -e 'local o = bpf.load("'"$T"'/prog.bpf.c", { attach = false })'
+check "-vv shows libbpf's own messages" rc=0 'err~^libbpf: '
+
 # --- perf_event programs: stack sampling finds the hot function
 
 cat >"$T/stacks.lua" <<'LUA'

@@ -39,6 +39,18 @@ for sig in INT TERM KILL; do
 	clean "after SIG$sig"
 done
 
+# BPF programs too: killed outright, the kernel drops them with the process
+bprogs() { bpftool prog list 2>/dev/null | grep -c '^[0-9]'; }
+base_bpf=$(bprogs)
+start -e 'bpf.count{ on = "raw_syscalls:sys_enter", by = "comm" } bpf.stacks{ freq = 49 }
+print("ready") io.stdout:flush()'
+wait_out ready
+ok_if "BPF programs loaded while running" test "$(bprogs)" -gt "$base_bpf"
+signal KILL
+finish
+sleep 0.3
+ok_if "after SIGKILL: no BPF program left ($(bprogs), before $base_bpf)" test "$(bprogs)" -le "$base_bpf"
+
 run -e "$script"' error("boom")'
 check "a Lua error after attaching" rc=1 'err~-e:2: boom'
 clean "after an error"
