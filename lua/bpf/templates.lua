@@ -217,7 +217,8 @@ function M.count(o)
       p:attach_uprobe{ binary = bin, func = fn, ret = kind == "uretprobe", pid = o.pid }
     end
   else
-    obj.progs.count_tp:attach_tracepoint(o.on)
+    local fast = plan.off == 8 and plan.size == 8
+    obj.progs[fast and "count_tp8" or "count_tp"]:attach_tracepoint(o.on)
   end
   return result(obj, plan, ("bpf.count{on = %q, by = %q}"):format(o.on, plan.by))
 end

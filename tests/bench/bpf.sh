@@ -51,13 +51,13 @@ done
 base=${best[none]}
 row "tracer" "workload s" "slowdown"
 row "none" "$base" "1.00x"
-row "shark bpf.count{by = 'id'} (template)" "${best[count]}" "$(ratio "${best[count]}" "$base")x"
+row "shark bpf.count{by = 'id'} (template)" "${best[count]}" "$(slowdown "${best[count]}" "$base")"
 echo "   $count_out"
-[ -n "${best[syscount]:-}" ] && row "libbpf-tools syscount" "${best[syscount]}" "$(ratio "${best[syscount]}" "$base")x"
-[ -n "${best[bcc]:-}" ] && row "BCC syscount" "${best[bcc]}" "$(ratio "${best[bcc]}" "$base")x"
+[ -n "${best[syscount]:-}" ] && row "libbpf-tools syscount" "${best[syscount]}" "$(slowdown "${best[syscount]}" "$base")"
+[ -n "${best[bcc]:-}" ] && row "BCC syscount" "${best[bcc]}" "$(slowdown "${best[bcc]}" "$base")"
 [ "${best[bcc]:-}" = fail ] && echo "   BCC needs kernel headers (/lib/modules/$(uname -r)/build), absent here"
-[ -n "${best[bpftrace]:-}" ] && row "bpftrace @[args.id] = count()" "${best[bpftrace]}" "$(ratio "${best[bpftrace]}" "$base")x"
-row "shark ring record per syscall into Lua" "${best[ring]}" "$(ratio "${best[ring]}" "$base")x"
+[ -n "${best[bpftrace]:-}" ] && row "bpftrace @[args.id] = count()" "${best[bpftrace]}" "$(slowdown "${best[bpftrace]}" "$base")"
+row "shark ring record per syscall into Lua" "${best[ring]}" "$(slowdown "${best[ring]}" "$base")"
 echo "   $ring_out"
 echo "targets: template count <= 1.8x; ring into Lua <= 2.4x with 0 lost"
 

@@ -24,8 +24,12 @@ peak_rss_mb() {
 
 # ratio A B: A / B with 2 decimals.
 ratio() {
-	[ "$1" = fail ] && { echo "could not run here"; return; }
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
+}
+
+# slowdown A B: "A/Bx", or why there is none
+slowdown() {
+	if [ "$1" = fail ]; then echo "did not start here"; else echo "$(ratio "$1" "$2")x"; fi
 }
 
 row() {

@@ -35,14 +35,14 @@ done
 base=${best[none]}
 row "tracer" "workload s" "slowdown"
 row "none" "$base" "1.00x"
-row "shark perf.on, Lua handler counts" "${best[shark]}" "$(ratio "${best[shark]}" "$base")x"
+row "shark perf.on, Lua handler counts" "${best[shark]}" "$(slowdown "${best[shark]}" "$base")"
 echo "   last round: $shark_events"
 if [ -n "${best[perf]:-}" ]; then
-	row "perf record -a (writes every event)" "${best[perf]}" "$(ratio "${best[perf]}" "$base")x"
+	row "perf record -a (writes every event)" "${best[perf]}" "$(slowdown "${best[perf]}" "$base")"
 	echo "   last round: $perf_lost"
 fi
 if [ -n "${best[bpftrace]:-}" ]; then
-	row "bpftrace @ = count() (in-kernel, no delivery)" "${best[bpftrace]}" "$(ratio "${best[bpftrace]}" "$base")x"
+	row "bpftrace @ = count() (in-kernel, no delivery)" "${best[bpftrace]}" "$(slowdown "${best[bpftrace]}" "$base")"
 fi
 echo "target: shark's slowdown <= perf record's, with 0 lost"
 
