@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* bpf.c - BPF objects through libbpf: open, configure, load, attach, maps, BTF. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -397,7 +398,7 @@ int32_t shark_bpf__attach_uprobe(struct shark_bpf *o, int32_t i, int32_t retprob
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe != 0, .func_name = func);
 	struct bpf_program *p = prog_at(o, i);
-	char what[512];
+	char what[512], alt[PATH_MAX];
 	int err;
 
 	if (!p)
@@ -405,10 +406,19 @@ int32_t shark_bpf__attach_uprobe(struct shark_bpf *o, int32_t i, int32_t retprob
 	o->err[0] = '\0';
 	snprintf(what, sizeof(what), "'%s' to %s %s:%s%s", bpf_program__name(p), retprobe ? "uretprobe" : "uprobe",
 		 binary, func ? func : "", func ? "" : "(offset)");
-	if (access(binary, R_OK)) {
+	/* a name without '/' is libbpf's to find (PATH, library dirs); a path
+	 * missing here may be in the traced process's mount namespace */
+	if (strchr(binary, '/') && access(binary, R_OK)) {
 		err = -errno;
-		set_err(o, "cannot attach %s: %s: %s", what, binary, strerror(errno));
-		return err;
+		if (pid > 0 && binary[0] == '/') {
+			snprintf(alt, sizeof(alt), "/proc/%d/root%s", pid, binary);
+			if (access(alt, R_OK) == 0)
+				binary = alt;
+		}
+		if (binary != alt) {
+			set_err(o, "cannot attach %s: %s: %s", what, binary, strerror(-err));
+			return err;
+		}
 	}
 	shark_log__capture(1);
 	return keep_link(o, bpf_program__attach_uprobe_opts(p, pid > 0 ? pid : -1, binary, (size_t)offset, &opts),

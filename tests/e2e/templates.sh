@@ -27,6 +27,14 @@ end)'
 check "count a uprobe by its first argument, a uretprobe by return value, USDT by comm" rc=0 \
 	"out=1000	1000	500500	1	1	1000"
 
+run -c "$P 500" -e 'local pid = shark.target().pid
+local c = bpf.count{ on = "uprobe:/proc/" .. pid .. "/root'"$P"':probed_add", by = "comm" }
+local b = bpf.count{ on = "uprobe:probed_nonesuch_binary:f" }' 
+check "a uprobe binary not found is named" rc=1 "err~probed_nonesuch_binary"
+run -c "$P 500" -e 'local c = bpf.count{ on = "uprobe:/proc/" .. shark.target().pid .. "/root'"$P"':probed_add", by = "comm" }
+shark.on_end(function() print(c.probed) end)'
+check "a uprobe through a /proc/PID/root path" rc=0 out=500
+
 run -c "$PROGS/fpchain 400" -e 'local s = bpf.stacks{ freq = 499 }
 shark.on_end(function()
   local best, max = nil, 0
