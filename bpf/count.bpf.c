@@ -5,6 +5,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/usdt.bpf.h>
 #include "template.h"
+#include "template.bpf.h"
 
 const volatile __u32 cfg_key = SHARK_KEY_NONE;
 const volatile __u32 cfg_field_off = 0;		/* tracepoints: offset in the record */
@@ -74,7 +75,7 @@ static __always_inline int count(void *ctx, __u64 num)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct shark_key k = { .kstack = -1, .ustack = -1 };
-	__u64 one = 1, *v;
+	__u64 *v;
 
 	if (cfg_pid && (id >> 32) != cfg_pid)
 		return 0;
@@ -116,17 +117,7 @@ static __always_inline int count(void *ctx, __u64 num)
 		k.pid = id >> 32;
 		break;
 	}
-	v = bpf_map_lookup_elem(&counts, &k);
-	if (v) {
-		__sync_fetch_and_add(v, 1);
-	} else if (bpf_map_update_elem(&counts, &k, &one, BPF_NOEXIST)) {
-		/* lost a race with another CPU: add to its entry, else count the drop */
-		v = bpf_map_lookup_elem(&counts, &k);
-		if (v)
-			__sync_fetch_and_add(v, 1);
-		else
-			__sync_fetch_and_add(&dropped, 1);
-	}
+	shark_add(&counts, &k, 1, &dropped);
 	return 0;
 }
 

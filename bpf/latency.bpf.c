@@ -8,6 +8,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "template.h"
+#include "template.bpf.h"
 
 const volatile __u32 cfg_start_off = 0;	/* start key: a u32/pid_t field at this offset ... */
 const volatile __u32 cfg_start_field = 0;	/* ... when set, else the current thread */
@@ -80,7 +81,7 @@ static __always_inline int on_start(void *rec, int is_tp)
 
 static __always_inline int on_end(void *rec, int is_tp)
 {
-	__u64 now = bpf_ktime_get_ns(), *ts, delta, one = 1, *c;
+	__u64 now = bpf_ktime_get_ns(), *ts, delta;
 	struct shark_key hk = { .kstack = -1, .ustack = -1 };
 	__u32 k = key_of(rec, is_tp && cfg_end_field, cfg_end_off);
 	__u64 id = bpf_get_current_pid_tgid();
@@ -115,16 +116,7 @@ static __always_inline int on_end(void *rec, int is_tp)
 	}
 	if (cfg_interval)
 		hk.pid = (__u32)((now - cfg_t0) / cfg_interval);
-	c = bpf_map_lookup_elem(&hist, &hk);
-	if (c) {
-		__sync_fetch_and_add(c, 1);
-	} else if (bpf_map_update_elem(&hist, &hk, &one, BPF_NOEXIST)) {
-		c = bpf_map_lookup_elem(&hist, &hk);
-		if (c)
-			__sync_fetch_and_add(c, 1);
-		else
-			__sync_fetch_and_add(&dropped, 1);
-	}
+	shark_add(&hist, &hk, 1, &dropped);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "template.h"
+#include "template.bpf.h"
 
 const volatile __u32 cfg_pid = 0;	/* only this process, 0: all */
 const volatile __u64 cfg_min_us = 1;	/* shorter blocks are not counted */
@@ -44,7 +45,7 @@ struct {
 SEC("tracepoint/sched/sched_switch")
 int on_switch(struct trace_event_raw_sched_switch *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns(), *c, us;
+	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns(), us;
 	__u32 prev = BPF_CORE_READ(ctx, prev_pid), next = BPF_CORE_READ(ctx, next_pid);
 	struct shark_key k = { .kstack = -1, .ustack = -1 };
 	struct blocked b = { .kstack = -1, .ustack = -1 }, *s;
@@ -72,16 +73,7 @@ int on_switch(struct trace_event_raw_sched_switch *ctx)
 	if (us < cfg_min_us)
 		return 0;
 	bpf_probe_read_kernel_str(&k.comm, sizeof(k.comm), ctx->next_comm);
-	c = bpf_map_lookup_elem(&counts, &k);
-	if (c) {
-		__sync_fetch_and_add(c, us);
-	} else if (bpf_map_update_elem(&counts, &k, &us, BPF_NOEXIST)) {
-		c = bpf_map_lookup_elem(&counts, &k);
-		if (c)
-			__sync_fetch_and_add(c, us);
-		else
-			__sync_fetch_and_add(&dropped, 1);
-	}
+	shark_add(&counts, &k, us, &dropped);
 	return 0;
 }
 

@@ -11,6 +11,7 @@ local shark = require "shark"
 local events = require "perf.events"
 local types = require "perf.types"
 local stack = require "perf.stack"
+local drain_loop = require "shark.drain"
 
 local M = {}
 
@@ -228,8 +229,7 @@ end
 -- is an array of that type and fn gets batch[i] itself: no copy at all.
 -- Otherwise each sample is copied into a reused event of its own type.
 local function make_drain(h, fn)
-  local p, batch = h.p, h.batch
-  local read, consume = api.perf_read, api.perf_consume
+  local batch = h.batch
   local dispatch
   local typed = h.typed_batch
   if typed then
@@ -257,19 +257,7 @@ local function make_drain(h, fn)
       end
     end
   end
-  return function()
-    if h.closed or h.draining then return end
-    h.draining = true
-    while true do
-      local n = read(p, batch, BATCH)
-      if n <= 0 then break end
-      dispatch(n)
-      consume(p)
-      if n < BATCH or h.stopping then break end
-    end
-    h.draining = false
-    if h.stopping then h:_close() end
-  end
+  return drain_loop(h, "p", api.perf_read, api.perf_consume, batch, BATCH, dispatch)
 end
 
 -- perf.on(spec, [opts], fn) -> handle

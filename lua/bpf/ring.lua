@@ -9,6 +9,7 @@ local api = require "shark.api"
 local shark = require "shark"
 local btf = require "bpf.btf"
 local Map = require "bpf.map"
+local drain_loop = require "shark.drain"
 
 local M = {}
 
@@ -60,26 +61,6 @@ local function record_type(obj, mapname, tname)
   return btf.ctype(obj.ns, id)
 end
 
-local function drain_loop(h, read, consume, fn, ptr_t)
-  local batch = h.batch
-  return function()
-    if h.closed or h.draining then return end
-    h.draining = true
-    while true do
-      local n = read(h.r, batch, BATCH)
-      if n <= 0 then break end
-      for i = 0, n - 1 do
-        fn(ffi.cast(ptr_t, batch[i].data))
-        if h.stopping then break end
-      end
-      consume(h.r)
-      if n < BATCH or h.stopping then break end
-    end
-    h.draining = false
-    if h.stopping then h:stop() end
-  end
-end
-
 -- bpf.on_ring(map, [opts], fn) -> handle (:stop(), :count(), :lost())
 -- opts: type (the record struct), drain_ms (10), mmap_pages (perf arrays).
 function M.on_ring(m, opts, fn)
@@ -106,7 +87,13 @@ function M.on_ring(m, opts, fn)
     end
     h.r = ffi.gc(r, api.ringbuf_free)
     h.batch = ffi.new("struct shark_record[?]", BATCH)
-    h.drain = drain_loop(h, api.ringbuf_read, api.ringbuf_consume, fn, ptr_t)
+    local batch = h.batch
+    h.drain = drain_loop(h, "r", api.ringbuf_read, api.ringbuf_consume, batch, BATCH, function(n)
+      for i = 0, n - 1 do
+        fn(ffi.cast(ptr_t, batch[i].data))
+        if h.stopping then return end
+      end
+    end)
     h.kind = "ringbuf"
     h.poll = uv.new_poll(info.fd)
     h.poll:start("r", h.drain)
@@ -156,6 +143,11 @@ function Ring:stop()
     self.stopping = true
     return
   end
+  self:_close()
+end
+
+function Ring:_close()
+  if self.closed then return end
   self.closed = true
   self.final_lost = self.final_lost or self:lost()
   if self.poll then self.poll:stop() self.poll:close() end
