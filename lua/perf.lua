@@ -106,10 +106,7 @@ local function check_opts(opts)
   for k, v in pairs(opts) do
     local want = known_opts[k]
     if not want then
-      local names = {}
-      for n in pairs(known_opts) do names[#names + 1] = n end
-      table.sort(names)
-      return nil, ("unknown option '%s' (options: %s)"):format(tostring(k), table.concat(names, ", "))
+      return nil, require("shark.getopt").unknown(k, known_opts)
     end
     if want ~= "any" and not want:find(type(v), 1, true) then
       return nil, ("option '%s' wants a %s, got a %s"):format(k, want:gsub("|", " or "), type(v))

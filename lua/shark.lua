@@ -170,4 +170,17 @@ function M.print_hist_raw(t)
   if #out > 0 then print(table.concat(out, "\n")) end
 end
 
+-- ------------------------------------------------------------- tools
+
+-- Options of a tool written as a script (see shark/getopt.lua):
+-- local o = shark.getopt{ about = "...", "pid", "duration", {"x", "failed", nil, "show failures"} }
+function M.getopt(spec, argv)
+  return require("shark.getopt").parse(spec, argv)
+end
+
+-- Call fn(i) every `seconds`; after `count` calls end the run.
+function M.every(seconds, count, fn)
+  return require("shark.getopt").every(seconds, count, fn)
+end
+
 return M

@@ -170,10 +170,7 @@ local function check_opts(o, known, who)
   if type(o) ~= "table" then error(who .. "{...}: expected a table of options", 3) end
   for k in pairs(o) do
     if not known[k] then
-      local names = {}
-      for n in pairs(known) do names[#names + 1] = n end
-      table.sort(names)
-      error(("%s: unknown option '%s' (options: %s)"):format(who, tostring(k), table.concat(names, ", ")), 3)
+      error(who .. ": " .. require("shark.getopt").unknown(k, known), 3)
     end
   end
 end
