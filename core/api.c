@@ -105,6 +105,7 @@ const struct shark_api shark_api = {
 	.free_mem = shark_free,
 	.hash64 = shark_hash64,
 	.kernel_id = shark_kernel_id,
+	.bundle_write = shark_bundle__write,
 	.sym_note_pid = note_pid,
 	.ringbuf_new = shark_ringbuf__new,
 	.ringbuf_free = shark_ringbuf__free,

@@ -107,6 +107,7 @@ static const struct {
 	const char *name, *module;
 } commands[] = {
 	{ "test", "shark.cmd.test" },
+	{ "bundle", "shark.cmd.bundle" },
 };
 
 int shark_cli__parse(int argc, char **argv, struct shark_opts *o, char *err, size_t errlen)

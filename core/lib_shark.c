@@ -108,6 +108,19 @@ static int l_files(lua_State *L)
 	return 1;
 }
 
+/* bundle() -> the payload of this bundle (a string), or nil */
+static int l_bundle(lua_State *L)
+{
+	size_t len;
+	const void *p = shark_bundle__payload(&len);
+
+	if (p)
+		lua_pushlstring(L, p, len);
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
 /* { ["struct x"] = { size = n, fields = { name = offset } } } */
 static int l_layout(lua_State *L)
 {
@@ -145,6 +158,7 @@ int luaopen_shark_core(lua_State *L)
 		{ "modules", l_modules },
 		{ "layout", l_layout },
 		{ "files", l_files },
+		{ "bundle", l_bundle },
 		{ NULL, NULL },
 	};
 

@@ -6,6 +6,29 @@
 #include <string.h>
 #include "shark.h"
 
+/*
+ * A bundle's arguments are its script's, except --shark-version and
+ * --shark-verbose (-v for shark and libbpf), which no tool would use.
+ */
+static void bundle_opts(int argc, char **argv, struct shark_opts *o)
+{
+	int n = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->kind = SHARK_SCRIPT_BUNDLE;
+	o->script = argv[0];
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--shark-verbose"))
+			o->verbose++;
+		else if (!strcmp(argv[i], "--shark-version"))
+			o->version = 1;
+		else
+			argv[1 + n++] = argv[i];
+	}
+	o->args = argv + 1;
+	o->nargs = n;
+}
+
 int main(int argc, char **argv)
 {
 	struct shark_opts opts;
@@ -14,7 +37,14 @@ int main(int argc, char **argv)
 	int rc;
 
 	shark_state.start_time = (double)shark_time_ns();
-	if (shark_cli__parse(argc, argv, &opts, err, sizeof(err))) {
+	rc = shark_bundle__open(err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s\n", argv[0], err);
+		return SHARK_EXIT_ERROR;
+	}
+	if (rc > 0)
+		bundle_opts(argc, argv, &opts);
+	else if (shark_cli__parse(argc, argv, &opts, err, sizeof(err))) {
 		fprintf(stderr, "shark: %s\n", err);
 		fprintf(stderr, "usage: shark [options] script.lua [args...]  (shark -h for help)\n");
 		return SHARK_EXIT_USAGE;
@@ -23,7 +53,7 @@ int main(int argc, char **argv)
 		shark_cli__usage(stdout);
 		return SHARK_EXIT_OK;
 	}
-	if (opts.version) {
+	if (opts.version && opts.kind != SHARK_SCRIPT_BUNDLE) {
 		shark_cli__version(stdout);
 		return SHARK_EXIT_OK;
 	}

@@ -21,6 +21,7 @@ enum shark_script_kind {
 	SHARK_SCRIPT_CODE,	/* shark -e 'code' */
 	SHARK_SCRIPT_STDIN,	/* shark - */
 	SHARK_SCRIPT_MODULE,	/* a built-in command: shark -l, shark test */
+	SHARK_SCRIPT_BUNDLE,	/* the script inside this executable (shark bundle) */
 };
 
 /* What the command line asked for; filled by shark_cli__parse(). */
@@ -213,6 +214,17 @@ const char *shark_comm(int32_t pid);
 int32_t shark_read_user_string(int32_t pid, uint64_t addr, char *buf, int32_t len);
 int32_t shark_cgroup_open(const char *path);
 uint64_t shark_hash64(const void *buf, uint64_t len);
+
+/* bundle.c: a script and its BPF objects appended to this executable */
+/**
+ * shark_bundle__open() - is this executable a bundle? Checks its size and
+ * checksum and reads the payload.
+ * Return: 1 (a bundle), 0 (plain shark), or -errno with @err filled
+ * (a damaged bundle).
+ */
+int shark_bundle__open(char *err, size_t errlen);
+const void *shark_bundle__payload(size_t *len);
+int32_t shark_bundle__write(const char *path, const void *data, uint64_t len);
 const char *shark_kernel_id(void);
 
 /* lib_shark.c, lib_perf.c */

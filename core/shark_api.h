@@ -250,6 +250,8 @@ struct shark_api {
 	void (*free_mem)(void *p);
 	uint64_t (*hash64)(const void *buf, uint64_t len);	/* FNV-1a, for cache keys */
 	const char *(*kernel_id)(void);	/* release and build-id: what BTF a cache entry fits */
+	/* write this runtime + payload as an executable bundle at path: 0 or -errno */
+	int32_t (*bundle_write)(const char *path, const void *payload, uint64_t len);
 	/* remember a process's mappings now, to name its frames after it exits */
 	void (*sym_note_pid)(int32_t pid);
 

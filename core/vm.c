@@ -228,7 +228,7 @@ lua_State *shark_vm__new(const struct shark_opts *opts)
 
 static void push_opts(lua_State *L, const struct shark_opts *o)
 {
-	static const char *const kinds[] = { "none", "file", "code", "stdin", "module" };
+	static const char *const kinds[] = { "none", "file", "code", "stdin", "module", "bundle" };
 
 	lua_createtable(L, 0, 10);
 	lua_pushstring(L, kinds[o->kind]);
@@ -257,6 +257,8 @@ static void push_opts(lua_State *L, const struct shark_opts *o)
 	}
 	lua_pushinteger(L, o->verbose);
 	lua_setfield(L, -2, "verbose");
+	lua_pushboolean(L, o->version);
+	lua_setfield(L, -2, "version");
 	if (o->pid) {
 		lua_pushinteger(L, o->pid);
 		lua_setfield(L, -2, "pid");

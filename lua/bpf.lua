@@ -207,11 +207,37 @@ local function source_position(text, level)
   return src:gsub("^=", ""), info.currentline
 end
 
+local function object_name(path)
+  return ((path:match("([^/]+)$") or "bpf"):gsub("%.bpf%.[co]$", ""):gsub("%.%w+$", ""):gsub("[^%w_]", "_"))
+end
+
+-- In a bundle (shark bundle), objects were compiled when it was made.
+local function bundled_object(x, level)
+  local bundle = require "shark.bundle"
+  local files = bundle.current()
+  if not files then return nil end
+  if is_path(x, { ".o", ".c" }) then
+    local bytes = files[bundle.file_key(x)]
+    if bytes then return bytes, object_name(x) end
+    error(("bpf.load: %s is not in this bundle (only files named by a string literal ending in .bpf.c " ..
+      "or .bpf.o in the script are bundled)"):format(x), level + 1)
+  end
+  local bytes = files[bundle.source_key(x)]
+  if bytes then
+    local name = source_position(x, level + 1)
+    return bytes, object_name(name)
+  end
+  error("bpf: this bundle holds no compiled object for this BPF C: only text written as a string literal " ..
+    "in the script (not built at run time) is compiled when the bundle is made", level + 1)
+end
+
 -- Turn x (a .bpf.o path, a .bpf.c path or C source) into object bytes.
 local function object_bytes(x, level)
   if type(x) ~= "string" then
     error("bpf.load(x): expected a .bpf.o or .bpf.c path or C source, got " .. type(x), level + 1)
   end
+  local bbytes, bname = bundled_object(x, level + 1)
+  if bbytes then return bbytes, bname end
   if is_path(x, { ".o" }) then
     local bytes = read_file(x)
     if not bytes then error("bpf.load: cannot read " .. x, level + 1) end
@@ -226,6 +252,14 @@ local function object_bytes(x, level)
     src = x
     name, line = source_position(x, level + 1)
   end
+  local bytes, err = M.compile(src, name, line)
+  if not bytes then error("bpf: " .. err, level + 1) end
+  return bytes, object_name(name)
+end
+
+-- Compile BPF C text from `name` (a file) at `line`: shark.bpf.h and a GPL
+-- licence are added when the text has no #include / licence of its own.
+function M.compile(src, name, line)
   if not src:find("#include", 1, true) then
     -- usdt.bpf.h brings its own maps: only for programs that use it
     local usdt = src:find("BPF_USDT", 1, true) and "#include <bpf/usdt.bpf.h>\n" or ""
@@ -235,9 +269,7 @@ local function object_bytes(x, level)
   if not src:find('SEC("license")', 1, true) then
     src = src .. '\nchar LICENSE[] SEC("license") = "GPL";\n'
   end
-  local bytes, err = compile.compile(src, name, line)
-  if not bytes then error("bpf: " .. err, level + 1) end
-  return bytes, (name:match("([^/]+)$") or "bpf"):gsub("%.%w+$", ""):gsub("[^%w_]", "_")
+  return compile.compile(src, name, line)
 end
 
 -- bpf.load(x, [opts]) -> object with .progs, .maps, .bss/.data/.rodata.
@@ -247,11 +279,17 @@ function M.load(x, opts, level)
   level = level or 2
   if type(opts) == "number" then opts, level = nil, opts end
   opts = opts or {}
+  local allowed, denied = shark.privileged("bpf")
+  if not allowed then error("bpf: " .. denied, level) end
   local bytes, name
   if opts.object then
     bytes, name = opts.object, opts.name or "object"
   else
     bytes, name = object_bytes(x, level)
+  end
+  if not uv.fs_stat("/sys/kernel/btf/vmlinux") then
+    error("bpf: this kernel has no BTF (/sys/kernel/btf/vmlinux is missing: it needs CONFIG_DEBUG_INFO_BTF=y), " ..
+      "so BPF programs cannot be relocated for it; scripts using only perf.on still run", level)
   end
   local o = api.bpf_open(bytes, #bytes, name)
   if o == nil then error("bpf: " .. ffi.string(api.bpf_error(nil)), level) end
@@ -286,6 +324,8 @@ function M.load(x, opts, level)
   end
   objects[obj] = true
   if opts.attach ~= false then
+    -- libbpf finds tracepoints in tracefs, which a fresh boot has not mounted
+    require("perf.core").tracefs()
     for _, p in pairs(obj.progs) do
       if p:auto_attachable() then
         local arc = api.bpf_attach(o, p.index)

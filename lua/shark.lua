@@ -170,6 +170,29 @@ function M.print_hist_raw(t)
   if #out > 0 then print(table.concat(out, "\n")) end
 end
 
+-- ------------------------------------------------------------ privileges
+
+-- Can this process trace? (root, or CAP_PERFMON/CAP_BPF, or CAP_SYS_ADMIN).
+-- Returns ok, and when not: why, in words a user can act on.
+function M.privileged(what)
+  local f = io.open("/proc/self/status")
+  local status = f and f:read("*a") or ""
+  if f then f:close() end
+  local hex = status:match("CapEff:%s*(%x+)") or "0"
+  local hi, lo = tonumber(hex:sub(1, -9), 16) or 0, tonumber(hex:sub(-8), 16) or 0
+  local function cap(n)
+    local w = n >= 32 and hi or lo
+    return math.floor(w / 2 ^ (n % 32)) % 2 == 1
+  end
+  local sys_admin, perfmon, bpf_cap = cap(21), cap(38), cap(39)
+  local ok = sys_admin or (perfmon and (what ~= "bpf" or bpf_cap))
+  if ok then return true end
+  local uid = status:match("Uid:%s*%d+%s+(%d+)") or "?"
+  return false, ("%s needs root (or the capabilities %s): shark runs as uid %s without them")
+    :format(what == "bpf" and "loading BPF programs" or "tracing",
+      what == "bpf" and "CAP_BPF and CAP_PERFMON" or "CAP_PERFMON", uid)
+end
+
 -- ------------------------------------------------------------- tools
 
 -- Options of a tool written as a script (see shark/getopt.lua):

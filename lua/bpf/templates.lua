@@ -23,7 +23,11 @@ local function tracepoint_format(on)
   local sys, ev = on:match("^([^:]+):([^:]+)$")
   if not sys then return nil end
   local fmt, err = pcore.tp_format(sys, ev)
-  if not fmt then return nil, err end
+  if not fmt then
+    local ok, why = shark.privileged("bpf")
+    if not ok then return nil, why, true end
+    return nil, err
+  end
   return fmt
 end
 
@@ -184,11 +188,12 @@ function M.count(o)
   if type(o.on) ~= "string" then error("bpf.count{on = EVENT, ...}: on is required", 2) end
   local kind, rest = o.on:match("^(%a+):(.+)$")
   local probe = kind == "uprobe" or kind == "uretprobe" or kind == "usdt"
-  local fmt, err
+  local fmt, err, denied
   if not probe then
-    fmt, err = tracepoint_format(o.on)
+    fmt, err, denied = tracepoint_format(o.on)
     if not fmt then
-      error(("bpf.count: %s (shark -l lists the tracepoints)"):format(err or ("unknown event '" .. o.on .. "'")), 2)
+      error(("bpf.count: %s%s"):format(err or ("unknown event '" .. o.on .. "'"),
+        denied and "" or " (shark -l lists the tracepoints)"), 2)
     end
   end
   local plan
@@ -270,19 +275,21 @@ local function endpoints(spec, key, who)
     local kind, rest = item:match("^(u%a*probe):(.+)$")
     if kind then
       local bin, fn = rest:match("^(.+):([^:]+)$")
-      if not bin then error(("%s: %s:/path:function expected"):format(who, kind), 4) end
+      if not bin then error(("%s: %s:/path:function expected"):format(who, kind), 3) end
       list[#list + 1] = { probe = true, ret = kind == "uretprobe", binary = bin, func = fn }
-      if key then error(who .. ": a key field needs tracepoints; probes match by thread", 4) end
+      if key then error(who .. ": a key field needs tracepoints; probes match by thread", 3) end
     else
-      local fmt, err = tracepoint_format(item)
-      if not fmt then error(("%s: %s (shark -l lists the tracepoints)"):format(who, err or item), 4) end
+      local fmt, err, denied = tracepoint_format(item)
+      if not fmt then
+        error(("%s: %s%s"):format(who, err or item, denied and "" or " (shark -l lists the tracepoints)"), 3)
+      end
       local foff
       if key then
         for _, f in ipairs(fmt.fields) do
           if f.name == key and f.size == 4 then foff = f.offset end
         end
-        if not foff then error(("%s: no 32-bit field '%s' in %s"):format(who, key, item), 4) end
-        if off and off ~= foff then error(("%s: '%s' is not at the same place in every event"):format(who, key), 4) end
+        if not foff then error(("%s: no 32-bit field '%s' in %s"):format(who, key, item), 3) end
+        if off and off ~= foff then error(("%s: '%s' is not at the same place in every event"):format(who, key), 3) end
         off = foff
       end
       list[#list + 1] = { name = item }

@@ -92,6 +92,8 @@ local function resolve(item)
       if errno == 2 then
         return nil, ("unknown event '%s' (shark -l '%s:*' lists the %s events)"):format(full, s, s)
       end
+      local ok, why = shark.privileged("perf")
+      if not ok then return nil, ("%s: %s"):format(full, why) end
       return nil, err
     end
     out[#out + 1] = { name = full, type = TYPE.TRACEPOINT, config = id, system = s, event = e,

@@ -156,7 +156,50 @@ local function add_script_dir(opts)
   package.path = dir .. "/?.lua;" .. dir .. "/?/init.lua;" .. package.path
 end
 
+-- A bundle (shark bundle): the script, its modules and BPF objects are inside.
+local function bundle_main(opts)
+  local bundle = require "shark.bundle"
+  local files = bundle.current()
+  local meta = require("cjson").decode(files.meta)
+  if opts.version then
+    print(("%s: a bundle of %s, made %s with shark %s (%s, libbpf %s) on %s"):format(
+      opts.script:match("[^/]*$"), meta.script, meta.made, meta.shark, meta.luajit, meta.libbpf, meta.kernel))
+    print(("runs with shark %s"):format(shark.version))
+    return
+  end
+  for name, file in pairs(files) do
+    local mod = name:match("^module/(.+)$")
+    if mod then
+      package.preload[mod] = function(...)
+        local chunk = assert(loadstring(file, "@" .. mod:gsub("%.", "/") .. ".lua"))
+        return chunk(...)
+      end
+    end
+  end
+  local src = files.script
+  local first = opts.args[1]
+  if (first == "-h" or first == "--help") and not src:find("getopt", 1, true) then
+    -- a script without an option parser: its header comment is its usage
+    local text = {}
+    for line in src:gmatch("([^\n]*)\n") do
+      if not line:match("^%-%-") and not line:match("^#!") then break end
+      if not line:find("SPDX-License-Identifier", 1, true) then text[#text + 1] = line:gsub("^%-%- ?", "") end
+    end
+    print(table.concat(text, "\n"))
+    return
+  end
+  if src:sub(1, 1) == "#" then src = "--" .. src end
+  local script_main_chunk, err = loadstring(src, "@" .. meta.script)
+  if not script_main_chunk then return fail(err) end
+  script_main_chunk(unpack(opts.args))
+end
+
 function M.main(opts)
+  if opts.kind == "bundle" then
+    shark.args = opts.args
+    install_globals(opts)
+    return bundle_main(opts)
+  end
   add_script_dir(opts)
   shark.args = opts.args
   shark._command = opts.command

@@ -1,0 +1,126 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- shark/bundle.lua - what goes into a bundle and how it comes out: the
+-- script, the modules it requires from its folder and its BPF objects,
+-- compiled ahead of time (CO-RE: they relocate on the target's kernel).
+local ju = require "jit.util"
+local core = require "shark.core"
+
+local M = {}
+
+local MAGIC = "shark-payload-1\n"
+
+-- ------------------------------------------------------------- the archive
+
+-- entries: { {name, data}, ... } -> one string: "name\0<len>\n<data>" each.
+function M.encode(entries)
+  local out = { MAGIC }
+  for _, e in ipairs(entries) do
+    out[#out + 1] = ("%s\0%d\n"):format(e[1], #e[2])
+    out[#out + 1] = e[2]
+  end
+  return table.concat(out)
+end
+
+function M.decode(s)
+  if s:sub(1, #MAGIC) ~= MAGIC then return nil, "not a shark payload" end
+  local files, pos = {}, #MAGIC + 1
+  while pos <= #s do
+    local name, len, body = s:match("^([^%z]+)%z(%d+)\n()", pos)
+    if not name then return nil, "damaged entry at byte " .. pos end
+    len = tonumber(len)
+    if body + len - 1 > #s then return nil, "entry " .. name .. " runs past the end" end
+    files[name] = s:sub(body, body + len - 1)
+    pos = body + len
+  end
+  return files
+end
+
+-- The payload of this executable, decoded once (nil when it is plain shark).
+local loaded
+function M.current()
+  if loaded == nil then
+    local raw = core.bundle()
+    loaded = false
+    if raw then loaded = assert(M.decode(raw)) end
+  end
+  return loaded or nil
+end
+
+-- Keys of the compiled objects: BPF C given as text is found by its
+-- content, a .bpf.c or .bpf.o file by its name.
+function M.source_key(src) return "bpf/src/" .. require("bpf.compile").hash(src) end
+function M.file_key(path) return "bpf/file/" .. (path:match("([^/]+)$") or path) end
+
+-- ------------------------------------------------------ what a script needs
+
+-- Every string constant of a chunk and the functions inside it.
+local function strings(fn, out)
+  out = out or {}
+  local i = -1
+  while true do
+    local k = ju.funck(fn, i)
+    if k == nil then break end
+    if type(k) == "string" then
+      out[#out + 1] = k
+    elseif type(k) == "proto" then
+      strings(k, out)
+    end
+    i = i - 1
+  end
+  return out
+end
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+M.read_file = read_file
+
+-- What the script at `path` takes along: { modules = {name = {path, src}},
+-- sources = { {text, file}... }, files = { path... } }. Found from the string
+-- constants of the script and its modules (BPF C is text with SEC("…"),
+-- files end in .bpf.c/.bpf.o) and its require "x" of an x.lua in its folder.
+function M.collect(path, src)
+  local dir = path:match("^(.*)/[^/]*$") or "."
+  local need = { modules = {}, sources = {}, files = {} }
+  local seen_src, seen_file = {}, {}
+  local function scan(text, file)
+    local chunk, err = loadstring(text:sub(1, 1) == "#" and "--" .. text or text, "@" .. file)
+    if not chunk then return nil, err end
+    for _, s in ipairs(strings(chunk)) do
+      if s:find('SEC("', 1, true) and s:find("\n", 1, true) then
+        if not seen_src[s] then
+          seen_src[s] = true
+          need.sources[#need.sources + 1] = { text = s, file = file, body = text }
+        end
+      elseif s:match("%.bpf%.[co]$") and not s:find("\n", 1, true) then
+        local p = s:sub(1, 1) == "/" and s or (dir .. "/" .. s)
+        if not read_file(p) and read_file(s) then p = s end
+        if not seen_file[p] and read_file(p) then
+          seen_file[p] = true
+          need.files[#need.files + 1] = p
+        end
+      end
+    end
+    for _, q in ipairs({ '"', "'" }) do
+      for name in text:gmatch("require%s*%(?%s*" .. q .. "([%w_%.]+)" .. q) do
+        local mpath = dir .. "/" .. name:gsub("%.", "/") .. ".lua"
+        local msrc = not need.modules[name] and read_file(mpath)
+        if msrc then
+          need.modules[name] = { path = mpath, src = msrc }
+          local ok, merr = scan(msrc, mpath)
+          if not ok then return nil, merr end
+        end
+      end
+    end
+    return true
+  end
+  local ok, err = scan(src, path)
+  if not ok then return nil, err end
+  return need
+end
+
+return M

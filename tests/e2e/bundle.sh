@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: GPL-2.0
+# bundle.sh - shark bundle: one executable per script, run inside a bare
+# Debian root (debootstrap minbase: no clang, libbpf, LuaJIT or shark), with
+# the same output as under ./shark; damaged bundles and missing capabilities
+# give clear messages.
+. "$(dirname "$0")/lib.bash"
+
+B=$TOP/tests/bundle
+ROOT=$(bash "$TOP/tests/minbase" "$OUT/minbase") || { echo "Bail out! cannot make the minbase root"; exit 1; }
+rm -rf "$ROOT/t" && mkdir -p "$ROOT/t"
+cp "$PROGS/getppid_n" "$PROGS/probed" "$ROOT/t/"
+
+# in_root CMD...: run CMD in the bare root, with /proc and /sys of its own
+# (tracefs is not mounted there: shark mounts it), in a private mount namespace
+in_root() {
+	timeout -s KILL 30 unshare -m sh -c 'R=$1; shift; mount -t proc proc "$R/proc" && mount -t sysfs sysfs "$R/sys" &&
+		exec chroot "$R" "$@"' sh "$ROOT" "$@" >"$T/out" 2>"$T/err" </dev/null
+	RC=$?
+}
+
+ok_if "the bare root has no clang, luajit, libbpf or shark" \
+	test -z "$(chroot "$ROOT" sh -c 'command -v clang luajit shark bpftool; ls /usr/lib/*/libbpf* /usr/lib/*/libluajit*' 2>/dev/null)"
+
+for s in perf_getppid cdef_getppid template_getppid usdt_ticks; do
+	run bundle "$B/$s.lua" -o "$ROOT/t/$s"
+	check "bundle $s.lua" rc=0 "err~wrote $ROOT/t/$s, [0-9.]+ MB: runtime"
+done
+size=$(stat -c %s "$ROOT/t/cdef_getppid")
+echo "# bundle of cdef_getppid.lua: $size bytes"
+ok_if "a bundle is at most 5 MB ($size bytes)" test "$size" -le 5242880
+ok_if "ldd of a bundle shows glibc only" \
+	test -z "$(ldd "$ROOT/t/cdef_getppid" | grep -Ev 'linux-vdso|libc\.so|libm\.so|ld-linux')"
+
+for s in perf_getppid cdef_getppid template_getppid; do
+	run "$B/$s.lua" "$PROGS/getppid_n" 1234
+	want=$(cat "$T/out")
+	in_root "/t/$s" /t/getppid_n 1234
+	check "$s in the bare root: the same exact count as under ./shark" rc=0 "out=$want" "out~ getppid 1234$"
+done
+run "$B/usdt_ticks.lua" "$PROGS/probed" 300
+want=$(cat "$T/out")
+in_root /t/usdt_ticks /t/probed 300
+check "USDT and uprobe bundle in the bare root: as under ./shark" rc=0 "out=$want" \
+	"out=usdt ticks 300, probed_add calls 300"
+ok_if "running the bundles compiled nothing and cached nothing" test ! -e "$ROOT/root/.cache/shark"
+
+in_root /t/usdt_ticks --help
+check "--help shows the script's usage" rc=0 "out~^usage: usdt_ticks \[options\] PROG N" "out~USDT ticks"
+in_root /t/perf_getppid --help
+check "--help of a script without options: its header comment" rc=0 \
+	"out~^perf_getppid.lua - getppid\(\) calls of a workload" '!out~SPDX'
+in_root /t/cdef_getppid --shark-version
+check "--shark-version says what the bundle was made from" rc=0 \
+	"out~^cdef_getppid: a bundle of cdef_getppid.lua, made [0-9T:-]+Z with shark [0-9.]+ \(LuaJIT"
+in_root /t/usdt_ticks -z
+check "the script's own usage errors" rc=2 "err~^usdt_ticks: unknown option -z"
+
+# damaged bundles: a clear message and exit 1, never a crash
+cp "$ROOT/t/template_getppid" "$T/tool"
+truncate -s -100 "$T/tool"
+timeout 10 "$T/tool" >"$T/out" 2>"$T/err"; RC=$?
+check "a truncated bundle says so" rc=1 "err~this bundle is damaged: it is [0-9]+ bytes, it was written as"
+cp "$ROOT/t/template_getppid" "$T/tool"
+printf 'X' | dd of="$T/tool" bs=1 seek=$(($(stat -c %s "$T/tool") - 200)) conv=notrunc 2>/dev/null
+timeout 10 "$T/tool" >"$T/out" 2>"$T/err"; RC=$?
+check "a modified bundle fails its checksum" rc=1 "err~do not match their checksum"
+cp "$ROOT/t/template_getppid" "$T/tool"
+echo junk >>"$T/tool"
+timeout 10 "$T/tool" >"$T/out" 2>"$T/err"; RC=$?
+check "a bundle with bytes appended says so" rc=1 "err~this bundle is damaged"
+
+# what the target lacks, said exactly
+timeout -s KILL 30 unshare -m sh -c 'R=$1; mount -t proc proc "$R/proc" && mount -t sysfs sysfs "$R/sys" &&
+	mount -t tmpfs none "$R/sys/kernel/btf" && chroot "$R" /t/cdef_getppid /t/getppid_n 10' sh "$ROOT" \
+	>"$T/out" 2>"$T/err" </dev/null
+RC=$?
+check "no BTF on the target: the BPF bundle says so" rc=1 "err~this kernel has no BTF \(/sys/kernel/btf/vmlinux is missing"
+timeout -s KILL 30 unshare -m sh -c 'R=$1; mount -t proc proc "$R/proc" && mount -t sysfs sysfs "$R/sys" &&
+	mount -t tmpfs none "$R/sys/kernel/btf" && chroot "$R" /t/perf_getppid /t/getppid_n 10' sh "$ROOT" \
+	>"$T/out" 2>"$T/err" </dev/null
+RC=$?
+check "no BTF: a perf-only bundle still runs" rc=0 "out=perf getppid 10"
+in_root setpriv --reuid=65534 --regid=65534 --clear-groups /t/template_getppid /t/getppid_n 10
+check "not root: the bundle says what it needs" rc=1 \
+	"err~loading BPF programs needs root \(or the capabilities CAP_BPF and CAP_PERFMON\): shark runs as uid 65534"
+in_root setpriv --reuid=65534 --regid=65534 --clear-groups /t/perf_getppid /t/getppid_n 10
+check "not root, perf events" rc=1 "err~tracing needs root \(or the capabilities CAP_PERFMON\)"
+
+# bundle-time failures
+cp "$B/cdef_getppid.lua" "$B/workload.lua" "$T/"
+sed -i 's/max_entries, 4096/max_entries, 4095/' "$T/cdef_getppid.lua"   # new text: not in any cache
+SHARK_CACHE=$T/cache SHARK_CLANG=/nonexistent run bundle "$T/cdef_getppid.lua" -o "$T/nope"
+check "bundling BPF C without clang fails at bundle time, naming the source line" rc=1 \
+	"err~cdef_getppid.lua:6: compiling BPF C needs clang, and '/nonexistent' was not found"
+ok_if "... and writes no bundle" test ! -e "$T/nope"
+cat >"$T/dyn.lua" <<'LUA'
+bpf.cdef(table.concat({ 'SEC("tracepoint/sched/sched_switch")', "int x(void *c) { return 0; }" }, "\n"))
+LUA
+run bundle "$T/dyn.lua" -o "$T/dyn"
+"$T/dyn" >"$T/out" 2>"$T/err"; RC=$?
+check "BPF C built at run time: the bundle names the limit" rc=1 \
+	"err~^dyn.lua:1: bpf: this bundle holds no compiled object for this BPF C: only text written as a string literal"
+run bundle
+check "shark bundle without a script: usage" rc=2 "err~^shark bundle: expected script.lua"
+run bundle /nonexistent.lua
+check "shark bundle of a missing file" rc=1 "err~^shark bundle: cannot read /nonexistent.lua"
+
+done_testing
