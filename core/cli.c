@@ -18,6 +18,7 @@ static const char usage_text[] =
 "       shark [options] - [args...]          (script from stdin)\n"
 "       shark -l [-v] [GLOB]                 (list events; -v: fields)\n"
 "       shark test [FEATURE]                 (what this machine can trace)\n"
+"       shark bundle script.lua [-o TOOL]    (one executable for machines without shark)\n"
 "\n"
 "A scriptable Linux tracer: Lua scripts on perf events and BPF.\n"
 "\n"
