@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* bundle.c - shark bundles: this executable with a script and its BPF objects appended. */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -12,16 +13,21 @@
 #include "shark.h"
 
 /*
- * A bundle is a copy of the shark executable, with the payload (an archive
- * the Lua side builds: script, modules, compiled BPF objects) appended and
- * a trailer after it. The slot below, a variable in a section of its own,
- * is filled in the copy: at run time it tells where the payload is and how
- * long the file must be, so a truncated or modified bundle is caught before
- * anything runs. The trailer marks a bundle whose slot was damaged.
+ * A bundle is a copy of the shark executable with the payload (an archive
+ * the Lua side builds: script, modules, compiled BPF objects) appended. The
+ * slot below, a variable in a section of its own, is filled in the copy: at
+ * run time it tells where the payload is and how long the file must be, so
+ * a modified or extended bundle is refused before anything runs.
+ *
+ * A truncated executable would be mapped anyway and crash on its first
+ * touch of a missing page, before any code of ours runs. So the program
+ * headers move to the very end of the bundle (with a PT_LOAD mapping them,
+ * as the dynamic loader reads them from memory): the kernel reads them at
+ * exec, and any truncation makes exec fail cleanly instead.
  */
 #define SLOT_PLAIN	"shark-plain"
-#define SLOT_BUNDLE	"shark-bundle-1"
-#define TRAILER_MAGIC	"SHARKBDL"
+#define SLOT_BUNDLE	"shark-bundle-2"
+#define PAGE		4096
 
 struct slot {
 	char magic[16];
@@ -29,11 +35,6 @@ struct slot {
 	uint64_t payload_len;
 	uint64_t payload_hash;
 	uint64_t file_size;
-};
-
-struct trailer {
-	char magic[8];
-	uint64_t payload_off;
 };
 
 __attribute__((section(".shark_bundle"), used, aligned(16)))
@@ -67,7 +68,6 @@ static int read_at(int fd, void *buf, size_t len, off_t off)
 int shark_bundle__open(char *err, size_t errlen)
 {
 	struct slot s;
-	struct trailer t;
 	struct stat st;
 	int fd, rc = 0, bundle;
 
@@ -86,15 +86,8 @@ int shark_bundle__open(char *err, size_t errlen)
 		snprintf(err, errlen, "cannot stat /proc/self/exe: %s", strerror(-rc));
 		goto out;
 	}
-	if (!bundle) {
-		if ((size_t)st.st_size > sizeof(t) && !read_at(fd, &t, sizeof(t), st.st_size - (off_t)sizeof(t)) &&
-		    !memcmp(t.magic, TRAILER_MAGIC, sizeof(t.magic))) {
-			snprintf(err, errlen, "this bundle is damaged: its header was modified; build it again"
-				 " with 'shark bundle'");
-			rc = -EINVAL;
-		}
+	if (!bundle)
 		goto out;
-	}
 	if ((uint64_t)st.st_size != s.file_size) {
 		snprintf(err, errlen, "this bundle is damaged: it is %lld bytes, it was written as %llu"
 			 " (truncated or appended to); copy it again or build it again with 'shark bundle'",
@@ -102,7 +95,7 @@ int shark_bundle__open(char *err, size_t errlen)
 		rc = -EINVAL;
 		goto out;
 	}
-	if (s.payload_off + s.payload_len + sizeof(t) != s.file_size) {
+	if (s.payload_off + s.payload_len > s.file_size) {
 		snprintf(err, errlen, "this bundle is damaged: its header is inconsistent");
 		rc = -EINVAL;
 		goto out;
@@ -165,6 +158,61 @@ out:
 	return off;
 }
 
+/*
+ * Move the program headers of @image to @phoff (page-aligned, past
+ * everything else) with one more PT_LOAD that maps them; fill @ph.
+ * Return: the size of the new table, or -errno.
+ */
+static int64_t move_phdrs(char *image, size_t len, uint64_t phoff, char **ph)
+{
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)image;
+	Elf64_Phdr *old, *tab, *p;
+	uint64_t vend = 0, vaddr;
+	size_t n, size;
+	int last = -1;
+
+	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(*old) > len)
+		return -ENOEXEC;
+	old = (Elf64_Phdr *)(image + eh->e_phoff);
+	n = eh->e_phnum;
+	for (size_t i = 0; i < n; i++) {
+		if (old[i].p_type != PT_LOAD)
+			continue;
+		last = (int)i;
+		if (old[i].p_vaddr + old[i].p_memsz > vend)
+			vend = old[i].p_vaddr + old[i].p_memsz;
+	}
+	if (last < 0)
+		return -ENOEXEC;
+	size = (n + 1) * sizeof(*tab);
+	tab = calloc(n + 1, sizeof(*tab));
+	if (!tab)
+		return -ENOMEM;
+	vaddr = (vend + PAGE - 1) / PAGE * PAGE;
+	/* the new PT_LOAD goes right after the last one: loads stay sorted by address */
+	memcpy(tab, old, (size_t)(last + 1) * sizeof(*tab));
+	p = &tab[last + 1];
+	p->p_type = PT_LOAD;
+	p->p_flags = PF_R;
+	p->p_offset = phoff;
+	p->p_vaddr = p->p_paddr = vaddr;
+	p->p_filesz = p->p_memsz = size;
+	p->p_align = PAGE;
+	memcpy(tab + last + 2, old + last + 1, (n - (size_t)last - 1) * sizeof(*tab));
+	for (size_t i = 0; i <= n; i++) {
+		if (tab[i].p_type != PT_PHDR)
+			continue;
+		tab[i].p_offset = phoff;
+		tab[i].p_vaddr = tab[i].p_paddr = vaddr;
+		tab[i].p_filesz = tab[i].p_memsz = size;
+	}
+	eh->e_phoff = phoff;
+	eh->e_phnum = (Elf64_Half)(n + 1);
+	*ph = (char *)tab;
+	return (int64_t)size;
+}
+
 static int write_all(int fd, const void *buf, size_t len)
 {
 	size_t done = 0;
@@ -183,12 +231,12 @@ static int write_all(int fd, const void *buf, size_t len)
 
 int32_t shark_bundle__write(const char *path, const void *data, uint64_t len)
 {
+	static const char zeros[PAGE];
 	struct slot s;
-	struct trailer t;
 	struct stat st;
-	char *image = NULL, tmp[4096];
-	size_t size;
-	int64_t off;
+	char *image = NULL, *ph = NULL, tmp[4096];
+	size_t size, pad;
+	int64_t off, phsize;
 	int fd, out = -1, rc;
 
 	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
@@ -198,10 +246,12 @@ int32_t shark_bundle__write(const char *path, const void *data, uint64_t len)
 		rc = -errno;
 		goto cleanup;
 	}
-	/* a bundle making a bundle: only its runtime part */
+	/* a bundle's program headers have moved: bundles are made by shark only */
+	if (payload) {
+		rc = -EINVAL;
+		goto cleanup;
+	}
 	size = (size_t)st.st_size;
-	if (payload)
-		size = (size_t)shark_bundle_slot.payload_off;
 	image = malloc(size);
 	if (!image) {
 		rc = -ENOMEM;
@@ -215,15 +265,19 @@ int32_t shark_bundle__write(const char *path, const void *data, uint64_t len)
 		rc = -ENOEXEC;
 		goto cleanup;
 	}
+	pad = (PAGE - (size + len) % PAGE) % PAGE;
+	phsize = move_phdrs(image, size, size + len + pad, &ph);
+	if (phsize < 0) {
+		rc = (int)phsize;
+		goto cleanup;
+	}
 	memset(&s, 0, sizeof(s));
 	strncpy(s.magic, SLOT_BUNDLE, sizeof(s.magic));
 	s.payload_off = size;
 	s.payload_len = len;
 	s.payload_hash = shark_hash64(data, len);
-	s.file_size = size + len + sizeof(t);
+	s.file_size = size + len + pad + (uint64_t)phsize;
 	memcpy(image + off, &s, sizeof(s));
-	memcpy(t.magic, TRAILER_MAGIC, sizeof(t.magic));
-	t.payload_off = size;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >= (int)sizeof(tmp)) {
 		rc = -ENAMETOOLONG;
@@ -238,7 +292,9 @@ int32_t shark_bundle__write(const char *path, const void *data, uint64_t len)
 	if (!rc)
 		rc = write_all(out, data, len);
 	if (!rc)
-		rc = write_all(out, &t, sizeof(t));
+		rc = write_all(out, zeros, pad);
+	if (!rc)
+		rc = write_all(out, ph, (size_t)phsize);
 	if (!rc && fchmod(out, 0755))
 		rc = -errno;
 	if (close(out) && !rc)
@@ -248,6 +304,7 @@ int32_t shark_bundle__write(const char *path, const void *data, uint64_t len)
 	if (rc)
 		unlink(tmp);
 cleanup:
+	free(ph);
 	free(image);
 	close(fd);
 	return rc;
