@@ -31,4 +31,17 @@ finish
 check "io_sys_write_hist -c COMM: 77 writes of 100 bytes by the command named ddhist in [64, 128), not dd's 77" rc=0 \
 	'out~^\[64, 128\) +77 \|@+\|$'
 
+# --- demo_map: one sched_switch program fills every map kind, read back as tables
+
+run -c "$PROGS/sleeper dm4p 1200" "$S/demo_map.lua"
+check "demo_map: a per-second line, then the sleeper's 1200 sleeps in the struct-keyed hash (struct value)" rc=0 \
+	'out~^[0-9:]{8} switches: [0-9]+ \([0-9]+( \+ [0-9]+)*\)$' \
+	'out~^@tasks\[[0-9]+, dm4p\]: \{ switches 12[0-9][0-9], sleeps 1200, cpu [0-9]+, [0-9.]+ s ago \}$'
+pid=$(sed -n 's/^@comm_of\[\([0-9]*\)\]: dm4p$/\1/p' "$T/out")
+sw=$(sed -n "s/^@switches\[$pid\]: //p" "$T/out")
+check "demo_map: int->string hash names the pid; int->int, per-CPU hash and per-CPU array agree on its switches" \
+	"out~^@comm_of\[$pid\]: dm4p$" "out~^@pid_percpu\[$pid\]: $sw \(" "out~^@total\[0\]: $sw \(" \
+	'out~^@by_comm\[dm4p\]: 12[0-9][0-9]$' 'out~^@handed_to\[dm4p\]: .+' "out~^@cpu_last\[[0-9]+\]: \{ $pid, dm4p \}$"
+ok_if "demo_map: the sleeper's switches ($sw) are its 1200 sleeps and a few more" test "${sw:-0}" -ge 1200 -a "${sw:-0}" -lt 1300
+
 done_testing
