@@ -44,4 +44,27 @@ check "demo_map: int->string hash names the pid; int->int, per-CPU hash and per-
 	'out~^@by_comm\[dm4p\]: 12[0-9][0-9]$' 'out~^@handed_to\[dm4p\]: .+' "out~^@cpu_last\[[0-9]+\]: \{ $pid, dm4p \}$"
 ok_if "demo_map: the sleeper's switches ($sw) are its 1200 sleeps and a few more" test "${sw:-0}" -ge 1200 -a "${sw:-0}" -lt 1300
 
+# --- net_skb_recv: packets received on lo, from a ring buffer
+
+count_out() { grep -cE -- "$1" "$T/out"; }
+start "$S/net_skb_recv.lua" -d 20
+wait_err '^tracing'
+"$PROGS/netsend" udp 127.0.0.1 1111 7
+"$PROGS/netsend" udp ::1 1111 3
+signal INT
+finish
+check "net_skb_recv: a header, then lines of device, length and skb" rc=0 \
+	'out~^TIME\(s\) +DEV +LEN +SKB$' 'out~^[0-9]+\.[0-9]{6} +lo +[0-9]+  0x[0-9a-f]{16}$' \
+	'err~^[0-9]+ packets$'
+ok_if "net_skb_recv: the 7 UDP datagrams of 1111 bytes to 127.0.0.1 arrive on lo as 7 packets of 1139 (IP+UDP)" \
+	test "$(count_out '^[0-9.]+ +lo +1139  0x')" = 7
+ok_if "net_skb_recv: the 3 to ::1 as 3 packets of 1159 (IPv6+UDP)" test "$(count_out '^[0-9.]+ +lo +1159  0x')" = 3
+start "$S/net_skb_recv.lua" -j -i any -d 20
+wait_err '^tracing'
+"$PROGS/netsend" udp 127.0.0.1 1111 2
+signal INT
+finish
+ok_if "net_skb_recv -j -i any: JSON lines with dev and len" \
+	test "$(count_out '^\{.*"dev":"lo".*\}$' | head -1)" -ge 2 -a "$(count_out '"len":1139')" = 2
+
 done_testing
