@@ -19,44 +19,33 @@ struct flow { u64 packets; u64 bytes; };
 struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 4096);
          __type(key, struct dest); __type(value, struct flow); } dests SEC(".maps");
 
-static __always_inline int load(struct __sk_buff *skb, u32 off, void *to, u32 len)
-{
-  return bpf_skb_load_bytes(skb, off, to, len);
-}
-
-/* The destination of the packet at nhoff with ethertype proto; false if not IP. */
+#define LOAD(off, to, n) bpf_skb_load_bytes(skb, off, to, n)
+/* The destination address of an IP packet; false if it is not IP. */
 static __always_inline bool dissect(struct __sk_buff *skb, struct dest *d)
 {
   u32 nhoff = ETH_HLEN;
   u16 proto;
-  u8 b[1];
-  if (load(skb, 12, &proto, 2)) return false;
-  proto = bpf_ntohs(proto);
-  for (int i = 0; i < 2 && (proto == P_8021AD || proto == P_8021Q); i++) {   /* QinQ, then VLAN */
-    if (load(skb, nhoff + 2, &proto, 2)) return false;
-    proto = bpf_ntohs(proto);
-    nhoff += 4;
-  }
-  for (int depth = 0; depth < 2; depth++) {       /* an outer header, at most one tunnel inside */
-    u8 next;
-    if (proto == P_IP) {
+  u8 next, vhl;
+  if (LOAD(12, &proto, 2)) return false;
+  for (int i = 0; i < 2 && (bpf_ntohs(proto) == P_8021AD || bpf_ntohs(proto) == P_8021Q); i++, nhoff += 4)
+    if (LOAD(nhoff + 2, &proto, 2)) return false;                /* QinQ, then VLAN */
+  for (int depth = 0; depth < 2; depth++) {                      /* at most one IP-in-IP tunnel */
+    if (bpf_ntohs(proto) == P_IP) {
       u16 frag;
-      if (load(skb, nhoff, b, 1) || load(skb, nhoff + 6, &frag, 2) || load(skb, nhoff + 16, d->addr, 4))
-        return false;
+      if (LOAD(nhoff, &vhl, 1) || LOAD(nhoff + 6, &frag, 2) || LOAD(nhoff + 16, d->addr, 4)) return false;
       d->family = 4;
-      next = 0;                                    /* a later fragment has no inner header */
-      if (!(bpf_ntohs(frag) & 0x1fff) && load(skb, nhoff + 9, &next, 1)) return false;
-      nhoff += (b[0] & 0xf) << 2;
-    } else if (proto == P_IPV6) {
-      if (load(skb, nhoff + 6, &next, 1) || load(skb, nhoff + 24, d->addr, 16)) return false;
+      next = 0;                                                  /* a later fragment has no inner header */
+      if (!(bpf_ntohs(frag) & 0x1fff) && LOAD(nhoff + 9, &next, 1)) return false;
+      nhoff += (vhl & 0xf) << 2;
+    } else if (bpf_ntohs(proto) == P_IPV6) {
+      if (LOAD(nhoff + 6, &next, 1) || LOAD(nhoff + 24, d->addr, 16)) return false;
       d->family = 6;
       nhoff += 40;
     } else {
       return depth > 0;
     }
-    if (next == IPIP) proto = P_IP;
-    else if (next == IP6IN) proto = P_IPV6;
-    else return true;
+    if (next != IPIP && next != IP6IN) break;
+    proto = bpf_htons(next == IPIP ? P_IP : P_IPV6);
   }
   return true;
 }

@@ -115,8 +115,8 @@ line=$(tail -1 "$T/out")
 read -r _ tcp udp icmp other <<<"$line"
 ok_if "net_sock1: 6 pings to 127.0.0.1 are at least 12 ICMP packets each way on lo ($icmp)" \
 	test "${icmp%/*}" -ge 12 -a "${icmp#*/}" -ge 12
-ok_if "net_sock1: 4 datagrams are at least 4 UDP packets each way ($udp), all columns received/sent" \
-	test "${udp%/*}" -ge 4 -a "${udp#*/}" -ge 4 -a "${tcp#*/}" -ge 0 -a "${other#*/}" -ge 0
+ok_if "net_sock1: 4 datagrams are at least 4 UDP packets each way ($udp; tcp $tcp, other $other)" \
+	test "${udp%/*}" -ge 4 -a "${udp#*/}" -ge 4
 check "net_sock1: a header, then a line a second" rc=0 'out~^TIME +TCP +UDP +ICMP +OTHER +\(received/sent\)$' \
 	'out~^[0-9:]{8} +[0-9]+/[0-9]+ +[0-9]+/[0-9]+ +[0-9]+/[0-9]+ +[0-9]+/[0-9]+$'
 
