@@ -115,4 +115,5 @@ const struct shark_api shark_api = {
 	.bpf_btf_find = shark_bpf__btf_find,
 	.perf_fd = shark_perf__fd,
 	.bpf_map_resize = shark_bpf__map_resize,
+	.bpf_attach_socket = shark_bpf__attach_socket,
 };

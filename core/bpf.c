@@ -9,8 +9,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -31,7 +36,7 @@ struct shark_bpf {
 	int nmaps;
 	struct bpf_link **links;
 	int nlinks;
-	int *pfds;		/* perf events opened for perf_event programs */
+	int *pfds;		/* fds closed on detach: perf events of perf_event programs, sockets */
 	int npfds;
 	char **logs;		/* per program verifier log */
 	void **mmaps;		/* live mappings of .bss/.data/.rodata after load */
@@ -461,6 +466,20 @@ int32_t shark_bpf__attach_kprobe(struct shark_bpf *o, int32_t i, int32_t retprob
 	return keep_link(o, bpf_program__attach_kprobe(p, retprobe != 0, func), what);
 }
 
+/* Own fd until detach; on failure it is closed. */
+static int keep_fd(struct shark_bpf *o, int fd)
+{
+	int *nf = realloc(o->pfds, sizeof(int) * (size_t)(o->npfds + 1));
+
+	if (!nf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	o->pfds = nf;
+	o->pfds[o->npfds++] = fd;
+	return 0;
+}
+
 /*
  * A perf_event program on a sampling event on every CPU (or one process):
  * cpu-clock at a frequency for stack sampling, or any perf event.
@@ -490,7 +509,6 @@ int32_t shark_bpf__attach_perf(struct shark_bpf *o, int32_t i, uint32_t type, ui
 		return n;
 	for (int c = 0; c < n && c < 1024; c++) {
 		int fd = (int)syscall(SYS_perf_event_open, &a, pid > 0 ? pid : -1, cpus[c], -1, PERF_FLAG_FD_CLOEXEC);
-		int *nf;
 
 		if (fd < 0) {
 			err = -errno;
@@ -498,19 +516,61 @@ int32_t shark_bpf__attach_perf(struct shark_bpf *o, int32_t i, uint32_t type, ui
 				strerror(errno));
 			return err;
 		}
-		nf = realloc(o->pfds, sizeof(int) * (size_t)(o->npfds + 1));
-		if (!nf) {
-			close(fd);
-			return -ENOMEM;
-		}
-		o->pfds = nf;
-		o->pfds[o->npfds++] = fd;
+		err = keep_fd(o, fd);
+		if (err)
+			return err;
 		shark_log__capture(1);
 		err = keep_link(o, bpf_program__attach_perf_event(p, fd), bpf_program__name(p));
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+/*
+ * A socket filter program (SEC("socket")) on a raw AF_PACKET socket that sees
+ * every packet, both directions, of one interface (ifname NULL or "": all).
+ * The program's return value is what the socket keeps of each packet: 0 keeps
+ * nothing, so a counting filter costs no receive queue.
+ */
+int32_t shark_bpf__attach_socket(struct shark_bpf *o, int32_t i, const char *ifname)
+{
+	struct bpf_program *p = prog_at(o, i);
+	struct sockaddr_ll sll;
+	int fd, pfd, err;
+
+	if (!p)
+		return -ENOENT;
+	o->err[0] = '\0';
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	if (ifname && *ifname) {
+		sll.sll_ifindex = (int)if_nametoindex(ifname);
+		if (!sll.sll_ifindex) {
+			err = -errno;
+			set_err(o, "cannot attach '%s' to interface %s: %s", bpf_program__name(p), ifname,
+				strerror(-err));
+			return err;
+		}
+	}
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (fd < 0) {
+		err = -errno;
+		set_err(o, "cannot open a packet socket for '%s': %s", bpf_program__name(p), strerror(-err));
+		return err;
+	}
+	pfd = bpf_program__fd(p);
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &pfd, sizeof(pfd))) {
+		err = -errno;
+		set_err(o, "cannot attach '%s' to a packet socket on %s: %s", bpf_program__name(p),
+			ifname && *ifname ? ifname : "every interface", strerror(-err));
+		close(fd);
+		return err;
+	}
+	err = keep_fd(o, fd);
+	return err ? err : fd;
 }
 
 /* ---------------------------------------------------------------- maps */

@@ -191,6 +191,7 @@ int32_t shark_bpf__attach_usdt(struct shark_bpf *o, int32_t i, int32_t pid, cons
 int32_t shark_bpf__attach_kprobe(struct shark_bpf *o, int32_t i, int32_t retprobe, const char *func);
 int32_t shark_bpf__attach_perf(struct shark_bpf *o, int32_t i, uint32_t type, uint64_t config,
 			       uint64_t period, uint32_t freq, int32_t pid);
+int32_t shark_bpf__attach_socket(struct shark_bpf *o, int32_t i, const char *ifname);
 int32_t shark_bpf_map_lookup(int32_t fd, const void *key, void *value);
 int32_t shark_bpf_map_update(int32_t fd, const void *key, const void *value, uint64_t flags);
 int32_t shark_bpf_map_delete(int32_t fd, const void *key);

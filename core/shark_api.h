@@ -267,6 +267,8 @@ struct shark_api {
 	int32_t (*perf_fd)(struct shark_perf *p, int32_t event, int32_t i);
 	/* before load: the number of entries of a map */
 	int32_t (*bpf_map_resize)(struct shark_bpf *o, const char *name, uint32_t max);
+	/* a socket filter on a raw packet socket of ifname (NULL: all); its fd, closed on detach */
+	int32_t (*bpf_attach_socket)(struct shark_bpf *o, int32_t prog, const char *ifname);
 };
 
 #endif /* SHARK_API_H */

@@ -126,6 +126,19 @@ function Prog:attach_perf_event(o)
     freq and 1 or 0, default_pid(o.pid)), "attach " .. self.name)
 end
 
+-- { interface = "lo" }: a socket filter (SEC("socket")) on a raw packet
+-- socket that sees both directions of the interface (none given: all of
+-- them); the socket closes when the object is detached. Returns self and the
+-- socket's fd.
+function Prog:attach_socket(o)
+  o = o or {}
+  if type(o) ~= "table" or (o.interface ~= nil and type(o.interface) ~= "string") then
+    error("attach_socket{[interface = NAME]}", 2)
+  end
+  local fd = api.bpf_attach_socket(self.obj.o, self.index, o.interface)
+  return check(self, fd, "attach " .. self.name), fd
+end
+
 -- ------------------------------------------------------------------ objects
 
 local Obj = {}

@@ -7,6 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 
 /*
  * The log2 histogram slot of v, as bpftrace numbers them: 0 -> 0, 1 -> 1,
