@@ -47,7 +47,7 @@ PROGS     := $(patsubst tests/progs/%,$(OUT)/progs/%,$(basename $(PROG_SRCS)))
 CXX       ?= g++
 CTEST_SRCS := $(wildcard tests/c/*.c)
 
-.PHONY: all test demo bench install clean deps deps-test lint check-static
+.PHONY: all test demo bench install clean deps deps-test lint check-static progs
 .DELETE_ON_ERROR:
 
 all: shark
@@ -141,6 +141,8 @@ deps:
 
 deps-test:
 	$(Q)deps/install build test
+
+progs: $(PROGS)
 
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS)
