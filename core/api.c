@@ -114,4 +114,5 @@ const struct shark_api shark_api = {
 	.bpf_btf_find = shark_bpf__btf_find,
 	.perf_fd = shark_perf__fd,
 	.bpf_map_resize = shark_bpf__map_resize,
+	.sym_functions = shark_sym_functions,
 };

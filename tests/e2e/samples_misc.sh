@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: GPL-2.0
+# samples_misc.sh - the classic tools (funccount, funclatency, futex, hardirqs,
+# softirqs, biolatency, biosnoop) run as a user would, on workloads whose
+# behaviour is known: exact counts, the workload's pid and comm, the bucket
+# that must hold a known latency.
+. "$(dirname "$0")/lib.bash"
+
+S=$TOP/samples
+F=$PROGS/funcs
+
+run "$S/funccount.lua" -h
+check "funccount -h: usage, exit 0" rc=0 'out~^usage: funccount \[options\] LIB:FUNC' 'out~-i, --interval'
+run "$S/funccount.lua" -x c:malloc
+check "a bad flag: exit 2 and the usage line" rc=2 'err~unknown option -x' 'err~^usage: funccount'
+
+# --- funccount: every function of the glob, exact counts, others not
+run -c "$F 100" "$S/funccount.lua" "$F:work_*"
+check "funccount: a glob over the binary's symbols, exact calls per function" rc=0 \
+	'out~^FUNC +COUNT$' 'out~^work_alpha +100$' 'out~^work_beta +200$' 'out~^work_gamma +300$' '!out~other_fn' \
+	'err~Tracing 4 functions'
+
+run -c "$F 100" "$S/funccount.lua" c:getppid
+check "funccount: a library by name (c: libc), exact calls by the -c target" rc=0 'out~^getppid +100$'
+
+# -p PID: the workload waits for a byte on a fifo until funccount is attached
+mkfifo "$T/go"
+"$F" 50 wait <"$T/go" & wp=$!
+exec 3>"$T/go"
+start "$S/funccount.lua" -p $wp "$F:work_[ab]*"
+for i in $(seq 100); do grep -q Tracing "$T/err" && break; sleep 0.05; done
+echo >&3; exec 3>&-; wait $wp
+signal INT; finish
+check "funccount -p PID, Ctrl-C: the pid's calls, a glob with a class" rc=0 'out~^work_alpha +50$' \
+	'out~^work_beta +100$' '!out~work_gamma'
+
+done_testing
