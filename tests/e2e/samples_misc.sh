@@ -33,4 +33,11 @@ signal INT; finish
 check "funccount -p PID, Ctrl-C: the pid's calls, a glob with a class" rc=0 'out~^work_alpha +50$' \
 	'out~^work_beta +100$' '!out~work_gamma'
 
+# --- funclatency: 5 calls of a function sleeping 20 ms
+run -c "$F nap 5 20" "$S/funclatency.lua" -m "$F:work_nap"
+check "funclatency -m: 5 calls of 20 ms, all in [16, 32) ms" rc=0 'out~^@msecs:$' \
+	'out~^\[16, 32\) +5 \|@+ *\|$' 'out~^count: 5$'
+run -c "$F nap 5 20" "$S/funclatency.lua" -u "$F:work_nap"
+check "funclatency -u: the same in [16K, 32K) us" rc=0 'out~^@usecs:$' 'out~^\[16K, 32K\) +5 \|' 'out~^count: 5$'
+
 done_testing
