@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: GPL-2.0
--- funclatency.lua - time spent in one user function, as a log2 histogram (uprobe -> uretprobe), as BCC's funclatency.
--- Run: shark samples/funclatency.lua c:getaddrinfo -m     shark samples/funclatency.lua -p 1234 -u -i 1 /bin/bash:readline
+-- funclatency.lua - time in one user function as a log2 histogram (uprobe -> uretprobe), as BCC funclatency.
+-- Run: shark samples/funclatency.lua c:getaddrinfo -m    shark samples/funclatency.lua -p 1234 -u -i 1 c:read
 local hist = require "hist"
 
 local o = shark.getopt{
