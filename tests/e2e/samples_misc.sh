@@ -40,4 +40,15 @@ check "funclatency -m: 5 calls of 20 ms, all in [16, 32) ms" rc=0 'out~^@msecs:$
 run -c "$F nap 5 20" "$S/funclatency.lua" -u "$F:work_nap"
 check "funclatency -u: the same in [16K, 32K) us" rc=0 'out~^@usecs:$' 'out~^\[16K, 32K\) +5 \|' 'out~^count: 5$'
 
+# --- futex: a mutex contended 10 times, held 24 ms each time
+run -c "$PROGS/contend 10 24" "$S/futex.lua" -a
+addr=$(sed -n 's/^mutex \(0x[0-9a-f]*\)$/\1/p' "$T/out")
+check "futex -a: the workload's mutex address, exactly 10 waits" rc=0 \
+	"out~^@usecs\[contend\[[0-9]+\] futex ${addr:-none}\]: 10 waits$"
+ok_if "futex -a: the waits of about 23 ms are in [16K, 32K) us" \
+	awk '/^@usecs\[contend/{p=1} p && /^\[16K, 32K\)/{ok = $3 >= 8} /^$/{p=0} END{exit !ok}' "$T/out"
+run -c "$PROGS/contend 5 24" "$S/futex.lua" -m
+check "futex -m: by process, in milliseconds" rc=0 'out~^@msecs\[contend\[[0-9]+\]\]: 5 waits$' \
+	'out~^\[16, 32\) +[345] \|'
+
 done_testing
