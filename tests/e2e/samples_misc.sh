@@ -51,4 +51,28 @@ run -c "$PROGS/contend 5 24" "$S/futex.lua" -m
 check "futex -m: by process, in milliseconds" rc=0 'out~^@msecs\[contend\[[0-9]+\]\]: 5 waits$' \
 	'out~^\[16, 32\) +[345] \|'
 
+# --- block I/O: dd writes 8 blocks of 4 KiB with O_DIRECT to a file on the real disk
+# (exec: "=" makes -c run the command through sh, and dd must keep the pid -c traces)
+fs=$(df --output=source "$T" | tail -1)
+DD="exec dd if=/dev/zero of=$T/dd.out bs=4k count=8 oflag=direct status=none"
+if [ "$(findmnt -no FSTYPE -T "$T")" = tmpfs ]; then
+	skip "biosnoop/biolatency" "$T is on tmpfs: no block device under it"
+else
+	run -c "$DD" "$S/biosnoop.lua"
+	check "biosnoop: the header, and dd's pid, comm, disk, W and 4096 bytes with a latency" rc=0 \
+		'out~^TIME\(s\) +COMM +PID +DISK +T +SECTOR +BYTES +LAT\(ms\)$' \
+		"out~^[0-9.]+ +dd +[0-9]+ +${fs##*/} +W +[0-9]+ +4096 +[0-9]+\.[0-9]{2}$"
+	ok_if "biosnoop: exactly 8 writes of 4096 bytes by dd (the -c target), nothing of other processes" \
+		awk '$2 == "dd" && $5 == "W" && $7 == 4096 {w++} NR > 1 && $2 != "dd" {o++} END {exit !(w == 8 && !o)}' "$T/out"
+	run -c "$DD" "$S/biosnoop.lua" -Q -j
+	check "biosnoop -Q -j: JSON lines with the queued time" rc=0 '!out~^TIME' \
+		'out~^\{.*"comm":"dd".*\}$' 'out~"que_ms":[0-9.]+' 'out~"bytes":4096'
+	run -c "$DD" "$S/biolatency.lua" -D
+	check "biolatency -D: a histogram for the disk dd writes to" rc=0 "out~^@usecs\[${fs##*/}\]: [0-9]+ I/Os$" \
+		'out~^\[[0-9KM]+, [0-9KM]+\) +[0-9]+ \|@+ *\|$'
+	ok_if "biolatency -D: at least dd's 8 I/Os" awk '/^@usecs\[/{n += $2} END {exit !(n >= 8)}' "$T/out"
+	run -c "$DD" "$S/biolatency.lua" -Q -m
+	check "biolatency -Q -m: one histogram in milliseconds" rc=0 'out~^@msecs: [0-9]+ I/Os$'
+fi
+
 done_testing
