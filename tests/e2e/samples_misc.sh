@@ -73,6 +73,35 @@ else
 	ok_if "biolatency -D: at least dd's 8 I/Os" awk '/^@usecs\[/{n += $2} END {exit !(n >= 8)}' "$T/out"
 	run -c "$DD" "$S/biolatency.lua" -Q -m
 	check "biolatency -Q -m: one histogram in milliseconds" rc=0 'out~^@msecs: [0-9]+ I/Os$'
+	# the disk's interrupt handler, named as /proc/interrupts names it (virtioN-req.0)
+	dev=$(basename "$(readlink -f "/sys/class/block/${fs##*/}/device")")
+	run -c "$DD" "$S/hardirqs.lua" -C
+	check "hardirqs -C: the disk's handler ($dev-req) in a TOTAL_count table" rc=0 \
+		'out~^HARDIRQ +TOTAL_count$' "out~^${dev}-req[.0-9]* +[0-9]+$"
+	ok_if "hardirqs -C: at least one interrupt per direct write of dd (8)" \
+		awk -v d="$dev-req" 'index($1, d) == 1 {n += $2} END {exit !(n >= 8)}' "$T/out"
+	run -c "$DD" "$S/hardirqs.lua" -D -N
+	check "hardirqs -D -N: a histogram in ns for the disk's handler" rc=0 \
+		"out~^hardirq = ${dev}-req[.0-9]*: [0-9]+ events$" 'out~^\[[0-9KM]+, [0-9KM]+\) +[0-9]+ \|'
 fi
+
+# --- softirqs: 200 UDP datagrams over loopback, each received before the next is sent
+cat >"$T/udp.py" <<'PY'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+for _ in range(200):
+    s.sendto(b"x", s.getsockname())
+    s.recv(16)
+PY
+run -c "python3 $T/udp.py" "$S/softirqs.lua" -C
+check "softirqs -C: NET_RX in a TOTAL_count table" rc=0 'out~^SOFTIRQ +TOTAL_count$' 'out~^net_rx +[0-9]+$'
+ok_if "softirqs -C: a net_rx softirq for each of the 200 datagrams" \
+	awk '$1 == "net_rx" {n = $2} END {exit !(n >= 200)}' "$T/out"
+run -c "python3 $T/udp.py" "$S/softirqs.lua"
+check "softirqs: time per vector in us" rc=0 'out~^SOFTIRQ +TOTAL_usecs$' 'out~^net_rx +[0-9]+$'
+run -c "python3 $T/udp.py" "$S/softirqs.lua" -D -N
+check "softirqs -D -N: a histogram in ns for net_rx" rc=0 'out~^softirq = net_rx: [0-9]+ events$' \
+	'out~^\[[0-9KM]+, [0-9KM]+\) +[0-9]+ \|'
 
 done_testing
