@@ -51,6 +51,10 @@ run -c "$PROGS/contend 5 24" "$S/futex.lua" -m
 check "futex -m: by process, in milliseconds" rc=0 'out~^@msecs\[contend\[[0-9]+\]\]: 5 waits$' \
 	'out~^\[16, 32\) +[345] \|'
 
+run -c "$PROGS/contend 10 24" "$S/futex.lua" 0.1
+ok_if "futex with an interval: several reports whose waits add up to exactly 10" \
+	awk '/^@usecs\[contend/{n += $(NF - 1); r++} END {exit !(n == 10 && r >= 2)}' "$T/out"
+
 # --- block I/O: dd writes 8 blocks of 4 KiB with O_DIRECT to a file on the real disk
 # (exec: "=" makes -c run the command through sh, and dd must keep the pid -c traces)
 fs=$(df --output=source "$T" | tail -1)
