@@ -116,4 +116,5 @@ const struct shark_api shark_api = {
 	.perf_fd = shark_perf__fd,
 	.bpf_map_resize = shark_bpf__map_resize,
 	.bpf_attach_socket = shark_bpf__attach_socket,
+	.sym_functions = shark_sym_functions,
 };

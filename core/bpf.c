@@ -399,9 +399,9 @@ int32_t shark_bpf__attach_raw_tracepoint(struct shark_bpf *o, int32_t i, const c
 }
 
 int32_t shark_bpf__attach_uprobe(struct shark_bpf *o, int32_t i, int32_t retprobe, int32_t pid,
-				 const char *binary, const char *func, uint64_t offset)
+				 const char *binary, const char *func, uint64_t offset, uint64_t cookie)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe != 0, .func_name = func);
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe != 0, .func_name = func, .bpf_cookie = cookie);
 	struct bpf_program *p = prog_at(o, i);
 	char what[512], alt[PATH_MAX];
 	int err;

@@ -163,6 +163,7 @@ int32_t shark_perf__fd(struct shark_perf *p, int32_t event, int32_t i);
 
 /* sym.c */
 int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len);
+int32_t shark_sym_functions(const char *path, const char *glob, char *buf, int32_t len);
 void shark_sym__note_pid(int pid);
 void shark_sym__refresh_pid(int pid);
 void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, const char *file);
@@ -185,7 +186,8 @@ int32_t shark_bpf__attach(struct shark_bpf *o, int32_t i);
 int32_t shark_bpf__attach_tracepoint(struct shark_bpf *o, int32_t i, const char *sys, const char *name);
 int32_t shark_bpf__attach_raw_tracepoint(struct shark_bpf *o, int32_t i, const char *name);
 int32_t shark_bpf__attach_uprobe(struct shark_bpf *o, int32_t i, int32_t retprobe, int32_t pid,
-				 const char *binary, const char *func, uint64_t offset);
+				 const char *binary, const char *func, uint64_t offset,
+				 uint64_t cookie);
 int32_t shark_bpf__attach_usdt(struct shark_bpf *o, int32_t i, int32_t pid, const char *binary,
 			       const char *provider, const char *name, uint64_t cookie);
 int32_t shark_bpf__attach_kprobe(struct shark_bpf *o, int32_t i, int32_t retprobe, const char *func);

@@ -234,7 +234,8 @@ struct shark_api {
 	int32_t (*bpf_attach_tracepoint)(struct shark_bpf *o, int32_t prog, const char *sys, const char *name);
 	int32_t (*bpf_attach_raw_tracepoint)(struct shark_bpf *o, int32_t prog, const char *name);
 	int32_t (*bpf_attach_uprobe)(struct shark_bpf *o, int32_t prog, int32_t retprobe, int32_t pid,
-				     const char *binary, const char *func, uint64_t offset);
+				     const char *binary, const char *func, uint64_t offset,
+				     uint64_t cookie);
 	int32_t (*bpf_attach_usdt)(struct shark_bpf *o, int32_t prog, int32_t pid, const char *binary,
 				   const char *provider, const char *name, uint64_t cookie);
 	int32_t (*bpf_attach_kprobe)(struct shark_bpf *o, int32_t prog, int32_t retprobe, const char *func);
@@ -269,6 +270,8 @@ struct shark_api {
 	int32_t (*bpf_map_resize)(struct shark_bpf *o, const char *name, uint32_t max);
 	/* a socket filter on a raw packet socket of ifname (NULL: all); its fd, closed on detach */
 	int32_t (*bpf_attach_socket)(struct shark_bpf *o, int32_t prog, const char *ifname);
+	/* "OFFSET NAME\n" lines of an ELF file's functions matching glob: bytes needed or -errno */
+	int32_t (*sym_functions)(const char *path, const char *glob, char *buf, int32_t len);
 };
 
 #endif /* SHARK_API_H */

@@ -2,6 +2,7 @@
 /* sym.c - symbols: kernel (kallsyms), user (ELF of mapped files, perf JIT maps), cached. */
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
@@ -490,6 +491,58 @@ static int put_name(char *buf, int32_t len, const char *name)
 	n = snprintf(buf, (size_t)len, "%s", status == 0 && dm ? dm : name);
 	free(dm);
 	return n >= len ? len - 1 : n;
+}
+
+/*
+ * shark_sym_functions() - the functions of an ELF file whose names match a glob.
+ * @path: the file (an executable or a library)
+ * @glob: fnmatch(3) pattern, NULL for all
+ *
+ * Writes "OFFSET NAME\n" lines to @buf, OFFSET the file offset in hex (what a
+ * uprobe attaches to), in address order, one name per address (aliases such
+ * as malloc and __libc_malloc would fire the same probe twice).
+ *
+ * Return: the bytes the whole list needs (more than @len: call again with a
+ * larger @buf), or -errno.
+ */
+int32_t shark_sym_functions(const char *path, const char *glob, char *buf, int32_t len)
+{
+	struct dso *d;
+	struct stat st;
+	uint64_t last = 0;
+	int32_t need = 0;
+
+	if (stat(path, &st))
+		return -errno;
+	d = find_dso(path, st.st_dev, st.st_ino);
+	if (!d)
+		return -ENOMEM;
+	if (!d->loaded)
+		load_dso(d, 0);
+	if (!d->nsegs)
+		return -ENOEXEC;
+	for (size_t i = 0; i < d->tab.n; i++) {
+		const struct sym *s = &d->tab.syms[i];
+		uint64_t off = s->start;
+		char line[600];
+		int n;
+
+		if ((i && s->start == last) || (glob && fnmatch(glob, s->name, 0)))
+			continue;
+		last = s->start;
+		for (int j = 0; j < d->nsegs; j++)
+			if (off >= d->segs[j].vaddr && off < d->segs[j].vaddr + d->segs[j].filesz) {
+				off = off - d->segs[j].vaddr + d->segs[j].offset;
+				break;
+			}
+		n = snprintf(line, sizeof(line), "%llx %s\n", (unsigned long long)off, s->name);
+		if (n >= (int)sizeof(line))
+			continue;
+		if (need + n < len)
+			memcpy(buf + need, line, (size_t)n + 1);
+		need += n;
+	}
+	return need;
 }
 
 /*

@@ -79,13 +79,13 @@ local function default_pid(pid)
   return t and t.pid or -1
 end
 
--- { binary = path, func = name | offset = n, pid = n, ret = bool }
+-- { binary = path, func = name | offset = n, pid = n, ret = bool, cookie = n (bpf_get_attach_cookie) }
 function Prog:attach_uprobe(o)
   if type(o) ~= "table" or type(o.binary) ~= "string" then
     error("attach_uprobe{binary = PATH, func = NAME | offset = N, [pid = PID], [ret = true]}", 2)
   end
   return check(self, api.bpf_attach_uprobe(self.obj.o, self.index, o.ret and 1 or 0, default_pid(o.pid),
-    o.binary, o.func, o.offset or 0), "attach " .. self.name)
+    o.binary, o.func, o.offset or 0, o.cookie or 0), "attach " .. self.name)
 end
 
 function Prog:attach_uretprobe(o)

@@ -206,4 +206,60 @@ function M.every(seconds, count, fn)
   return require("shark.getopt").every(seconds, count, fn)
 end
 
+-- ------------------------------------------------------------- binaries
+
+-- The functions of an ELF file whose names match glob (fnmatch(3); nil:
+-- all): a list of { name = , offset = } in address order, one per address,
+-- offset in the file (what attach_uprobe{offset = } wants); or nil, message.
+function M.functions(path, glob)
+  local size = 65536
+  while true do
+    local buf = ffi.new("char[?]", size)
+    local n = api.sym_functions(path, glob, buf, size)
+    if n < 0 then return nil, ("%s: %s"):format(path, ffi.string(api.strerror(-n))) end
+    if n < size then
+      local out = {}
+      for off, name in ffi.string(buf, n):gmatch("(%x+) ([^\n]+)\n") do
+        out[#out + 1] = { name = name, offset = tonumber(off, 16) }
+      end
+      return out
+    end
+    size = n + 1
+  end
+end
+
+local function lib_named(base, name)
+  local q = name:gsub("%p", "%%%0")
+  return base == name or base:find("^" .. q .. "%.so") ~= nil or base:find("^lib" .. q .. "[%.%-]") ~= nil
+end
+
+-- A binary as the classic tools name it: a path; a library by name ("c",
+-- "libc", "libc.so.6") that process pid maps or the dynamic linker knows
+-- (ldconfig -p); a program in PATH. The path, or nil, message.
+function M.find_binary(name, pid)
+  if name:find("/") then return name end
+  if pid then
+    local f = io.open(("/proc/%d/maps"):format(pid))
+    for line in f and f:lines() or function() end do
+      local path = line:match("%s(/%S+)$")
+      if path and lib_named(path:match("[^/]+$"), name) then f:close() return path end
+    end
+    if f then f:close() end
+  end
+  local p = io.popen("/sbin/ldconfig -p 2>/dev/null")
+  for line in p and p:lines() or function() end do
+    local base, path = line:match("^%s*(%S+) %(.-%) => (%S+)$")
+    if base and lib_named(base, name) and (not line:find("x32") and not line:find("i386")) then
+      p:close()
+      return path
+    end
+  end
+  if p then p:close() end
+  for dir in (os.getenv("PATH") or ""):gmatch("[^:]+") do
+    local f = io.open(dir .. "/" .. name)
+    if f then f:close() return dir .. "/" .. name end
+  end
+  return nil, ("no library or program named '%s'"):format(name)
+end
+
 return M

@@ -1,0 +1,109 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- biosnoop.lua - one line per block I/O: who issued it, the disk, direction, sector, size and latency (BCC biosnoop).
+-- Run: shark samples/biosnoop.lua -d 5     shark samples/biosnoop.lua -Q -p 1234
+local o = shark.getopt{
+  about = "Block I/O requests as they complete, with the process that queued them and the time from\n" ..
+    "issue to the device to completion (with -Q, from being queued); from the block tracepoints.",
+  examples = { "biosnoop.lua -d 5", "biosnoop.lua -Q -j" },
+  "pid", "duration", "json",
+  { "Q", "queue", nil, "include the time queued in the kernel (a QUE(ms) column)" },
+}
+
+bpf.load([[
+const volatile u32 cfg_pid = 0;
+struct rqkey { u64 dev, sector; };
+struct rqinfo { u64 insert, issue; u32 pid; char comm[16]; };
+struct bio_event { u64 ts, lat, queued, sector; u32 pid, dev, bytes; char comm[16], rwbs[10]; };
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 10240);
+         __type(key, struct rqkey); __type(value, struct rqinfo); } rqs SEC(".maps");
+SHARK_RINGBUF(events, struct bio_event, 1 << 22);
+
+static struct rqinfo *info(struct trace_event_raw_block_rq *ctx)
+{
+	struct rqkey k = { ctx->dev, ctx->sector };
+	struct rqinfo zero = {}, *i = bpf_map_lookup_elem(&rqs, &k);
+
+	if (i)
+		return i;
+	zero.pid = bpf_get_current_pid_tgid() >> 32;	/* the submitter: block_io_start runs in its context */
+	bpf_get_current_comm(zero.comm, sizeof(zero.comm));
+	bpf_map_update_elem(&rqs, &k, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&rqs, &k);
+}
+
+SEC("tracepoint/block/block_io_start")
+int io_start(struct trace_event_raw_block_rq *ctx) { info(ctx); return 0; }
+
+SEC("tracepoint/block/block_rq_insert")
+int rq_insert(struct trace_event_raw_block_rq *ctx)
+{
+	struct rqinfo *i = info(ctx);
+
+	if (i)
+		i->insert = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tracepoint/block/block_rq_issue")
+int rq_issue(struct trace_event_raw_block_rq *ctx)
+{
+	struct rqinfo *i = info(ctx);
+
+	if (i)
+		i->issue = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tracepoint/block/block_rq_complete")
+int rq_complete(struct trace_event_raw_block_rq_completion *ctx)
+{
+	struct rqkey k = { ctx->dev, ctx->sector };
+	struct rqinfo *i = bpf_map_lookup_elem(&rqs, &k);
+	struct bio_event e = {};
+
+	if (!i)
+		return 0;
+	if (i->issue && (!cfg_pid || i->pid == cfg_pid)) {
+		e.ts = bpf_ktime_get_ns();
+		e.lat = e.ts - i->issue;
+		e.queued = i->insert ? i->issue - i->insert : 0;
+		e.sector = ctx->sector;
+		e.pid = i->pid;
+		e.dev = ctx->dev;
+		e.bytes = ctx->nr_sector * 512;
+		__builtin_memcpy(e.comm, i->comm, sizeof(e.comm));
+		bpf_probe_read_kernel(e.rwbs, sizeof(e.rwbs), ctx->rwbs);
+		shark_ringbuf_output(events, &e, sizeof(e));
+	}
+	bpf_map_delete_elem(&rqs, &k);
+	return 0;
+}
+]], { rodata = { cfg_pid = o.pid or 0 } })
+
+local disks = {}
+local function disk(dev)   -- the kernel's dev_t: 12 bits major, 20 bits minor
+  local mm = ("%d:%d"):format(bit.rshift(dev, 20), bit.band(dev, 0xfffff))
+  if not disks[mm] then
+    local f = io.open("/sys/dev/block/" .. mm .. "/uevent")
+    disks[mm] = f and f:read("*a"):match("DEVNAME=(%S+)") or mm
+    if f then f:close() end
+  end
+  return disks[mm]
+end
+
+local cjson = o.json and require "cjson"
+local t0
+if not o.json then
+  print(("%-11s %-14s %-7s %-9s %s %-10s %7s %s%8s"):format("TIME(s)", "COMM", "PID", "DISK", "T", "SECTOR",
+    "BYTES", o.queue and "QUE(ms) " or "", "LAT(ms)"))
+end
+bpf.on_ring("events", function(e)
+  t0 = t0 or tonumber(e.ts)
+  local rwbs = ffi.string(e.rwbs)
+  local r = { time = (tonumber(e.ts) - t0) / 1e9, comm = ffi.string(e.comm), pid = e.pid, disk = disk(e.dev),
+    t = rwbs:match("[RWD]") or rwbs:sub(1, 1), sector = tonumber(e.sector), bytes = e.bytes,
+    lat_ms = tonumber(e.lat) / 1e6, que_ms = o.queue and tonumber(e.queued) / 1e6 or nil }
+  if cjson then print(cjson.encode(r)) return end
+  print(("%-11.6f %-14s %-7d %-9s %s %-10d %7d %s%8.2f"):format(r.time, r.comm, r.pid, r.disk, r.t, r.sector,
+    r.bytes, o.queue and ("%7.2f "):format(r.que_ms) or "", r.lat_ms))
+end)

@@ -1,0 +1,92 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- softirqs.lua - time (or count) spent in each softirq vector, summed in the kernel (BCC softirqs).
+-- Run: shark samples/softirqs.lua -d 5     shark samples/softirqs.lua -D -N 1 5
+local hist = require "hist"
+
+local o = shark.getopt{
+  about = "Time in softirq handlers per vector (net_rx, timer, rcu, ...) from irq:softirq_entry/exit.\n" ..
+    "-D gives a histogram per vector (BCC's -d: -d is the duration here).",
+  args = { "[interval]", "[count]" },
+  examples = { "softirqs.lua -d 5", "softirqs.lua -D 1 5     histograms every second, 5 times" },
+  "duration", "timestamp",
+  { "C", "count-events", nil, "count events instead of time" },
+  { "D", "dist", nil, "a log2 histogram of the time per vector" },
+  { "N", "nanoseconds", nil, "nanoseconds (default microseconds)" },
+}
+
+local obj = bpf.load([[
+const volatile u64 cfg_unit = 1000;
+const volatile u32 cfg_count = 0, cfg_dist = 0;
+struct skey { u32 vec, slot; };
+struct { __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1);
+         __type(key, u32); __type(value, u64); } start SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 1024);
+         __type(key, struct skey); __type(value, u64); } sums SEC(".maps");
+
+SEC("tp_btf/softirq_entry")
+int BPF_PROG(softirq_in, unsigned int vec)
+{
+	u32 zero = 0;
+	u64 *t = bpf_map_lookup_elem(&start, &zero);
+
+	if (t)
+		*t = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/softirq_exit")
+int BPF_PROG(softirq_out, unsigned int vec)
+{
+	u32 zero = 0;
+	u64 *t = bpf_map_lookup_elem(&start, &zero), d, one = 1, *v;
+	struct skey k = { vec };
+
+	if (!t || !*t)
+		return 0;
+	d = (bpf_ktime_get_ns() - *t) / cfg_unit;
+	*t = 0;
+	if (cfg_dist)
+		k.slot = shark_log2_slot(d);
+	else if (cfg_count)
+		d = 1;
+	else
+		one = d;
+	v = bpf_map_lookup_elem(&sums, &k);
+	if (v)
+		__sync_fetch_and_add(v, cfg_dist ? 1 : d);
+	else
+		bpf_map_update_elem(&sums, &k, &one, BPF_NOEXIST);
+	return 0;
+}
+]], { rodata = { cfg_unit = o.nanoseconds and 1 or 1000, cfg_count = o.count_events and 1 or 0,
+  cfg_dist = o.dist and 1 or 0 } })
+shark.info(("Tracing soft irq event %s... Hit Ctrl-C to end."):format(o.count_events and "count" or "time"))
+
+local names = { [0] = "hi", "timer", "net_tx", "net_rx", "block", "irq_poll", "tasklet", "sched", "hrtimer", "rcu" }
+local unit = o.nanoseconds and "nsecs" or "usecs"
+local function report()
+  if o.timestamp then print(os.date("%H:%M:%S")) end
+  local t, hs = {}, {}
+  for k, n in pairs(obj.maps.sums) do
+    local name = names[k.vec] or ("vec" .. k.vec)
+    t[name] = (t[name] or 0) + n
+    hs[name] = hs[name] or {}
+    hs[name][k.slot] = n
+  end
+  local rows = {}
+  for name, n in pairs(t) do rows[#rows + 1] = { name, n } end
+  table.sort(rows, function(a, b) return a[2] > b[2] or a[2] == b[2] and a[1] < b[1] end)
+  if not o.dist then print(("%-16s %11s"):format("SOFTIRQ", o.count_events and "TOTAL_count" or "TOTAL_" .. unit)) end
+  for _, r in ipairs(rows) do
+    if o.dist then
+      print(("softirq = %s: %d events"):format(r[1], r[2]))
+      hist.print_log2(hs[r[1]])
+      print()
+    else
+      print(("%-16s %11d"):format(r[1], r[2]))
+    end
+  end
+  obj.maps.sums:clear()
+end
+if o.interval then shark.every(o.interval, o.count, report) end
+shark.on_end(report)

@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: GPL-2.0
+# samples_misc.sh - the classic tools (funccount, funclatency, futex, hardirqs,
+# softirqs, biolatency, biosnoop) run as a user would, on workloads whose
+# behaviour is known: exact counts, the workload's pid and comm, the bucket
+# that must hold a known latency.
+. "$(dirname "$0")/lib.bash"
+
+S=$TOP/samples
+F=$PROGS/funcs
+
+run "$S/funccount.lua" -h
+check "funccount -h: usage, exit 0" rc=0 'out~^usage: funccount \[options\] LIB:FUNC' 'out~-i, --interval'
+run "$S/funccount.lua" -x c:malloc
+check "a bad flag: exit 2 and the usage line" rc=2 'err~unknown option -x' 'err~^usage: funccount'
+
+# --- funccount: every function of the glob, exact counts, others not
+run -c "$F 100" "$S/funccount.lua" "$F:work_*"
+check "funccount: a glob over the binary's symbols, exact calls per function" rc=0 \
+	'out~^FUNC +COUNT$' 'out~^work_alpha +100$' 'out~^work_beta +200$' 'out~^work_gamma +300$' '!out~other_fn' \
+	'err~Tracing 4 functions'
+
+run -c "$F 100" "$S/funccount.lua" c:getppid
+check "funccount: a library by name (c: libc), exact calls by the -c target" rc=0 'out~^getppid +100$'
+
+# -p PID: the workload waits for a byte on a fifo until funccount is attached
+mkfifo "$T/go"
+"$F" 50 wait <"$T/go" & wp=$!
+exec 3>"$T/go"
+start "$S/funccount.lua" -p $wp "$F:work_[ab]*"
+for i in $(seq 100); do grep -q Tracing "$T/err" && break; sleep 0.05; done
+echo >&3; exec 3>&-; wait $wp
+signal INT; finish
+check "funccount -p PID, Ctrl-C: the pid's calls, a glob with a class" rc=0 'out~^work_alpha +50$' \
+	'out~^work_beta +100$' '!out~work_gamma'
+
+# --- funclatency: 5 calls of a function sleeping 20 ms
+run -c "$F nap 5 20" "$S/funclatency.lua" -m "$F:work_nap"
+check "funclatency -m: 5 calls of 20 ms, all in [16, 32) ms" rc=0 'out~^@msecs:$' \
+	'out~^\[16, 32\) +5 \|@+ *\|$' 'out~^count: 5$'
+run -c "$F nap 5 20" "$S/funclatency.lua" -u "$F:work_nap"
+check "funclatency -u: the same in [16K, 32K) us" rc=0 'out~^@usecs:$' 'out~^\[16K, 32K\) +5 \|' 'out~^count: 5$'
+
+# --- futex: a mutex contended 10 times, held 24 ms each time
+run -c "$PROGS/contend 10 24" "$S/futex.lua" -a
+addr=$(sed -n 's/^mutex \(0x[0-9a-f]*\)$/\1/p' "$T/out")
+check "futex -a: the workload's mutex address, exactly 10 waits" rc=0 \
+	"out~^@usecs\[contend\[[0-9]+\] futex ${addr:-none}\]: 10 waits$"
+ok_if "futex -a: the waits of about 23 ms are in [16K, 32K) us" \
+	awk '/^@usecs\[contend/{p=1} p && /^\[16K, 32K\)/{ok = $3 >= 8} /^$/{p=0} END{exit !ok}' "$T/out"
+run -c "$PROGS/contend 5 24" "$S/futex.lua" -m
+check "futex -m: by process, in milliseconds" rc=0 'out~^@msecs\[contend\[[0-9]+\]\]: 5 waits$' \
+	'out~^\[16, 32\) +[345] \|'
+
+run -c "$PROGS/contend 10 24" "$S/futex.lua" 0.1
+ok_if "futex with an interval: several reports whose waits add up to exactly 10" \
+	awk '/^@usecs\[contend/{n += $(NF - 1); r++} END {exit !(n == 10 && r >= 2)}' "$T/out"
+
+# --- block I/O: dd writes 8 blocks of 4 KiB with O_DIRECT to a file on the real disk
+# (exec: "=" makes -c run the command through sh, and dd must keep the pid -c traces)
+fs=$(df --output=source "$T" | tail -1)
+DD="exec dd if=/dev/zero of=$T/dd.out bs=4k count=8 oflag=direct status=none"
+if [ "$(findmnt -no FSTYPE -T "$T")" = tmpfs ]; then
+	skip "biosnoop/biolatency" "$T is on tmpfs: no block device under it"
+else
+	run -c "$DD" "$S/biosnoop.lua"
+	check "biosnoop: the header, and dd's pid, comm, disk, W and 4096 bytes with a latency" rc=0 \
+		'out~^TIME\(s\) +COMM +PID +DISK +T +SECTOR +BYTES +LAT\(ms\)$' \
+		"out~^[0-9.]+ +dd +[0-9]+ +${fs##*/} +W +[0-9]+ +4096 +[0-9]+\.[0-9]{2}$"
+	ok_if "biosnoop: exactly 8 writes of 4096 bytes by dd (the -c target), nothing of other processes" \
+		awk '$2 == "dd" && $5 == "W" && $7 == 4096 {w++} NR > 1 && $2 != "dd" {o++} END {exit !(w == 8 && !o)}' "$T/out"
+	run -c "$DD" "$S/biosnoop.lua" -Q -j
+	check "biosnoop -Q -j: JSON lines with the queued time" rc=0 '!out~^TIME' \
+		'out~^\{.*"comm":"dd".*\}$' 'out~"que_ms":[0-9.]+' 'out~"bytes":4096'
+	run -c "$DD" "$S/biolatency.lua" -D
+	check "biolatency -D: a histogram for the disk dd writes to" rc=0 "out~^@usecs\[${fs##*/}\]: [0-9]+ I/Os$" \
+		'out~^\[[0-9KM]+, [0-9KM]+\) +[0-9]+ \|@+ *\|$'
+	ok_if "biolatency -D: at least dd's 8 I/Os" awk '/^@usecs\[/{n += $2} END {exit !(n >= 8)}' "$T/out"
+	run -c "$DD" "$S/biolatency.lua" -Q -m
+	check "biolatency -Q -m: one histogram in milliseconds" rc=0 'out~^@msecs: [0-9]+ I/Os$'
+	# the disk's interrupt handler, named as /proc/interrupts names it (virtioN-req.0)
+	dev=$(basename "$(readlink -f "/sys/class/block/${fs##*/}/device")")
+	run -c "$DD" "$S/hardirqs.lua" -C
+	check "hardirqs -C: the disk's handler ($dev-req) in a TOTAL_count table" rc=0 \
+		'out~^HARDIRQ +TOTAL_count$' "out~^${dev}-req[.0-9]* +[0-9]+$"
+	ok_if "hardirqs -C: at least one interrupt per direct write of dd (8)" \
+		awk -v d="$dev-req" 'index($1, d) == 1 {n += $2} END {exit !(n >= 8)}' "$T/out"
+	run -c "$DD" "$S/hardirqs.lua" -D -N
+	check "hardirqs -D -N: a histogram in ns for the disk's handler" rc=0 \
+		"out~^hardirq = ${dev}-req[.0-9]*: [0-9]+ events$" 'out~^\[[0-9KM]+, [0-9KM]+\) +[0-9]+ \|'
+fi
+
+# --- softirqs: 200 UDP datagrams over loopback, each received before the next is sent
+cat >"$T/udp.py" <<'PY'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+for _ in range(200):
+    s.sendto(b"x", s.getsockname())
+    s.recv(16)
+PY
+run -c "python3 $T/udp.py" "$S/softirqs.lua" -C
+check "softirqs -C: NET_RX in a TOTAL_count table" rc=0 'out~^SOFTIRQ +TOTAL_count$' 'out~^net_rx +[0-9]+$'
+ok_if "softirqs -C: a net_rx softirq for each of the 200 datagrams" \
+	awk '$1 == "net_rx" {n = $2} END {exit !(n >= 200)}' "$T/out"
+run -c "python3 $T/udp.py" "$S/softirqs.lua"
+check "softirqs: time per vector in us" rc=0 'out~^SOFTIRQ +TOTAL_usecs$' 'out~^net_rx +[0-9]+$'
+run -c "python3 $T/udp.py" "$S/softirqs.lua" -D -N
+check "softirqs -D -N: a histogram in ns for net_rx" rc=0 'out~^softirq = net_rx: [0-9]+ events$' \
+	'out~^\[[0-9KM]+, [0-9KM]+\) +[0-9]+ \|'
+
+done_testing
