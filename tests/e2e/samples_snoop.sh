@@ -24,4 +24,21 @@ run -c "sh -c '/bin/true shark-json'" "$S/execsnoop.lua" -j -n true
 check "execsnoop -j -n: JSON lines of the matching command only" rc=0 \
 	'out~^\{.*"args":"\\/bin\\/true shark-json"' '!out~"args":"sh -c'
 
+
+
+# --- exitsnoop: an exit code and a SIGKILL, for pids the workload reports
+
+start "$S/exitsnoop.lua"
+wait_out '^PCOMM +PID +PPID +TID +AGE\(s\) +EXIT_CODE$'
+bash -c 'echo $$ >"$0"; exit 7' "$T/pid7"
+sleep 30 & kpid=$!
+until [ "$(cat /proc/$kpid/comm 2>/dev/null)" = sleep ]; do sleep 0.01; done
+kill -KILL $kpid; wait $kpid 2>/dev/null
+wait_out "^sleep +$kpid +"
+signal INT; finish
+check "exitsnoop: 'exit 7' shows code 7 for its pid, a SIGKILLed sleep shows the signal" rc=130 \
+	"out~^bash +$(cat "$T/pid7") +$$ +$(cat "$T/pid7") +[0-9.]+ +code 7$" \
+	"out~^sleep +$kpid +$$ +$kpid +[0-9.]+ +signal 9 \(KILL\)$"
+run -c "sh -c 'exit 3'" "$S/exitsnoop.lua" -x -j
+check "exitsnoop -x -j: the target's non-zero exit as JSON" rc=0 'out~^\{.*"exit_code":3' '!out~"exit_code":0'
 done_testing
