@@ -14,7 +14,7 @@ local o = shark.getopt{
 bpf.cdef[[
 #define MAX_ARGS 20
 #define ARG_SIZE 128
-struct event { u32 pid, ppid; int ret, argc; u32 args_size; char comm[16]; char args[MAX_ARGS * ARG_SIZE]; };
+struct event { u64 ts; u32 pid, ppid; int ret, argc; u32 args_size; char comm[16]; char args[MAX_ARGS * ARG_SIZE]; };
 SHARK_RINGBUF(events, struct event, 1 << 20);
 struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 1024);
   __type(key, u32); __type(value, struct event); } execs SEC(".maps");
@@ -51,6 +51,7 @@ static __always_inline int leave(struct trace_event_raw_sys_exit *ctx)
   struct event *e = bpf_map_lookup_elem(&execs, &tid);
   if (!e) return 0;
   e->ret = ctx->ret;
+  e->ts = bpf_ktime_get_ns();
   bpf_get_current_comm(&e->comm, sizeof(e->comm));
   shark_ringbuf_output(events, e, sizeof(*e));
   bpf_map_delete_elem(&execs, &tid);
@@ -78,9 +79,9 @@ bpf.on_ring("events", function(e)
   if (o.name and not comm:find(o.name, 1, true)) or (o.line and not args:find(o.line, 1, true)) then return end
   if o.json then
     return print(cjson.encode{ comm = comm, pid = e.pid, ppid = e.ppid, ret = e.ret, args = args,
-      time = (shark.time() - t0) / 1e9 })
+      time = tonumber(e.ts - t0) / 1e9 })
   end
   if o.timestamp then io.write(("%-8s "):format(os.date("%H:%M:%S"))) end
-  if o.time then io.write(("%-8.3f "):format((shark.time() - t0) / 1e9)) end
+  if o.time then io.write(("%-8.3f "):format(tonumber(e.ts - t0) / 1e9)) end
   print(("%-16s %-7d %-7d %3d %s"):format(comm, e.pid, e.ppid, e.ret, args))
 end)

@@ -41,4 +41,25 @@ check "exitsnoop: 'exit 7' shows code 7 for its pid, a SIGKILLed sleep shows the
 	"out~^sleep +$kpid +$$ +$kpid +[0-9.]+ +signal 9 \(KILL\)$"
 run -c "sh -c 'exit 3'" "$S/exitsnoop.lua" -x -j
 check "exitsnoop -x -j: the target's non-zero exit as JSON" rc=0 'out~^\{.*"exit_code":3' '!out~"exit_code":0'
+# --- opensnoop: openat_n opens its path exactly N times
+
+touch "$T/shark-open-target"
+start "$S/opensnoop.lua" -n openat_n
+wait_out '^PID +COMM +FD +ERR PATH$'
+"$PROGS/openat_n" 37 "$T/shark-open-target" & pid=$!
+wait $pid
+wait_out "^$pid +openat_n +.* 0 $T/shark-open-target$"
+sleep 0.3; signal INT; finish
+check "opensnoop: the workload's opens of its path, with its pid, a fd and ERR 0" rc=130 \
+	"out~^$pid +openat_n +[0-9]+ +0 $T/shark-open-target$" '!out~^[0-9]+ +[^o ]'
+ok_if "opensnoop: exactly 37 opens of the path, all by the workload's pid" \
+	test "$(grep -c " $T/shark-open-target\$" "$T/out")/$(grep -c "^$pid .* $T/shark-open-target\$" "$T/out")" = 37/37
+run -c "$PROGS/openat_n 3 /nonexistent/shark-missing" "$S/opensnoop.lua" -x -e
+check "opensnoop -x -e: 3 failed opens of a missing path, FD -1, ERR 2 (ENOENT), flags O_NOFOLLOW|O_NOCTTY" rc=0 \
+	'out~^PID +COMM +FD +ERR FLAGS +PATH$' 'out~^[0-9]+ +openat_n +-1 +2 00400400 /nonexistent/shark-missing$' \
+	'!out~ 0 [0-9]{8} /'
+ok_if "opensnoop -x: exactly the 3 failed opens" test "$(grep -c shark-missing "$T/out")" = 3
+run -c "$PROGS/openat_n 2 /nonexistent/shark-json" "$S/opensnoop.lua" -j -n openat
+check "opensnoop -j -n: JSON lines with fd, err and path" rc=0 'out~^\{.*"err":2.*' 'out~"path":"\\/nonexistent\\/shark-json"'
+
 done_testing
