@@ -76,6 +76,11 @@ end
 
 local function convert(row, v)
   local t = row.type
+  if type(t) == "function" then -- a parser: value, or nil and why
+    local val, err = t(v)
+    if val == nil then return nil, err or ("%s: invalid value '%s'"):format(row[3] or row[2], v) end
+    return val
+  end
   if t == "int" or t == "number" then
     local n = tonumber(v)
     if not n or (t == "int" and n ~= math.floor(n)) then

@@ -62,4 +62,29 @@ ok_if "opensnoop -x: exactly the 3 failed opens" test "$(grep -c shark-missing "
 run -c "$PROGS/openat_n 2 /nonexistent/shark-json" "$S/opensnoop.lua" -j -n openat
 check "opensnoop -j -n: JSON lines with fd, err and path" rc=0 'out~^\{.*"err":2.*' 'out~"path":"\\/nonexistent\\/shark-json"'
 
+# --- killsnoop and sigsnoop: kill -USR1 from this shell to a sleeping pid
+
+sleeping() { sleep 30 & spid=$!; until [ "$(cat /proc/$spid/comm 2>/dev/null)" = sleep ]; do sleep 0.01; done; }
+start "$S/killsnoop.lua"
+wait_out '^TIME +PID +COMM +SIG +TPID +RESULT$'
+sleeping
+kill -USR1 $spid; wait $spid 2>/dev/null
+kill -0 999999 2>/dev/null
+wait_out " 999999 +-3$"
+signal INT; finish
+check "killsnoop: this shell's kill -USR1 of the sleeping pid (signal 10, result 0), and a kill of no such pid (-ESRCH)" \
+	rc=130 "out~^[0-9:]{8} +$$ +bash +10 +$spid +0$" "out~^[0-9:]{8} +$$ +bash +0 +999999 +-3$"
+
+start "$S/sigsnoop.lua"
+wait_out '^TIME +PID +COMM +SIG +TPID +TCOMM +RESULT$'
+sleeping
+kill -USR1 $spid; wait $spid 2>/dev/null
+wait_out " SIGCHLD +$$ "
+signal INT; finish
+check "sigsnoop: SIGUSR1 from this shell to sleep, and the kernel's SIGCHLD from the dying sleep to this shell" \
+	rc=130 "out~^[0-9:]{8} +$$ +bash +SIGUSR1 +$spid +sleep +delivered$" \
+	"out~^[0-9:]{8} +$spid +sleep +SIGCHLD +$$ +bash +delivered$"
+run "$S/sigsnoop.lua" -s NOPE
+check "sigsnoop -s with an unknown signal: a usage error" rc=2 "err~SIGNAL: invalid value 'NOPE'"
+
 done_testing

@@ -32,6 +32,10 @@ t.is(o.pid, nil, "no -p and no target: no pid")
 o = getopt.parse(spec, { "--unit", "ms" })
 t.is(o.unit, "ms", "a choice")
 
+o = getopt.parse({ { "s", "signal", "SIG", "a signal", type = function(v) return v == "KILL" and 9 or nil end } },
+  { "-s", "KILL" })
+t.is(o.signal, 9, "type = function converts the value")
+
 local help = getopt.help(spec)
 t.ok(help:find("^usage: tool %[options%] %[interval%] %[count%]"), "usage line")
 t.ok(help:find("%-p, %-%-pid PID +trace this process only"), "common option row")
