@@ -87,4 +87,15 @@ check "sigsnoop: SIGUSR1 from this shell to sleep, and the kernel's SIGCHLD from
 run "$S/sigsnoop.lua" -s NOPE
 check "sigsnoop -s with an unknown signal: a usage error" rc=2 "err~SIGNAL: invalid value 'NOPE'"
 
+# --- bashreadline: lines typed into an interactive bash (bash -i reads stdin with readline)
+
+start "$S/bashreadline.lua"
+wait_out '^TIME +PID +COMMAND$'
+printf 'echo shark-typed-$$\nexit\n' | bash --norc -i >"$T/bash.out" 2>/dev/null
+bpid=$(sed -n 's/^shark-typed-//p' "$T/bash.out")
+wait_out 'shark-typed'
+signal INT; finish
+check "bashreadline: the typed line, unexpanded, with the interactive bash's pid" rc=130 \
+	"out~^[0-9:]{8} +$bpid +echo shark-typed-\\\$\\\$$" "out~^[0-9:]{8} +$bpid +exit$"
+
 done_testing
