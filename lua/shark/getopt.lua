@@ -150,7 +150,7 @@ function M.parse(spec, argv)
         return fail((long or a) .. " takes no value")
       end
       set(row, val)
-    elseif a:sub(1, 1) == "-" and #a > 1 and not tonumber(a) then
+    elseif a:sub(1, 1) == "-" and #a > 1 and (not tonumber(a) or by["-" .. a:sub(2, 2)]) then
       local j = 2
       while j <= #a do
         local row = by["-" .. a:sub(j, j)]

@@ -60,7 +60,8 @@ check "opensnoop -x -e: 3 failed opens of a missing path, FD -1, ERR 2 (ENOENT),
 	'!out~ 0 [0-9]{8} /'
 ok_if "opensnoop -x: exactly the 3 failed opens" test "$(grep -c shark-missing "$T/out")" = 3
 run -c "$PROGS/openat_n 2 /nonexistent/shark-json" "$S/opensnoop.lua" -j -n openat
-check "opensnoop -j -n: JSON lines with fd, err and path" rc=0 'out~^\{.*"err":2.*' 'out~"path":"\\/nonexistent\\/shark-json"'
+check "opensnoop -j -n: JSON lines with fd, err and path" rc=0 \
+	'out~^\{.*"err":2.*' 'out~"path":"\\/nonexistent\\/shark-json"'
 
 # --- killsnoop and sigsnoop: kill -USR1 from this shell to a sleeping pid
 
@@ -72,7 +73,7 @@ kill -USR1 $spid; wait $spid 2>/dev/null
 kill -0 999999 2>/dev/null
 wait_out " 999999 +-3$"
 signal INT; finish
-check "killsnoop: this shell's kill -USR1 of the sleeping pid (signal 10, result 0), and a kill of no such pid (-ESRCH)" \
+check "killsnoop: this shell's kill -USR1 of a sleeping pid (signal 10, result 0), a kill of no such pid (-ESRCH)" \
 	rc=130 "out~^[0-9:]{8} +$$ +bash +10 +$spid +0$" "out~^[0-9:]{8} +$$ +bash +0 +999999 +-3$"
 
 start "$S/sigsnoop.lua"
@@ -97,5 +98,81 @@ wait_out 'shark-typed'
 signal INT; finish
 check "bashreadline: the typed line, unexpanded, with the interactive bash's pid" rc=130 \
 	"out~^[0-9:]{8} +$bpid +echo shark-typed-\\\$\\\$$" "out~^[0-9:]{8} +$bpid +exit$"
+
+# --- tcpconnect, tcpaccept, tcplife: a bash /dev/tcp client and a python
+# server on loopback, IPv4 and IPv6, on fixed high ports, known byte counts
+
+cat >"$T/server.py" <<'PY'
+import os, socket, sys
+fam, addr, port, nread, nsend, ready = sys.argv[1:7]
+s = socket.socket(socket.AF_INET6 if fam == "6" else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((addr, int(port)))
+s.listen()
+open(ready, "w").write("%d\n" % os.getpid())
+c, peer = s.accept()
+data = b""
+while len(data) < int(nread):
+    data += c.recv(65536)
+c.sendall(b"x" * int(nsend))
+c.close()
+print(os.getpid(), peer[1])
+PY
+PORT4=47311 PORT6=47312
+# exchange FAMILY ADDR PORT: client sends 3000 bytes, server 10240 back then
+# closes; sets spid (server), cpid and cport (client)
+exchange() {
+	rm -f "$T/ready"
+	python3.11 "$T/server.py" "$1" "$2" "$3" 3000 10240 "$T/ready" >"$T/server.out" & local sv=$!
+	until [ -s "$T/ready" ]; do sleep 0.02; done
+	bash -c 'echo $$ >"$0"; exec 3<>"/dev/tcp/$1/$2"; head -c 3000 /dev/zero >&3; cat <&3 >/dev/null' \
+		"$T/client" "$2" "$3"
+	wait $sv
+	read -r spid cport <"$T/server.out"
+	cpid=$(cat "$T/client")
+}
+
+start "$S/tcpconnect.lua"
+wait_out '^PID +COMM +IP +SADDR +DADDR +DPORT$'
+exchange 4 127.0.0.1 $PORT4; c4=$cpid
+exchange 6 ::1 $PORT6; c6=$cpid
+wait_out " $PORT6$"
+signal INT; finish
+check "tcpconnect: bash's connects to the IPv4 and IPv6 listeners, with its pids" rc=130 \
+	"out~^$c4 +bash +4 +127\.0\.0\.1 +127\.0\.0\.1 +$PORT4$" "out~^$c6 +bash +6 +::1 +::1 +$PORT6$"
+run "$S/tcpconnect.lua" -h
+check "tcpconnect -h lists its filters" rc=0 'out~-P, --port PORT' 'out~-4, --ipv4'
+
+start "$S/tcpaccept.lua" -P $PORT4
+wait_out '^PID +COMM +IP +RADDR +RPORT +LADDR +LPORT$'
+exchange 6 ::1 $PORT6
+exchange 4 127.0.0.1 $PORT4
+wait_out " $PORT4$"
+signal INT; finish
+check "tcpaccept -P: the server's accept of the client's port, in the server's pid; the other port filtered" rc=130 \
+	"out~^$spid +python3.11 +4 +127\.0\.0\.1 +$cport +127\.0\.0\.1 +$PORT4$" "!out~ $PORT6$"
+
+start "$S/tcplife.lua" -j
+sleep 1
+exchange 4 127.0.0.1 $PORT4; s4=$spid c4=$cpid p4=$cport
+exchange 6 ::1 $PORT6
+wait_out "\"rport\":$PORT6"
+signal INT; finish
+# one line per session end: pid comm laddr:lport raddr:rport tx rx
+python3.11 -c 'import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    print(e["pid"], e["comm"], "%s:%d" % (e["laddr"], e["lport"]), "%s:%d" % (e["raddr"], e["rport"]),
+          e["tx_bytes"], e["rx_bytes"])
+' "$T/out" >"$T/life" 2>&1
+ok_if "tcplife: the IPv4 server end: its pid, ports, TX 10240 and RX 3000 bytes" \
+	grep -qx "$s4 python3.11 127.0.0.1:$PORT4 127.0.0.1:$p4 10240 3000" "$T/life"
+ok_if "tcplife: the IPv4 client end: bash's pid, TX 3000 and RX 10240 bytes" \
+	grep -qx "$c4 bash 127.0.0.1:$p4 127.0.0.1:$PORT4 3000 10240" "$T/life"
+ok_if "tcplife: the IPv6 client and server ends (::1), same byte counts" \
+	grep -qx "$cpid bash ::1:$cport ::1:$PORT6 3000 10240" "$T/life"
+ok_if "tcplife: the IPv6 server end" grep -qx "$spid python3.11 ::1:$PORT6 ::1:$cport 10240 3000" "$T/life"
+run "$S/tcplife.lua" -4 -d 0.5
+check "tcplife: the table header" rc=0 'out~^PID +COMM +LADDR +LPORT +RADDR +RPORT +TX_KB +RX_KB +MS$'
 
 done_testing
