@@ -83,6 +83,7 @@ function M.converter(ns, id, size)
       size = t.size, kind = "number",
       get = function(p) return tonumber(ffi.cast(pt, p)[0]) end,
       put = function(p, v)
+        if type(v) == "boolean" then v = v and 1 or 0 end -- C's bool knobs (const volatile bool cfg_x)
         if type(v) ~= "number" and type(v) ~= "cdata" then
           error(("expected a number, got %s"):format(type(v)), 0)
         end

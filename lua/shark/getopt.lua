@@ -76,6 +76,11 @@ end
 
 local function convert(row, v)
   local t = row.type
+  if type(t) == "function" then -- a parser: value, or nil and why
+    local val, err = t(v)
+    if val == nil then return nil, err or ("%s: invalid value '%s'"):format(row[3] or row[2], v) end
+    return val
+  end
   if t == "int" or t == "number" then
     local n = tonumber(v)
     if not n or (t == "int" and n ~= math.floor(n)) then
@@ -145,7 +150,7 @@ function M.parse(spec, argv)
         return fail((long or a) .. " takes no value")
       end
       set(row, val)
-    elseif a:sub(1, 1) == "-" and #a > 1 and not tonumber(a) then
+    elseif a:sub(1, 1) == "-" and #a > 1 and (not tonumber(a) or by["-" .. a:sub(2, 2)]) then
       local j = 2
       while j <= #a do
         local row = by["-" .. a:sub(j, j)]

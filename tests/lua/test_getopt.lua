@@ -32,6 +32,14 @@ t.is(o.pid, nil, "no -p and no target: no pid")
 o = getopt.parse(spec, { "--unit", "ms" })
 t.is(o.unit, "ms", "a choice")
 
+o = getopt.parse({ { "s", "signal", "SIG", "a signal", type = function(v) return v == "KILL" and 9 or nil end } },
+  { "-s", "KILL" })
+t.is(o.signal, 9, "type = function converts the value")
+
+o = getopt.parse({ { "4", "ipv4", nil, "IPv4 only" }, max_args = 1 }, { "-4", "-5" })
+t.is(o.ipv4, true, "a digit flag (-4) is an option when the spec has it")
+t.is(o.args[1], "-5", "other negative numbers stay arguments")
+
 local help = getopt.help(spec)
 t.ok(help:find("^usage: tool %[options%] %[interval%] %[count%]"), "usage line")
 t.ok(help:find("%-p, %-%-pid PID +trace this process only"), "common option row")
