@@ -31,9 +31,21 @@ void test_cmd(void)
 
 	a = shark_cmd__argv("ls 'a b'");
 	is_str(a ? a[0] : NULL, "/bin/sh", "quotes need the shell");
+	is_str(a ? a[2] : NULL, "exec ls 'a b'", "one program under sh: exec'd, so the traced pid is the program");
 	shark_cmd__free(a);
 	a = shark_cmd__argv("FOO=1 env");
 	is_str(a ? a[0] : NULL, "/bin/sh", "assignments need the shell");
+	is_str(a ? a[2] : NULL, "FOO=1 env", "... and are not exec'd");
+	shark_cmd__free(a);
+	a = shark_cmd__argv("dd if=/dev/zero of=/dev/null count=1");
+	is_int(count(a), 4, "'=' inside arguments needs no shell");
+	is_str(a ? a[0] : NULL, "dd", "the program itself");
+	shark_cmd__free(a);
+	a = shark_cmd__argv("cd /tmp && ls");
+	is_str(a ? a[2] : NULL, "cd /tmp && ls", "a list stays as it is");
+	shark_cmd__free(a);
+	a = shark_cmd__argv("exit $X");
+	is_str(a ? a[2] : NULL, "exit $X", "a shell builtin is not exec'd");
 	shark_cmd__free(a);
 
 	ok(shark_cmd__argv("   ") == NULL, "blank command rejected");
