@@ -42,6 +42,35 @@ want=$(cat "$T/out")
 in_root /t/usdt_ticks /t/probed 300
 check "USDT and uprobe bundle in the bare root: as under ./shark" rc=0 "out=$want" \
 	"out=usdt ticks 300, probed_add calls 300"
+
+# samples, bundled and run in the bare root: start the tool, wait until it
+# says it is ready (READY, a regex on its stdout or stderr), run the workload
+# there, stop the tool with Ctrl-C
+# in_root_traced READY 'WORKLOAD' TOOL ARGS...
+in_root_traced() {
+	local ready=$1 work=$2
+	shift 2
+	in_root sh -c 'ready=$1 work=$2; shift 2
+		"$@" >/t/tool.out 2>/t/tool.err & pid=$!
+		i=0; until grep -Eq "$ready" /t/tool.out /t/tool.err || [ $i -ge 200 ]; do sleep 0.05; i=$((i + 1)); done
+		sh -c "$work" >/dev/null 2>&1; sleep 0.3; kill -INT $pid; wait $pid; rc=$?
+		cat /t/tool.out; cat /t/tool.err >&2; exit $rc' sh "$ready" "$work" "$@"
+}
+for s in io_sys_write_hist funclatency bashreadline; do
+	run bundle "$TOP/samples/$s.lua" -o "$ROOT/t/$s"
+	check "bundle samples/$s.lua" rc=0
+done
+cp "$PROGS/funcs" "$ROOT/t/"
+in_root_traced '^tracing' 'cp /bin/dd /t/ddhist && /t/ddhist if=/dev/zero of=/dev/null bs=100 count=77 status=none' \
+	/t/io_sys_write_hist -c ddhist
+check "io_sys_write_hist (bpf.load of BPF C) bundled, in the bare root: ddhist's 77 writes in [64, 128)" rc=0 \
+	'out~^\[64, 128\) +77 \|@+\|$'
+in_root_traced '^Tracing 1 functions' '/t/funcs nap 3 20' /t/funclatency -m /t/funcs:work_nap
+check "funclatency (bpf.latency template on a uprobe pair) bundled: 3 calls of 20 ms in [16, 32) ms" rc=0 \
+	'out~^\[16, 32\) +3 \|' 'out~^count: 3$'
+in_root_traced '^TIME +PID +COMMAND' 'printf "echo typed-in-root\nexit\n" | bash --norc -i' /t/bashreadline
+check "bashreadline (uretprobe on the root's own bash) bundled: the typed line" rc=130 \
+	'out~^[0-9:]{8} +[0-9]+ +echo typed-in-root$'
 ok_if "running the bundles compiled nothing and cached nothing" test ! -e "$ROOT/root/.cache/shark"
 
 in_root /t/usdt_ticks --help
