@@ -72,6 +72,26 @@ local function key_plan(by, fmt, probe)
     "kstack, ustack, stack, syscall)"):format(by, fmt.system, fmt.name, table.concat(names, ", "))
 end
 
+-- where = "ret < 0": a filter on an integer field of the tracepoint record,
+-- done in the kernel. -> rodata knobs (cfg_where*), or nil, message.
+local WHERE_OPS = { ["=="] = C.SHARK_WHERE_EQ, ["!="] = C.SHARK_WHERE_NE, ["<"] = C.SHARK_WHERE_LT,
+  ["<="] = C.SHARK_WHERE_LE, [">"] = C.SHARK_WHERE_GT, [">="] = C.SHARK_WHERE_GE }
+local function where_plan(where, fmt)
+  if where == nil then return {} end
+  local name, op, val = tostring(where):match("^%s*([%w_]+)%s*([=!<>]=?)%s*(-?%d+)%s*$")
+  if not name or not WHERE_OPS[op] then
+    return nil, ("where = '%s': expected 'field OP number' (OP: == != < <= > >=)"):format(tostring(where))
+  end
+  if not fmt then return nil, "where needs a tracepoint" end
+  for _, f in ipairs(fmt.fields) do
+    if f.name == name and not f.array and not f.dynamic and ({ [1] = 1, [2] = 1, [4] = 1, [8] = 1 })[f.size] then
+      return { cfg_where = WHERE_OPS[op], cfg_where_off = f.offset, cfg_where_size = f.size,
+        cfg_where_signed = f.signed and 1 or 0, cfg_where_value = tonumber(val) }
+    end
+  end
+  return nil, ("where = '%s': no integer field '%s' in %s:%s"):format(where, name, fmt.system, fmt.name)
+end
+
 -- ------------------------------------------------------------------ results
 
 local Result = {}
@@ -121,6 +141,20 @@ function Result.table(res)
     end
   end
   return out
+end
+
+-- Stack-keyed results as rows: { count, kernel = {frames}, user = {frames},
+-- pid, comm }, frames leaf first, largest count first.
+function Result.entries(res)
+  local by, stacks, rows = res.plan.by, res.obj.maps.stacks, {}
+  if by ~= "kstack" and by ~= "ustack" and by ~= "stack" then error("entries(): the keys are not stacks", 3) end
+  for k, v in pairs(res.obj.maps.counts) do
+    rows[#rows + 1] = { count = v, pid = k.pid, comm = ffi.string(k.comm),
+      kernel = k.kstack >= 0 and stacks:stack(k.kstack, -1) or {},
+      user = k.ustack >= 0 and stacks:stack(k.ustack, k.pid) or {} }
+  end
+  table.sort(rows, function(a, b) return a.count > b.count end)
+  return rows
 end
 
 function Result.clear(res)
@@ -175,12 +209,12 @@ local function check_opts(o, known, who)
   end
 end
 
--- bpf.count{ on = EVENT, by = KEY, pid = PID, max = N }
+-- bpf.count{ on = EVENT, by = KEY, pid = PID, max = N, where = "field OP number" }
 -- on: "sys:event" (tracepoint), "uprobe:/path:func", "uretprobe:/path:func",
 -- "usdt:/path:provider:name"; by: pid, tid, comm, cpu, syscall, a field of
 -- the tracepoint (or arg0..arg4/ret of a probe), kstack, ustack, stack.
 function M.count(o)
-  check_opts(o, { on = true, by = true, pid = true, max = true }, "bpf.count")
+  check_opts(o, { on = true, by = true, pid = true, max = true, where = true }, "bpf.count")
   if type(o.on) ~= "string" then error("bpf.count{on = EVENT, ...}: on is required", 2) end
   local kind, rest = o.on:match("^(%a+):(.+)$")
   local probe = kind == "uprobe" or kind == "uretprobe" or kind == "usdt"
@@ -194,11 +228,15 @@ function M.count(o)
   local plan
   plan, err = key_plan(o.by, fmt, probe)
   if not plan then error("bpf.count: " .. err, 2) end
+  local rodata
+  rodata, err = where_plan(o.where, fmt)
+  if not rodata then error("bpf.count: " .. err, 2) end
+  rodata.cfg_key, rodata.cfg_field_off, rodata.cfg_field_size = plan.key, plan.off or 0, plan.size or 8
+  rodata.cfg_field_signed, rodata.cfg_arg, rodata.cfg_pid = plan.signed and 1 or 0, plan.arg or 0, default_pid(o.pid)
+  rodata.cfg_dense = plan.dense and 1024 or 0
   local obj = bpf().load_prebuilt("count", {
     attach = false,
-    rodata = { cfg_key = plan.key, cfg_field_off = plan.off or 0, cfg_field_size = plan.size or 8,
-      cfg_field_signed = plan.signed and 1 or 0, cfg_arg = plan.arg or 0, cfg_pid = default_pid(o.pid),
-      cfg_dense = plan.dense and 1024 or 0 },
+    rodata = rodata,
     max_entries = { counts = o.max or 10240 },
   }, 2)
   if probe then
@@ -264,7 +302,7 @@ local UNITS = { ns = 1, us = 1000, ms = 1000000, s = 1000000000 }
 -- "a,b" -> list of { kind, target, fmt } and the offset of field `key` in
 -- every tracepoint (the same in each, or an error).
 local function endpoints(spec, key, who)
-  local list, off = {}, nil
+  local list, off, first = {}, nil, nil
   for item in spec:gmatch("[^,]+") do
     item = item:gsub("^%s+", ""):gsub("%s+$", "")
     local kind, rest = item:match("^(u%a*probe):(.+)$")
@@ -286,14 +324,22 @@ local function endpoints(spec, key, who)
         off = foff
       end
       list[#list + 1] = { name = item }
+      first = first or fmt
     end
   end
-  return list, off
+  return list, off, first
 end
 
-local function attach_all(obj, list, tp_prog, probe_prog, pid)
+local function merge(a, b)
+  for k, v in pairs(b) do a[k] = v end
+  return a
+end
+
+local function attach_all(obj, list, tp_prog, probe_prog, pid, task_prog)
   for _, e in ipairs(list) do
-    if e.probe then
+    if task_prog then
+      obj.progs[task_prog]:attach_raw_tracepoint(e.name:match("[^:]+$"))
+    elseif e.probe then
       obj.progs[probe_prog]:attach_uprobe{ binary = e.binary, func = e.func, ret = e.ret, pid = pid }
     else
       obj.progs[tp_prog]:attach_tracepoint(e.name)
@@ -316,7 +362,7 @@ function Lat:histograms()
     elseif self.by == "comm" then
       key = ffi.string(k.comm)
     else
-      key = tonumber(k.num)
+      key = self.plan.syscall and syscall_name(tonumber(k.num)) or tonumber(k.num)
     end
     local h = out[key] or {}
     h[k.slot] = (h[k.slot] or 0) + v
@@ -342,6 +388,18 @@ function Lat:rows()
   end
   table.sort(rows, function(a, b) return a.interval < b.interval end)
   return rows
+end
+
+-- { [key] = total ns } (with sums = true): the exact time, not the buckets'
+function Lat:totals()
+  if not self.sums then error("totals(): bpf.latency{..., sums = true} keeps them", 2) end
+  local out = {}
+  for k, v in pairs(self.obj.maps.sums) do
+    local key = self.by == "none" and "all" or self.by == "comm" and ffi.string(k.comm) or
+      self.plan.syscall and syscall_name(tonumber(k.num)) or tonumber(k.num)
+    out[key] = (out[key] or 0) + v
+  end
+  return out
 end
 
 function Lat:count()
@@ -385,23 +443,34 @@ function Lat:print()
 end
 
 -- bpf.latency{ from = EVENTS, to = EVENTS, from_key = FIELD, to_key = FIELD,
---   unit = "us", linear = {min, max, step}, by = "comm", interval_ms = N, pid = PID }
+--   unit = "us", linear = {min, max, step}, by = "comm", interval_ms = N, pid = PID,
+--   where = "ret < 0", sums = true, from_task = N, to_task = N }
 -- Time from `from` to `to`, matched by thread (or by from_key/to_key: a pid
 -- field, e.g. sched_wakeup's pid and sched_switch's next_pid), in the kernel.
+-- by: pid, tid, comm, cpu or an integer field of `to` ("syscall": its name).
+-- where: only ends whose record passes. sums: keep the total time per key.
+-- from_task/to_task = N: attach as raw tracepoints and match by the task in
+-- argument N (sched_wakeup's p is 0, sched_switch's prev 1 and next 2): pid
+-- and by then mean that task's, not the current one's.
 function M.latency(o)
   check_opts(o, { from = true, to = true, from_key = true, to_key = true, unit = true, linear = true, by = true,
-    interval_ms = true, pid = true, max = true }, "bpf.latency")
+    interval_ms = true, pid = true, max = true, where = true, sums = true, from_task = true, to_task = true },
+    "bpf.latency")
   if type(o.from) ~= "string" or type(o.to) ~= "string" then
     error("bpf.latency{from = EVENT, to = EVENT, ...}: from and to are required", 2)
   end
   local unit = o.unit or "us"
   if not UNITS[unit] then error("bpf.latency: unit is ns, us, ms or s, not " .. tostring(unit), 2) end
   local by = o.by or "none"
-  local bykey = ({ none = C.SHARK_KEY_NONE, pid = C.SHARK_KEY_PID, tid = C.SHARK_KEY_TID,
-    comm = C.SHARK_KEY_COMM, cpu = C.SHARK_KEY_CPU })[by]
-  if not bykey then error("bpf.latency: by is pid, tid, comm or cpu, not " .. tostring(by), 2) end
   local from, from_off = endpoints(o.from, o.from_key, "bpf.latency")
-  local to, to_off = endpoints(o.to, o.to_key, "bpf.latency")
+  local to, to_off, to_fmt = endpoints(o.to, o.to_key, "bpf.latency")
+  local plan, err = key_plan(by, not o.to_task and to_fmt)
+  if not plan or plan.key > C.SHARK_KEY_FIELD then
+    error("bpf.latency: by is pid, tid, comm, cpu or a field of `to`: " .. (err or by), 2)
+  end
+  local rodata
+  rodata, err = where_plan(o.where, to_fmt)
+  if not rodata then error("bpf.latency: " .. err, 2) end
   local lin = o.linear
   local step = lin and (lin.step or lin[3] or 1)
   local min = lin and (lin.min or lin[1] or 0)
@@ -409,18 +478,20 @@ function M.latency(o)
   local interval = o.interval_ms and o.interval_ms * 1e6
   local obj = bpf().load_prebuilt("latency", {
     attach = false,
-    rodata = {
+    rodata = merge(rodata, {
       cfg_start_field = from_off and 1 or 0, cfg_start_off = from_off or 0,
       cfg_end_field = to_off and 1 or 0, cfg_end_off = to_off or 0,
       cfg_unit = UNITS[unit], cfg_linear = lin and 1 or 0, cfg_lin_min = min or 0, cfg_lin_step = step or 1,
-      cfg_lin_buckets = buckets, cfg_key = bykey, cfg_interval = interval or 0,
+      cfg_lin_buckets = buckets, cfg_key = plan.key, cfg_interval = interval or 0,
       cfg_t0 = shark.time(), cfg_pid = default_pid(o.pid),
-    },
+      cfg_key_off = plan.off or 0, cfg_key_size = plan.size or 8, cfg_key_signed = plan.signed and 1 or 0,
+      cfg_sums = o.sums and 1 or 0, cfg_start_arg = o.from_task or 0, cfg_end_arg = o.to_task or 0,
+    }),
     max_entries = { hist = o.max or 10240 },
   }, 2)
-  attach_all(obj, from, "start_tp", "start_probe", o.pid)
-  attach_all(obj, to, "end_tp", "end_probe", o.pid)
-  return setmetatable({ obj = obj, by = by, unit = unit, interval = interval,
+  attach_all(obj, from, "start_tp", "start_probe", o.pid, o.from_task and "start_task")
+  attach_all(obj, to, "end_tp", "end_probe", o.pid, o.to_task and "end_task")
+  return setmetatable({ obj = obj, by = by, plan = plan, unit = unit, interval = interval, sums = o.sums,
     linear = lin and { min = min, step = step } }, Lat)
 end
 
