@@ -72,6 +72,8 @@ static __always_inline int count(void *ctx, __u64 num)
 	switch (cfg_key) {
 	case SHARK_KEY_PID:
 		k.num = id >> 32;
+		/* the command, for tables of processes that may be gone when printed */
+		bpf_get_current_comm(&k.comm, sizeof(k.comm));
 		break;
 	case SHARK_KEY_TID:
 		k.num = (__u32)id;

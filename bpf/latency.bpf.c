@@ -146,6 +146,10 @@ static __always_inline int on_end(void *rec, int is_tp, struct task_struct *task
 	switch (cfg_key) {
 	case SHARK_KEY_PID:
 		hk.num = id >> 32;
+		if (task)
+			BPF_CORE_READ_STR_INTO(&hk.comm, task, comm);
+		else
+			bpf_get_current_comm(&hk.comm, sizeof(hk.comm));
 		break;
 	case SHARK_KEY_TID:
 		hk.num = k;

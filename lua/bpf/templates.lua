@@ -157,6 +157,20 @@ function Result.entries(res)
   return rows
 end
 
+-- { pid = command } of the processes counted (by = "pid" and stack keys).
+local function comms(map)
+  local out, best = {}, {}
+  for k, v in pairs(map) do
+    local pid = tonumber(k.pid ~= 0 and k.pid or k.num)
+    if k.comm[0] ~= 0 and v > (best[pid] or 0) then out[pid], best[pid] = ffi.string(k.comm), v end
+  end
+  return out
+end
+
+function Result.comms(res)
+  return comms(res.obj.maps.counts)
+end
+
 function Result.clear(res)
   res.obj.maps.counts:clear()
   if res.plan.dense then res.obj.maps.dense:clear() end
@@ -400,6 +414,15 @@ function Lat:totals()
     out[key] = (out[key] or 0) + v
   end
   return out
+end
+
+function Lat:comms()
+  return comms(self.obj.maps.hist)
+end
+
+function Lat:clear()
+  self.obj.maps.hist:clear()
+  if self.sums then self.obj.maps.sums:clear() end
 end
 
 function Lat:count()

@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: GPL-2.0
+# samples_hist.sh - the classic tools (syscount, runqlat, cpudist, offcputime,
+# profile, stackcount) run as users run them, on workloads with known behaviour.
+. "$(dirname "$0")/lib.bash"
+
+S=$TOP/samples
+
+# --- syscount
+
+run -c "$PROGS/getppid_n 2345" "$S/syscount.lua"
+check "syscount: exactly 2345 getppid for the -c workload" rc=0 'out~^SYSCALL +COUNT$' 'out~^getppid +2345$'
+
+run -c "$PROGS/openat_n 0 /etc/hostname" "$S/syscount.lua" -T 50
+base=$(awk '$1 == "openat" { print $2 }' "$T/out")
+run -c "$PROGS/openat_n 300 /etc/hostname" "$S/syscount.lua" -T 50
+check "syscount: openat_n 300 makes exactly 300 openat more than openat_n 0 (${base:-?} from the loader)" rc=0 \
+	"out~^openat +$(( ${base:-9999} + 300 ))\$"
+
+run -c "$PROGS/openat_n 120 /nonexistent/x" "$S/syscount.lua" -x
+check "syscount -x: the 120 failed openat only" rc=0 'out~^openat +120$' '!out~^(mmap|getppid|close) '
+run -c "$PROGS/openat_n 120 /nonexistent/x" "$S/syscount.lua" -e ENOENT
+check "syscount -e ENOENT: the 120 openat that failed with ENOENT" rc=0 'out~^openat +120$'
+run -c "$PROGS/openat_n 120 /nonexistent/x" "$S/syscount.lua" -e EACCES
+check "syscount -e EACCES: none of them" rc=0 '!out~^openat '
+
+run -c "$PROGS/getppid_n 2000" "$S/syscount.lua" -L
+check "syscount -L: count, total and average time per syscall" rc=0 \
+	'out~^SYSCALL +COUNT +TIME \(us\) +AVG \(us\)$' 'out~^getppid +2000 +[0-9]+\.[0-9]{3} +[0-9]+\.[0-9]{3}$'
+
+run -c "$PROGS/getppid_n 1500" "$S/syscount.lua" -P -L -m
+check "syscount -P -L -m: the process with its command, count and ms" rc=0 \
+	'out~^PID +COMM +COUNT +TIME \(ms\) +AVG \(ms\)$' 'out~^[0-9]+ +getppid_n +15[0-9]{2} +[0-9.]+ +[0-9.]+$'
+
+"$PROGS/getppid_n" 1000000000 & OTHER=$!
+"$PROGS/getppid_n" 1000000000 & BUSY=$!
+sleep 0.2
+run "$S/syscount.lua" -p "$BUSY" -P -j 0.5 2
+kill "$BUSY" "$OTHER" 2>/dev/null; wait "$BUSY" "$OTHER" 2>/dev/null
+check "syscount -p PID -j interval count: JSON lines for that pid, not for a twin as busy" rc=0 \
+	'out~^\{.*"comm":"getppid_n"' "out~\"count\":[0-9]{4,}" "!out~\"pid\":$OTHER[,}]"
+ok_if "syscount interval 0.5 count 2: exactly two rows, both the busy pid's" \
+	[ "$(grep -c "\"pid\":$BUSY[,}]" "$T/out")/$(wc -l <"$T/out")" = 2/2 ]
+
+run "$S/syscount.lua" -h
+check "syscount -h: usage, exit 0" rc=0 'out~^usage: syscount \[options\] \[interval\] \[count\]$'
+run "$S/syscount.lua" --bogus
+check "syscount --bogus: usage error, exit 2" rc=2 'err~unknown option --bogus'
+
+done_testing
