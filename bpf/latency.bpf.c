@@ -33,8 +33,6 @@ const volatile __u32 cfg_where_size = 8;
 const volatile __u32 cfg_where_signed = 1;
 const volatile __s64 cfg_where_value = 0;
 const volatile __u32 cfg_sums = 0;		/* also sum the time (ns) per key in `sums` */
-const volatile __u32 cfg_start_arg = 0;	/* raw tracepoints: the task_struct * argument */
-const volatile __u32 cfg_end_arg = 0;
 
 __u64 dropped = 0;	/* starts or buckets not recorded: a map was full */
 __u64 unmatched = 0;	/* ends without a start (began before tracing) */
@@ -202,31 +200,29 @@ int end_probe(struct pt_regs *ctx)
 	return on_end(ctx, 0, NULL);
 }
 
-/* raw tracepoints keyed by a task_struct * argument (sched_wakeup's p, sched_switch's next) */
-static __always_inline struct task_struct *task_arg(__u64 *args, __u32 i)
-{
-	switch (i) {
-	case 0: return (struct task_struct *)args[0];
-	case 1: return (struct task_struct *)args[1];
-	case 2: return (struct task_struct *)args[2];
-	default: return (struct task_struct *)args[3];
-	}
+/*
+ * Raw tracepoints keyed by the task_struct * in argument N (sched_wakeup's p
+ * is 0, sched_switch's prev 1 and next 2): one program per N, as the
+ * verifier wants a constant offset into ctx.
+ */
+#define TASK_PROGS(n)								\
+SEC("raw_tp")									\
+int start_task##n(struct bpf_raw_tracepoint_args *ctx)				\
+{										\
+	struct task_struct *t = (struct task_struct *)ctx->args[n];		\
+										\
+	return t ? on_start(ctx, 0, t) : 0;					\
+}										\
+SEC("raw_tp")									\
+int end_task##n(struct bpf_raw_tracepoint_args *ctx)				\
+{										\
+	struct task_struct *t = (struct task_struct *)ctx->args[n];		\
+										\
+	return t ? on_end(ctx, 0, t) : 0;					\
 }
 
-SEC("raw_tp")
-int start_task(struct bpf_raw_tracepoint_args *ctx)
-{
-	struct task_struct *t = task_arg(ctx->args, cfg_start_arg);
-
-	return t ? on_start(ctx, 0, t) : 0;
-}
-
-SEC("raw_tp")
-int end_task(struct bpf_raw_tracepoint_args *ctx)
-{
-	struct task_struct *t = task_arg(ctx->args, cfg_end_arg);
-
-	return t ? on_end(ctx, 0, t) : 0;
-}
+TASK_PROGS(0)
+TASK_PROGS(1)
+TASK_PROGS(2)
 
 char LICENSE[] SEC("license") = "GPL";

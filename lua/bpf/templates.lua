@@ -508,12 +508,15 @@ function M.latency(o)
       cfg_lin_buckets = buckets, cfg_key = plan.key, cfg_interval = interval or 0,
       cfg_t0 = shark.time(), cfg_pid = default_pid(o.pid),
       cfg_key_off = plan.off or 0, cfg_key_size = plan.size or 8, cfg_key_signed = plan.signed and 1 or 0,
-      cfg_sums = o.sums and 1 or 0, cfg_start_arg = o.from_task or 0, cfg_end_arg = o.to_task or 0,
+      cfg_sums = o.sums and 1 or 0,
     }),
     max_entries = { hist = o.max or 10240 },
   }, 2)
-  attach_all(obj, from, "start_tp", "start_probe", o.pid, o.from_task and "start_task")
-  attach_all(obj, to, "end_tp", "end_probe", o.pid, o.to_task and "end_task")
+  for _, n in ipairs{ o.from_task or 0, o.to_task or 0 } do
+    if not ({ [0] = 1, 1, 1 })[n] then error("bpf.latency: from_task/to_task is an argument number, 0 to 2", 2) end
+  end
+  attach_all(obj, from, "start_tp", "start_probe", o.pid, o.from_task and ("start_task" .. o.from_task))
+  attach_all(obj, to, "end_tp", "end_probe", o.pid, o.to_task and ("end_task" .. o.to_task))
   return setmetatable({ obj = obj, by = by, plan = plan, unit = unit, interval = interval, sums = o.sums,
     linear = lin and { min = min, step = step } }, Lat)
 end

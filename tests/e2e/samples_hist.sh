@@ -46,4 +46,24 @@ check "syscount -h: usage, exit 0" rc=0 'out~^usage: syscount \[options\] \[inte
 run "$S/syscount.lua" --bogus
 check "syscount --bogus: usage error, exit 2" rc=2 'err~unknown option --bogus'
 
+
+# --- runqlat
+
+# sum of the counts of the log2 histograms in $T/out
+hist_sum() { awk '/^\[/ { sub(/ *\|.*/, ""); s += $NF } END { print s + 0 }' "$T/out"; }
+
+run -c "$PROGS/pingpong 400" "$S/runqlat.lua"
+sum=$(hist_sum)
+check "runqlat: a usecs histogram for pingpong 400" rc=0 'out~^@usecs:$' 'out~^\[[0-9]+(, [0-9]+K?\))?\] +[0-9]+ \|@+ *\|$'
+ok_if "runqlat: every round woke a thread (400 <= $sum <= 810 wakeups)" [ "$sum" -ge 400 -a "$sum" -le 810 ]
+
+"$PROGS/pingpong" 200000 & OTHER=$!
+run -c "$PROGS/pingpong 300" "$S/runqlat.lua" -P -m
+kill "$OTHER" 2>/dev/null; wait "$OTHER" 2>/dev/null
+sum=$(hist_sum)
+check "runqlat -P -m: one msecs histogram, for the -c pingpong process" rc=0 \
+	'out~^@msecs\[[0-9]+, (ping|pong)\]:$' "!out~^@msecs\\[$OTHER,"
+ok_if "runqlat -p: a busier pingpong next to it is filtered out (300 <= $sum <= 610)" \
+	[ "$(grep -c '^@msecs' "$T/out")" = 1 -a "$sum" -ge 300 -a "$sum" -le 610 ]
+
 done_testing
