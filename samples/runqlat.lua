@@ -1,7 +1,6 @@
 -- SPDX-License-Identifier: GPL-2.0
 -- runqlat.lua - run-queue latency (wakeup to running on a CPU) as a log2 histogram, per process or thread.
 -- Run: shark samples/runqlat.lua -d 5 · runqlat.lua -m 1 10 · runqlat.lua -P -p 1234 · runqlat.lua -T 1 3
-local hist = require "hist"
 local o = shark.getopt{
   about = "Time tasks wait on a run queue after being woken (sched_wakeup/sched_wakeup_new -> sched_switch),\n" ..
     "summarized in the kernel (compiler-free BPF), like BCC runqlat / bpftrace runqlat.bt.",
@@ -24,21 +23,8 @@ local lat = bpf.latency{
 
 local function report()
   if o.timestamp then print(os.date("%H:%M:%S")) end
-  local hs, comms = lat:histograms(), lat:comms()
-  local keys = {}
-  for k in pairs(hs) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) if type(a) == type(b) then return a < b end return type(a) < type(b) end)
-  for _, k in ipairs(keys) do
-    if k == "all" then
-      print(("@%s:"):format(unit))
-    elseif o.pids then
-      print(("@%s[%d, %s]:"):format(unit, k, comms[k] or "?"))
-    else
-      print(("@%s[%d]:"):format(unit, k))
-    end
-    hist.print_log2(hs[k])
-    print()
-  end
+  lat:print{ name = unit }
+  if not o.pids and not o.tids then print() end
   lat:clear()
 end
 

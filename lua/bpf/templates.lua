@@ -439,8 +439,10 @@ function Lat:dropped()
   return self.obj.bss.dropped
 end
 
--- As bpftrace prints @usecs = hist(...): one histogram, or one per key.
-function Lat:print()
+-- As bpftrace prints @usecs = hist(...): one histogram, or one per key
+-- (@usecs[pid, comm] by pid). opts.name: the map's name (default the unit).
+function Lat:print(opts)
+  local name = opts and opts.name or self.unit
   local hist = require "hist"
   local function one(h)
     if self.linear then
@@ -450,16 +452,16 @@ function Lat:print()
     end
   end
   if self.by == "none" and not self.interval then
-    print(("@%s:"):format(self.unit))
+    print(("@%s:"):format(name))
     one(self:histogram())
     return
   end
-  local hs = self:histograms()
+  local hs, names = self:histograms(), self.by == "pid" and self:comms() or {}
   local keys = {}
   for k in pairs(hs) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  table.sort(keys, function(a, b) if type(a) == type(b) then return a < b end return type(a) < type(b) end)
   for _, k in ipairs(keys) do
-    print(("@%s[%s]:"):format(self.unit, tostring(k)))
+    print(("@%s[%s%s]:"):format(name, tostring(k), names[k] and (", " .. names[k]) or ""))
     one(hs[k])
     print()
   end

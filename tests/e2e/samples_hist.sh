@@ -66,4 +66,23 @@ check "runqlat -P -m: one msecs histogram, for the -c pingpong process" rc=0 \
 ok_if "runqlat -p: a busier pingpong next to it is filtered out (300 <= $sum <= 610)" \
 	[ "$(grep -c '^@msecs' "$T/out")" = 1 -a "$sum" -ge 300 -a "$sum" -le 610 ]
 
+# --- cpudist
+
+# 50 ms off CPU is 50000 us: log2 bucket [32K, 64K) (32768..65535), [32, 64) in ms
+"$PROGS/sleeper" cpuother 3000 & OTHER=$!
+run -c "$PROGS/pidsleep $T/pid 50" "$S/cpudist.lua" -O
+kill "$OTHER" 2>/dev/null; wait "$OTHER" 2>/dev/null
+sum=$(hist_sum)
+check "cpudist -O: the one 50 ms sleep of the -c process is the one count in [32K, 64K) us" rc=0 \
+	'out~^@usecs:$' 'out~^\[32K, 64K\) +1 \|@+\|$' '!out~^\[(64K|128K|256K)'
+ok_if "cpudist -O: a sleeper making 1 ms naps next to it is filtered out ($sum blocks in all)" [ "$sum" -lt 30 ]
+run -c "$PROGS/pidsleep $T/pid 50" "$S/cpudist.lua" -O -m -P
+check "cpudist -O -m -P: per process, [32, 64) ms holds the sleep" rc=0 \
+	'out~^@msecs\[[0-9]+, pidsleep\]:$' 'out~^\[32, 64\) +1 \|@+\|$'
+
+run -c "$PROGS/fpchain 300" "$S/cpudist.lua" -m
+sum=$(hist_sum)
+check "cpudist -m: on-CPU slices of a 300 ms spin, none 512 ms or longer" rc=0 'out~^@msecs:$' '!out~^\[(512|1K)'
+ok_if "cpudist: the spin ran in at least one slice ($sum)" [ "$sum" -ge 1 ]
+
 done_testing
