@@ -32,12 +32,5 @@ shark.on_end(function()
     print(flame.folded(rows, { delimit = o.delimited }))
     return
   end
-  for i = #rows, 1, -1 do   -- as BCC: the largest last, nearest the prompt
-    local row = rows[i]
-    for _, f in ipairs(row.kernel) do print("    " .. f) end
-    if o.delimited and #row.kernel > 0 and #row.user > 0 then print("    --") end
-    for _, f in ipairs(row.user) do print("    " .. f) end
-    print(("    %-16s %s (%d)"):format("-", row.comm, row.pid))
-    print(("        %d\n"):format(row.count))
-  end
+  flame.print_stacks(rows, { delimit = o.delimited })
 end)

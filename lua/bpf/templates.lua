@@ -148,10 +148,18 @@ end
 function Result.entries(res)
   local by, stacks, rows = res.plan.by, res.obj.maps.stacks, {}
   if by ~= "kstack" and by ~= "ustack" and by ~= "stack" then error("entries(): the keys are not stacks", 3) end
+  local seen = {}   -- stacks differing only in addresses inside the same functions are one row
   for k, v in pairs(res.obj.maps.counts) do
-    rows[#rows + 1] = { count = v, pid = k.pid, comm = ffi.string(k.comm),
+    local row = { count = v, pid = k.pid, comm = ffi.string(k.comm),
       kernel = k.kstack >= 0 and stacks:stack(k.kstack, -1) or {},
       user = k.ustack >= 0 and stacks:stack(k.ustack, k.pid) or {} }
+    local id = table.concat(row.kernel, ";") .. "|" .. table.concat(row.user, ";") .. "|" .. row.pid .. row.comm
+    if seen[id] then
+      seen[id].count = seen[id].count + v
+    else
+      seen[id] = row
+      rows[#rows + 1] = row
+    end
   end
   table.sort(rows, function(a, b) return a.count > b.count end)
   return rows

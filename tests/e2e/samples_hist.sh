@@ -104,4 +104,30 @@ check "offcputime -u: user frames only" rc=0 'out~^pidsleep;([^;]+;)*clock_nanos
 run -c "$PROGS/pidsleep $T/pid 50" "$S/offcputime.lua" -f -k -m 10000 --delimited
 check "offcputime -k: kernel frames only" rc=0 'out~^pidsleep;([^;]+;)*do_nanosleep;' '!out~;(clock_nanosleep@|__libc_start)' '!out~;-;'
 
+# --- profile
+
+"$PROGS/fpchain" 3000 & OTHER=$!
+run -c "$PROGS/fpchain 500" "$S/profile.lua" -F 199 -f
+nsamples=$(awk '/;main;mid;leaf [0-9]+$/ { print $NF }' "$T/out")
+check "profile -f: the -c spin's folded stack comm;...;main;mid;leaf" rc=0 'out~^fpchain;([^;]+;)*main;mid;leaf [0-9]+$' \
+	"!out~^fpchain;.*\\b$OTHER\\b"
+ok_if "profile -F 199: 500 ms of spin in leaf is 10 samples or more (${nsamples:-0})" [ "${nsamples:-0}" -ge 10 ]
+run -c "$PROGS/fpchain 500" "$S/profile.lua" -F 199
+check "profile: BCC's layout, leaf first, the -c process only (not a twin spinning next to it)" rc=0 \
+	'out~^    leaf$' 'out~^    mid$' "out~^    -                fpchain \\([0-9]+\\)$" "!out~\\($OTHER\\)$"
+ok_if "profile: leaf, mid, main in that order" \
+	awk 'p2 && $0 == "    main" { ok = 1 } { p2 = p1 && $0 == "    mid"; p1 = $0 == "    leaf" } END { exit !ok }' "$T/out"
+run -c "$PROGS/fpchain 500" "$S/profile.lua" -F 199 -f -K
+check "profile -K: kernel frames only, no user function" rc=0 '!out~leaf|main'
+run -c "$PROGS/fpchain 500" "$S/profile.lua" -F 199 --svg "$T/cpu.svg" --title "fpchain <profile>"
+kill "$OTHER" 2>/dev/null; wait "$OTHER" 2>/dev/null
+check "profile --svg: an SVG flame graph with frames for main, mid, leaf" rc=0 'err~cpu.svg: [0-9]+ samples in [0-9]+ stacks' \
+	"file:$T/cpu.svg~<g data-name=\"leaf\"" "file:$T/cpu.svg~<title>mid \\([0-9]+ samples, [0-9.]+%\\)</title>" \
+	"file:$T/cpu.svg~<g data-name=\"main\"" "file:$T/cpu.svg~fpchain &lt;profile&gt;" "file:$T/cpu.svg~function zoom"
+if command -v xmllint >/dev/null; then
+	ok_if "profile --svg: well-formed XML" xmllint --noout "$T/cpu.svg"
+else
+	skip "profile --svg: well-formed XML" "xmllint is not installed"
+fi
+
 done_testing
