@@ -370,21 +370,11 @@ local holder
 function M.keep_alive()
   if holder then return end
   holder = uv.new_timer()
-  local seen = 0
   local function note()
     local t = shark.target()
-    -- a -c child released but not yet through exec still maps shark, and
-    -- just after exec the loader has not mapped its libraries yet: maps read
-    -- then would name nothing of the command (and stay for 500 ms). So look
-    -- every 10 ms, read them 30 ms after the exec, then every second.
-    if not (t and t.running and not t.held) then return end
-    if seen < 3 and uv.fs_readlink("/proc/" .. t.pid .. "/exe") ~= uv.exepath() then seen = seen + 1 end
-    if seen >= 3 then
-      api.sym_note_pid(t.pid)
-      holder:set_repeat(1000)
-    end
+    if t and t.running and not t.held then api.sym_note_pid(t.pid) end
   end
-  holder:start(10, 10, note)
+  holder:start(20, 1000, note)
 end
 
 table.insert(shark._end_hooks.after, function()

@@ -56,7 +56,7 @@ function M.print_stacks(rows, opts)
     for _, f in ipairs(row.kernel or {}) do print("    " .. f) end
     if opts.delimit and #(row.kernel or {}) > 0 and #(row.user or {}) > 0 then print("    --") end
     for _, f in ipairs(row.user or {}) do print("    " .. f) end
-    print(("    %-16s %s (%d)"):format("-", row.comm or "?", row.pid or -1))
+    if row.comm then print(("    %-16s %s (%d)"):format("-", row.comm, row.pid)) end
     print(("        %d\n"):format(row.count))
   end
 end

@@ -144,8 +144,10 @@ function Result.table(res)
 end
 
 -- Stack-keyed results as rows: { count, kernel = {frames}, user = {frames},
--- pid, comm }, frames leaf first, largest count first.
-function Result.entries(res)
+-- pid, comm }, frames leaf first, largest count first. opts.process = false:
+-- one row per stack whatever process ran it (no pid, comm).
+function Result.entries(res, opts)
+  local proc = not (opts and opts.process == false)
   local by, stacks, rows = res.plan.by, res.obj.maps.stacks, {}
   if by ~= "kstack" and by ~= "ustack" and by ~= "stack" then error("entries(): the keys are not stacks", 3) end
   local seen = {}   -- stacks differing only in addresses inside the same functions are one row
@@ -153,7 +155,8 @@ function Result.entries(res)
     local row = { count = v, pid = k.pid, comm = ffi.string(k.comm),
       kernel = k.kstack >= 0 and stacks:stack(k.kstack, -1) or {},
       user = k.ustack >= 0 and stacks:stack(k.ustack, k.pid) or {} }
-    local id = table.concat(row.kernel, ";") .. "|" .. table.concat(row.user, ";") .. "|" .. row.pid .. row.comm
+    local id = table.concat(row.kernel, ";") .. "|" .. table.concat(row.user, ";")
+    if proc then id = id .. "|" .. row.pid .. row.comm else row.pid, row.comm = nil, nil end
     if seen[id] then
       seen[id].count = seen[id].count + v
     else
@@ -222,6 +225,13 @@ local function default_pid(pid)
   return t and t.pid or 0
 end
 
+-- User stacks get their names from the process's maps when printed; a
+-- process gone by then (a short -c command) would show [unknown]. A dummy
+-- perf event's mmap records keep the maps of the traced processes current.
+local function track_maps(pid)
+  require("perf").on("dummy", { callchain_u = true, pid = pid == 0 and -1 or pid }, function() end)
+end
+
 local function check_opts(o, known, who)
   if type(o) ~= "table" then error(who .. "{...}: expected a table of options", 3) end
   for k in pairs(o) do
@@ -261,6 +271,7 @@ function M.count(o)
     rodata = rodata,
     max_entries = { counts = o.max or 10240 },
   }, 2)
+  if o.by == "ustack" or o.by == "stack" then track_maps(rodata.cfg_pid) end
   if probe then
     local p = obj.progs.count_probe
     if kind == "usdt" then
@@ -296,6 +307,7 @@ function M.stacks(o)
     rodata = { cfg_key = plan.key, cfg_pid = default_pid(o.pid) },
     max_entries = { counts = o.max or 10240 },
   }, 2)
+  if u then track_maps(default_pid(o.pid)) end
   obj.progs.count_perf:attach_perf_event{ event = o.event or "cpu-clock", freq = o.freq or (not o.period and 99),
     period = o.period, pid = -1 }
   return result(obj, plan, "bpf.stacks{}")
@@ -314,6 +326,7 @@ function M.offcpu(o)
       cfg_user = u and 1 or 0 },
     max_entries = { counts = o.max or 10240 },
   }, 2)
+  if u then track_maps(default_pid(o.pid)) end
   return result(obj, { by = by }, "bpf.offcpu{}")
 end
 

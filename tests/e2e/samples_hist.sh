@@ -130,4 +130,28 @@ else
 	skip "profile --svg: well-formed XML" "xmllint is not installed"
 fi
 
+# --- stackcount
+
+"$PROGS/getppid_n" 1000000000 & OTHER=$!
+run -c "$PROGS/getppid_fp 1000" "$S/stackcount.lua" syscalls:sys_enter_getppid -U
+check "stackcount -U: 1000 getppid from ask_parent <- main, the -c process only (a busy twin left out)" rc=0 \
+	'out=  ask_parent
+  main
+  __libc_start_call_main
+    1000'
+run -c "$PROGS/getppid_fp 1000" "$S/stackcount.lua" t:syscalls:sys_enter_getppid -P -f -D
+kill "$OTHER" 2>/dev/null; wait "$OTHER" 2>/dev/null
+check "stackcount t: -P -f -D: comm;user;-;kernel frames, folded, exact count" rc=0 \
+	'out~^getppid_fp;__libc_start_call_main;main;ask_parent;-;entry_SYSCALL_64[^;]*;([^;]+;)*do_syscall_64;[^ ]* 1000$'
+run -c "$PROGS/getppid_n 700" "$S/stackcount.lua" -K syscalls:sys_enter_getppid
+total=$(awk '/^    [0-9]+$/ { s += $1 } END { print s + 0 }' "$T/out")
+check "stackcount -K: kernel frames of the syscall, no user frames" rc=0 'out~^  do_syscall_64$' \
+	'!out~__libc_start_call_main|^  syscall$'
+ok_if "stackcount -K: the stacks add up to exactly 700 ($total)" [ "$total" = 700 ]
+run -c "$PROGS/probed 500" "$S/stackcount.lua" -P "u:$PROGS/probed:probed_add"
+check "stackcount u:PATH:FUNC: a uprobe's 500 hits in probed_add, per process" rc=0 \
+	'out~^  probed_add$' 'out~^    probed \[[0-9]+\]$' 'out~^    500$'
+run "$S/stackcount.lua"
+check "stackcount without an event: usage error" rc=2 'err~expected event'
+
 done_testing
