@@ -27,17 +27,13 @@ if o.errno then
   if not e then io.stderr:write("syscount: unknown errno ", o.errno, "\n") shark.exit(2) return end
   where = ("ret == %d"):format(-math.abs(e))
 end
-local by = o.process and "pid" or "syscall"
-local pid = o.pid or -1
-local c, lat
-if o.latency then
+local by, pid, c, lat = o.process and "pid" or "syscall", o.pid or -1, nil, nil
+if o.latency then   -- counts and exact total time per key, from enter to exit
   lat = bpf.latency{ from = "raw_syscalls:sys_enter", to = "raw_syscalls:sys_exit", by = by, pid = pid,
     where = where, sums = true, unit = "ns" }
 else
-  c = bpf.count{ on = where and "raw_syscalls:sys_exit" or "raw_syscalls:sys_enter", by = by, where = where,
-    pid = pid }
+  c = bpf.count{ on = where and "raw_syscalls:sys_exit" or "raw_syscalls:sys_enter", by = by, where = where, pid = pid }
 end
-
 
 local unit, div = o.milliseconds and "ms" or "us", o.milliseconds and 1e6 or 1e3
 local function report()
@@ -55,7 +51,6 @@ local function report()
     c:clear()
   end
   table.sort(rows, function(a, b) return (a.time or a.count) > (b.time or b.count) end)
-  local function comm(p) return comms[p] or "?" end
   local out = {}
   if not o.json then
     out[1] = o.process and ("%-6s %-15s %10s"):format("PID", "COMM", "COUNT") or
@@ -66,11 +61,11 @@ local function report()
     local r = rows[i]
     if o.json then
       local j = { count = r.count, [o.process and "pid" or "syscall"] = r.key }
-      if o.process then j.comm = comm(r.key) end
+      if o.process then j.comm = comms[r.key] or "?" end
       if lat then j["time_" .. unit], j["avg_" .. unit] = r.time, r.time / r.count end
       out[#out + 1] = require("cjson").encode(j)
     else
-      local line = o.process and ("%-6d %-15s %10d"):format(r.key, comm(r.key), r.count) or
+      local line = o.process and ("%-6d %-15s %10d"):format(r.key, comms[r.key] or "?", r.count) or
         ("%-22s %10d"):format(r.key, r.count)
       if lat then line = line .. ("  %14.3f %12.3f"):format(r.time, r.time / r.count) end
       out[#out + 1] = line

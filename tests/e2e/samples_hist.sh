@@ -47,6 +47,12 @@ run "$S/syscount.lua" --bogus
 check "syscount --bogus: usage error, exit 2" rc=2 'err~unknown option --bogus'
 
 
+# the template options syscount rests on, misused
+run -e 'bpf.count{ on = "raw_syscalls:sys_exit", by = "syscall", where = "ret <> 0" }'
+check "bpf.count where: a malformed filter is named" rc=1 "err~where = 'ret <> 0': expected 'field OP number'"
+run -e 'bpf.latency{ from = "raw_syscalls:sys_enter", to = "raw_syscalls:sys_exit", where = "nope == 1" }'
+check "bpf.latency where: an unknown field is named" rc=1 "err~no integer field 'nope' in raw_syscalls:sys_exit"
+
 # --- runqlat
 
 # sum of the counts of the log2 histograms in $T/out
