@@ -14,6 +14,11 @@ const volatile __u32 cfg_field_signed = 0;
 const volatile __u32 cfg_arg = 0;		/* probes: which argument */
 const volatile __u32 cfg_pid = 0;		/* only this process, 0: all */
 const volatile __u32 cfg_dense = 0;		/* integer keys below this count in `dense` */
+const volatile __u32 cfg_where = SHARK_WHERE_NONE;	/* tracepoints: count if field OP value */
+const volatile __u32 cfg_where_off = 0;
+const volatile __u32 cfg_where_size = 8;
+const volatile __u32 cfg_where_signed = 1;
+const volatile __s64 cfg_where_value = 0;
 
 __u64 dropped = 0;	/* events not counted: the map was full */
 
@@ -44,31 +49,16 @@ struct {
 
 static __always_inline __u64 field(void *rec)
 {
-	__u64 v = 0;
+	return shark_field(rec, cfg_field_off, cfg_field_size, cfg_field_signed);
+}
 
-	switch (cfg_field_size) {
-	case 1: {
-		__u8 x = 0;
-		bpf_probe_read_kernel(&x, 1, rec + cfg_field_off);
-		v = cfg_field_signed ? (__u64)(__s64)(__s8)x : x;
-		break;
-	}
-	case 2: {
-		__u16 x = 0;
-		bpf_probe_read_kernel(&x, 2, rec + cfg_field_off);
-		v = cfg_field_signed ? (__u64)(__s64)(__s16)x : x;
-		break;
-	}
-	case 4: {
-		__u32 x = 0;
-		bpf_probe_read_kernel(&x, 4, rec + cfg_field_off);
-		v = cfg_field_signed ? (__u64)(__s64)(__s32)x : x;
-		break;
-	}
-	default:
-		bpf_probe_read_kernel(&v, 8, rec + cfg_field_off);
-	}
-	return v;
+/* tracepoints: count only records whose where-field passes (cfg_where) */
+static __always_inline int wanted(void *rec)
+{
+	if (cfg_where == SHARK_WHERE_NONE)
+		return 1;
+	return shark_where(cfg_where, (__s64)shark_field(rec, cfg_where_off, cfg_where_size, cfg_where_signed),
+			   cfg_where_value);
 }
 
 static __always_inline int count(void *ctx, __u64 num)
@@ -82,6 +72,8 @@ static __always_inline int count(void *ctx, __u64 num)
 	switch (cfg_key) {
 	case SHARK_KEY_PID:
 		k.num = id >> 32;
+		/* the command, for tables of processes that may be gone when printed */
+		bpf_get_current_comm(&k.comm, sizeof(k.comm));
 		break;
 	case SHARK_KEY_TID:
 		k.num = (__u32)id;
@@ -104,17 +96,22 @@ static __always_inline int count(void *ctx, __u64 num)
 			}
 		}
 		break;
+	/* stacks also carry their process and command (profile, stackcount print them) */
 	case SHARK_KEY_KSTACK:
 		k.kstack = bpf_get_stackid(ctx, &stacks, 0);
+		k.pid = id >> 32;
+		bpf_get_current_comm(&k.comm, sizeof(k.comm));
 		break;
 	case SHARK_KEY_USTACK:
 		k.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 		k.pid = id >> 32;
+		bpf_get_current_comm(&k.comm, sizeof(k.comm));
 		break;
 	case SHARK_KEY_STACKS:
 		k.kstack = bpf_get_stackid(ctx, &stacks, 0);
 		k.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 		k.pid = id >> 32;
+		bpf_get_current_comm(&k.comm, sizeof(k.comm));
 		break;
 	}
 	shark_add(&counts, &k, 1, &dropped);
@@ -124,6 +121,8 @@ static __always_inline int count(void *ctx, __u64 num)
 SEC("tracepoint")
 int count_tp(void *ctx)
 {
+	if (!wanted(ctx))
+		return 0;
 	return count(ctx, cfg_key == SHARK_KEY_FIELD ? field(ctx) : 0);
 }
 
@@ -137,6 +136,8 @@ int count_tp8(void *ctx)
 {
 	__u64 v = ((__u64 *)ctx)[1];
 
+	if (!wanted(ctx))
+		return 0;
 	return count(ctx, v);
 }
 

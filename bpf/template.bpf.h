@@ -22,4 +22,48 @@ static __always_inline void shark_add(void *map, const void *key, __u64 v, __u64
 	}
 }
 
+/* An integer field of a tracepoint record: size 1, 2, 4 or 8, sign-extended when signed. */
+static __always_inline __u64 shark_field(void *rec, __u32 off, __u32 size, __u32 is_signed)
+{
+	__u64 v = 0;
+
+	switch (size) {
+	case 1: {
+		__u8 x = 0;
+		bpf_probe_read_kernel(&x, 1, rec + off);
+		v = is_signed ? (__u64)(__s64)(__s8)x : x;
+		break;
+	}
+	case 2: {
+		__u16 x = 0;
+		bpf_probe_read_kernel(&x, 2, rec + off);
+		v = is_signed ? (__u64)(__s64)(__s16)x : x;
+		break;
+	}
+	case 4: {
+		__u32 x = 0;
+		bpf_probe_read_kernel(&x, 4, rec + off);
+		v = is_signed ? (__u64)(__s64)(__s32)x : x;
+		break;
+	}
+	default:
+		bpf_probe_read_kernel(&v, 8, rec + off);
+	}
+	return v;
+}
+
+/* Does v pass `field OP value` (enum shark_where_op)? Compared as signed 64-bit. */
+static __always_inline int shark_where(__u32 op, __s64 v, __s64 want)
+{
+	switch (op) {
+	case SHARK_WHERE_EQ: return v == want;
+	case SHARK_WHERE_NE: return v != want;
+	case SHARK_WHERE_LT: return v < want;
+	case SHARK_WHERE_LE: return v <= want;
+	case SHARK_WHERE_GT: return v > want;
+	case SHARK_WHERE_GE: return v >= want;
+	}
+	return 1;
+}
+
 #endif /* SHARK_TEMPLATE_BPF_H */

@@ -16,6 +16,17 @@ enum shark_key_kind {
 	SHARK_KEY_STACKS = 8,	/* kernel and user stack */
 };
 
+/* A filter on an integer field of the record: `field OP value` (cfg_where). */
+enum shark_where_op {
+	SHARK_WHERE_NONE = 0,
+	SHARK_WHERE_EQ = 1,
+	SHARK_WHERE_NE = 2,
+	SHARK_WHERE_LT = 3,
+	SHARK_WHERE_LE = 4,
+	SHARK_WHERE_GT = 5,
+	SHARK_WHERE_GE = 6,
+};
+
 /* The key of every template map: one layout whatever the key kind. */
 struct shark_key {
 	__u64 num;		/* pid, tid, cpu or field value */

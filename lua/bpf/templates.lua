@@ -76,6 +76,26 @@ local function key_plan(by, fmt, probe)
     "kstack, ustack, stack, syscall)"):format(by, fmt.system, fmt.name, table.concat(names, ", "))
 end
 
+-- where = "ret < 0": a filter on an integer field of the tracepoint record,
+-- done in the kernel. -> rodata knobs (cfg_where*), or nil, message.
+local WHERE_OPS = { ["=="] = C.SHARK_WHERE_EQ, ["!="] = C.SHARK_WHERE_NE, ["<"] = C.SHARK_WHERE_LT,
+  ["<="] = C.SHARK_WHERE_LE, [">"] = C.SHARK_WHERE_GT, [">="] = C.SHARK_WHERE_GE }
+local function where_plan(where, fmt)
+  if where == nil then return {} end
+  local name, op, val = tostring(where):match("^%s*([%w_]+)%s*([=!<>]=?)%s*(-?%d+)%s*$")
+  if not name or not WHERE_OPS[op] then
+    return nil, ("where = '%s': expected 'field OP number' (OP: == != < <= > >=)"):format(tostring(where))
+  end
+  if not fmt then return nil, "where needs a tracepoint" end
+  for _, f in ipairs(fmt.fields) do
+    if f.name == name and not f.array and not f.dynamic and ({ [1] = 1, [2] = 1, [4] = 1, [8] = 1 })[f.size] then
+      return { cfg_where = WHERE_OPS[op], cfg_where_off = f.offset, cfg_where_size = f.size,
+        cfg_where_signed = f.signed and 1 or 0, cfg_where_value = tonumber(val) }
+    end
+  end
+  return nil, ("where = '%s': no integer field '%s' in %s:%s"):format(where, name, fmt.system, fmt.name)
+end
+
 -- ------------------------------------------------------------------ results
 
 local Result = {}
@@ -127,6 +147,45 @@ function Result.table(res)
   return out
 end
 
+-- Stack-keyed results as rows: { count, kernel = {frames}, user = {frames},
+-- pid, comm }, frames leaf first, largest count first. opts.process = false:
+-- one row per stack whatever process ran it (no pid, comm).
+function Result.entries(res, opts)
+  local proc = not (opts and opts.process == false)
+  local by, stacks, rows = res.plan.by, res.obj.maps.stacks, {}
+  if by ~= "kstack" and by ~= "ustack" and by ~= "stack" then error("entries(): the keys are not stacks", 3) end
+  local seen = {}   -- stacks differing only in addresses inside the same functions are one row
+  for k, v in pairs(res.obj.maps.counts) do
+    local row = { count = v, pid = k.pid, comm = ffi.string(k.comm),
+      kernel = k.kstack >= 0 and stacks:stack(k.kstack, -1) or {},
+      user = k.ustack >= 0 and stacks:stack(k.ustack, k.pid) or {} }
+    local id = table.concat(row.kernel, ";") .. "|" .. table.concat(row.user, ";")
+    if proc then id = id .. "|" .. row.pid .. row.comm else row.pid, row.comm = nil, nil end
+    if seen[id] then
+      seen[id].count = seen[id].count + v
+    else
+      seen[id] = row
+      rows[#rows + 1] = row
+    end
+  end
+  table.sort(rows, function(a, b) return a.count > b.count end)
+  return rows
+end
+
+-- { pid = command } of the processes counted (by = "pid" and stack keys).
+local function comms(map)
+  local out, best = {}, {}
+  for k, v in pairs(map) do
+    local pid = tonumber(k.pid ~= 0 and k.pid or k.num)
+    if k.comm[0] ~= 0 and v > (best[pid] or 0) then out[pid], best[pid] = ffi.string(k.comm), v end
+  end
+  return out
+end
+
+function Result.comms(res)
+  return comms(res.obj.maps.counts)
+end
+
 function Result.clear(res)
   res.obj.maps.counts:clear()
   if res.plan.dense then res.obj.maps.dense:clear() end
@@ -170,6 +229,13 @@ local function default_pid(pid)
   return t and t.pid or 0
 end
 
+-- User stacks get their names from the process's maps when printed; a
+-- process gone by then (a short -c command) would show [unknown]. A dummy
+-- perf event's mmap records keep the maps of the traced processes current.
+local function track_maps(pid)
+  require("perf").on("dummy", { callchain_u = true, pid = pid == 0 and -1 or pid }, function() end)
+end
+
 local function check_opts(o, known, who)
   if type(o) ~= "table" then error(who .. "{...}: expected a table of options", 3) end
   for k in pairs(o) do
@@ -179,12 +245,12 @@ local function check_opts(o, known, who)
   end
 end
 
--- bpf.count{ on = EVENT, by = KEY, pid = PID, max = N }
+-- bpf.count{ on = EVENT, by = KEY, pid = PID, max = N, where = "field OP number" }
 -- on: "sys:event" (tracepoint), "uprobe:/path:func", "uretprobe:/path:func",
 -- "usdt:/path:provider:name"; by: pid, tid, comm, cpu, syscall, a field of
 -- the tracepoint (or arg0..arg4/ret of a probe), kstack, ustack, stack.
 function M.count(o)
-  check_opts(o, { on = true, by = true, pid = true, max = true }, "bpf.count")
+  check_opts(o, { on = true, by = true, pid = true, max = true, where = true }, "bpf.count")
   if type(o.on) ~= "string" then error("bpf.count{on = EVENT, ...}: on is required", 2) end
   local kind, rest = o.on:match("^(%a+):(.+)$")
   local probe = kind == "uprobe" or kind == "uretprobe" or kind == "usdt"
@@ -199,13 +265,18 @@ function M.count(o)
   local plan
   plan, err = key_plan(o.by, fmt, probe)
   if not plan then error("bpf.count: " .. err, 2) end
+  local rodata
+  rodata, err = where_plan(o.where, fmt)
+  if not rodata then error("bpf.count: " .. err, 2) end
+  rodata.cfg_key, rodata.cfg_field_off, rodata.cfg_field_size = plan.key, plan.off or 0, plan.size or 8
+  rodata.cfg_field_signed, rodata.cfg_arg, rodata.cfg_pid = plan.signed and 1 or 0, plan.arg or 0, default_pid(o.pid)
+  rodata.cfg_dense = plan.dense and 1024 or 0
   local obj = bpf().load_prebuilt("count", {
     attach = false,
-    rodata = { cfg_key = plan.key, cfg_field_off = plan.off or 0, cfg_field_size = plan.size or 8,
-      cfg_field_signed = plan.signed and 1 or 0, cfg_arg = plan.arg or 0, cfg_pid = default_pid(o.pid),
-      cfg_dense = plan.dense and 1024 or 0 },
+    rodata = rodata,
     max_entries = { counts = o.max or 10240 },
   }, 2)
+  if o.by == "ustack" or o.by == "stack" then track_maps(rodata.cfg_pid) end
   if probe then
     local p = obj.progs.count_probe
     if kind == "usdt" then
@@ -241,6 +312,7 @@ function M.stacks(o)
     rodata = { cfg_key = plan.key, cfg_pid = default_pid(o.pid) },
     max_entries = { counts = o.max or 10240 },
   }, 2)
+  if u then track_maps(default_pid(o.pid)) end
   obj.progs.count_perf:attach_perf_event{ event = o.event or "cpu-clock", freq = o.freq or (not o.period and 99),
     period = o.period, pid = -1 }
   return result(obj, plan, "bpf.stacks{}")
@@ -259,6 +331,7 @@ function M.offcpu(o)
       cfg_user = u and 1 or 0 },
     max_entries = { counts = o.max or 10240 },
   }, 2)
+  if u then track_maps(default_pid(o.pid)) end
   return result(obj, { by = by }, "bpf.offcpu{}")
 end
 
@@ -269,7 +342,7 @@ local UNITS = { ns = 1, us = 1000, ms = 1000000, s = 1000000000 }
 -- "a,b" -> list of { kind, target, fmt } and the offset of field `key` in
 -- every tracepoint (the same in each, or an error).
 local function endpoints(spec, key, who)
-  local list, off = {}, nil
+  local list, off, first = {}, nil, nil
   for item in spec:gmatch("[^,]+") do
     item = item:gsub("^%s+", ""):gsub("%s+$", "")
     local kind, rest = item:match("^(u%a*probe):(.+)$")
@@ -293,14 +366,22 @@ local function endpoints(spec, key, who)
         off = foff
       end
       list[#list + 1] = { name = item }
+      first = first or fmt
     end
   end
-  return list, off
+  return list, off, first
 end
 
-local function attach_all(obj, list, tp_prog, probe_prog, pid)
+local function merge(a, b)
+  for k, v in pairs(b) do a[k] = v end
+  return a
+end
+
+local function attach_all(obj, list, tp_prog, probe_prog, pid, task_prog)
   for _, e in ipairs(list) do
-    if e.probe then
+    if task_prog then
+      obj.progs[task_prog]:attach_raw_tracepoint(e.name:match("[^:]+$"))
+    elseif e.probe then
       obj.progs[probe_prog]:attach_uprobe{ binary = e.binary, func = e.func, ret = e.ret, pid = pid }
     else
       obj.progs[tp_prog]:attach_tracepoint(e.name)
@@ -323,7 +404,7 @@ function Lat:histograms()
     elseif self.by == "comm" then
       key = ffi.string(k.comm)
     else
-      key = tonumber(k.num)
+      key = self.plan.syscall and syscall_name(tonumber(k.num)) or tonumber(k.num)
     end
     local h = out[key] or {}
     h[k.slot] = (h[k.slot] or 0) + v
@@ -351,6 +432,27 @@ function Lat:rows()
   return rows
 end
 
+-- { [key] = total ns } (with sums = true): the exact time, not the buckets'
+function Lat:totals()
+  if not self.sums then error("totals(): bpf.latency{..., sums = true} keeps them", 2) end
+  local out = {}
+  for k, v in pairs(self.obj.maps.sums) do
+    local key = self.by == "none" and "all" or self.by == "comm" and ffi.string(k.comm) or
+      self.plan.syscall and syscall_name(tonumber(k.num)) or tonumber(k.num)
+    out[key] = (out[key] or 0) + v
+  end
+  return out
+end
+
+function Lat:comms()
+  return comms(self.obj.maps.hist)
+end
+
+function Lat:clear()
+  self.obj.maps.hist:clear()
+  if self.sums then self.obj.maps.sums:clear() end
+end
+
 function Lat:count()
   local n = 0
   for _, c in pairs(self:histogram()) do n = n + c end
@@ -365,8 +467,10 @@ function Lat:dropped()
   return self.obj.bss.dropped
 end
 
--- As bpftrace prints @usecs = hist(...): one histogram, or one per key.
-function Lat:print()
+-- As bpftrace prints @usecs = hist(...): one histogram, or one per key
+-- (@usecs[pid, comm] by pid). opts.name: the map's name (default the unit).
+function Lat:print(opts)
+  local name = opts and opts.name or self.unit
   local hist = require "hist"
   local function one(h)
     if self.linear then
@@ -376,39 +480,50 @@ function Lat:print()
     end
   end
   if self.by == "none" and not self.interval then
-    print(("@%s:"):format(self.unit))
+    print(("@%s:"):format(name))
     one(self:histogram())
     return
   end
-  local hs = self:histograms()
+  local hs, names = self:histograms(), self.by == "pid" and self:comms() or {}
   local keys = {}
   for k in pairs(hs) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  table.sort(keys, function(a, b) if type(a) == type(b) then return a < b end return type(a) < type(b) end)
   for _, k in ipairs(keys) do
-    print(("@%s[%s]:"):format(self.unit, tostring(k)))
+    print(("@%s[%s%s]:"):format(name, tostring(k), names[k] and (", " .. names[k]) or ""))
     one(hs[k])
     print()
   end
 end
 
 -- bpf.latency{ from = EVENTS, to = EVENTS, from_key = FIELD, to_key = FIELD,
---   unit = "us", linear = {min, max, step}, by = "comm", interval_ms = N, pid = PID }
+--   unit = "us", linear = {min, max, step}, by = "comm", interval_ms = N, pid = PID,
+--   where = "ret < 0", sums = true, from_task = N, to_task = N }
 -- Time from `from` to `to`, matched by thread (or by from_key/to_key: a pid
 -- field, e.g. sched_wakeup's pid and sched_switch's next_pid), in the kernel.
+-- by: pid, tid, comm, cpu or an integer field of `to` ("syscall": its name).
+-- where: only ends whose record passes. sums: keep the total time per key.
+-- from_task/to_task = N: attach as raw tracepoints and match by the task in
+-- argument N (sched_wakeup's p is 0, sched_switch's prev 1 and next 2): pid
+-- and by then mean that task's, not the current one's.
 function M.latency(o)
   check_opts(o, { from = true, to = true, from_key = true, to_key = true, unit = true, linear = true, by = true,
-    interval_ms = true, pid = true, max = true }, "bpf.latency")
+    interval_ms = true, pid = true, max = true, where = true, sums = true, from_task = true, to_task = true },
+    "bpf.latency")
   if type(o.from) ~= "string" or type(o.to) ~= "string" then
     error("bpf.latency{from = EVENT, to = EVENT, ...}: from and to are required", 2)
   end
   local unit = o.unit or "us"
   if not UNITS[unit] then error("bpf.latency: unit is ns, us, ms or s, not " .. tostring(unit), 2) end
   local by = o.by or "none"
-  local bykey = ({ none = C.SHARK_KEY_NONE, pid = C.SHARK_KEY_PID, tid = C.SHARK_KEY_TID,
-    comm = C.SHARK_KEY_COMM, cpu = C.SHARK_KEY_CPU })[by]
-  if not bykey then error("bpf.latency: by is pid, tid, comm or cpu, not " .. tostring(by), 2) end
   local from, from_off = endpoints(o.from, o.from_key, "bpf.latency")
-  local to, to_off = endpoints(o.to, o.to_key, "bpf.latency")
+  local to, to_off, to_fmt = endpoints(o.to, o.to_key, "bpf.latency")
+  local plan, err = key_plan(by, not o.to_task and to_fmt)
+  if not plan or plan.key > C.SHARK_KEY_FIELD then
+    error("bpf.latency: by is pid, tid, comm, cpu or a field of `to`: " .. (err or by), 2)
+  end
+  local rodata
+  rodata, err = where_plan(o.where, to_fmt)
+  if not rodata then error("bpf.latency: " .. err, 2) end
   local lin = o.linear
   local step = lin and (lin.step or lin[3] or 1)
   local min = lin and (lin.min or lin[1] or 0)
@@ -416,18 +531,23 @@ function M.latency(o)
   local interval = o.interval_ms and o.interval_ms * 1e6
   local obj = bpf().load_prebuilt("latency", {
     attach = false,
-    rodata = {
+    rodata = merge(rodata, {
       cfg_start_field = from_off and 1 or 0, cfg_start_off = from_off or 0,
       cfg_end_field = to_off and 1 or 0, cfg_end_off = to_off or 0,
       cfg_unit = UNITS[unit], cfg_linear = lin and 1 or 0, cfg_lin_min = min or 0, cfg_lin_step = step or 1,
-      cfg_lin_buckets = buckets, cfg_key = bykey, cfg_interval = interval or 0,
+      cfg_lin_buckets = buckets, cfg_key = plan.key, cfg_interval = interval or 0,
       cfg_t0 = shark.time(), cfg_pid = default_pid(o.pid),
-    },
+      cfg_key_off = plan.off or 0, cfg_key_size = plan.size or 8, cfg_key_signed = plan.signed and 1 or 0,
+      cfg_sums = o.sums and 1 or 0,
+    }),
     max_entries = { hist = o.max or 10240 },
   }, 2)
-  attach_all(obj, from, "start_tp", "start_probe", o.pid)
-  attach_all(obj, to, "end_tp", "end_probe", o.pid)
-  return setmetatable({ obj = obj, by = by, unit = unit, interval = interval,
+  for _, n in ipairs{ o.from_task or 0, o.to_task or 0 } do
+    if not ({ [0] = 1, 1, 1 })[n] then error("bpf.latency: from_task/to_task is an argument number, 0 to 2", 2) end
+  end
+  attach_all(obj, from, "start_tp", "start_probe", o.pid, o.from_task and ("start_task" .. o.from_task))
+  attach_all(obj, to, "end_tp", "end_probe", o.pid, o.to_task and ("end_task" .. o.to_task))
+  return setmetatable({ obj = obj, by = by, plan = plan, unit = unit, interval = interval, sums = o.sums,
     linear = lin and { min = min, step = step } }, Lat)
 end
 

@@ -1,0 +1,36 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- offcputime.lua - time threads spend blocked, summed by the kernel and user stacks they blocked in.
+-- Run: shark samples/offcputime.lua -p 1234 5 · offcputime.lua -f -m 1000 10 > out.folded · offcputime.lua -u
+local flame = require "flame"
+local o = shark.getopt{
+  about = "Off-CPU time (us) by stack, from sched_switch, summed in the kernel (compiler-free BPF),\n" ..
+    "like BCC offcputime: multi-line stacks, or folded lines (-f) for flame graphs.",
+  examples = { "offcputime.lua -p 1234 5", "offcputime.lua -f -m 1000 10 > out.folded",
+    "offcputime.lua -k -c 'sleep 1'" },
+  args = { "[duration]" },
+  "pid", "duration",
+  { "u", "user-stacks-only", nil, "user stacks only" },
+  { "k", "kernel-stacks-only", nil, "kernel stacks only" },
+  { "f", "folded", nil, "folded output: comm;frames... microseconds" },
+  { nil, "delimited", nil, "a '-' (folded) or '--' line between kernel and user frames" },
+  { "m", "min-block-time", "US", "ignore blocks shorter than US microseconds", type = "int", default = 1 },
+}
+if o.user_stacks_only and o.kernel_stacks_only then
+  io.stderr:write("offcputime: -u and -k exclude each other\n")
+  shark.exit(2)
+  return
+end
+local r = bpf.offcpu{ pid = o.pid or -1, min_us = o.min_block_time, kernel = not o.user_stacks_only,
+  user = not o.kernel_stacks_only }
+
+shark.info("Tracing off-CPU time (us) of " .. (o.pid and ("PID " .. o.pid) or "all threads") ..
+  " by " .. (o.user_stacks_only and "user" or o.kernel_stacks_only and "kernel" or "user + kernel") ..
+  " stack... Hit Ctrl-C to end.")
+shark.on_end(function()
+  local rows = r:entries()
+  if o.folded then
+    print(flame.folded(rows, { delimit = o.delimited }))
+    return
+  end
+  flame.print_stacks(rows, { delimit = o.delimited })
+end)

@@ -1,0 +1,46 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- stackcount.lua - count the stacks that lead to an event (a tracepoint, uprobe or USDT probe), in the kernel.
+-- Run: shark samples/stackcount.lua t:sched:sched_switch · stackcount.lua -P -U u:/bin/bash:readline · -f -c CMD
+local flame = require "flame"
+local o = shark.getopt{
+  about = "Count the kernel and user stacks of an event in the kernel (compiler-free BPF), like BCC stackcount.\n" ..
+    "EVENT: [t:]sys:event (tracepoint), u:/path:function (uprobe), usdt:/path:provider:name.",
+  examples = { "stackcount.lua t:sched:sched_switch -d 5", "stackcount.lua -P -U u:/bin/bash:readline",
+    "stackcount.lua -f syscalls:sys_enter_openat -c 'ls /' > out.folded" },
+  usage = "[options] EVENT", args = { "event" }, min_args = 1,
+  "pid", "duration",
+  { "i", "interval", "SECONDS", "print every SECONDS", type = "number" },
+  { "U", "user-stacks-only", nil, "user stacks only" },
+  { "K", "kernel-stacks-only", nil, "kernel stacks only" },
+  { "P", "perpid", nil, "one stack per process (comm [pid] under each)" },
+  { "f", "folded", nil, "folded output: [comm;]frames... count" },
+  { "D", "delimited", nil, "a '-' (folded) or '--' line between kernel and user frames" },
+}
+if o.user_stacks_only and o.kernel_stacks_only then
+  io.stderr:write("stackcount: -U and -K exclude each other\n")
+  shark.exit(2)
+  return
+end
+local ev = o.event:gsub("^t:", ""):gsub("^[up]:", "uprobe:"):gsub("^r:", "uretprobe:")
+local c = bpf.count{ on = ev, pid = o.pid or -1,
+  by = o.user_stacks_only and "ustack" or o.kernel_stacks_only and "kstack" or "stack" }
+
+local function report()
+  local rows = c:entries{ process = o.perpid or false }
+  if o.folded then
+    print(flame.folded(rows, { delimit = o.delimited }))
+  else
+    for i = #rows, 1, -1 do   -- as BCC: the largest last
+      local row = rows[i]
+      for _, f in ipairs(row.kernel) do print("  " .. f) end
+      if o.delimited and #row.kernel > 0 and #row.user > 0 then print("  --") end
+      for _, f in ipairs(row.user) do print("  " .. f) end
+      if row.comm then print(("    %s [%d]"):format(row.comm, row.pid)) end
+      print(("    %d\n"):format(row.count))
+    end
+  end
+  c:clear()
+end
+
+shark.info(("Tracing %s... Hit Ctrl-C to end."):format(o.event))
+if o.interval then shark.every(o.interval, nil, report) else shark.on_end(report) end

@@ -1,0 +1,79 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- syscount.lua - system calls counted by syscall or by process, top N, with total and average latency (-L).
+-- Run: shark samples/syscount.lua -T 5 -d 3 · syscount.lua -P -L 1 5 · syscount.lua -x -p 1234 · -e ENOENT
+local o = shark.getopt{
+  about = "Count system calls in the kernel (compiler-free BPF), like BCC/libbpf-tools syscount.",
+  examples = { "syscount.lua -d 5", "syscount.lua -P -T 5 1 10", "syscount.lua -L -x -p 1234",
+    "syscount.lua -e ENOENT" },
+  args = { "[interval]", "[count]" },
+  "pid", "duration", "json",
+  { "i", "interval", "SECONDS", "print every SECONDS", type = "number" },
+  { "T", "top", "N", "print only the top N rows", type = "int", default = 10 },
+  { "P", "process", nil, "count by process, not by syscall" },
+  { "L", "latency", nil, "show the total and average time in each syscall" },
+  { "m", "milliseconds", nil, "times in ms, not us" },
+  { "x", "failures", nil, "count only failed syscalls" },
+  { "e", "errno", "ERRNO", "count only syscalls failing with ERRNO (a number or a name, ENOENT)" },
+}
+local ERRNO = { EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, ENXIO = 6, E2BIG = 7, ENOEXEC = 8,
+  EBADF = 9, ECHILD = 10, EAGAIN = 11, ENOMEM = 12, EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17,
+  EXDEV = 18, ENODEV = 19, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENFILE = 23, EMFILE = 24, ENOTTY = 25,
+  EFBIG = 27, ENOSPC = 28, ESPIPE = 29, EROFS = 30, EPIPE = 32, ERANGE = 34, EDEADLK = 35, ENAMETOOLONG = 36,
+  ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40, ENODATA = 61, EOPNOTSUPP = 95, EADDRINUSE = 98, ECONNRESET = 104,
+  ETIMEDOUT = 110, ECONNREFUSED = 111, EALREADY = 114, EINPROGRESS = 115 }
+local where = o.failures and "ret < 0"
+if o.errno then
+  local e = tonumber(o.errno) or ERRNO[o.errno:upper()]
+  if not e then io.stderr:write("syscount: unknown errno ", o.errno, "\n") shark.exit(2) return end
+  where = ("ret == %d"):format(-math.abs(e))
+end
+local by, pid, c, lat = o.process and "pid" or "syscall", o.pid or -1, nil, nil
+if o.latency then   -- counts and exact total time per key, from enter to exit
+  lat = bpf.latency{ from = "raw_syscalls:sys_enter", to = "raw_syscalls:sys_exit", by = by, pid = pid,
+    where = where, sums = true, unit = "ns" }
+else
+  c = bpf.count{ on = where and "raw_syscalls:sys_exit" or "raw_syscalls:sys_enter", by = by, where = where, pid = pid }
+end
+
+local unit, div = o.milliseconds and "ms" or "us", o.milliseconds and 1e6 or 1e3
+local function report()
+  local rows, comms = {}, (lat or c):comms()
+  if lat then
+    local totals = lat:totals()
+    for k, h in pairs(lat:histograms()) do
+      local n = 0
+      for _, v in pairs(h) do n = n + v end
+      rows[#rows + 1] = { key = k, count = n, time = totals[k] / div }
+    end
+    lat:clear()
+  else
+    for k, n in pairs(c) do rows[#rows + 1] = { key = k, count = n } end
+    c:clear()
+  end
+  table.sort(rows, function(a, b) return (a.time or a.count) > (b.time or b.count) end)
+  local out = {}
+  if not o.json then
+    out[1] = o.process and ("%-6s %-15s %10s"):format("PID", "COMM", "COUNT") or
+      ("%-22s %10s"):format("SYSCALL", "COUNT")
+    if lat then out[1] = out[1] .. ("  %14s %12s"):format("TIME (" .. unit .. ")", "AVG (" .. unit .. ")") end
+  end
+  for i = 1, math.min(#rows, o.top) do
+    local r = rows[i]
+    if o.json then
+      local j = { count = r.count, [o.process and "pid" or "syscall"] = r.key }
+      if o.process then j.comm = comms[r.key] or "?" end
+      if lat then j["time_" .. unit], j["avg_" .. unit] = r.time, r.time / r.count end
+      out[#out + 1] = require("cjson").encode(j)
+    else
+      local line = o.process and ("%-6d %-15s %10d"):format(r.key, comms[r.key] or "?", r.count) or
+        ("%-22s %10d"):format(r.key, r.count)
+      if lat then line = line .. ("  %14.3f %12.3f"):format(r.time, r.time / r.count) end
+      out[#out + 1] = line
+    end
+  end
+  if not o.json and o.interval then print(os.date("[%H:%M:%S]")) end
+  print(table.concat(out, "\n"))
+end
+
+shark.info(("Tracing %ssyscalls, printing top %d... Ctrl+C to quit."):format(where and "failed " or "", o.top))
+if o.interval then shark.every(o.interval, o.count, report) else shark.on_end(report) end
