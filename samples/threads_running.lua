@@ -23,9 +23,8 @@ perf.on("sched:sched_switch", { pid = -1 }, function(e)
   local prev = r.prev_pid
   if prev ~= 0 and run_tid[cpu] == prev and (not want or e.pid == want) then
     local id = o.process and e.pid or prev
-    local us = oncpu[id]
-    if not us then names[id] = ffi.string(r.prev_comm) end  -- first seen: no string per event
-    oncpu[id] = (us or 0) + (now - run_since[cpu]) / 1e3
+    names[id] = ffi.string(r.prev_comm)  -- the last name: a forked child runs as its parent until exec
+    oncpu[id] = (oncpu[id] or 0) + (now - run_since[cpu]) / 1e3
   end
   run_tid[cpu], run_since[cpu] = r.next_pid, now
 end)
