@@ -17,15 +17,57 @@ void shark_cmd__free(char **argv)
 	free(argv);
 }
 
+/*
+ * One simple command (quotes, variables, redirections, but no unquoted
+ * ; & | ( ) ` newline and no leading keyword or '!'): sh can exec it, so the
+ * traced pid is the command's. dash forks even the last command of -c, and
+ * then -c 'python3 -c "..."' would trace the shell.
+ */
+static int simple_command(const char *cmd)
+{
+	static const char *const words[] = { "if", "for", "while", "until", "case", "{", "!", "exec", NULL };
+	char q = 0;
+
+	cmd += strspn(cmd, " \t");
+	for (int i = 0; words[i]; i++) {
+		size_t n = strlen(words[i]);
+
+		if (!strncmp(cmd, words[i], n) && (!cmd[n] || strchr(" \t", cmd[n])))
+			return 0;
+	}
+	for (const char *p = cmd; *p; p++) {
+		if (q == '\'') {
+			if (*p == '\'')
+				q = 0;
+		} else if (*p == '\\') {
+			if (!*++p)
+				break;
+		} else if (q == '"') {
+			if (*p == '"')
+				q = 0;
+			else if (*p == '`' || (*p == '$' && p[1] == '('))
+				return 0;
+		} else if (*p == '\'' || *p == '"') {
+			q = *p;
+		} else if (strchr(";&|()`\n", *p) || (*p == '$' && p[1] == '(')) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 static char **shell_argv(const char *cmd)
 {
 	char **argv = calloc(4, sizeof(*argv));
+	int simple = simple_command(cmd);
 
 	if (!argv)
 		return NULL;
 	argv[0] = strdup("/bin/sh");
 	argv[1] = strdup("-c");
-	argv[2] = strdup(cmd);
+	argv[2] = malloc(strlen(cmd) + 6);
+	if (argv[2])
+		strcpy(stpcpy(argv[2], simple ? "exec " : ""), cmd);
 	if (!argv[0] || !argv[1] || !argv[2]) {
 		shark_cmd__free(argv);
 		errno = ENOMEM;

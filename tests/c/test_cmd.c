@@ -31,9 +31,28 @@ void test_cmd(void)
 
 	a = shark_cmd__argv("ls 'a b'");
 	is_str(a ? a[0] : NULL, "/bin/sh", "quotes need the shell");
+	is_str(a ? a[2] : NULL, "exec ls 'a b'", "one simple command is exec'd: the target pid is its own");
 	shark_cmd__free(a);
 	a = shark_cmd__argv("FOO=1 env");
 	is_str(a ? a[0] : NULL, "/bin/sh", "assignments need the shell");
+	is_str(a ? a[2] : NULL, "exec FOO=1 env", "exec keeps the assignment");
+	shark_cmd__free(a);
+	a = shark_cmd__argv("python3 -c 'import os\nos.getpid(); f(1) | 2' \"$(x)\"");
+	is_str(a ? a[2] : NULL, "python3 -c 'import os\nos.getpid(); f(1) | 2' \"$(x)\"",
+	       "$( ) in double quotes: not exec'd");
+	shark_cmd__free(a);
+	a = shark_cmd__argv("python3 -c 'import os\nos.getpid(); f(1) | 2' > \"out;x\"");
+	is_str(a ? a[2] : NULL, "exec python3 -c 'import os\nos.getpid(); f(1) | 2' > \"out;x\"",
+	       "operators inside quotes are words: exec'd");
+	shark_cmd__free(a);
+	a = shark_cmd__argv("cd /tmp && ls");
+	is_str(a ? a[2] : NULL, "cd /tmp && ls", "a list is not exec'd");
+	shark_cmd__free(a);
+	a = shark_cmd__argv("while true; do :; done");
+	is_str(a ? a[2] : NULL, "while true; do :; done", "a compound command is not exec'd");
+	shark_cmd__free(a);
+	a = shark_cmd__argv("! grep 'x'");
+	is_str(a ? a[2] : NULL, "! grep 'x'", "'!' is not exec'd");
 	shark_cmd__free(a);
 
 	ok(shark_cmd__argv("   ") == NULL, "blank command rejected");
