@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* cmd.c - turn the -c command string into an argv. */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "shark.h"
@@ -56,18 +58,41 @@ static int simple_command(const char *cmd)
 	return 1;
 }
 
+/* Past the leading NAME=value words with plain values (exec goes after them: `A=1 exec cmd`). */
+static size_t assignments_len(const char *cmd)
+{
+	size_t at = 0;
+
+	for (;;) {
+		size_t i = at + strspn(cmd + at, " \t"), n = i;
+
+		if (!(cmd[n] == '_' || ((cmd[n] | 0x20) >= 'a' && (cmd[n] | 0x20) <= 'z')))
+			return at;
+		n += strspn(cmd + n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+		if (cmd[n] != '=')
+			return at;
+		n++;
+		n += strcspn(cmd + n, " \t'\"\\$`");
+		if (cmd[n] && !strchr(" \t", cmd[n]))
+			return SIZE_MAX;   /* a quoted or expanded value: leave it to sh */
+		at = n;
+	}
+}
+
 static char **shell_argv(const char *cmd)
 {
 	char **argv = calloc(4, sizeof(*argv));
-	int simple = simple_command(cmd);
+	size_t at = simple_command(cmd) ? assignments_len(cmd) : SIZE_MAX;
 
 	if (!argv)
 		return NULL;
 	argv[0] = strdup("/bin/sh");
 	argv[1] = strdup("-c");
-	argv[2] = malloc(strlen(cmd) + 6);
-	if (argv[2])
-		strcpy(stpcpy(argv[2], simple ? "exec " : ""), cmd);
+	argv[2] = malloc(strlen(cmd) + 7);
+	if (argv[2] && at == SIZE_MAX)
+		strcpy(argv[2], cmd);
+	else if (argv[2])
+		sprintf(argv[2], "%.*s%sexec %s", (int)at, cmd, at ? " " : "", cmd + at + strspn(cmd + at, " \t"));
 	if (!argv[0] || !argv[1] || !argv[2]) {
 		shark_cmd__free(argv);
 		errno = ENOMEM;

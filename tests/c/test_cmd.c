@@ -35,7 +35,13 @@ void test_cmd(void)
 	shark_cmd__free(a);
 	a = shark_cmd__argv("FOO=1 env");
 	is_str(a ? a[0] : NULL, "/bin/sh", "assignments need the shell");
-	is_str(a ? a[2] : NULL, "exec FOO=1 env", "exec keeps the assignment");
+	is_str(a ? a[2] : NULL, "FOO=1 exec env", "exec after the assignments (they reach the command)");
+	shark_cmd__free(a);
+	a = shark_cmd__argv("A=1  B_2=x/y php -r 'f();'");
+	is_str(a ? a[2] : NULL, "A=1  B_2=x/y exec php -r 'f();'", "exec after every assignment");
+	shark_cmd__free(a);
+	a = shark_cmd__argv("A='1 2' env");
+	is_str(a ? a[2] : NULL, "A='1 2' env", "a quoted assignment: left to sh");
 	shark_cmd__free(a);
 	a = shark_cmd__argv("python3 -c 'import os\nos.getpid(); f(1) | 2' \"$(x)\"");
 	is_str(a ? a[2] : NULL, "python3 -c 'import os\nos.getpid(); f(1) | 2' \"$(x)\"",
