@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* cmd.c - turn the -c command string into an argv. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,26 +9,6 @@
 
 /* Characters that only a shell understands: quoting, globs, pipes, variables. */
 static const char shell_chars[] = "|&;<>()$`\\\"'*?[]#~%{}\n";
-/* What makes a command more than one program run (lists, pipes, groups). */
-static const char list_chars[] = "|&;(){}\n";
-/* Words a shell runs itself: "exec WORD" would not. */
-static const char *const shell_words[] = {
-	"if", "for", "while", "until", "case", "!", "cd", "export", "set", "unset", "exit", ".", "source",
-	"eval", "exec", "alias", "read", "wait", "trap", "return", "shift", "ulimit", "umask", "local", NULL,
-};
-
-/* The first word of cmd: does it assign (A=1 cmd) or is it the shell's own? */
-static int first_word_is_shell(const char *cmd)
-{
-	size_t skip = strspn(cmd, " \t"), len = strcspn(cmd + skip, " \t");
-
-	if (memchr(cmd + skip, '=', len))
-		return 1;
-	for (const char *const *w = shell_words; *w; w++)
-		if (strlen(*w) == len && !strncmp(cmd + skip, *w, len))
-			return 1;
-	return 0;
-}
 
 void shark_cmd__free(char **argv)
 {
@@ -39,23 +20,82 @@ void shark_cmd__free(char **argv)
 }
 
 /*
- * One program with shell syntax in its words runs as "exec CMD": a shell
- * that forks for its last command (dash does) would leave the traced pid
- * on the shell rather than the program.
+ * One simple command (quotes, variables, redirections, but no unquoted
+ * ; & | ( ) ` newline and no leading keyword or '!'): sh can exec it, so the
+ * traced pid is the command's. dash forks even the last command of -c, and
+ * then -c 'python3 -c "..."' would trace the shell.
  */
+static int simple_command(const char *cmd)
+{
+	/* keywords, and builtins that "exec WORD" could not run */
+	static const char *const words[] = { "if", "for", "while", "until", "case", "{", "!", "exec", "cd", "export",
+		"set", "unset", "exit", ".", "source", "eval", "alias", "read", "wait", "trap", "return", "shift",
+		"ulimit", "umask", "local", NULL };
+	char q = 0;
+
+	cmd += strspn(cmd, " \t");
+	for (int i = 0; words[i]; i++) {
+		size_t n = strlen(words[i]);
+
+		if (!strncmp(cmd, words[i], n) && (!cmd[n] || strchr(" \t", cmd[n])))
+			return 0;
+	}
+	for (const char *p = cmd; *p; p++) {
+		if (q == '\'') {
+			if (*p == '\'')
+				q = 0;
+		} else if (*p == '\\') {
+			if (!*++p)
+				break;
+		} else if (q == '"') {
+			if (*p == '"')
+				q = 0;
+			else if (*p == '`' || (*p == '$' && p[1] == '('))
+				return 0;
+		} else if (*p == '\'' || *p == '"') {
+			q = *p;
+		} else if (strchr(";&|()`\n", *p) || (*p == '$' && p[1] == '(')) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Past the leading NAME=value words with plain values (exec goes after them: `A=1 exec cmd`). */
+static size_t assignments_len(const char *cmd)
+{
+	size_t at = 0;
+
+	for (;;) {
+		size_t i = at + strspn(cmd + at, " \t"), n = i;
+
+		if (!(cmd[n] == '_' || ((cmd[n] | 0x20) >= 'a' && (cmd[n] | 0x20) <= 'z')))
+			return at;
+		n += strspn(cmd + n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+		if (cmd[n] != '=')
+			return at;
+		n++;
+		n += strcspn(cmd + n, " \t'\"\\$`");
+		if (cmd[n] && !strchr(" \t", cmd[n]))
+			return SIZE_MAX;   /* a quoted or expanded value: leave it to sh */
+		at = n;
+	}
+}
+
 static char **shell_argv(const char *cmd)
 {
 	char **argv = calloc(4, sizeof(*argv));
-	int simple = !strpbrk(cmd, list_chars) && !first_word_is_shell(cmd);
+	size_t at = simple_command(cmd) ? assignments_len(cmd) : SIZE_MAX;
 
 	if (!argv)
 		return NULL;
 	argv[0] = strdup("/bin/sh");
 	argv[1] = strdup("-c");
-	if (simple && asprintf(&argv[2], "exec %s", cmd) < 0)
-		argv[2] = NULL;
-	else if (!simple)
-		argv[2] = strdup(cmd);
+	argv[2] = malloc(strlen(cmd) + 7);
+	if (argv[2] && at == SIZE_MAX)
+		strcpy(argv[2], cmd);
+	else if (argv[2])
+		sprintf(argv[2], "%.*s%sexec %s", (int)at, cmd, at ? " " : "", cmd + at + strspn(cmd + at, " \t"));
 	if (!argv[0] || !argv[1] || !argv[2]) {
 		shark_cmd__free(argv);
 		errno = ENOMEM;
@@ -74,7 +114,8 @@ char **shark_cmd__argv(const char *cmd)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (strpbrk(cmd, shell_chars) || first_word_is_shell(cmd))
+	/* '=' needs the shell only in leading words (A=1 cmd), not in dd if=x */
+	if (strpbrk(cmd, shell_chars) || assignments_len(cmd))
 		return shell_argv(cmd);
 
 	argv = calloc(strlen(cmd) / 2 + 2, sizeof(*argv));

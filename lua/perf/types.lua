@@ -197,7 +197,8 @@ function M.format_fields(t, raw)
     if f.kind == "chars" then
       v = ffi.string(raw[f.member])
     elseif f.kind == "num64" then
-      v = tostring(raw[f.name])
+      -- from the 64-bit member: a Lua number would print 2^53 and up as 1.8e+19
+      v = (tostring(raw["__64_" .. f.member]):gsub("U?LL$", ""))
     elseif f.kind == "string" or f.kind == "bytes" or f.kind == "user_string" then
       local s = raw[f.name]
       if f.kind == "bytes" and s then s = s:gsub(".", function(c) return ("%02x"):format(c:byte()) end) end

@@ -31,21 +31,41 @@ void test_cmd(void)
 
 	a = shark_cmd__argv("ls 'a b'");
 	is_str(a ? a[0] : NULL, "/bin/sh", "quotes need the shell");
-	is_str(a ? a[2] : NULL, "exec ls 'a b'", "one program under sh: exec'd, so the traced pid is the program");
+	is_str(a ? a[2] : NULL, "exec ls 'a b'", "one simple command is exec'd: the target pid is its own");
 	shark_cmd__free(a);
 	a = shark_cmd__argv("FOO=1 env");
 	is_str(a ? a[0] : NULL, "/bin/sh", "assignments need the shell");
-	is_str(a ? a[2] : NULL, "FOO=1 env", "... and are not exec'd");
+	is_str(a ? a[2] : NULL, "FOO=1 exec env", "exec after the assignments (they reach the command)");
+	shark_cmd__free(a);
+	a = shark_cmd__argv("A=1  B_2=x/y php -r 'f();'");
+	is_str(a ? a[2] : NULL, "A=1  B_2=x/y exec php -r 'f();'", "exec after every assignment");
+	shark_cmd__free(a);
+	a = shark_cmd__argv("A='1 2' env");
+	is_str(a ? a[2] : NULL, "A='1 2' env", "a quoted assignment: left to sh");
+	shark_cmd__free(a);
+	a = shark_cmd__argv("python3 -c 'import os\nos.getpid(); f(1) | 2' \"$(x)\"");
+	is_str(a ? a[2] : NULL, "python3 -c 'import os\nos.getpid(); f(1) | 2' \"$(x)\"",
+	       "$( ) in double quotes: not exec'd");
+	shark_cmd__free(a);
+	a = shark_cmd__argv("python3 -c 'import os\nos.getpid(); f(1) | 2' > \"out;x\"");
+	is_str(a ? a[2] : NULL, "exec python3 -c 'import os\nos.getpid(); f(1) | 2' > \"out;x\"",
+	       "operators inside quotes are words: exec'd");
 	shark_cmd__free(a);
 	a = shark_cmd__argv("dd if=/dev/zero of=/dev/null count=1");
 	is_int(count(a), 4, "'=' inside arguments needs no shell");
 	is_str(a ? a[0] : NULL, "dd", "the program itself");
 	shark_cmd__free(a);
-	a = shark_cmd__argv("cd /tmp && ls");
-	is_str(a ? a[2] : NULL, "cd /tmp && ls", "a list stays as it is");
-	shark_cmd__free(a);
 	a = shark_cmd__argv("exit $X");
 	is_str(a ? a[2] : NULL, "exit $X", "a shell builtin is not exec'd");
+	shark_cmd__free(a);
+	a = shark_cmd__argv("cd /tmp && ls");
+	is_str(a ? a[2] : NULL, "cd /tmp && ls", "a list is not exec'd");
+	shark_cmd__free(a);
+	a = shark_cmd__argv("while true; do :; done");
+	is_str(a ? a[2] : NULL, "while true; do :; done", "a compound command is not exec'd");
+	shark_cmd__free(a);
+	a = shark_cmd__argv("! grep 'x'");
+	is_str(a ? a[2] : NULL, "! grep 'x'", "'!' is not exec'd");
 	shark_cmd__free(a);
 
 	ok(shark_cmd__argv("   ") == NULL, "blank command rejected");
