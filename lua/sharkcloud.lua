@@ -19,7 +19,7 @@ local renderers = {
   flamegraph = function(data, opts)
     local counts = {}
     local mt = getmetatable(data)
-    if type(data) == "table" and not (mt and mt.__pairs) and data[1] == nil then
+    if type(data) == "table" and not (mt and mt.__pairs) and rawget(data, 1) == nil then
       for k, n in pairs(data) do
         local s = folded(k)
         counts[s] = (counts[s] or 0) + n
