@@ -25,21 +25,30 @@ void shark_cmd__free(char **argv)
  * traced pid is the command's. dash forks even the last command of -c, and
  * then -c 'python3 -c "..."' would trace the shell.
  */
-static int simple_command(const char *cmd)
+/* Does cmd start with a keyword, or a builtin that "exec WORD" could not run? */
+static int shell_word(const char *cmd)
 {
-	/* keywords, and builtins that "exec WORD" could not run */
 	static const char *const words[] = { "if", "for", "while", "until", "case", "{", "!", "exec", "cd", "export",
 		"set", "unset", "exit", ".", "source", "eval", "alias", "read", "wait", "trap", "return", "shift",
 		"ulimit", "umask", "local", NULL };
-	char q = 0;
 
 	cmd += strspn(cmd, " \t");
 	for (int i = 0; words[i]; i++) {
 		size_t n = strlen(words[i]);
 
 		if (!strncmp(cmd, words[i], n) && (!cmd[n] || strchr(" \t", cmd[n])))
-			return 0;
+			return 1;
 	}
+	return 0;
+}
+
+static int simple_command(const char *cmd)
+{
+	char q = 0;
+
+	if (shell_word(cmd))
+		return 0;
+	cmd += strspn(cmd, " \t");
 	for (const char *p = cmd; *p; p++) {
 		if (q == '\'') {
 			if (*p == '\'')
@@ -115,7 +124,7 @@ char **shark_cmd__argv(const char *cmd)
 		return NULL;
 	}
 	/* '=' needs the shell only in leading words (A=1 cmd), not in dd if=x */
-	if (strpbrk(cmd, shell_chars) || assignments_len(cmd))
+	if (strpbrk(cmd, shell_chars) || assignments_len(cmd) || shell_word(cmd))
 		return shell_argv(cmd);
 
 	argv = calloc(strlen(cmd) / 2 + 2, sizeof(*argv));

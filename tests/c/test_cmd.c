@@ -55,6 +55,9 @@ void test_cmd(void)
 	is_int(count(a), 4, "'=' inside arguments needs no shell");
 	is_str(a ? a[0] : NULL, "dd", "the program itself");
 	shark_cmd__free(a);
+	a = shark_cmd__argv("exec dd if=/dev/zero count=1");
+	is_str(a ? a[2] : NULL, "exec dd if=/dev/zero count=1", "a first word only sh knows: run by sh");
+	shark_cmd__free(a);
 	a = shark_cmd__argv("exit $X");
 	is_str(a ? a[2] : NULL, "exit $X", "a shell builtin is not exec'd");
 	shark_cmd__free(a);

@@ -17,7 +17,8 @@ run -c "sh -c 'echo pid=\$\$; exec /bin/echo shark-argv \"two words\" 42'" "$S/e
 pid=$(sed -n 's/^pid=//p' "$T/out")
 check "execsnoop: the exec'd command line, pid, parent and result 0" rc=0 \
 	'out~^PCOMM +PID +PPID +RET ARGS$' "out~^echo +$pid +[0-9]+ +0 /bin/echo shark-argv two words 42$"
-run -c "sh -c '/nonexistent/shark-nope arg1; /bin/true shark-ok'" "$S/execsnoop.lua" -x
+# /bin/sh: the -c command is exec'd, and a bare sh would show its PATH search as failed execs too
+run -c "/bin/sh -c '/nonexistent/shark-nope arg1; /bin/true shark-ok'" "$S/execsnoop.lua" -x
 check "execsnoop -x: a failed exec with ENOENT (-2), no successful ones" rc=0 \
 	'out~ -2 /nonexistent/shark-nope arg1$' '!out~shark-ok'
 run -c "sh -c '/bin/true shark-json'" "$S/execsnoop.lua" -j -n true
