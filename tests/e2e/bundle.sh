@@ -56,11 +56,14 @@ in_root_traced() {
 		sh -c "$work" >/dev/null 2>&1; sleep 0.3; kill -INT $pid; wait $pid; rc=$?
 		cat /t/tool.out; cat /t/tool.err >&2; exit $rc' sh "$ready" "$work" "$@"
 }
-for s in io_sys_write_hist funclatency bashreadline; do
+for s in sched_switch io_sys_write_hist funclatency bashreadline; do
 	run bundle "$TOP/samples/$s.lua" -o "$ROOT/t/$s"
 	check "bundle samples/$s.lua" rc=0
 done
 cp "$PROGS/funcs" "$ROOT/t/"
+in_root_traced ' -> ' '/t/getppid_n 5' /t/sched_switch
+check "sched_switch (perf.on only) bundled, in the bare root: the exec of the workload, switches" rc=130 \
+	'out~^exec /t/getppid_n \(pid [0-9]+\)$' 'out~^[^ ]+ -> [^ ]+$'
 in_root_traced '^tracing' 'cp /bin/dd /t/ddhist && /t/ddhist if=/dev/zero of=/dev/null bs=100 count=77 status=none' \
 	/t/io_sys_write_hist -c ddhist
 check "io_sys_write_hist (bpf.load of BPF C) bundled, in the bare root: ddhist's 77 writes in [64, 128)" rc=0 \
