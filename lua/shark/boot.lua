@@ -161,9 +161,11 @@ local function bundle_main(opts)
   local bundle = require "shark.bundle"
   local files = bundle.current()
   local meta = require("cjson").decode(files.meta)
+  -- the name its messages and usage give: --name, else the file it was run as
+  if meta.name then _G.arg[0] = meta.name end
   if opts.version then
     print(("%s: a bundle of %s, made %s with shark %s (%s, libbpf %s) on %s"):format(
-      opts.script:match("[^/]*$"), meta.script, meta.made, meta.shark, meta.luajit, meta.libbpf, meta.kernel))
+      _G.arg[0]:match("[^/]*$"), meta.script, meta.made, meta.shark, meta.luajit, meta.libbpf, meta.kernel))
     print(("runs with shark %s"):format(shark.version))
     return
   end

@@ -86,6 +86,9 @@ check "--shark-version says what the bundle was made from" rc=0 \
 	"out~^cdef_getppid: a bundle of cdef_getppid.lua, made [0-9T:-]+Z with shark [0-9.]+ \(LuaJIT"
 in_root /t/usdt_ticks -z
 check "the script's own usage errors" rc=2 "err~^usdt_ticks: unknown option -z"
+run bundle "$B/usdt_ticks.lua" -o "$T/ut" --name ticker
+"$T/ut" -h >"$T/out" 2>"$T/err"; RC=$?
+check "--name: the name the tool's usage gives" rc=0 "out~^usage: ticker \[options\] PROG N"
 
 # damaged bundles: a clear message and exit 1, never a crash
 # (its program headers are its last bytes: the kernel refuses to exec it

@@ -78,7 +78,7 @@ function M.main(args)
   end
   local v = core.versions()
   entries[#entries + 1] = { "meta", cjson.encode({
-    script = script, name = o.name or out:match("([^/]+)$"), shark = v.shark, luajit = v.luajit,
+    script = script, name = o.name, shark = v.shark, luajit = v.luajit,
     libbpf = v.libbpf, kernel = v.kernel, made = os.date("!%Y-%m-%dT%H:%M:%SZ"), objects = objects,
   }) }
   table.sort(entries, function(a, b) return a[1] < b[1] end)
