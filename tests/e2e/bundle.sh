@@ -60,6 +60,9 @@ for s in io_sys_write_hist funclatency bashreadline; do
 	run bundle "$TOP/samples/$s.lua" -o "$ROOT/t/$s"
 	check "bundle samples/$s.lua" rc=0
 done
+run bundle "$TOP/samples/phpcalls.lua" -o "$T/phpcalls"
+check "bundle samples/phpcalls.lua: its own BPF C and that of the ucalls module it requires" rc=0 \
+	"err~, 2 BPF objects "
 cp "$PROGS/funcs" "$ROOT/t/"
 in_root_traced '^tracing' 'cp /bin/dd /t/ddhist && /t/ddhist if=/dev/zero of=/dev/null bs=100 count=77 status=none' \
 	/t/io_sys_write_hist -c ddhist
