@@ -70,13 +70,7 @@ local function strings(fn, out)
   return out
 end
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read_file = require("bpf.compile").read_file
 M.read_file = read_file
 
 -- The chunk of a library module embedded in shark (lua/hist.lua, lua/ucalls.lua: not the runtime's own
