@@ -274,8 +274,9 @@ end
 -- licence are added when the text has no #include / licence of its own.
 function M.compile(src, name, line)
   if not src:find("#include", 1, true) then
-    -- usdt.bpf.h brings its own maps: only for programs that use it
-    local usdt = src:find("BPF_USDT", 1, true) and "#include <bpf/usdt.bpf.h>\n" or ""
+    -- usdt.bpf.h brings its own maps: only for programs that use it (BPF_USDT or bpf_usdt_arg…)
+    local usdt = (src:find("BPF_USDT", 1, true) or src:find("bpf_usdt_", 1, true)) and
+      "#include <bpf/usdt.bpf.h>\n" or ""
     src = '#include "shark.bpf.h"\n' .. usdt .. '#line ' .. line .. '\n' .. src
     line = line - 1
   end

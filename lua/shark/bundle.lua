@@ -73,17 +73,30 @@ end
 local read_file = require("bpf.compile").read_file
 M.read_file = read_file
 
+-- The chunk of a library module embedded in shark (lua/hist.lua, lua/ucalls.lua: not the runtime's own
+-- shark.*, bpf.*, perf.*, whose programs are prebuilt), whose BPF C literals a bundle takes along too.
+local function library(name)
+  local top = name:match("^[^.]+")
+  if top == "shark" or top == "bpf" or top == "perf" then return nil end
+  local embedded = false
+  for _, m in ipairs(core.modules()) do embedded = embedded or m == name end
+  if not embedded then return nil end
+  for _, loader in ipairs(package.loaders) do
+    local f = loader(name)
+    if type(f) == "function" then return debug.getinfo(f, "S").what ~= "C" and f or nil end
+  end
+end
+
 -- What the script at `path` takes along: { modules = {name = {path, src}},
 -- sources = { {text, file}... }, files = { path... } }. Found from the string
 -- constants of the script and its modules (BPF C is text with SEC("…"),
--- files end in .bpf.c/.bpf.o) and its require "x" of an x.lua in its folder.
+-- files end in .bpf.c/.bpf.o), its require "x" of an x.lua in its folder and
+-- the BPF C of the library modules it requires from shark.
 function M.collect(path, src)
   local dir = path:match("^(.*)/[^/]*$") or "."
   local need = { modules = {}, sources = {}, files = {} }
-  local seen_src, seen_file = {}, {}
-  local function scan(text, file)
-    local chunk, err = loadstring(text:sub(1, 1) == "#" and "--" .. text or text, "@" .. file)
-    if not chunk then return nil, err end
+  local seen_src, seen_file, seen_lib = {}, {}, {}
+  local function sources(chunk, file, text)
     for _, s in ipairs(strings(chunk)) do
       if s:find('SEC("', 1, true) and s:find("\n", 1, true) then
         if not seen_src[s] then
@@ -99,6 +112,11 @@ function M.collect(path, src)
         end
       end
     end
+  end
+  local function scan(text, file)
+    local chunk, err = loadstring(text:sub(1, 1) == "#" and "--" .. text or text, "@" .. file)
+    if not chunk then return nil, err end
+    sources(chunk, file, text)
     for _, q in ipairs({ '"', "'" }) do
       for name in text:gmatch("require%s*%(?%s*" .. q .. "([%w_%.]+)" .. q) do
         local mpath = dir .. "/" .. name:gsub("%.", "/") .. ".lua"
@@ -107,6 +125,10 @@ function M.collect(path, src)
           need.modules[name] = { path = mpath, src = msrc }
           local ok, merr = scan(msrc, mpath)
           if not ok then return nil, merr end
+        elseif not need.modules[name] and not seen_lib[name] then
+          seen_lib[name] = true
+          local lib = library(name)
+          if lib then sources(lib, "lua/" .. name:gsub("%.", "/") .. ".lua", "") end
         end
       end
     end

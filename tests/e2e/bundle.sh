@@ -60,6 +60,9 @@ for s in sched_switch io_sys_write_hist funclatency bashreadline; do
 	run bundle "$TOP/samples/$s.lua" -o "$ROOT/t/$s"
 	check "bundle samples/$s.lua" rc=0
 done
+run bundle "$TOP/samples/phpcalls.lua" -o "$T/phpcalls"
+check "bundle samples/phpcalls.lua: its own BPF C and that of the ucalls module it requires" rc=0 \
+	"err~, 2 BPF objects "
 cp "$PROGS/funcs" "$ROOT/t/"
 in_root_traced ' -> ' '/t/getppid_n 5' /t/sched_switch
 check "sched_switch (perf.on only) bundled, in the bare root: the exec of the workload, switches" rc=130 \
