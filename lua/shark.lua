@@ -201,9 +201,10 @@ function M.getopt(spec, argv)
   return require("shark.getopt").parse(spec, argv)
 end
 
--- Call fn(i) every `seconds`; after `count` calls end the run.
-function M.every(seconds, count, fn)
-  return require("shark.getopt").every(seconds, count, fn)
+-- Call fn(i) every `seconds`; after `count` calls end the run; with
+-- opts.final, fn() once more at any other end of the run.
+function M.every(seconds, count, fn, opts)
+  return require("shark.getopt").every(seconds, count, fn, opts)
 end
 
 -- ------------------------------------------------------------- binaries

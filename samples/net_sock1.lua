@@ -6,10 +6,8 @@ local o = shark.getopt{
     "socket filter on a raw packet socket bound to the interface.",
   examples = { "net_sock1.lua              # loopback, every second", "net_sock1.lua -i eth0 5 3" },
   args = { "[interval]", "[count]" },
-  { "i", "interface", "DEV", "the interface; 'any': every one", default = "lo" },
-  "json", "duration",
+  "interface", "json", "duration",
 }
-local cjson = require "cjson"
 
 local obj = bpf.cdef[[
 #define ETH_HLEN 14
@@ -34,34 +32,19 @@ int count_proto(struct __sk_buff *skb)
 ]]
 obj.progs.count_proto:attach_socket{ interface = o.interface ~= "any" and o.interface or nil }
 
-local PROTOS = { { "TCP", 6 }, { "UDP", 17 }, { "ICMP", 1, 58 } }   -- ICMP and ICMPv6
+local PROTO = { [6] = "tcp", [17] = "udp", [1] = "icmp", [58] = "icmp" }   -- ICMP and ICMPv6
+local function both(n) return n.received .. "/" .. n.sent end
+local out = require("shark.table").new{ json = o.json, { "TIME", "%-10s", "time" },
+  { "TCP", "%12s", "tcp", text = both }, { "UDP", "%12s", "udp", text = both },
+  { "ICMP", "%12s", "icmp", text = both }, { "OTHER", "%12s", "other", text = both } }
 shark.info(("counting packets on %s... Ctrl-C to end"):format(o.interface))
-if not o.json then
-  print(("%-10s %12s %12s %12s %12s   (received/sent)"):format("TIME", "TCP", "UDP", "ICMP", "OTHER"))
-end
-local last -- the row of the last interval is the final one: not again at the end
-local function show(n)
-  last = o.count and n == o.count
-  local m, row, known = obj.maps.protos, {}, {}
-  local function dir(sent) -- packets of each named protocol, then the rest
-    local counts, other = {}, 0
-    for _, p in ipairs(PROTOS) do
-      counts[#counts + 1] = m[p[2] + sent] + (p[3] and m[p[3] + sent] or 0)
-      known[p[2]], known[p[3] or -1] = true, true
-    end
-    for k = 0, 255 do if not known[k] then other = other + m[k + sent] end end
-    counts[#counts + 1] = other
-    return counts
+out:header(nil, "   (received/sent)")
+shark.every(o.interval or 1, o.count, function()
+  local m, row = obj.maps.protos, { time = os.date("%H:%M:%S") }
+  for _, name in ipairs{ "tcp", "udp", "icmp", "other" } do row[name] = { received = 0, sent = 0 } end
+  for k = 0, 255 do
+    local n = row[PROTO[k] or "other"]
+    n.received, n.sent = n.received + m[k], n.sent + m[k + 256]
   end
-  local rx, tx = dir(0), dir(256)
-  if o.json then
-    for i, p in ipairs({ "tcp", "udp", "icmp", "other" }) do row[p] = { received = rx[i], sent = tx[i] } end
-    row.time = os.date("%H:%M:%S")
-    print(cjson.encode(row))
-  else
-    for i = 1, 4 do row[i] = rx[i] .. "/" .. tx[i] end
-    print(("%-10s %12s %12s %12s %12s"):format(os.date("%H:%M:%S"), unpack(row)))
-  end
-end
-shark.every(o.interval or 1, o.count, show)
-shark.on_end(function() if not last then show() end end)
+  out:row(row)
+end, { final = true })

@@ -6,15 +6,14 @@ local o = shark.getopt{
   about = "Packets seen on an interface (both directions, since the start) per destination address.",
   examples = { "net_sock2.lua              # loopback, every second", "net_sock2.lua -i eth0 -j 5" },
   args = { "[interval]", "[count]" },
-  { "i", "interface", "DEV", "the interface; 'any': every one", default = "lo" },
-  "json", "duration",
+  "interface", "json", "duration",
 }
-local cjson = require "cjson"
+local inet = require "shark.inet"
 
 local obj = bpf.cdef[[
 #define ETH_HLEN 14
 enum { P_IP = 0x0800, P_IPV6 = 0x86DD, P_8021Q = 0x8100, P_8021AD = 0x88A8, IPIP = 4, IP6IN = 41 };
-struct dest { u32 family; u8 addr[16]; };     /* family 4: addr[0..3] */
+struct dest { u32 family; u8 addr[16]; };     /* AF_INET (2): addr[0..3]; AF_INET6 (10) */
 struct flow { u64 packets; u64 bytes; };
 struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 4096);
          __type(key, struct dest); __type(value, struct flow); } dests SEC(".maps");
@@ -33,13 +32,13 @@ static __always_inline bool dissect(struct __sk_buff *skb, struct dest *d)
     if (bpf_ntohs(proto) == P_IP) {
       u16 frag;
       if (LOAD(nhoff, &vhl, 1) || LOAD(nhoff + 6, &frag, 2) || LOAD(nhoff + 16, d->addr, 4)) return false;
-      d->family = 4;
+      d->family = 2;     /* AF_INET */
       next = 0;                                                  /* a later fragment has no inner header */
       if (!(bpf_ntohs(frag) & 0x1fff) && LOAD(nhoff + 9, &next, 1)) return false;
       nhoff += (vhl & 0xf) << 2;
     } else if (bpf_ntohs(proto) == P_IPV6) {
       if (LOAD(nhoff + 6, &next, 1) || LOAD(nhoff + 24, d->addr, 16)) return false;
-      d->family = 6;
+      d->family = 10;    /* AF_INET6 */
       nhoff += 40;
     } else {
       return depth > 0;
@@ -69,32 +68,16 @@ int count_dest(struct __sk_buff *skb)
 ]]
 obj.progs.count_dest:attach_socket{ interface = o.interface ~= "any" and o.interface or nil }
 
-local function ntop(d) -- RFC 5952: the longest run of zero groups (two or more) as ::
-  if d.family == 4 then return ("%d.%d.%d.%d"):format(d.addr[0], d.addr[1], d.addr[2], d.addr[3]) end
-  local g = {}
-  for i = 0, 7 do g[i + 1] = ("%x"):format(d.addr[2 * i] * 256 + d.addr[2 * i + 1]) end
-  local s = ":" .. table.concat(g, ":") .. ":"
-  local best
-  for run in s:gmatch(":[0:]+:") do if #run > 3 and (not best or #run > #best) then best = run end end
-  if best then s = s:gsub(best:gsub("%p", "%%%0"), "::", 1) end
-  return (s:gsub("^:([^:])", "%1"):gsub("([^:]):$", "%1"))
-end
-
+local out = require("shark.table").new{ json = o.json, { "TIME", "%-10s", "time", text = "" },
+  { "DEST", "%-39s", "dest" }, { "PACKETS", "%10d", "packets" }, { "BYTES", "%12d", "bytes" } }
 shark.info(("counting packets on %s by destination... Ctrl-C to end"):format(o.interface))
-local last -- the row of the last interval is the final one: not again at the end
-local function show(n)
-  last = o.count and n == o.count
-  local rows = obj.maps.dests:items()
+shark.every(o.interval or 1, o.count, function()
+  local rows, now = obj.maps.dests:items(), os.date("%H:%M:%S")
   table.sort(rows, function(a, b) return a[2].packets > b[2].packets end)
-  if not o.json then print(("\n%-10s %-39s %10s %12s"):format(os.date("%H:%M:%S"), "DEST", "PACKETS", "BYTES")) end
+  if not o.json then print() end
+  out:header{ time = now }  -- the time heads the table; its rows leave the column blank
   for _, r in ipairs(rows) do
-    local dest, packets, bytes = ntop(r[1]), tonumber(r[2].packets), tonumber(r[2].bytes)
-    if o.json then
-      print(cjson.encode{ time = os.date("%H:%M:%S"), dest = dest, packets = packets, bytes = bytes })
-    else
-      print(("%-10s %-39s %10d %12d"):format("", dest, packets, bytes))
-    end
+    out:row{ time = now, dest = inet.ntop(r[1].family, r[1].addr), packets = tonumber(r[2].packets),
+      bytes = tonumber(r[2].bytes) }
   end
-end
-shark.every(o.interval or 1, o.count, show)
-shark.on_end(function() if not last then show() end end)
+end, { final = true })

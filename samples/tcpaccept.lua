@@ -2,16 +2,12 @@
 -- tcpaccept.lua - passive TCP opens (accept()), IPv4 and IPv6, with the accepting process (BCC tcpaccept).
 -- Run: shark samples/tcpaccept.lua [-p PID] [-P PORT] [-4|-6] [-t] [-j]
 local inet = require "shark.inet"
-local o = shark.getopt{
+local o = shark.getopt(inet.options({
   about = "Trace TCP accept()s. The handshake completes (SYN_RECV -> ESTABLISHED) in softirq context, where " ..
     "the current task is a bystander, so the connection is remembered there and reported when accept() or " ..
     "accept4() returns its fd in the accepting process.",
   examples = { "tcpaccept.lua -P 80", "tcpaccept.lua -4 -t" },
-  "pid", { "P", "port", "PORT", "only connections to this local port", type = "int" },
-  { "4", "ipv4", nil, "IPv4 only" }, { "6", "ipv6", nil, "IPv6 only" },
-  { "t", "timestamp", nil, "print seconds since the start" },
-  "duration", "json",
-}
+}, "only connections to this local port"))
 
 bpf.cdef([[
 const volatile u32 cfg_pid = 0;
@@ -67,22 +63,14 @@ SEC("tracepoint/syscalls/sys_exit_accept")
 int on_accept(struct trace_event_raw_sys_exit *ctx) { return accepted(ctx->ret); }
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int on_accept4(struct trace_event_raw_sys_exit *ctx) { return accepted(ctx->ret); }
-]], { rodata = { cfg_pid = o.pid or 0, cfg_port = o.port or 0,
-  cfg_family = o.ipv4 and inet.AF_INET or o.ipv6 and inet.AF_INET6 or 0 } })
+]], { rodata = inet.rodata(o) })
 
-local cjson = require "cjson"
 local t0 = shark.time()
-if not o.json then
-  print((o.timestamp and "TIME(s)   " or "") ..
-    ("%-7s %-16s %-2s %-16s %-5s %-16s %s"):format("PID", "COMM", "IP", "RADDR", "RPORT", "LADDR", "LPORT"))
-end
+local out = inet.output(o, { { "PID", "%-7d", "pid" }, { "COMM", "%-16s", "comm" }, { "IP", "%-2d", "ip" },
+  { "RADDR", "%-16s", "raddr" }, { "RPORT", "%-5d", "rport" }, { "LADDR", "%-16s", "laddr" },
+  { "LPORT", "%d", "lport" } })
 bpf.on_ring("events", function(e)
-  local ip = e.family == inet.AF_INET and 4 or 6
-  local comm, raddr, laddr = ffi.string(e.comm), inet.ntop(e.family, e.raddr), inet.ntop(e.family, e.laddr)
-  if o.json then
-    return print(cjson.encode{ pid = e.pid, comm = comm, ip = ip, raddr = raddr, rport = e.rport, laddr = laddr,
-      lport = e.lport, time = tonumber(e.ts - t0) / 1e9 })
-  end
-  print((o.timestamp and ("%-9.3f "):format(tonumber(e.ts - t0) / 1e9) or "") ..
-    ("%-7d %-16s %-2d %-16s %-5d %-16s %d"):format(e.pid, comm, ip, raddr, e.rport, laddr, e.lport))
+  local r = inet.row(e, t0, "raddr", "laddr")
+  r.rport, r.lport = e.rport, e.lport
+  out:row(r)
 end)

@@ -2,14 +2,10 @@
 -- tcpconnect.lua - active TCP opens (connect()), IPv4 and IPv6, from sock:inet_sock_set_state (BCC tcpconnect).
 -- Run: shark samples/tcpconnect.lua [-p PID] [-P PORT] [-4|-6] [-t] [-j]
 local inet = require "shark.inet"
-local o = shark.getopt{
+local o = shark.getopt(inet.options({
   about = "Trace TCP connect()s: the socket's CLOSE -> SYN_SENT transition, made in the connecting process.",
   examples = { "tcpconnect.lua -P 443", "tcpconnect.lua -6 -t" },
-  "pid", { "P", "port", "PORT", "only connections to this destination port", type = "int" },
-  { "4", "ipv4", nil, "IPv4 only" }, { "6", "ipv6", nil, "IPv6 only" },
-  { "t", "timestamp", nil, "print seconds since the start" },
-  "duration", "json",
-}
+}, "only connections to this destination port"))
 
 bpf.cdef([[
 const volatile u32 cfg_pid = 0;
@@ -39,22 +35,13 @@ int on_state(struct trace_event_raw_inet_sock_set_state *ctx)
   shark_ringbuf_output(events, &e, sizeof(e));
   return 0;
 }
-]], { rodata = { cfg_pid = o.pid or 0, cfg_port = o.port or 0,
-  cfg_family = o.ipv4 and inet.AF_INET or o.ipv6 and inet.AF_INET6 or 0 } })
+]], { rodata = inet.rodata(o) })
 
-local cjson = require "cjson"
 local t0 = shark.time()
-if not o.json then
-  print((o.timestamp and "TIME(s)   " or "") ..
-    ("%-7s %-16s %-2s %-16s %-16s %s"):format("PID", "COMM", "IP", "SADDR", "DADDR", "DPORT"))
-end
+local out = inet.output(o, { { "PID", "%-7d", "pid" }, { "COMM", "%-16s", "comm" }, { "IP", "%-2d", "ip" },
+  { "SADDR", "%-16s", "saddr" }, { "DADDR", "%-16s", "daddr" }, { "DPORT", "%d", "dport" } })
 bpf.on_ring("events", function(e)
-  local ip = e.family == inet.AF_INET and 4 or 6
-  local comm, saddr, daddr = ffi.string(e.comm), inet.ntop(e.family, e.saddr), inet.ntop(e.family, e.daddr)
-  if o.json then
-    return print(cjson.encode{ pid = e.pid, comm = comm, ip = ip, saddr = saddr, daddr = daddr, dport = e.dport,
-      time = tonumber(e.ts - t0) / 1e9 })
-  end
-  print((o.timestamp and ("%-9.3f "):format(tonumber(e.ts - t0) / 1e9) or "") ..
-    ("%-7d %-16s %-2d %-16s %-16s %d"):format(e.pid, comm, ip, saddr, daddr, e.dport))
+  local r = inet.row(e, t0, "saddr", "daddr")
+  r.dport = e.dport
+  out:row(r)
 end)

@@ -2,15 +2,11 @@
 -- tcplife.lua - TCP sessions as they close: endpoints, bytes sent and received, lifespan (BCC tcplife).
 -- Run: shark samples/tcplife.lua [-p PID] [-P PORT] [-4|-6] [-t] [-j]
 local inet = require "shark.inet"
-local o = shark.getopt{
+local o = shark.getopt(inet.options({
   about = "Trace TCP session lifespans from sock:inet_sock_set_state. TX/RX are payload bytes from tcp_sock " ..
     "(bytes_sent - bytes_retrans, bytes_received less a FIN); PID/COMM is the process that connect()ed or close()d it.",
   examples = { "tcplife.lua -P 22", "tcplife.lua -6 -j" },
-  "pid", { "P", "port", "PORT", "only sessions with this local or remote port", type = "int" },
-  { "4", "ipv4", nil, "IPv4 only" }, { "6", "ipv6", nil, "IPv6 only" },
-  { "t", "timestamp", nil, "print seconds since the start" },
-  "duration", "json",
-}
+}, "only sessions with this local or remote port"))
 
 bpf.cdef([[
 const volatile u32 cfg_pid = 0;
@@ -68,23 +64,17 @@ int on_state(struct trace_event_raw_inet_sock_set_state *ctx)
   bpf_map_delete_elem(&whoami, &sk);
   return 0;
 }
-]], { rodata = { cfg_pid = o.pid or 0, cfg_port = o.port or 0,
-  cfg_family = o.ipv4 and inet.AF_INET or o.ipv6 and inet.AF_INET6 or 0 } })
+]], { rodata = inet.rodata(o) })
 
-local cjson = require "cjson"
 local t0 = shark.time()
-if not o.json then
-  print((o.timestamp and "TIME(s)   " or "") .. ("%-7s %-12s %-15s %-5s %-15s %-5s %6s %6s %s"):format("PID", "COMM",
-    "LADDR", "LPORT", "RADDR", "RPORT", "TX_KB", "RX_KB", "MS"))
-end
+local function kb(bytes) return math.floor(bytes / 1024) end
+local out = inet.output(o, { { "PID", "%-7d", "pid" }, { "COMM", "%-12.12s", "comm" },
+  { "LADDR", "%-15s", "laddr" }, { "LPORT", "%-5d", "lport" }, { "RADDR", "%-15s", "raddr" },
+  { "RPORT", "%-5d", "rport" }, { "TX_KB", "%6d", "tx_bytes", text = kb }, { "RX_KB", "%6d", "rx_bytes", text = kb },
+  { "MS", "%.2f", "ms" } })
 bpf.on_ring("events", function(e)
-  local comm, laddr, raddr = ffi.string(e.comm), inet.ntop(e.family, e.laddr), inet.ntop(e.family, e.raddr)
-  local ms, tx, rx = tonumber(e.span_ns) / 1e6, tonumber(e.tx), tonumber(e.rx)
-  if o.json then
-    return print(cjson.encode{ pid = e.pid, comm = comm, laddr = laddr, lport = e.lport, raddr = raddr,
-      rport = e.rport, tx_bytes = tx, rx_bytes = rx, ms = ms, time = tonumber(e.ts - t0) / 1e9 })
-  end
-  print((o.timestamp and ("%-9.3f "):format(tonumber(e.ts - t0) / 1e9) or "") ..
-    ("%-7d %-12.12s %-15s %-5d %-15s %-5d %6d %6d %.2f"):format(e.pid, comm, laddr, e.lport, raddr, e.rport,
-      math.floor(tx / 1024), math.floor(rx / 1024), ms))
+  local r = inet.row(e, t0, "laddr", "raddr")
+  r.lport, r.rport, r.ms = e.lport, e.rport, tonumber(e.span_ns) / 1e6
+  r.tx_bytes, r.rx_bytes = tonumber(e.tx), tonumber(e.rx)
+  out:row(r)
 end)

@@ -12,6 +12,7 @@ M.common = {
   json = { "j", "json", nil, "print JSON lines instead of a table" },
   timestamp = { "T", "timestamp", nil, "print a time column" },
   comm = { "c", "comm", "COMM", "trace processes with this command name only" },
+  interface = { "i", "interface", "DEV", "the interface; 'any': every one", default = "lo" },
 }
 
 -- "unknown option 'k' (options: a, b, c)": for functions taking a table of
@@ -202,8 +203,13 @@ end
 
 -- Call fn(i) every `seconds` (default 1); after `count` calls (if given) end
 -- the run. For the `[interval [count]]` arguments of the classic tools.
-function M.every(seconds, count, fn)
+-- opts.final: also call fn() (no i) when the run ends some other way (Ctrl-C,
+-- -d), so the counts since the last call show; not again after the count-th.
+function M.every(seconds, count, fn, opts)
   local i = 0
+  if opts and opts.final then
+    shark.on_end(function() if not (count and i >= count) then fn() end end)
+  end
   return set_interval((seconds or 1) * 1000, function()
     i = i + 1
     fn(i)

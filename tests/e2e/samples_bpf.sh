@@ -134,6 +134,7 @@ ok_if "net_sock2: 3 pings are at least 12 packets to 127.0.0.1 ($v4)" \
 	test "$(sed -n 's/.*"packets":\([0-9]*\).*/\1/p' <<<"$v4")" -ge 12
 run "$S/net_sock2.lua" 0.2 1
 check "net_sock2: interval and count, a table of DEST, PACKETS, BYTES" rc=0 'out~^[0-9:]{8} +DEST +PACKETS +BYTES$'
+ok_if "net_sock2 0.2 1: one table, not again at the end" test "$(grep -c DEST "$T/out")" -eq 1
 
 # --- usage
 
