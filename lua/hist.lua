@@ -86,4 +86,80 @@ function M.to_exponential(counts)
     positive = { offset = lo and lo - 1 or 0, bucket_counts = buckets } }
 end
 
+-- ------------------------------------------------------ keyed reports
+-- What the BCC tools print per name (hardirqs, softirqs, biolatency -D,
+-- futex): one histogram per key, or a table of totals.
+
+-- Keys sort by value when they are of one type, else by type name.
+local function key_less(a, b)
+  if type(a) == type(b) then return a < b end
+  return type(a) < type(b)
+end
+
+-- Keys of t in the order of their values, largest first, ties by key.
+local function by_value(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return t[a] > t[b] or t[a] == t[b] and key_less(a, b) end)
+  return keys
+end
+
+-- { [key] = { [slot] = count } } from the entries of a map (or table) whose
+-- keys hold a name and a log2 slot: fn(k) returns the two.
+function M.group(map, fn)
+  local hs = {}
+  for k, n in pairs(map) do
+    local key, slot = fn(k)
+    local h = hs[key] or {}
+    h[slot] = (h[slot] or 0) + tonumber(n)
+    hs[key] = h
+  end
+  return hs
+end
+
+-- { [key] = sum of its counts } of grouped histograms.
+function M.totals(hs)
+  local t = {}
+  for key, h in pairs(hs) do
+    local n = 0
+    for _, c in pairs(h) do n = n + c end
+    t[key] = n
+  end
+  return t
+end
+
+-- hs: { [key] = { [slot] = count } }. Each key's log2 histogram under a line
+-- header:format(key, total) (or header(key, total) when a function), then a
+-- blank line. Keys by total, largest first (ties by key); by key with
+-- opts.order = "key".
+function M.print_log2_keyed(hs, header, opts)
+  opts = opts or {}
+  local out = opts.out or print
+  local totals = M.totals(hs)
+  local keys
+  if opts.order == "key" then
+    keys = {}
+    for k in pairs(hs) do keys[#keys + 1] = k end
+    table.sort(keys, key_less)
+  else
+    keys = by_value(totals)
+  end
+  for _, k in ipairs(keys) do
+    out(type(header) == "function" and header(k, totals[k]) or header:format(k, totals[k]))
+    M.print_log2(hs[k], out)
+    out("")
+  end
+end
+
+-- t: { [name] = total }. A line of the two column titles, then a row per
+-- name, largest total first (ties by name). opts.width: the name column's
+-- (default 16); the total's is 11.
+function M.print_totals(t, titles, opts)
+  opts = opts or {}
+  local out = opts.out or print
+  local row = "%-" .. (opts.width or 16) .. "s %11s"
+  out(row:format(titles[1], titles[2]))
+  for _, k in ipairs(by_value(t)) do out(row:format(k, ("%d"):format(t[k]))) end
+end
+
 return M

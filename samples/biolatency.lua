@@ -2,6 +2,7 @@
 -- biolatency.lua - block I/O latency as a log2 histogram, aggregated in the kernel (BCC biolatency).
 -- Run: shark samples/biolatency.lua -d 5     shark samples/biolatency.lua -D -m 1 10
 local hist = require "hist"
+local dev = require "shark.dev"
 
 local o = shark.getopt{
   about = "Time from a block I/O request's issue to the device to its completion (with -Q, from being\n" ..
@@ -61,30 +62,13 @@ int rq_complete(struct trace_event_raw_block_rq_completion *ctx)
   cfg_unit = o.milliseconds and 1e6 or 1e3 } })
 shark.info("Tracing block device I/O... Hit Ctrl-C to end.")
 
-local function disk(dev)   -- the kernel's dev_t: 12 bits major, 20 bits minor
-  local mm = ("%d:%d"):format(bit.rshift(dev, 20), bit.band(dev, 0xfffff))
-  local f = io.open("/sys/dev/block/" .. mm .. "/uevent")
-  local name = f and f:read("*a"):match("DEVNAME=(%S+)") or mm
-  if f then f:close() end
-  return name
-end
-
 local label = o.milliseconds and "msecs" or "usecs"
 local function report()
   if o.timestamp then print(os.date("%H:%M:%S")) end
-  local hs, devs = {}, {}
-  for k, n in pairs(obj.maps.lat) do
-    if not hs[k.dev] then hs[k.dev], devs[#devs + 1] = {}, k.dev end
-    hs[k.dev][k.slot] = n
-  end
-  table.sort(devs)
-  for _, dev in ipairs(devs) do
-    local total = 0
-    for _, n in pairs(hs[dev]) do total = total + n end
-    print(o.disks and ("@%s[%s]: %d I/Os"):format(label, disk(dev), total) or ("@%s: %d I/Os"):format(label, total))
-    hist.print_log2(hs[dev])
-    print()
-  end
+  local hs = hist.group(obj.maps.lat, function(k) return k.dev, k.slot end)
+  hist.print_log2_keyed(hs, function(d, n)
+    return o.disks and ("@%s[%s]: %d I/Os"):format(label, dev.disk_name(d), n) or ("@%s: %d I/Os"):format(label, n)
+  end, { order = "key" })
   obj.maps.lat:clear()
 end
 if o.interval then shark.every(o.interval, o.count, report) end

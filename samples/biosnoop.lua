@@ -1,6 +1,8 @@
 -- SPDX-License-Identifier: GPL-2.0
 -- biosnoop.lua - one line per block I/O: who issued it, the disk, direction, sector, size and latency (BCC biosnoop).
 -- Run: shark samples/biosnoop.lua -d 5     shark samples/biosnoop.lua -Q -p 1234
+local dev = require "shark.dev"
+
 local o = shark.getopt{
   about = "Block I/O requests as they complete, with the process that queued them and the time from\n" ..
     "issue to the device to completion (with -Q, from being queued); from the block tracepoints.",
@@ -34,25 +36,22 @@ static struct rqinfo *info(struct trace_event_raw_block_rq *ctx)
 SEC("tracepoint/block/block_io_start")
 int io_start(struct trace_event_raw_block_rq *ctx) { info(ctx); return 0; }
 
-SEC("tracepoint/block/block_rq_insert")
-int rq_insert(struct trace_event_raw_block_rq *ctx)
+static int stamp(struct trace_event_raw_block_rq *ctx, int issue)
 {
 	struct rqinfo *i = info(ctx);
 
-	if (i)
+	if (i && issue)
+		i->issue = bpf_ktime_get_ns();
+	else if (i)
 		i->insert = bpf_ktime_get_ns();
 	return 0;
 }
 
-SEC("tracepoint/block/block_rq_issue")
-int rq_issue(struct trace_event_raw_block_rq *ctx)
-{
-	struct rqinfo *i = info(ctx);
+SEC("tracepoint/block/block_rq_insert")
+int rq_insert(struct trace_event_raw_block_rq *ctx) { return stamp(ctx, 0); }
 
-	if (i)
-		i->issue = bpf_ktime_get_ns();
-	return 0;
-}
+SEC("tracepoint/block/block_rq_issue")
+int rq_issue(struct trace_event_raw_block_rq *ctx) { return stamp(ctx, 1); }
 
 SEC("tracepoint/block/block_rq_complete")
 int rq_complete(struct trace_event_raw_block_rq_completion *ctx)
@@ -80,17 +79,6 @@ int rq_complete(struct trace_event_raw_block_rq_completion *ctx)
 }
 ]], { rodata = { cfg_pid = o.pid or 0 } })
 
-local disks = {}
-local function disk(dev)   -- the kernel's dev_t: 12 bits major, 20 bits minor
-  local mm = ("%d:%d"):format(bit.rshift(dev, 20), bit.band(dev, 0xfffff))
-  if not disks[mm] then
-    local f = io.open("/sys/dev/block/" .. mm .. "/uevent")
-    disks[mm] = f and f:read("*a"):match("DEVNAME=(%S+)") or mm
-    if f then f:close() end
-  end
-  return disks[mm]
-end
-
 local cjson = o.json and require "cjson"
 local t0
 if not o.json then
@@ -100,7 +88,7 @@ end
 bpf.on_ring("events", function(e)
   t0 = t0 or tonumber(e.ts)
   local rwbs = ffi.string(e.rwbs)
-  local r = { time = (tonumber(e.ts) - t0) / 1e9, comm = ffi.string(e.comm), pid = e.pid, disk = disk(e.dev),
+  local r = { time = (tonumber(e.ts) - t0) / 1e9, comm = ffi.string(e.comm), pid = e.pid, disk = dev.disk_name(e.dev),
     t = rwbs:match("[RWD]") or rwbs:sub(1, 1), sector = tonumber(e.sector), bytes = e.bytes,
     lat_ms = tonumber(e.lat) / 1e6, que_ms = o.queue and tonumber(e.queued) / 1e6 or nil }
   if cjson then print(cjson.encode(r)) return end

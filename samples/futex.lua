@@ -65,20 +65,11 @@ shark.info("Tracing futex waits... Hit Ctrl-C to end.")
 
 local function report()
   if o.timestamp then print(os.date("%H:%M:%S")) end
-  local hs, keys = {}, {}
-  for k, n in pairs(obj.maps.waits) do
+  local hs = hist.group(obj.maps.waits, function(k)
     local addr = o.address and (" futex 0x%x"):format(tonumber(k.uaddr)) or ""
-    local id = ("%s[%d]%s"):format(obj.maps.comms[k.pid] or "?", k.pid, addr)
-    if not hs[id] then hs[id], keys[#keys + 1] = { total = 0 }, id end
-    hs[id][k.slot], hs[id].total = n, hs[id].total + n
-  end
-  table.sort(keys, function(a, b) return hs[a].total > hs[b].total or hs[a].total == hs[b].total and a < b end)
-  for _, id in ipairs(keys) do
-    print(("@%s[%s]: %d waits"):format(o.milliseconds and "msecs" or "usecs", id, hs[id].total))
-    hs[id].total = nil
-    hist.print_log2(hs[id])
-    print()
-  end
+    return ("%s[%d]%s"):format(obj.maps.comms[k.pid] or "?", k.pid, addr), k.slot
+  end)
+  hist.print_log2_keyed(hs, "@" .. (o.milliseconds and "msecs" or "usecs") .. "[%s]: %d waits")
   obj.maps.waits:clear()
 end
 if o.interval then shark.every(o.interval, o.count, report) end

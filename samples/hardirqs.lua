@@ -63,28 +63,14 @@ int BPF_PROG(irq_out, int irq, struct irqaction *action)
   cfg_dist = o.dist and 1 or 0 } })
 shark.info(("Tracing hard irq event %s... Hit Ctrl-C to end."):format(o.count_events and "count" or "time"))
 
-local unit = o.nanoseconds and "nsecs" or "usecs"
+local total = "TOTAL_" .. (o.count_events and "count" or o.nanoseconds and "nsecs" or "usecs")
 local function report()
   if o.timestamp then print(os.date("%H:%M:%S")) end
-  local t, hs = {}, {}
-  for k, n in pairs(obj.maps.sums) do
-    local name = ffi.string(k.name)
-    t[name] = (t[name] or 0) + n
-    hs[name] = hs[name] or {}
-    hs[name][k.slot] = n
-  end
-  local rows = {}
-  for name, n in pairs(t) do rows[#rows + 1] = { name, n } end
-  table.sort(rows, function(a, b) return a[2] > b[2] or a[2] == b[2] and a[1] < b[1] end)
-  if not o.dist then print(("%-24s %11s"):format("HARDIRQ", o.count_events and "TOTAL_count" or "TOTAL_" .. unit)) end
-  for _, r in ipairs(rows) do
-    if o.dist then
-      print(("hardirq = %s: %d events"):format(r[1], r[2]))
-      hist.print_log2(hs[r[1]])
-      print()
-    else
-      print(("%-24s %11d"):format(r[1], r[2]))
-    end
+  local hs = hist.group(obj.maps.sums, function(k) return ffi.string(k.name), k.slot end)
+  if o.dist then
+    hist.print_log2_keyed(hs, "hardirq = %s: %d events")
+  else
+    hist.print_totals(hist.totals(hs), { "HARDIRQ", total }, { width = 24 })
   end
   obj.maps.sums:clear()
 end

@@ -21,12 +21,7 @@ local lat = bpf.latency{
   by = o.pids and "pid" or o.tids and "tid" or nil,
 }
 
-local function report()
-  if o.timestamp then print(os.date("%H:%M:%S")) end
-  lat:print{ name = unit }
-  if not o.pids and not o.tids then print() end
-  lat:clear()
-end
+local function report() lat:report{ name = unit, timestamp = o.timestamp } end
 
 shark.info("Tracing run queue latency... Hit Ctrl-C to end.")
 if o.interval then shark.every(o.interval, o.count, report) else shark.on_end(report) end

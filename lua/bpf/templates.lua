@@ -468,19 +468,21 @@ function Lat:dropped()
 end
 
 -- As bpftrace prints @usecs = hist(...): one histogram, or one per key
--- (@usecs[pid, comm] by pid). opts.name: the map's name (default the unit).
+-- (@usecs[pid, comm] by pid). opts.name: the map's name (default the unit);
+-- opts.out: where lines go (default print).
 function Lat:print(opts)
   local name = opts and opts.name or self.unit
+  local out = opts and opts.out or print
   local hist = require "hist"
   local function one(h)
     if self.linear then
-      hist.print_linear(h, self.linear.min or 0, self.linear.step or 1)
+      hist.print_linear(h, self.linear.min or 0, self.linear.step or 1, out)
     else
-      hist.print_log2(h)
+      hist.print_log2(h, out)
     end
   end
   if self.by == "none" and not self.interval then
-    print(("@%s:"):format(name))
+    out(("@%s:"):format(name))
     one(self:histogram())
     return
   end
@@ -489,10 +491,21 @@ function Lat:print(opts)
   for k in pairs(hs) do keys[#keys + 1] = k end
   table.sort(keys, function(a, b) if type(a) == type(b) then return a < b end return type(a) < type(b) end)
   for _, k in ipairs(keys) do
-    print(("@%s[%s%s]:"):format(name, tostring(k), names[k] and (", " .. names[k]) or ""))
+    out(("@%s[%s%s]:"):format(name, tostring(k), names[k] and (", " .. names[k]) or ""))
     one(hs[k])
-    print()
+    out("")
   end
+end
+
+-- The BCC tools' report, each interval or at the end: the time with
+-- opts.timestamp, print(opts) with a blank line after every histogram, then
+-- clear for the next interval.
+function Lat:report(opts)
+  local out = opts and opts.out or print
+  if opts and opts.timestamp then out(os.date("%H:%M:%S")) end
+  self:print(opts)
+  if self.by == "none" and not self.interval then out("") end
+  self:clear()
 end
 
 -- bpf.latency{ from = EVENTS, to = EVENTS, from_key = FIELD, to_key = FIELD,

@@ -39,4 +39,34 @@ local total = 0
 for _, c in ipairs(e.positive.bucket_counts) do total = total + c end
 t.is(total, #values, "no count lost")
 t.is(e.positive.offset, -1, "slot 0 (zero) is bucket -1 of v + 1")
+
+-- keyed reports: a map's {name, slot} keys grouped into one histogram per name
+local lines = {}
+local function out(s) lines[#lines + 1] = s end
+local map = { [{ n = "b", s = 2 }] = 3, [{ n = "a", s = 1 }] = 1, [{ n = "a", s = 3 }] = 2, [{ n = "c", s = 0 }] = 5 }
+local hs = hist.group(map, function(k) return k.n, k.s end)
+t.is(hs.a[1] + hs.a[3], 3, "group: name a's two slots")
+local tot = hist.totals(hs)
+t.is(("%d %d %d"):format(tot.a, tot.b, tot.c), "3 3 5", "totals per name")
+hist.print_log2_keyed(hs, "x = %s: %d events", { out = out })
+local full = ("@"):rep(52)
+t.is(table.concat(lines, "\n"), table.concat({
+  "x = c: 5 events", "[0]                         5 |" .. full .. "|", "",
+  "x = a: 3 events", "[1]                         1 |" .. ("@"):rep(26) .. (" "):rep(26) .. "|",
+  "[2, 4)                      0 |" .. (" "):rep(52) .. "|",
+  "[4, 8)                      2 |" .. full .. "|", "",
+  "x = b: 3 events", "[2, 4)                      3 |" .. full .. "|", "" }, "\n"),
+  "print_log2_keyed: largest total first, ties by name, a blank line after each")
+lines = {}
+hist.print_log2_keyed({ [8] = { [0] = 1 }, [3] = { [0] = 9 } }, function(k, n) return ("@d[%d]: %d"):format(k, n) end,
+  { order = "key", out = out })
+t.is(table.concat(lines, "\n"), "@d[3]: 9\n[0]                         9 |" .. full .. "|\n\n" ..
+  "@d[8]: 1\n[0]                         1 |" .. full .. "|\n", "print_log2_keyed: order = key, header a function")
+lines = {}
+hist.print_totals({ net_rx = 200, timer = 7, rcu = 200 }, { "SOFTIRQ", "TOTAL_count" }, { out = out })
+t.is(table.concat(lines, "\n"), "SOFTIRQ          TOTAL_count\nnet_rx                   200\n" ..
+  "rcu                      200\ntimer                      7", "print_totals: the titles, largest first, ties by name")
+lines = {}
+hist.print_totals({}, { "HARDIRQ", "TOTAL_usecs" }, { width = 24, out = out })
+t.is(table.concat(lines, "\n"), "HARDIRQ                  TOTAL_usecs", "print_totals: the titles alone, width 24")
 t.done()
