@@ -118,12 +118,17 @@ static __always_inline int count(void *ctx, __u64 num)
 	return 0;
 }
 
+/*
+ * Tracepoint programs return 1: 0 would stop the kernel from passing the
+ * event on to every perf event of the tracepoint, so perf.on (or perf
+ * record) on the same tracepoint would see nothing while the count runs.
+ */
 SEC("tracepoint")
 int count_tp(void *ctx)
 {
-	if (!wanted(ctx))
-		return 0;
-	return count(ctx, cfg_key == SHARK_KEY_FIELD ? field(ctx) : 0);
+	if (wanted(ctx))
+		count(ctx, cfg_key == SHARK_KEY_FIELD ? field(ctx) : 0);
+	return 1;
 }
 
 /*
@@ -136,9 +141,9 @@ int count_tp8(void *ctx)
 {
 	__u64 v = ((__u64 *)ctx)[1];
 
-	if (!wanted(ctx))
-		return 0;
-	return count(ctx, v);
+	if (wanted(ctx))
+		count(ctx, v);
+	return 1;
 }
 
 SEC("uprobe")

@@ -176,16 +176,19 @@ static __always_inline int on_end(void *rec, int is_tp, struct task_struct *task
 	return 0;
 }
 
+/* 1: other perf events of the tracepoint still get it (see count.bpf.c) */
 SEC("tracepoint")
 int start_tp(void *ctx)
 {
-	return on_start(ctx, 1, NULL);
+	on_start(ctx, 1, NULL);
+	return 1;
 }
 
 SEC("tracepoint")
 int end_tp(void *ctx)
 {
-	return on_end(ctx, 1, NULL);
+	on_end(ctx, 1, NULL);
+	return 1;
 }
 
 SEC("uprobe")

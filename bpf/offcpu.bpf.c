@@ -42,8 +42,7 @@ struct {
 	__uint(value_size, 127 * sizeof(__u64));
 } stacks SEC(".maps");
 
-SEC("tracepoint/sched/sched_switch")
-int on_switch(struct trace_event_raw_sched_switch *ctx)
+static __always_inline void switched(struct trace_event_raw_sched_switch *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns(), us;
 	__u32 prev = BPF_CORE_READ(ctx, prev_pid), next = BPF_CORE_READ(ctx, next_pid);
@@ -64,17 +63,24 @@ int on_switch(struct trace_event_raw_sched_switch *ctx)
 	/* the thread coming back: how long it was away */
 	s = bpf_map_lookup_elem(&start, &next);
 	if (!s)
-		return 0;
+		return;
 	us = (now - s->ts) / 1000;
 	k.kstack = s->kstack;
 	k.ustack = s->ustack;
 	k.pid = s->tgid;
 	bpf_map_delete_elem(&start, &next);
 	if (us < cfg_min_us)
-		return 0;
+		return;
 	bpf_probe_read_kernel_str(&k.comm, sizeof(k.comm), ctx->next_comm);
 	shark_add(&counts, &k, us, &dropped);
-	return 0;
+}
+
+/* 1: other perf events of sched_switch still get it (see count.bpf.c) */
+SEC("tracepoint/sched/sched_switch")
+int on_switch(struct trace_event_raw_sched_switch *ctx)
+{
+	switched(ctx);
+	return 1;
 }
 
 char LICENSE[] SEC("license") = "GPL";

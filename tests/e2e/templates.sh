@@ -91,4 +91,21 @@ check "an unknown event" rc=1 'err~^-e:1: bpf.count: nope:nothing: no such event
 run -e 'bpf.count{ on = "sched:sched_switch", bogus = 1 }'
 check "an unknown option" rc=1 "err~unknown option 'bogus'"
 
+# a tracepoint program returning 0 would hide the event from every perf event of
+# that tracepoint: templates and perf.on on the same tracepoints both see all
+run -c "$PROGS/getppid_n 1000" -e 'local c = bpf.count{ on = "syscalls:sys_enter_getppid", by = "pid" }
+local l = bpf.latency{ from = "syscalls:sys_enter_getppid", to = "syscalls:sys_exit_getppid" }
+local o = bpf.offcpu{}
+local n, x, sw = 0, 0, 0
+perf.on("syscalls:sys_enter_getppid", function() n = n + 1 end)
+perf.on("syscalls:sys_exit_getppid", function() x = x + 1 end)
+perf.on("sched:sched_switch", { pid = -1 }, function() sw = sw + 1 end)
+shark.on_end(function()
+  local t = 0
+  for _, v in pairs(c) do t = t + v end
+  print(t, l:count(), n, x, sw > 0, o ~= nil)
+end)'
+check "templates and perf.on on the same tracepoints: each sees all 1000 (and sched_switch under offcpu)" rc=0 \
+	"out=1000	1000	1000	1000	true	true"
+
 done_testing
