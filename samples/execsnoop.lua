@@ -63,13 +63,12 @@ SEC("tracepoint/syscalls/sys_exit_execveat")
 int on_execveat_exit(struct trace_event_raw_sys_exit *ctx) { return leave(ctx); }
 ]]
 
-local cjson = require "cjson"
-local t0 = shark.time()
-if not o.json then
-  if o.timestamp then io.write(("%-8s "):format("TIME")) end
-  if o.time then io.write(("%-8s "):format("TIME(s)")) end
-  print(("%-16s %-7s %-7s %3s %s"):format("PCOMM", "PID", "PPID", "RET", "ARGS"))
-end
+local t0   -- the first event's time: 0 s
+local out = require("shark.table").new{ json = o.json,
+  { "TIME", "%-8s", "clock", hide = not o.timestamp, text = function() return os.date("%H:%M:%S") end },
+  { "TIME(s)", "%-8.3f", "time", hide = not o.time }, { "PCOMM", "%-16s", "comm" }, { "PID", "%-7d", "pid" },
+  { "PPID", "%-7d", "ppid" }, { "RET", "%3d", "ret" }, { "ARGS", "%s", "args" } }
+out:header()
 
 bpf.on_ring("events", function(e)
   if o.fails and e.ret >= 0 then return end
@@ -77,11 +76,6 @@ bpf.on_ring("events", function(e)
   local args = ffi.string(e.args, e.args_size):gsub("%z$", ""):gsub("%z", " ")
   if e.argc == 20 then args = args .. " ..." end
   if (o.name and not comm:find(o.name, 1, true)) or (o.line and not args:find(o.line, 1, true)) then return end
-  if o.json then
-    return print(cjson.encode{ comm = comm, pid = e.pid, ppid = e.ppid, ret = e.ret, args = args,
-      time = tonumber(e.ts - t0) / 1e9 })
-  end
-  if o.timestamp then io.write(("%-8s "):format(os.date("%H:%M:%S"))) end
-  if o.time then io.write(("%-8.3f "):format(tonumber(e.ts - t0) / 1e9)) end
-  print(("%-16s %-7d %-7d %3d %s"):format(comm, e.pid, e.ppid, e.ret, args))
+  t0 = t0 or e.ts
+  out:row{ comm = comm, pid = e.pid, ppid = e.ppid, ret = e.ret, args = args, time = tonumber(e.ts - t0) / 1e9 }
 end)

@@ -63,23 +63,18 @@ SEC("tracepoint/syscalls/sys_exit_openat")
 int on_openat_exit(struct trace_event_raw_sys_exit *ctx) { return leave(ctx); }
 ]], { rodata = { cfg_pid = o.pid or 0, cfg_failed = o.failed or false } })
 
-local cjson = require "cjson"
-local t0 = shark.time()
-if not o.json then
-  print((o.timestamp and "TIME(s)      " or "") .. ("%-7s %-16s %3s %3s "):format("PID", "COMM", "FD", "ERR") ..
-    (o.extended and "FLAGS    " or "") .. "PATH")
-end
+local t0   -- the first event's time: 0 s
+local out = require("shark.table").new{ json = o.json,
+  { "TIME(s)", "%-12.6f", "time", hide = not o.timestamp }, { "PID", "%-7d", "pid" },
+  { "TID", "%d", "tid", hide = true }, { "COMM", "%-16s", "comm" }, { "FD", "%3d", "fd" }, { "ERR", "%3d", "err" },
+  { "FLAGS", "%-8s", "flags", hide = not o.extended, text = function(v) return ("%08o"):format(v) end },
+  { "PATH", "%s", "path" } }
+out:header()
 
 bpf.on_ring("events", function(e)
   local comm = ffi.string(e.comm)
   if o.name and not comm:find(o.name, 1, true) then return end
-  local fd, err = e.ret >= 0 and e.ret or -1, e.ret >= 0 and 0 or -e.ret
-  local path = ffi.string(e.fname)
-  if o.json then
-    return print(cjson.encode{ pid = e.pid, tid = e.tid, comm = comm, fd = fd, err = err, flags = e.flags,
-      path = path, time = tonumber(e.ts - t0) / 1e9 })
-  end
-  print((o.timestamp and ("%-12.6f "):format(tonumber(e.ts - t0) / 1e9) or "") ..
-    ("%-7d %-16s %3d %3d "):format(e.pid, comm, fd, err) ..
-    (o.extended and ("%08o "):format(e.flags) or "") .. path)
+  t0 = t0 or e.ts
+  out:row{ pid = e.pid, tid = e.tid, comm = comm, fd = e.ret >= 0 and e.ret or -1, err = e.ret >= 0 and 0 or -e.ret,
+    flags = e.flags, path = ffi.string(e.fname), time = tonumber(e.ts - t0) / 1e9 }
 end)

@@ -45,7 +45,7 @@ end
 -- A ring record { ts, pid, family, comm, <addresses> } as a row: time (seconds
 -- since t0, in ns), pid, comm, ip (4/6), and each address field named as text.
 function M.row(e, t0, ...)
-  local r = { time = tonumber(e.ts - t0) / 1e9, pid = e.pid, comm = ffi.string(e.comm), ip = M.version(e.family) }
+  local r = { time = (tonumber(e.ts) - t0) / 1e9, pid = e.pid, comm = ffi.string(e.comm), ip = M.version(e.family) }
   for _, k in ipairs{ ... } do r[k] = M.ntop(e.family, e[k]) end
   return r
 end
