@@ -7,7 +7,12 @@
 local uv = require "uv"
 local pcore = require "perf.core"
 
-local seconds = tonumber(shark.args[1]) or 3
+local o = shark.getopt{
+  about = "A few seconds of this machine: syscalls and context switches per second, then the busiest\n" ..
+    "syscalls, the processes making them and on-CPU time per command (du over /usr as a workload).",
+  args = { "[seconds]" }, examples = { "demo.lua 5" },
+}
+local seconds = tonumber(o.seconds) or 3
 local names = {}
 for name, nr in pairs(pcore.syscalls()) do names[nr] = name end
 

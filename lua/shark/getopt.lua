@@ -189,6 +189,9 @@ function M.parse(spec, argv)
     return fail(("expected %s"):format(table.concat(names, " ")))
   end
 
+  -- Ctrl-C is how a tool's run normally ends: exit 0, as bpftrace's and
+  -- BCC's tools do (a script with no on_end handler exits 128 + signal)
+  shark.on_end(function() end)
   -- the shared options do what their name says
   if o.pid == nil and by["--pid"] then
     local t = shark.target()

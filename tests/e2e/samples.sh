@@ -45,4 +45,17 @@ run -d 0.5 "$T/readme_flame.lua"
 check "the original README's flame graph example runs unmodified" rc=0 'err~flamegraph written to'
 ok_if "... and writes a flame graph" grep -q '<title>all (' "$T"/shark-flamegraph-*.svg
 
+# --- every sample: a header that says what it is, -h, and usage errors
+for f in "$TOP"/samples/*.lua; do
+	name=$(basename "$f" .lua)
+	ok_if "$name.lua: SPDX line, a line saying what it is, a Run: line" \
+		awk -v n="$name.lua - " 'NR == 1 && !/^-- SPDX-License-Identifier: GPL-2.0$/ {exit 1}
+			NR == 2 && index($0, "-- " n) != 1 {exit 1} /^-- Run: / {run = 1} END {exit !run}' "$f"
+	run "$f" -h
+	check "$name -h: usage on stdout, exit 0" rc=0 "out~^usage: $name \\[options\\]" quiet
+	run "$f" --no-such-option
+	check "$name --no-such-option: exit 2, said on stderr" rc=2 "err~^$name: unknown option --no-such-option" \
+		"err~^usage: $name"
+done
+
 done_testing
