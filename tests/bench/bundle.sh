@@ -23,7 +23,7 @@ print(("%.3f"):format((shark.time() - shark.start_time) / 1e6))
 shark.exit(0)
 LUA
 "$SHARK" -q bundle "$T/tpl.lua" -o "$T/tpl" && "$SHARK" -q bundle "$T/cdef.lua" -o "$T/cdef" || exit 1
-"$SHARK" "$T/cdef.lua"   # warm the compile cache for ./shark
+"$SHARK" "$T/cdef.lua" >/dev/null   # warm the compile cache for ./shark
 
 # ready_ms N CMD...: median time from main() to attached, as the script prints it
 ready_ms() {
