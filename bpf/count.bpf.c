@@ -118,17 +118,12 @@ static __always_inline int count(void *ctx, __u64 num)
 	return 0;
 }
 
-/*
- * Tracepoint programs return 1: 0 would stop the kernel from passing the
- * event on to every perf event of the tracepoint, so perf.on (or perf
- * record) on the same tracepoint would see nothing while the count runs.
- */
 SEC("tracepoint")
 int count_tp(void *ctx)
 {
 	if (wanted(ctx))
 		count(ctx, cfg_key == SHARK_KEY_FIELD ? field(ctx) : 0);
-	return 1;
+	return pass_on;
 }
 
 /*
@@ -143,7 +138,7 @@ int count_tp8(void *ctx)
 
 	if (wanted(ctx))
 		count(ctx, v);
-	return 1;
+	return pass_on;
 }
 
 SEC("uprobe")

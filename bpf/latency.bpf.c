@@ -176,19 +176,18 @@ static __always_inline int on_end(void *rec, int is_tp, struct task_struct *task
 	return 0;
 }
 
-/* 1: other perf events of the tracepoint still get it (see count.bpf.c) */
 SEC("tracepoint")
 int start_tp(void *ctx)
 {
 	on_start(ctx, 1, NULL);
-	return 1;
+	return pass_on;
 }
 
 SEC("tracepoint")
 int end_tp(void *ctx)
 {
 	on_end(ctx, 1, NULL);
-	return 1;
+	return pass_on;
 }
 
 SEC("uprobe")

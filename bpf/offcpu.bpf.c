@@ -75,12 +75,11 @@ static __always_inline void switched(struct trace_event_raw_sched_switch *ctx)
 	shark_add(&counts, &k, us, &dropped);
 }
 
-/* 1: other perf events of sched_switch still get it (see count.bpf.c) */
 SEC("tracepoint/sched/sched_switch")
 int on_switch(struct trace_event_raw_sched_switch *ctx)
 {
 	switched(ctx);
-	return 1;
+	return pass_on;
 }
 
 char LICENSE[] SEC("license") = "GPL";

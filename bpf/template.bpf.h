@@ -4,6 +4,14 @@
 #define SHARK_TEMPLATE_BPF_H
 
 /*
+ * What a tracepoint program returns: 0 hides the event from every perf event
+ * of the tracepoint (the kernel's filter), which is faster, so it stays 0
+ * unless this run also opens the tracepoint with perf.on (shark/tpshare.lua
+ * sets it to 1 then). In .bss: Lua writes it while the program runs.
+ */
+__u32 pass_on = 0;
+
+/*
  * Add v to the __u64 at key, creating it. When another CPU created it first,
  * add to theirs; when the map is full, count a drop.
  */

@@ -107,5 +107,10 @@ shark.on_end(function()
 end)'
 check "templates and perf.on on the same tracepoints: each sees all 1000 (and sched_switch under offcpu)" rc=0 \
 	"out=1000	1000	1000	1000	true	true"
+run -c "$PROGS/getppid_n 1000" -e 'local n = 0
+perf.on("syscalls:sys_enter_getppid", function() n = n + 1 end)
+local c = bpf.count{ on = "syscalls:sys_enter_getppid", by = "pid" }
+shark.on_end(function() local t = 0 for _, v in pairs(c) do t = t + v end print(t, n) end)'
+check "... perf.on first, then the template: both see all 1000" rc=0 "out=1000	1000"
 
 done_testing
