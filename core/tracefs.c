@@ -55,7 +55,12 @@ const char *shark_tracefs__why(int err)
 	if (err == EACCES)
 		return "tracefs is not mounted and shark is not root: run "
 		       "'mount -t tracefs nodev /sys/kernel/tracing' as root, or run shark as root";
-	return "tracefs is not available: this kernel needs CONFIG_TRACING "
+	if (err == ENOENT)
+		return "tracefs is not mounted and cannot be: /sys/kernel/tracing does not exist (sysfs is not "
+		       "mounted on /sys, or this kernel lacks CONFIG_TRACING)";
+	if (err == ENODEV)
+		return "tracefs is not available: this kernel was built without it (CONFIG_TRACING)";
+	return "tracefs is not mounted, and mounting it at /sys/kernel/tracing failed "
 	       "(try 'mount -t tracefs nodev /sys/kernel/tracing')";
 }
 

@@ -90,6 +90,8 @@ local function resolve(item)
     local id, err, errno = core.tp_id(s, e)
     if not id then
       if errno == 2 then
+        local dir, why = core.tracefs()
+        if not dir then return nil, why end
         return nil, ("unknown event '%s' (shark -l '%s:*' lists the %s events)"):format(full, s, s)
       end
       local ok, why = shark.privileged("perf")

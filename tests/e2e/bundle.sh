@@ -123,6 +123,12 @@ timeout -s KILL 30 unshare -m sh -c 'R=$1; mount -t proc proc "$R/proc" && mount
 	>"$T/out" 2>"$T/err" </dev/null
 RC=$?
 check "no BTF: a perf-only bundle still runs" rc=0 "out=perf getppid 10"
+timeout -s KILL 30 unshare -m sh -c 'R=$1; mount -t proc proc "$R/proc" && mount -t sysfs sysfs "$R/sys" &&
+	mount -t tmpfs none "$R/sys/kernel" && chroot "$R" /t/perf_getppid /t/getppid_n 10' sh "$ROOT" \
+	>"$T/out" 2>"$T/err" </dev/null
+RC=$?
+check "no tracefs on the target (and no place to mount it): the bundle says so" rc=1 \
+	"err~^perf_getppid.lua:7: perf.on\\(\"syscalls:sys_enter_getppid\"\\): tracefs is not mounted and cannot be"
 in_root setpriv --reuid=65534 --regid=65534 --clear-groups /t/template_getppid /t/getppid_n 10
 check "not root: the bundle says what it needs" rc=1 \
 	"err~loading BPF programs needs root \(or the capabilities CAP_BPF and CAP_PERFMON\): shark runs as uid 65534"
