@@ -2,6 +2,7 @@
 /* log.c - shark's own messages on stderr, filtered by -v and -q. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <bpf/libbpf.h>
 #include "shark.h"
 
@@ -59,7 +60,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if (shark_verbose < (level == LIBBPF_DEBUG ? 2 : 1))
 		return 0;
 	fflush(stdout);
-	fputs("libbpf: ", stderr);
+	if (strncmp(fmt, "libbpf: ", 8))	/* most of libbpf's messages name it already */
+		fputs("libbpf: ", stderr);
 	return vfprintf(stderr, fmt, ap);
 }
 

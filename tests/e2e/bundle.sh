@@ -87,6 +87,9 @@ check "--help of a script without options: its header comment" rc=0 \
 in_root /t/cdef_getppid --shark-version
 check "--shark-version says what the bundle was made from" rc=0 \
 	"out~^cdef_getppid: a bundle of cdef_getppid.lua, made [0-9T:-]+Z with shark [0-9.]+ \(LuaJIT"
+in_root /t/cdef_getppid --shark-verbose --shark-verbose /t/getppid_n 3
+check "--shark-verbose twice: libbpf's messages, and the script's output" rc=0 "out=cdef getppid 3" \
+	"err~^libbpf: loading object 'cdef_getppid' from buffer" '!err~libbpf: libbpf:'
 in_root /t/usdt_ticks -z
 check "the script's own usage errors" rc=2 "err~^usdt_ticks: unknown option -z"
 run bundle "$B/usdt_ticks.lua" -o "$T/ut" --name ticker
