@@ -117,4 +117,5 @@ const struct shark_api shark_api = {
 	.bpf_map_resize = shark_bpf__map_resize,
 	.bpf_attach_socket = shark_bpf__attach_socket,
 	.sym_functions = shark_sym_functions,
+	.bpf_autoload = shark_bpf__autoload,
 };

@@ -744,6 +744,15 @@ int32_t shark_bpf__map_resize(struct shark_bpf *o, const char *name, uint32_t ma
 	return bpf_map__set_max_entries(m, max);
 }
 
+int32_t shark_bpf__autoload(struct shark_bpf *o, const char *prog, int32_t on)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(o->obj, prog);
+
+	if (!p)
+		return -ENOENT;
+	return bpf_program__set_autoload(p, on != 0);
+}
+
 int32_t shark_bpf__btf_find(struct shark_bpf *o, const char *name, uint32_t kind)
 {
 	const struct btf *btf = obj_btf(o);

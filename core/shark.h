@@ -204,6 +204,7 @@ int32_t shark_bpf__write_vmlinux_h(const char *path);
 void shark_free(void *p);
 int32_t shark_bpf__btf_find(struct shark_bpf *o, const char *name, uint32_t kind);
 int32_t shark_bpf__map_resize(struct shark_bpf *o, const char *name, uint32_t max);
+int32_t shark_bpf__autoload(struct shark_bpf *o, const char *prog, int32_t on);
 
 /* ringbuf.c */
 struct shark_ringbuf *shark_ringbuf__new(int32_t map_fd);

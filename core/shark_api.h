@@ -272,6 +272,8 @@ struct shark_api {
 	int32_t (*bpf_attach_socket)(struct shark_bpf *o, int32_t prog, const char *ifname);
 	/* "OFFSET NAME\n" lines of an ELF file's functions matching glob: bytes needed or -errno */
 	int32_t (*sym_functions)(const char *path, const char *glob, char *buf, int32_t len);
+	/* before load: whether program prog is loaded (all are by default) */
+	int32_t (*bpf_autoload)(struct shark_bpf *o, const char *prog, int32_t on);
 };
 
 #endif /* SHARK_API_H */

@@ -287,7 +287,8 @@ function M.compile(src, name, line)
 end
 
 -- bpf.load(x, [opts]) -> object with .progs, .maps, .bss/.data/.rodata.
--- opts: rodata = { cfg_x = v } (set before load), attach = false (do not
+-- opts: rodata = { cfg_x = v } (set before load), only = { names } (load just these
+-- programs), max_entries = { map = n }, attach = false (do not
 -- attach programs whose SEC() names their target).
 function M.load(x, opts, level)
   level = level or 2
@@ -313,6 +314,16 @@ function M.load(x, opts, level)
   obj.data = section_proxy(obj, ".data")
   obj.bss = section_proxy(obj, ".bss")
   for k, v in pairs(opts.rodata or {}) do obj.rodata[k] = v end
+  if opts.only then
+    -- load only these programs: the verifier, and vmlinux BTF for CO-RE, cost per program
+    local pi = ffi.new("struct shark_bpf_prog_info")
+    local want = {}
+    for _, pname in ipairs(opts.only) do want[pname] = true end
+    for i = 0, api.bpf_nprogs(o) - 1 do
+      api.bpf_prog(o, i, pi)
+      api.bpf_autoload(o, pi.name, want[ffi.string(pi.name)] and 1 or 0)
+    end
+  end
   for mname, n in pairs(opts.max_entries or {}) do
     if api.bpf_map_resize(o, mname, n) < 0 then error(("bpf: no map '%s' to resize"):format(mname), level) end
   end

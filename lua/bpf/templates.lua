@@ -271,10 +271,13 @@ function M.count(o)
   rodata.cfg_key, rodata.cfg_field_off, rodata.cfg_field_size = plan.key, plan.off or 0, plan.size or 8
   rodata.cfg_field_signed, rodata.cfg_arg, rodata.cfg_pid = plan.signed and 1 or 0, plan.arg or 0, default_pid(o.pid)
   rodata.cfg_dense = plan.dense and 1024 or 0
+  -- maps the key does not use shrink to one entry: a stack map is zeroed
+  -- memory (4 MB), and allocating it was most of the time to start
+  local stacked = o.by == "kstack" or o.by == "ustack" or o.by == "stack"
   local obj = bpf().load_prebuilt("count", {
     attach = false,
     rodata = rodata,
-    max_entries = { counts = o.max or 10240 },
+    max_entries = { counts = o.max or 10240, stacks = not stacked and 1 or nil, dense = not plan.dense and 1 or nil },
   }, 2)
   if o.by == "ustack" or o.by == "stack" then track_maps(rodata.cfg_pid) end
   if probe then

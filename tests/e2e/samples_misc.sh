@@ -58,7 +58,11 @@ ok_if "futex with an interval: several reports whose waits add up to exactly 10"
 # --- block I/O: dd writes 8 blocks of 4 KiB with O_DIRECT to a file on the real disk
 # (exec: "=" makes -c run the command through sh, and dd must keep the pid -c traces)
 fs=$(df --output=source "$T" | tail -1)
-DD="exec dd if=/dev/zero of=$T/dd.out bs=4k count=8 oflag=direct status=none"
+# The file exists, allocated and synced, and is overwritten in place: ext4 may
+# turn a direct write that allocates (or follows a truncate) into a buffered
+# one written back later by a kworker, and then dd's writes were not its own.
+dd if=/dev/zero of="$T/dd.out" bs=4k count=8 status=none && sync "$T/dd.out"
+DD="exec dd if=/dev/zero of=$T/dd.out bs=4k count=8 oflag=direct conv=notrunc status=none"
 if [ "$(findmnt -no FSTYPE -T "$T")" = tmpfs ]; then
 	skip "biosnoop/biolatency" "$T is on tmpfs: no block device under it"
 else
