@@ -274,16 +274,17 @@ function M.count(o)
   -- maps the key does not use shrink to one entry: a stack map is zeroed
   -- memory (4 MB), and allocating it was most of the time to start
   local stacked = o.by == "kstack" or o.by == "ustack" or o.by == "stack"
+  local prog = kind == "usdt" and "count_usdt" or probe and "count_probe"
+    or (plan.off == 8 and plan.size == 8) and "count_tp8" or "count_tp"
   local obj = bpf().load_prebuilt("count", {
-    attach = false,
+    attach = false, only = { prog },
     rodata = rodata,
     max_entries = { counts = o.max or 10240, stacks = not stacked and 1 or nil, dense = not plan.dense and 1 or nil },
   }, 2)
   if o.by == "ustack" or o.by == "stack" then track_maps(rodata.cfg_pid) end
+  local p = obj.progs[prog]
   if probe then
-    local p = obj.progs.count_probe
     if kind == "usdt" then
-      p = obj.progs.count_usdt
       local bin, prov, name = rest:match("^(.+):([^:]+):([^:]+)$")
       if not bin then error("bpf.count: usdt:/path:provider:name expected", 2) end
       p:attach_usdt{ binary = bin, provider = prov, name = name, pid = o.pid }
@@ -293,8 +294,7 @@ function M.count(o)
       p:attach_uprobe{ binary = bin, func = fn, ret = kind == "uretprobe", pid = o.pid }
     end
   else
-    local fast = plan.off == 8 and plan.size == 8
-    obj.progs[fast and "count_tp8" or "count_tp"]:attach_tracepoint(o.on)
+    p:attach_tracepoint(o.on)
     require("shark.tpshare").template(o.on, obj)
   end
   return result(obj, plan, ("bpf.count{on = %q, by = %q}"):format(o.on, plan.by))
