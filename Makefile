@@ -89,6 +89,8 @@ $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/template.h bpf/template.bpf.h $(OUT)/bpf/vml
 		-I/usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@	# DWARF: 90% of the object; .BTF and .BTF.ext stay
 
+$(OUT)/bpf/latency_task.bpf.o: bpf/latency.bpf.c
+
 $(OUT)/bpf:
 	$(Q)mkdir -p $@
 

@@ -4,6 +4,15 @@
  * thread, or a field such as the woken pid), into log2 or linear histograms,
  * optionally per key and per time interval (heat maps). Configured from Lua.
  */
+/*
+ * Built twice: latency.bpf.o (tracepoints and probes, keyed by the current
+ * thread or a record field: no CO-RE, so libbpf does not parse the kernel's
+ * BTF at load, 15 ms) and latency_task.bpf.o (latency_task.bpf.c: the same
+ * and raw tracepoints keyed by a task_struct argument, which needs CO-RE).
+ */
+#ifndef SHARK_LATENCY_TASK
+#define BPF_NO_PRESERVE_ACCESS_INDEX
+#endif
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -202,6 +211,7 @@ int end_probe(struct pt_regs *ctx)
 	return on_end(ctx, 0, NULL);
 }
 
+#ifdef SHARK_LATENCY_TASK
 /*
  * Raw tracepoints keyed by the task_struct * in argument N (sched_wakeup's p
  * is 0, sched_switch's prev 1 and next 2): one program per N, as the
@@ -226,5 +236,7 @@ int end_task##n(struct bpf_raw_tracepoint_args *ctx)				\
 TASK_PROGS(0)
 TASK_PROGS(1)
 TASK_PROGS(2)
+
+#endif
 
 char LICENSE[] SEC("license") = "GPL";

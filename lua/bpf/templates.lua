@@ -548,8 +548,21 @@ function M.latency(o)
   local min = lin and (lin.min or lin[1] or 0)
   local buckets = lin and math.ceil(((lin.max or lin[2] or (min + 100 * step)) - min) / step) or 100
   local interval = o.interval_ms and o.interval_ms * 1e6
-  local obj = bpf().load_prebuilt("latency", {
-    attach = false,
+  for _, n in ipairs{ o.from_task or 0, o.to_task or 0 } do
+    if not ({ [0] = 1, 1, 1 })[n] then error("bpf.latency: from_task/to_task is an argument number, 0 to 2", 2) end
+  end
+  local function progs(side, list, task)
+    if task then return side .. "_task" .. task end
+    return side .. (list[1].probe and "_probe" or "_tp")
+  end
+  local start_prog, end_prog = progs("start", from, o.from_task), progs("end", to, o.to_task)
+  local only = { start_prog, end_prog }
+  for _, l in ipairs{ from, to } do   -- a side may mix tracepoints and probes
+    for _, e in ipairs(l) do only[#only + 1] = l == from and progs("start", { e }) or progs("end", { e }) end
+  end
+  -- only task keys need CO-RE (and the kernel's BTF parsed at load)
+  local obj = bpf().load_prebuilt((o.from_task or o.to_task) and "latency_task" or "latency", {
+    attach = false, only = only,
     rodata = merge(rodata, {
       cfg_start_field = from_off and 1 or 0, cfg_start_off = from_off or 0,
       cfg_end_field = to_off and 1 or 0, cfg_end_off = to_off or 0,
@@ -561,9 +574,6 @@ function M.latency(o)
     }),
     max_entries = { hist = o.max or 10240 },
   }, 2)
-  for _, n in ipairs{ o.from_task or 0, o.to_task or 0 } do
-    if not ({ [0] = 1, 1, 1 })[n] then error("bpf.latency: from_task/to_task is an argument number, 0 to 2", 2) end
-  end
   attach_all(obj, from, "start_tp", "start_probe", o.pid, o.from_task and ("start_task" .. o.from_task))
   attach_all(obj, to, "end_tp", "end_probe", o.pid, o.to_task and ("end_task" .. o.to_task))
   return setmetatable({ obj = obj, by = by, plan = plan, unit = unit, interval = interval, sums = o.sums,
