@@ -1,11 +1,12 @@
 -- SPDX-License-Identifier: GPL-2.0
--- funclatency.lua - time in one user function as a log2 histogram (uprobe -> uretprobe), as BCC funclatency.
+-- funclatency.lua - time in user functions (one, or a glob) as a log2 histogram (uprobe -> uretprobe), BCC-style.
 -- Run: shark samples/funclatency.lua c:getaddrinfo -m    shark samples/funclatency.lua -p 1234 -u -i 1 c:read
 local hist = require "hist"
 
 local o = shark.getopt{
   about = "Histogram of the time spent in FUNC of LIB (a path, a library such as c, or a program),\n" ..
-    "from its entry to its return, per thread, aggregated in the kernel. Default unit: nanoseconds.",
+    "from its entry to its return, per thread, aggregated in the kernel. FUNC may be a glob (work_*):\n" ..
+    "one histogram for all the functions it matches. Default unit: nanoseconds.",
   args = { "LIB:FUNC" }, min_args = 1,
   examples = { "funclatency.lua c:getaddrinfo -m   in milliseconds", "funclatency.lua -p 42 -u -i 1 c:read" },
   "pid", "duration", "timestamp",
@@ -22,9 +23,18 @@ if not path then die(err) end
 local unit, label = "ns", "nsecs"
 if o.milliseconds then unit, label = "ms", "msecs" elseif o.microseconds then unit, label = "us", "usecs" end
 
-local probe = path .. ":" .. func
-local lat = bpf.latency{ from = "uprobe:" .. probe, to = "uretprobe:" .. probe, unit = unit, pid = o.pid or -1 }
-shark.info(("Tracing 1 functions for \"%s\"... Hit Ctrl-C to end."):format(o.args[1]))
+local names = { func }
+if func:find("[%*%?%[]") then
+  names = {}
+  for _, f in ipairs(shark.functions(path, func) or {}) do names[#names + 1] = f.name end
+  if #names == 0 then die(("no function of %s matches %s"):format(path, func)) end
+end
+local from, to = {}, {}
+for i, name in ipairs(names) do
+  from[i], to[i] = "uprobe:" .. path .. ":" .. name, "uretprobe:" .. path .. ":" .. name
+end
+local lat = bpf.latency{ from = table.concat(from, ","), to = table.concat(to, ","), unit = unit, pid = o.pid or -1 }
+shark.info(("Tracing %d functions for \"%s\"... Hit Ctrl-C to end."):format(#names, o.args[1]))
 
 local function report()
   if o.timestamp then print(os.date("%H:%M:%S")) end

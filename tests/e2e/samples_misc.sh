@@ -39,6 +39,9 @@ check "funclatency -m: 5 calls of 20 ms, all in [16, 32) ms" rc=0 'out~^@msecs:$
 	'out~^\[16, 32\) +5 \|@+ *\|$' 'out~^count: 5$'
 run -c "$F nap 5 20" "$S/funclatency.lua" -u "$F:work_nap"
 check "funclatency -u: the same in [16K, 32K) us" rc=0 'out~^@usecs:$' 'out~^\[16K, 32K\) +5 \|' 'out~^count: 5$'
+run -c "$F 40" "$S/funclatency.lua" "$F:work_[ab]*"
+check "funclatency with a glob: work_alpha (40) and work_beta (80) in one histogram, 120 calls" rc=0 \
+	'err~Tracing 2 functions for' 'out~^count: 120$'
 
 # --- futex: a mutex contended 10 times, held 24 ms each time
 run -c "$PROGS/contend 10 24" "$S/futex.lua" -a
