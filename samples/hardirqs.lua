@@ -38,7 +38,7 @@ SEC("tp_btf/irq_handler_exit")
 int BPF_PROG(irq_out, int irq, struct irqaction *action)
 {
 	u32 zero = 0;
-	u64 *t = bpf_map_lookup_elem(&start, &zero), d, one = 1, *v;
+	u64 *t = bpf_map_lookup_elem(&start, &zero), d;
 	struct hkey k = {};
 
 	if (!t || !*t)
@@ -48,15 +48,7 @@ int BPF_PROG(irq_out, int irq, struct irqaction *action)
 	*t = 0;
 	if (cfg_dist)
 		k.slot = shark_log2_slot(d);
-	else if (cfg_count)
-		d = 1;
-	else
-		one = d;
-	v = bpf_map_lookup_elem(&sums, &k);
-	if (v)
-		__sync_fetch_and_add(v, cfg_dist ? 1 : d);
-	else
-		bpf_map_update_elem(&sums, &k, &one, BPF_NOEXIST);
+	shark_sum(&sums, &k, cfg_dist || cfg_count ? 1 : d);
 	return 0;
 }
 ]], { rodata = { cfg_unit = o.nanoseconds and 1 or 1000, cfg_count = o.count_events and 1 or 0,

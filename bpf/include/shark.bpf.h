@@ -29,15 +29,21 @@ static __always_inline __u32 shark_log2_slot(__u64 v)
 	return slot + 1;
 }
 
-/* Add one to the __u64 value of key in a hash map, creating it at 1. */
-#define shark_count(map, key)                                                   \
+/*
+ * Add n to the __u64 value of key in a hash map, creating it at n; when
+ * another CPU created it meanwhile, add to theirs.
+ */
+#define shark_sum(map, key, n)                                                  \
 	({                                                                      \
-		__u64 *__v = bpf_map_lookup_elem(map, key), __one = 1;          \
+		__u64 __n = (n), *__v = bpf_map_lookup_elem(map, key);          \
+		if (!__v && bpf_map_update_elem(map, key, &__n, BPF_NOEXIST))   \
+			__v = bpf_map_lookup_elem(map, key);                    \
 		if (__v)                                                        \
-			__sync_fetch_and_add(__v, 1);                           \
-		else                                                            \
-			bpf_map_update_elem(map, key, &__one, BPF_NOEXIST);     \
+			__sync_fetch_and_add(__v, __n);                         \
 	})
+
+/* Add one to the __u64 value of key in a hash map, creating it at 1. */
+#define shark_count(map, key) shark_sum(map, key, 1)
 
 /*
  * A BPF ring buffer of `type` records whose drops (submissions that failed
