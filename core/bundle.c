@@ -69,14 +69,13 @@ int shark_bundle__open(char *err, size_t errlen)
 {
 	struct slot s;
 	struct stat st;
-	int fd, rc = 0, bundle;
+	int fd, rc = 0;
 
 	memcpy(&s, (const void *)&shark_bundle_slot, sizeof(s));
-	bundle = !strncmp(s.magic, SLOT_BUNDLE, sizeof(s.magic));
+	if (strncmp(s.magic, SLOT_BUNDLE, sizeof(s.magic)))
+		return 0;	/* plain shark: nothing to read */
 	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		if (!bundle)
-			return 0;	/* no /proc: a plain shark still runs */
 		snprintf(err, errlen, "cannot open /proc/self/exe to read the bundled script: %s"
 			 " (is /proc mounted?)", strerror(errno));
 		return -EIO;
@@ -86,8 +85,6 @@ int shark_bundle__open(char *err, size_t errlen)
 		snprintf(err, errlen, "cannot stat /proc/self/exe: %s", strerror(-rc));
 		goto out;
 	}
-	if (!bundle)
-		goto out;
 	if ((uint64_t)st.st_size != s.file_size) {
 		snprintf(err, errlen, "this bundle is damaged: it is %lld bytes, it was written as %llu"
 			 " (truncated or appended to); copy it again or build it again with 'shark bundle'",
