@@ -3,6 +3,7 @@
 -- script, the modules it requires from its folder and its BPF objects,
 -- compiled ahead of time (CO-RE: they relocate on the target's kernel).
 local ju = require "jit.util"
+local uv = require "uv"
 local core = require "shark.core"
 
 local M = {}
@@ -104,9 +105,10 @@ function M.collect(path, src)
           need.sources[#need.sources + 1] = { text = s, file = file, body = text }
         end
       elseif s:match("%.bpf%.[co]$") and not s:find("\n", 1, true) then
+        -- next to the script, else as given (relative to where shark bundle runs)
         local p = s:sub(1, 1) == "/" and s or (dir .. "/" .. s)
-        if not read_file(p) and read_file(s) then p = s end
-        if not seen_file[p] and read_file(p) then
+        if not uv.fs_stat(p) then p = s end
+        if not seen_file[p] and uv.fs_stat(p) then
           seen_file[p] = true
           need.files[#need.files + 1] = p
         end

@@ -150,6 +150,17 @@ for f in "$TOP"/samples/*.lua; do
 done
 ok_if "every sample bundles, and its bundle prints its usage (failed:${fails:- none})" test -z "$fails"
 
+# a .bpf.c file next to the script, named by a literal: compiled into the bundle
+mkdir -p "$T/fileprog"
+printf '%s\n' 'SEC("tracepoint/syscalls/sys_enter_getppid") int on_getppid(void *ctx) { return 0; }' \
+	>"$T/fileprog/getppid.bpf.c"
+printf '%s\n' 'local obj = bpf.load("getppid.bpf.c")' 'print(obj.progs.on_getppid ~= nil)' 'shark.exit()' \
+	>"$T/fileprog/tool.lua"
+run bundle "$T/fileprog/tool.lua" -o "$T/filetool"
+check "bundle a script that loads a .bpf.c file of its folder" rc=0 "err~1 BPF object"
+(cd / && timeout 20 "$T/filetool") >"$T/out" 2>"$T/err"; RC=$?
+check "... the bundle loads it from inside itself, run from anywhere" rc=0 out=true
+
 # bundle-time failures
 cp "$B/cdef_getppid.lua" "$B/workload.lua" "$T/"
 sed -i 's/max_entries, 4096/max_entries, 4095/' "$T/cdef_getppid.lua"   # new text: not in any cache
