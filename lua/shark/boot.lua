@@ -95,7 +95,22 @@ end
 -- Modules that scripts use without require, loaded on first use.
 local lazy = { perf = "perf", bpf = "bpf", sharkcloud = "sharkcloud" }
 
+-- ffi.string(NULL) reads address 0: a script (the original README's
+-- ffi.string(e.raw.filename) on an unreadable string) must get a Lua error
+-- at its line, not a SIGSEGV. The module table is shared, so the `ffi`
+-- global and require "ffi" both get the checked one.
+local function guard_ffi_string()
+  local raw_string = ffi.string
+  if rawget(ffi, "_raw_string") then return end
+  ffi._raw_string = raw_string
+  ffi.string = function(p, n)
+    if p == nil and n ~= 0 then error("ffi.string: NULL pointer", 2) end
+    return raw_string(p, n)
+  end
+end
+
 local function install_globals(opts)
+  guard_ffi_string()
   local embedded = {}
   for _, name in ipairs(core.modules()) do embedded[name] = true end
   _G.shark = shark

@@ -67,4 +67,19 @@ check "shark.exit(256) is an error" rc=1 'err~-e:1: shark.exit\(code\): expected
 run -e 'set_timeout(1, function() shark.exit(5) end) error("first")'
 check "an error wins over a later exit code" rc=1 'err~-e:1: first'
 
+cat >"$T/ffistr.lua" <<'LUA'
+local f = require "ffi"
+shark.on_end(function() print("on_end ran") end)
+print(f.string(ffi.cast("const char *", "ok")), ffi.string("s"), f.string(nil, 0) == "")
+local ok, err = pcall(function() local s = ffi.string(nil); return s end)
+print(ok, err)
+local p = ffi.cast("const char *", 0)
+local s = f.string(p)
+print("not reached", s)
+LUA
+run "$T/ffistr.lua"
+check "ffi.string of nil or a NULL pointer: a Lua error at the script's line, never SIGSEGV" rc=1 \
+	'out~^ok	s	true' 'out~false	.*ffistr.lua:4: ffi.string: NULL pointer' \
+	'err~ffistr.lua:7: ffi.string: NULL pointer' 'out~on_end ran' '!out~not reached'
+
 done_testing
