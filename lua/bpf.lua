@@ -21,7 +21,9 @@ M.var = setmetatable({}, {
   __newindex = function() error("bpf.var is read-only: set entries of its maps instead", 2) end,
 })
 
-local objects = {}    -- loaded objects, freed (detached) at the end of the run
+-- Loaded objects belong to the session that loaded them (shark.source):
+-- detached first when it ends, closed last.
+local source = require "shark.source"
 
 local read_file = compile.read_file
 
@@ -148,7 +150,7 @@ function Obj:close()
   if self.o then
     api.bpf_free(ffi.gc(self.o, nil))
     self.o = nil
-    objects[self] = nil
+    if self._session then self._session:remove(self) end
   end
 end
 
@@ -347,7 +349,7 @@ function M.load(x, opts, level)
       all_maps[mname] = m
     end
   end
-  objects[obj] = true
+  source.current():add(obj)
   if opts.attach ~= false then
     -- libbpf finds tracepoints in tracefs, which a fresh boot has not mounted
     require("perf.core").tracefs()
@@ -442,17 +444,7 @@ function M.keep_alive()
   holder:start(20, 1000, note)
 end
 
--- The run is over: stop counting before on_end handlers read the maps (their
--- own bpf() calls would be counted by a syscall counter), ahead of the ring
--- drains so those see everything up to here.
-table.insert(shark._end_hooks.before, 1, function()
-  for o in pairs(objects) do o:detach() end
-end)
-
 table.insert(shark._end_hooks.after, function()
-  local list = {}
-  for o in pairs(objects) do list[#list + 1] = o end
-  for _, o in ipairs(list) do o:close() end
   if holder then
     holder:close()
     holder = nil

@@ -5,13 +5,12 @@
 -- typed event and calls fn. Nothing is allocated per event.
 local ffi = require "ffi"
 local bit = require "bit"
-local uv = require "uv"
 local api = require "shark.api"
 local shark = require "shark"
 local events = require "perf.events"
 local types = require "perf.types"
 local stack = require "perf.stack"
-local drain_loop = require "shark.drain"
+local source = require "shark.source"
 
 local M = {}
 
@@ -20,8 +19,6 @@ local SAMPLE_SIZE = ffi.sizeof("struct shark_sample")
 local DEFAULT_PAGES = 256          -- 1 MiB per CPU: a 10 ms burst at 1 M events/s
 local DEFAULT_DRAIN_MS = 10
 local DEFAULT_FREQ = 4000          -- clock events, as perf record
-
-local handles = {}                 -- every handle not yet stopped
 
 -- ---------------------------------------------------------------- events e
 
@@ -221,40 +218,71 @@ local function single_type(evs)
   return t
 end
 
--- The drain: read a batch, call fn on each event, hand the space back.
--- When all events of the handle share one type (the usual case), the batch
--- is an array of that type and fn gets batch[i] itself: no copy at all.
--- Otherwise each sample is copied into a reused event of its own type.
-local function make_drain(h, fn)
+-- The dispatch of a batch: fn on each event. When all events of the handle
+-- share one type (the usual case), the batch is an array of that type and fn
+-- gets batch[i] itself: no copy at all. Otherwise each sample is copied into
+-- a reused event of its own type.
+local function make_dispatch(h, fn)
   local batch = h.batch
-  local dispatch
   local typed = h.typed_batch
   if typed then
-    dispatch = function(n)
+    return function(n)
       for i = 0, n - 1 do
         fn(typed[i])
-        if h.stopping then return end
-      end
-    end
-  else
-    local evs, copy = h.evs, ffi.copy
-    local function make(idx)
-      local ev = event_type(h.events[idx + 1]).ev()
-      evs[idx] = ev
-      return ev
-    end
-    dispatch = function(n)
-      for i = 0, n - 1 do
-        local s = batch + i
-        local idx = s.event
-        local e = evs[idx] or make(idx)
-        copy(e, s, SAMPLE_SIZE)
-        fn(e)
-        if h.stopping then return end
+        if h.src.stopping then return end
       end
     end
   end
-  return drain_loop(h, "p", api.perf_read, api.perf_consume, batch, BATCH, dispatch)
+  local evs, copy = h.evs, ffi.copy
+  local function make(idx)
+    local ev = event_type(h.events[idx + 1]).ev()
+    evs[idx] = ev
+    return ev
+  end
+  return function(n)
+    for i = 0, n - 1 do
+      local s = batch + i
+      local idx = s.event
+      local e = evs[idx] or make(idx)
+      copy(e, s, SAMPLE_SIZE)
+      fn(e)
+      if h.src.stopping then return end
+    end
+  end
+end
+
+-- The source (shark.source) of a perf session: its rings, read in batches.
+local function perf_source(h, fn)
+  local p, batch = h.p, h.batch
+  local fds = {}
+  for i = 0, api.perf_nrings(p) - 1 do fds[#fds + 1] = api.perf_ring_fd(p, i) end
+  local st = ffi.new("struct shark_perf_stats")
+  local o = h.opts
+  return source.new{
+    name = ("perf.on(%q)"):format(h.spec),
+    max = BATCH,
+    read = function(max) return api.perf_read(p, batch, max) end,
+    consume = function() api.perf_consume(p) end,
+    dispatch = make_dispatch(h, fn),
+    fds = fds,
+    poll = "always",  -- the kernel wakes us only past the watermark
+    drain_ms = o.drain_ms or DEFAULT_DRAIN_MS,
+    detach = function() api.perf_disable(p) end,
+    stats = function()
+      api.perf_stats(p, st)
+      return { samples = tonumber(st.samples), lost = tonumber(st.lost), throttled = tonumber(st.throttled),
+        count = tonumber(st.samples) }
+    end,
+    release = function()
+      ffi.gc(p, nil)
+      api.perf_free(p)
+      h.p = nil
+    end,
+    lost_message = function(lost)
+      return ("perf.on(%q): %d events lost (ring full); raise mmap_pages (now %d)")
+        :format(h.spec, lost, o.mmap_pages or DEFAULT_PAGES)
+    end,
+  }
 end
 
 -- perf.on(spec, [opts], fn) -> handle
@@ -300,8 +328,7 @@ function M.on(spec, opts, fn)
     if e.tracepoint then share.perf(e.system .. ":" .. e.event) end
   end
 
-  local h = setmetatable({ spec = spec, p = p, events = evs, opts = o, evs = {}, polls = {}, closed = false },
-    Handle)
+  local h = setmetatable({ spec = spec, p = p, events = evs, opts = o, evs = {} }, Handle)
   local one = single_type(evs)
   if one then
     h.typed_batch = ffi.new(ffi.typeof("$[?]", one.ev), BATCH)
@@ -309,61 +336,29 @@ function M.on(spec, opts, fn)
   else
     h.batch = ffi.new("struct shark_sample[?]", BATCH)
   end
-  h.drain = make_drain(h, fn)
-  local drain = h.drain
-  for i = 0, api.perf_nrings(p) - 1 do
-    local poll = uv.new_poll(api.perf_ring_fd(p, i))
-    poll:start("r", drain)
-    h.polls[#h.polls + 1] = poll
-  end
-  local ms = o.drain_ms or DEFAULT_DRAIN_MS
-  h.timer = uv.new_timer()
-  -- a first look soon after enabling, then every drain_ms
-  uv.update_time()
-  h.timer:start(math.min(ms, 2), ms, drain)
+  h.src = perf_source(h, fn)
+  h.drain = h.src.drain
   local rc = api.perf_enable(p)
   if rc < 0 then
-    h:_close()
+    h.src:close()
     error(("perf.on(%q): cannot enable: %s"):format(spec, ffi.string(api.strerror(-rc))), 2)
   end
-  handles[h] = true
   return h
 end
 
--- Stop delivering events and release everything the handle holds.
+-- Stop delivering events and release everything the handle holds (at once,
+-- or once the handler that calls it returns).
 function Handle:stop()
-  if self.closed then return end
-  if self.draining then
-    self.stopping = true
-  else
-    self:_close()
-  end
+  self.src:stop()
 end
 
 function Handle:_close()
-  if self.closed then return end
-  self.closed = true
-  for _, poll in ipairs(self.polls) do poll:stop(); poll:close() end
-  if self.timer then self.timer:stop(); self.timer:close() end
-  self.final = self:stats()
-  ffi.gc(self.p, nil)
-  api.perf_free(self.p)
-  self.p = nil
-  handles[self] = nil
-  -- lost events are never dropped silently
-  if self.final.lost > 0 then
-    io.stdout:flush()
-    io.stderr:write(("shark: perf.on(%q): %d events lost (ring full); raise mmap_pages (now %d)\n")
-      :format(self.spec, self.final.lost, self.opts.mmap_pages or DEFAULT_PAGES))
-  end
+  self.src:close()
 end
 
 -- Counters: samples delivered, lost (ring full), throttled.
 function Handle:stats()
-  if self.final then return self.final end
-  local st = ffi.new("struct shark_perf_stats")
-  api.perf_stats(self.p, st)
-  return { samples = tonumber(st.samples), lost = tonumber(st.lost), throttled = tonumber(st.throttled) }
+  return self.src:stats()
 end
 
 -- Events delivered so far (all events of the spec).
@@ -377,11 +372,11 @@ function Handle:lost()
 end
 
 function Handle:active()
-  return not self.closed
+  return self.src:active()
 end
 
 function Handle:__tostring()
-  return ("perf.on(%q)%s"):format(self.spec, self.closed and " (stopped)" or "")
+  return ("perf.on(%q)%s"):format(self.spec, self.src.closed and " (stopped)" or "")
 end
 
 -- ------------------------------------------------------------------ print
@@ -399,24 +394,6 @@ end
 function M.print(e)
   print(M.format(e))
 end
-
--- ------------------------------------------------------- end of the run
-
--- Before on_end handlers: stop the events and deliver what is still in the
--- rings, so counts are complete (unless the run failed).
-table.insert(shark._end_hooks.before, function(failed)
-  for h in pairs(handles) do
-    if h.p then api.perf_disable(h.p) end
-    if not failed and not h.closed then h.drain() end
-  end
-end)
-
--- After them: say what was lost, per handle.
-table.insert(shark._end_hooks.after, function()
-  local all = {}
-  for h in pairs(handles) do all[#all + 1] = h end
-  for _, h in ipairs(all) do h:_close() end
-end)
 
 M.Handle = Handle
 return M

@@ -2,20 +2,19 @@
 -- bpf/ring.lua - bpf.on_ring(map, [opts], fn): records a BPF program submits
 -- to a ring buffer (or a perf event array), typed from BTF, delivered in
 -- batches to a JIT-compiled loop. Programs submit without a wake-up (shark's
--- SHARK_RINGBUF / shark_ringbuf_output); shark drains every drain_ms.
+-- SHARK_RINGBUF / shark_ringbuf_output); shark drains every drain_ms. A
+-- program that wakes per record (bpf_ringbuf_submit(r, 0)) wakes us at most
+-- once per tick: the poll is adaptive (shark.source), unless opts.wakeup.
 local ffi = require "ffi"
-local uv = require "uv"
 local api = require "shark.api"
-local shark = require "shark"
 local btf = require "bpf.btf"
 local Map = require "bpf.map"
-local drain_loop = require "shark.drain"
+local source = require "shark.source"
 
 local M = {}
 
 local BATCH = 4096
 local KIND_STRUCT = 4
-local handles = {}
 
 local Ring = {}
 Ring.__index = Ring
@@ -79,24 +78,39 @@ function M.on_ring(m, opts, fn)
   local ct, err = record_type(obj, info.name, opts.type)
   if not ct then error("bpf.on_ring: " .. err, 2) end
   local ptr_t = ffi.typeof("$ *", ct)
-  local h = setmetatable({ name = info.name, map = m, obj = obj, closed = false }, Ring)
+  local h = setmetatable({ name = info.name, map = m, obj = obj }, Ring)
   if info.type == Map.TYPE.RINGBUF then
     local r = api.ringbuf_new(info.fd)
     if r == nil then
       error(("bpf.on_ring('%s'): %s"):format(info.name, ffi.string(api.strerror(ffi.errno()))), 2)
     end
     h.r = ffi.gc(r, api.ringbuf_free)
-    h.batch = ffi.new("struct shark_record[?]", BATCH)
-    local batch = h.batch
-    h.drain = drain_loop(h, "r", api.ringbuf_read, api.ringbuf_consume, batch, BATCH, function(n)
-      for i = 0, n - 1 do
-        fn(ffi.cast(ptr_t, batch[i].data))
-        if h.stopping then return end
-      end
-    end)
+    local batch = ffi.new("struct shark_record[?]", BATCH)
+    h.batch = batch
     h.kind = "ringbuf"
-    h.poll = uv.new_poll(info.fd)
-    h.poll:start("r", h.drain)
+    h.src = source.new{
+      name = ("bpf.on_ring('%s')"):format(info.name),
+      max = BATCH,
+      read = function(max) return api.ringbuf_read(r, batch, max) end,
+      consume = function() api.ringbuf_consume(r) end,
+      dispatch = function(n)
+        for i = 0, n - 1 do
+          fn(ffi.cast(ptr_t, batch[i].data))
+          if h.src.stopping then return end
+        end
+      end,
+      fds = { info.fd },
+      poll = opts.wakeup and "always" or "adaptive",
+      drain_ms = opts.drain_ms,
+      stats = function()
+        return { count = tonumber(api.ringbuf_count(r)), lost = h:_drops() }
+      end,
+      release = function() h.r = nil end,
+      lost_message = function(lost)
+        return ("bpf.on_ring('%s'): %d records dropped (ring full)"):format(info.name, lost)
+      end,
+    }
+    h.drain = h.src.drain
   elseif info.type == Map.TYPE.PERF_EVENT_ARRAY then
     -- one bpf-output perf event per CPU, each in the array at its CPU number
     local perf = require "perf"
@@ -109,68 +123,39 @@ function M.on_ring(m, opts, fn)
       m[cpus[i]] = fd
     end
     h.kind = "perf"
+    h.src = h.session.src
   else
     error(("bpf.on_ring('%s'): a ring buffer or perf event array map, not type %d"):format(info.name,
       info.type), 2)
   end
-  if h.kind == "ringbuf" then
-    local ms = opts.drain_ms or 10
-    h.timer = uv.new_timer()
-    uv.update_time()
-    h.timer:start(math.min(ms, 2), ms, h.drain)
-  end
-  handles[h] = true
   return h
 end
 
 -- Records delivered so far.
 function Ring:count()
   if self.kind == "perf" then return self.session:count() end
-  return tonumber(api.ringbuf_count(self.r))
+  return self.src:stats().count
 end
 
--- Records the program could not submit (ring full), from SHARK_RINGBUF's
--- <name>_drops counter; for perf event arrays, samples the kernel lost.
+-- Records the program could not submit (ring full): SHARK_RINGBUF's
+-- <name>_drops counter (failed reserves and outputs); for perf event arrays,
+-- samples the kernel lost.
+function Ring:_drops()
+  local ok, v = pcall(function() return self.obj.bss[self.name .. "_drops"] end)
+  return ok and tonumber(v) or 0
+end
+
 function Ring:lost()
   if self.kind == "perf" then return self.session:lost() end
-  local ok, v = pcall(function() return self.obj.bss[self.name .. "_drops"] end)
-  return ok and v or 0
+  return self.src:stats().lost
 end
 
 function Ring:stop()
-  if self.closed then return end
-  if self.draining then
-    self.stopping = true
-    return
-  end
-  self:_close()
+  self.src:stop()
 end
 
-function Ring:_close()
-  if self.closed then return end
-  self.closed = true
-  self.final_lost = self.final_lost or self:lost()
-  if self.poll then self.poll:stop() self.poll:close() end
-  if self.timer then self.timer:stop() self.timer:close() end
-  if self.session then self.session:stop() end
-  handles[self] = nil
-  if self.final_lost > 0 then
-    io.stdout:flush()
-    io.stderr:write(("shark: bpf.on_ring('%s'): %d records dropped (ring full)\n"):format(self.name,
-      self.final_lost))
-  end
+function Ring:active()
+  return self.src:active()
 end
-
-table.insert(shark._end_hooks.before, function(failed)
-  for h in pairs(handles) do
-    if not failed and h.drain then h.drain() end
-    h.final_lost = h:lost() -- while the object is still loaded
-  end
-end)
-table.insert(shark._end_hooks.after, function()
-  local list = {}
-  for h in pairs(handles) do list[#list + 1] = h end
-  for _, h in ipairs(list) do h:stop() end
-end)
 
 return M

@@ -73,6 +73,7 @@ local function on_error(e)
   return core.sentinel
 end
 core.set_error_handler(on_error)
+shark._on_error = on_error  -- for protected loops that report and go on (shark.source)
 
 -- A syntax error or a missing file: the message is all there is to say.
 local function fail(msg)
@@ -229,19 +230,23 @@ function M.main(opts)
   script_main_chunk(unpack(opts.args))
 end
 
--- Run the on_end handlers (each once, in order; one failing does not stop the
--- others). Return how many ran.
+-- End the run in phases (shark.source): detach every source, drain what
+-- they hold, run the on_end handlers (each once, in order; one failing does
+-- not stop the others), close. Return how many handlers ran.
 function M.finish()
   local n = 0
   local failed = api.state.stop_reason == C.SHARK_STOP_ERROR
-  for _, hook in ipairs(shark._end_hooks.before) do xpcall(hook, on_error, failed) end
-  while true do
-    local h = shark._take_end_handler()
-    if not h then break end
-    n = n + 1
-    xpcall(h, on_error)
-  end
-  for _, hook in ipairs(shark._end_hooks.after) do xpcall(hook, on_error) end
+  local function call(f, ...) return xpcall(f, on_error, ...) end
+  require("shark.source").default():finish(failed, call, function()
+    for _, hook in ipairs(shark._end_hooks.before) do xpcall(hook, on_error, failed) end
+    while true do
+      local h = shark._take_end_handler()
+      if not h then break end
+      n = n + 1
+      xpcall(h, on_error)
+    end
+    for _, hook in ipairs(shark._end_hooks.after) do xpcall(hook, on_error) end
+  end)
   io.stdout:flush()
   return n
 end

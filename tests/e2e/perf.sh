@@ -294,6 +294,19 @@ check "a bad CPU list" rc=1 "err~cpu: expected a CPU number or a list"
 run -e 'perf.on("sched:sched_switch")'
 check "a missing handler" rc=1 'err~-e:1: perf.on\(spec, \[opts\], fn\): expected a function, got nil'
 
+# shark.exit() or an error inside a handler: the drain is left cleanly, so a
+# later stop() still stops (the draining flag used to stay set)
+for how in 'shark.exit(0)' 'error("in handler")'; do
+	cat >"$T/exit_in.lua" <<LUA
+local n = 0
+local h
+h = perf.on("syscalls:sys_enter_getppid", function() n = n + 1; if n == 3 then $how end end)
+shark.on_end(function() h:stop(); print("n>=3", n >= 3, "active", h:active()) end)
+LUA
+	run -c "$PROGS/getppid_n 50" "$T/exit_in.lua"
+	check "$how in a handler, then h:stop() in on_end: the handle stops" 'out~^n>=3	true	active	false$'
+done
+
 if "$SHARK" test hardware >"$T/hw" 2>&1; then
 	run -d 0.2 -e 'perf.on("instructions", function() end)'
 	check "hardware events open where the PMU exists" rc=0

@@ -1,0 +1,235 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- shark/source.lua - the one seam of event sources (perf rings, BPF ring
+-- buffers, BPF-backed tracepoints): poll + drain timer + a protected batch
+-- loop, stop in the middle of a batch, loss reporting, and the end phases of
+-- a run (detach -> drain -> on_end -> close). Sources and other resources
+-- (loaded BPF objects) belong to a session; a process runs one session per
+-- script, so several scripts can run and end independently.
+local uv = require "uv"
+
+local M = {}
+
+-- ---------------------------------------------------------------- sessions
+
+local Session = {}
+Session.__index = Session
+
+local sessions_made = 0
+
+-- A new session: its resources end together, apart from every other one.
+function M.session(name)
+  sessions_made = sessions_made + 1
+  return setmetatable({ name = name or ("session " .. sessions_made), list = {}, seq = 0, on_end_fns = {},
+    ended = false }, Session)
+end
+
+local default = M.session("run")
+local current = default
+
+-- The session new sources join (the run's, unless within() says otherwise).
+function M.current()
+  return current
+end
+
+function M.default()
+  return default
+end
+
+-- Run fn(...) with `s` as the session new sources join.
+function M.within(s, fn, ...)
+  local prev = current
+  current = s
+  local ok, err = pcall(fn, ...)
+  current = prev
+  if not ok then error(err, 0) end
+end
+
+-- Add a resource: a table with optional detach(r), drain(r), close(r)
+-- methods. Resources end in phases, each phase over all of them: detach in
+-- the order they were added, drain likewise, close in reverse order (a ring
+-- closes before the object that owns its map).
+function Session:add(r)
+  if self.ended then error("this session has ended", 3) end
+  self.seq = self.seq + 1
+  self.list[r] = self.seq
+  r._session = self
+  return r
+end
+
+function Session:remove(r)
+  self.list[r] = nil
+end
+
+function Session:on_end(fn)
+  self.on_end_fns[#self.on_end_fns + 1] = fn
+end
+
+function Session:resources(reverse)
+  local all = {}
+  for r, seq in pairs(self.list) do all[#all + 1] = { r, seq } end
+  table.sort(all, function(a, b)
+    if reverse then return a[2] > b[2] end
+    return a[2] < b[2]
+  end)
+  for i, x in ipairs(all) do all[i] = x[1] end
+  return all
+end
+
+-- The phases, each protected: one failing resource does not stop the rest.
+-- `call(fn, ...)` runs one step (boot passes its error handler's xpcall).
+function Session:phase(name, call, ...)
+  call = call or pcall
+  for _, r in ipairs(self:resources(name == "close")) do
+    local f = r[name]
+    if f and (name ~= "close" or self.list[r]) then call(f, r, ...) end
+  end
+end
+
+-- End the session: detach -> drain -> on_end -> close. failed: the run
+-- ended on an error (no drain: handlers would run on a broken script).
+function Session:finish(failed, call, on_end)
+  if self.ended then return end
+  self:phase("detach", call)
+  if not failed then self:phase("drain", call) end
+  for _, fn in ipairs(self.on_end_fns) do (call or pcall)(fn) end
+  if on_end then on_end() end
+  self:phase("close", call)
+  self.ended = true
+end
+
+-- ----------------------------------------------------------------- sources
+
+local Source = {}
+Source.__index = Source
+M.Source = Source
+
+-- The error handler of the run (boot installs it): reports the error where
+-- it happened, with its traceback, and returns the stop sentinel.
+local function on_error(e)
+  local shark = package.loaded.shark
+  local h = shark and shark._on_error
+  if h then return h(e) end
+  return debug.traceback(tostring(e), 2)
+end
+
+local POLL_KEEP = 256   -- an adaptive poll stays armed after a drain this big
+
+-- M.new{ name, read(max) -> n, consume(), dispatch(n), max,
+--        fds = {fd...}, poll = "always"|"adaptive"|"never", drain_ms,
+--        detach(), release(), stats() -> {count, lost}, lost_message(lost) }
+-- read fills the adapter's batch and returns how many; dispatch(n) calls
+-- the user's function on each (stopping early when src.stopping is set);
+-- consume gives the space back.
+function M.new(a)
+  local src = setmetatable({ a = a, name = a.name, closed = false, draining = false, stopping = false,
+    polls = {}, armed = false }, Source)
+  local read, consume, dispatch, max = a.read, a.consume, a.dispatch, a.max
+  local big = false
+  local function loop()
+    local total = 0
+    while true do
+      local n = read(max)
+      if n <= 0 then break end
+      dispatch(n)
+      consume()
+      total = total + n
+      if n < max or src.stopping then break end
+    end
+    big = total >= POLL_KEEP
+  end
+  -- the drain: entered once per wake-up or tick, never twice at once; the
+  -- draining flag is reset whatever happens inside (an error, shark.exit)
+  src.drain = function()
+    if src.closed or src.draining then return end
+    src.draining = true
+    local ok, err = xpcall(loop, on_error)
+    src.draining = false
+    if not ok then pcall(consume) end
+    if src.stopping then src:close() end
+    if not ok then error(err, 0) end
+  end
+  local mode = a.poll or "always"
+  if mode ~= "never" then
+    local function on_poll()
+      src.drain()
+      -- adaptive: a wake-up that found little means the producer wakes us
+      -- per record (bpf_ringbuf_submit(r, 0)): wait for the tick instead
+      if mode == "adaptive" and not big and not src.closed then src:disarm() end
+    end
+    for _, fd in ipairs(a.fds or {}) do
+      local poll = uv.new_poll(fd)
+      src.polls[#src.polls + 1] = poll
+    end
+    src.on_poll = on_poll
+    src:arm()
+  end
+  local ms = a.drain_ms or 10
+  src.timer = uv.new_timer()
+  local function tick()
+    src.drain()
+    if not src.closed and not src.armed and mode ~= "never" then src:arm() end
+  end
+  uv.update_time()
+  -- a first look soon after enabling, then every drain_ms
+  src.timer:start(math.min(ms, 2), ms, tick)
+  current:add(src)
+  return src
+end
+
+function Source:arm()
+  if self.armed then return end
+  self.armed = true
+  for _, p in ipairs(self.polls) do p:start("r", self.on_poll) end
+end
+
+function Source:disarm()
+  if not self.armed then return end
+  self.armed = false
+  for _, p in ipairs(self.polls) do p:stop() end
+end
+
+-- Stop delivering: now, or once the drain is out of its batch.
+function Source:stop()
+  if self.closed then return end
+  if self.draining then
+    self.stopping = true
+  else
+    self:close()
+  end
+end
+
+function Source:active()
+  return not self.closed
+end
+
+function Source:stats()
+  if self.final then return self.final end
+  return self.a.stats()
+end
+
+-- Session phases.
+function Source:detach()
+  if not self.closed and self.a.detach then self.a.detach() end
+end
+
+function Source:close()
+  if self.closed then return end
+  self.closed = true
+  for _, p in ipairs(self.polls) do
+    if self.armed then p:stop() end
+    p:close()
+  end
+  self.armed = false
+  if self.timer then self.timer:stop(); self.timer:close() end
+  self.final = self.a.stats()
+  if self.a.release then self.a.release() end
+  if self._session then self._session:remove(self) end
+  -- lost events are never dropped silently
+  local lost = self.final.lost or 0
+  if lost > 0 and self.a.lost_message then
+    io.stdout:flush()
+    io.stderr:write("shark: ", self.a.lost_message(lost), "\n")
+  end
+end
+
+return M
