@@ -52,15 +52,16 @@ t.is(sa:stats().lost, 3, "a closed source keeps its final loss count (and says i
 
 -- an error in a handler: reported through the run's handler, flag reset
 local errors = {}
-local saved = shark._on_error
-shark._on_error = function(e) errors[#errors + 1] = tostring(e); return e end
+local sh = require "shark"
+local saved = sh._on_error
+sh._on_error = function(e) errors[#errors + 1] = tostring(e); return e end
 local qc = { 1, 2, 3 }
 local sc
 source.within(b, function()
   sc = fake({}, "C", qc, function(x) if x == 2 then error("handler failed") end end)
 end)
 local ok = pcall(sc.drain)
-shark._on_error = saved
+sh._on_error = saved
 t.ok(not ok and errors[1] and errors[1]:find("handler failed", 1, true), "an error in the handler is reported",
   errors[1])
 t.ok(not sc.draining, "the draining flag is reset after an error")
