@@ -118,4 +118,6 @@ const struct shark_api shark_api = {
 	.bpf_attach_socket = shark_bpf__attach_socket,
 	.sym_functions = shark_sym_functions,
 	.bpf_autoload = shark_bpf__autoload,
+	.ringbuf_read_tp = shark_ringbuf__read_tp,
+	.bpf_attach_tracepoint_cookie = shark_bpf__attach_tracepoint_cookie,
 };

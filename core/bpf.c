@@ -385,6 +385,21 @@ int32_t shark_bpf__attach_tracepoint(struct shark_bpf *o, int32_t i, const char 
 	return keep_link(o, bpf_program__attach_tracepoint(p, sys, name), what);
 }
 
+int32_t shark_bpf__attach_tracepoint_cookie(struct shark_bpf *o, int32_t i, const char *sys, const char *name,
+					    uint64_t cookie)
+{
+	LIBBPF_OPTS(bpf_tracepoint_opts, opts, .bpf_cookie = cookie);
+	struct bpf_program *p = prog_at(o, i);
+	char what[256];
+
+	if (!p)
+		return -ENOENT;
+	o->err[0] = '\0';
+	snprintf(what, sizeof(what), "'%s' to tracepoint %s:%s", bpf_program__name(p), sys, name);
+	shark_log__capture(1);
+	return keep_link(o, bpf_program__attach_tracepoint_opts(p, sys, name, &opts), what);
+}
+
 int32_t shark_bpf__attach_raw_tracepoint(struct shark_bpf *o, int32_t i, const char *name)
 {
 	struct bpf_program *p = prog_at(o, i);

@@ -663,7 +663,7 @@ uint64_t shark_perf__count(struct shark_perf *p, int32_t event)
 /* ------------------------------------------------------------- decoding */
 
 /* FNV-1a over the frames; user addresses only mean something within a pid. */
-static uint64_t stack_key(const uint64_t *ips, uint32_t n, uint32_t pid)
+uint64_t shark_stack_key(const uint64_t *ips, uint32_t n, uint32_t pid)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 	int user = 0;
@@ -717,6 +717,7 @@ static int decode_sample(struct shark_perf *p, const uint64_t *w, const uint8_t 
 	s->stack_key = 0;
 	s->raw = NULL;
 	s->raw_size = 0;
+	s->comm_at = NULL;
 	if (p->opts.track_tasks)
 		shark_sym__note_pid((int)s->pid);
 	if (type & PERF_SAMPLE_CALLCHAIN) {
@@ -726,7 +727,7 @@ static int decode_sample(struct shark_perf *p, const uint64_t *w, const uint8_t 
 			return -1;
 		s->nr_ips = (uint32_t)nr;
 		s->ips = q;
-		s->stack_key = stack_key(q, (uint32_t)nr, s->pid);
+		s->stack_key = shark_stack_key(q, (uint32_t)nr, s->pid);
 		q += nr;
 	}
 	if (type & PERF_SAMPLE_RAW) {

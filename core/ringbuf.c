@@ -8,6 +8,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "shark.h"
+#include "tpring.h"
 
 /*
  * The kernel's layout: one read-write page holding the consumer position,
@@ -109,4 +110,49 @@ void shark_ringbuf__consume(struct shark_ringbuf *r)
 uint64_t shark_ringbuf__count(struct shark_ringbuf *r)
 {
 	return r->records;
+}
+
+/*
+ * Records of bpf/tpring.bpf.c (struct shark_tprec) decoded into @batch as
+ * perf samples are: the same typed events whatever the delivery. @names[i]
+ * is the name of event i (@nnames of them). In place until consume.
+ */
+int32_t shark_ringbuf__read_tp(struct shark_ringbuf *r, struct shark_sample *batch, int32_t max,
+			       const char *const *names, int32_t nnames)
+{
+	uint64_t prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
+	int32_t n = 0;
+
+	while (r->pos < prod && n < max) {
+		const uint32_t *hdr = (const uint32_t *)(r->data + (r->pos & r->mask));
+		uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+		const struct shark_tprec *t = (const void *)((const uint8_t *)hdr + BPF_RINGBUF_HDR_SZ);
+		uint32_t size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+
+		if (len & BPF_RINGBUF_BUSY_BIT)
+			break;	/* reserved, not yet submitted */
+		r->pos += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
+		if ((len & BPF_RINGBUF_DISCARD_BIT) || size < sizeof(*t) || t->event >= (uint32_t)nnames ||
+		    sizeof(*t) + t->raw_size > size || t->ips_off + 8u * t->nr_ips > size)
+			continue;
+		struct shark_sample *s = &batch[n++];
+
+		s->time = (double)t->time;
+		s->pid = t->pid;
+		s->tid = t->tid;
+		s->cpu = t->cpu;
+		s->event = t->event;
+		s->period = 1;
+		s->ip = 0;
+		s->id = 0;
+		s->name = names[t->event];
+		s->raw = t + 1;
+		s->raw_size = t->raw_size;
+		s->nr_ips = t->nr_ips;
+		s->ips = t->nr_ips ? (const uint64_t *)((const uint8_t *)t + t->ips_off) : NULL;
+		s->stack_key = t->nr_ips ? shark_stack_key(s->ips, s->nr_ips, s->pid) : 0;
+		s->comm_at = t->comm;
+	}
+	r->records += (uint64_t)n;
+	return n;
 }

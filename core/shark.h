@@ -184,6 +184,8 @@ int32_t shark_bpf__possible_cpus(void);
 int32_t shark_bpf__detach(struct shark_bpf *o);
 int32_t shark_bpf__attach(struct shark_bpf *o, int32_t i);
 int32_t shark_bpf__attach_tracepoint(struct shark_bpf *o, int32_t i, const char *sys, const char *name);
+int32_t shark_bpf__attach_tracepoint_cookie(struct shark_bpf *o, int32_t i, const char *sys, const char *name,
+					    uint64_t cookie);
 int32_t shark_bpf__attach_raw_tracepoint(struct shark_bpf *o, int32_t i, const char *name);
 int32_t shark_bpf__attach_uprobe(struct shark_bpf *o, int32_t i, int32_t retprobe, int32_t pid,
 				 const char *binary, const char *func, uint64_t offset,
@@ -212,6 +214,10 @@ void shark_ringbuf__free(struct shark_ringbuf *r);
 int32_t shark_ringbuf__read(struct shark_ringbuf *r, struct shark_record *batch, int32_t max);
 void shark_ringbuf__consume(struct shark_ringbuf *r);
 uint64_t shark_ringbuf__count(struct shark_ringbuf *r);
+int32_t shark_ringbuf__read_tp(struct shark_ringbuf *r, struct shark_sample *batch, int32_t max,
+			       const char *const *names, int32_t nnames);
+/* perf.c: FNV-1a of a callchain (52 bits, never 0); user frames keyed by pid too */
+uint64_t shark_stack_key(const uint64_t *ips, uint32_t n, uint32_t pid);
 
 /* task.c */
 const char *shark_comm(int32_t pid);

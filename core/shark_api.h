@@ -114,6 +114,7 @@ struct shark_sample {
 	uint32_t nr_ips;
 	const uint64_t *ips;	/* callchain, with PERF_CONTEXT_* markers */
 	uint64_t stack_key;	/* 52-bit hash of ips (and pid for user frames); 0: none */
+	const char *comm_at;	/* the task's name at event time, if the source knows it; else NULL */
 };
 
 /* Counters of a session. */
@@ -274,6 +275,12 @@ struct shark_api {
 	int32_t (*sym_functions)(const char *path, const char *glob, char *buf, int32_t len);
 	/* before load: whether program prog is loaded (all are by default) */
 	int32_t (*bpf_autoload)(struct shark_bpf *o, const char *prog, int32_t on);
+	/* tracepoint records of bpf/tpring.bpf.c as samples (names[event] their names) */
+	int32_t (*ringbuf_read_tp)(struct shark_ringbuf *r, struct shark_sample *batch, int32_t max,
+				   const char *const *names, int32_t nnames);
+	/* attach prog to tracepoint sys:name with a BPF cookie */
+	int32_t (*bpf_attach_tracepoint_cookie)(struct shark_bpf *o, int32_t prog, const char *sys,
+						const char *name, uint64_t cookie);
 };
 
 #endif /* SHARK_API_H */

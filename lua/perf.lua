@@ -10,6 +10,7 @@ local shark = require "shark"
 local events = require "perf.events"
 local types = require "perf.types"
 local stack = require "perf.stack"
+local bpftp = require "perf.bpftp"
 local source = require "shark.source"
 
 local M = {}
@@ -26,7 +27,7 @@ local ev_mt = { __index = nil, __tostring = nil }
 local copies = setmetatable({}, { __mode = "k" })  -- copy -> buffers it points at
 
 local function copy_event(e)
-  local t = e.raw ~= nil and types.by_name(ffi.string(e.name)) or types.generic(ev_mt)
+  local t = e.raw ~= nil and types.of(e) or types.generic(ev_mt)
   local c = t.ev()
   ffi.copy(c, e, SAMPLE_SIZE)
   local keep = {}
@@ -54,7 +55,7 @@ local methods = {
 
 ev_mt.__index = function(e, k)
   if k == "callchain" then return stack.intern(e) end
-  if k == "comm" then return ffi.string(api.comm(e.pid)) end
+  if k == "comm" then return ffi.string(e.comm_at ~= nil and e.comm_at or api.comm(e.pid)) end
   return methods[k]
 end
 
@@ -67,7 +68,7 @@ local known_opts = {
   filter = "string", period = "number", freq = "number",
   callchain_k = "any", callchain_u = "any", callchain = "any", max_stack = "number",
   mmap_pages = "number", wakeup = "number", drain_ms = "number", inherit = "boolean",
-  ordered = "boolean",
+  ordered = "boolean", via = "string",
   -- the original shark's names
   target_pid = "number|string", target_tid = "number|string", target_cpu_list = "string|number",
   no_buffering = "any", wake_events = "number", read_events_rate = "number",
@@ -204,13 +205,14 @@ local function event_struct(e, opts)
 end
 
 -- The event type of each event of the handle, or the one type they share.
-local function event_type(e)
-  if e.tracepoint then return assert(types.tracepoint(e.system, e.event, ev_mt)) end
+-- tail: the BPF delivery's variant of a tracepoint's types (bpftp).
+local function event_type(e, tail)
+  if e.tracepoint then return assert(types.tracepoint(e.system, e.event, ev_mt, tail)) end
   return types.generic(ev_mt)
 end
 
-local function single_type(evs)
-  local t = event_type(evs[1])
+local function single_type(evs, tail)
+  local t = event_type(evs[1], tail)
   for i = 2, #evs do
     local e = evs[i]
     if e.tracepoint or evs[1].tracepoint then return nil end
@@ -235,7 +237,7 @@ local function make_dispatch(h, fn)
   end
   local evs, copy = h.evs, ffi.copy
   local function make(idx)
-    local ev = event_type(h.events[idx + 1]).ev()
+    local ev = event_type(h.events[idx + 1], h.via == "bpf").ev()
     evs[idx] = ev
     return ev
   end
@@ -304,15 +306,53 @@ function M.on(spec, opts, fn)
   -- a filter names the fields of syscalls:* records, which raw_syscalls lacks
   if not o.filter then evs = events.route_syscalls(evs) end
 
+  if o.via ~= nil and o.via ~= "bpf" and o.via ~= "perf" then
+    error(("perf.on(%q): via is 'bpf' or 'perf', not '%s'"):format(spec, o.via), 2)
+  end
+  local unsuitable = bpftp.unsuitable(evs, o)
+  local why_perf = unsuitable
+  if o.via == "bpf" and unsuitable then
+    error(("perf.on(%q): via = 'bpf': %s (use via = 'perf')"):format(spec, unsuitable), 2)
+  end
   local so, anchors = session_opts(o, evs)
   if not so then error(("perf.on(%q): %s"):format(spec, anchors), 2) end
+  local share = require "shark.tpshare"
+  for i, e in ipairs(evs) do
+    e.index = i - 1
+    if e.tracepoint then share.perf(e.system .. ":" .. e.event) end
+  end
+  local h = setmetatable({ spec = spec, events = evs, opts = o, evs = {}, batch_max = BATCH }, Handle)
+  local function batch_of(tail)
+    local one = single_type(evs, tail)
+    if one then
+      h.typed_batch = ffi.new(ffi.typeof("$[?]", one.ev), BATCH)
+      h.batch = ffi.cast("struct shark_sample *", h.typed_batch)
+    else
+      h.typed_batch = nil
+      h.batch = ffi.new("struct shark_sample[?]", BATCH)
+    end
+  end
+  -- tracepoints go through BPF where it loads (user strings read at event
+  -- time, cheaper than a perf sample), perf rings otherwise
+  if not unsuitable and o.via ~= "perf" then
+    h.via = "bpf"
+    batch_of(true)
+    local ok, why = bpftp.open(h, so, make_dispatch(h, fn))
+    if ok then
+      h.drain = h.src.drain
+      local _ = anchors
+      return h
+    end
+    if o.via == "bpf" then error(("perf.on(%q): via = 'bpf': %s"):format(spec, why), 2) end
+    why_perf = "BPF delivery unavailable: " .. why
+  end
+  h.via = "perf"
   local p = api.perf_new(so)
   if p == nil then
     error(("perf.on(%q): %s"):format(spec, ffi.string(api.strerror(ffi.errno()))), 2)
   end
   p = ffi.gc(p, api.perf_free)
-  for i, e in ipairs(evs) do
-    e.index = i - 1
+  for _, e in ipairs(evs) do
     local idx = api.perf_add(p, event_struct(e, o))
     if idx < 0 then
       local msg = ffi.string(api.perf_error(p))
@@ -323,19 +363,8 @@ function M.on(spec, opts, fn)
     end
   end
   local _ = anchors
-  local share = require "shark.tpshare"
-  for _, e in ipairs(evs) do
-    if e.tracepoint then share.perf(e.system .. ":" .. e.event) end
-  end
-
-  local h = setmetatable({ spec = spec, p = p, events = evs, opts = o, evs = {} }, Handle)
-  local one = single_type(evs)
-  if one then
-    h.typed_batch = ffi.new(ffi.typeof("$[?]", one.ev), BATCH)
-    h.batch = ffi.cast("struct shark_sample *", h.typed_batch)
-  else
-    h.batch = ffi.new("struct shark_sample[?]", BATCH)
-  end
+  h.p = p
+  batch_of(false)
   h.src = perf_source(h, fn)
   h.drain = h.src.drain
   local rc = api.perf_enable(p)
@@ -343,6 +372,7 @@ function M.on(spec, opts, fn)
     h.src:close()
     error(("perf.on(%q): cannot enable: %s"):format(spec, ffi.string(api.strerror(-rc))), 2)
   end
+  shark.log(("perf.on(%q): delivered through perf rings%s"):format(spec, why_perf and " (" .. why_perf .. ")" or ""))
   return h
 end
 
@@ -371,6 +401,11 @@ function Handle:lost()
   return self:stats().lost
 end
 
+-- User strings that could not be read at event time (delivered as "").
+function Handle:unreadable()
+  return self:stats().unreadable or 0
+end
+
 function Handle:active()
   return self.src:active()
 end
@@ -383,12 +418,13 @@ end
 
 -- One ftrace-style line: comm-pid [cpu] secs: name: field=value ...
 function M.format(e)
-  local head = ("%16s-%-7d [%03d] %.6f: %s:"):format(ffi.string(api.comm(e.pid)), e.pid, e.cpu,
+  local comm = e.comm_at ~= nil and e.comm_at or api.comm(e.pid)
+  local head = ("%16s-%-7d [%03d] %.6f: %s:"):format(ffi.string(comm), e.pid, e.cpu,
     e.time / 1e9, ffi.string(e.name))
   if e.raw == nil then
     return ("%s period=%d ip=0x%x"):format(head, e.period, e.ip)
   end
-  return head .. " " .. types.format_fields(types.by_name(ffi.string(e.name)), e.raw)
+  return head .. " " .. types.format_fields(types.of(e), e.raw)
 end
 
 function M.print(e)

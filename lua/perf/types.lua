@@ -38,6 +38,8 @@ local function user_string_field(fmt, f)
   return fmt.system == "syscalls" and not f.array and f.size == 8 and f.type:find("char%s*%*$") ~= nil
 end
 
+M.is_user_string = user_string_field
+
 -- Build the member list of a tracepoint's raw struct. Returns the cdef body
 -- and the accessors that need code: { name = {kind, member, offset} }.
 local function raw_members(fmt)
@@ -68,7 +70,7 @@ local function raw_members(fmt)
       elseif user_string_field(fmt, f) then
         decl = ("uint64_t %s_ptr;"):format(name)
         kind = "user_string"
-        extra[f.name] = { kind = kind, member = name .. "_ptr" }
+        extra[f.name] = { kind = kind, member = name .. "_ptr", offset = f.offset }
       elseif f.size == 8 and not f.pointer and not f.type:find("%*") then
         -- 64-bit integers reach Lua as numbers (exact to 2^53), so they can
         -- key a table: a cdata int64 key would be a new key every event
@@ -126,17 +128,30 @@ local accessor_src = {
     end]],
 }
 
-local function accessor(x)
+-- Delivered through BPF (bpf/tpring.bpf.c), the string was read at event
+-- time into the record's tail; the field holds (length << 32) | offset.
+-- An unreadable one is "" (and counted by the handle).
+accessor_src.tail_string = [[local ffi, u8p, u32p = ...
+    return function(r)
+      local w = ffi.cast(u32p, ffi.cast(u8p, r) + %d)
+      return ffi.string(ffi.cast(u8p, r) + w[0], w[1])
+    end]]
+
+local function accessor(x, tail)
   local kind = (x.kind == "string" or x.kind == "bytes") and "loc" or x.kind
+  if kind == "user_string" and tail then
+    local make = assert(loadstring(accessor_src.tail_string:format(x.offset), "=perf.raw." .. x.member))
+    return make(ffi, ffi.typeof("const uint8_t *"), ffi.typeof("const uint32_t *"))
+  end
   local make = assert(loadstring(accessor_src[kind]:format(x.member), "=perf.raw." .. x.member))
   if kind == "num64" then return make(tonumber) end
   if kind == "user_string" then return make(api, user_buf, ffi) end
   return make(bit, ffi, ffi.typeof("const uint8_t *"), x.relative and x.offset + 4 or nil, x.kind == "string")
 end
 
-local function raw_index(extra)
+local function raw_index(extra, tail)
   local get = {}
-  for name, x in pairs(extra) do get[name] = accessor(x) end
+  for name, x in pairs(extra) do get[name] = accessor(x, tail) end
   return function(r, k)
     local f = get[k]
     if f then return f(r) end
@@ -145,9 +160,17 @@ local function raw_index(extra)
 end
 
 -- tracepoint id / "sys:event" -> { raw = ctype, ev = ctype, printable = {...}, extra = {...} }
-local by_id, by_name = {}, {}
+local by_id, by_id_tail, by_name, by_name_tail = {}, {}, {}, {}
 
 function M.by_name(name)
+  return by_name[name]
+end
+
+-- The type of event e (either delivery's).
+function M.of(e)
+  local name = ffi.string(e.name)
+  local tt = by_name_tail[name]
+  if tt and ffi.istype(tt.ev, e) then return tt end
   return by_name[name]
 end
 local generic
@@ -161,18 +184,20 @@ function M.generic(ev_mt)
 end
 
 -- The types of a tracepoint's events, made once per tracepoint and process.
-function M.tracepoint(system, event, ev_mt)
+-- tail: the BPF delivery's variant (user strings in the record's tail).
+function M.tracepoint(system, event, ev_mt, tail)
   local fmt, err = pcore.tp_format(system, event)
   if not fmt then return nil, err end
-  local t = by_id[fmt.id]
+  local cache = tail and by_id_tail or by_id
+  local t = cache[fmt.id]
   if t then return t end
   local body, extra, printable, members, ctypes = raw_members(fmt)
-  local raw_name = "shark_raw_" .. fmt.id
-  local ev_name = "shark_ev_" .. fmt.id
+  local raw_name = (tail and "shark_rawt_" or "shark_raw_") .. fmt.id
+  local ev_name = (tail and "shark_evt_" or "shark_ev_") .. fmt.id
   ffi.cdef(("struct __attribute__((packed)) %s {\n%s\n};"):format(raw_name, body))
   ffi.cdef(("struct %s %s;"):format(ev_name,
     (sample_body:gsub("const void %*raw;", ("const struct %s *raw;"):format(raw_name)))))
-  local raw_t = ffi.metatype("struct " .. raw_name, { __index = raw_index(extra) })
+  local raw_t = ffi.metatype("struct " .. raw_name, { __index = raw_index(extra, tail) })
   t = {
     id = fmt.id,
     format = fmt,
@@ -183,9 +208,10 @@ function M.tracepoint(system, event, ev_mt)
     members = members,    -- field name -> struct member (layout tests)
     ctypes = ctypes,      -- field name -> the member's C type
     raw_name = "struct " .. raw_name,
+    tail = tail,
   }
-  by_id[fmt.id] = t
-  by_name[system .. ":" .. event] = t
+  cache[fmt.id] = t
+  if tail then by_name_tail[system .. ":" .. event] = t else by_name[system .. ":" .. event] = t end
   return t
 end
 

@@ -16,7 +16,7 @@ local hs = {}
 for i, hd in ipairs(handlers) do
   local st = { n = 0, c = {} }
   local fn = hd[2]
-  hs[i] = { st = st, h = perf.on("raw_syscalls:sys_enter", { mmap_pages = 1024, cpu = 0 }, function(e)
+  hs[i] = { st = st, h = perf.on("raw_syscalls:sys_enter", { mmap_pages = 1024, cpu = 0, via = "perf" }, function(e)
     st.events = (st.events or 0) + 1
     fn(st, e)
   end) }

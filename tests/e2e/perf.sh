@@ -220,19 +220,20 @@ h = perf.on("syscalls:sys_enter_getppid", function(e) n = n + 1; if n == 10 then
 shark.on_end(function() print(n, h:active()) end)'
 check "h:stop() inside the handler: no event after it" rc=0 "out=10	false"
 
-run -e 'local function fds()
+for via in perf bpf; do
+	run -e 'local function fds()
   local n = 0
-  for l in io.popen("ls -l /proc/self/fd/ 2>/dev/null; ls -l /proc/'"'"'$PPID'"'"'/fd 2>/dev/null"):lines() do end
   local p = io.popen("readlink /proc/" .. require("uv").os_getpid() .. "/fd/*")
-  for l in p:lines() do if l:find("perf_event", 1, true) then n = n + 1 end end
+  for l in p:lines() do if l:find("perf_event", 1, true) or l:find("bpf", 1, true) then n = n + 1 end end
   p:close()
   return n
 end
-local h = perf.on("sched:sched_switch,sched:sched_wakeup", function() end)
+local h = perf.on("sched:sched_switch,sched:sched_wakeup", { via = "'$via'" }, function() end)
 local during = fds()
 h:stop()
-print(during >= 4, fds())'
-check "h:stop() closes every perf fd of the handle" rc=0 "out=true	0"
+print(h.via, during >= 2, fds())'
+	check "h:stop() closes every perf and BPF fd of the handle (via $via)" rc=0 "out=$via	true	0"
+done
 
 # --- syscalls:* rides on raw_syscalls
 
@@ -293,6 +294,54 @@ run -e 'perf.on("sched:sched_switch", {cpu = "0,x"}, function() end)'
 check "a bad CPU list" rc=1 "err~cpu: expected a CPU number or a list"
 run -e 'perf.on("sched:sched_switch")'
 check "a missing handler" rc=1 'err~-e:1: perf.on\(spec, \[opts\], fn\): expected a function, got nil'
+
+# --- tracepoints delivered through BPF: user strings read at event time
+
+marker=/tmp/shark-bpftp-marker-$$
+cat >"$T/strings.lua" <<'LUA'
+local path = ...
+local n, exact, idiom, other = 0, 0, 0, 0
+local h = perf.on("syscalls:sys_enter_openat", function(e)
+  if e.raw.flags ~= 0x20100 then return end  -- openat_n's own calls, not the loader's
+  n = n + 1
+  if e.raw.filename == path then exact = exact + 1 end
+  if ffi.string(e.raw.filename) == path then idiom = idiom + 1 end
+  if e.pid ~= shark.target().pid or e.tid ~= e.pid or e.time <= 0 then other = other + 1 end
+end)
+shark.on_end(function() print(h.via, n, exact, idiom, other, h:lost(), h:unreadable()) end)
+LUA
+run -v -c "$PROGS/openat_n 777 $marker" "$T/strings.lua" "$marker"
+check "777 opens by a process that exits at once: 777 events, each with its exact path (BPF delivery)" rc=0 \
+	'out=bpf	777	777	777	0	0	0' 'err~perf.on\("syscalls:sys_enter_openat"\): delivered through BPF'
+run -c "$PROGS/openat_n 20000 $marker" "$T/strings.lua" "$marker"
+check "20000 opens: 20000 events with the exact path, none lost" rc=0 'out=bpf	20000	20000	20000	0	0	0'
+run -c "$PROGS/openat_n 50 NULL" -e 'local n, empty = 0, 0
+local h = perf.on("syscalls:sys_enter_openat", function(e)
+  if e.raw.flags == 0x20100 then n = n + 1; if e.raw.filename == "" then empty = empty + 1 end end end)
+shark.on_end(function() print(n, empty, h:unreadable()) end)'
+check "a string that cannot be read is \"\" and counted per handle, never nil" rc=0 'out=50	50	50'
+run -v -c "$PROGS/openat_n 30 $marker 300" -e 'local n = 0
+local h = perf.on("syscalls:sys_enter_openat", { via = "perf" }, function(e)
+  if e.raw.flags == 0x20100 and e.raw.filename == "'"$marker"'" then n = n + 1 end end)
+shark.on_end(function() print(h.via, n) end)'
+check "via = 'perf' forces perf rings (the string read while the task lives), and -v says so" rc=0 \
+	'out=perf	30' 'err~delivered through perf rings'
+run -e 'perf.on("syscalls:sys_enter_openat", { via = "bpf", filter = "flags == 1" }, function() end)'
+check "via = 'bpf' with a kernel filter is refused with the reason" rc=1 \
+	"err~via = 'bpf': a kernel filter .* applies to perf events only"
+run -e 'perf.on("cpu-clock", { via = "bpf" }, function() end)'
+check "via = 'bpf' for a software event is refused" rc=1 "err~via = 'bpf': cpu-clock is not a tracepoint"
+run -v -c "$PROGS/openat_n 40 $marker" -e 'local n = 0
+local h = perf.on("syscalls:sys_enter_openat", { filter = "flags == 0x20100" }, function() n = n + 1 end)
+shark.on_end(function() print(h.via, n) end)'
+check "a kernel filter still applies: such a handle uses perf rings" rc=0 'out=perf	40' \
+	'err~delivered through perf rings \(a kernel filter'
+run -c "$PROGS/openat_n 25 $marker" -e 'local k = {}
+perf.on("syscalls:sys_enter_openat", { callchain_k = 1 }, function(e)
+  if e.raw.flags == 0x20100 then k[#k + 1] = e.callchain end end)
+shark.on_end(function() print(#k, k[1]:find("do_syscall_64", 1, true) ~= nil) end)'
+check "callchain_k through BPF (bpf_get_stack): kernel frames" rc=0 'out=25	true'
+rm -f "$marker"
 
 # shark.exit() or an error inside a handler: the drain is left cleanly, so a
 # later stop() still stops (the draining flag used to stay set)

@@ -58,7 +58,7 @@ check("tracefs", function()
 end)
 
 check("tracepoints", function()
-  local ok, h = pcall(perf.on, "sched:sched_switch", function() end)
+  local ok, h = pcall(perf.on, "sched:sched_switch", { via = "perf" }, function() end)
   if not ok then return false, tostring(h) end
   local rings = api.perf_nrings(h.p)
   h:stop()

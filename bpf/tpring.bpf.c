@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tpring.bpf.c - tracepoint records copied into a ring buffer at event time, user strings included. */
+/*
+ * perf.on() on tracepoints, delivered through BPF: one program attached to
+ * each tracepoint (the cookie says which conf entry applies; raw_syscalls
+ * carriers add the syscall number to it) copies the record, reads the
+ * `const char *` user strings the format names while the task still runs,
+ * and sends it to one ring buffer. Filters (pid with its children, tid,
+ * cgroup, CPUs) apply here. The program returns 1: other perf consumers of
+ * the tracepoint still see every event.
+ *
+ * No CO-RE: records come as offsets from the format files.
+ */
+#define BPF_NO_PRESERVE_ACCESS_INDEX
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "include/shark.bpf.h"
+#include "tpring.h"
+
+const volatile __u32 cfg_pids = 0;	/* only the processes in `pids` */
+const volatile __u32 cfg_tid = 0;	/* only this thread */
+const volatile __u32 cfg_cgroup = 0;	/* only tasks under cgroups[0] */
+const volatile __u32 cfg_cpus = 0;	/* only CPUs set in `cpus` */
+const volatile __u32 cfg_stack_k = 0;	/* callchains: kernel frames */
+const volatile __u32 cfg_stack_u = 0;	/* callchains: user frames */
+const volatile __u64 cfg_wake = 1 << 20;	/* wake the reader each time this many bytes fill */
+const volatile __u32 cfg_fork_child = 44;	/* sched_process_fork: offset of child_pid */
+
+__u64 unreadable = 0;	/* user strings that could not be read: delivered empty */
+
+SHARK_RINGBUF(events, struct shark_tprec, 1 << 23);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SHARK_TP_CONF);
+	__type(key, __u32);
+	__type(value, struct shark_tpconf);
+} conf SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} cpus SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroups SEC(".maps");
+
+#define SCRATCH 16384
+#define HDR sizeof(struct shark_tprec)
+#define AREA 8191	/* mask of an offset in the area after the header */
+
+struct scratch {
+	__u8 b[SCRATCH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+static __always_inline int wanted(__u32 tgid, __u32 tid, __u32 cpu)
+{
+	if (cfg_tid && tid != cfg_tid)
+		return 0;
+	if (cfg_pids && !bpf_map_lookup_elem(&pids, &tgid))
+		return 0;
+	if (cfg_cpus) {
+		__u8 *on = bpf_map_lookup_elem(&cpus, &cpu);
+
+		if (!on || !*on)
+			return 0;
+	}
+	if (cfg_cgroup && bpf_current_task_under_cgroup(&cgroups, 0) != 1)
+		return 0;
+	return 1;
+}
+
+/* The end of the __data_loc data of the record (its fixed part if none). */
+static __always_inline __u32 record_end(void *ctx, struct shark_tpconf *c)
+{
+	__u32 end = c->size;
+
+	for (int i = 0; i < SHARK_TP_NLOC; i++) {
+		__u32 loc = 0, e;
+
+		if (i >= c->nloc)
+			break;
+		bpf_probe_read_kernel(&loc, sizeof(loc), ctx + (c->loc_off[i] & 0xfff));
+		e = (loc & 0xffff) + (loc >> 16);
+		if (e > end)
+			end = e;
+	}
+	return end < SHARK_TP_RAW_MAX ? end : SHARK_TP_RAW_MAX;
+}
+
+/* Read the user strings into the record's tail; return its new size. */
+static __always_inline __u32 read_strings(void *ctx, struct shark_tpconf *c, __u8 *raw, __u32 pos)
+{
+	for (int i = 0; i < SHARK_TP_NSTR; i++) {
+		__u32 off;
+		__u64 ptr = 0;
+		long n;
+
+		if (i >= c->nstr)
+			break;
+		off = c->str_off[i] & (SHARK_TP_RAW_MAX - 8);
+		bpf_probe_read_kernel(&ptr, sizeof(ptr), ctx + off);
+		pos = (pos + 7) & ~7u;
+		n = bpf_probe_read_user_str(raw + (pos & AREA), SHARK_TP_STR_MAX, (const void *)ptr);
+		if (n <= 0) {
+			__sync_fetch_and_add(&unreadable, 1);
+			n = 1;
+			raw[pos & AREA] = 0;
+		}
+		/* the field now says where the string is: (length << 32) | offset */
+		*(__u64 *)(raw + off) = ((__u64)(n - 1) << 32) | pos;
+		pos += (__u32)n;
+	}
+	return pos;
+}
+
+/* Kernel then user frames, with perf's PERF_CONTEXT_* markers. */
+static __always_inline __u32 read_stack(void *ctx, __u64 *ips)
+{
+	__u32 n = 0;
+	long got;
+
+	if (cfg_stack_k) {
+		ips[0] = (__u64)-128;	/* PERF_CONTEXT_KERNEL */
+		got = bpf_get_stack(ctx, ips + 1, SHARK_TP_MAX_FRAMES * 8, 0);
+		if (got > 0)
+			n = 1 + (__u32)got / 8;
+	}
+	if (cfg_stack_u) {
+		n &= 255;
+		ips[n] = (__u64)-512;	/* PERF_CONTEXT_USER */
+		got = bpf_get_stack(ctx, ips + n + 1, SHARK_TP_MAX_FRAMES * 8, BPF_F_USER_STACK);
+		if (got > 0)
+			n += 1 + (__u32)got / 8;
+		else if (!cfg_stack_k)
+			n = 0;
+	}
+	return n;
+}
+
+SEC("tracepoint")
+int deliver(void *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id, cpu = bpf_get_smp_processor_id();
+	__u32 key = (__u32)cookie, zero = 0, size, total;
+	struct shark_tpconf *c;
+	struct shark_tprec *r;
+	__u8 *buf, *raw;
+	__u64 avail;
+
+	if (!wanted(tgid, tid, cpu))
+		return 1;
+	if (cookie >> 32) {
+		/* a raw_syscalls carrier: the syscall number is the long at 8 */
+		long nr = -1;
+
+		bpf_probe_read_kernel(&nr, sizeof(nr), ctx + 8);
+		if (nr < 0 || nr >= 1024)
+			return 1;
+		key += (__u32)nr;
+	}
+	c = bpf_map_lookup_elem(&conf, &key);
+	if (!c || !c->event)
+		return 1;
+	buf = bpf_map_lookup_elem(&scratch, &zero);
+	if (!buf)
+		return 1;
+	r = (void *)buf;
+	raw = buf + HDR;
+	size = record_end(ctx, c);
+	if (bpf_probe_read_kernel(raw, size & (SHARK_TP_RAW_MAX - 1 + SHARK_TP_RAW_MAX), ctx))
+		return 1;
+	/* the first 8 bytes held the pt_regs pointer for BPF: the common fields again */
+	*(__u16 *)raw = c->type;
+	raw[2] = 0;
+	raw[3] = 0;
+	*(__u32 *)(raw + 4) = tid;
+	size = read_strings(ctx, c, raw, size);
+	r->time = bpf_ktime_get_ns();
+	r->pid = tgid;
+	r->tid = tid;
+	r->cpu = cpu;
+	r->event = c->event - 1;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	r->raw_size = size;
+	r->nr_ips = 0;
+	total = (HDR + size + 7) & ~7u;
+	r->ips_off = (__u16)total;
+	if (cfg_stack_k || cfg_stack_u) {
+		__u32 n = read_stack(ctx, (__u64 *)(buf + (total & (AREA & ~7u))));
+
+		r->nr_ips = (__u16)n;
+		total += (n & 511) * 8;
+	}
+	total &= SCRATCH - 1;
+	/* wake the reader only when the ring crosses a multiple of cfg_wake:
+	 * never per record, yet before it fills */
+	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	if (bpf_ringbuf_output(&events, buf, total, (avail + total + 8) / cfg_wake != avail / cfg_wake ?
+			       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
+		__sync_fetch_and_add(&events_drops, 1);
+	return 1;
+}
+
+/* Children of traced processes are traced too (perf's inherit). */
+SEC("tracepoint/sched/sched_process_fork")
+int track_fork(void *ctx)
+{
+	__u32 parent = bpf_get_current_pid_tgid() >> 32, child = 0;
+	__u8 one = 1;
+
+	if (!bpf_map_lookup_elem(&pids, &parent))
+		return 1;
+	bpf_probe_read_kernel(&child, sizeof(child), ctx + (cfg_fork_child & 0xff));
+	bpf_map_update_elem(&pids, &child, &one, BPF_ANY);
+	return 1;
+}
+
+char LICENSE[] SEC("license") = "GPL";

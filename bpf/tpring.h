@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* tpring.h - tracepoint records copied into a BPF ring buffer at event time (bpf/tpring.bpf.c). */
+#ifndef SHARK_TPRING_H
+#define SHARK_TPRING_H
+
+enum shark_tpring_limits {
+	SHARK_TP_RAW_MAX = 2048,	/* bytes of a record's fixed part and __data_loc data */
+	SHARK_TP_STR_MAX = 1024,	/* bytes of one user string, its NUL included */
+	SHARK_TP_NSTR = 4,		/* user-string fields read per record */
+	SHARK_TP_NLOC = 2,		/* __data_loc fields whose data is copied */
+	SHARK_TP_MAX_FRAMES = 127,	/* per side (kernel, user) */
+	SHARK_TP_ROUTED = 2048,		/* conf keys below: raw_syscalls routes (enter 0.., exit 1024..) */
+	SHARK_TP_CONF = 4096,		/* entries of the conf map */
+};
+
+/* What the program does for one tracepoint (conf map, keyed by the attach cookie). */
+struct shark_tpconf {
+	__u32 event;		/* index of the event in its perf.on handle, plus 1; 0: not traced */
+	__u16 size;		/* bytes of the record's fixed part */
+	__u16 type;		/* the tracepoint's id (common_type) */
+	__u16 str_off[4];	/* offsets of `const char *` user-string fields */
+	__u16 loc_off[2];	/* offsets of __data_loc fields */
+	__u8 nstr;
+	__u8 nloc;
+	__u8 pad[6];
+};
+
+/*
+ * One record in the ring: this header, the tracepoint record (raw_size bytes,
+ * user strings appended; each string field then holds (len << 32) | offset
+ * from the start of raw), then nr_ips callchain words at ips_off.
+ */
+struct shark_tprec {
+	__u64 time;		/* CLOCK_MONOTONIC ns */
+	__u32 pid;
+	__u32 tid;
+	__u32 cpu;
+	__u32 event;
+	__u32 raw_size;
+	__u16 nr_ips;
+	__u16 ips_off;		/* from the start of this header */
+	char comm[16];		/* the task's name at event time */
+};
+
+#endif /* SHARK_TPRING_H */

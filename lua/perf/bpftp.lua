@@ -1,0 +1,187 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- perf/bpftp.lua - perf.on's tracepoints delivered through BPF: the prebuilt
+-- bpf/tpring.bpf.c copies each record at event time (user strings read while
+-- the task runs) into one ring buffer; shark.source drains it into the same
+-- typed events as perf rings. Used where the program loads; perf rings stay
+-- for sampling, software/hardware events, kernel filters and the fallback.
+local ffi = require "ffi"
+local api = require "shark.api"
+local shark = require "shark"
+local source = require "shark.source"
+local pcore = require "perf.core"
+local types = require "perf.types"
+
+local M = {}
+
+local C = ffi.C
+local PAGE = 4096
+local RING_MIN = 8 * 1024 * 1024   -- a 40 ms burst at 2 M events/s of ~100 bytes
+
+-- Why this handle cannot go through BPF, or nil.
+function M.unsuitable(evs, o)
+  if o.filter then
+    return "a kernel filter (filter = ...) applies to perf events only"
+  end
+  if o.ordered then return "ordered = true sorts perf rings" end
+  if o.inherit == false and not o.tid then return "inherit = false" end
+  for _, e in ipairs(evs) do
+    if not e.tracepoint then return e.name .. " is not a tracepoint" end
+  end
+  return nil
+end
+
+local function pow2(n)
+  local p = PAGE
+  while p < n do p = p * 2 end
+  return p
+end
+
+-- The conf entry of one tracepoint event.
+local function conf_of(e, index)
+  local fmt = assert(pcore.tp_format(e.system, e.event))
+  local c = ffi.new("struct shark_tpconf")
+  c.event = index + 1
+  c.type = fmt.id
+  local size, nstr, nloc = 0, 0, 0
+  for _, f in ipairs(fmt.fields) do
+    if f.offset + f.size > size then size = f.offset + f.size end
+    if types.is_user_string(fmt, f) then
+      if nstr >= C.SHARK_TP_NSTR then return nil, e.name .. ": more user strings than BPF delivery reads" end
+      c.str_off[nstr], nstr = f.offset, nstr + 1
+    elseif f.dynamic and nloc < C.SHARK_TP_NLOC then
+      c.loc_off[nloc], nloc = f.offset, nloc + 1
+    end
+  end
+  if size > C.SHARK_TP_RAW_MAX then return nil, e.name .. ": record larger than BPF delivery copies" end
+  c.size, c.nstr, c.nloc = size, nstr, nloc
+  return c
+end
+
+local function fork_child_offset()
+  local fmt = pcore.tp_format("sched", "sched_process_fork")
+  for _, f in ipairs(fmt and fmt.fields or {}) do
+    if f.name == "child_pid" then return f.offset end
+  end
+  return nil
+end
+
+-- Load, configure and attach the program for handle h; return the loaded
+-- object, or nil and why.
+local function load(h, so)
+  local bpf = require "bpf"
+  local o, evs = h.opts, h.events
+  local ncpu = api.online_cpus(ffi.new("int32_t[1]"), 0)
+  local bytes = o.mmap_pages and pow2(o.mmap_pages * PAGE * math.max(ncpu, 1)) or
+    math.max(RING_MIN, pow2(256 * PAGE * math.max(ncpu, 1)))
+  local pids = so.pid > 0 and so.tid <= 0
+  local stack_k, stack_u = so.callchain_k == 1, so.callchain_u == 1
+  local child_off = fork_child_offset()
+  local rodata = {
+    cfg_pids = pids and 1 or 0, cfg_tid = so.tid > 0 and so.tid or 0,
+    cfg_cgroup = so.cgroup_fd >= 0 and 1 or 0, cfg_cpus = so.ncpus > 0 and 1 or 0,
+    cfg_stack_k = stack_k and 1 or 0, cfg_stack_u = stack_u and 1 or 0,
+    cfg_wake = o.wakeup or math.floor(bytes / 4), cfg_fork_child = child_off or 44,
+  }
+  local inherit = pids and so.inherit == 1 and child_off
+  local ok, obj = pcall(bpf.load_prebuilt, "tpring", {
+    attach = false, rodata = rodata, max_entries = { events = bytes },
+    only = inherit and { "deliver", "track_fork" } or { "deliver" },
+  }, 3)
+  if not ok then return nil, tostring(obj):gsub("^[^:]*:%d+: ", "") end
+  local m = obj.maps
+  if pids then m.pids[so.pid] = 1 end
+  for i = 0, so.ncpus - 1 do m.cpus[so.cpus[i]] = 1 end
+  if so.cgroup_fd >= 0 then m.cgroups[0] = so.cgroup_fd end
+  -- conf entries: routed syscalls at their number, others after
+  local carriers = {}
+  for i, e in ipairs(evs) do
+    if not e.carrier then
+      local c, err = conf_of(e, i - 1)
+      if not c then obj:close(); return nil, err end
+      local key
+      if e.via then
+        local base = e.via.event == "sys_enter" and 0 or 1024
+        key = base + e.nr
+        carriers[e.via] = base
+      else
+        key = C.SHARK_TP_ROUTED + i - 1
+        if key >= C.SHARK_TP_CONF then obj:close(); return nil, "too many tracepoints for BPF delivery" end
+        e.cookie = key
+      end
+      m.conf[key] = c
+    end
+  end
+  pcore.tracefs()
+  local prog = obj.progs.deliver
+  local function attach(sys, name, cookie)
+    local rc = api.bpf_attach_tracepoint_cookie(obj.o, prog.index, sys, name, cookie)
+    if rc < 0 then
+      local msg = ffi.string(api.bpf_error(obj.o))
+      return nil, msg ~= "" and msg or ffi.string(api.strerror(-rc))
+    end
+    return true
+  end
+  for _, e in ipairs(evs) do
+    local okk, err = true, nil
+    if e.carrier then
+      okk, err = attach(e.system, e.event, 0x100000000 + carriers[e])
+    elseif not e.via then
+      okk, err = attach(e.system, e.event, e.cookie)
+    end
+    if not okk then obj:close(); return nil, err end
+  end
+  if inherit then obj.progs.track_fork:attach() end
+  return obj, bytes
+end
+
+-- Deliver handle h's tracepoints through BPF: set h.src, or return nil, why.
+function M.open(h, so, dispatch)
+  local obj, bytes = load(h, so)
+  if not obj then return nil, bytes end
+  local info = obj.maps.events:info()
+  local r = api.ringbuf_new(info.fd)
+  if r == nil then
+    obj:close()
+    return nil, "ring buffer: " .. ffi.string(api.strerror(ffi.errno()))
+  end
+  r = ffi.gc(r, api.ringbuf_free)
+  local evs = h.events
+  local names, keep = ffi.new("const char *[?]", #evs), {}
+  for i, e in ipairs(evs) do
+    keep[i] = e.name
+    names[i - 1] = e.name
+  end
+  h.obj, h.r, h.names, h.keep_names = obj, r, names, keep
+  local batch, n = h.batch, #evs
+  local spec = h.spec
+  h.src = source.new{
+    name = ("perf.on(%q)"):format(spec),
+    max = h.batch_max,
+    read = function(max) return api.ringbuf_read_tp(r, batch, max, names, n) end,
+    consume = function() api.ringbuf_consume(r) end,
+    dispatch = dispatch,
+    fds = { info.fd },
+    poll = "always",   -- the program wakes us only when the ring crosses a quarter
+    drain_ms = h.opts.drain_ms,
+    detach = function() obj:detach() end,
+    stats = function()
+      local drops = obj.o and tonumber(obj.bss.events_drops) or 0
+      local count = tonumber(api.ringbuf_count(r))
+      return { samples = count, count = count, lost = drops, throttled = 0,
+        unreadable = obj.o and tonumber(obj.bss.unreadable) or 0 }
+    end,
+    release = function()
+      h.r = nil
+      obj:close()
+    end,
+    lost_message = function(lost)
+      return ("perf.on(%q): %d events lost (BPF ring of %d KiB full); raise mmap_pages"):format(spec, lost,
+        bytes / 1024)
+    end,
+  }
+  h.via = "bpf"
+  shark.log(("perf.on(%q): delivered through BPF (tpring, ring of %d KiB)"):format(spec, bytes / 1024))
+  return true
+end
+
+return M
