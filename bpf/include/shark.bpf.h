@@ -50,6 +50,10 @@ static __always_inline __u32 shark_log2_slot(__u64 v)
  * because user space fell behind) shark counts and reports:
  *   SHARK_RINGBUF(events, struct event, 1 << 20);
  *   ... shark_ringbuf_output(events, &rec, sizeof(rec));
+ * or, to fill the record in place,
+ *   struct event *e = shark_ringbuf_reserve(events, sizeof(*e));
+ *   if (!e) return 0;   (counted as a drop)
+ *   ... shark_ringbuf_submit(e);
  * and in Lua bpf.on_ring("events", fn) gets each record typed as `type`.
  * Records go without a wake-up: shark drains on a timer (a wake-up per
  * record costs a cross-CPU interrupt, ~44 us on a VM).
@@ -69,5 +73,15 @@ static __always_inline __u32 shark_log2_slot(__u64 v)
 			__sync_fetch_and_add(&name##_drops, 1);                 \
 		__r;                                                            \
 	})
+
+#define shark_ringbuf_reserve(name, size)                                      \
+	({                                                                      \
+		void *__p = bpf_ringbuf_reserve(&name, size, 0);                \
+		if (!__p)                                                       \
+			__sync_fetch_and_add(&name##_drops, 1);                 \
+		__p;                                                            \
+	})
+
+#define shark_ringbuf_submit(rec) bpf_ringbuf_submit(rec, BPF_RB_NO_WAKEUP)
 
 #endif /* SHARK_BPF_H */

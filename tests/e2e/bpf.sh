@@ -256,6 +256,30 @@ run -c "$PROGS/getppid_n 200000" "$T/ring.lua" 4096 500
 check "a 4 KiB ring drained every 500 ms: drops counted, delivered + dropped = 200000, reported" rc=0 \
 	'out~^[0-9]+	[0-9]+	[0-9]+	true	[1-9][0-9]*	200000$' 'err~records dropped \(ring full\)'
 
+cat >"$T/reserve.lua" <<'LUA'
+bpf.load([[
+struct event { u32 pid; u32 pad; u64 big[60]; };
+SHARK_RINGBUF(events, struct event, 4096);
+const volatile u32 cfg_pid = 0;
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int on(void *ctx)
+{
+  if (bpf_get_current_pid_tgid() >> 32 != cfg_pid) return 0;
+  struct event *e = shark_ringbuf_reserve(events, sizeof(*e));
+  if (!e) return 0;
+  e->pid = cfg_pid;
+  shark_ringbuf_submit(e);
+  return 0;
+}
+]], { rodata = { cfg_pid = shark.target().pid } })
+local n = 0
+local h = bpf.on_ring("events", { drain_ms = 500 }, function() n = n + 1 end)
+shark.on_end(function() print(n > 0, h:lost() > 0, n + h:lost()) end)
+LUA
+run -c "$PROGS/getppid_n 5000" "$T/reserve.lua"
+check "records that fail shark_ringbuf_reserve are counted: delivered + lost = 5000 (this pid), reported" rc=0 \
+	'out=true	true	5000' 'err~records dropped \(ring full\)'
+
 cat >"$T/perfarray.lua" <<'LUA'
 bpf.cdef[[
 struct rec { u32 pid; u32 value; };
