@@ -115,6 +115,7 @@ struct shark_sample {
 	const uint64_t *ips;	/* callchain, with PERF_CONTEXT_* markers */
 	uint64_t stack_key;	/* 52-bit hash of ips (and pid for user frames); 0: none */
 	const char *comm_at;	/* the task's name at event time, if the source knows it; else NULL */
+	double seq;		/* Lua's: which handler call the event belongs to (0: a copy) */
 };
 
 /* Counters of a session. */

@@ -24,25 +24,41 @@ local DEFAULT_FREQ = 4000          -- clock events, as perf record
 -- ---------------------------------------------------------------- events e
 
 local ev_mt = { __index = nil, __tostring = nil }
+local new_batch, free_batch
 local copies = setmetatable({}, { __mode = "k" })  -- copy -> buffers it points at
+
+-- The event being handled: each handler call gets the next seq, written in
+-- its event; an event whose seq is not `live` was kept past its handler.
+local live, seq = -1, 0
+
+local function stale(k)
+  error(("perf event: e.%s read after its handler returned (the event's memory is reused): " ..
+    "keep e:copy() instead"):format(tostring(k)), 3)
+end
 
 local function copy_event(e)
   local t = e.raw ~= nil and types.of(e) or types.generic(ev_mt)
   local c = t.ev()
   ffi.copy(c, e, SAMPLE_SIZE)
+  c._seq = 0
   local keep = {}
   if e.raw ~= nil and e.raw_size > 0 then
     local b = ffi.new("uint8_t[?]", e.raw_size)
     ffi.copy(b, e.raw, e.raw_size)
-    c.raw = ffi.cast(ffi.typeof(e.raw), b)
+    c._raw = ffi.cast(ffi.typeof(e.raw), b)
     keep[#keep + 1] = b
   end
   if e.nr_ips > 0 then
     local b = ffi.new("uint64_t[?]", e.nr_ips)
     ffi.copy(b, e.ips, 8 * e.nr_ips)
-    c.ips = b
+    c._ips = b
     keep[#keep + 1] = b
   end
+  -- the name now, while the task is likely alive (perf records carry none)
+  local b = ffi.new("char[16]")
+  ffi.copy(b, e.comm_at ~= nil and e.comm_at or api.comm(e.pid), 15)
+  c._comm_at = b
+  keep[#keep + 1] = b
   copies[c] = keep
   return c
 end
@@ -53,9 +69,22 @@ local methods = {
   stack = function(e) return stack.frames(e) end,
 }
 
+-- e.<member>: one getter per member of struct shark_sample, each compiled
+-- with its member name as a constant (a plain load once the JIT is done).
+local getters = {}
+for _, m in ipairs(types.sample_members) do
+  if m ~= "seq" then
+    getters[m] = assert(loadstring(("return function(e) return e._%s end"):format(m), "=perf.e." .. m))()
+  end
+end
+
 ev_mt.__index = function(e, k)
+  local s = e._seq
+  if s ~= live and s ~= 0 then stale(k) end
+  local g = getters[k]
+  if g then return g(e) end
   if k == "callchain" then return stack.intern(e) end
-  if k == "comm" then return ffi.string(e.comm_at ~= nil and e.comm_at or api.comm(e.pid)) end
+  if k == "comm" then return ffi.string(e._comm_at ~= nil and e._comm_at or api.comm(e._pid)) end
   return methods[k]
 end
 
@@ -205,6 +234,24 @@ local function event_struct(e, opts)
 end
 
 -- The event type of each event of the handle, or the one type they share.
+-- Typed batches are never freed, only reused by later handles of the same
+-- type: an event kept past its handler points into one, and must read its
+-- (stale) seq there to raise the error, not freed memory.
+local spare = {}
+
+function new_batch(ct)
+  local list = spare[ct]
+  if list and #list > 0 then return table.remove(list) end
+  return ffi.new(ffi.typeof("$[?]", ct), BATCH)
+end
+
+function free_batch(h)
+  if not h.typed_batch then return end
+  spare[h.batch_type] = spare[h.batch_type] or {}
+  table.insert(spare[h.batch_type], h.typed_batch)
+  h.typed_batch, h.batch = nil, nil
+end
+
 -- tail: the BPF delivery's variant of a tracepoint's types (bpftp).
 local function event_type(e, tail)
   if e.tracepoint then return assert(types.tracepoint(e.system, e.event, ev_mt, tail)) end
@@ -229,10 +276,15 @@ local function make_dispatch(h, fn)
   local typed = h.typed_batch
   if typed then
     return function(n)
+      local outer = live
       for i = 0, n - 1 do
-        fn(typed[i])
-        if h.src.stopping then return end
+        local e = typed[i]
+        seq = seq + 1
+        e._seq, live = seq, seq
+        fn(e)
+        if h.src.stopping then break end
       end
+      live = outer
     end
   end
   local evs, copy = h.evs, ffi.copy
@@ -242,14 +294,18 @@ local function make_dispatch(h, fn)
     return ev
   end
   return function(n)
+    local outer = live
     for i = 0, n - 1 do
       local s = batch + i
       local idx = s.event
       local e = evs[idx] or make(idx)
       copy(e, s, SAMPLE_SIZE)
+      seq = seq + 1
+      e._seq, live = seq, seq
       fn(e)
-      if h.src.stopping then return end
+      if h.src.stopping then break end
     end
+    live = outer
   end
 end
 
@@ -279,6 +335,7 @@ local function perf_source(h, fn)
       ffi.gc(p, nil)
       api.perf_free(p)
       h.p = nil
+      free_batch(h)
     end,
     lost_message = function(lost)
       return ("perf.on(%q): %d events lost (ring full); raise mmap_pages (now %d)")
@@ -324,8 +381,9 @@ function M.on(spec, opts, fn)
   local h = setmetatable({ spec = spec, events = evs, opts = o, evs = {}, batch_max = BATCH }, Handle)
   local function batch_of(tail)
     local one = single_type(evs, tail)
+    if h.typed_batch then free_batch(h) end
     if one then
-      h.typed_batch = ffi.new(ffi.typeof("$[?]", one.ev), BATCH)
+      h.typed_batch, h.batch_type = new_batch(one.ev), one.ev
       h.batch = ffi.cast("struct shark_sample *", h.typed_batch)
     else
       h.typed_batch = nil
@@ -336,6 +394,7 @@ function M.on(spec, opts, fn)
   -- time, cheaper than a perf sample), perf rings otherwise
   if not unsuitable and o.via ~= "perf" then
     h.via = "bpf"
+    h.free_batch = free_batch
     batch_of(true)
     local ok, why = bpftp.open(h, so, make_dispatch(h, fn))
     if ok then
@@ -347,6 +406,7 @@ function M.on(spec, opts, fn)
     why_perf = "BPF delivery unavailable: " .. why
   end
   h.via = "perf"
+  h.free_batch = free_batch
   local p = api.perf_new(so)
   if p == nil then
     error(("perf.on(%q): %s"):format(spec, ffi.string(api.strerror(ffi.errno()))), 2)

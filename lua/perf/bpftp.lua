@@ -173,6 +173,7 @@ function M.open(h, so, dispatch)
     release = function()
       h.r = nil
       obj:close()
+      h.free_batch(h)
     end,
     lost_message = function(lost)
       return ("perf.on(%q): %d events lost (BPF ring of %d KiB full); raise mmap_pages"):format(spec, lost,

@@ -14,6 +14,16 @@ local M = {}
 local sample_body = core.cdef:match("struct shark_sample%s*(%b{})")
 assert(sample_body and sample_body:find("const void %*raw;"), "struct shark_sample has no raw member")
 
+-- Events reach Lua with every member behind an underscore: a field is read
+-- through the event's __index, which first checks that the event is the one
+-- being handled (perf.lua), so an event kept past its handler raises an
+-- error instead of reading memory reused by later events or unmapped.
+M.sample_members = {}
+sample_body = sample_body:gsub("([%w_]+)(%s*;)", function(name, semi)
+  M.sample_members[#M.sample_members + 1] = name
+  return "_" .. name .. semi
+end)
+
 local C_KEYWORDS = {}
 for w in ([[auto break case char const continue default do double else enum extern float for goto
   if inline int long register restrict return short signed sizeof static struct switch typedef union
@@ -178,7 +188,8 @@ local generic
 -- The event type of a sample that carries no tracepoint record.
 function M.generic(ev_mt)
   if not generic then
-    generic = { ev = ffi.metatype("struct shark_sample", ev_mt), printable = {} }
+    ffi.cdef(("struct shark_ev_generic %s;"):format(sample_body))
+    generic = { ev = ffi.metatype("struct shark_ev_generic", ev_mt), printable = {} }
   end
   return generic
 end
@@ -196,7 +207,7 @@ function M.tracepoint(system, event, ev_mt, tail)
   local ev_name = (tail and "shark_evt_" or "shark_ev_") .. fmt.id
   ffi.cdef(("struct __attribute__((packed)) %s {\n%s\n};"):format(raw_name, body))
   ffi.cdef(("struct %s %s;"):format(ev_name,
-    (sample_body:gsub("const void %*raw;", ("const struct %s *raw;"):format(raw_name)))))
+    (sample_body:gsub("const void %*_raw;", ("const struct %s *_raw;"):format(raw_name)))))
   local raw_t = ffi.metatype("struct " .. raw_name, { __index = raw_index(extra, tail) })
   t = {
     id = fmt.id,

@@ -343,6 +343,34 @@ shark.on_end(function() print(#k, k[1]:find("do_syscall_64", 1, true) ~= nil) en
 check "callchain_k through BPF (bpf_get_stack): kernel frames" rc=0 'out=25	true'
 rm -f "$marker"
 
+# events kept past their handler: a clear error on access, never stale or freed memory
+for via in bpf perf; do
+	cat >"$T/kept.lua" <<LUA
+kept = nil
+local copy, later
+local h
+h = perf.on("syscalls:sys_enter_openat", { via = "$via" }, function(e)
+  if e.raw.flags ~= 0x20100 then return end
+  if kept and not later then later = select(2, pcall(function() return kept.pid end)) end
+  kept = kept or e
+  copy = copy or e:copy()
+end)
+shark.on_end(function()
+  h:stop()
+  collectgarbage()
+  collectgarbage()
+  print("copy", copy.pid == shark.target().pid, copy.comm, copy.raw.flags)
+  print("later", later)
+  print("after stop", pcall(function() return kept.raw.filename end))
+end)
+LUA
+	run -c "$PROGS/openat_n 20 /tmp/kept-$$" "$T/kept.lua"
+	check "an event kept past its handler raises a clear error, e:copy() stays valid (via $via)" rc=0 \
+		'out~^copy	true	openat_n	131328$' \
+		"out~^later	.*kept.lua:6: perf event: e.pid read after its handler returned .*keep e:copy\\(\\) instead" \
+		"out~^after stop	false	.*kept.lua:16: perf event: e.raw read after its handler returned"
+done
+
 # shark.exit() or an error inside a handler: the drain is left cleanly, so a
 # later stop() still stops (the draining flag used to stay set)
 for how in 'shark.exit(0)' 'error("in handler")'; do

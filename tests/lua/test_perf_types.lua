@@ -41,7 +41,8 @@ t.is(#bad, 0, "every member at its format offset and size")
 for i = 1, math.min(#bad, 10) do print("# " .. bad[i]) end
 
 local sw = types.tracepoint("sched", "sched_switch", {})
-t.is(ffi.offsetof(sw.ev, "raw"), ffi.offsetof("struct shark_sample", "raw"), "event struct keeps the sample layout")
+t.is(ffi.offsetof(sw.ev, "_raw"), ffi.offsetof("struct shark_sample", "raw"), "event struct keeps the sample layout")
+t.is(ffi.sizeof(sw.ev), ffi.sizeof("struct shark_sample"), "... and its size (batches are arrays of it)")
 t.is(ffi.sizeof(sw.ev), ffi.sizeof("struct shark_sample"), "event struct has the sample size")
 t.is(sw.members.prev_comm, "prev_comm", "char arrays keep their names")
 t.is(sw.members.prev_state, "__64_prev_state", "64-bit integers go through an accessor")
