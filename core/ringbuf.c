@@ -144,7 +144,7 @@ int32_t shark_ringbuf__read_tp(struct shark_ringbuf *r, struct shark_sample *bat
 		s->event = t->event;
 		s->period = 1;
 		s->ip = 0;
-		s->id = 0;
+		s->id = (uint64_t)t->event + 1;	/* as perf: distinct per event */
 		s->name = names[t->event];
 		s->raw = t + 1;
 		s->raw_size = t->raw_size;
