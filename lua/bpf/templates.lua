@@ -9,6 +9,7 @@ local ffi = require "ffi"
 local shark = require "shark"
 local pcore = require "perf.core"
 local events = require "perf.events"
+local probes = require "shark.probes"
 
 local M = {}
 
@@ -252,8 +253,16 @@ end
 function M.count(o)
   check_opts(o, { on = true, by = true, pid = true, max = true, where = true }, "bpf.count")
   if type(o.on) ~= "string" then error("bpf.count{on = EVENT, ...}: on is required", 2) end
-  local kind, rest = o.on:match("^(%a+):(.+)$")
-  local probe = kind == "uprobe" or kind == "uretprobe" or kind == "usdt"
+  -- the kind of probe from the provider table (shark.probes); anything not
+  -- a probe of a task is read as a tracepoint
+  local target = probes.parse(o.on)
+  if target and not target.handler.probe then target = nil end
+  local probe = target ~= nil
+  if not probe then
+    local kind = o.on:match("^(%a+):")
+    local p = kind and probes.providers[kind]
+    if p and p.probe then error("bpf.count: " .. select(2, probes.parse(o.on)), 2) end
+  end
   local fmt, err, denied
   if not probe then
     fmt, err, denied = tracepoint_format(o.on)
@@ -274,7 +283,7 @@ function M.count(o)
   -- maps the key does not use shrink to one entry: a stack map is zeroed
   -- memory (4 MB), and allocating it was most of the time to start
   local stacked = o.by == "kstack" or o.by == "ustack" or o.by == "stack"
-  local prog = kind == "usdt" and "count_usdt" or probe and "count_probe"
+  local prog = probe and (target.handler.usdt and "count_usdt" or "count_probe")
     or (plan.off == 8 and plan.size == 8) and "count_tp8" or "count_tp"
   local obj = bpf().load_prebuilt("count", {
     attach = false, only = { prog },
@@ -284,15 +293,7 @@ function M.count(o)
   if o.by == "ustack" or o.by == "stack" then track_maps(rodata.cfg_pid) end
   local p = obj.progs[prog]
   if probe then
-    if kind == "usdt" then
-      local bin, prov, name = rest:match("^(.+):([^:]+):([^:]+)$")
-      if not bin then error("bpf.count: usdt:/path:provider:name expected", 2) end
-      p:attach_usdt{ binary = bin, provider = prov, name = name, pid = o.pid }
-    else
-      local bin, fn = rest:match("^(.+):([^:]+)$")
-      if not bin then error(("bpf.count: %s:/path:function expected"):format(kind), 2) end
-      p:attach_uprobe{ binary = bin, func = fn, ret = kind == "uretprobe", pid = o.pid }
-    end
+    probes.attach(p, target, { pid = o.pid })
   else
     p:attach_tracepoint(o.on)
     require("shark.tpshare").template(o.on, obj)

@@ -343,6 +343,16 @@ shark.on_end(function() print(#k, k[1]:find("do_syscall_64", 1, true) ~= nil) en
 check "callchain_k through BPF (bpf_get_stack): kernel frames" rc=0 'out=25	true'
 rm -f "$marker"
 
+# a burst: 20000 getppid() traced with the seed-style syscalls:* and default
+# options: every one delivered, none lost (perf record loses none either)
+run -c "$PROGS/getppid_n 20000" -e 'local n = 0
+local h = perf.on("syscalls:*", function(e)
+  if e.pid == shark.target().pid and ffi.string(e.name) == "syscalls:sys_enter_getppid" then n = n + 1 end
+end)
+shark.on_end(function() print(n >= 20000, n, h:lost()) end)'
+check "a burst of 20000 getppid under syscalls:* with default options: all delivered, 0 lost" rc=0 \
+	'out=true	20000	0'
+
 # events kept past their handler: a clear error on access, never stale or freed memory
 for via in bpf perf; do
 	cat >"$T/kept.lua" <<LUA
