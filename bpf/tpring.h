@@ -9,7 +9,7 @@ enum shark_tpring_limits {
 	SHARK_TP_NSTR = 4,		/* user-string fields read per record */
 	SHARK_TP_NLOC = 2,		/* __data_loc fields whose data is copied */
 	SHARK_TP_MAX_FRAMES = 127,	/* per side (kernel, user) */
-	SHARK_TP_ROUTED = 2048,		/* conf keys below: raw_syscalls routes (enter 0.., exit 1024..) */
+	SHARK_TP_ROUTED = 2048,		/* with routes, conf keys below are raw_syscalls' (enter 0.., exit 1024..) */
 	SHARK_TP_CONF = 4096,		/* entries of the conf map */
 };
 

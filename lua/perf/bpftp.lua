@@ -15,7 +15,12 @@ local M = {}
 
 local C = ffi.C
 local PAGE = 4096
-local RING_MIN = 8 * 1024 * 1024   -- a 40 ms burst at 2 M events/s of ~100 bytes
+-- The ring's pages are mapped (twice: a record that wraps reads straight)
+-- into shark at once, so they count in its RSS: syscalls, the bursty kind,
+-- get 8 MiB (a 40 ms burst at 2 M events/s of ~100 bytes), others 512 KiB
+-- per CPU. mmap_pages (per CPU, as perf's) sets it.
+local RING_BURSTY = 8 * 1024 * 1024
+local RING_PER_CPU = 512 * 1024
 
 -- Why this handle cannot go through BPF, or nil.
 function M.unsuitable(evs, o)
@@ -71,8 +76,12 @@ local function load(h, so)
   local bpf = require "bpf"
   local o, evs = h.opts, h.events
   local ncpu = api.online_cpus(ffi.new("int32_t[1]"), 0)
+  local bursty = false
+  for _, e in ipairs(evs) do
+    if e.system == "syscalls" or e.system == "raw_syscalls" then bursty = true end
+  end
   local bytes = o.mmap_pages and pow2(o.mmap_pages * PAGE * math.max(ncpu, 1)) or
-    math.max(RING_MIN, pow2(256 * PAGE * math.max(ncpu, 1)))
+    (bursty and RING_BURSTY or pow2(RING_PER_CPU * math.max(ncpu, 1)))
   local pids = so.pid > 0 and so.tid <= 0
   local stack_k, stack_u = so.callchain_k == 1, so.callchain_u == 1
   local child_off = fork_child_offset()
@@ -83,8 +92,14 @@ local function load(h, so)
     cfg_wake = o.wakeup or math.floor(bytes / 4), cfg_fork_child = child_off or 44,
   }
   local inherit = pids and so.inherit == 1 and child_off
+  -- maps sized to what this handle uses: less for the kernel to allocate
+  local routed = false
+  for _, e in ipairs(evs) do routed = routed or e.carrier end
+  local base = routed and C.SHARK_TP_ROUTED or 0
+  if base + #evs > C.SHARK_TP_CONF then return nil, "too many tracepoints for BPF delivery" end
   local ok, obj = pcall(bpf.load_prebuilt, "tpring", {
-    attach = false, rodata = rodata, max_entries = { events = bytes },
+    attach = false, rodata = rodata,
+    max_entries = { events = bytes, conf = base + #evs, pids = pids and 16384 or 1, cpus = so.ncpus > 0 and 1024 or 1 },
     only = inherit and { "deliver", "track_fork" } or { "deliver" },
   }, 3)
   if not ok then return nil, tostring(obj):gsub("^[^:]*:%d+: ", "") end
@@ -104,8 +119,7 @@ local function load(h, so)
         key = base + e.nr
         carriers[e.via] = base
       else
-        key = C.SHARK_TP_ROUTED + i - 1
-        if key >= C.SHARK_TP_CONF then obj:close(); return nil, "too many tracepoints for BPF delivery" end
+        key = base + i - 1
         e.cookie = key
       end
       m.conf[key] = c
