@@ -159,6 +159,53 @@ static __always_inline __u32 read_stack(void *ctx, __u64 *ips)
 	return n;
 }
 
+/* wake the reader only when the ring crosses a multiple of cfg_wake: never
+ * per record, yet before it fills */
+static __always_inline __u64 wake_flag(__u64 avail, __u32 size)
+{
+	return (avail + size + 8) / cfg_wake != avail / cfg_wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+#define SMALL 64
+
+struct small {
+	struct shark_tprec h;
+	__u8 raw[SMALL];
+};
+
+/*
+ * The common case (no strings, no __data_loc, no stack, a record of at most
+ * 64 bytes: syscalls, sched_switch): written in place in the ring, with no
+ * copy through the scratch buffer.
+ */
+static __always_inline int deliver_small(void *ctx, struct shark_tpconf *c, __u32 tgid, __u32 tid, __u32 cpu)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u32 size = c->size <= SMALL ? c->size : SMALL;
+	struct small *s = bpf_ringbuf_reserve(&events, sizeof(*s), 0);
+
+	if (!s) {
+		__sync_fetch_and_add(&events_drops, 1);
+		return 1;
+	}
+	bpf_probe_read_kernel(s->raw, size, ctx);
+	*(__u16 *)s->raw = c->type;
+	s->raw[2] = 0;
+	s->raw[3] = 0;
+	*(__u32 *)(s->raw + 4) = tid;
+	s->h.time = bpf_ktime_get_ns();
+	s->h.pid = tgid;
+	s->h.tid = tid;
+	s->h.cpu = cpu;
+	s->h.event = c->event - 1;
+	bpf_get_current_comm(s->h.comm, sizeof(s->h.comm));
+	s->h.raw_size = size;
+	s->h.nr_ips = 0;
+	s->h.ips_off = sizeof(*s);
+	bpf_ringbuf_submit(s, wake_flag(avail, sizeof(*s)));
+	return 1;
+}
+
 SEC("tracepoint")
 int deliver(void *ctx)
 {
@@ -185,6 +232,8 @@ int deliver(void *ctx)
 	c = bpf_map_lookup_elem(&conf, &key);
 	if (!c || !c->event)
 		return 1;
+	if (!c->nstr && !c->nloc && !cfg_stack_k && !cfg_stack_u && c->size <= SMALL)
+		return deliver_small(ctx, c, tgid, tid, cpu);
 	buf = bpf_map_lookup_elem(&scratch, &zero);
 	if (!buf)
 		return 1;
@@ -216,11 +265,8 @@ int deliver(void *ctx)
 		total += (n & 511) * 8;
 	}
 	total &= SCRATCH - 1;
-	/* wake the reader only when the ring crosses a multiple of cfg_wake:
-	 * never per record, yet before it fills */
 	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	if (bpf_ringbuf_output(&events, buf, total, (avail + total + 8) / cfg_wake != avail / cfg_wake ?
-			       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
+	if (bpf_ringbuf_output(&events, buf, total, wake_flag(avail, total)))
 		__sync_fetch_and_add(&events_drops, 1);
 	return 1;
 }
