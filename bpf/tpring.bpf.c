@@ -78,8 +78,13 @@ static __always_inline int wanted(__u32 tgid, __u32 tid, __u32 cpu)
 {
 	if (cfg_tid && tid != cfg_tid)
 		return 0;
-	if (cfg_pids && !bpf_map_lookup_elem(&pids, &tgid))
-		return 0;
+	if (cfg_pids) {
+		__u8 *on = bpf_map_lookup_elem(&pids, &tgid);
+
+		/* 0: a command shark started, traced from its exec on (perf's enable_on_exec) */
+		if (!on || !*on)
+			return 0;
+	}
 	if (cfg_cpus) {
 		__u8 *on = bpf_map_lookup_elem(&cpus, &cpu);
 
@@ -276,12 +281,25 @@ SEC("tracepoint/sched/sched_process_fork")
 int track_fork(void *ctx)
 {
 	__u32 parent = bpf_get_current_pid_tgid() >> 32, child = 0;
-	__u8 one = 1;
+	__u8 *on = bpf_map_lookup_elem(&pids, &parent), v;
 
-	if (!bpf_map_lookup_elem(&pids, &parent))
+	if (!on)
 		return 1;
+	v = *on;
 	bpf_probe_read_kernel(&child, sizeof(child), ctx + (cfg_fork_child & 0xff));
-	bpf_map_update_elem(&pids, &child, &one, BPF_ANY);
+	bpf_map_update_elem(&pids, &child, &v, BPF_ANY);
+	return 1;
+}
+
+/* A held command is traced from its exec on. */
+SEC("tracepoint/sched/sched_process_exec")
+int track_exec(void *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u8 *on = bpf_map_lookup_elem(&pids, &tgid);
+
+	if (on)
+		*on = 1;
 	return 1;
 }
 

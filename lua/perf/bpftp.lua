@@ -92,6 +92,7 @@ local function load(h, so)
     cfg_wake = o.wakeup or math.floor(bytes / 4), cfg_fork_child = child_off or 44,
   }
   local inherit = pids and so.inherit == 1 and child_off
+  local held = pids and so.enable_on_exec == 1
   -- maps sized to what this handle uses: less for the kernel to allocate
   local routed = false
   for _, e in ipairs(evs) do routed = routed or e.carrier end
@@ -100,11 +101,11 @@ local function load(h, so)
   local ok, obj = pcall(bpf.load_prebuilt, "tpring", {
     attach = false, rodata = rodata,
     max_entries = { events = bytes, conf = base + #evs, pids = pids and 16384 or 1, cpus = so.ncpus > 0 and 1024 or 1 },
-    only = inherit and { "deliver", "track_fork" } or { "deliver" },
+    only = { "deliver", inherit and "track_fork" or nil, held and "track_exec" or nil },
   }, 3)
   if not ok then return nil, tostring(obj):gsub("^[^:]*:%d+: ", "") end
   local m = obj.maps
-  if pids then m.pids[so.pid] = 1 end
+  if pids then m.pids[so.pid] = held and 0 or 1 end
   for i = 0, so.ncpus - 1 do m.cpus[so.cpus[i]] = 1 end
   if so.cgroup_fd >= 0 then m.cgroups[0] = so.cgroup_fd end
   -- conf entries: routed syscalls at their number, others after
@@ -145,6 +146,7 @@ local function load(h, so)
     if not okk then obj:close(); return nil, err end
   end
   if inherit then obj.progs.track_fork:attach() end
+  if held then obj.progs.track_exec:attach() end
   return obj, bytes
 end
 
