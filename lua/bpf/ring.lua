@@ -19,6 +19,8 @@ local KIND_STRUCT = 4
 local Ring = {}
 Ring.__index = Ring
 
+local graveyard = {}   -- ring mappings of closed handles
+
 -- The record's struct: opts.type names it ("event" or "struct event"), else
 -- the singular of the map's name, or one of the usual names.
 local function record_type(obj, mapname, tname)
@@ -105,7 +107,12 @@ function M.on_ring(m, opts, fn)
       stats = function()
         return { count = tonumber(api.ringbuf_count(r)), lost = h:_drops() }
       end,
-      release = function() h.r = nil end,
+      -- the mapping outlives the handle: a record kept past its handler
+      -- (a pointer into it) reads stale data, never an unmapped page
+      release = function()
+        graveyard[#graveyard + 1] = h.r
+        h.r = nil
+      end,
       lost_message = function(lost)
         return ("bpf.on_ring('%s'): %d records dropped (ring full)"):format(info.name, lost)
       end,

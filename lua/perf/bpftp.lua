@@ -116,9 +116,9 @@ local function load(h, so)
       if not c then obj:close(); return nil, err end
       local key
       if e.via then
-        local base = e.via.event == "sys_enter" and 0 or 1024
-        key = base + e.nr
-        carriers[e.via] = base
+        local dir = e.via.event == "sys_enter" and 0 or 1024
+        key = dir + e.nr
+        carriers[e.via] = dir
       else
         key = base + i - 1
         e.cookie = key
