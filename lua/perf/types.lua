@@ -109,7 +109,9 @@ end
 function M.lua_view(fmt, f)
   if f.dynamic then return "string" end
   if f.array then return f.type:find("char") and "char[N] (ffi.string)" or "array (cdata)" end
-  if user_string_field(fmt, f) then return "string, read from the task's memory while it lives" end
+  if user_string_field(fmt, f) then
+    return "string, read at event time (BPF delivery; perf rings: from the task's memory)"
+  end
   if f.pointer or f.type:find("%*") then return "pointer (uint64 cdata)" end
   return "number"
 end

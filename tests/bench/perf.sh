@@ -26,10 +26,10 @@ added_ns() {
 	awk -v t="$1" -v b="$2" -v n="$N" 'BEGIN { printf "%.0f", (t - b) / n * 1e9 }'
 }
 
-echo "== syscalls:sys_enter_getppid system-wide, workload: $N getppid() calls ($ROUNDS paired rounds, medians)"
+echo "== syscalls:sys_exit_getppid system-wide, workload: $N getppid() calls ($ROUNDS paired rounds, medians)"
 cat >"$T/count.lua" <<'LUA'
 local n = 0
-local h = perf.on("syscalls:sys_enter_getppid", { via = shark.args[1] }, function(e) n = n + 1 end)
+local h = perf.on("syscalls:sys_exit_getppid", { via = shark.args[1] }, function(e) n = n + 1 end)
 print("ready", h.via)
 io.stdout:flush()
 shark.on_end(function() print("events", n, "lost", h:lost()) end)
@@ -41,7 +41,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 	note_round shark_perf "$(traced '^ready' "$SHARK" "$T/count.lua" perf)"
 	shark_perf_events=$(grep -E '^events' "$T/tracer.out" | tr '\t' ' ')
 	if command -v perf >/dev/null; then
-		note_round perf "$(traced 'perf record|^$' perf record -a -e syscalls:sys_enter_getppid -o "$T/perf.data")"
+		note_round perf "$(traced 'perf record|^$' perf record -a -e syscalls:sys_exit_getppid -o "$T/perf.data")"
 		perf_lost=$(grep -E 'lost|Captured' "$T/tracer.out" | tr '\n' ' ')
 		rm -f "$T/perf.data"
 	fi

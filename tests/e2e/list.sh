@@ -18,8 +18,8 @@ check "shark -l -v shows fields, C types, offsets and what Lua gets" rc=0 \
 	'out~^sched:sched_switch \(id [0-9]+\)$' 'out~prev_comm +char\[16\] +8 +16 +char\[N\]' \
 	'out~prev_state +long +32 +8 +number'
 run -l -v syscalls:sys_enter_openat
-check "shark -l -v: syscall string arguments are read from the task" rc=0 \
-	"out~filename +const char \\* +24 +8 +string, read from the task's memory"
+check "shark -l -v: syscall string arguments are read at event time" rc=0 \
+	"out~filename +const char \\* +24 +8 +string, read at event time"
 
 run -l 'nothing:here*'
 check "shark -l with no match: exit 1" rc=1 "err~no event matches 'nothing:here\\*'"
