@@ -353,6 +353,23 @@ shark.on_end(function() print(n >= 20000, n, h:lost()) end)'
 check "a burst of 20000 getppid under syscalls:* with default options: all delivered, 0 lost" rc=0 \
 	'out=true	20000	0'
 
+# the filters the BPF program applies: cpu, tid (and pid, above)
+if [ "$(nproc)" -ge 2 ]; then
+	run -c "taskset -c 1 $PROGS/getppid_n 500" -e 'local on1, on0 = 0, 0
+local pid = shark.target().pid
+local h1 = perf.on("syscalls:sys_enter_getppid", { cpu = 1 }, function(e) if e.pid == pid then on1 = on1 + 1 end end)
+local h0 = perf.on("syscalls:sys_enter_getppid", { cpu = "0" }, function(e) if e.pid == pid then on0 = on0 + 1 end end)
+shark.on_end(function() print(h1.via, h0.via, on1, on0) end)'
+	check "cpu = N: a workload pinned to CPU 1 is seen by the CPU 1 handle only (BPF delivery)" rc=0 'out=bpf	bpf	500	0'
+else
+	skip "cpu filter" "one CPU"
+fi
+run -c "$PROGS/getppid_n 300" -e 'local n, other = 0, 0
+local h = perf.on("syscalls:sys_enter_getppid", { tid = shark.target().pid }, function(e)
+  if e.tid == shark.target().pid then n = n + 1 else other = other + 1 end end)
+shark.on_end(function() print(h.via, n, other) end)'
+check "tid = T: that thread's events only (BPF delivery)" rc=0 'out=bpf	300	0'
+
 # events kept past their handler: a clear error on access, never stale or freed memory
 for via in bpf perf; do
 	cat >"$T/kept.lua" <<LUA
