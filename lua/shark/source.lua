@@ -144,7 +144,12 @@ function M.new(a)
     src.draining = true
     local ok, err = xpcall(loop, on_error)
     src.draining = false
-    if not ok then pcall(consume) end
+    -- a handler that raised (or called shark.exit) ends its source: it
+    -- gets no more events, not even from the end-of-run drain
+    if not ok then
+      pcall(consume)
+      src.stopping = true
+    end
     if src.stopping then src:close() end
     if not ok then error(err, 0) end
   end

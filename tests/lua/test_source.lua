@@ -65,8 +65,9 @@ sh._on_error = saved
 t.ok(not ok and errors[1] and errors[1]:find("handler failed", 1, true), "an error in the handler is reported",
   errors[1])
 t.ok(not sc.draining, "the draining flag is reset after an error")
+t.ok(not sc:active(), "and the source whose handler failed is closed")
 sc:stop()
-t.ok(not sc:active(), "so a later stop() closes the source")
+t.ok(not sc:active(), "a later stop() is harmless")
 
 -- stop in the middle of a batch: the rest of the batch is not delivered
 local got = {}
