@@ -63,7 +63,9 @@ local function record_type(obj, mapname, tname)
 end
 
 -- bpf.on_ring(map, [opts], fn) -> handle (:stop(), :count(), :lost())
--- opts: type (the record struct), drain_ms (10), mmap_pages (perf arrays).
+-- opts: type (the record struct), drain_ms (10), mmap_pages (perf arrays),
+-- wakeup = true (keep the poll armed: lowest latency, a wake-up per submit
+-- that wakes).
 function M.on_ring(m, opts, fn)
   local bpf = require "bpf"
   if fn == nil and type(opts) == "function" then opts, fn = {}, opts end
@@ -155,6 +157,11 @@ end
 function Ring:lost()
   if self.kind == "perf" then return self.session:lost() end
   return self.src:stats().lost
+end
+
+-- Times the kernel woke shark for this ring (poll), beside the timed drains.
+function Ring:wakeups()
+  return self.src.wakeups
 end
 
 function Ring:stop()

@@ -122,7 +122,7 @@ local POLL_KEEP = 256   -- an adaptive poll stays armed after a drain this big
 -- consume gives the space back.
 function M.new(a)
   local src = setmetatable({ a = a, name = a.name, closed = false, draining = false, stopping = false,
-    polls = {}, armed = false }, Source)
+    polls = {}, armed = false, wakeups = 0 }, Source)
   local read, consume, dispatch, max = a.read, a.consume, a.dispatch, a.max
   local big = false
   local function loop()
@@ -156,6 +156,7 @@ function M.new(a)
   local mode = a.poll or "always"
   if mode ~= "never" then
     local function on_poll()
+      src.wakeups = src.wakeups + 1
       src.drain()
       -- adaptive: a wake-up that found little means the producer wakes us
       -- per record (bpf_ringbuf_submit(r, 0)): wait for the tick instead

@@ -280,6 +280,32 @@ run -c "$PROGS/getppid_n 5000" "$T/reserve.lua"
 check "records that fail shark_ringbuf_reserve are counted: delivered + lost = 5000 (this pid), reported" rc=0 \
 	'out=true	true	5000' 'err~records dropped \(ring full\)'
 
+# a program that submits the libbpf-bootstrap way (flags 0: a wake-up each
+# time the reader has caught up) must not wake shark per record
+cat >"$T/wakeful.lua" <<'LUA'
+bpf.load([[
+struct event { u32 pid; };
+SHARK_RINGBUF(events, struct event, 1 << 22);
+const volatile u32 cfg_pid = 0;
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int on(void *ctx)
+{
+  if (bpf_get_current_pid_tgid() >> 32 != cfg_pid) return 1;
+  struct event *e = shark_ringbuf_reserve(events, sizeof(*e));
+  if (!e) return 1;
+  e->pid = cfg_pid;
+  bpf_ringbuf_submit(e, 0);
+  return 1;
+}
+]], { rodata = { cfg_pid = shark.target().pid } })
+local n = 0
+local h = bpf.on_ring("events", function() n = n + 1 end)
+shark.on_end(function() print(n, h:lost(), h:wakeups() * 20 <= n, h:wakeups()) end)
+LUA
+run -c "$PROGS/getppid_n 100000" "$T/wakeful.lua"
+check "bpf_ringbuf_submit(r, 0): every record, and at most one wake-up per 20 records (no storm)" rc=0 \
+	'out~^100000	0	true	[0-9]+$'
+
 cat >"$T/perfarray.lua" <<'LUA'
 bpf.cdef[[
 struct rec { u32 pid; u32 value; };
