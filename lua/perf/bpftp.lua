@@ -93,6 +93,9 @@ local function load(h, so)
   }
   local inherit = pids and so.inherit == 1 and child_off
   local held = pids and so.enable_on_exec == 1
+  local progs = { "deliver" }
+  if inherit then progs[#progs + 1] = "track_fork" end
+  if held then progs[#progs + 1] = "track_exec" end
   -- maps sized to what this handle uses: less for the kernel to allocate
   local routed = false
   for _, e in ipairs(evs) do routed = routed or e.carrier end
@@ -101,7 +104,7 @@ local function load(h, so)
   local ok, obj = pcall(bpf.load_prebuilt, "tpring", {
     attach = false, rodata = rodata,
     max_entries = { events = bytes, conf = base + #evs, pids = pids and 16384 or 1, cpus = so.ncpus > 0 and 1024 or 1 },
-    only = { "deliver", inherit and "track_fork" or nil, held and "track_exec" or nil },
+    only = progs,
   }, 3)
   if not ok then return nil, tostring(obj):gsub("^[^:]*:%d+: ", "") end
   local m = obj.maps
