@@ -291,7 +291,8 @@ end
 -- bpf.load(x, [opts]) -> object with .progs, .maps, .bss/.data/.rodata.
 -- opts: rodata = { cfg_x = v } (set before load), only = { names } (load just these
 -- programs), max_entries = { map = n }, attach = false (do not
--- attach programs whose SEC() names their target).
+-- attach programs whose SEC() names their target), private = true (maps not in
+-- bpf.var: shark's own objects).
 function M.load(x, opts, level)
   level = level or 2
   if type(opts) == "number" then opts, level = nil, opts end
@@ -346,7 +347,9 @@ function M.load(x, opts, level)
     if not mname:find(".", 1, true) then
       local m = Map.new(obj.ns, mi, obj)
       obj.maps[mname] = m
-      all_maps[mname] = m
+      -- shark's own objects (opts.private: perf.on's delivery) stay out of
+      -- bpf.var, so they never shadow a script's map of the same name
+      if not opts.private then all_maps[mname] = m end
     end
   end
   source.current():add(obj)

@@ -102,7 +102,7 @@ local function load(h, so)
   local base = routed and C.SHARK_TP_ROUTED or 0
   if base + #evs > C.SHARK_TP_CONF then return nil, "too many tracepoints for BPF delivery" end
   local ok, obj = pcall(bpf.load_prebuilt, "tpring", {
-    attach = false, rodata = rodata,
+    attach = false, private = true, rodata = rodata,
     max_entries = { events = bytes, conf = base + #evs, pids = pids and 16384 or 1, cpus = so.ncpus > 0 and 1024 or 1 },
     only = progs,
   }, 3)

@@ -370,6 +370,20 @@ local h = perf.on("syscalls:sys_enter_getppid", { tid = shark.target().pid }, fu
 shark.on_end(function() print(h.via, n, other) end)'
 check "tid = T: that thread's events only (BPF delivery)" rc=0 'out=bpf	300	0'
 
+# perf.on's own BPF objects stay out of bpf.var: a script's map named like
+# one of theirs ("events") is still the script's
+run -c "$PROGS/getppid_n 40" -e 'bpf.load[[
+struct event { u32 pid; u32 magic; };
+SHARK_RINGBUF(events, struct event, 1 << 16);
+SEC("tracepoint/syscalls/sys_exit_getppid")
+int on(void *ctx) { struct event e = { bpf_get_current_pid_tgid() >> 32, 4242 }; shark_ringbuf_output(events, &e, sizeof(e)); return 1; }
+]]
+local p, mine = 0, 0
+local h = perf.on("syscalls:sys_enter_getppid", function() p = p + 1 end)
+bpf.on_ring("events", function(e) if e.pid == shark.target().pid and e.magic == 4242 then mine = mine + 1 end end)
+shark.on_end(function() print(h.via, p, mine) end)'
+check "a script's map named events is not shadowed by perf.on's BPF delivery" rc=0 'out=bpf	40	40'
+
 # events kept past their handler: a clear error on access, never stale or freed memory
 for via in bpf perf; do
 	cat >"$T/kept.lua" <<LUA
