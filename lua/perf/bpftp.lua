@@ -190,6 +190,11 @@ function M.open(h, so, dispatch)
         unreadable = obj.o and tonumber(obj.bss.unreadable) or 0 }
     end,
     release = function()
+      local unreadable = obj.o and tonumber(obj.bss.unreadable) or 0
+      if unreadable > 0 then
+        shark.log(("perf.on(%q): %d user strings could not be read at event time (delivered as \"\")")
+          :format(spec, unreadable))
+      end
       h.r = nil
       obj:close()
       h.free_batch(h)
