@@ -120,4 +120,7 @@ const struct shark_api shark_api = {
 	.bpf_autoload = shark_bpf__autoload,
 	.ringbuf_read_tp = shark_ringbuf__read_tp,
 	.bpf_attach_tracepoint_cookie = shark_bpf__attach_tracepoint_cookie,
+	.ringbuf_snapshot = shark_ringbuf__snapshot,
+	.ringbuf_replay = shark_ringbuf__replay,
+	.ringbuf_rewind = shark_ringbuf__rewind,
 };

@@ -19,6 +19,7 @@
  */
 struct shark_ringbuf {
 	int fd;
+	int replay;		/* memory of ours, not a kernel ring (benchmarks) */
 	uint64_t *consumer;
 	uint64_t *producer;
 	uint8_t *data;
@@ -71,6 +72,11 @@ void shark_ringbuf__free(struct shark_ringbuf *r)
 {
 	if (!r)
 		return;
+	if (r->replay) {
+		free(r->consumer);
+		free(r);
+		return;
+	}
 	if (r->consumer)
 		munmap(r->consumer, r->page);
 	if (r->producer)
@@ -155,4 +161,71 @@ int32_t shark_ringbuf__read_tp(struct shark_ringbuf *r, struct shark_sample *bat
 	}
 	r->records += (uint64_t)n;
 	return n;
+}
+
+/* ---------------------------------------------------- replay (benchmarks) */
+
+/*
+ * Copy the unread records of @r (headers included, at most @len bytes) into
+ * @buf without consuming them. Return: the bytes copied.
+ */
+int32_t shark_ringbuf__snapshot(struct shark_ringbuf *r, uint8_t *buf, int32_t len)
+{
+	uint64_t prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE), pos = r->pos;
+	int32_t n = 0;
+
+	while (pos < prod) {
+		const uint32_t *hdr = (const uint32_t *)(r->data + (pos & r->mask));
+		uint32_t size = (*hdr & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT)) + BPF_RINGBUF_HDR_SZ;
+
+		size = (size + 7) & ~7u;
+		if ((*hdr & BPF_RINGBUF_BUSY_BIT) || n + (int64_t)size > len)
+			break;
+		memcpy(buf + n, hdr, size);	/* the data area is mapped twice: no wrap */
+		n += (int32_t)size;
+		pos += size;
+	}
+	return n;
+}
+
+/*
+ * A ring over @len bytes of records from snapshot(), read from the start
+ * again at each call of replay_rewind(): the user-space cost of decoding and
+ * dispatch, without the kernel. NULL with errno on failure.
+ */
+struct shark_ringbuf *shark_ringbuf__replay(const uint8_t *buf, int32_t len)
+{
+	struct shark_ringbuf *r;
+	uint64_t size = 4096;
+	uint8_t *m;
+
+	if (len <= 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	while (size < (uint64_t)len)
+		size *= 2;
+	r = calloc(1, sizeof(*r));
+	m = calloc(1, 16 + size);
+	if (!r || !m) {
+		free(r);
+		free(m);
+		errno = ENOMEM;
+		return NULL;
+	}
+	r->replay = 1;
+	r->fd = -1;
+	r->consumer = (uint64_t *)m;
+	r->producer = (uint64_t *)(m + 8);
+	r->data = m + 16;
+	r->mask = size - 1;
+	memcpy(r->data, buf, (size_t)len);
+	*r->producer = (uint64_t)len;
+	return r;
+}
+
+void shark_ringbuf__rewind(struct shark_ringbuf *r)
+{
+	r->pos = 0;
+	*r->consumer = 0;
 }

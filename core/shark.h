@@ -216,6 +216,9 @@ void shark_ringbuf__consume(struct shark_ringbuf *r);
 uint64_t shark_ringbuf__count(struct shark_ringbuf *r);
 int32_t shark_ringbuf__read_tp(struct shark_ringbuf *r, struct shark_sample *batch, int32_t max,
 			       const char *const *names, int32_t nnames);
+int32_t shark_ringbuf__snapshot(struct shark_ringbuf *r, uint8_t *buf, int32_t len);
+struct shark_ringbuf *shark_ringbuf__replay(const uint8_t *buf, int32_t len);
+void shark_ringbuf__rewind(struct shark_ringbuf *r);
 /* perf.c: FNV-1a of a callchain (52 bits, never 0); user frames keyed by pid too */
 uint64_t shark_stack_key(const uint64_t *ips, uint32_t n, uint32_t pid);
 

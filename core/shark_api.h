@@ -282,6 +282,10 @@ struct shark_api {
 	/* attach prog to tracepoint sys:name with a BPF cookie */
 	int32_t (*bpf_attach_tracepoint_cookie)(struct shark_bpf *o, int32_t prog, const char *sys,
 						const char *name, uint64_t cookie);
+	/* benchmarks: the unread records of a ring; a ring over such a copy, rewound at will */
+	int32_t (*ringbuf_snapshot)(struct shark_ringbuf *r, uint8_t *buf, int32_t len);
+	struct shark_ringbuf *(*ringbuf_replay)(const uint8_t *buf, int32_t len);
+	void (*ringbuf_rewind)(struct shark_ringbuf *r);
 };
 
 #endif /* SHARK_API_H */

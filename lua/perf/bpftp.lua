@@ -176,8 +176,9 @@ function M.open(h, so, dispatch)
   h.src = source.new{
     name = ("perf.on(%q)"):format(spec),
     max = h.batch_max,
-    read = function(max) return api.ringbuf_read_tp(r, batch, max, names, n) end,
-    consume = function() api.ringbuf_consume(r) end,
+    -- h.r, not r: the replay benchmark swaps in a ring of its own
+    read = function(max) return api.ringbuf_read_tp(h.r, batch, max, names, n) end,
+    consume = function() api.ringbuf_consume(h.r) end,
     dispatch = dispatch,
     fds = { info.fd },
     poll = "always",   -- the program wakes us only when the ring crosses a quarter
@@ -196,6 +197,7 @@ function M.open(h, so, dispatch)
           :format(spec, unreadable))
       end
       h.r = nil
+      h.ring = r
       obj:close()
       h.free_batch(h)
     end,

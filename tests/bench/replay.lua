@@ -28,7 +28,11 @@ local size = 8 * 1024 * 1024
 for i, x in ipairs(hs) do
   local buf = ffi.new("uint8_t[?]", size)
   local len = api.perf_snapshot(x.h.p, buf, size)
-  assert(len > 0, "no records captured")
+  if len == 0 then
+    -- a BPF program returning 0 on the tracepoint (another tool) hides it from perf
+    print("via perf: no records captured (is a BPF program hiding raw_syscalls:sys_enter from perf?)")
+    break
+  end
   local function pass()
     assert(api.perf_replay(x.h.p, buf, len) == 0)
     x.st.events = 0
@@ -43,7 +47,45 @@ for i, x in ipairs(hs) do
     for _ = 1, 40 do pass() end
     best = math.min(best, (shark.time() - t0) / (40 * events))
   end
-  print(("%-40s %6.2f ns/event  (%d records, %d KiB, best of 7)"):format(handlers[i][1], best, events,
+  print(("via perf: %-30s %6.2f ns/event  (%d records, %d KiB, best of 7)"):format(handlers[i][1], best, events,
+    math.floor(len / 1024)))
+end
+
+-- the same through BPF delivery (bpf/tpring.bpf.c records, decoded by
+-- ringbuf_read_tp): records captured from the ring, replayed from memory
+local bhs = {}
+for i, hd in ipairs(handlers) do
+  local st = { n = 0, c = {} }
+  local fn = hd[2]
+  bhs[i] = { st = st, h = perf.on("raw_syscalls:sys_enter", { cpu = 0, via = "bpf" }, function(e)
+    st.events = (st.events or 0) + 1
+    fn(st, e)
+  end) }
+end
+assert(os.execute(("taskset -c 0 %s/getppid_n %d"):format(progs, nevents)) == 0)
+for i, x in ipairs(bhs) do
+  local buf = ffi.new("uint8_t[?]", size)
+  local len = api.ringbuf_snapshot(x.h.r, buf, size)
+  assert(len > 0, "no BPF records captured")
+  local replay = ffi.gc(api.ringbuf_replay(buf, len), api.ringbuf_free)
+  local real = x.h.r
+  x.h.r = replay
+  local function pass()
+    api.ringbuf_rewind(replay)
+    x.st.events = 0
+    x.h.drain()
+    return x.st.events
+  end
+  local events = pass()
+  for _ = 1, 30 do pass() end
+  local best = math.huge
+  for _ = 1, 7 do
+    local t0 = shark.time()
+    for _ = 1, 40 do pass() end
+    best = math.min(best, (shark.time() - t0) / (40 * events))
+  end
+  x.h.r = real
+  print(("via bpf:  %-30s %6.2f ns/event  (%d records, %d KiB, best of 7)"):format(handlers[i][1], best, events,
     math.floor(len / 1024)))
 end
 print("target: <= 10 ns per event for the delivery path (decode + dispatch of a counting handler)")
