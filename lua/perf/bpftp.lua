@@ -89,7 +89,7 @@ local function load(h, so)
     cfg_pids = pids and 1 or 0, cfg_tid = so.tid > 0 and so.tid or 0,
     cfg_cgroup = so.cgroup_fd >= 0 and 1 or 0, cfg_cpus = so.ncpus > 0 and 1 or 0,
     cfg_stack_k = stack_k and 1 or 0, cfg_stack_u = stack_u and 1 or 0,
-    cfg_wake = o.wakeup or math.floor(bytes / 4), cfg_fork_child = child_off or 44,
+    cfg_wake = math.max(o.wakeup or math.floor(bytes / 4), 64), cfg_fork_child = child_off or 44,
   }
   local inherit = pids and so.inherit == 1 and child_off
   local held = pids and so.enable_on_exec == 1
@@ -207,6 +207,11 @@ function M.open(h, so, dispatch)
     end,
   }
   h.via = "bpf"
+  if so.cgroup_fd >= 0 then
+    -- the map holds the cgroup now (perf rings, the fallback, would need it)
+    require("uv").fs_close(so.cgroup_fd)
+    so.cgroup_fd = -1
+  end
   shark.log(("perf.on(%q): delivered through BPF (tpring, ring of %d KiB)"):format(spec, bytes / 1024))
   return true
 end
