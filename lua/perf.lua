@@ -461,8 +461,11 @@ function Handle:lost()
   return self:stats().lost
 end
 
--- User strings that could not be read at event time (delivered as "").
+-- User strings that could not be read (delivered as ""): through BPF, at
+-- event time, by this handle; through perf rings, read later from the task,
+-- by every perf-ring handle of the run.
 function Handle:unreadable()
+  if self.via == "perf" then return types.unreadable end
   return self:stats().unreadable or 0
 end
 

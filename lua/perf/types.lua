@@ -9,6 +9,8 @@ local api = require "shark.api"
 
 local M = {}
 
+M.unreadable = 0   -- user strings perf-ring events could not read (the task was gone)
+
 -- The layout of struct shark_sample, from core/shark_api.h (the one source):
 -- every event type is that struct with `raw` typed.
 local sample_body = core.cdef:match("struct shark_sample%s*(%b{})")
@@ -123,10 +125,15 @@ local user_buf = ffi.new("char[4096]")
 -- r[member] lookup by a variable string is several times slower).
 local accessor_src = {
   num64 = "local tonumber = ... return function(r) return tonumber(r.%s) end",
-  user_string = [[local api, buf, ffi = ...
+  -- perf rings: read from the task after the fact; a task gone by then
+  -- gives "" (never nil), counted in M.unreadable
+  user_string = [[local api, buf, ffi, M = ...
     return function(r)
       local n = api.read_user_string(r.common_pid, r.%s, buf, 4096)
-      if n < 0 then return nil end
+      if n < 0 then
+        M.unreadable = M.unreadable + 1
+        return ""
+      end
       return ffi.string(buf, n)
     end]],
   loc = [[local bit, ffi, ptr, rel, is_string = ...
@@ -157,7 +164,7 @@ local function accessor(x, tail)
   end
   local make = assert(loadstring(accessor_src[kind]:format(x.member), "=perf.raw." .. x.member))
   if kind == "num64" then return make(tonumber) end
-  if kind == "user_string" then return make(api, user_buf, ffi) end
+  if kind == "user_string" then return make(api, user_buf, ffi, M) end
   return make(bit, ffi, ffi.typeof("const uint8_t *"), x.relative and x.offset + 4 or nil, x.kind == "string")
 end
 

@@ -320,6 +320,11 @@ local h = perf.on("syscalls:sys_enter_openat", function(e)
   if e.raw.flags == 0x20100 then n = n + 1; if e.raw.filename == "" then empty = empty + 1 end end end)
 shark.on_end(function() print(n, empty, h:unreadable()) end)'
 check "a string that cannot be read is \"\" and counted per handle, never nil" rc=0 'out=50	50	50'
+run -c "$PROGS/openat_n 50 NULL" -e 'local n, empty = 0, 0
+local h = perf.on("syscalls:sys_enter_openat", { via = "perf" }, function(e)
+  if e.raw.flags == 0x20100 then n = n + 1; if e.raw.filename == "" then empty = empty + 1 end end end)
+shark.on_end(function() print(n, empty, h:unreadable()) end)'
+check "... through perf rings too" rc=0 'out=50	50	50'
 run -v -c "$PROGS/openat_n 30 $marker 300" -e 'local n = 0
 local h = perf.on("syscalls:sys_enter_openat", { via = "perf" }, function(e)
   if e.raw.flags == 0x20100 and e.raw.filename == "'"$marker"'" then n = n + 1 end end)
