@@ -24,7 +24,7 @@ local DEFAULT_FREQ = 4000          -- clock events, as perf record
 -- ---------------------------------------------------------------- events e
 
 local ev_mt = { __index = nil, __tostring = nil }
-local new_batch, free_batch
+local new_batch, free_batch, open_perf
 local copies = setmetatable({}, { __mode = "k" })  -- copy -> buffers it points at
 
 -- The event being handled: each handler call gets the next seq, written in
@@ -344,6 +344,48 @@ local function perf_source(h, fn)
   }
 end
 
+-- The batch events are decoded into: an array of the handle's one event
+-- type (handlers get its elements), or of plain samples.
+local function batch_of(h, tail)
+  local one = single_type(h.events, tail)
+  if h.typed_batch then free_batch(h) end
+  if one then
+    h.typed_batch, h.batch_type = new_batch(one.ev), one.ev
+    h.batch = ffi.cast("struct shark_sample *", h.typed_batch)
+  else
+    h.typed_batch = nil
+    h.batch = ffi.new("struct shark_sample[?]", BATCH)
+  end
+end
+
+-- Deliver handle h through perf rings; nil, or what failed.
+function open_perf(h, so, fn)
+  h.via = "perf"
+  local p = api.perf_new(so)
+  if p == nil then return ffi.string(api.strerror(ffi.errno())) end
+  p = ffi.gc(p, api.perf_free)
+  for _, e in ipairs(h.events) do
+    local idx = api.perf_add(p, event_struct(e, h.opts))
+    if idx < 0 then
+      local msg = ffi.string(api.perf_error(p))
+      if msg == "" then msg = e.name .. ": " .. ffi.string(api.strerror(-idx)) end
+      ffi.gc(p, nil)
+      api.perf_free(p)
+      return msg
+    end
+  end
+  h.p = p
+  batch_of(h, false)
+  h.src = perf_source(h, fn)
+  h.drain = h.src.drain
+  local rc = api.perf_enable(p)
+  if rc < 0 then
+    h.src:close()
+    return "cannot enable: " .. ffi.string(api.strerror(-rc))
+  end
+  return nil
+end
+
 -- perf.on(spec, [opts], fn) -> handle
 function M.on(spec, opts, fn)
   if fn == nil and type(opts) == "function" then opts, fn = {}, opts end
@@ -378,24 +420,13 @@ function M.on(spec, opts, fn)
     e.index = i - 1
     if e.tracepoint then share.perf(e.system .. ":" .. e.event) end
   end
-  local h = setmetatable({ spec = spec, events = evs, opts = o, evs = {}, batch_max = BATCH }, Handle)
-  local function batch_of(tail)
-    local one = single_type(evs, tail)
-    if h.typed_batch then free_batch(h) end
-    if one then
-      h.typed_batch, h.batch_type = new_batch(one.ev), one.ev
-      h.batch = ffi.cast("struct shark_sample *", h.typed_batch)
-    else
-      h.typed_batch = nil
-      h.batch = ffi.new("struct shark_sample[?]", BATCH)
-    end
-  end
+  local h = setmetatable({ spec = spec, events = evs, opts = o, evs = {}, batch_max = BATCH,
+    free_batch = free_batch }, Handle)
   -- tracepoints go through BPF where it loads (user strings read at event
   -- time, cheaper than a perf sample), perf rings otherwise
   if not unsuitable and o.via ~= "perf" then
     h.via = "bpf"
-    h.free_batch = free_batch
-    batch_of(true)
+    batch_of(h, true)
     local ok, why = bpftp.open(h, so, make_dispatch(h, fn))
     if ok then
       h.drain = h.src.drain
@@ -405,33 +436,9 @@ function M.on(spec, opts, fn)
     if o.via == "bpf" then error(("perf.on(%q): via = 'bpf': %s"):format(spec, why), 2) end
     why_perf = "BPF delivery unavailable: " .. why
   end
-  h.via = "perf"
-  h.free_batch = free_batch
-  local p = api.perf_new(so)
-  if p == nil then
-    error(("perf.on(%q): %s"):format(spec, ffi.string(api.strerror(ffi.errno()))), 2)
-  end
-  p = ffi.gc(p, api.perf_free)
-  for _, e in ipairs(evs) do
-    local idx = api.perf_add(p, event_struct(e, o))
-    if idx < 0 then
-      local msg = ffi.string(api.perf_error(p))
-      if msg == "" then msg = e.name .. ": " .. ffi.string(api.strerror(-idx)) end
-      ffi.gc(p, nil)
-      api.perf_free(p)
-      error(("perf.on(%q): %s"):format(spec, msg), 2)
-    end
-  end
+  local err2 = open_perf(h, so, fn)
   local _ = anchors
-  h.p = p
-  batch_of(false)
-  h.src = perf_source(h, fn)
-  h.drain = h.src.drain
-  local rc = api.perf_enable(p)
-  if rc < 0 then
-    h.src:close()
-    error(("perf.on(%q): cannot enable: %s"):format(spec, ffi.string(api.strerror(-rc))), 2)
-  end
+  if err2 then error(("perf.on(%q): %s"):format(spec, err2), 2) end
   shark.log(("perf.on(%q): delivered through perf rings%s"):format(spec, why_perf and " (" .. why_perf .. ")" or ""))
   return h
 end
