@@ -36,6 +36,15 @@ local function stale(k)
     "keep e:copy() instead"):format(tostring(k)), 3)
 end
 
+-- The task's name: its current one while it lives (perf's convention, and
+-- what a process that exec'd is known by), else the one at event time when
+-- the source recorded it (BPF delivery), else "<...>".
+local function comm_of(e)
+  local c = api.comm(e._pid)
+  if e._comm_at ~= nil and c[0] == 60 and ffi.string(c) == "<...>" then return e._comm_at end
+  return c
+end
+
 local function copy_event(e)
   local t = e.raw ~= nil and types.of(e) or types.generic(ev_mt)
   local c = t.ev()
@@ -56,7 +65,7 @@ local function copy_event(e)
   end
   -- the name now, while the task is likely alive (perf records carry none)
   local b = ffi.new("char[16]")
-  ffi.copy(b, e.comm_at ~= nil and e.comm_at or api.comm(e.pid), 15)
+  ffi.copy(b, comm_of(e), 15)
   c._comm_at = b
   keep[#keep + 1] = b
   copies[c] = keep
@@ -84,7 +93,7 @@ ev_mt.__index = function(e, k)
   local g = getters[k]
   if g then return g(e) end
   if k == "callchain" then return stack.intern(e) end
-  if k == "comm" then return ffi.string(e._comm_at ~= nil and e._comm_at or api.comm(e._pid)) end
+  if k == "comm" then return ffi.string(comm_of(e)) end
   return methods[k]
 end
 
@@ -488,7 +497,7 @@ end
 
 -- One ftrace-style line: comm-pid [cpu] secs: name: field=value ...
 function M.format(e)
-  local comm = e.comm_at ~= nil and e.comm_at or api.comm(e.pid)
+  local comm = comm_of(e)
   local head = ("%16s-%-7d [%03d] %.6f: %s:"):format(ffi.string(comm), e.pid, e.cpu,
     e.time / 1e9, ffi.string(e.name))
   if e.raw == nil then
