@@ -7,6 +7,7 @@
 local ffi = require "ffi"
 local api = require "shark.api"
 local stacks = require "shark.stacks"
+local frames = require "shark.frames"
 
 local M = {}
 
@@ -35,20 +36,28 @@ local function sample_types(s)
   return types
 end
 
+-- go tool pprof takes the first mapping for the main binary: executables
+-- first, then libraries, the kernel last.
+local function map_rank(m)
+  if m.module == "[kernel.kallsyms]" then return 3 end
+  if (m.module:match("[^/]*$")):find("%.so") then return 2 end
+  return 1
+end
+
 -- Mappings, functions and locations of s's frames: one location per frame.
 local function tables(s, str)
   local maps, mapix, funcs, funcix = {}, {}, {}, {}
   local locs = {}
   for i, f in ipairs(s.frames) do
-    local m = 0
+    local m
     if f.module then
       local start = f.map and f.map.start or 0
       local mk = f.module .. "\0" .. tostring(start)
       m = mapix[mk]
       if not m then
-        maps[#maps + 1] = { start = start, limit = f.map and f.map.limit or 0,
-          offset = f.map and f.map.offset or 0, file = str(f.module), build_id = str(f.build_id) }
-        m = #maps
+        m = { module = f.module, start = start, limit = f.map and f.map.limit or 0,
+          offset = f.map and f.map.offset or 0, build_id = f.build_id, first = #maps }
+        maps[#maps + 1] = m
         mapix[mk] = m
       end
     end
@@ -59,15 +68,21 @@ local function tables(s, str)
       fn = #funcs
       funcix[fk] = fn
     end
-    locs[i] = { addr = f.addr or 0, mapping = m, fn = fn }
+    locs[i] = { addr = f.addr or 0, map = m, fn = fn }
   end
+  table.sort(maps, function(a, b)
+    local ra, rb = map_rank(a), map_rank(b)
+    if ra ~= rb then return ra < rb end
+    return a.first < b.first
+  end)
+  for i, m in ipairs(maps) do
+    m.ix, m.file, m.build_id = i, str(m.module), str(m.build_id)
+  end
+  for _, l in ipairs(locs) do l.mapping = l.map and l.map.ix or 0 end
   return maps, funcs, locs
 end
 
-local function u64(x)
-  if type(x) == "cdata" then return x end
-  return ffi.cast("uint64_t", x)
-end
+local u64 = frames.addr_u64
 
 -- s (anything stacks.of takes) as pprof bytes (gzipped profile.proto).
 -- opts: time_ns, duration_ns (else s's).
@@ -168,12 +183,12 @@ local function to_stacks(p, value)
       ids[#ids + 1] = stacks.frame(s, { name = fn.name ~= 0 and str(fn.name) or "[unknown]",
         kernel = module == "[kernel.kallsyms]" or l.address >= KERNEL_START or nil,
         module = module, build_id = m and m.build_id ~= 0 and str(m.build_id) or nil,
-        addr = l.address ~= 0 and tonumber(l.address) or nil,
+        addr = l.address ~= 0 and frames.addr_value(l.address) or nil,
         map = m and { start = tonumber(m.start), limit = tonumber(m.limit), offset = tonumber(m.offset) } or nil })
     end
     if l.nlines == 0 then
-      ids[1] = stacks.frame(s, { name = ("0x%x"):format(tonumber(l.address)), module = module,
-        addr = tonumber(l.address) })
+      local a = frames.addr_value(l.address)
+      ids[1] = stacks.frame(s, { name = type(a) == "string" and a or ("0x%x"):format(a), module = module, addr = a })
     end
     locframes[i + 1] = ids
   end

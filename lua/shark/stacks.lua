@@ -243,4 +243,48 @@ function M.speedscope(s, opts)
   return json.encode(doc)
 end
 
+-- ------------------------------------------------------------ exports
+
+M.FORMATS = { "folded", "svg", "pprof", "speedscope", "json" }
+
+-- s as text (or bytes) in format: folded, svg (flame graph), pprof,
+-- speedscope, json (the shape itself). opts: title, unit (svg), name
+-- (speedscope), time_ns/duration_ns (pprof).
+function M.render(s, format, opts)
+  opts = opts or {}
+  if format == "folded" then
+    local t = M.to_folded(s)
+    return t == "" and "" or t .. "\n"
+  elseif format == "svg" then
+    return require("flame").svg(M.counts(s), { title = opts.title, width = opts.width,
+      unit = opts.unit or (s.unit ~= "count" and s.unit) or nil })
+  elseif format == "pprof" then
+    return require("shark.pprof").encode(s, opts)
+  elseif format == "speedscope" then
+    return M.speedscope(s, { name = opts.title or opts.name }) .. "\n"
+  elseif format == "json" then
+    local json = require "shark.json"
+    local list = {}
+    for i, st in ipairs(s.stacks) do list[i] = { count = st.count, frames = json.array({ unpack(st) }) } end
+    return json.encode({ frames = json.array(s.frames), stacks = json.array(list), sample_type = s.sample_type,
+      unit = s.unit,
+      period_type = s.period_type, period_unit = s.period_unit, period = s.period, time_ns = s.time_ns,
+      duration_ns = s.duration_ns }) .. "\n"
+  end
+  error(("stacks: unknown format '%s' (%s)"):format(tostring(format), table.concat(M.FORMATS, ", ")), 2)
+end
+
+-- Write s in format to out (a path, a sink, nil: stdout) through shark.out;
+-- a file is told on stderr with its samples and stacks.
+function M.export(s, format, out, opts)
+  local data = M.render(s, format, opts)
+  local sink = require("shark.out").of(out)
+  sink:write(data)
+  sink:close()
+  if sink.path then
+    require("shark").info(("%s: %d %s in %d stacks"):format(sink.path, M.total(s),
+      s.unit == "count" and s.sample_type or s.unit, #s.stacks))
+  end
+end
+
 return M
