@@ -259,7 +259,8 @@ function M.diff_svg(a, b, opts)
   end
   local unit = opts.unit or "samples"
   opts.title = opts.title or "Differential Flame Graph"
-  return render(frames, tb, opts, function(f) return maxabs > 0 and diff_colour(deltas[f] / maxabs) or diff_colour(0) end,
+  local function fill(f) return diff_colour(maxabs > 0 and deltas[f] / maxabs or 0) end
+  return render(frames, tb, opts, fill,
     function(f)
       return ("%s (before %d %s, %.2f%%; after %d, %.2f%%; %+.2f points)"):format(f.name, f.wa, unit,
         ta > 0 and 100 * f.wa / ta or 0, f.w, tb > 0 and 100 * f.w / tb or 0, 100 * deltas[f])

@@ -347,7 +347,8 @@ function M.stacks(o)
   obj.progs.count_perf:attach_perf_event{ event = o.event or "cpu-clock", freq = o.freq or (not o.period and 99),
     period = o.period, pid = -1 }
   -- a sample of a clock event stands for 1/freq s (or period ns) of CPU
-  local freq, clock = o.freq or (not o.period and 99), ({ ["cpu-clock"] = 1, ["task-clock"] = 1 })[o.event or "cpu-clock"]
+  local ev = o.event or "cpu-clock"
+  local freq, clock = o.freq or (not o.period and 99), ev == "cpu-clock" or ev == "task-clock"
   return result(obj, plan, "bpf.stacks{}", { sample_type = "samples", unit = "count",
     period_type = clock and "cpu" or nil, period_unit = clock and "nanoseconds" or nil,
     period = clock and (freq and math.floor(1e9 / freq) or o.period) or nil })
