@@ -27,12 +27,21 @@ local index = setmetatable({}, { __mode = "k" })
 local function idx(s)
   local t = index[s]
   if not t then
-    t = { frames = {}, stacks = {} }
+    t = { frames = {} }
     for i, f in ipairs(s.frames) do t.frames[M.frame_key(f)] = i end
-    for _, st in ipairs(s.stacks) do t.stacks[table.concat(st, ",")] = st end
     index[s] = t
   end
   return t
+end
+
+-- stacks by their ids, made when first needed (from_counts appends without)
+local function stack_index(s)
+  local t = idx(s)
+  if not t.stacks then
+    t.stacks = {}
+    for _, st in ipairs(s.stacks) do t.stacks[table.concat(st, ",")] = st end
+  end
+  return t.stacks
 end
 
 -- A new, empty profile. opts: sample_type, unit, period_type, period_unit,
@@ -54,8 +63,12 @@ end
 
 -- The id of frame f ({name = …, …}, or a name), added when new.
 function M.frame(s, f)
-  if type(f) == "string" then f = { name = f } end
   local t = idx(s)
+  if type(f) == "string" then
+    local id = t.frames[f]   -- a bare name is its own key
+    if id then return id end
+    f = { name = f }
+  end
   local key = M.frame_key(f)
   local id = t.frames[key]
   if not id then
@@ -68,14 +81,14 @@ end
 
 -- Count `count` (default 1) for the stack of frame ids `ids`, root first.
 function M.add(s, ids, count)
-  local t = idx(s)
+  local known = stack_index(s)
   local key = table.concat(ids, ",")
-  local st = t.stacks[key]
+  local st = known[key]
   if not st then
     st = { count = 0 }
     for i = 1, #ids do st[i] = ids[i] end
     s.stacks[#s.stacks + 1] = st
-    t.stacks[key] = st
+    known[key] = st
   end
   st.count = st.count + (count or 1)
   return st
@@ -179,16 +192,35 @@ end
 -- first, one per line, as perf's e.callchain) or a folded stack.
 function M.from_counts(t, opts)
   local s = M.new(opts)
+  local known = idx(s).frames
+  local frame, ids, list = M.frame, {}, s.stacks
+  local find, sub = string.find, string.sub
   for key, n in pairs(t) do
     key = tostring(key)
-    local ids = {}
-    if key:find("\n", 1, true) then
-      for name in key:gmatch("[^\n]+") do table.insert(ids, 1, M.frame(s, name)) end
-    else
-      for name in key:gmatch("[^;]+") do ids[#ids + 1] = M.frame(s, name) end
+    local callchain = find(key, "\n", 1, true)
+    local sep = callchain and "\n" or ";"
+    local k, pos = 0, 1
+    while pos <= #key do
+      local e = find(key, sep, pos, true) or #key + 1
+      if e > pos then
+        local name = sub(key, pos, e - 1)
+        k = k + 1
+        ids[k] = known[name] or frame(s, name)
+      end
+      pos = e + 1
     end
-    if #ids > 0 then M.add(s, ids, tonumber(n)) end
+    -- distinct keys are distinct stacks: appended without the id index
+    if k > 0 then
+      local st = { count = tonumber(n) }
+      if callchain then   -- a callchain is leaf first
+        for i = 1, k do st[i] = ids[k + 1 - i] end
+      else
+        for i = 1, k do st[i] = ids[i] end
+      end
+      list[#list + 1] = st
+    end
   end
+  index[s].stacks = nil
   return s
 end
 
@@ -256,7 +288,7 @@ function M.render(s, format, opts)
     local t = M.to_folded(s)
     return t == "" and "" or t .. "\n"
   elseif format == "svg" then
-    return require("flame").svg(M.counts(s), { title = opts.title, width = opts.width,
+    return require("flame").svg(s, { title = opts.title, width = opts.width,
       unit = opts.unit or (s.unit ~= "count" and s.unit) or nil })
   elseif format == "pprof" then
     return require("shark.pprof").encode(s, opts)
