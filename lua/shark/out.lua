@@ -16,7 +16,11 @@ end
 
 -- Write one line (a newline added).
 function Sink:line(s)
-  self._write(s .. "\n")
+  if self._line then
+    self._line(s)
+  else
+    self._write(s .. "\n")
+  end
   return self
 end
 
@@ -29,11 +33,14 @@ end
 function Sink:close()
   if self._close then self._close() end
   self._write = function() error("shark.out: write after close of " .. self.name, 2) end
+  self._line = nil
 end
 
--- Standard output (what print writes, so shark's -o and pipes apply).
+-- Standard output, lines through print (shark's -o and pipes apply, and a
+-- script that replaces print sees them).
 function M.stdout()
-  return setmetatable({ name = "stdout", _write = function(s) io.stdout:write(s) end }, Sink)
+  return setmetatable({ name = "stdout", _write = function(s) io.stdout:write(s) end,
+    _line = function(s) print(s) end }, Sink)
 end
 
 -- A file, created or truncated; or nil, "path: why".
