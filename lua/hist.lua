@@ -119,7 +119,7 @@ function M.print(h, opts)
   if text == "" then return end
   -- a function gets the block in one call, as it always has
   if type(opts.out) == "function" then return opts.out(text) end
-  require("shark.out").of(opts.out):line(text)
+  require("shark.out").of(opts.out):line(text):finish()
 end
 
 -- counts: { [slot] = count } (slots are numbers). Prints from the first to

@@ -140,7 +140,8 @@ function M.print_hist(t, opts)
   if opts.json then
     local obj = {}
     for _, e in ipairs(list) do obj[e.key] = e.value end
-    return sink:line(require("shark.json").encode(obj))
+    sink:line(require("shark.json").encode(obj))
+    return sink:finish()
   end
   local width = opts.width or 40
   local keyw, valw, max = 4, 5, 0
@@ -162,6 +163,7 @@ function M.print_hist(t, opts)
       :format(key, e.text, ("@"):rep(n), (" "):rep(width - n))
   end
   sink:line(table.concat(out, "\n"))
+  sink:finish()
 end
 
 -- Print key, then value, then a blank line, for every entry, smallest value

@@ -36,6 +36,12 @@ function Sink:close()
   self._line = nil
 end
 
+-- Done with a sink from M.of: closed when M.of opened it (a path), else
+-- left to its owner.
+function Sink:finish()
+  if self.owned then self:close() end
+end
+
 -- Standard output, lines through print (shark's -o and pipes apply, and a
 -- script that replaces print sees them).
 function M.stdout()
@@ -67,6 +73,7 @@ function M.of(x)
   if type(x) == "string" then
     local s, err = M.file(x)
     if not s then error("cannot write " .. tostring(err), 3) end
+    s.owned = true
     return s
   end
   if type(x) == "function" then

@@ -312,7 +312,7 @@ function M.export(s, format, out, opts)
   local data = M.render(s, format, opts)
   local sink = require("shark.out").of(out)
   sink:write(data)
-  sink:close()
+  sink:finish()
   if sink.path then
     require("shark").info(("%s: %d %s in %d stacks"):format(sink.path, M.total(s),
       s.unit == "count" and s.sample_type or s.unit, #s.stacks))
