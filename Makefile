@@ -49,7 +49,7 @@ PROGS     := $(patsubst tests/progs/%,$(OUT)/progs/%,$(basename $(PROG_SRCS)))
 CXX       ?= g++
 CTEST_SRCS := $(wildcard tests/c/*.c)
 
-.PHONY: all test demo bench install clean deps deps-test lint check-static progs
+.PHONY: all test demo bench install clean deps deps-test lint check-static progs fuzz
 .DELETE_ON_ERROR:
 
 all: shark
@@ -152,6 +152,17 @@ $(OUT)/unit: $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ) $(HEADERS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SHARK) -Itests/c -o $@ $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ) \
 		$(STATIC_LIBS) $(SYS_LIBS)
+
+# libFuzzer + ASan build of the pprof decoder (uploads reach it): make fuzz,
+# then .output/fuzz/pprof_decode CORPUS_DIR -max_total_time=SECONDS
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Icore -I$(OUT)/proto
+$(OUT)/fuzz/pprof_decode: tests/fuzz/pprof_decode.c core/pprof.c $(OUT)/proto/profile.pb-c.c $(HEADERS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(OUT)/fuzz
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ tests/fuzz/pprof_decode.c core/pprof.c $(OUT)/proto/profile.pb-c.c \
+		-l:libprotobuf-c.a -l:libz.a
+
+fuzz: $(OUT)/fuzz/pprof_decode
 
 deps:
 	$(Q)deps/install build

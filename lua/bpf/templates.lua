@@ -507,20 +507,24 @@ end
 
 -- As bpftrace prints @usecs = hist(...): one histogram, or one per key
 -- (@usecs[pid, comm] by pid). opts.name: the map's name (default the unit);
--- opts.out: where lines go (default print).
+-- opts.out: where lines go (default print); opts.json: a JSON line per
+-- histogram (hist.render's, with its key).
 function Lat:print(opts)
   local name = opts and opts.name or self.unit
   local out = opts and opts.out or print
   local hist = require "hist"
-  local function one(h)
-    if self.linear then
-      hist.print_linear(h, self.linear.min or 0, self.linear.step or 1, out)
-    else
-      hist.print_log2(h, out)
+  local function one(h, key)
+    local shape = self:shape(h)
+    if opts and opts.json then   -- a JSON line per histogram, its key beside
+      local json = require "shark.json"
+      local obj = json.decode(hist.render(shape, "json"))
+      obj.key = key
+      return out(json.encode(obj))
     end
+    hist.print(shape, { out = out })
   end
   if self.by == "none" and not self.interval then
-    out(("@%s:"):format(name))
+    if not (opts and opts.json) then out(("@%s:"):format(name)) end
     one(self:histogram())
     return
   end
@@ -529,10 +533,24 @@ function Lat:print(opts)
   for k in pairs(hs) do keys[#keys + 1] = k end
   table.sort(keys, function(a, b) if type(a) == type(b) then return a < b end return type(a) < type(b) end)
   for _, k in ipairs(keys) do
-    out(("@%s[%s%s]:"):format(name, tostring(k), names[k] and (", " .. names[k]) or ""))
-    one(hs[k])
-    out("")
+    if opts and opts.json then
+      one(hs[k], k)
+    else
+      out(("@%s[%s%s]:"):format(name, tostring(k), names[k] and (", " .. names[k]) or ""))
+      one(hs[k])
+      out("")
+    end
   end
+end
+
+-- The histogram shape (hist.lua) of buckets h (default: every key summed).
+function Lat:shape(h)
+  local hist = require "hist"
+  h = h or self:histogram()
+  if self.linear then
+    return hist.new("linear", h, { unit = self.unit, min = self.linear.min or 0, step = self.linear.step or 1 })
+  end
+  return hist.new("log2", h, { unit = self.unit })
 end
 
 -- The BCC tools' report, each interval or at the end: the time with
@@ -540,9 +558,10 @@ end
 -- clear for the next interval.
 function Lat:report(opts)
   local out = opts and opts.out or print
-  if opts and opts.timestamp then out(os.date("%H:%M:%S")) end
+  local json = opts and opts.json
+  if opts and opts.timestamp and not json then out(os.date("%H:%M:%S")) end
   self:print(opts)
-  if self.by == "none" and not self.interval then out("") end
+  if self.by == "none" and not self.interval and not json then out("") end
   self:clear()
 end
 

@@ -99,6 +99,27 @@ run -c "$PROGS/pidsleep $T/pid 50" "$S/offcputime.lua" -f folded -o "$T/off.fold
 check "offcputime -f folded -o FILE: the folded line in the file, nothing on stdout" rc=0 out= \
 	"file:$T/off.folded~^pidsleep;([^;]+;)*do_nanosleep;.* [0-9]+$"
 
+# --- -j through the histogram shape
+
+run -c "$PROGS/fpchain 200" "$S/cpudist.lua" -j
+RC2=$RC
+python3 - "$T/out" >"$T/out2" 2>&1 <<'EOF' || RC2=1
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, lines
+h = json.loads(lines[0])
+assert h["kind"] == "log2" and h["unit"] == "us", h
+b = h["buckets"]
+assert sum(x["count"] for x in b) == h["total"] > 0, "total"
+assert all(x["hi"] == 2 * x["lo"] or x["lo"] < 2 for x in b), "log2 bounds"
+assert all(b[i]["hi"] == b[i + 1]["lo"] for i in range(len(b) - 1)), "contiguous"
+print("ok")
+EOF
+RC=$RC2; cp "$T/out2" "$T/out"
+check "cpudist -j: one JSON histogram (kind, unit, total = the sum of contiguous [lo, hi) buckets)" rc=0 'out=ok'
+run -c "$PROGS/fpchain 200" "$S/cpudist.lua" -j -P
+check "cpudist -j -P: a JSON line per process, its pid as key" rc=0 'out~^\{.*"key":[0-9]+' 'out~"kind":"log2"'
+
 # --- bad options
 
 run "$S/profile.lua" -f png
