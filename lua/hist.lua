@@ -90,9 +90,11 @@ function M.lines(h)
   return lines
 end
 
--- h as text ("text": its lines, each ending in a newline) or JSON ("json":
--- { kind, unit, total, buckets = [{ lo, hi, count }] }, the non-empty range).
-function M.render(h, format)
+-- h as text ("text": its lines, each ending in a newline), JSON ("json":
+-- { kind, unit, total, buckets = [{ lo, hi, count }] }, the non-empty range)
+-- or an SVG bar chart ("svg").
+function M.render(h, format, opts)
+  if format == "svg" then return M.svg(h, opts) end
   if format == "text" then
     local lines = M.lines(h)
     return #lines > 0 and table.concat(lines, "\n") .. "\n" or ""
@@ -108,7 +110,39 @@ function M.render(h, format)
     end
     return json.encode({ kind = h.kind, unit = h.unit, total = total, buckets = list }) .. "\n"
   end
-  error(("hist: unknown format '%s' (text, json)"):format(tostring(format)), 2)
+  error(("hist: unknown format '%s' (text, json, svg)"):format(tostring(format)), 2)
+end
+
+local function esc(x)
+  return (tostring(x):gsub("[&<>\"]", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;" }))
+end
+
+-- h as a self-contained SVG bar chart: a bar per bucket of the non-empty
+-- range, its label and count beside, a <title> per bar. opts.title.
+function M.svg(h, opts)
+  opts = opts or {}
+  local lo, hi, max = range(h.buckets)
+  local row, left, bw = 18, 150, 400
+  local n = lo and (hi - lo + 1) or 0
+  local height = 50 + n * row
+  local out = {
+    ('<?xml version="1.0" standalone="no"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" ' ..
+      'font-family="Verdana, sans-serif" font-size="11">'):format(left + bw + 90, height),
+    ('<rect width="100%%" height="100%%" fill="#f8f8f8"/><text x="10" y="22" font-size="15">%s</text>')
+      :format(esc(opts.title or ("histogram" .. (h.unit and (" (" .. h.unit .. ")") or "")))),
+  }
+  for i = 0, n - 1 do
+    local s = lo + i
+    local c = h.buckets[s] or 0
+    local y = 36 + i * row
+    local w = max > 0 and math.floor(c / max * bw + 0.5) or 0
+    out[#out + 1] = ('<text x="%d" y="%d" text-anchor="end">%s</text><rect class="b" x="%d" y="%d" width="%d" ' ..
+      'height="%d" fill="#4477aa"><title>%s %s: %d</title></rect><text x="%d" y="%d">%d</text>')
+      :format(left - 6, y + 12, esc(label(h, s)), left, y, w, row - 4, esc(label(h, s)), esc(h.unit or ""), c,
+        left + w + 6, y + 12, c)
+  end
+  out[#out + 1] = "</svg>\n"
+  return table.concat(out, "\n")
 end
 
 -- Print h through out (shark.out: nil for stdout, a path, a function, a

@@ -34,6 +34,16 @@ local buf = out.buffer()
 hist.print(h, { out = buf, json = true })
 t.is(buf.text(), hist.render(h, "json"), "hist.print{json} through a sink")
 
+local svg = hist.render(h, "svg", { title = "lat <us>" })
+t.ok(svg:find("^<%?xml") and svg:find("</svg>\n$"), "log2 svg: a whole SVG document")
+t.is(select(2, svg:gsub('<rect class="b"', "")), 5, "log2 svg: a bar per bucket of the range")
+t.ok(svg:find('width="400" height="14" fill="#4477aa"><title>[4, 8) us: 4</title>', 1, true),
+  "log2 svg: the largest bucket full width, with a title")
+t.ok(svg:find("lat &lt;us&gt;", 1, true), "log2 svg: the title escaped")
+local heat = require("heatmap").svg({ { t = 1, hist = h }, { t = 0, hist = hist.new("log2", { [3] = 9 }) } })
+t.is(select(2, heat:gsub('<rect class="c"', "")), 10, "heatmap of histogram shapes: 2 columns x 5 buckets")
+t.ok(heat:find("<title>0s, [4, 8) us: 9</title>", 1, true), "heatmap: columns in time order, the shape's unit")
+
 -- --------------------------------------------------------------- rows
 local cols = { { "PID", "%-6d", "pid" }, { "COMM", "%-8s", "comm" }, { "MS", "%6.2f", "ms" },
   { "ID", "%s", "id", hide = true } }
