@@ -368,11 +368,13 @@ static void read_maps(struct proc *p)
 	char path[64], line[1024];
 	FILE *f;
 
+	/* the attempt counts even when it fails: a process gone since would
+	 * otherwise be looked for again at every address it does not map */
+	p->loaded_at = shark_time_ns();
 	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
 	f = fopen(path, "re");
 	if (!f)
 		return;
-	p->loaded_at = shark_time_ns();
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long start, end, off, ino;
 		unsigned int maj, min;
