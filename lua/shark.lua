@@ -169,7 +169,8 @@ end
 -- Print key, then value, then a blank line, for every entry, smallest value
 -- first: the DTrace aggregation layout that flame graph tools read when the
 -- keys are callchains.
-function M.print_hist_raw(t)
+-- opts.out: where (shark.out; default stdout).
+function M.print_hist_raw(t, opts)
   local list = sorted_entries(t, "shark.print_hist_raw", false)
   local out = {}
   for _, e in ipairs(list) do
@@ -177,7 +178,7 @@ function M.print_hist_raw(t)
     out[#out + 1] = fmt_value(e.value)
     out[#out + 1] = ""
   end
-  if #out > 0 then print(table.concat(out, "\n")) end
+  if #out > 0 then require("shark.out").of(opts and opts.out):line(table.concat(out, "\n")):finish() end
 end
 
 -- ------------------------------------------------------------ privileges
