@@ -129,6 +129,20 @@ else
 	skip "offcputime -f pprof: go tool pprof reads it" "$GO_SKIP"
 fi
 
+# --- -j through the rows shape (shark.table): JSON lines of the same columns
+
+run -c "sh -c 'sleep 5 & kill -USR1 \$!; wait'" "$S/killsnoop.lua" -j
+check "killsnoop -j: a JSON line of the kill: pid, comm, sig, signal, tpid, result" rc=0 \
+	'out~^\{.*"signal":"SIGUSR1"' 'out~"sig":10[,}]' 'out~"result":0[,}]' 'out~"comm":"sh"' '!out~^TIME'
+run -c "sh -c 'sleep 5 & kill -USR1 \$!; wait'" "$S/sigsnoop.lua" -j
+check "sigsnoop -j: JSON lines, SIGUSR1 delivered" rc=0 'out~^\{.*"signal":"SIGUSR1"' 'out~"result":"delivered"' \
+	'!out~^TIME'
+run_in 'echo shark-json-typed
+exit
+' -c "bash --norc -i" "$S/bashreadline.lua" -j
+check "bashreadline -j: the typed lines as JSON with pid and comm" rc=0 \
+	'out~^\{.*"command":"echo shark-json-typed"' 'out~"comm":"bash"' '!out~^TIME'
+
 # --- bad options
 
 run "$S/profile.lua" -f png
