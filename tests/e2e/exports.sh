@@ -143,6 +143,28 @@ exit
 check "bashreadline -j: the typed lines as JSON with pid and comm" rc=0 \
 	'out~^\{.*"command":"echo shark-json-typed"' 'out~"comm":"bash"' '!out~^TIME'
 
+# --- flamediff: a differential flame graph of two profiles
+
+printf 'main;a 10\nmain;b 10\nmain;c 10\n' >"$T/before.folded"
+printf 'main;a 30\nmain;b 5\nmain;c 15\n' >"$T/after.folded"
+run "$S/flamediff.lua" "$T/before.folded" "$T/after.folded" -o "$T/diff.svg"
+check "flamediff of two known profiles: a grew (full red), b shrank (blue), main unchanged (near white)" rc=0 \
+	"file:$T/diff.svg~data-name=\"a\" [^>]*data-fill=\"rgb\\(178,24,43\\)\" data-delta=\"26\\.66" \
+	"file:$T/diff.svg~data-name=\"b\" [^>]*data-fill=\"rgb\\(60,120,181\\)\" data-delta=\"-23\\.33" \
+	"file:$T/diff.svg~data-name=\"main\" [^>]*data-fill=\"rgb\\(247,247,247\\)\" data-delta=\"0\\.000000\""
+if command -v xmllint >/dev/null; then
+	ok_if "flamediff: well-formed XML" xmllint --noout "$T/diff.svg"
+else
+	skip "flamediff: well-formed XML" "xmllint is not installed"
+fi
+run "$S/flamediff.lua" "$T/cpu.pb.gz" "$T/cpu.pb.gz"
+check "flamediff of a real pprof with itself: every frame unchanged" rc=0 'out~data-name="spin_two"' \
+	'!out~data-delta="-?[0-9]*\.0*[1-9]' 'out~</svg>'
+printf 'main;a\n' >"$T/bad.folded"
+run "$S/flamediff.lua" "$T/bad.folded" "$T/after.folded"
+check "flamediff of a malformed file: which file, which line, exit 1" rc=1 \
+	"err~bad.folded: folded stacks: line 1: expected 'frame;frame;... COUNT', got 'main;a'"
+
 # --- bad options
 
 run "$S/profile.lua" -f png
