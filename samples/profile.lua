@@ -1,11 +1,14 @@
 -- SPDX-License-Identifier: GPL-2.0
 -- profile.lua - CPU profile: stacks sampled at a frequency, counted in the kernel; folded or an SVG flame graph.
 -- Run: shark samples/profile.lua -F 99 -p 1234 10 · profile.lua -f 5 > out.folded · profile.lua --svg cpu.svg 5
+--      profile.lua --upload 5 (to shark serve: SHARK_CLOUD_URL/SHARK_CLOUD_TOKEN or ~/.config/shark/cloud.json)
 local flame = require "flame"
+local sharkcloud = require "sharkcloud"
 local o = shark.getopt{
   about = "Sample stacks on cpu-clock and count them in the kernel (compiler-free BPF), like BCC profile:\n" ..
     "multi-line stacks, folded lines (-f), or a self-contained interactive SVG flame graph (--svg).",
-  examples = { "profile.lua -F 99 -p 1234 10", "profile.lua -f 5 > out.folded", "profile.lua --svg cpu.svg -c 'make'" },
+  examples = { "profile.lua -F 99 -p 1234 10", "profile.lua -f 5 > out.folded", "profile.lua --svg cpu.svg -c 'make'",
+    "SHARK_CLOUD_URL=http://127.0.0.1:7411 SHARK_CLOUD_TOKEN=… profile.lua --upload -p 1234 10" },
   args = { "[duration]" },
   "pid", "duration",
   { "F", "frequency", "HZ", "samples per second on each CPU", type = "int", default = 49 },
@@ -15,6 +18,8 @@ local o = shark.getopt{
   { nil, "delimited", nil, "a '-' (folded) or '--' line between kernel and user frames" },
   { nil, "svg", "FILE", "write a flame graph to FILE" },
   { nil, "title", "TEXT", "the flame graph's title", default = "CPU profile" },
+  { nil, "upload", nil, "send the flame graph to shark serve (sharkcloud) and print its URL" },
+  { nil, "label", "K=V", "a label of the upload (repeatable)", list = true },
 }
 if o.user_stacks_only and o.kernel_stacks_only then
   io.stderr:write("profile: -U and -K exclude each other\n")
@@ -28,7 +33,16 @@ shark.info(("Sampling at %d Hz %s... Hit Ctrl-C to end."):format(o.frequency,
   o.pid and ("PID " .. o.pid) or "on every CPU"))
 shark.on_end(function()
   local rows = s:entries()
-  if o.svg then
+  if o.upload then
+    local labels = { tool = "profile", hz = tostring(o.frequency) }
+    for _, kv in ipairs(o.label) do
+      local k, v = kv:match("^([^=]+)=(.*)$")
+      if k then labels[k] = v end
+    end
+    if o.pid then labels.pid = tostring(o.pid) end
+    sharkcloud.upload{ kind = "flamegraph", data = flame.folded(rows, { delimit = o.delimited }), title = o.title,
+      labels = labels }
+  elseif o.svg then
     local f = assert(io.open(o.svg, "w"))
     f:write(flame.svg(rows, { title = o.title, delimit = o.delimited }))
     f:close()
