@@ -22,7 +22,7 @@ local function check_stack(stack)
   if stack:find(";;", 1, true) or stack:sub(1, 1) == ";" or stack:sub(-1) == ";" then
     return "empty frame name"
   end
-  if stack:find("[%z\r\n]") then return "control character in a frame name" end
+  if stack:find("%c") then return "control character in a frame name" end
   local _, n = stack:gsub(";", "")
   if n >= MAX_FRAMES then return "more than " .. MAX_FRAMES .. " frames" end
 end
