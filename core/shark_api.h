@@ -179,6 +179,69 @@ struct shark_record {
 
 struct shark_ringbuf;
 
+/* ----------------------------------------------------------------- pprof */
+
+/*
+ * A pprof profile (profile.proto) as flat arrays. Strings are indices into
+ * strings (strings[0] is ""); mapping, function and location ids are
+ * 1-based indices into their arrays, 0 meaning none.
+ */
+struct shark_pprof_mapping {
+	uint64_t start;
+	uint64_t limit;
+	uint64_t offset;	/* file offset of start */
+	int64_t filename;
+	int64_t build_id;
+};
+
+struct shark_pprof_function {
+	int64_t name;
+	int64_t system_name;
+	int64_t filename;
+};
+
+struct shark_pprof_location {
+	uint64_t address;
+	uint32_t mapping;
+	uint32_t nlines;	/* functions at this address: inlined first, the outer last */
+	uint32_t line;		/* index in lines of the first */
+	uint32_t pad;
+};
+
+struct shark_pprof {
+	uint32_t nstrings;
+	uint32_t ntypes;	/* sample types: values per sample */
+	uint32_t nmappings;
+	uint32_t nfunctions;
+	uint32_t nlocations;
+	uint32_t nlines;
+	uint32_t nsamples;
+	uint32_t nlocs;		/* sum of sample_nlocs */
+	const char **strings;
+	const int64_t *types;	/* (type, unit) string pairs, ntypes of them */
+	const struct shark_pprof_mapping *mappings;
+	const struct shark_pprof_function *functions;
+	const struct shark_pprof_location *locations;
+	const uint32_t *lines;	/* function ids */
+	const uint32_t *sample_nlocs;	/* locations of each sample */
+	const uint32_t *locs;	/* every sample's location ids, leaf first */
+	const int64_t *values;	/* nsamples * ntypes */
+	int64_t period_type;	/* strings */
+	int64_t period_unit;
+	int64_t period;
+	int64_t time_nanos;
+	int64_t duration_nanos;
+};
+
+/* Where a user or kernel address lives, for exports that keep it. */
+struct shark_frame_info {
+	uint64_t start;		/* the mapping holding the address: [start, limit) */
+	uint64_t limit;
+	uint64_t offset;	/* file offset of start */
+	const char *module;	/* path, "[kernel.kallsyms]", or NULL if unknown */
+	const char *build_id;	/* hex, "" if none; both valid until exit */
+};
+
 /* ------------------------------------------------------- sqlite, http */
 
 struct shark_db;
@@ -291,6 +354,13 @@ struct shark_api {
 	int32_t (*sym_functions)(const char *path, const char *glob, char *buf, int32_t len);
 	/* before load: whether program prog is loaded (all are by default) */
 	int32_t (*bpf_autoload)(struct shark_bpf *o, const char *prog, int32_t on);
+	/* pprof: a gzipped profile.proto of p in *out (free with free_mem): 0 or -errno */
+	int32_t (*pprof_encode)(const struct shark_pprof *p, void **out, uint64_t *len);
+	/* gzipped or plain profile.proto -> p (pprof_free), or NULL and why in err */
+	struct shark_pprof *(*pprof_decode)(const void *buf, uint64_t len, char *err, int32_t errlen);
+	void (*pprof_free)(struct shark_pprof *p);
+	/* the mapping, module and build-id of ip (pid -1: kernel): 0 or -ENOENT */
+	int32_t (*sym_frame)(int32_t pid, uint64_t ip, struct shark_frame_info *out);
 
 	/* SQLite: a thin layer over its C API (codes are SQLite's) */
 	struct shark_db *(*db_open)(const char *path, char *err, int32_t errlen);

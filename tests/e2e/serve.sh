@@ -82,6 +82,20 @@ heat=$(sed -n 's|^Open heatmap at: .*/p/\([0-9]*\)$|\1|p' "$T/out")
 events=$(curl -s "${URL}api/profiles/$heat?format=folded" | awk '{ s += $3 } END { print s + 0 }')
 ok_if "... its rows hold the 3000 calls ($events)" test "$events" = 3000
 
+# --- a pprof file from a real run (profile.lua -f pprof), uploaded by curl
+run -c "$PROGS/fpchain 1000" "$TOP/samples/profile.lua" -F 199 -U -f pprof -o "$T/cpu.pb.gz"
+post "kind=flamegraph&title=pprof%20upload&label.format=pprof" "$T/cpu.pb.gz"
+ok_if "a pprof file of fpchain uploaded: 201 ($(head -c 80 "$T/body"))" test "$(cat "$T/code")" = 201
+pprof_id=$(id_of)
+ok_if "... read as stacks with the known frames main;mid;leaf" \
+	bash -c "curl -s '${URL}api/profiles/$pprof_id?format=folded' | grep -Eq '(^|;)main;mid;leaf [0-9]+$'"
+curl -s -o "$T/back.pb.gz" "${URL}api/profiles/$pprof_id?format=pprof"
+post "kind=flamegraph&title=pprof%20again" "$T/back.pb.gz"
+ok_if "... exported again as pprof (gzip) that uploads again (201)" \
+	bash -c "test \"\$(head -c 2 '$T/back.pb.gz' | od -An -tx1 | tr -d ' ')\" = 1f8b && test \"\$(cat '$T/code')\" = 201"
+ok_if "... and as speedscope JSON with its schema" \
+	bash -c "curl -s '${URL}api/profiles/$pprof_id?format=speedscope' | grep -q 'file-format-schema.json'"
+
 # --- the original's heat-map rows ("time latency", microseconds) and a pprof-less folded upload by curl
 printf '1000 12\n2000 40\n1500000 900 3\n' >"$T/rows.txt"
 post "kind=heatmap&title=rows" "$T/rows.txt"
@@ -119,7 +133,16 @@ for body in 'main;foo x' 'main;;foo 1' 'main;foo' ';main 1' 'main 1.5' 'main -3'
 		bad=$((bad + 1)); echo "# not refused: $(cat -v "$T/bad") -> $(cat "$T/code") $(cat "$T/body")"
 	fi
 done
-ok_if "10 malformed flame graph bodies: 400 with what is wrong" test "$bad" = 0
+head -c 300 "$T/cpu.pb.gz" >"$T/cut1.pb.gz"
+{ head -c 40 "$T/cpu.pb.gz"; head -c 200 /dev/urandom; } >"$T/cut2.pb.gz"
+{ printf '\n\003abc\000'; head -c 100 /dev/urandom; } >"$T/cut3.pb"
+for f in cut1.pb.gz cut2.pb.gz cut3.pb; do
+	post "kind=flamegraph" "$T/$f"
+	if [ "$(cat "$T/code")" != 400 ] || ! grep -q '"error":"' "$T/body"; then
+		bad=$((bad + 1)); echo "# not refused: $f -> $(cat "$T/code") $(cat "$T/body")"
+	fi
+done
+ok_if "13 malformed flame graph bodies (3 of them broken pprof): 400 with what is wrong" test "$bad" = 0
 printf 'main;foo x\n' >"$T/bad"; post "kind=flamegraph" "$T/bad"
 ok_if "... the message names the line" grep -q 'line 1: the count is not a whole number' "$T/body"
 for body in '12' 'a b' '1 -2' '1 2 3 4' '1 2 x'; do
@@ -166,7 +189,7 @@ ok_if "after a restart the $all profiles are still listed" test "$(count)" = "$a
 ok_if "... and read back the same" bash -c "curl -s '${URL}api/profiles/$flame?format=folded' | cmp -s - '$T/flame.folded'"
 
 # --- the pages, in headless chromium
-ids="{\"flame\":$flame,\"timed\":$timed,\"heat\":$heat,\"heatEvents\":3000,\"a\":$a,\"b\":$b,\"xss\":$xss}"
+ids="{\"pprof\":$pprof_id,\"flame\":$flame,\"timed\":$timed,\"heat\":$heat,\"heatEvents\":3000,\"a\":$a,\"b\":$b,\"xss\":$xss}"
 mkdir -p "$OUT"
 NODE_PATH="$TOP/tests/browser/node_modules" timeout -s KILL 120 node "$TOP/tests/browser/viewer.js" "$URL" "$ids" "$OUT" \
 	>"$T/browser" 2>&1
@@ -191,6 +214,11 @@ check "upload to an unreachable server: exit 0, a clear message, the data saved 
 	"err~sharkcloud: cannot reach http://127.0.0.1:1/: Connection refused; the data is saved in $T/shark-flamegraph-"
 saved=$(ls "$T"/shark-flamegraph-*.folded 2>/dev/null | head -1)
 ok_if "... the saved file holds the folded stacks" grep -Eq 'main;mid;leaf [0-9]+$' "${saved:-/dev/null}"
+
+# --- the decoders under mutated input (minutes of it: shark tests/fuzz/upload.lua 300)
+"$SHARK" "$TOP/tests/fuzz/upload.lua" 5 >"$T/fuzz" 2>&1
+ok_if "fuzz: 5 s of mutated uploads, 0 crashes ($(head -1 "$T/fuzz" | cut -c1-70))" \
+	bash -c "grep -q '^ok 1 - .*, 0 crashes$' '$T/fuzz' && grep -q '^ok 2 ' '$T/fuzz'"
 
 stop_serve
 ok_if "shark serve ends on SIGTERM and leaves no listening socket" bash -c "! ss -ltn | grep -q ':$PORT '"
