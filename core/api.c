@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* api.c - the function table behind core/shark_api.h. */
+#include <malloc.h>
 #include <string.h>
 #include <time.h>
 #include "shark.h"
@@ -40,6 +41,11 @@ static int32_t kill_target(int32_t sig)
 static const char *api_strerror(int32_t err)
 {
 	return strerror(err < 0 ? -err : err);
+}
+
+static void trim_memory(void)
+{
+	malloc_trim(0);
 }
 
 static void note_pid(int32_t pid)
@@ -144,4 +150,5 @@ const struct shark_api shark_api = {
 	.db_last_id = shark_db__last_id,
 	.db_changes = shark_db__changes,
 	.http_request = shark_http_request,
+	.trim_memory = trim_memory,
 };

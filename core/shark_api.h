@@ -390,6 +390,8 @@ struct shark_api {
 	 */
 	int32_t (*http_request)(const char *method, const char *url, const char *headers, const void *body,
 				uint64_t len, int32_t timeout_ms, char *resp, int32_t resp_len, int32_t *status);
+	/* give freed heap back to the system (a long-running server after a big request) */
+	void (*trim_memory)(void);
 };
 
 #endif /* SHARK_API_H */

@@ -7,8 +7,10 @@
 var Flame = (function () {
   var ROW = 18;
 
+  // most nodes of a big profile are leaves: they share one empty map
+  var NONE = new Map();
   function node(name, parent) {
-    return { name: name, total: 0, self: 0, kids: new Map(), parent: parent, depth: parent ? parent.depth + 1 : 0 };
+    return { name: name, total: 0, self: 0, kids: NONE, parent: parent, depth: parent ? parent.depth + 1 : 0 };
   }
 
   // stacks: [[ "a;b;c", count ], ...] -> the root "all"
@@ -19,7 +21,11 @@ var Flame = (function () {
       root.total += c;
       for (var j = 0; j < frames.length; j++) {
         var k = n.kids.get(frames[j]);
-        if (!k) { k = node(frames[j], n); n.kids.set(frames[j], k); }
+        if (!k) {
+          k = node(frames[j], n);
+          if (n.kids === NONE) n.kids = new Map();
+          n.kids.set(frames[j], k);
+        }
         k.total += c;
         n = k;
       }
