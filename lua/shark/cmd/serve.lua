@@ -218,12 +218,18 @@ function M.main(args)
     mkdir_p(dir)
     path = dir .. "/shark.db"
   end
+  -- private before SQLite opens it: it holds the token, and SQLite gives
+  -- the -wal and -shm files the database file's mode
+  local fd = uv.fs_open(path, "a", tonumber("600", 8))
+  if fd then
+    uv.fs_close(fd)
+    uv.fs_chmod(path, tonumber("600", 8))
+  end
   local st, err = store_mod.open(path)
   if not st then
     io.stderr:write("shark serve: ", err, "\n")
     return shark.exit(1)
   end
-  uv.fs_chmod(path, tonumber("600", 8))   -- it holds the token
   local token = o.token or st:meta("token")
   if not token then
     token = st:meta("token", new_token())
