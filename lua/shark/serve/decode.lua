@@ -154,7 +154,7 @@ function M.pprof(bytes)
     local why
     if type(s) ~= "string" then why = "a stack that is not text"
     elseif type(c) ~= "number" or c < 0 or c ~= math.floor(c) then why = "a count that is not a whole number"
-    else why = check_stack(s) end
+    else why = check_stack(s) or check_frames(s, 1, #s) end
     if why then return nil, "pprof: " .. why end
     samples = samples + c
   end
