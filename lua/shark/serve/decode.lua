@@ -148,14 +148,19 @@ function M.pprof(bytes)
   local ok2, stacks, err = pcall(pprof.decode, bytes)
   if not ok2 then return nil, "not a pprof profile: " .. tostring(stacks) end
   if not stacks then return nil, "not a pprof profile: " .. tostring(err) end
-  local counts = require("flame").counts(stacks)
-  local samples = 0
-  for s, c in pairs(counts) do
+  local counts, samples = {}, 0
+  for s, c in pairs(require("flame").counts(stacks)) do
     local why
     if type(s) ~= "string" then why = "a stack that is not text"
     elseif type(c) ~= "number" or c < 0 or c ~= math.floor(c) then why = "a count that is not a whole number"
-    else why = check_stack(s) or check_frames(s, 1, #s) end
+    else
+      -- as folded text would read it back: no blanks around the stack, and
+      -- no '@' or '#' opening it (a timed line, a comment)
+      s = trim(s):gsub("^[@#]", "_")
+      why = check_stack(s) or check_frames(s, 1, #s)
+    end
     if why then return nil, "pprof: " .. why end
+    counts[s] = (counts[s] or 0) + c
     samples = samples + c
   end
   if samples == 0 then return nil, "no samples in the pprof profile" end
