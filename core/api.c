@@ -118,4 +118,9 @@ const struct shark_api shark_api = {
 	.bpf_attach_socket = shark_bpf__attach_socket,
 	.sym_functions = shark_sym_functions,
 	.bpf_autoload = shark_bpf__autoload,
+	.safe_dir = shark_safe_dir,
+	.safe_write = shark_safe_write,
+	.safe_read = shark_safe_read,
+	.safe_create = shark_safe_create,
+	.safe_error = shark_safe_error,
 };

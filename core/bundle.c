@@ -276,11 +276,13 @@ int32_t shark_bundle__write(const char *path, const void *data, uint64_t len)
 	s.file_size = size + len + pad + (uint64_t)phsize;
 	memcpy(image + off, &s, sizeof(s));
 
-	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >= (int)sizeof(tmp)) {
+	if (strlen(path) + 32 >= sizeof(tmp)) {
 		rc = -ENAMETOOLONG;
 		goto cleanup;
 	}
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	/* a new file, never one planted (or a symlink) by another user */
+	shark_safe_tmpname(tmp, sizeof(tmp), path);
+	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
 	if (out < 0) {
 		rc = -errno;
 		goto cleanup;

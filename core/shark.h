@@ -231,6 +231,23 @@ const void *shark_bundle__payload(size_t *len);
 int32_t shark_bundle__write(const char *path, const void *data, uint64_t len);
 const char *shark_kernel_id(void);
 
+/* safefile.c: what shark writes, in directories no other user controls */
+/*
+ * shark_safe_dir_open() - an O_PATH fd of directory @path, every component
+ * opened with O_NOFOLLOW from its parent's fd and checked: owned by root or
+ * us and not writable by others (a root sticky dir on the way is fine), the
+ * last one ours. @create: make missing components, mode 0700.
+ * Return: the fd, or -errno with shark_safe_error() saying why.
+ */
+int shark_safe_dir_open(const char *path, int create);
+int32_t shark_safe_dir(const char *path, int32_t create);
+int shark_safe_create_at(int dirfd, const char *name, const void *buf, uint64_t len, uint32_t mode);
+int32_t shark_safe_create(const char *path, const void *buf, uint64_t len, uint32_t mode);
+void shark_safe_tmpname(char *out, size_t len, const char *name);
+int32_t shark_safe_write(const char *dir, const char *name, const void *buf, uint64_t len);
+void *shark_safe_read(const char *dir, const char *name, uint64_t *len);
+const char *shark_safe_error(void);
+
 /* lib_shark.c, lib_perf.c */
 int luaopen_shark_core(struct lua_State *L);
 int luaopen_perf_core(struct lua_State *L);

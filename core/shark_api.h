@@ -274,6 +274,16 @@ struct shark_api {
 	int32_t (*sym_functions)(const char *path, const char *glob, char *buf, int32_t len);
 	/* before load: whether program prog is loaded (all are by default) */
 	int32_t (*bpf_autoload)(struct shark_bpf *o, const char *prog, int32_t on);
+	/*
+	 * Files shark writes: in a directory verified along its whole path (owned
+	 * by root or us, not writable by others, no symlink), created O_EXCL.
+	 * 0 or -errno; safe_error() says why in words.
+	 */
+	int32_t (*safe_dir)(const char *path, int32_t create);
+	int32_t (*safe_write)(const char *dir, const char *name, const void *buf, uint64_t len);
+	void *(*safe_read)(const char *dir, const char *name, uint64_t *len);	/* free_mem() it */
+	int32_t (*safe_create)(const char *path, const void *buf, uint64_t len, uint32_t mode);
+	const char *(*safe_error)(void);
 };
 
 #endif /* SHARK_API_H */

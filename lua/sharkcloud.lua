@@ -3,6 +3,9 @@
 -- viewer exists to upload to, the graph is rendered here, as a self-contained
 -- SVG file in $SHARK_CLOUD_DIR (default: the current folder), and its path
 -- is returned and told on stderr.
+local ffi = require "ffi"
+local api = require "shark.api"
+
 local M = {}
 
 -- A callchain key (frames leaf first, one per line, as e.callchain gives
@@ -48,11 +51,26 @@ function M.senddata(kind, data, opts)
   local svg = render(data, opts)
   local dir = os.getenv("SHARK_CLOUD_DIR")
   if not dir or dir == "" then dir = "." end
-  local path = opts.file or ("%s/shark-%s-%s.svg"):format(dir, kind, os.date("%Y%m%d-%H%M%S"))
-  local f, err = io.open(path, "wb")
-  if not f then error("sharkcloud.senddata: cannot write " .. tostring(err), 2) end
-  f:write(svg)
-  f:close()
+  local path
+  if opts.file then
+    path = opts.file
+    local f, err = io.open(path, "wb")
+    if not f then error("sharkcloud.senddata: cannot write " .. tostring(err), 2) end
+    f:write(svg)
+    f:close()
+  else
+    -- a new file (O_EXCL, no symlink followed): two graphs in one second get
+    -- -2, -3 ...; a name another user planted is never written through
+    local base = ("%s/shark-%s-%s"):format(dir, kind, os.date("%Y%m%d-%H%M%S"))
+    for i = 1, 1000 do
+      path = i == 1 and base .. ".svg" or ("%s-%d.svg"):format(base, i)
+      local rc = api.safe_create(path, svg, #svg, 420)
+      if rc == 0 then break end
+      if rc ~= -17 or i == 1000 then -- EEXIST: try the next name
+        error("sharkcloud.senddata: " .. ffi.string(api.safe_error()), 2)
+      end
+    end
+  end
   shark.info(("%s written to %s (open it in a browser; upload waits for the viewer)"):format(kind, path))
   return path
 end

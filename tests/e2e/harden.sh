@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: GPL-2.0
+# harden.sh - another local user attacks a root shark through the files it
+# writes: the compile cache, sharkcloud's output names. Root must refuse.
+. "$(dirname "$0")/lib.bash"
+
+U="setpriv --reuid=65534 --regid=65534 --clear-groups"
+chmod 0711 "$T"
+mkdir -m 1777 "$T/pub"	# like /tmp: root-owned, sticky, world-writable
+
+# A BPF source never compiled before: a cache hit must not hide a write.
+src() {
+	printf 'local o = bpf.cdef[[\n/* %s */\nu64 hits = 0;\nSEC("tracepoint/syscalls/sys_enter_getppid")\n' "$1"
+	printf 'int c(void *ctx) { hits++; return 1; }\nchar LICENSE[] SEC("license") = "GPL";\n]]\n'
+	printf "shark.on_end(function() print(o.bss.hits) end)\n"
+}
+
+# --- no /tmp fallback when HOME is unset (system services, env -i)
+
+$U mkdir -p -m 0777 /tmp/.cache/shark 2>/dev/null
+touch "$T/mark"
+src "env -i $$ $(date +%s%N)" >"$T/envi.lua"
+env -i PATH="$PATH" timeout -s KILL 30 "$SHARK" -c "$PROGS/getppid_n 7" "$T/envi.lua" >"$T/out" 2>"$T/err" </dev/null
+RC=$?
+check "env -i: root compiles BPF C into its own cache" rc=0 out=7
+ok_if "env -i: nothing written under /tmp/.cache" \
+	test -z "$(find /tmp/.cache -newer "$T/mark" 2>/dev/null)"
+ok_if "root's cache is /var/cache/shark, 0700" test "$(stat -c %a:%U /var/cache/shark 2>&1)" = 700:root
+
+# --- a cache tree made by another user is refused
+
+$U mkdir -p -m 0777 "$T/pub/att/shark/obj"
+src "att $$" >"$T/att.lua"
+SHARK_CACHE=$T/pub/att/shark run -c "$PROGS/getppid_n 3" "$T/att.lua"
+check "a cache directory owned by another user is refused" rc=1 \
+	"err~pub/att is owned by another user: refusing to use it"
+ok_if "nothing was written in the other user's tree" test -z "$(find "$T/pub/att" -user 0)"
+
+$U mkdir -p -m 0755 "$T/pub/up"
+mkdir -p "$T/own" && chmod 0700 "$T/own"
+SHARK_CACHE=$T/pub/up/root-owned run -c "$PROGS/getppid_n 3" "$T/att.lua"
+check "a cache below another user's directory is refused" rc=1 "err~owned by another user"
+
+# --- a planted symlink is not followed, not even to a root-only directory
+
+mkdir -m 0700 "$T/secret"
+echo secret >"$T/secret/keep" && chmod 0600 "$T/secret/keep"
+$U ln -s "$T/secret" "$T/pub/link"
+SHARK_CACHE=$T/pub/link run -c "$PROGS/getppid_n 3" "$T/att.lua"
+check "a symlinked cache directory is refused" rc=1 "err~symbolic link"
+ok_if "the symlink's target is untouched" test "$(ls -A "$T/secret")" = keep
+
+mkdir -m 0777 "$T/wide"
+SHARK_CACHE=$T/wide run -c "$PROGS/getppid_n 3" "$T/att.lua"
+check "a world-writable cache directory is refused" rc=1 "err~writable by other users"
+
+# --- a cached object is checked against its key before it is loaded
+
+export SHARK_CACHE=$T/cache
+src "sealed $$" >"$T/sealed.lua"
+run -c "$PROGS/getppid_n 5" "$T/sealed.lua"
+check "a compiled object is cached" rc=0 out=5
+obj=$(ls "$SHARK_CACHE"/obj/*.bpf.o)
+ok_if "the cache is 0700 and its files 0600" \
+	test "$(stat -c %a "$SHARK_CACHE" "$SHARK_CACHE/obj" "$obj" | tr '\n' ' ')" = "700 700 600 "
+cp "$obj" "$T/good.o"
+printf 'not an object' >"$obj"
+run -c "$PROGS/getppid_n 4" "$T/sealed.lua"
+check "a damaged cached object is compiled again, not loaded" rc=0 out=4
+ok_if "the damaged object was replaced" cmp -s "$obj" "$T/good.o"
+head -c 100 "$T/good.o" >"$obj"
+SHARK_CLANG=/nonexistent run -c "$PROGS/getppid_n 4" "$T/sealed.lua"
+check "a truncated cached object is not loaded" rc=1 "err~needs clang" '!err~libbpf'
+cp "$T/good.o" "$obj"
+SHARK_CLANG=/nonexistent run -c "$PROGS/getppid_n 6" "$T/sealed.lua"
+check "an intact cached object loads without clang" rc=0 out=6
+
+# --- sharkcloud's output: new files only, two graphs in a second get two names
+
+mkdir -m 0700 "$T/cloud"
+SHARK_CLOUD_DIR=$T/cloud run -e '
+local a = sharkcloud.senddata("flamegraph", { ["main;f"] = 3 })
+local b = sharkcloud.senddata("flamegraph", { ["main;g"] = 4 })
+print(a ~= b, io.open(a):read("*a"):find("main", 1, true) ~= nil, io.open(b):read("*a"):find("g", 1, true) ~= nil)'
+check "two sharkcloud graphs in one second get two files" rc=0 "out=true	true	true"
+
+echo secret >"$T/victim" && chmod 0600 "$T/victim"
+now=$(date +%s)
+for i in 0 1 2 3 4 5; do
+	$U ln -s "$T/victim" "$T/pub/shark-flamegraph-$(date -d "@$((now + i))" +%Y%m%d-%H%M%S).svg"
+done
+SHARK_CLOUD_DIR=$T/pub run -e 'print(sharkcloud.senddata("flamegraph", { ["main;f"] = 3 }))'
+check "sharkcloud writes a new name beside another user's symlink" rc=0 'out~-2\.svg$'
+ok_if "the symlink's target is untouched" test "$(cat "$T/victim")" = secret
+
+rm -rf "$T/pub"/* 2>/dev/null
+done_testing
