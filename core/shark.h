@@ -231,6 +231,10 @@ const void *shark_bundle__payload(size_t *len);
 int32_t shark_bundle__write(const char *path, const void *data, uint64_t len);
 const char *shark_kernel_id(void);
 
+/* sym.c: "START SIZE NAME" lines of a /tmp/perf-PID.map; the number added */
+int shark_perf_map_parse(const char *buf, size_t len,
+			 int (*add)(void *ctx, uint64_t start, uint64_t size, const char *name), void *ctx);
+
 /* safefile.c: what shark writes, in directories no other user controls */
 /*
  * shark_safe_dir_open() - an O_PATH fd of directory @path, every component

@@ -447,24 +447,77 @@ static const struct pmap *find_map(struct proc *p, uint64_t ip)
 	return NULL;
 }
 
+static int jit_add(void *ctx, uint64_t start, uint64_t size, const char *name)
+{
+	return tab_add(ctx, start, size, name);
+}
+
+/*
+ * shark_perf_map_parse() - "START SIZE NAME" lines (hex) of a perf map in
+ * buf, each handed to add(); malformed lines are skipped, a long name is cut.
+ * Return: the number of symbols added.
+ */
+int shark_perf_map_parse(const char *buf, size_t len,
+			 int (*add)(void *ctx, uint64_t start, uint64_t size, const char *name), void *ctx)
+{
+	const char *p = buf, *end = buf + len;
+	int n = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		size_t l = (nl ? nl : end) - p;
+		unsigned long long start, size;
+		char line[1024], name[512];
+
+		if (l >= sizeof(line))
+			l = sizeof(line) - 1;
+		memcpy(line, p, l);
+		line[l] = '\0';
+		p = nl ? nl + 1 : end;
+		if (sscanf(line, "%llx %llx %511[^\n]", &start, &size, name) == 3 && !add(ctx, start, size, name))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * /tmp/perf-PID.map is in a world-writable directory: another user could put
+ * a FIFO there (an open that never returns) or a file naming our target's
+ * code. Like perf: a regular file owned by the process's user or root, opened
+ * without blocking or following a symlink, and read up to a bound.
+ */
+#define PERF_MAP_MAX (32u << 20)
+
 static void load_jit_map(struct proc *p)
 {
-	char path[64], line[1024];
-	FILE *f;
+	char path[64];
+	struct stat st, pst;
+	char *buf;
+	ssize_t got = 0, r;
+	size_t cap;
+	int fd;
 
 	p->jit_tried = 1;
-	snprintf(path, sizeof(path), "/tmp/perf-%d.map", p->pid);
-	f = fopen(path, "re");
-	if (!f)
+	snprintf(path, sizeof(path), "/proc/%d", p->pid);
+	if (stat(path, &pst))
 		return;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, size;
-		char name[512];
-
-		if (sscanf(line, "%llx %llx %511[^\n]", &start, &size, name) == 3)
-			tab_add(&p->jit, start, size, name);
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", p->pid);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_uid != pst.st_uid && st.st_uid != 0)) {
+		pr_debug("%s: not a regular file owned by the process's user or root, ignored\n", path);
+		close(fd);
+		return;
 	}
-	fclose(f);
+	cap = (size_t)st.st_size < PERF_MAP_MAX ? (size_t)st.st_size : PERF_MAP_MAX;
+	buf = malloc(cap + 1);
+	while (buf && (size_t)got < cap && (r = read(fd, buf + got, cap - got)) > 0)
+		got += r;
+	close(fd);
+	if (buf)
+		shark_perf_map_parse(buf, got, jit_add, &p->jit);
+	free(buf);
 	tab_sort(&p->jit);
 }
 

@@ -9,9 +9,23 @@ mkdir -m 1777 "$T/pub"	# like /tmp: root-owned, sticky, world-writable
 
 # A BPF source never compiled before: a cache hit must not hide a write.
 src() {
-	printf 'local o = bpf.cdef[[\n/* %s */\nu64 hits = 0;\nSEC("tracepoint/syscalls/sys_enter_getppid")\n' "$1"
-	printf 'int c(void *ctx) { hits++; return 1; }\nchar LICENSE[] SEC("license") = "GPL";\n]]\n'
-	printf "shark.on_end(function() print(o.bss.hits) end)\n"
+	cat <<LUA
+local o = bpf.cdef[[
+/* $1 */
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 1024);
+  __type(key, u32); __type(value, u64); } hits SEC(".maps");
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int c(void *ctx)
+{
+  u32 pid = bpf_get_current_pid_tgid() >> 32;
+  u64 one = 1, *v = bpf_map_lookup_elem(&hits, &pid);
+  if (v) __sync_fetch_and_add(v, 1); else bpf_map_update_elem(&hits, &pid, &one, BPF_NOEXIST);
+  return 1;
+}
+char LICENSE[] SEC("license") = "GPL";
+]]
+shark.on_end(function() print(o.maps.hits[shark.target().pid]) end)
+LUA
 }
 
 # --- no /tmp fallback when HOME is unset (system services, env -i)
@@ -91,6 +105,40 @@ done
 SHARK_CLOUD_DIR=$T/pub run -e 'print(sharkcloud.senddata("flamegraph", { ["main;f"] = 3 }))'
 check "sharkcloud writes a new name beside another user's symlink" rc=0 'out~-2\.svg$'
 ok_if "the symlink's target is untouched" test "$(cat "$T/victim")" = secret
+
+# --- /tmp/perf-PID.map planted by another user
+
+TOP_FRAME='local c, top, max = {}, nil, 0
+perf.on("cpu-clock", { callchain_u = 1, freq = 499 }, function(e) c[e.callchain] = (c[e.callchain] or 0) + 1 end)
+shark.on_end(function() for k, v in pairs(c) do if v > max then top, max = k, v end end print((tostring(top):gsub("\n", ";"))) end)'
+
+# jit_start: a root process running JIT-like code with no map; sets JPID, JADDR
+jit_start() {
+	"$PROGS/jitmap" 6000 nomap >"$T/jit" &
+	JPID=$!
+	for _ in $(seq 100); do [ -s "$T/jit" ] && break; sleep 0.05; done
+	JADDR=$(cat "$T/jit")
+}
+
+jit_start
+$U mkfifo "/tmp/perf-$JPID.map"
+run -d 1 -p "$JPID" -e "$TOP_FRAME"
+check "a FIFO as /tmp/perf-PID.map: -d still ends the run, samples still counted" rc=0 'out~^.+$'
+rm -f "/tmp/perf-$JPID.map"; kill "$JPID"; wait "$JPID" 2>/dev/null
+
+jit_start
+$U sh -c "echo '$JADDR 40 spoofed_by_nobody' >/tmp/perf-$JPID.map"
+run -d 1 -p "$JPID" -e "$TOP_FRAME"
+check "a map written by another user does not name a root process's code" rc=0 'out~^.+$' '!out~spoofed'
+rm -f "/tmp/perf-$JPID.map"; kill "$JPID"; wait "$JPID" 2>/dev/null
+
+$U "$PROGS/jitmap" 4000 &
+JPID=$!
+sleep 0.3
+run -d 1 -p "$JPID" -e "$TOP_FRAME"
+check "a process's own map names its code (owner: the process's user)" rc=0 'out~^jitted_spin'
+kill "$JPID" 2>/dev/null; wait "$JPID" 2>/dev/null
+rm -f "/tmp/perf-$JPID.map"
 
 rm -rf "$T/pub"/* 2>/dev/null
 done_testing
