@@ -42,20 +42,26 @@ void shark_stop(int32_t reason)
 
 /* ------------------------------------------------------------------ signals */
 
+/*
+ * Leave now, from a signal handler or the watchdog thread. Every probe, perf
+ * event and BPF link of ours is fd based, so the kernel detaches them as the
+ * process goes.
+ */
+void shark_loop__abort(int code)
+{
+	if (target.pid > 0 && target.is_child)
+		kill(target.pid, SIGTERM);
+	_exit(code);
+}
+
 static void on_signal(int sig)
 {
-	if (++nsignals > 1) {
-		/*
-		 * Second Ctrl-C: leave now. Every probe, perf event and BPF
-		 * link of ours is fd based, so the kernel detaches them as the
-		 * process goes.
-		 */
-		if (target.pid > 0 && target.is_child)
-			kill(target.pid, SIGTERM);
-		_exit(128 + sig);
-	}
+	if (++nsignals > 1)
+		shark_loop__abort(128 + sig);	/* second Ctrl-C */
 	shark_state.signo = sig;
 	uv_async_send(&sig_async);
+	/* a loop the JIT compiled ignores the hook below: the watchdog ends it */
+	shark_watchdog__stopping();
 	/* break out of a long-running Lua call (not JIT-compiled loops) */
 	shark_vm__interrupt();
 }
@@ -318,6 +324,9 @@ int shark_loop__init(const struct shark_opts *opts)
 		/* -d bounds the run; it is not a reason to stay */
 		uv_unref((uv_handle_t *)&duration_timer);
 	}
+	err = shark_watchdog__start(opts->duration, opts->mem_limit);
+	if (err)
+		return err;
 	return install_signals();
 }
 
@@ -338,6 +347,7 @@ int shark_loop__run(void)
  */
 void shark_loop__fini(void)
 {
+	shark_watchdog__stop();
 	fflush(stdout);
 	if (target.pid > 0 && target.is_child)
 		reap_child();

@@ -39,6 +39,7 @@ struct shark_opts {
 	const char *module;	/* the Lua module of a built-in command */
 	int help;
 	int version;
+	uint64_t mem_limit;	/* --mem-limit MB, SHARK_MEM_LIMIT; 0: none */
 };
 
 /* cli.c */
@@ -234,6 +235,14 @@ const char *shark_kernel_id(void);
 /* sym.c: "START SIZE NAME" lines of a /tmp/perf-PID.map; the number added */
 int shark_perf_map_parse(const char *buf, size_t len,
 			 int (*add)(void *ctx, uint64_t start, uint64_t size, const char *name), void *ctx);
+
+/* watchdog.c: ends the run when Lua does not return after a stop */
+int shark_watchdog__start(double duration, uint64_t mem_limit_mb);
+void shark_watchdog__stopping(void);	/* async-signal-safe */
+void shark_watchdog__finishing(void);
+void shark_watchdog__stop(void);
+/* loop.c: end the process now (the -c child too), from any thread */
+void shark_loop__abort(int code);
 
 /* safefile.c: what shark writes, in directories no other user controls */
 /*

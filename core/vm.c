@@ -315,6 +315,7 @@ int shark_vm__run(lua_State *L, const struct shark_opts *opts)
 		}
 	}
 	shark_loop__run();
+	shark_watchdog__finishing();
 	shark_vm__clear_interrupt();
 	call_boot(L, boot, "finish", 0, 1);
 	ran = (int)lua_tointeger(L, -1);
