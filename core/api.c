@@ -123,4 +123,5 @@ const struct shark_api shark_api = {
 	.safe_read = shark_safe_read,
 	.safe_create = shark_safe_create,
 	.safe_error = shark_safe_error,
+	.pid_valid = shark_pid_valid,
 };

@@ -81,16 +81,22 @@ int shark_parse_seconds(const char *s, double *out)
 	return 0;
 }
 
+/* The one check of every pid shark is given: -p, perf.on{pid}, getopt's -p, probes. */
+int32_t shark_pid_valid(double v)
+{
+	return v >= 1 && v <= SHARK_PID_MAX && v == floor(v);
+}
+
 int shark_parse_pid(const char *s, int *out)
 {
 	char *end;
 	long v;
 
-	if (!s || !*s)
+	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || *end || v <= 0 || v > 0x3fffffff)
+	if (errno || *end || !shark_pid_valid((double)v))
 		return -EINVAL;
 	*out = (int)v;
 	return 0;

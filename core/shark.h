@@ -56,6 +56,7 @@ void shark_cli__version(FILE *f);
 /* Parse "1.5" style seconds; 0 or -EINVAL. */
 int shark_parse_seconds(const char *s, double *out);
 /* Parse a positive pid; 0 or -EINVAL. */
+int32_t shark_pid_valid(double v);
 int shark_parse_pid(const char *s, int *out);
 
 /* cmd.c: turn a -c string into an argv (no shell when it needs none) */

@@ -26,6 +26,9 @@ typedef int32_t __s32;
 typedef int64_t __s64;
 #endif
 
+/* PID_MAX_LIMIT: no pid is larger on any Linux */
+enum { SHARK_PID_MAX = 4194304 };
+
 /* Why the loop stopped; the first reason recorded wins. */
 enum shark_stop {
 	SHARK_STOP_NONE = 0,
@@ -284,6 +287,8 @@ struct shark_api {
 	void *(*safe_read)(const char *dir, const char *name, uint64_t *len);	/* free_mem() it */
 	int32_t (*safe_create)(const char *path, const void *buf, uint64_t len, uint32_t mode);
 	const char *(*safe_error)(void);
+	/* 1 when v is a process id (a whole number, 1 to SHARK_PID_MAX), else 0 */
+	int32_t (*pid_valid)(double v);
 };
 
 #endif /* SHARK_API_H */

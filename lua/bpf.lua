@@ -74,7 +74,10 @@ function Prog:attach_raw_tracepoint(name)
 end
 
 local function default_pid(pid)
-  if pid then return pid end
+  if pid then
+    local v = require("shark.pid").assert(pid, "pid", true, 4)
+    return v
+  end
   local t = shark.target()
   return t and t.pid or -1
 end

@@ -243,6 +243,7 @@ local function check_opts(o, known, who)
       error(who .. ": " .. require("shark.getopt").unknown(k, known), 3)
     end
   end
+  require("shark.pid").assert(o.pid, who .. ": pid", true, 4)
 end
 
 -- bpf.count{ on = EVENT, by = KEY, pid = PID, max = N, where = "field OP number" }

@@ -4,10 +4,16 @@
 -- options every tracing tool has (-p PID, -d SECONDS, -j) in one word each.
 local M = {}
 
+local function pid_type(flag)
+  return function(v)
+    return require("shark.pid").check(v, flag)
+  end
+end
+
 -- The options tracing tools share: `"pid"` in a spec stands for the whole row.
 M.common = {
-  pid = { "p", "pid", "PID", "trace this process only (default: shark's -p/-c target)", type = "int" },
-  tid = { "t", "tid", "TID", "trace this thread only", type = "int" },
+  pid = { "p", "pid", "PID", "trace this process only (default: shark's -p/-c target)", type = pid_type("-p") },
+  tid = { "t", "tid", "TID", "trace this thread only", type = pid_type("-t") },
   duration = { "d", "duration", "SECONDS", "stop after SECONDS", type = "number" },
   json = { "j", "json", nil, "print JSON lines instead of a table" },
   timestamp = { "T", "timestamp", nil, "print a time column" },

@@ -156,5 +156,17 @@ shark.on_end(function() print(c.hdn_getppid) end)'
 check "private = true: the template still counts" rc=0 out=5000
 ok_if "private = true hides the events from perf stat, as asked" grep -q '^0,,syscalls:sys_enter_getppid' "$T/stat"
 
+# --- every pid input gets shark -p's check
+
+printf 'local o = require("shark.getopt").parse({ name = "tool", "pid" })\nprint(o.pid)\n' >"$T/tool.lua"
+for v in 0 -5 1.5 nan 4294967297; do
+	run "$T/tool.lua" -p "$v"
+	check "getopt's -p $v is refused with shark -p's words" rc=2 "err~-p wants a process id, not '$v'" '!out~.'
+done
+run "$T/tool.lua" -p $$
+check "getopt's -p PID is a number" rc=0 "out=$$"
+run -p -5 -e 'print(1)'
+check "shark -p -5 is refused" rc=2 "err~-p wants a process id, not '-5'"
+
 rm -rf "$T/pub"/* 2>/dev/null
 done_testing
