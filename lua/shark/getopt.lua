@@ -90,6 +90,8 @@ local function convert(row, v)
   end
   if t == "int" or t == "number" then
     local n = tonumber(v)
+    -- nan and inf (and 1e400) are numbers to tonumber, not to a tool's user
+    if n and (n ~= n or n == math.huge or n == -math.huge) then n = nil end
     if not n or (t == "int" and n ~= math.floor(n)) then
       return nil, ("%s wants %s, got '%s'"):format(row[3] or row[2], t == "int" and "an integer" or "a number", v)
     end

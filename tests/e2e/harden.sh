@@ -168,5 +168,25 @@ check "getopt's -p PID is a number" rc=0 "out=$$"
 run -p -5 -e 'print(1)'
 check "shark -p -5 is refused" rc=2 "err~-p wants a process id, not '-5'"
 
+# --- print_hist with inf and NaN; getopt numbers are finite
+
+run -e 'local t = {} for i = 1, 60 do t["k" .. i] = i % 3 == 0 and 0 / 0 or i end
+t.inf, t.ninf = 1 / 0, -1 / 0 shark.print_hist(t, { top = 3 }) shark.print_hist(t, { desc = true, top = 2 })'
+check "print_hist sorts and draws inf and NaN values" rc=0 "out=key  value  distribution
+k58     58 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@ |
+k59     59 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|
+inf    inf |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|
+key  value  distribution
+inf    inf |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|
+k59     59 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|" quiet
+
+printf 'local o = require("shark.getopt").parse({ name = "tool", { "m", "min", "N", "at least N", type = "number" } })\nprint(o.min)\n' >"$T/num.lua"
+for v in nan inf -inf 1e400; do
+	run "$T/num.lua" -m "$v"
+	check "getopt type = number refuses $v" rc=2 "err~N wants a number, got '$v'"
+done
+run "$T/num.lua" -m 2.5
+check "getopt type = number takes 2.5" rc=0 out=2.5
+
 rm -rf "$T/pub"/* 2>/dev/null
 done_testing
