@@ -156,7 +156,7 @@ function M.print_hist(t, opts)
   out[#out + 1] = ("%-" .. keyw .. "s %" .. valw .. "s  %s"):format("key", "value", "distribution")
   for _, e in ipairs(list) do
     local n = e.value == math.huge and width or max > 0 and math.floor(e.value / max * width + 0.5) or 0
-    if not (n >= 0) then n = 0 end
+    if n ~= n or n < 0 then n = 0 end
     local key = #e.key > keyw and e.key:sub(1, keyw - 3) .. "..." or e.key
     out[#out + 1] = ("%-" .. keyw .. "s %" .. valw .. "s |%s%s|")
       :format(key, e.text, ("@"):rep(n), (" "):rep(width - n))
