@@ -142,19 +142,22 @@ rm -f "/tmp/perf-$JPID.map"
 
 # --- a template does not blind other tracers of its tracepoint
 
-cp "$PROGS/getppid_n" "$T/hdn_getppid"
-PSTAT="perf stat -x, -o $T/stat -e syscalls:sys_enter_getppid $T/hdn_getppid 5000"
-run -c "$PSTAT" -e 'local c = bpf.count{ on = "syscalls:sys_enter_getppid", by = "comm", pid = -1 }
-shark.on_end(function() print(c.hdn_getppid) end)'
-check "bpf.count counts the workload's 5000 getppid" rc=0 out=5000
-ok_if "perf stat on the same tracepoint sees all 5000 too" grep -q '^5000,,syscalls:sys_enter_getppid' "$T/stat"
-run -c "$PSTAT" -e 'local c = bpf.latency{ from = "syscalls:sys_enter_getppid", to = "syscalls:sys_exit_getppid", pid = -1 }
+# getpgid(-1), a syscall no other test traces: another tracer's program
+# returning 0 would hide it from perf stat as well
+cp "$PROGS/syscall_nr" "$T/hdn_pgid"
+TP=syscalls:sys_enter_getpgid
+PSTAT="perf stat -x, -o $T/stat -e $TP $T/hdn_pgid 121 5000"
+run -c "$PSTAT" -e 'local c = bpf.count{ on = "'$TP'", by = "comm", pid = -1 }
+shark.on_end(function() print(c.hdn_pgid) end)'
+check "bpf.count counts the workload's 5000 getpgid" rc=0 out=5000
+ok_if "perf stat on the same tracepoint sees all 5000 too" grep -q "^5000,,$TP" "$T/stat"
+run -c "$PSTAT" -e 'local c = bpf.latency{ from = "'$TP'", to = "syscalls:sys_exit_getpgid", pid = -1 }
 shark.on_end(function() print(c:count()) end)'
-ok_if "perf stat sees all 5000 beside bpf.latency" grep -q '^5000,,syscalls:sys_enter_getppid' "$T/stat"
-run -c "$PSTAT" -e 'local c = bpf.count{ on = "syscalls:sys_enter_getppid", by = "comm", pid = -1, private = true }
-shark.on_end(function() print(c.hdn_getppid) end)'
+ok_if "perf stat sees all 5000 beside bpf.latency" grep -q "^5000,,$TP" "$T/stat"
+run -c "$PSTAT" -e 'local c = bpf.count{ on = "'$TP'", by = "comm", pid = -1, private = true }
+shark.on_end(function() print(c.hdn_pgid) end)'
 check "private = true: the template still counts" rc=0 out=5000
-ok_if "private = true hides the events from perf stat, as asked" grep -q '^0,,syscalls:sys_enter_getppid' "$T/stat"
+ok_if "private = true hides the events from perf stat, as asked" grep -q "^0,,$TP" "$T/stat"
 
 # --- every pid input gets shark -p's check
 
