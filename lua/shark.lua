@@ -68,7 +68,16 @@ function M.target()
   if st.target_pid == 0 then return nil end
   local t = { pid = st.target_pid, running = st.target_running ~= 0, cmd = M._command,
     held = st.target_held ~= 0 }
-  if st.target_status >= 0 then t.status = st.target_status end
+  local w = st.target_status
+  if w >= 0 then
+    -- decoded, as a shell says it: the exit code, or 128 + the signal
+    if w % 128 == 0 then
+      t.status = math.floor(w / 256) % 256
+    else
+      t.signal = w % 128
+      t.status = 128 + t.signal
+    end
+  end
   return t
 end
 

@@ -191,5 +191,37 @@ done
 run "$T/num.lua" -m 2.5
 check "getopt type = number takes 2.5" rc=0 out=2.5
 
+# --- -c: the command's status decoded and told; it dies with shark
+
+P=$PROGS/pidsleep
+run -c "$P $T/pid 10 0" -e 'shark.on_end(function() local t = shark.target() print(t.status, t.signal) end)'
+check "-c: a command that succeeds: status 0, nothing said" rc=0 "out=0	nil" quiet
+run -c "$P $T/pid 10 3" -e 'shark.on_end(function() local t = shark.target() print(t.status, t.signal) end)'
+check "-c: a failing command: status 3 (not 768), said on stderr, shark's own status stays 0" rc=0 \
+	"out=3	nil" "err~exited with status 3"
+run -q -c "$P $T/pid 10 3" -e ''
+check "-c: -q keeps the status quiet" rc=0 quiet
+run -c "sh -c 'kill -9 \$\$'" -e 'shark.on_end(function() local t = shark.target() print(t.status, t.signal) end)'
+check "-c: a command killed by a signal: status 137, signal 9" rc=0 "out=137	9" "err~was killed by signal 9"
+
+rm -f "$T/pid"
+"$SHARK" -c "$P $T/pid 30000" -e '' >/dev/null 2>&1 &
+sp=$!
+for _ in $(seq 100); do [ -s "$T/pid" ] && break; sleep 0.05; done
+cpid=$(cat "$T/pid")
+kill -9 "$sp"
+wait "$sp" 2>/dev/null
+for _ in $(seq 100); do [ -d "/proc/$cpid" ] || break; sleep 0.05; done
+ok_if "-c: the command does not outlive a SIGKILLed shark" test -n "$cpid" -a ! -d "/proc/$cpid"
+
+SHARK_NO_PIDFD=1 run -c "$P $T/pid 100 4" -e 'shark.on_end(function() print(shark.target().status) end)'
+check "-c without pidfd_open (old kernels): the end of the command is seen" rc=0 out=4
+sleep 0.4 &
+sp=$!
+SHARK_NO_PIDFD=1 run -p $sp -e 'shark.on_end(function() print("gone", shark.target().running) end)
+set_interval(50, function() end)'
+check "-p without pidfd_open: the run ends when the process exits" rc=0 "out=gone	false"
+wait $sp 2>/dev/null
+
 rm -rf "$T/pub"/* 2>/dev/null
 done_testing
