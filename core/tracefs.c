@@ -7,12 +7,16 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #include <traceevent/event-parse.h>
 #include "shark.h"
 
 static const char *tracefs_dir;
 static struct tep_handle *tep;
+static char bad_format[256];
+
+#define TRACEFS_MAGIC 0x74726163
 
 static int has_events(const char *dir)
 {
@@ -28,14 +32,30 @@ static int has_events(const char *dir)
  * it at /sys/kernel/tracing (where the kernel provides the mount point).
  * Return: the path, or NULL with errno set (EACCES: not root).
  */
+/* tracefs mounted here, whether or not this user may read it? */
+static int is_tracefs(const char *dir)
+{
+	struct statfs sf;
+
+	return statfs(dir, &sf) == 0 && sf.f_type == TRACEFS_MAGIC;
+}
+
 const char *shark_tracefs(void)
 {
+	const char *env = getenv("SHARK_TRACEFS");	/* tests: captured formats */
+
 	if (tracefs_dir)
 		return tracefs_dir;
+	if (env && *env)
+		return tracefs_dir = env;
 	if (has_events("/sys/kernel/tracing"))
 		return tracefs_dir = "/sys/kernel/tracing";
 	if (has_events("/sys/kernel/debug/tracing"))
 		return tracefs_dir = "/sys/kernel/debug/tracing";
+	if (is_tracefs("/sys/kernel/tracing") || is_tracefs("/sys/kernel/debug/tracing")) {
+		errno = EPERM;	/* mounted, but its events are not ours to read */
+		return NULL;
+	}
 	if (geteuid() != 0) {
 		errno = EACCES;
 		return NULL;
@@ -52,6 +72,9 @@ const char *shark_tracefs(void)
 
 const char *shark_tracefs__why(int err)
 {
+	if (err == EPERM)
+		return "tracefs is mounted at /sys/kernel/tracing but this user cannot read its events: "
+		       "run shark as root (or with CAP_PERFMON and read access to tracefs)";
 	if (err == EACCES)
 		return "tracefs is not mounted and shark is not root: run "
 		       "'mount -t tracefs nodev /sys/kernel/tracing' as root, or run shark as root";
@@ -139,6 +162,54 @@ int shark_tp__id(const char *sys, const char *name)
 	return id > 0 ? id : -EINVAL;
 }
 
+/*
+ * shark_tp__check() - is every field of @ev inside a record? Samples carry at
+ * most PERF_MAX_TRACE_SIZE bytes of record; a field past that, or a
+ * __data_loc that is not a u32, would have Lua read memory that is not the
+ * record's. Return: 0, or -EBADMSG with @why filled.
+ */
+int shark_tp__check(const struct tep_event *ev, char *why, size_t len)
+{
+	const struct tep_format_field *lists[2] = { ev->format.common_fields, ev->format.fields };
+
+	for (int i = 0; i < 2; i++) {
+		for (const struct tep_format_field *f = lists[i]; f; f = f->next) {
+			const char *bad = NULL;
+
+			if (f->offset < 0 || f->size < 0 ||
+			    (uint64_t)f->offset + (uint64_t)f->size > SHARK_TP_MAX_RECORD)
+				bad = "lies past the largest record (8192 bytes)";
+			else if ((f->flags & TEP_FIELD_IS_DYNAMIC) && f->size != 4)
+				bad = "is a __data_loc that is not 4 bytes";
+			else if ((f->flags & TEP_FIELD_IS_ARRAY) && f->arraylen &&
+				 (uint64_t)f->arraylen * (uint64_t)(f->elementsize > 0 ? f->elementsize : 1) >
+					 (uint64_t)f->size)
+				bad = "is an array larger than its size";
+			if (bad) {
+				snprintf(why, len, "malformed format of %s:%s: field '%s' (offset %d, size %d) %s",
+					 ev->system, ev->name, f->name, f->offset, f->size, bad);
+				return -EBADMSG;
+			}
+		}
+	}
+	return 0;
+}
+
+const char *shark_tp__bad_format(void)
+{
+	return bad_format;
+}
+
+/* libtraceevent keeps what it parsed: a refused format is refused each time */
+static struct tep_event *checked(struct tep_event *ev)
+{
+	if (shark_tp__check(ev, bad_format, sizeof(bad_format))) {
+		errno = EBADMSG;
+		return NULL;
+	}
+	return ev;
+}
+
 /* The parsed format of a tracepoint, cached for the life of the process. */
 struct tep_event *shark_tp__format(const char *sys, const char *name)
 {
@@ -158,7 +229,7 @@ struct tep_event *shark_tp__format(const char *sys, const char *name)
 	}
 	ev = tep_find_event_by_name(tep, sys, name);
 	if (ev)
-		return ev;
+		return checked(ev);
 	err = event_path(path, sizeof(path), sys, name, "format");
 	if (err) {
 		errno = -err;
@@ -176,7 +247,7 @@ struct tep_event *shark_tp__format(const char *sys, const char *name)
 		errno = EINVAL;
 		return NULL;
 	}
-	return ev;
+	return checked(ev);
 }
 
 struct tep_handle *shark_tep(void)

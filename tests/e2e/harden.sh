@@ -223,5 +223,36 @@ set_interval(50, function() end)'
 check "-p without pidfd_open: the run ends when the process exits" rc=0 "out=gone	false"
 wait $sp 2>/dev/null
 
+# --- tracepoint formats are checked against the record (captured formats, edited)
+
+F=$T/tracefs
+for e in raw_syscalls/sys_enter raw_syscalls/sys_exit syscalls/sys_enter_getpgid; do
+	mkdir -p "$F/events/$e"
+	cp "/sys/kernel/tracing/events/$e/id" "/sys/kernel/tracing/events/$e/format" "$F/events/$e/"
+done
+FMT=$F/events/syscalls/sys_enter_getpgid/format
+cp "$FMT" "$T/format.orig"
+# getpgid(-1): the pid argument's low 32 bits read as a __data_loc say 64 KiB at offset 65535
+sed 's/field:pid_t pid;\toffset:16;\tsize:8;/field:__data_loc char[] pid;\toffset:16;\tsize:4;/' "$T/format.orig" >"$FMT"
+SHARK_TRACEFS=$F run -c "$PROGS/syscall_nr 121 3" -e 'perf.on("syscalls:sys_enter_getpgid", function(e)
+  print(e.raw.pid, e.raw.__syscall_nr) end)'
+check "a __data_loc pointing past the record reads as nil, nothing else" rc=0 "out=nil	121
+nil	121
+nil	121"
+sed 's/field:pid_t pid;\toffset:16;\tsize:8;/field:pid_t pid;\toffset:9000;\tsize:8;/' "$T/format.orig" >"$FMT"
+SHARK_TRACEFS=$F run -c "$PROGS/syscall_nr 121 3" -e 'perf.on("syscalls:sys_enter_getpgid", function(e) print(e.raw.pid) end)'
+check "a field past the largest record: the format is refused, saying which field" rc=1 \
+	"err~malformed format of syscalls:sys_enter_getpgid: field 'pid' \(offset 9000, size 8\) lies past the largest record"
+sed 's/field:pid_t pid;\toffset:16;\tsize:8;/field:__data_loc char[] pid;\toffset:16;\tsize:8;/' "$T/format.orig" >"$FMT"
+SHARK_TRACEFS=$F run -c "$PROGS/syscall_nr 121 3" -e 'perf.on("syscalls:sys_enter_getpgid", function(e) print(e.raw.pid) end)'
+check "a __data_loc of 8 bytes is refused" rc=1 "err~field 'pid' \(offset 16, size 8\) is a __data_loc that is not 4 bytes"
+
+# --- messages
+
+$U "$SHARK" -l 'sched:*' >"$T/out" 2>"$T/err" </dev/null
+RC=$?
+check "tracefs mounted but unreadable is said so (not 'not mounted')" rc=1 \
+	"err~tracefs is mounted at /sys/kernel/tracing but this user cannot read its events" '!err~not mounted'
+
 rm -rf "$T/pub"/* 2>/dev/null
 done_testing
