@@ -39,7 +39,7 @@ static int32_t kill_target(int32_t sig)
 
 static const char *api_strerror(int32_t err)
 {
-	return strerror(err < 0 ? -err : err);
+	return shark_bpf_strerror(err);
 }
 
 static void note_pid(int32_t pid)

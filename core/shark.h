@@ -241,13 +241,20 @@ const char *shark_kernel_id(void);
 int shark_perf_map_parse(const char *buf, size_t len,
 			 int (*add)(void *ctx, uint64_t start, uint64_t size, const char *name), void *ctx);
 
+/* bpf.c: errno or a libbpf error code (4000 and up) in words */
+const char *shark_bpf_strerror(int err);
+
 /* watchdog.c: ends the run when Lua does not return after a stop */
 int shark_watchdog__start(double duration, uint64_t mem_limit_mb);
 void shark_watchdog__stopping(void);	/* async-signal-safe */
+void shark_watchdog__looping(void);
 void shark_watchdog__finishing(void);
 void shark_watchdog__stop(void);
 /* loop.c: end the process now (the -c child too), from any thread */
 void shark_loop__abort(int code);
+
+/* sym.c: 1 when the ELF file has a .symtab, 0 when it is stripped, -errno */
+int shark_elf_has_symtab(const char *path);
 
 /* safefile.c: what shark writes, in directories no other user controls */
 /*

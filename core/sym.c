@@ -161,6 +161,28 @@ static void load_kernel(void)
 
 /* ------------------------------------------------------------------- ELF */
 
+/* 1 when the ELF file at path has a .symtab, 0 when stripped, -errno. */
+int shark_elf_has_symtab(const char *path)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	int fd, found = 0;
+	Elf *elf;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	while (elf && !found && (scn = elf_nextscn(elf, scn)))
+		found = gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB;
+	if (!elf)
+		found = -ENOEXEC;
+	elf_end(elf);
+	close(fd);
+	return found;
+}
+
 static int elf_symbols(struct dso *d, Elf *elf, int want_segs)
 {
 	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;

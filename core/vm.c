@@ -332,6 +332,7 @@ int shark_vm__run(lua_State *L, const struct shark_opts *opts)
 			shark_stop(SHARK_STOP_ERROR);
 		}
 	}
+	shark_watchdog__looping();
 	shark_loop__run();
 	shark_watchdog__finishing();
 	shark_vm__clear_interrupt();

@@ -24,6 +24,12 @@
 /* -d N ends within N + 1 s: the loop's own timer fires at N, this at N + 50 ms */
 #define LATE_NS 50000000ull
 #define GRACE_NS 700000000ull
+/*
+ * The top level sets the run up (compiles BPF C, attaches): -d does not cut
+ * it short, as the loop's timer never did; only one that has not returned
+ * SETUP_NS after the deadline (a loop) is ended.
+ */
+#define SETUP_NS 10000000000ull
 #define MEM_GRACE_NS 200000000ull
 
 static struct {
@@ -36,6 +42,7 @@ static struct {
 	volatile int reason;		/* enum shark_stop, for the loop thread */
 	uint64_t grace;
 	volatile int done;
+	volatile int looping;		/* the top level returned, the loop runs */
 	int finishing;			/* on_end handlers run: no more hooks */
 	pthread_mutex_t lock;
 	uv_async_t async;
@@ -89,6 +96,14 @@ static void ask_stop(int reason)
 	pthread_mutex_unlock(&wd.lock);
 }
 
+/* The top level returned: the loop runs, -d may interrupt it. */
+void shark_watchdog__looping(void)
+{
+	wd.looping = 1;
+	if (wd.running)
+		sem_post(&wd.wake);
+}
+
 /* The loop ended: on_end handlers run next, and are not interrupted. */
 void shark_watchdog__finishing(void)
 {
@@ -109,6 +124,8 @@ static void *run(void *arg)
 
 		if (wd.deadline && !fired_deadline && wd.deadline < next)
 			next = wd.deadline;
+		if (wd.deadline && !fired_deadline && !wd.looping && wd.deadline + SETUP_NS < next)
+			next = wd.deadline + SETUP_NS;
 		if (wd.stop_at && wd.stop_at + wd.grace < next)
 			next = wd.stop_at + wd.grace;
 		if (wd.mem_limit && now + 100000000ull < next)
@@ -120,9 +137,14 @@ static void *run(void *arg)
 		if (wd.done)
 			break;
 		now = shark_time_ns();
-		if (wd.deadline && !fired_deadline && now >= wd.deadline) {
+		if (wd.deadline && !fired_deadline && now >= wd.deadline && wd.looping) {
 			fired_deadline = 1;
 			ask_stop(SHARK_STOP_DURATION);
+		}
+		if (wd.deadline && !fired_deadline && now >= wd.deadline + SETUP_NS) {
+			say("shark: -d time is up and the script's top level has not returned for 10 s "
+			    "(a loop in Lua?): exiting\n");
+			shark_loop__abort(SHARK_EXIT_ERROR);
 		}
 		if (wd.mem_limit && !fired_mem && rss_bytes() > wd.mem_limit) {
 			fired_mem = 1;

@@ -254,5 +254,31 @@ RC=$?
 check "tracefs mounted but unreadable is said so (not 'not mounted')" rc=1 \
 	"err~tracefs is mounted at /sys/kernel/tracing but this user cannot read its events" '!err~not mounted'
 
+echo 'not an ELF object' >"$T/junk.bpf.o"
+run -e 'bpf.load("'"$T"'/junk.bpf.o")'
+check "libbpf's error codes in words, not 'Unknown error 4001'" rc=1 \
+	"err~^-e:1: bpf: cannot open the BPF object junk.bpf: BPF object format invalid" '!err~Unknown error'
+run -e 'bpf.load[[
+SEC("tracepoint/syscalls/sys_enter_getpgid")
+int big(void *ctx) { volatile u64 s = 0; for (int i = 0; i < 2000000; i++) s += i; return s & 1; }
+]]'
+check "a program too large for the verifier is called that, not ENOSPC" rc=1 \
+	"err~rejected BPF program 'big' .*: the program is too large or too complex for the verifier" \
+	'!err~No space left on device'
+cp "$PROGS/probed" "$T/probed_stripped" && strip "$T/probed_stripped"
+run -e 'local o = bpf.load[[
+SEC("uprobe") int up(void *ctx) { return 0; }
+]] o.progs.up:attach_uprobe{ binary = "'"$T"'/probed_stripped", func = "probed_add" }'
+check "a uprobe by name on a stripped binary says it is stripped" rc=1 \
+	"err~^-e:3: cannot attach 'up' to uprobe .*probed_stripped:probed_add: .*probed_stripped is stripped \(no symbol table\)" \
+	'!err~No such file'
+run -e 'local o = bpf.load[[
+SEC("uprobe") int up(void *ctx) { return 0; }
+]] o.progs.up:attach_uprobe{ binary = "'"$PROGS"'/probed", func = "no_such_fn" }'
+check "a uprobe on a function the binary lacks names it" rc=1 "err~no function 'no_such_fn' in .*/probed"
+run -e 'bpf.load("'"$T"'/missing/prog")'
+check "a missing path given to bpf.load is not compiled as C" rc=1 "err~^-e:1: bpf.load: no such file: .*/missing/prog$" \
+	'!err~does not compile'
+
 rm -rf "$T/pub"/* 2>/dev/null
 done_testing

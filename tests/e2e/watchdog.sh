@@ -10,14 +10,20 @@ check "timeout 3 shark -e 'while true do end' ends (SIGTERM)" rc=124 \
 	"err~the script does not return after the stop \(a loop in Lua\?\): exiting"
 
 run -d 1 -e 'shark.on_end(function() print("end") end) while true do end'
-check "-d 1 ends a JIT-compiled loop at the top level" rc=1 "err~-d time is up and the script does not return"
+check "-d 1 ends a JIT-compiled loop at the top level (setup gets 10 s more)" rc=1 \
+	"err~-d time is up and the script's top level has not returned for 10 s"
+
+run -d 0.1 -e 'print(os.execute("sleep 1.5")) set_interval(10, function() end)
+shark.on_end(function() print("end") end)'
+check "-d 0.1 does not cut a slow top level short (setup: compiling, attaching)" rc=0 "out=0
+end"
 
 run -d 1 -e 'shark.on_end(function() print("end") end) local x = 0
 set_timeout(10, function() while true do x = x + 1 end end)'
 check "-d 1 ends a JIT-compiled loop in a handler" rc=1 "err~-d time is up"
 
-run -d 1 -e 'jit.off() shark.on_end(function() print("end") end) while true do end'
-check "-d 1 interrupts an interpreted loop and on_end still runs" rc=0 out=end
+run -d 1 -e 'jit.off() shark.on_end(function() print("end") end) set_timeout(10, function() while true do end end)'
+check "-d 1 interrupts an interpreted loop in a handler and on_end still runs" rc=0 out=end
 
 run -d 0.5 -e 'shark.on_end(function() while true do end end)'
 check "an on_end handler that never returns is ended after its grace period" rc=1 \
