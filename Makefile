@@ -16,7 +16,7 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 STATIC_LIBS := -l:liblua5.1-luv.a -l:liblua5.1-cjson.a -l:libluajit-5.1.a \
 	-l:libuv_a.a -l:libbpf.a -l:libtraceevent.a -l:libelf.a -l:libz.a -l:libsupc++.a
 SYS_LIBS    := -lm -ldl -lpthread -lrt
-LDFLAGS_SHARK = -Wl,-E -static-libgcc
+LDFLAGS_SHARK = -Wl,-E -static-libgcc -no-pie
 
 ifeq ($(V),1)
 Q :=
