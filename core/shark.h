@@ -248,6 +248,7 @@ const char *shark_bpf_strerror(int err);
 int shark_watchdog__start(double duration, uint64_t mem_limit_mb);
 void shark_watchdog__stopping(void);	/* async-signal-safe */
 void shark_watchdog__looping(void);
+void shark_watchdog__busy(int delta);	/* +1/-1 around slow C work */
 void shark_watchdog__finishing(void);
 void shark_watchdog__stop(void);
 /* loop.c: end the process now (the -c child too), from any thread */

@@ -135,7 +135,16 @@ static const struct sym *tab_find(const struct symtab *t, uint64_t addr)
 
 /* ---------------------------------------------------------------- kernel */
 
+static void load_kernel_now(void);
+
 static void load_kernel(void)
+{
+	shark_watchdog__busy(1);
+	load_kernel_now();
+	shark_watchdog__busy(-1);
+}
+
+static void load_kernel_now(void)
 {
 	FILE *f = fopen("/proc/kallsyms", "re");
 	char line[512];
@@ -269,7 +278,45 @@ static int debug_path(Elf *elf, char *out, size_t len)
 	return -ENOENT;
 }
 
-static void load_dso(struct dso *d, int pid)
+/*
+ * The file mapped at m in process pid, when the one at its path is another
+ * (`mv new app` while the old app runs: its symbols would name the old code
+ * after the new file's functions). The kernel keeps the mapped file reachable
+ * through /proc/PID/map_files (root only). Return: an fd, or -1.
+ */
+static int open_mapped(int fd, const struct dso *d, int pid, const struct pmap *m)
+{
+	struct stat st;
+	char path[96];
+
+	if (fd >= 0 && (!d->ino || (fstat(fd, &st) == 0 && st.st_dev == d->dev && st.st_ino == d->ino)))
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	if (pid <= 0 || !m)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)m->start,
+		 (unsigned long long)m->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && (fstat(fd, &st) || st.st_ino != d->ino)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd >= 0)
+		pr_debug("%s was replaced since process %d mapped it: reading the mapped one\n", d->path, pid);
+	return fd;
+}
+
+static void load_dso_now(struct dso *d, int pid, const struct pmap *m);
+
+static void load_dso(struct dso *d, int pid, const struct pmap *m)
+{
+	shark_watchdog__busy(1);
+	load_dso_now(d, pid, m);
+	shark_watchdog__busy(-1);
+}
+
+static void load_dso_now(struct dso *d, int pid, const struct pmap *m)
 {
 	char alt[512], dbg[512];
 	GElf_Ehdr eh;
@@ -283,6 +330,7 @@ static void load_dso(struct dso *d, int pid)
 		snprintf(alt, sizeof(alt), "/proc/%d/root%s", pid, d->path);
 		fd = open(alt, O_RDONLY | O_CLOEXEC);
 	}
+	fd = open_mapped(fd, d, pid, m);
 	if (fd < 0)
 		return;
 	elf_version(EV_CURRENT);
@@ -593,7 +641,7 @@ int32_t shark_sym_functions(const char *path, const char *glob, char *buf, int32
 	if (!d)
 		return -ENOMEM;
 	if (!d->loaded)
-		load_dso(d, 0);
+		load_dso(d, 0, NULL);
 	if (!d->nsegs)
 		return -ENOEXEC;
 	for (size_t i = 0; i < d->tab.n; i++) {
@@ -650,7 +698,7 @@ int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len)
 	}
 	if (m && m->dso) {
 		if (!m->dso->loaded)
-			load_dso(m->dso, pid);
+			load_dso(m->dso, pid, m);
 		s = tab_find(&m->dso->tab, file_vaddr(m->dso, m, ip));
 		if (s)
 			return put_name(buf, len, s->name);

@@ -21,9 +21,15 @@
 #include "shark.h"
 #include "vm.h"
 
-/* -d N ends within N + 1 s: the loop's own timer fires at N, this at N + 50 ms */
-#define LATE_NS 50000000ull
-#define GRACE_NS 700000000ull
+/*
+ * -d N: the loop's own timer stops the run at N, between batches. A loop that
+ * has not noticed by N + LATE (a handler that does not return) is hooked,
+ * and ended GRACE later: N + 0.75 s. Signals start the same GRACE. on_end
+ * handlers (symbolizing, printing) are not interrupted and get ON_END.
+ */
+#define LATE_NS 300000000ull
+#define GRACE_NS 450000000ull
+#define ON_END_NS 10000000000ull
 /*
  * The top level sets the run up (compiles BPF C, attaches): -d does not cut
  * it short, as the loop's timer never did; only one that has not returned
@@ -43,7 +49,8 @@ static struct {
 	uint64_t grace;
 	volatile int done;
 	volatile int looping;		/* the top level returned, the loop runs */
-	int finishing;			/* on_end handlers run: no more hooks */
+	volatile int finishing;		/* on_end handlers run: no more hooks */
+	int busy;			/* in slow C work (symbol tables): not stuck */
 	pthread_mutex_t lock;
 	uv_async_t async;
 } wd = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -110,25 +117,67 @@ void shark_watchdog__finishing(void)
 	pthread_mutex_lock(&wd.lock);
 	wd.finishing = 1;
 	pthread_mutex_unlock(&wd.lock);
+	if (wd.running)
+		sem_post(&wd.wake);
+}
+
+static void say_mem(void)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "shark: the memory limit of %llu MB was reached: stopping\n",
+		 (unsigned long long)(wd.mem_limit >> 20));
+	say(msg);
+}
+
+/*
+ * Loading symbol tables (kallsyms, an ELF file) in a handler can take most
+ * of a second on a busy machine: that handler is working, not looping, and
+ * is neither hooked nor ended until it is back in Lua.
+ */
+void shark_watchdog__busy(int delta)
+{
+	__atomic_add_fetch(&wd.busy, delta, __ATOMIC_SEQ_CST);
+}
+
+static int busy(void)
+{
+	return __atomic_load_n(&wd.busy, __ATOMIC_SEQ_CST) > 0;
+}
+
+/* When the process is ended if still running; 0: not (yet) to be ended. */
+static uint64_t abort_at(void)
+{
+	if (!wd.stop_at)
+		return 0;
+	return wd.stop_at + (wd.finishing ? ON_END_NS : wd.grace);
+}
+
+static void end_now(void)
+{
+	say(wd.finishing ? "shark: on_end handlers still running 10 s after the stop: exiting\n" :
+	    wd.reason == SHARK_STOP_DURATION ?
+	    "shark: -d time is up and the script does not return (a loop in Lua?): exiting\n" :
+	    "shark: the script does not return after the stop (a loop in Lua?): exiting\n");
+	shark_loop__abort(shark_state.signo ? 128 + shark_state.signo : SHARK_EXIT_ERROR);
 }
 
 static void *run(void *arg)
 {
 	int fired_deadline = 0, fired_mem = 0;
-	char msg[256];
+	uint64_t held = 0;	/* last seen in slow C work: LATE counts from then */
 
 	(void)arg;
 	while (!wd.done) {
-		uint64_t now = shark_time_ns(), next = now + 1000000000ull;
+		uint64_t now = shark_time_ns(), next = now + 1000000000ull, end = abort_at();
 		struct timespec ts;
 
-		if (wd.deadline && !fired_deadline && wd.deadline < next)
-			next = wd.deadline;
-		if (wd.deadline && !fired_deadline && !wd.looping && wd.deadline + SETUP_NS < next)
-			next = wd.deadline + SETUP_NS;
-		if (wd.stop_at && wd.stop_at + wd.grace < next)
-			next = wd.stop_at + wd.grace;
-		if (wd.mem_limit && now + 100000000ull < next)
+		if (wd.deadline && !fired_deadline)
+			next = wd.looping ? (held > wd.deadline ? held : wd.deadline) + LATE_NS :
+					    wd.deadline + SETUP_NS;
+		if (end && end < next)
+			next = end;
+		if ((wd.mem_limit || busy()) && now + 100000000ull < next)
 			next = now + 100000000ull;
 		ts.tv_sec = next / 1000000000ull;
 		ts.tv_nsec = next % 1000000000ull;
@@ -137,31 +186,35 @@ static void *run(void *arg)
 		if (wd.done)
 			break;
 		now = shark_time_ns();
-		if (wd.deadline && !fired_deadline && now >= wd.deadline && wd.looping) {
-			fired_deadline = 1;
-			ask_stop(SHARK_STOP_DURATION);
+		if (busy()) {	/* look again soon */
+			held = now;
+			if (wd.stop_at)
+				wd.stop_at = now;
+			continue;
 		}
-		if (wd.deadline && !fired_deadline && now >= wd.deadline + SETUP_NS) {
+		if (wd.deadline && !fired_deadline && wd.looping &&
+		    now >= (held > wd.deadline ? held : wd.deadline) + LATE_NS) {
+			fired_deadline = 1;
+			if (wd.finishing)	/* the loop's timer stopped the run: time on_end */
+				shark_watchdog__stopping();
+			else
+				ask_stop(SHARK_STOP_DURATION);
+		}
+		if (wd.deadline && !fired_deadline && !wd.looping && now >= wd.deadline + SETUP_NS) {
 			say("shark: -d time is up and the script's top level has not returned for 10 s "
 			    "(a loop in Lua?): exiting\n");
 			shark_loop__abort(SHARK_EXIT_ERROR);
 		}
 		if (wd.mem_limit && !fired_mem && rss_bytes() > wd.mem_limit) {
 			fired_mem = 1;
-			snprintf(msg, sizeof(msg), "shark: the memory limit of %llu MB was reached: stopping\n",
-				 (unsigned long long)(wd.mem_limit >> 20));
-			say(msg);
+			say_mem();
 			shark_state.errors++;
 			wd.grace = MEM_GRACE_NS;	/* it may still be growing */
 			ask_stop(SHARK_STOP_ERROR);
 		}
-		if (wd.stop_at && now >= wd.stop_at + wd.grace && !wd.done) {
-			say(wd.finishing ? "shark: on_end handlers still running after the stop: exiting\n" :
-			    wd.reason == SHARK_STOP_DURATION ?
-			    "shark: -d time is up and the script does not return (a loop in Lua?): exiting\n" :
-			    "shark: the script does not return after the stop (a loop in Lua?): exiting\n");
-			shark_loop__abort(shark_state.signo ? 128 + shark_state.signo : SHARK_EXIT_ERROR);
-		}
+		end = abort_at();
+		if (end && now >= end && !wd.done)
+			end_now();
 	}
 	return NULL;
 }
@@ -178,7 +231,7 @@ int shark_watchdog__start(double duration, uint64_t mem_limit_mb)
 		return err;
 	uv_unref((uv_handle_t *)&wd.async);
 	if (duration > 0)
-		wd.deadline = shark_time_ns() + (uint64_t)(duration * 1e9) + LATE_NS;
+		wd.deadline = shark_time_ns() + (uint64_t)(duration * 1e9);
 	wd.mem_limit = mem_limit_mb << 20;
 	wd.grace = GRACE_NS;
 	wd.running = 1;

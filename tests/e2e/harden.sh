@@ -280,5 +280,17 @@ run -e 'bpf.load("'"$T"'/missing/prog")'
 check "a missing path given to bpf.load is not compiled as C" rc=1 "err~^-e:1: bpf.load: no such file: .*/missing/prog$" \
 	'!err~does not compile'
 
+# --- a binary replaced while it runs (mv new app): names come from the mapped image
+
+cp "$PROGS/fpchain" "$T/app"
+cp "$PROGS/funcs" "$T/new"
+"$T/app" 6000 &
+apid=$!
+sleep 0.3
+mv "$T/new" "$T/app"
+run -d 1 -p "$apid" -e "$TOP_FRAME"
+check "a binary replaced while it runs is symbolized from the running image" rc=0 'out~^leaf;mid;main;'
+kill "$apid"; wait "$apid" 2>/dev/null
+
 rm -rf "$T/pub"/* 2>/dev/null
 done_testing

@@ -26,8 +26,8 @@ run -d 1 -e 'jit.off() shark.on_end(function() print("end") end) set_timeout(10,
 check "-d 1 interrupts an interpreted loop in a handler and on_end still runs" rc=0 out=end
 
 run -d 0.5 -e 'shark.on_end(function() while true do end end)'
-check "an on_end handler that never returns is ended after its grace period" rc=1 \
-	"err~on_end handlers still running after the stop"
+check "an on_end handler that never returns is ended after its grace period (10 s)" rc=1 \
+	"err~on_end handlers still running 10 s after the stop"
 
 for sig in TERM INT; do
 	start -e 'print("looping") io.stdout:flush() while true do end'
