@@ -47,7 +47,7 @@ PROGS     := $(patsubst tests/progs/%,$(OUT)/progs/%,$(basename $(PROG_SRCS)))
 CXX       ?= g++
 CTEST_SRCS := $(wildcard tests/c/*.c)
 
-.PHONY: all test demo bench install clean deps deps-test lint check-static progs
+.PHONY: all test demo bench install clean deps deps-test lint check-static progs fuzz asan
 .DELETE_ON_ERROR:
 
 all: shark
@@ -139,6 +139,53 @@ $(OUT)/unit: $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ) $(HEADERS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SHARK) -Itests/c -o $@ $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ) \
 		$(STATIC_LIBS) $(SYS_LIBS)
+
+# ------------------------------------------------------------- fuzz, asan
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c) over the core built with clang and
+# ASan/UBSan; `make fuzz` runs each for FUZZ_SECONDS, then the Lua mutation
+# loops (tests/fuzz/*.lua) inside ./shark.
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 10
+FUZZ_OUT     := $(OUT)/fuzz
+FUZZ_CFLAGS   = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fsanitize=fuzzer-no-link -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
+FUZZ_OBJS    := $(patsubst core/%.c,$(FUZZ_OUT)/core/%.o,$(CORE_SRCS)) $(patsubst $(OUT)/%,$(FUZZ_OUT)/%,$(EMBED_OBJ))
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ_OUT)/core/%.o: core/%.c $(HEADERS) | $(FUZZ_OUT)/core
+	$(call msg,FUZZCC,$<)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_OUT)/%.o: $(OUT)/%.c $(HEADERS) | $(FUZZ_OUT)/core
+	$(call msg,FUZZCC,$<)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(call msg,FUZZLD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Wl,-E -o $@ $< $(FUZZ_OBJS) $(STATIC_LIBS) $(SYS_LIBS)
+
+$(FUZZ_OUT)/core:
+	$(Q)mkdir -p $@
+
+.SECONDARY: $(FUZZ_OBJS)
+
+fuzz: shark $(FUZZ_TARGETS)
+	$(Q)tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The C unit, Lua and e2e suites on a shark built with ASan and UBSan (in
+# $(OUT)/asan). Leaks still reachable at exit are suppressed by
+# tests/asan/lsan.supp, by what allocates them; anything else fails.
+ASAN_OUT    := $(OUT)/asan
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+asan:
+	$(Q)$(MAKE) --no-print-directory OUT=$(ASAN_OUT) CFLAGS="$(ASAN_CFLAGS)" \
+		$(ASAN_OUT)/shark $(ASAN_OUT)/unit $(patsubst $(OUT)/%,$(ASAN_OUT)/%,$(PROGS))
+	$(Q)SHARK=$(CURDIR)/$(ASAN_OUT)/shark OUT=$(CURDIR)/$(ASAN_OUT) \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_odr_violation=0 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/asan/lsan.supp:print_suppressions=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run $(ASAN_SUITES)
 
 deps:
 	$(Q)deps/install build

@@ -41,6 +41,8 @@ struct slot {
 	uint64_t file_hash;	/* of every byte of the file but these 8, read as zeros */
 };
 
+_Static_assert(sizeof(struct slot) == SHARK_BUNDLE_SLOT_SIZE, "the slot's size is part of the format");
+
 __attribute__((section(".shark_bundle"), used, aligned(16)))
 volatile struct slot shark_bundle_slot = { .magic = SLOT_PLAIN };
 
@@ -75,6 +77,28 @@ static uint64_t file_hash(const uint8_t *p, size_t len, uint64_t slot_off)
 	return h;
 }
 
+/*
+ * shark_bundle__verify() - is @file (@len bytes) the bundle slot @s says?
+ * Return: NULL, or why not (a static string).
+ */
+const char *shark_bundle__verify(const uint8_t *file, size_t len, const void *slot)
+{
+	struct slot s;
+
+	memcpy(&s, slot, sizeof(s));
+	if (!memcmp(s.magic, SLOT_PLAIN, sizeof(SLOT_PLAIN)))
+		return NULL;
+	if (memcmp(s.magic, SLOT_BUNDLE, sizeof(SLOT_BUNDLE)))
+		return "its header is not shark's";
+	if ((uint64_t)len != s.file_size || s.slot_off > s.file_size || s.file_size - s.slot_off < sizeof(s))
+		return "it is not the size it was written with (truncated or appended to)";
+	if (s.payload_off > s.file_size || s.payload_len > s.file_size - s.payload_off)
+		return "its header is inconsistent";
+	if (file_hash(file, len, s.slot_off) != s.file_hash)
+		return "its bytes do not match its checksum (the file was modified)";
+	return NULL;
+}
+
 static void damaged(const char *why)
 {
 	static const char head[] = "this bundle is damaged: ";
@@ -95,6 +119,7 @@ static void check_file(int argc, char **argv, char **envp)
 {
 	struct slot s;
 	struct stat st;
+	const char *why;
 	void *map;
 	int fd;
 
@@ -115,15 +140,15 @@ static void check_file(int argc, char **argv, char **envp)
 			_exit(1);
 		_exit(1);
 	}
-	if (fstat(fd, &st) || (uint64_t)st.st_size != s.file_size || s.slot_off > s.file_size ||
-	    s.file_size - s.slot_off < sizeof(s))
+	if (fstat(fd, &st) || (uint64_t)st.st_size != s.file_size)
 		damaged("it is not the size it was written with (truncated or appended to)");
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (map == MAP_FAILED)
 		damaged("it cannot be read");
-	if (file_hash(map, (size_t)st.st_size, s.slot_off) != s.file_hash)
-		damaged("its bytes do not match its checksum (the file was modified)");
+	why = shark_bundle__verify(map, (size_t)st.st_size, &s);
+	if (why)
+		damaged(why);
 	munmap(map, (size_t)st.st_size);
 }
 

@@ -234,6 +234,9 @@ uint64_t shark_hash64(const void *buf, uint64_t len);
  */
 int shark_bundle__open(char *err, size_t errlen);
 const void *shark_bundle__payload(size_t *len);
+/* Is file the bundle its 64-byte slot describes? NULL, or why not */
+const char *shark_bundle__verify(const uint8_t *file, size_t len, const void *slot);
+#define SHARK_BUNDLE_SLOT_SIZE 64
 int32_t shark_bundle__write(const char *path, const void *data, uint64_t len);
 const char *shark_kernel_id(void);
 
