@@ -200,7 +200,7 @@ test: deps-test
 	$(Q)tests/run
 
 lint:
-	$(Q)luacheck -q lua samples tests/lua tests/bundle tools
+	$(Q)luacheck -q lua samples tests/lua tests/bundle tests/fuzz tools
 
 check-static: shark
 	$(Q)! ldd $(OUT)/shark | grep -v -E 'linux-vdso|libc\.so|libm\.so|libpthread|libdl|librt|ld-linux' | grep .
