@@ -180,7 +180,7 @@ ASAN_OUT    := $(OUT)/asan
 ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 asan:
-	$(Q)$(MAKE) --no-print-directory OUT=$(ASAN_OUT) CFLAGS="$(ASAN_CFLAGS)" \
+	$(Q)$(MAKE) -s --no-print-directory OUT=$(ASAN_OUT) CFLAGS="$(ASAN_CFLAGS)" \
 		$(ASAN_OUT)/shark $(ASAN_OUT)/unit $(patsubst $(OUT)/%,$(ASAN_OUT)/%,$(PROGS))
 	$(Q)SHARK=$(CURDIR)/$(ASAN_OUT)/shark OUT=$(CURDIR)/$(ASAN_OUT) \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_odr_violation=0 \

@@ -11,7 +11,7 @@
 
 #include "shark.h"
 
-static __thread char safe_why[512];
+static __thread char safe_why[4096 + 256];
 
 const char *shark_safe_error(void)
 {
