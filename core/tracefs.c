@@ -200,6 +200,77 @@ const char *shark_tp__bad_format(void)
 	return bad_format;
 }
 
+/* "\tfield:DECL;\toffset:N;\tsize:N;\tsigned:N;": the kernel's shape of a field line */
+static int field_line_ok(const char *p, const char *end)
+{
+	static const char *const keys[] = { "\toffset:", "\tsize:", "\tsigned:" };
+	int depth = 0;
+
+	p += strlen("\tfield:");
+	if (p >= end || *p == ';')
+		return 0;
+	for (; p < end && *p != ';'; p++) {
+		depth += (*p == '[' || *p == '(') - (*p == ']' || *p == ')');
+		if (depth < 0)
+			return 0;
+	}
+	if (p >= end || depth)
+		return 0;
+	p++;
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		size_t n = strlen(keys[k]);
+		const char *d;
+
+		if ((size_t)(end - p) < n || strncmp(p, keys[k], n))
+			return 0;
+		p += n;
+		if (*p == '-')
+			p++;
+		for (d = p; p < end && *p >= '0' && *p <= '9'; p++)
+			;
+		if (p == d || p - d > 9 || p >= end || *p++ != ';')
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * shark_tp__parse_text() - a format file's text to @tep, when it has the
+ * kernel's shape: printable text, field lines as the kernel writes them.
+ * libtraceevent trusts its input (a mangled field line can crash it), and
+ * shark reads formats from tracefs or, in tests, SHARK_TRACEFS.
+ * Return: libtraceevent's result, or -EBADMSG (shark_tp__bad_format() says why).
+ */
+int shark_tp__parse_text(struct tep_handle *t, const char *buf, size_t len, const char *sys)
+{
+	const char *p = buf, *end = buf + len;
+	int line = 1;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (c != '\t' && c != '\n' && (c < 0x20 || c > 0x7e)) {
+			snprintf(bad_format, sizeof(bad_format), "malformed format of %s: byte %zu is not text",
+				 sys, i);
+			return -EBADMSG;
+		}
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (!nl)
+			nl = end;
+		if (nl - p >= 7 && !strncmp(p, "\tfield:", 7) && !field_line_ok(p, nl)) {
+			snprintf(bad_format, sizeof(bad_format), "malformed format of %s: line %d is not a field "
+				 "as the kernel writes them", sys, line);
+			return -EBADMSG;
+		}
+		p = nl + 1;
+		line++;
+	}
+	return tep_parse_event(t, buf, len, sys);
+}
+
 /* libtraceevent keeps what it parsed: a refused format is refused each time */
 static struct tep_event *checked(struct tep_event *ev)
 {
@@ -238,8 +309,14 @@ struct tep_event *shark_tp__format(const char *sys, const char *name)
 	buf = read_file(path, &len);
 	if (!buf)
 		return NULL;
-	err = tep_parse_event(tep, buf, len, sys);
+	err = shark_tp__parse_text(tep, buf, len, sys);
 	free(buf);
+	if (err == -EBADMSG) {
+		snprintf(bad_format + strlen(bad_format), sizeof(bad_format) - strlen(bad_format), " (%s:%s)",
+			 sys, name);
+		errno = EBADMSG;
+		return NULL;
+	}
 	/* a print format libtraceevent cannot parse still leaves the fields */
 	ev = tep_find_event_by_name(tep, sys, name);
 	if (!ev) {

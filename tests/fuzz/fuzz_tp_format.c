@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	tep_set_long_size(tep, 8);
 	tep_set_page_size(tep, 4096);
-	tep_parse_event(tep, (const char *)data, size, "fuzz");
+	shark_tp__parse_text(tep, (const char *)data, size, "fuzz");
 	evs = tep_list_events(tep, TEP_EVENT_SORT_ID);
 	for (int i = 0; evs && evs[i]; i++)
 		shark_tp__check(evs[i], why, sizeof(why));
