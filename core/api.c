@@ -40,7 +40,7 @@ static int32_t kill_target(int32_t sig)
 
 static const char *api_strerror(int32_t err)
 {
-	return strerror(err < 0 ? -err : err);
+	return shark_bpf_strerror(err);
 }
 
 static void trim_memory(void)
@@ -151,4 +151,10 @@ const struct shark_api shark_api = {
 	.db_changes = shark_db__changes,
 	.http_request = shark_http_request,
 	.trim_memory = trim_memory,
+	.safe_dir = shark_safe_dir,
+	.safe_write = shark_safe_write,
+	.safe_read = shark_safe_read,
+	.safe_create = shark_safe_create,
+	.safe_error = shark_safe_error,
+	.pid_valid = shark_pid_valid,
 };
