@@ -765,7 +765,7 @@ int32_t shark_sym_frame(int32_t pid, uint64_t ip, struct shark_frame_info *out)
 	if (!m || !m->dso)
 		return -ENOENT;
 	if (!m->dso->loaded)
-		load_dso(m->dso, pid);
+		load_dso(m->dso, pid, m);
 	out->start = m->start;
 	out->limit = m->end;
 	out->offset = m->pgoff;
