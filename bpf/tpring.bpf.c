@@ -245,8 +245,15 @@ int deliver(void *ctx)
 	r = (void *)buf;
 	raw = buf + HDR;
 	size = record_end(ctx, c);
-	if (bpf_probe_read_kernel(raw, size & (SHARK_TP_RAW_MAX - 1 + SHARK_TP_RAW_MAX), ctx))
-		return 1;
+	if (bpf_probe_read_kernel(raw, size & (SHARK_TP_RAW_MAX - 1 + SHARK_TP_RAW_MAX), ctx)) {
+		/* a __data_loc that points past the record: its fixed part only
+		 * (the field then reads as nil in Lua) */
+		size = c->size < SHARK_TP_RAW_MAX ? c->size : SHARK_TP_RAW_MAX;
+		if (bpf_probe_read_kernel(raw, size & (SHARK_TP_RAW_MAX - 1 + SHARK_TP_RAW_MAX), ctx)) {
+			__sync_fetch_and_add(&events_drops, 1);
+			return 1;
+		}
+	}
 	/* the first 8 bytes held the pt_regs pointer for BPF: the common fields again */
 	*(__u16 *)raw = c->type;
 	raw[2] = 0;

@@ -410,7 +410,7 @@ shark.on_end(function()
   print("after stop", pcall(function() return kept.raw.filename end))
 end)
 LUA
-	run -c "$PROGS/openat_n 20 /tmp/kept-$$" "$T/kept.lua"
+	run -c "$PROGS/openat_n 20 /tmp/kept-$$ 400" "$T/kept.lua"
 	check "an event kept past its handler raises a clear error, e:copy() stays valid (via $via)" rc=0 \
 		'out~^copy	true	openat_n	131328$' \
 		"out~^later	.*kept.lua:6: perf event: e.pid read after its handler returned .*keep e:copy\\(\\) instead" \
