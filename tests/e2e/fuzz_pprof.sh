@@ -2,12 +2,12 @@
 # fuzz_pprof.sh - the pprof decoder (what uploads of pprof files reach) under
 # libFuzzer with ASan and UBSan: mutated profiles, gzipped and plain, seeded
 # from real ones; a fixed number of runs, 0 crashes. Longer:
-#   make fuzz && .output/fuzz/pprof_decode DIR -max_total_time=600
+#   make .output/fuzz/fuzz_pprof_decode && .output/fuzz/fuzz_pprof_decode DIR -max_total_time=600
 . "$(dirname "$0")/lib.bash"
 
-FZ=$OUT/fuzz/pprof_decode
+FZ=$OUT/fuzz/fuzz_pprof_decode
 if [ ! -x "$FZ" ]; then
-	make -s -C "$TOP" fuzz >"$T/build" 2>&1 || { cat "$T/build" | sed 's/^/# /'; }
+	make -s -C "$TOP" "${FZ#"$TOP"/}" >"$T/build" 2>&1 || { cat "$T/build" | sed 's/^/# /'; }
 fi
 if [ ! -x "$FZ" ]; then
 	skip "pprof decoder fuzzed under ASan" "clang's libFuzzer did not build (see above)"

@@ -1,15 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* pprof_decode.c - libFuzzer target: shark_pprof_decode() on any bytes, under ASan (make fuzz). */
+/* pprof_decode.c - libFuzzer target: shark_pprof_decode() on any bytes, under ASan (make fuzz; linked with the whole core like the other targets). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include "shark.h"
-
-/* pprof.c calls nothing else of the core: its one outside name */
-void shark_free(void *p)
-{
-	free(p);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
