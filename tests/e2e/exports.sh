@@ -165,6 +165,26 @@ run "$S/flamediff.lua" "$T/bad.folded" "$T/after.folded"
 check "flamediff of a malformed file: which file, which line, exit 1" rc=1 \
 	"err~bad.folded: folded stacks: line 1: expected 'frame;frame;... COUNT', got 'main;a'"
 
+# --- keyed reports as JSON: softirqs totals (rows shape) and histograms (hist shape)
+
+cat >"$T/udp.py" <<'PY'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+for _ in range(200):
+    s.sendto(b"x", s.getsockname())
+    s.recv(16)
+PY
+run -c "python3 $T/udp.py" "$S/softirqs.lua" -C -j
+check "softirqs -C -j: a JSON line per vector, net_rx counted for the 200 datagrams" rc=0 \
+	'out~^\{.*"softirq":"net_rx"' '!out~^SOFTIRQ'
+ok_if "softirqs -C -j: net_rx >= 200" python3 -c 'import json, sys
+n = [json.loads(l)["total_count"] for l in open(sys.argv[1]) if json.loads(l)["softirq"] == "net_rx"]
+sys.exit(not (n and n[0] >= 200))' "$T/out"
+run -c "python3 $T/udp.py" "$S/softirqs.lua" -D -N -j
+check "softirqs -D -N -j: a JSON histogram per vector, in ns, its key beside" rc=0 \
+	'out~^\{.*"key":"net_rx"' 'out~"unit":"nsecs"' 'out~"kind":"log2"' '!out~^softirq ='
+
 # --- bad options
 
 run "$S/profile.lua" -f png
