@@ -220,7 +220,7 @@ ok_if "... the saved file holds the folded stacks" grep -Eq 'main;mid;leaf [0-9]
 "$SHARK" "$TOP/tests/fuzz/upload.lua" 5 >"$T/fuzz" 2>&1
 ok_if "fuzz: 5 s of mutated uploads, 0 crashes ($(head -1 "$T/fuzz" | cut -c1-70))" \
 	bash -c "grep -q '^ok 1 - .*, 0 crashes$' '$T/fuzz' && grep -q '^ok 2 ' '$T/fuzz'"
-"$SHARK" "$TOP/tests/fuzz/http.lua" "$PORT" "$TOKEN" 3 >"$T/hfuzz" 2>&1
+"$SHARK" "$TOP/tests/fuzz/http.lua" 3 "$PORT" "$TOKEN" >"$T/hfuzz" 2>&1
 ok_if "fuzz: 3 s of mutated HTTP requests, the server still answers, never 500 ($(head -1 "$T/hfuzz" | cut -c3-60))" \
 	bash -c "grep -q '^ok 1 ' '$T/hfuzz' && grep -q '^ok 2 ' '$T/hfuzz'"
 

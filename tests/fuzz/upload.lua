@@ -112,3 +112,4 @@ print(((crashes > 0 and "not ok" or "ok") .. " 1 - %d decodes of mutated uploads
 print(("%s 2 - shark.pprof.decode on the same inputs (%d of them decoded, %d seeds): %d raised an error " ..
   "instead of returning nil, message"):format(raised_pprof == 0 and "ok" or "not ok", pprof_ok, #seeds, raised_pprof))
 print("1..2")
+if crashes > 0 or raised_pprof > 0 then shark.exit(1) end
