@@ -89,8 +89,11 @@ while api.time_ns() < deadline do
     for _, kind in ipairs({ "flamegraph", "heatmap" }) do
       runs = runs + 1
       local ok, p, err = pcall(decode.upload, kind, input)
-      if not ok then
-        crash(kind, input, p)
+      local okc, pc, errc = pcall(decode.upload, kind, input, true)
+      if not ok or not okc then
+        crash(kind, input, ok and pc or p)
+      elseif (p and p.samples) ~= (pc and pc.samples) or err ~= errc then
+        crash(kind, input, ("checking and decoding disagree: %s / %s"):format(tostring(err), tostring(errc)))
       elseif p then
         accepted = accepted + 1
         local text = decode.encode(kind, p)
