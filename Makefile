@@ -14,7 +14,7 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 # Every library but glibc links statically: the binary runs where none of
 # them is installed. Order matters for static archives.
 STATIC_LIBS := -l:liblua5.1-luv.a -l:liblua5.1-cjson.a -l:libluajit-5.1.a \
-	-l:libuv_a.a -l:libbpf.a -l:libtraceevent.a -l:libelf.a -l:libz.a -l:libsupc++.a
+	-l:libuv_a.a -l:libbpf.a -l:libtraceevent.a -l:libdw.a -l:libelf.a -l:libz.a -l:liblzma.a -l:libbz2.a -l:libsupc++.a
 SYS_LIBS    := -lm -ldl -lpthread -lrt
 LDFLAGS_SHARK = -Wl,-E -static-libgcc
 
@@ -130,6 +130,18 @@ $(OUT) $(OUT)/core $(OUT)/progs:
 $(OUT)/progs/%: tests/progs/%.c | $(OUT)/progs
 	$(call msg,CC,$<)
 	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) -o $@ $< -lpthread
+
+# Built as Debian builds packages: -O2, no frame pointers, no -g (.eh_frame
+# only); its library beside it, found through the rpath.
+DEBIAN_CFLAGS := -O2 -fomit-frame-pointer -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(WARN)
+
+$(OUT)/progs/libdwlib.so: tests/progs/lib/dwlib.c | $(OUT)/progs
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(DEBIAN_CFLAGS) -fPIC -shared -o $@ $<
+
+$(OUT)/progs/dwchain: tests/progs/dwchain.c $(OUT)/progs/libdwlib.so | $(OUT)/progs
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(DEBIAN_CFLAGS) -o $@ $< -L$(OUT)/progs -ldwlib -Wl,-rpath,'$$ORIGIN'
 
 $(OUT)/progs/%: tests/progs/%.cc | $(OUT)/progs
 	$(call msg,CXX,$<)

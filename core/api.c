@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 #include "shark.h"
+#include "unwind.h"
 
 struct shark_state shark_state = {
 	.exit_code = -1,
@@ -118,4 +119,6 @@ const struct shark_api shark_api = {
 	.bpf_attach_socket = shark_bpf__attach_socket,
 	.sym_functions = shark_sym_functions,
 	.bpf_autoload = shark_bpf__autoload,
+	.unwind_user = shark_unwind__user,
+	.unwind_stats = shark_unwind__stats,
 };

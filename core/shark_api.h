@@ -71,6 +71,12 @@ struct shark_perf_opts {
 	uint32_t watermark;	/* wake-up after this many bytes; 0: a quarter ring */
 	uint32_t ordered;	/* sort each batch by time */
 	uint32_t track_tasks;	/* mmap/comm/exit records, for user symbols */
+	/*
+	 * > 0: callchain_u = "dwarf": copy this many bytes of user stack and the
+	 * user registers with each sample and unwind them with the files'
+	 * .eh_frame; the chain then holds kernel frames, then user frames.
+	 */
+	uint32_t stack_user;
 };
 
 /* One event of a session, as perf.on resolved it. */
@@ -114,6 +120,16 @@ struct shark_sample {
 	uint32_t nr_ips;
 	const uint64_t *ips;	/* callchain, with PERF_CONTEXT_* markers */
 	uint64_t stack_key;	/* 52-bit hash of ips (and pid for user frames); 0: none */
+};
+
+/* Counters of the DWARF unwinder since start. */
+struct shark_unwind_stats {
+	uint64_t stacks;	/* stacks unwound */
+	uint64_t frames;	/* frames found */
+	uint64_t no_info;	/* walks ending in code of no file (JIT, anonymous memory) */
+	uint64_t short_stack;	/* reads past the copied stack: stack_bytes too small for the chain */
+	uint64_t images;	/* files opened for their unwind tables, one per build-id */
+	uint64_t image_bytes;	/* their size (mapped from the page cache, not copied) */
 };
 
 /* Counters of a session. */
@@ -274,6 +290,14 @@ struct shark_api {
 	int32_t (*sym_functions)(const char *path, const char *glob, char *buf, int32_t len);
 	/* before load: whether program prog is loaded (all are by default) */
 	int32_t (*bpf_autoload)(struct shark_bpf *o, const char *prog, int32_t on);
+	/*
+	 * the user call chain of a copied stack (PERF_SAMPLE_REGS_USER registers
+	 * packed by mask, PERF_SAMPLE_STACK_USER bytes from sp), leaf first, into
+	 * ips: the frame count or -errno. What a recorded sample needs offline.
+	 */
+	int32_t (*unwind_user)(int32_t pid, const uint64_t *regs, uint64_t mask, const void *stack,
+			       uint64_t size, uint64_t *ips, int32_t max);
+	void (*unwind_stats)(struct shark_unwind_stats *st);
 };
 
 #endif /* SHARK_API_H */

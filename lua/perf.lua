@@ -69,6 +69,7 @@ local known_opts = {
   pid = "number", tid = "number", cpu = "number|string|table", cgroup = "string",
   filter = "string", period = "number", freq = "number",
   callchain_k = "any", callchain_u = "any", callchain = "any", max_stack = "number",
+  stack_bytes = "number",
   mmap_pages = "number", wakeup = "number", drain_ms = "number", inherit = "boolean",
   ordered = "boolean",
   -- the original shark's names
@@ -119,6 +120,15 @@ local function check_opts(opts)
   if truthy(opts.no_buffering) then opts.drain_ms = opts.drain_ms or 1 end
   opts.drain_ms = opts.drain_ms or opts.read_events_rate
   if opts.period and opts.freq then return nil, "give period or freq, not both" end
+  local cu = opts.callchain_u
+  if type(cu) == "string" and cu ~= "dwarf" and cu ~= "fp" then
+    return nil, ("callchain_u: expected true, \"fp\" or \"dwarf\", got '%s'"):format(cu)
+  end
+  local sb = opts.stack_bytes
+  if sb and (cu ~= "dwarf" or sb < 8 or sb > 65528 or sb % 8 ~= 0) then
+    return nil, cu ~= "dwarf" and "stack_bytes goes with callchain_u = \"dwarf\""
+      or ("stack_bytes must be a multiple of 8 from 8 to 65528, got %s"):format(sb)
+  end
   local pages = opts.mmap_pages
   if pages and (pages < 1 or pages ~= math.floor(pages) or bit.band(pages, pages - 1) ~= 0) then
     return nil, "mmap_pages must be a power of 2, got " .. pages
@@ -142,6 +152,9 @@ local function session_opts(opts, evs)
   o.callchain_k, o.callchain_u = ck and 1 or 0, cu and 1 or 0
   o.max_stack = opts.max_stack or 0
   o.track_tasks = cu and 1 or 0
+  if opts.callchain_u == "dwarf" then
+    o.stack_user = opts.stack_bytes or 8192  -- perf record --call-graph dwarf's default
+  end
   local inherit = opts.inherit
   local anchors = {}
   if opts.tid then
