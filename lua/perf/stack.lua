@@ -36,6 +36,31 @@ function M.frames(e)
   return out
 end
 
+-- The frames of e as two lists of names, leaf first: kernel, user.
+function M.split(e)
+  local k, u = {}, {}
+  for _, f in ipairs(M.frames(e)) do
+    local t = f.kernel and k or u
+    t[#t + 1] = f.sym
+  end
+  return k, u
+end
+
+-- Where every user stack ends when it is whole: the C runtime's entry
+-- points and the thread start routines.
+local roots = {
+  _start = true, __libc_start_main = true, __libc_start_call_main = true, ["__libc_start_main@GLIBC_2.2.5"] = true,
+  ["__libc_start_main@@GLIBC_2.34"] = true, clone = true, clone3 = true, start_thread = true,
+  __clone = true, __clone3 = true, __GI___clone3 = true,
+}
+
+-- Does a user stack (names, leaf first) reach the start of its thread?
+-- A walk that lost the frame chain (code without frame pointers) does not.
+function M.whole(user)
+  local last = user[#user]
+  return last ~= nil and roots[last] == true
+end
+
 -- The callchain of e as one string, a frame per line, leaf first.
 function M.intern(e)
   local key = e.stack_key

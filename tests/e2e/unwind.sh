@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0
+# unwind.sh - user stacks of code built without frame pointers (Debian's -O2):
+# DWARF unwinding of copied stacks against perf's own, frame-pointer mode's
+# notice, processes in other mount and pid namespaces.
+. "$(dirname "$0")/lib.bash"
+
+CHAIN='dw_lib_leaf\ndw_lib_mid\ndw_app_mid\nmain\n'
+
+# --- perf.on callchain_u = "dwarf": the whole chain in nearly every sample
+
+cat >"$T/dwarf.lua" <<'LUA'
+local pid = shark.target().pid
+local n, whole = 0, 0
+perf.on("cpu-clock", { freq = 199, callchain_k = 1, callchain_u = "dwarf" }, function(e)
+  if e.pid ~= pid then return end
+  n = n + 1
+  if (e.callchain or ""):find("dw_lib_leaf\ndw_lib_mid\ndw_app_mid\nmain\n", 1, true) then whole = whole + 1 end
+end)
+shark.on_end(function()
+  print(("samples %d whole %d ratio %.3f ok %s"):format(n, whole, n > 0 and whole / n or 0,
+    tostring(n >= 50 and whole >= 0.95 * n)))
+end)
+LUA
+run -c "$PROGS/dwchain 1500" "$T/dwarf.lua"
+check "dwarf: main -> dw_app_mid -> dw_lib_mid -> dw_lib_leaf (-O2, no frame pointers, a library) in >= 95% of samples" \
+	rc=0 'out~ ok true$'
+
+# kernel frames, then user frames through libc (no frame pointers there either), in one chain
+cat >"$T/mixed.lua" <<'LUA'
+local pid, n, mixed = shark.target().pid, 0, 0
+perf.on("sched:sched_switch", { callchain_k = 1, callchain_u = "dwarf" }, function(e)
+  if e.pid ~= pid or e.raw.prev_state ~= 1 then return end
+  n = n + 1
+  local c = e.callchain or ""
+  if c:find("^__schedule\n.*\ndo_nanosleep\n.*\nclock_nanosleep[^\n]*\nnanosleep\nmain\n") then mixed = mixed + 1 end
+end)
+shark.on_end(function() print(n, mixed) end)
+LUA
+run -c "$PROGS/sleeper sl33py 40" "$T/mixed.lua"
+check "sched_switch: __schedule .. do_nanosleep (kernel) then clock_nanosleep <- nanosleep <- main (libc, user), 40 of 40" \
+	rc=0 "out=40	40"
+
+# --- the same functions as perf record --call-graph dwarf + perf report
+if ! command -v perf >/dev/null; then
+	skip "same chain as perf --call-graph dwarf" "perf is not installed (package linux-perf)"
+else
+	(cd "$T" && perf record -q -o "$T/perf.data" --call-graph dwarf -F 199 "$PROGS/dwchain" 800 \
+		>/dev/null 2>&1)
+	# the callee graph of the hottest symbol, leaf first: "---leaf" then one caller per line
+	perf report -i "$T/perf.data" --stdio --no-children -q -g caller,0.5,callee,function,percent \
+		--percent-limit 50 2>/dev/null | sed -n 's/^ *|* *---\(.*\)$/\1/p; s/^ \{10,\}\([A-Za-z_][A-Za-z0-9_]*\)$/\1/p' |
+		head -4 >"$T/perf.chain"
+	cat >"$T/top.lua" <<'LUA'
+local pid, counts = shark.target().pid, {}
+perf.on("cpu-clock", { freq = 199, callchain_u = "dwarf" }, function(e)
+  if e.pid == pid and e.callchain then counts[e.callchain] = (counts[e.callchain] or 0) + 1 end
+end)
+shark.on_end(function()
+  local top, max = "", 0
+  for k, v in pairs(counts) do if v > max then top, max = k, v end end
+  local i = 0
+  for f in top:gmatch("[^\n]+") do
+    i = i + 1
+    if i <= 4 then print(f) end
+  end
+end)
+LUA
+	run -c "$PROGS/dwchain 800" "$T/top.lua"
+	ok_if "perf report's chain has 4 frames: $(tr '\n' ' ' <"$T/perf.chain")" \
+		test "$(wc -l <"$T/perf.chain")" = 4
+	ok_if "shark's hottest chain names the same 4 functions as perf report: $(tr '\n' ' ' <"$T/out")" \
+		cmp -s "$T/out" "$T/perf.chain"
+fi
+
+# --- profile.lua: --call-graph dwarf, and frame-pointer mode's notice
+
+run -c "$PROGS/dwchain 1000" "$TOP/samples/profile.lua" -F 199 -f --call-graph dwarf
+check "profile --call-graph dwarf: the folded stack runs from _start to dw_lib_leaf" rc=0 \
+	'out~^dwchain;_start;[^ ]*;main;dw_app_mid;dw_lib_mid;dw_lib_leaf [0-9]+$'
+
+run -c "$PROGS/dwchain 600" "$TOP/samples/profile.lua" -F 199 -f
+check "profile (frame pointers): the leaf, and a notice saying why its callers are missing" rc=0 \
+	'out~^dwchain;dw_lib_leaf [0-9]+' '!out~dw_app_mid' \
+	'err~[0-9]+ of [0-9]+ samples have user stacks that stop before .*frame pointers.*--call-graph dwarf'
+
+run -c "$PROGS/fpchain 400" "$TOP/samples/profile.lua" -F 199 -f
+check "profile (frame pointers) of a program built with them: whole stacks, no notice" rc=0 \
+	'out~main;mid;leaf [0-9]+' '!err~stop before'
+
+# --- errors
+
+run -e 'perf.on("cpu-clock", { callchain_u = "dwarff" }, function() end)'
+check "callchain_u: an unknown mode is refused, with the ones there are" rc=1 \
+	'err~callchain_u: expected true, "fp" or "dwarf"'
+run -e 'perf.on("cpu-clock", { callchain_u = "dwarf", stack_bytes = 100 }, function() end)'
+check "stack_bytes: not a multiple of 8 is refused" rc=1 'err~stack_bytes must be a multiple of 8'
+run -e 'perf.on("cpu-clock", { callchain_u = true, stack_bytes = 4096 }, function() end)'
+check "stack_bytes without dwarf is refused" rc=1 'err~stack_bytes goes with callchain_u = "dwarf"'
+
+done_testing
