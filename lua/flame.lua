@@ -56,7 +56,9 @@ function M.print_stacks(rows, opts)
     for _, f in ipairs(row.kernel or {}) do print("    " .. f) end
     if opts.delimit and #(row.kernel or {}) > 0 and #(row.user or {}) > 0 then print("    --") end
     for _, f in ipairs(row.user or {}) do print("    " .. f) end
-    if row.comm then print(("    %-16s %s (%d)"):format("-", row.comm, row.pid)) end
+    if row.comm then
+      print(("    %-16s %s (%d)%s"):format("-", row.comm, row.pid, row.ns and " [" .. row.ns .. "]" or ""))
+    end
     print(("        %d\n"):format(row.count))
   end
 end

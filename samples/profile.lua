@@ -19,6 +19,7 @@ local o = shark.getopt{
   { "g", "call-graph", "MODE", "user stacks: fp (frame pointers, counted in the kernel) or dwarf (a copy of " ..
     "the stack unwound with .eh_frame, as perf record --call-graph dwarf)", default = "fp",
     choices = { "fp", "dwarf" } },
+  { nil, "containers", nil, "beside each host pid: its pid in its own namespace and its cgroup" },
   { nil, "stack-bytes", "N", "with --call-graph dwarf: user stack bytes copied per sample", type = "int",
     default = 8192 },
 }
@@ -28,6 +29,7 @@ if o.user_stacks_only and o.kernel_stacks_only then
   return
 end
 local stack = require "perf.stack"
+local container = require "shark.container"
 
 -- --call-graph dwarf: samples through perf.on, unwound in shark, counted here
 -- by distinct stack; the same rows as bpf.stacks's entries().
@@ -45,7 +47,8 @@ local function dwarf_stacks()
       local names = e.pid .. "\0" .. table.concat(k, ";") .. "\0" .. table.concat(u, ";")
       row = by_key[names]
       if not row then
-        row = { comm = e.comm, pid = e.pid, count = 0, kernel = k, user = u }
+        row = { comm = e.comm, pid = e.pid, count = 0, kernel = k, user = u,
+          ns = o.containers and container.label(e.pid) or nil }
         by_key[names] = row
         rows[#rows + 1] = row
       end
@@ -84,6 +87,9 @@ shark.info(("Sampling at %d Hz %s... Hit Ctrl-C to end."):format(o.frequency,
 shark.on_end(function()
   local rows = s:entries()
   notice_partial(rows)
+  if o.containers then
+    for _, r in ipairs(rows) do r.ns = r.ns or (r.pid and container.label(r.pid)) end
+  end
   if o.svg then
     local f = assert(io.open(o.svg, "w"))
     f:write(flame.svg(rows, { title = o.title, delimit = o.delimited }))

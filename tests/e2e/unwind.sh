@@ -87,6 +87,52 @@ run -c "$PROGS/fpchain 400" "$TOP/samples/profile.lua" -F 199 -f
 check "profile (frame pointers) of a program built with them: whole stacks, no notice" rc=0 \
 	'out~main;mid;leaf [0-9]+' '!err~stop before'
 
+# --- containers: another mount + pid namespace, a chroot
+
+# The namespace mounts a tmpfs over $T/nsx holding its own copy of the program
+# and library; on the host, that path holds a different ELF file of the same
+# name: only /proc/PID/root gives the namespace's one.
+mkdir -p "$T/nsx"
+cp /bin/true "$T/nsx/libdwlib.so"
+cp "$PROGS/dwchain" "$T/nsx/dwchain"
+NSCMD="mount -t tmpfs none $T/nsx && cp $PROGS/dwchain $PROGS/libdwlib.so $T/nsx/ && exec $T/nsx/dwchain"
+if ! unshare -m -p --fork true 2>/dev/null; then
+	skip "profile of a process in its own mount and pid namespace" "unshare -m -p fails here"
+else
+	run -c "unshare -m -p --fork sh -c '$NSCMD 1200'" "$TOP/samples/profile.lua" -F 199 --call-graph dwarf --containers
+	check "unshare -m -p: the library of the namespace (not the host's file at that path), host pid, ns pid 1 and cgroup" \
+		rc=0 'out~^    dw_lib_leaf$' 'out~^    dw_lib_mid$' 'out~^    dw_app_mid$' \
+		'out~^    -  +dwchain \([0-9]{2,}\) \[ns pid 1, cgroup /[^]]*, own root\]$'
+
+	# -p takes the host pid of a process inside the namespace
+	unshare --kill-child -m -p --fork sh -c "$NSCMD 4000" &
+	NSBG=$!
+	for _ in $(seq 50); do
+		HOSTPID=$(pgrep -f "^$T/nsx/dwchain" | head -1)
+		[ -n "$HOSTPID" ] && break
+		sleep 0.05
+	done
+	run -p "${HOSTPID:-0}" -d 1 "$TOP/samples/profile.lua" -F 199 -f --call-graph dwarf
+	check "-p HOSTPID of a namespaced process: its whole stack" rc=0 \
+		'out~^dwchain;_start;.*;main;dw_app_mid;dw_lib_mid;dw_lib_leaf [0-9]+$'
+	kill "$NSBG" 2>/dev/null	# --kill-child: the namespace goes with it
+	wait "$NSBG" 2>/dev/null
+fi
+
+# A chroot with its own copies of the C library and the program's library
+# (same paths as the host's libc: other files, found through /proc/PID/root).
+mkdir -p "$T/root"
+mkdir -p "$T/root/usr/lib"
+cp "$PROGS/dwchain" "$T/root/"
+cp "$PROGS/libdwlib.so" "$T/root/usr/lib/"
+for f in $(ldd "$PROGS/dwchain" | grep -o '/[^ ]*'); do
+	mkdir -p "$T/root$(dirname "$f")"
+	cp -L "$f" "$T/root$f"
+done
+run -c "chroot $T/root /dwchain 1000" "$TOP/samples/profile.lua" -F 199 -f --call-graph dwarf
+check "chroot: the whole stack, through the chroot's own libc and library" rc=0 \
+	'out~^dwchain;_start;__libc_start_main[^;]*;__libc_start_call_main;main;dw_app_mid;dw_lib_mid;dw_lib_leaf [0-9]+$'
+
 # --- errors
 
 run -e 'perf.on("cpu-clock", { callchain_u = "dwarff" }, function() end)'
