@@ -28,6 +28,10 @@ shark.info("Tracing off-CPU time (us) of " .. (o.pid and ("PID " .. o.pid) or "a
   " stack... Hit Ctrl-C to end.")
 shark.on_end(function()
   local rows = r:entries()
+  local partial = not o.kernel_stacks_only and require("perf.stack").partial_notice(rows, "microseconds")
+  if partial then
+    shark.info(partial .. "; perf.on(\"sched:sched_switch\", { callchain_u = \"dwarf\" }, fn) unwinds them")
+  end
   if o.folded then
     print(flame.folded(rows, { delimit = o.delimited }))
     return

@@ -68,22 +68,10 @@ local s = o.call_graph == "dwarf" and dwarf_stacks() or bpf.stacks{ freq = o.fre
 -- Frame-pointer stacks of code built without them stop early: say so, and what does better.
 local function notice_partial(rows)
   if o.call_graph ~= "fp" or o.kernel_stacks_only then return end
-  local part, all = 0, 0
-  for _, r in ipairs(rows) do
-    if r.user and #r.user > 0 then
-      all = all + r.count
-      if not stack.whole(r.user) then part = part + r.count end
-    end
-  end
-  if part > 0 then
-    shark.info(("%d of %d samples have user stacks that stop before their thread's start: code without " ..
-      "frame pointers (Debian builds -O2 without them) hides its callers; --call-graph dwarf unwinds them " ..
-      "with .eh_frame"):format(part, all))
-  end
+  local msg = stack.partial_notice(rows)
+  if msg then shark.info(msg .. "; --call-graph dwarf unwinds them with .eh_frame") end
 end
 
-shark.info(("Sampling at %d Hz %s... Hit Ctrl-C to end."):format(o.frequency,
-  o.pid and ("PID " .. o.pid) or "on every CPU"))
 shark.on_end(function()
   local rows = s:entries()
   notice_partial(rows)

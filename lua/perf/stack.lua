@@ -61,6 +61,22 @@ function M.whole(user)
   return last ~= nil and roots[last] == true
 end
 
+-- For tools counting frame-pointer stacks: a notice when some user stacks
+-- (rows as the templates' entries() give them) stop before their thread's
+-- start, with why and what does better. Returns the text, or nil.
+function M.partial_notice(rows, weight)
+  local part, all = 0, 0
+  for _, r in ipairs(rows) do
+    if r.user and #r.user > 0 then
+      all = all + r.count
+      if not M.whole(r.user) then part = part + r.count end
+    end
+  end
+  if part == 0 then return nil end
+  return ("%d of %d %s have user stacks that stop before their thread's start: code without frame " ..
+    "pointers (Debian builds -O2 without them) hides its callers"):format(part, all, weight or "samples")
+end
+
 -- The callchain of e as one string, a frame per line, leaf first.
 function M.intern(e)
   local key = e.stack_key

@@ -142,5 +142,8 @@ run -e 'perf.on("cpu-clock", { callchain_u = "dwarf", stack_bytes = 100 }, funct
 check "stack_bytes: not a multiple of 8 is refused" rc=1 'err~stack_bytes must be a multiple of 8'
 run -e 'perf.on("cpu-clock", { callchain_u = true, stack_bytes = 4096 }, function() end)'
 check "stack_bytes without dwarf is refused" rc=1 'err~stack_bytes goes with callchain_u = "dwarf"'
+run -e 'bpf.stacks{ user = "dwarf" }'
+check "bpf.stacks: user = \"dwarf\" states the limit (in-kernel counting walks frame pointers) and what to use" \
+	rc=1 'err~bpf.stacks: user = "dwarf" is not available: .*frame pointers only.*callchain_u = "dwarf"'
 
 done_testing
