@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "shark.h"
 #include "unwind.h"
+#include "pyframes.h"
 
 /*
  * A session is what one perf.on() asks for: several events, each opened on
@@ -743,6 +744,8 @@ static int unwind_sample(struct shark_perf *p, const uint64_t *q, const uint8_t 
 		out[nk] = (uint64_t)PERF_CONTEXT_USER;
 		nu = shark_unwind__user((int32_t)s->pid, regs, SHARK_UNWIND_REGS_MASK, stack,
 					dyn < size ? dyn : size, out + nk + 1, (int32_t)max);
+		if (nu > 0 && p->opts.lang_frames)
+			nu = shark_py__splice((int32_t)s->pid, (int32_t)s->tid, out + nk + 1, nu, (int32_t)max);
 	}
 	s->ips = out;
 	s->nr_ips = nk + (nu > 0 ? (uint32_t)nu + 1 : 0);
@@ -906,8 +909,10 @@ int32_t shark_perf__read(struct shark_perf *p, struct shark_sample *batch, int32
 				break;
 			}
 			case PERF_RECORD_COMM:
-				if (h->misc & PERF_RECORD_MISC_COMM_EXEC)
+				if (h->misc & PERF_RECORD_MISC_COMM_EXEC) {
 					shark_sym__exec((int)*(const uint32_t *)(h + 1));
+					shark_py__forget((int)*(const uint32_t *)(h + 1));
+				}
 				break;
 			default:
 				break;

@@ -77,6 +77,8 @@ struct shark_perf_opts {
 	 * .eh_frame; the chain then holds kernel frames, then user frames.
 	 */
 	uint32_t stack_user;
+	/* with stack_user: Python function names between the interpreter's frames (CPython 3.11) */
+	uint32_t lang_frames;
 };
 
 /* One event of a session, as perf.on resolved it. */

@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "shark.h"
+#include "pyframes.h"
 
 char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
 
@@ -632,6 +633,8 @@ int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len)
 
 	if (len < 2)
 		return 0;
+	if (shark_py__is_frame(ip))
+		return shark_py__name(ip, buf, len);
 	if (pid < 0) {
 		if (!kernel_loaded)
 			load_kernel();

@@ -69,7 +69,7 @@ local known_opts = {
   pid = "number", tid = "number", cpu = "number|string|table", cgroup = "string",
   filter = "string", period = "number", freq = "number",
   callchain_k = "any", callchain_u = "any", callchain = "any", max_stack = "number",
-  stack_bytes = "number",
+  stack_bytes = "number", python = "boolean",
   mmap_pages = "number", wakeup = "number", drain_ms = "number", inherit = "boolean",
   ordered = "boolean",
   -- the original shark's names
@@ -154,6 +154,7 @@ local function session_opts(opts, evs)
   o.track_tasks = cu and 1 or 0
   if opts.callchain_u == "dwarf" then
     o.stack_user = opts.stack_bytes or 8192  -- perf record --call-graph dwarf's default
+    o.lang_frames = opts.python ~= false and 1 or 0
   end
   local inherit = opts.inherit
   local anchors = {}

@@ -8,6 +8,7 @@
 #include "tap.h"
 #include "shark.h"
 #include "unwind.h"
+#include "pyframes.h"
 
 struct snap {
 	uint64_t regs[SHARK_NREGS];	/* packed in mask order */
@@ -123,6 +124,13 @@ void test_unwind(void)
 	       "without sp: no frames");
 	is_int(shark_unwind__user(-1, s->regs, SHARK_UNWIND_REGS_MASK, s->stack, s->size, ips, 64), -EINVAL,
 	       "a bad pid is refused");
+	/* not a Python process: the chain as it was */
+	n = shark_unwind__user(getpid(), s->regs, SHARK_UNWIND_REGS_MASK, s->stack, s->size, ips, 64);
+	is_int(shark_py__splice(getpid(), getpid(), ips, n, 64), n, "python frames: none in a C program");
+	is_int(shark_py__name(ips[0], names[0], 128), 0, "a native address is no Python frame");
+	ok(shark_py__is_frame(SHARK_PY_FRAME_BASE + 3) && !shark_py__is_frame(0x7fffffff0000ull) &&
+	   !shark_py__is_frame(0xffffffff81000000ull), "Python frame addresses: neither user nor kernel ones");
+
 	/* garbage registers: a frame or a few, never a crash */
 	memset(s->regs, 0x41, sizeof(s->regs));
 	n = shark_unwind__user(getpid(), s->regs, SHARK_UNWIND_REGS_MASK, s->stack, s->size, ips, 64);

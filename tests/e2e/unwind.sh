@@ -133,6 +133,39 @@ run -c "chroot $T/root /dwchain 1000" "$TOP/samples/profile.lua" -F 199 -f --cal
 check "chroot: the whole stack, through the chroot's own libc and library" rc=0 \
 	'out~^dwchain;_start;__libc_start_main[^;]*;__libc_start_call_main;main;dw_app_mid;dw_lib_mid;dw_lib_leaf [0-9]+$'
 
+# --- Python frames (CPython 3.11) between the interpreter's native frames
+
+PY=/usr/bin/python3.11
+if [ ! -x "$PY" ]; then
+	skip "python frames" "no $PY (python3.11-minimal)"
+else
+	cat >"$T/py.lua" <<'LUA'
+local pid, n, named = shark.target().pid, 0, 0
+perf.on("cpu-clock", { freq = 199, callchain_u = "dwarf" }, function(e)
+  if e.pid ~= pid then return end
+  n = n + 1
+  local c = e.callchain or ""
+  if c:find("hot_leaf (pyhot.py)\nOuter.run (pyhot.py)\nmain (pyhot.py)\n<module> (pyhot.py)\n" ..
+    "_PyEval_EvalFrameDefault\n", 1, true) and c:find("\nPy_BytesMain\n", 1, true) then named = named + 1 end
+end)
+shark.on_end(function() print(n >= 50 and named >= 0.9 * n, n, named) end)
+LUA
+	run -c "$PY $TOP/tests/progs/py/pyhot.py 1500" "$T/py.lua"
+	check "python3.11: hot_leaf <- Outer.run <- main <- <module> before _PyEval_EvalFrameDefault, Py_BytesMain below, >= 90%" \
+		rc=0 'out~^true	'
+fi
+
+# A process named like an interpreter whose layout cannot be read: said once, native frames, no crash
+cp "$PROGS/dwchain" "$T/python3.12"
+cp "$PROGS/dwchain" "$T/python3.11"
+cp "$PROGS/libdwlib.so" "$T/"
+for v in 3.12 3.11; do
+	run -c "$T/python$v 300" "$TOP/samples/profile.lua" -F 199 -f --call-graph dwarf
+	check "a 'python$v' whose frames cannot be read: a notice for its pid, its native stack" rc=0 \
+		'out~^python3.1[12];_start;.*;main;dw_app_mid;dw_lib_mid;dw_lib_leaf [0-9]+$' \
+		"err~python frames: pid [0-9]+ .*python$v.*: its stacks show the interpreter's C frames only"
+done
+
 # --- errors
 
 run -e 'perf.on("cpu-clock", { callchain_u = "dwarff" }, function() end)'
