@@ -132,6 +132,8 @@ struct shark_unwind_stats {
 	uint64_t short_stack;	/* reads past the copied stack: stack_bytes too small for the chain */
 	uint64_t images;	/* files opened for their unwind tables, one per build-id */
 	uint64_t image_bytes;	/* their size (mapped from the page cache, not copied) */
+	uint64_t ns;		/* time spent unwinding (CLOCK_MONOTONIC) */
+	uint64_t procs;		/* processes with unwind state now */
 };
 
 /* Counters of a session. */

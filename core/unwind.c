@@ -399,8 +399,8 @@ static int frame_cb(Dwfl_Frame *f, void *arg)
 	return w->n < w->max ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
-int32_t shark_unwind__user(int32_t pid, const uint64_t *regs, uint64_t mask, const void *stack, uint64_t size,
-			   uint64_t *ips, int32_t max)
+static int32_t unwind(int32_t pid, const uint64_t *regs, uint64_t mask, const void *stack, uint64_t size,
+		      uint64_t *ips, int32_t max)
 {
 	struct walk w = { ips, 0, max };
 	struct proc *p;
@@ -441,6 +441,16 @@ int32_t shark_unwind__user(int32_t pid, const uint64_t *regs, uint64_t mask, con
 	return w.n;
 }
 
+int32_t shark_unwind__user(int32_t pid, const uint64_t *regs, uint64_t mask, const void *stack, uint64_t size,
+			   uint64_t *ips, int32_t max)
+{
+	uint64_t t0 = shark_time_ns();
+	int32_t n = unwind(pid, regs, mask, stack, size, ips, max);
+
+	stats.ns += shark_time_ns() - t0;
+	return n;
+}
+
 void shark_unwind__forget(int32_t pid)
 {
 	struct proc *p = pid > 0 ? procs[(unsigned)pid % PROC_SLOTS] : NULL;
@@ -456,4 +466,5 @@ void shark_unwind__forget(int32_t pid)
 void shark_unwind__stats(struct shark_unwind_stats *st)
 {
 	*st = stats;
+	st->procs = (uint64_t)nprocs;
 }
