@@ -747,6 +747,9 @@ static int unwind_sample(struct shark_perf *p, const uint64_t *q, const uint8_t 
 		if (nu > 0 && p->opts.lang_frames)
 			nu = shark_py__splice((int32_t)s->pid, (int32_t)s->tid, out + nk + 1, nu, (int32_t)max);
 	}
+	s->user_regs = abi == PERF_SAMPLE_REGS_ABI_64 ? regs : NULL;
+	s->user_stack = size ? stack : NULL;
+	s->user_stack_size = (uint32_t)(dyn < size ? dyn : size);
 	s->ips = out;
 	s->nr_ips = nk + (nu > 0 ? (uint32_t)nu + 1 : 0);
 	p->nchains += s->nr_ips;
@@ -792,6 +795,9 @@ static int decode_sample(struct shark_perf *p, const uint64_t *w, const uint8_t 
 	s->stack_key = 0;
 	s->raw = NULL;
 	s->raw_size = 0;
+	s->user_regs = NULL;
+	s->user_stack = NULL;
+	s->user_stack_size = 0;
 	if (p->opts.track_tasks)
 		shark_sym__note_pid((int)s->pid);
 	if (type & PERF_SAMPLE_CALLCHAIN) {

@@ -122,6 +122,26 @@ struct shark_sample {
 	uint32_t nr_ips;
 	const uint64_t *ips;	/* callchain, with PERF_CONTEXT_* markers */
 	uint64_t stack_key;	/* 52-bit hash of ips (and pid for user frames); 0: none */
+	/*
+	 * callchain_u = "dwarf": what the user frames were unwound from, for a
+	 * journal to keep and unwind_user() to redo: the registers of
+	 * SHARK_UNWIND_REGS_MASK in bit order, and the stack from sp. NULL: none.
+	 */
+	const uint64_t *user_regs;
+	const void *user_stack;
+	uint32_t user_stack_size;
+	uint32_t pad;
+};
+
+/*
+ * The user registers a DWARF sample takes (PERF_SAMPLE_REGS_USER, x86-64
+ * perf numbering): every general register, ip, sp and flags; not the segment
+ * registers the kernel refuses in 64-bit mode (ds, es, fs, gs).
+ */
+enum shark_unwind_limits {
+	SHARK_UNWIND_REGS_MASK = 0xff0fff,
+	SHARK_UNWIND_STACK_BYTES = 8192,	/* perf record's default copy */
+	SHARK_UNWIND_MAX_STACK_BYTES = 65528,	/* the kernel's limit: a record is < 64 KiB */
 };
 
 /* Counters of the DWARF unwinder since start. */

@@ -6,17 +6,6 @@
 #include <stdint.h>
 #include "shark_api.h"
 
-/*
- * The user registers a sample needs (PERF_SAMPLE_REGS_USER, x86-64 perf
- * numbering): every general register, ip, sp and flags; not the segment
- * registers the kernel refuses in 64-bit mode (ds, es, fs, gs).
- */
-enum {
-	SHARK_UNWIND_REGS_MASK = 0xff0fff,
-	SHARK_UNWIND_STACK_BYTES = 8192,	/* perf record's default copy */
-	SHARK_UNWIND_MAX_STACK_BYTES = 65528,	/* the kernel's limit: a record is < 64 KiB */
-};
-
 /* perf's x86-64 register numbers (arch/x86/include/uapi/asm/perf_regs.h) */
 enum shark_unwind_reg {
 	SHARK_REG_AX, SHARK_REG_BX, SHARK_REG_CX, SHARK_REG_DX, SHARK_REG_SI, SHARK_REG_DI,

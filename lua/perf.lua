@@ -17,6 +17,10 @@ local M = {}
 
 local BATCH = 2048
 local SAMPLE_SIZE = ffi.sizeof("struct shark_sample")
+local USER_REGS = 0                -- registers in a DWARF sample: the bits of the mask
+for i = 0, 30 do
+  if bit.band(ffi.C.SHARK_UNWIND_REGS_MASK, bit.lshift(1, i)) ~= 0 then USER_REGS = USER_REGS + 1 end
+end
 local DEFAULT_PAGES = 256          -- 1 MiB per CPU: a 10 ms burst at 1 M events/s
 local DEFAULT_DRAIN_MS = 10
 local DEFAULT_FREQ = 4000          -- clock events, as perf record
@@ -43,6 +47,18 @@ local function copy_event(e)
     local b = ffi.new("uint64_t[?]", e.nr_ips)
     ffi.copy(b, e.ips, 8 * e.nr_ips)
     c.ips = b
+    keep[#keep + 1] = b
+  end
+  if e.user_regs ~= nil then
+    local r = ffi.new("uint64_t[?]", USER_REGS)
+    ffi.copy(r, e.user_regs, 8 * USER_REGS)
+    c.user_regs = r
+    keep[#keep + 1] = r
+  end
+  if e.user_stack ~= nil and e.user_stack_size > 0 then
+    local b = ffi.new("uint8_t[?]", e.user_stack_size)
+    ffi.copy(b, e.user_stack, e.user_stack_size)
+    c.user_stack = b
     keep[#keep + 1] = b
   end
   copies[c] = keep

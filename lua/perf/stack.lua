@@ -36,6 +36,18 @@ function M.frames(e)
   return out
 end
 
+-- Unwind a copied user stack again (a recorded sample: e.user_regs,
+-- e.user_stack, e.user_stack_size of a callchain_u = "dwarf" event, or the
+-- same from a journal): the return addresses leaf first (uint64_t[?]) and
+-- their count, or nil and why.
+function M.unwind(pid, regs, stack_bytes, size, max)
+  max = max or 127
+  local ips = ffi.new("uint64_t[?]", max)
+  local n = api.unwind_user(pid, regs, ffi.C.SHARK_UNWIND_REGS_MASK, stack_bytes, size, ips, max)
+  if n < 0 then return nil, ffi.string(api.strerror(-n)) end
+  return ips, n
+end
+
 -- The frames of e as two lists of names, leaf first: kernel, user.
 function M.split(e)
   local k, u = {}, {}

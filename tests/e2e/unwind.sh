@@ -40,6 +40,28 @@ run -c "$PROGS/sleeper sl33py 40" "$T/mixed.lua"
 check "sched_switch: __schedule .. do_nanosleep (kernel) then clock_nanosleep <- nanosleep <- main (libc, user), 40 of 40" \
 	rc=0 "out=40	40"
 
+# a kept sample holds its registers and stack copy: unwinding them again (what a journal replays) gives the same chain
+cat >"$T/again.lua" <<'LUA'
+local stack, api = require "perf.stack", require "shark.api"
+local kept = {}
+perf.on("cpu-clock", { freq = 199, callchain_u = "dwarf" }, function(e)
+  if #kept < 20 and e.pid == shark.target().pid and e.user_stack ~= nil then kept[#kept + 1] = e:copy() end
+end)
+shark.on_end(function()
+  local same, buf = 0, ffi.new("char[256]")
+  for _, e in ipairs(kept) do
+    local ips, n = stack.unwind(e.pid, e.user_regs, e.user_stack, e.user_stack_size)
+    local names = {}
+    for i = 0, n - 1 do names[#names + 1] = ffi.string(buf, api.symbolize(e.pid, ips[i], buf, 256)) end
+    if table.concat(names, "\n") == e.callchain and n >= 7 then same = same + 1 end
+  end
+  print(#kept, same)
+end)
+LUA
+run -c "$PROGS/dwchain 600" "$T/again.lua"
+check "e:copy() keeps user_regs/user_stack; stack.unwind() on them gives the live chain again, 20 of 20" \
+	rc=0 "out=20	20"
+
 # --- the same functions as perf record --call-graph dwarf + perf report
 if ! command -v perf >/dev/null; then
 	skip "same chain as perf --call-graph dwarf" "perf is not installed (package linux-perf)"
