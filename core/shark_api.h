@@ -149,7 +149,7 @@ struct shark_unwind_stats {
 	uint64_t stacks;	/* stacks unwound */
 	uint64_t frames;	/* frames found */
 	uint64_t no_info;	/* walks ending in code of no file (JIT, anonymous memory) */
-	uint64_t short_stack;	/* reads past the copied stack: stack_bytes too small for the chain */
+	uint64_t short_stack;	/* walks that wanted stack beyond the copy: stack_bytes too small for them */
 	uint64_t images;	/* files opened for their unwind tables, one per build-id */
 	uint64_t image_bytes;	/* their size (mapped from the page cache, not copied) */
 	uint64_t ns;		/* time spent unwinding (CLOCK_MONOTONIC) */

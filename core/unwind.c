@@ -61,6 +61,7 @@ struct proc {
 	uint32_t have;		/* bits: regs[] present */
 	const uint8_t *stack;
 	uint64_t sp, size;
+	int short_read;		/* this walk wanted stack beyond the copy */
 	struct proc *next;
 };
 
@@ -274,7 +275,7 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 		}
 	}
 	if (addr >= p->sp && addr < p->sp + (8u << 20))
-		stats.short_stack++;
+		p->short_read = 1;
 	return false;
 }
 
@@ -432,7 +433,9 @@ static int32_t unwind(int32_t pid, const uint64_t *regs, uint64_t mask, const vo
 		stats.frames++;
 		return 1;
 	}
+	p->short_read = 0;
 	dwfl_getthread_frames(p->dwfl, pid, frame_cb, &w);
+	stats.short_stack += (uint64_t)p->short_read;
 	if (w.n && w.n < max && !dwfl_addrmodule(p->dwfl, ips[w.n - 1]))
 		stats.no_info++;
 	if (!w.n)
