@@ -65,7 +65,7 @@ $(OUT)/core/%.o: core/%.c $(HEADERS) | $(OUT)/core
 
 # The FFI surface: shark_api.h (and the structs prebuilt BPF programs share,
 # bpf/template.h) through the preprocessor, as ffi.cdef text.
-$(OUT)/shark_api.cdef: core/shark_api.h bpf/template.h | $(OUT)
+$(OUT)/shark_api.cdef: core/shark_api.h bpf/template.h bpf/ustack.h | $(OUT)
 	$(call msg,CDEF,$@)
 	$(Q)cat $^ | $(CC) -E -P -DSHARK_CDEF -o $@ -
 
@@ -83,7 +83,7 @@ $(OUT)/bpf/vmlinux.h: | $(OUT)/bpf
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c >$@
 
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/template.h bpf/template.bpf.h $(OUT)/bpf/vmlinux.h | $(OUT)/bpf
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/template.h bpf/template.bpf.h bpf/ustack.h $(OUT)/bpf/vmlinux.h | $(OUT)/bpf
 	$(call msg,BPF,$<)
 	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I$(OUT)/bpf -Ibpf \
 		-I/usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@

@@ -57,7 +57,7 @@ local function dwarf_stacks()
     row.count = row.count + 1
   end)
   return { entries = function()
-    table.sort(rows, function(a, b) return a.count < b.count end)
+    table.sort(rows, function(a, b) return a.count > b.count end)
     return rows
   end }
 end

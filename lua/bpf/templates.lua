@@ -338,11 +338,11 @@ end
 -- bpf.offcpu{ pid = PID, min_us = 1, kernel = true, user = true }
 -- Time off CPU (us) summed by the stacks threads blocked in, from
 -- sched_switch: keys are stacks (frames leaf first, kernel then user).
+-- user = "dwarf": user stacks copied out and unwound in shark (bpf/ustack.lua).
 function M.offcpu(o)
   o = o or {}
   check_opts(o, { pid = true, min_us = true, kernel = true, user = true, max = true }, "bpf.offcpu")
-  no_dwarf(o, "bpf.offcpu", "for code without frame pointers use perf.on(\"sched:sched_switch\", " ..
-    "{ callchain_u = \"dwarf\" }, fn): the stacks where threads block, counted in shark")
+  if o.user == "dwarf" then return require("bpf.ustack").offcpu(o, default_pid(o.pid)) end
   local k, u = o.kernel ~= false, o.user ~= false
   local by = (k and u) and "stack" or k and "kstack" or "ustack"
   local obj = bpf().load_prebuilt("offcpu", {

@@ -197,6 +197,15 @@ run -e 'perf.on("cpu-clock", { callchain_u = "dwarf", stack_bytes = 100 }, funct
 check "stack_bytes: not a multiple of 8 is refused" rc=1 'err~stack_bytes must be a multiple of 8'
 run -e 'perf.on("cpu-clock", { callchain_u = true, stack_bytes = 4096 }, function() end)'
 check "stack_bytes without dwarf is refused" rc=1 'err~stack_bytes goes with callchain_u = "dwarf"'
+# --- off-CPU time by DWARF stacks: the BPF program copies the stack, shark unwinds it
+
+run -c "$PROGS/sleeper zz 40" "$TOP/samples/offcputime.lua" -f --call-graph dwarf
+check "offcputime --call-graph dwarf: 40 sleeps of 1 ms under main;nanosleep;clock_nanosleep (libc, no frame pointers)" \
+	rc=0 'out~^zz;_start;[^ ]*;main;nanosleep;clock_nanosleep[^;]*;.*schedule (4[0-9]{4}|[5-9][0-9]{4}|[0-9]{6,})$'
+run -c "$PROGS/sleeper zz 40" "$TOP/samples/offcputime.lua" -f -u
+check "offcputime (frame pointers, the same sleeps): libc's walk skips nanosleep and main" rc=0 \
+	'out~^zz;.*clock_nanosleep[^;]* [0-9]+$' '!out~;main;nanosleep;'
+
 run -e 'bpf.stacks{ user = "dwarf" }'
 check "bpf.stacks: user = \"dwarf\" states the limit (in-kernel counting walks frame pointers) and what to use" \
 	rc=1 'err~bpf.stacks: user = "dwarf" is not available: .*frame pointers only.*callchain_u = "dwarf"'
