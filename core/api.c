@@ -4,6 +4,7 @@
 #include <time.h>
 #include "shark.h"
 #include "unwind.h"
+#include "pyframes.h"
 
 struct shark_state shark_state = {
 	.exit_code = -1,
@@ -121,4 +122,5 @@ const struct shark_api shark_api = {
 	.bpf_autoload = shark_bpf__autoload,
 	.unwind_user = shark_unwind__user,
 	.unwind_stats = shark_unwind__stats,
+	.lang_frames = shark_py__splice,
 };

@@ -57,6 +57,8 @@ struct pyproc {
 	int pid;
 	int state;
 	uint32_t gen;		/* this image of the process (exec starts another) */
+	uint32_t good;		/* walks that named frames: its layout is the one we know */
+	uint32_t bad;		/* walks whose first frame was no code object */
 	uint64_t runtime, unicode_type, code_type;
 	uint64_t eval_lo, eval_hi;	/* _PyEval_EvalFrameDefault */
 	struct pyproc *next;
@@ -294,6 +296,7 @@ static struct pyproc *get_proc(int pid)
 		*slot = pp;
 	}
 	pp->gen = ++generation;
+	pp->good = pp->bad = 0;
 	pp->state = PY_NONE;
 	n = shark_sym__maps(pid, maps, 256);
 	/* the executable, or libpython when the executable links it */
@@ -362,8 +365,12 @@ static int py_frames(struct pyproc *pp, int tid, uint64_t *ids, uint8_t *entry, 
 		memcpy(&code, f + FR_CODE, 8);
 		memcpy(&prev, f + FR_PREVIOUS, 8);
 		id = code_name(pp, code);
-		if (id == -EINVAL && n == 0) {
-			/* the first code object is not one: this is not the layout we know */
+		if (id == -EINVAL && n == 0 && !pp->good && ++pp->bad >= 3) {
+			/*
+			 * the first code object is not one, three walks in a row and
+			 * never a good one: this is not the layout we know. A frame
+			 * read while the thread changes it is only skipped.
+			 */
 			pp->state = PY_BROKEN;
 			pr_info("python frames: pid %d: its frames do not match CPython 3.11's layout, "
 				"its stacks show the interpreter's C frames only\n", pp->pid);
@@ -373,9 +380,12 @@ static int py_frames(struct pyproc *pp, int tid, uint64_t *ids, uint8_t *entry, 
 			ids[n] = SHARK_PY_FRAME_BASE + (uint64_t)id;
 			entry[n] = f[FR_IS_ENTRY];
 			n++;
+		} else if (id == -EINVAL) {
+			break;	/* a frame torn by the running thread: what came before is right */
 		}
 		fr = prev;
 	}
+	pp->good += n > 0;
 	return n;
 }
 

@@ -322,6 +322,8 @@ struct shark_api {
 	int32_t (*unwind_user)(int32_t pid, const uint64_t *regs, uint64_t mask, const void *stack,
 			       uint64_t size, uint64_t *ips, int32_t max);
 	void (*unwind_stats)(struct shark_unwind_stats *st);
+	/* put a CPython 3.11 thread's Python frames into its unwound chain: the new count */
+	int32_t (*lang_frames)(int32_t pid, int32_t tid, uint64_t *ips, int32_t n, int32_t max);
 };
 
 #endif /* SHARK_API_H */

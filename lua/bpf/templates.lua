@@ -341,7 +341,7 @@ end
 -- user = "dwarf": user stacks copied out and unwound in shark (bpf/ustack.lua).
 function M.offcpu(o)
   o = o or {}
-  check_opts(o, { pid = true, min_us = true, kernel = true, user = true, max = true }, "bpf.offcpu")
+  check_opts(o, { pid = true, min_us = true, kernel = true, user = true, max = true, python = true }, "bpf.offcpu")
   if o.user == "dwarf" then return require("bpf.ustack").offcpu(o, default_pid(o.pid)) end
   local k, u = o.kernel ~= false, o.user ~= false
   local by = (k and u) and "stack" or k and "kstack" or "ustack"

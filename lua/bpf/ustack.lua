@@ -43,6 +43,8 @@ function M.offcpu(o, pid)
     local p = r.h.pid
     local n = api.unwind_user(p, r.regs, C.SHARK_UNWIND_REGS_MASK, r.stack, r.size, ips, MAX)
     if n < 0 then n = 0 end
+    -- a blocked Python thread's frames stay put until it runs again
+    if n > 0 and o.python ~= false then n = api.lang_frames(p, tid, ips, n, MAX) end
     local key = p .. ":" .. r.h.kstack .. ":" .. ffi.string(ips, 8 * n)
     local row = by_key[key]
     if not row then
@@ -59,6 +61,12 @@ function M.offcpu(o, pid)
       by_key[key] = row
     end
     away[tid] = row
+  end)
+  require("shark").on_end(function()
+    local lost = tonumber(obj.bss.dropped)
+    if lost > 0 then
+      io.stderr:write(("bpf.offcpu: %d stack records lost (the ring was full)\n"):format(lost))
+    end
   end)
   return {
     obj = obj,

@@ -84,7 +84,8 @@ function M.partial_notice(rows, weight)
       if not M.whole(r.user) then part = part + r.count end
     end
   end
-  if part == 0 then return nil end
+  -- a sample or two in the dynamic loader's start is no pattern: one in ten is
+  if part == 0 or part < 0.1 * all then return nil end
   return ("%d of %d %s have user stacks that stop before their thread's start: code without frame " ..
     "pointers (Debian builds -O2 without them) hides its callers"):format(part, all, weight or "samples")
 end

@@ -175,6 +175,13 @@ LUA
 	run -c "$PY $TOP/tests/progs/py/pyhot.py 1500" "$T/py.lua"
 	check "python3.11: hot_leaf <- Outer.run <- main <- <module> before _PyEval_EvalFrameDefault, Py_BytesMain below, >= 90%" \
 		rc=0 'out~^true	'
+
+	# off CPU: the BPF program copies the stack of the sleeping thread, shark unwinds it and reads its Python frames
+	run -c "$PY $TOP/tests/progs/py/pysleep.py 30" "$TOP/samples/offcputime.lua" -f -u --call-graph dwarf
+	us=$(grep -E '^python3.11;_start;.*;_PyEval_EvalFrameDefault;<module> \(pysleep.py\);Waiter.go \(pysleep.py\);napper \(pysleep.py\);.*clock_nanosleep[^ ]* [0-9]+$' \
+		"$T/out" | awk '{n += $NF} END {print n + 0}')
+	ok_if "python3.11 off CPU: 30 sleeps of 2 ms (>= 60000 us: $us) under <module>;Waiter.go;napper;...;clock_nanosleep" \
+		test "$us" -ge 60000
 fi
 
 # A process named like an interpreter whose layout cannot be read: said once, native frames, no crash
@@ -201,7 +208,7 @@ check "stack_bytes without dwarf is refused" rc=1 'err~stack_bytes goes with cal
 
 run -c "$PROGS/sleeper zz 40" "$TOP/samples/offcputime.lua" -f --call-graph dwarf
 check "offcputime --call-graph dwarf: 40 sleeps of 1 ms under main;nanosleep;clock_nanosleep (libc, no frame pointers)" \
-	rc=0 'out~^zz;_start;[^ ]*;main;nanosleep;clock_nanosleep[^;]*;.*schedule (4[0-9]{4}|[5-9][0-9]{4}|[0-9]{6,})$'
+	rc=0 'out~^zz;_start;[^ ]*;main;nanosleep;clock_nanosleep[^;]*;.*;__schedule[^ ]* (4[0-9]{4}|[5-9][0-9]{4}|[0-9]{6,})$'
 run -c "$PROGS/sleeper zz 40" "$TOP/samples/offcputime.lua" -f -u
 check "offcputime (frame pointers, the same sleeps): libc's walk skips nanosleep and main" rc=0 \
 	'out~^zz;.*clock_nanosleep[^;]* [0-9]+$' '!out~;main;nanosleep;'
