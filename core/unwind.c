@@ -454,18 +454,6 @@ int32_t shark_unwind__user(int32_t pid, const uint64_t *regs, uint64_t mask, con
 	return n;
 }
 
-void shark_unwind__forget(int32_t pid)
-{
-	struct proc *p = pid > 0 ? procs[(unsigned)pid % PROC_SLOTS] : NULL;
-
-	for (; p; p = p->next)
-		if (p->pid == pid && p->dwfl) {
-			dwfl_end(p->dwfl);
-			p->dwfl = NULL;
-			p->sig = 0;
-		}
-}
-
 void shark_unwind__stats(struct shark_unwind_stats *st)
 {
 	*st = stats;

@@ -30,9 +30,6 @@ enum shark_unwind_reg {
 int32_t shark_unwind__user(int32_t pid, const uint64_t *regs, uint64_t mask, const void *stack, uint64_t size,
 			   uint64_t *ips, int32_t max);
 
-/* Forget what a process's mappings told the unwinder (it exec'd). */
-void shark_unwind__forget(int32_t pid);
-
 void shark_unwind__stats(struct shark_unwind_stats *st);
 
 #endif /* SHARK_UNWIND_H */

