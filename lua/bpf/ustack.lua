@@ -25,7 +25,7 @@ end
 function M.offcpu(o, pid)
   local bpf = require "bpf"
   local obj = bpf.load_prebuilt("ustack", { rodata = { cfg_pid = pid, cfg_kernel = o.kernel ~= false and 1 or 0 } }, 3)
-  require("shark.tpshare").template("sched:sched_switch", obj)
+  require("shark.tpshare").template("sched:sched_switch", obj, o.private)
   -- mappings of the target as it runs (exec, dlopen): what unwinding and names read
   require("perf").on("dummy", { callchain_u = true, pid = pid == 0 and -1 or pid }, function() end)
   local min_ns = (o.min_us or 1) * 1000
@@ -68,17 +68,21 @@ function M.offcpu(o, pid)
       io.stderr:write(("bpf.offcpu: %d stack records lost (the ring was full)\n"):format(lost))
     end
   end)
-  return {
-    obj = obj,
-    ring = h,
-    entries = function()
-      local out = {}
-      for _, row in ipairs(rows) do if row.count > 0 then out[#out + 1] = row end end
-      table.sort(out, function(a, b) return a.count > b.count end)
-      return out
-    end,
-    dropped = function() return tonumber(obj.bss.dropped) end,
-  }
+  local res = { obj = obj, ring = h }
+  function res.entries()
+    local out = {}
+    for _, row in ipairs(rows) do if row.count > 0 then out[#out + 1] = row end end
+    table.sort(out, function(a, b) return a.count > b.count end)
+    return out
+  end
+  -- the stacks shape every export renders (folded, SVG, pprof, speedscope)
+  function res.profile(_, opts)
+    local meta = { sample_type = "offcpu", unit = "microseconds" }
+    for k, v in pairs(opts or {}) do meta[k] = v end
+    return require("shark.stacks").from_rows(res.entries(), meta)
+  end
+  function res.dropped() return tonumber(obj.bss.dropped) end
+  return res
 end
 
 return M

@@ -100,16 +100,16 @@ fi
 
 # --- profile.lua: --call-graph dwarf, and frame-pointer mode's notice
 
-run -c "$PROGS/dwchain 1000" "$TOP/samples/profile.lua" -F 199 -f --call-graph dwarf
+run -c "$PROGS/dwchain 1000" "$TOP/samples/profile.lua" -F 199 --folded --call-graph dwarf
 check "profile --call-graph dwarf: the folded stack runs from _start to dw_lib_leaf" rc=0 \
 	'out~^dwchain;_start;[^ ]*;main;dw_app_mid;dw_lib_mid;dw_lib_leaf [0-9]+$'
 
-run -c "$PROGS/dwchain 600" "$TOP/samples/profile.lua" -F 199 -f
+run -c "$PROGS/dwchain 600" "$TOP/samples/profile.lua" -F 199 --folded
 check "profile (frame pointers): the leaf, and a notice saying why its callers are missing" rc=0 \
 	'out~^dwchain;dw_lib_leaf [0-9]+' '!out~dw_app_mid' \
 	'err~[0-9]+ of [0-9]+ samples have user stacks that stop before .*frame pointers.*--call-graph dwarf'
 
-run -c "$PROGS/fpchain 400" "$TOP/samples/profile.lua" -F 199 -f
+run -c "$PROGS/fpchain 400" "$TOP/samples/profile.lua" -F 199 --folded
 check "profile (frame pointers) of a program built with them: whole stacks, no notice" rc=0 \
 	'out~main;mid;leaf [0-9]+' '!err~stop before'
 
@@ -138,7 +138,7 @@ else
 		[ -n "$HOSTPID" ] && break
 		sleep 0.05
 	done
-	run -p "${HOSTPID:-0}" -d 1 "$TOP/samples/profile.lua" -F 199 -f --call-graph dwarf
+	run -p "${HOSTPID:-0}" -d 1 "$TOP/samples/profile.lua" -F 199 --folded --call-graph dwarf
 	check "-p HOSTPID of a namespaced process: its whole stack" rc=0 \
 		'out~^dwchain;_start;.*;main;dw_app_mid;dw_lib_mid;dw_lib_leaf [0-9]+$'
 	kill "$NSBG" 2>/dev/null	# --kill-child: the namespace goes with it
@@ -155,7 +155,7 @@ for f in $(ldd "$PROGS/dwchain" | grep -o '/[^ ]*'); do
 	mkdir -p "$T/root$(dirname "$f")"
 	cp -L "$f" "$T/root$f"
 done
-run -c "chroot $T/root /dwchain 1000" "$TOP/samples/profile.lua" -F 199 -f --call-graph dwarf
+run -c "chroot $T/root /dwchain 1000" "$TOP/samples/profile.lua" -F 199 --folded --call-graph dwarf
 check "chroot: the whole stack, through the chroot's own libc and library" rc=0 \
 	'out~^dwchain;_start;__libc_start_main[^;]*;__libc_start_call_main;main;dw_app_mid;dw_lib_mid;dw_lib_leaf [0-9]+$'
 
@@ -181,7 +181,7 @@ LUA
 		rc=0 'out~^true	'
 
 	# off CPU: the BPF program copies the stack of the sleeping thread, shark unwinds it and reads its Python frames
-	run -c "$PY $TOP/tests/progs/py/pysleep.py 30" "$TOP/samples/offcputime.lua" -f -u --call-graph dwarf
+	run -c "$PY $TOP/tests/progs/py/pysleep.py 30" "$TOP/samples/offcputime.lua" --folded -u --call-graph dwarf
 	us=$(grep -E '^python3.11;_start;.*;_PyEval_EvalFrameDefault;<module> \(pysleep.py\);Waiter.go \(pysleep.py\);napper \(pysleep.py\);.*clock_nanosleep[^ ]* [0-9]+$' \
 		"$T/out" | awk '{n += $NF} END {print n + 0}')
 	ok_if "python3.11 off CPU: of 30 sleeps of 2 ms, >= 50 ms ($us us) under <module>;Waiter.go;napper;...;clock_nanosleep" \
@@ -193,7 +193,7 @@ cp "$PROGS/dwchain" "$T/python3.12"
 cp "$PROGS/dwchain" "$T/python3.11"
 cp "$PROGS/libdwlib.so" "$T/"
 for v in 3.12 3.11; do
-	run -c "$T/python$v 300" "$TOP/samples/profile.lua" -F 199 -f --call-graph dwarf
+	run -c "$T/python$v 300" "$TOP/samples/profile.lua" -F 199 --folded --call-graph dwarf
 	check "a 'python$v' whose frames cannot be read: a notice for its pid, its native stack" rc=0 \
 		'out~^python3.1[12];_start;.*;main;dw_app_mid;dw_lib_mid;dw_lib_leaf [0-9]+$' \
 		"err~python frames: pid [0-9]+ .*python$v.*: its stacks show the interpreter's C frames only"
@@ -210,10 +210,10 @@ run -e 'perf.on("cpu-clock", { callchain_u = true, stack_bytes = 4096 }, functio
 check "stack_bytes without dwarf is refused" rc=1 'err~stack_bytes goes with callchain_u = "dwarf"'
 # --- off-CPU time by DWARF stacks: the BPF program copies the stack, shark unwinds it
 
-run -c "$PROGS/sleeper zz 40" "$TOP/samples/offcputime.lua" -f --call-graph dwarf
+run -c "$PROGS/sleeper zz 40" "$TOP/samples/offcputime.lua" --folded --call-graph dwarf
 check "offcputime --call-graph dwarf: 40 sleeps of 1 ms under main;nanosleep;clock_nanosleep (libc, no frame pointers)" \
 	rc=0 'out~^zz;_start;[^ ]*;main;nanosleep;clock_nanosleep[^;]*;.*;__schedule[^ ]* (4[0-9]{4}|[5-9][0-9]{4}|[0-9]{6,})$'
-run -c "$PROGS/sleeper zz 40" "$TOP/samples/offcputime.lua" -f -u
+run -c "$PROGS/sleeper zz 40" "$TOP/samples/offcputime.lua" --folded -u
 check "offcputime (frame pointers, the same sleeps): libc's walk skips nanosleep and main" rc=0 \
 	'out~^zz;.*clock_nanosleep[^;]* [0-9]+$' '!out~;main;nanosleep;'
 
