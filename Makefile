@@ -217,6 +217,12 @@ asan:
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/asan/lsan.supp:print_suppressions=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run $(ASAN_SUITES)
 
+# The two unwinders on one copied stack (tests/bench/unwind.sh); libunwind only here.
+$(OUT)/bench_unwind: tests/bench/unwind_libs.c $(CORE_OBJS) $(EMBED_OBJ) $(HEADERS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SHARK) -o $@ $< $(CORE_OBJS) $(EMBED_OBJ) \
+		-l:libunwind-x86_64.a -l:libunwind.a $(STATIC_LIBS) $(SYS_LIBS)
+
 deps:
 	$(Q)deps/install build
 

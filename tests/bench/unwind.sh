@@ -38,6 +38,14 @@ shark.on_end(function()
 end)
 LUA
 
+echo "== the two unwinders Debian ships, on one copied stack (tests/bench/unwind_libs.c, 11 frames)"
+if [ -x "$OUT/bench_unwind" ] || make -s "$OUT/bench_unwind" >/dev/null 2>&1; then
+	"$OUT/bench_unwind" 20000 | sed 's/^/   /'
+else
+	echo "   could not build .output/bench_unwind (libunwind-dev missing?)"
+fi
+echo
+
 echo "== unwinding cost: dwchain (-O2, no frame pointers) for $MS ms at $FREQ Hz, user samples, 8 KiB stacks (best of $ROUNDS)"
 # cpu_ms FILE: task-clock ms from perf stat -x, (precise, unlike time(1)'s 10 ms ticks)
 cpu_ms() { awk -F, '/task-clock/ {printf "%.1f", $1}' "$1"; }
