@@ -158,6 +158,10 @@ int32_t shark_ringbuf__read_tp(struct shark_ringbuf *r, struct shark_sample *bat
 		s->ips = t->nr_ips ? (const uint64_t *)((const uint8_t *)t + t->ips_off) : NULL;
 		s->stack_key = t->nr_ips ? shark_stack_key(s->ips, s->nr_ips, s->pid) : 0;
 		s->comm_at = t->comm;
+		s->user_regs = NULL;
+		s->user_stack = NULL;
+		s->user_stack_size = 0;
+		s->pad = 0;
 	}
 	r->records += (uint64_t)n;
 	return n;

@@ -15,6 +15,7 @@ local out = {
   '#include "shark.h"',
   '#include "template.h"',
   '#include "tpring.h"',
+  '#include "ustack.h"',
   "const struct shark_layout shark_layout[] = {",
 }
 for name, body in text:gmatch("struct%s+([%w_]+)%s*(%b{})%s*;") do
