@@ -14,7 +14,7 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 # Every library but glibc links statically: the binary runs where none of
 # them is installed. Order matters for static archives.
 STATIC_LIBS := -l:liblua5.1-luv.a -l:liblua5.1-cjson.a -l:libluajit-5.1.a \
-	-l:libuv_a.a -l:libbpf.a -l:libtraceevent.a -l:libelf.a -l:libz.a -l:libsupc++.a
+	-l:libuv_a.a -l:libbpf.a -l:libtraceevent.a -l:libelf.a -l:libz.a -l:libstdc++.a
 SYS_LIBS    := -lm -ldl -lpthread -lrt
 LDFLAGS_SHARK = -Wl,-E -static-libgcc
 
@@ -30,7 +30,9 @@ endif
 endif
 
 CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
-CORE_OBJS := $(patsubst core/%.c,$(OUT)/core/%.o,$(CORE_SRCS))
+CORE_CXX_SRCS := $(wildcard core/*.cc)
+CORE_OBJS := $(patsubst core/%.c,$(OUT)/core/%.o,$(CORE_SRCS)) \
+	$(patsubst core/%.cc,$(OUT)/core/%.o,$(CORE_CXX_SRCS))
 MAIN_OBJ  := $(OUT)/core/main.o
 EMBED_OBJ := $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files.o
 # Headers clang needs for BPF C at run time: libbpf's (from libbpf-dev, at
@@ -62,6 +64,11 @@ $(OUT)/shark: $(MAIN_OBJ) $(CORE_OBJS) $(EMBED_OBJ)
 $(OUT)/core/%.o: core/%.c $(HEADERS) | $(OUT)/core
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# C++ only where the field's library is C++ (toml11); no exceptions cross into C.
+$(OUT)/core/%.o: core/%.cc $(HEADERS) | $(OUT)/core
+	$(call msg,CXX,$<)
+	$(Q)$(CXX) $(CFLAGS) $(WARN) -std=c++17 -D_GNU_SOURCE $(INCLUDES) -c -o $@ $<
 
 # The FFI surface: shark_api.h (and the structs prebuilt BPF programs share,
 # bpf/template.h) through the preprocessor, as ffi.cdef text.

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* api.c - the function table behind core/shark_api.h. */
+#include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include "shark.h"
 
 struct shark_state shark_state = {
@@ -45,6 +47,13 @@ static const char *api_strerror(int32_t err)
 static void note_pid(int32_t pid)
 {
 	shark_sym__refresh_pid(pid);
+}
+
+static int32_t set_rlimit(int32_t resource, uint64_t soft, uint64_t hard)
+{
+	struct rlimit r = { .rlim_cur = soft, .rlim_max = hard };
+
+	return setrlimit(resource, &r) ? -errno : 0;
 }
 
 const struct shark_api shark_api = {
@@ -118,4 +127,5 @@ const struct shark_api shark_api = {
 	.bpf_attach_socket = shark_bpf__attach_socket,
 	.sym_functions = shark_sym_functions,
 	.bpf_autoload = shark_bpf__autoload,
+	.set_rlimit = set_rlimit,
 };

@@ -109,6 +109,7 @@ static const struct {
 } commands[] = {
 	{ "test", "shark.cmd.test" },
 	{ "bundle", "shark.cmd.bundle" },
+	{ "agent", "shark.cmd.agent" },
 };
 
 int shark_cli__parse(int argc, char **argv, struct shark_opts *o, char *err, size_t errlen)

@@ -234,5 +234,6 @@ const char *shark_kernel_id(void);
 /* lib_shark.c, lib_perf.c */
 int luaopen_shark_core(struct lua_State *L);
 int luaopen_perf_core(struct lua_State *L);
+int luaopen_shark_toml(struct lua_State *L);
 
 #endif /* SHARK_H */

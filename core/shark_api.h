@@ -274,6 +274,8 @@ struct shark_api {
 	int32_t (*sym_functions)(const char *path, const char *glob, char *buf, int32_t len);
 	/* before load: whether program prog is loaded (all are by default) */
 	int32_t (*bpf_autoload)(struct shark_bpf *o, const char *prog, int32_t on);
+	/* setrlimit(2) of this process (an agent job's limits): 0 or -errno */
+	int32_t (*set_rlimit)(int32_t resource, uint64_t soft, uint64_t hard);
 };
 
 #endif /* SHARK_API_H */
