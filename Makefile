@@ -8,13 +8,13 @@ CFLAGS  ?= -O2 -g
 LUAJIT  ?= luajit
 
 WARN     := -Wall -Wextra -Werror
-INCLUDES := -Icore -Ibpf -I/usr/include/luajit-2.1 -I/usr/include/lua5.1
+INCLUDES := -Icore -Ibpf -I$(OUT)/proto -I/usr/include/luajit-2.1 -I/usr/include/lua5.1
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 
 # Every library but glibc links statically: the binary runs where none of
 # them is installed. Order matters for static archives.
 STATIC_LIBS := -l:liblua5.1-luv.a -l:liblua5.1-cjson.a -l:libluajit-5.1.a \
-	-l:libuv_a.a -l:libbpf.a -l:libtraceevent.a -l:libelf.a -l:libz.a -l:libstdc++.a
+	-l:libuv_a.a -l:libbpf.a -l:libtraceevent.a -l:libprotobuf-c.a -l:libelf.a -l:libz.a -l:libstdc++.a
 SYS_LIBS    := -lm -ldl -lpthread -lrt
 LDFLAGS_SHARK = -Wl,-E -static-libgcc
 
@@ -34,7 +34,11 @@ CORE_CXX_SRCS := $(wildcard core/*.cc)
 CORE_OBJS := $(patsubst core/%.c,$(OUT)/core/%.o,$(CORE_SRCS)) \
 	$(patsubst core/%.cc,$(OUT)/core/%.o,$(CORE_CXX_SRCS))
 MAIN_OBJ  := $(OUT)/core/main.o
-EMBED_OBJ := $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files.o
+# core/proto/*.proto (pprof's profile.proto, OTLP metrics) compiled by
+# protoc-c here, never kept in the tree
+PROTOS    := $(wildcard core/proto/*.proto)
+PROTO_OBJ := $(patsubst core/proto/%.proto,$(OUT)/proto/%.pb-c.o,$(PROTOS))
+EMBED_OBJ := $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files.o $(PROTO_OBJ)
 # Headers clang needs for BPF C at run time: libbpf's (from libbpf-dev, at
 # build time) and shark's own; written out to the cache on first use.
 LIBBPF_HDRS := bpf_helpers.h bpf_helper_defs.h bpf_tracing.h bpf_core_read.h bpf_endian.h usdt.bpf.h
@@ -69,6 +73,18 @@ $(OUT)/core/%.o: core/%.c $(HEADERS) | $(OUT)/core
 $(OUT)/core/%.o: core/%.cc $(HEADERS) | $(OUT)/core
 	$(call msg,CXX,$<)
 	$(Q)$(CXX) $(CFLAGS) $(WARN) -std=c++17 -D_GNU_SOURCE $(INCLUDES) -c -o $@ $<
+
+$(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h: core/proto/%.proto
+	$(call msg,PROTOC,$<)
+	$(Q)mkdir -p $(OUT)/proto
+	$(Q)protoc-c --c_out=$(OUT)/proto -Icore/proto $<
+
+$(OUT)/core/pprof.o: $(OUT)/proto/profile.pb-c.h
+$(OUT)/core/otlp.o: $(OUT)/proto/otlp.pb-c.h
+
+$(OUT)/proto/%.pb-c.o: $(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -I$(OUT)/proto -c -o $@ $<
 
 # The FFI surface: shark_api.h (and the structs prebuilt BPF programs share,
 # bpf/template.h) through the preprocessor, as ffi.cdef text.

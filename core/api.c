@@ -127,5 +127,10 @@ const struct shark_api shark_api = {
 	.bpf_attach_socket = shark_bpf__attach_socket,
 	.sym_functions = shark_sym_functions,
 	.bpf_autoload = shark_bpf__autoload,
+	.pprof_encode = shark_pprof_encode,
+	.pprof_decode = shark_pprof_decode,
+	.pprof_free = shark_pprof_free,
+	.sym_frame = shark_sym_frame,
 	.set_rlimit = set_rlimit,
+	.otlp_encode = shark_otlp_encode,
 };

@@ -168,6 +168,15 @@ void shark_sym__note_pid(int pid);
 void shark_sym__refresh_pid(int pid);
 void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, const char *file);
 void shark_sym__exec(int pid);
+int32_t shark_sym_frame(int32_t pid, uint64_t ip, struct shark_frame_info *out);
+
+/* pprof.c: profile.proto with protobuf-c, gzip with zlib */
+int32_t shark_pprof_encode(const struct shark_pprof *p, void **out, uint64_t *len);
+struct shark_pprof *shark_pprof_decode(const void *buf, uint64_t len, char *err, int32_t errlen);
+void shark_pprof_free(struct shark_pprof *p);
+
+/* otlp.c: OTLP metrics with protobuf-c */
+int32_t shark_otlp_encode(const struct shark_otlp_request *r, void **out, uint64_t *len);
 
 /* bpf.c (see struct shark_api for the contract) */
 struct shark_bpf *shark_bpf__open(const void *buf, uint64_t len, const char *name);

@@ -179,6 +179,126 @@ struct shark_record {
 
 struct shark_ringbuf;
 
+/* ----------------------------------------------------------------- pprof */
+
+/*
+ * A pprof profile (profile.proto) as flat arrays. Strings are indices into
+ * strings (strings[0] is ""); mapping, function and location ids are
+ * 1-based indices into their arrays, 0 meaning none.
+ */
+struct shark_pprof_mapping {
+	uint64_t start;
+	uint64_t limit;
+	uint64_t offset;	/* file offset of start */
+	int64_t filename;
+	int64_t build_id;
+};
+
+struct shark_pprof_function {
+	int64_t name;
+	int64_t system_name;
+	int64_t filename;
+};
+
+struct shark_pprof_location {
+	uint64_t address;
+	uint32_t mapping;
+	uint32_t nlines;	/* functions at this address: inlined first, the outer last */
+	uint32_t line;		/* index in lines of the first */
+	uint32_t pad;
+};
+
+struct shark_pprof {
+	uint32_t nstrings;
+	uint32_t ntypes;	/* sample types: values per sample */
+	uint32_t nmappings;
+	uint32_t nfunctions;
+	uint32_t nlocations;
+	uint32_t nlines;
+	uint32_t nsamples;
+	uint32_t nlocs;		/* sum of sample_nlocs */
+	const char **strings;
+	const int64_t *types;	/* (type, unit) string pairs, ntypes of them */
+	const struct shark_pprof_mapping *mappings;
+	const struct shark_pprof_function *functions;
+	const struct shark_pprof_location *locations;
+	const uint32_t *lines;	/* function ids */
+	const uint32_t *sample_nlocs;	/* locations of each sample */
+	const uint32_t *locs;	/* every sample's location ids, leaf first */
+	const int64_t *values;	/* nsamples * ntypes */
+	int64_t period_type;	/* strings */
+	int64_t period_unit;
+	int64_t period;
+	int64_t time_nanos;
+	int64_t duration_nanos;
+};
+
+/* Where a user or kernel address lives, for exports that keep it. */
+struct shark_frame_info {
+	uint64_t start;		/* the mapping holding the address: [start, limit) */
+	uint64_t limit;
+	uint64_t offset;	/* file offset of start */
+	const char *module;	/* path, "[kernel.kallsyms]", or NULL if unknown */
+	const char *build_id;	/* hex, "" if none; both valid until exit */
+};
+
+/*
+ * OTLP metrics as flat arrays Lua fills: metrics own runs of points, points
+ * own runs of attributes, bounds and bucket counts (index + count into the
+ * request's arrays, checked before use).
+ */
+enum shark_otlp_kind {
+	SHARK_OTLP_GAUGE = 1,
+	SHARK_OTLP_SUM = 2,
+	SHARK_OTLP_HISTOGRAM = 3,
+	SHARK_OTLP_EXPHISTOGRAM = 4,
+};
+
+struct shark_otlp_attr {
+	const char *key;
+	const char *value;
+};
+
+struct shark_otlp_point {
+	uint64_t start_ns;
+	uint64_t time_ns;
+	double value;		/* gauge, sum */
+	uint64_t count;		/* histograms */
+	double sum;
+	uint64_t zero_count;	/* exponential: values of 0 */
+	int32_t scale;		/* exponential: base 2^(2^-scale) */
+	int32_t offset;		/* exponential: index of the first bucket */
+	uint32_t attr_first, nattrs;
+	uint32_t bound_first, nbounds;		/* explicit bounds */
+	uint32_t bucket_first, nbuckets;	/* bucket counts */
+};
+
+struct shark_otlp_metric {
+	const char *name;
+	const char *description;
+	const char *unit;
+	int32_t kind;		/* enum shark_otlp_kind */
+	int32_t monotonic;	/* sums */
+	int32_t as_int;		/* numbers as integers */
+	int32_t delta;		/* temporality: delta, else cumulative */
+	uint32_t point_first, npoints;
+};
+
+struct shark_otlp_request {
+	const struct shark_otlp_attr *resource;
+	uint32_t nresource;
+	uint32_t nmetrics;
+	const char *scope_name;
+	const char *scope_version;
+	const struct shark_otlp_metric *metrics;
+	const struct shark_otlp_point *points;
+	uint32_t npoints, nattrs;
+	uint32_t nbounds, nbuckets;
+	const struct shark_otlp_attr *attrs;
+	const double *bounds;
+	const uint64_t *buckets;
+};
+
 /* The function table handed to Lua. Members are added at the end only. */
 struct shark_api {
 	uint32_t size;				/* sizeof(struct shark_api) as built */
@@ -274,8 +394,17 @@ struct shark_api {
 	int32_t (*sym_functions)(const char *path, const char *glob, char *buf, int32_t len);
 	/* before load: whether program prog is loaded (all are by default) */
 	int32_t (*bpf_autoload)(struct shark_bpf *o, const char *prog, int32_t on);
+	/* pprof: a gzipped profile.proto of p in *out (free with free_mem): 0 or -errno */
+	int32_t (*pprof_encode)(const struct shark_pprof *p, void **out, uint64_t *len);
+	/* gzipped or plain profile.proto -> p (pprof_free), or NULL and why in err */
+	struct shark_pprof *(*pprof_decode)(const void *buf, uint64_t len, char *err, int32_t errlen);
+	void (*pprof_free)(struct shark_pprof *p);
+	/* the mapping, module and build-id of ip (pid -1: kernel): 0 or -ENOENT */
+	int32_t (*sym_frame)(int32_t pid, uint64_t ip, struct shark_frame_info *out);
 	/* setrlimit(2) of this process (an agent job's limits): 0 or -errno */
 	int32_t (*set_rlimit)(int32_t resource, uint64_t soft, uint64_t hard);
+	/* an OTLP ExportMetricsServiceRequest of r in *out (free with free_mem): 0 or -errno */
+	int32_t (*otlp_encode)(const struct shark_otlp_request *r, void **out, uint64_t *len);
 };
 
 #endif /* SHARK_API_H */

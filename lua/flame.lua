@@ -16,9 +16,12 @@ function M.fold(row, opts)
   return table.concat(f, ";")
 end
 
--- { "a;b;c" = count } from folded text, a list of entries() rows, a
--- template result (anything with :entries()), or such a table itself.
+-- { "a;b;c" = count } from folded text, a stacks shape (shark/stacks.lua), a
+-- list of entries() rows, a template result (anything with :entries()), or
+-- such a table itself.
 function M.counts(x, opts)
+  local stacks = require "shark.stacks"
+  if stacks.is(x) then return stacks.counts(x) end
   if type(x) == "string" then
     local t = {}
     for line in x:gmatch("[^\n]+") do
@@ -49,15 +52,17 @@ function M.folded(x, opts)
 end
 -- Rows printed as BCC's profile/offcputime do: kernel frames, ("--"), user
 -- frames leaf first, "- comm (pid)", the count; the largest last.
+-- opts.out: where lines go (default print).
 function M.print_stacks(rows, opts)
   opts = opts or {}
+  local out = opts.out or print
   for i = #rows, 1, -1 do
     local row = rows[i]
-    for _, f in ipairs(row.kernel or {}) do print("    " .. f) end
-    if opts.delimit and #(row.kernel or {}) > 0 and #(row.user or {}) > 0 then print("    --") end
-    for _, f in ipairs(row.user or {}) do print("    " .. f) end
-    if row.comm then print(("    %-16s %s (%d)"):format("-", row.comm, row.pid)) end
-    print(("        %d\n"):format(row.count))
+    for _, f in ipairs(row.kernel or {}) do out("    " .. f) end
+    if opts.delimit and #(row.kernel or {}) > 0 and #(row.user or {}) > 0 then out("    --") end
+    for _, f in ipairs(row.user or {}) do out("    " .. f) end
+    if row.comm then out(("    %-16s %s (%d)"):format("-", row.comm, row.pid)) end
+    out(("        %d\n"):format(row.count))
   end
 end
 
@@ -65,7 +70,8 @@ end
 
 -- The frames of a flame graph from { "root;...;leaf" = count }: a list, parents
 -- before children, siblings in name order, each { name, depth (0: the root
--- "all"), x and w in samples, self }. total: the samples in all.
+-- "all"), x and w in samples, node }. total: the samples in all. Frames
+-- share the tree's nodes (f.node), so two layouts can be matched by path.
 function M.layout(counts)
   local root = { name = "all", w = 0, kids = {} }
   for stack, n in pairs(counts) do
@@ -83,7 +89,7 @@ function M.layout(counts)
   end
   local out = {}
   local function walk(node, depth, x)
-    out[#out + 1] = { name = node.name, depth = depth, x = x, w = node.w }
+    out[#out + 1] = { name = node.name, depth = depth, x = x, w = node.w, node = node }
     local names = {}
     for name in pairs(node.kids) do names[#names + 1] = name end
     table.sort(names)
@@ -93,7 +99,7 @@ function M.layout(counts)
     end
   end
   walk(root, 0, 0)
-  return out, root.w
+  return out, root.w, root
 end
 
 -- ---------------------------------------------------------------- svg
@@ -165,12 +171,9 @@ svg.getElementById("unzoom").addEventListener("click", function () { zoom(frames
 svg.getElementById("search").addEventListener("click", search);
 ]]
 
--- An SVG document: x is anything M.counts takes. opts: title, width (px),
--- unit ("samples"), plus M.counts' options.
-function M.svg(x, opts)
-  opts = opts or {}
-  local frames, total = M.layout(M.counts(x, opts))
-  local width, unit = opts.width or 1200, opts.unit or "samples"
+-- The SVG of laid-out frames; fill(f) and title(f) colour and describe one.
+local function render(frames, total, opts, fill_of, title_of)
+  local width = opts.width or 1200
   local fw = width - 2 * PAD
   local depth = 0
   for _, f in ipairs(frames) do depth = math.max(depth, f.depth) end
@@ -194,11 +197,11 @@ function M.svg(x, opts)
     local px, pw = f.x / total * fw, f.w / total * fw
     if pw >= 0.1 then
       local y = height - 2 * PAD - (f.depth + 1) * ROW
-      local fill = color(f.name)
-      out[#out + 1] = ('<g data-name="%s" data-x="%d" data-wd="%d" data-d="%d" data-fill="%s">' ..
-        '<title>%s (%d %s, %.2f%%)</title><rect x="%.2f" y="%d" width="%.2f" height="%d" rx="2" fill="%s"/>' ..
+      local fill = fill_of(f)
+      out[#out + 1] = ('<g data-name="%s" data-x="%d" data-wd="%d" data-d="%d" data-fill="%s"%s>' ..
+        '<title>%s</title><rect x="%.2f" y="%d" width="%.2f" height="%d" rx="2" fill="%s"/>' ..
         '<text x="%.2f" y="%d">%s</text></g>')
-        :format(esc(f.name), f.x, f.w, f.depth, fill, esc(f.name), f.w, unit, 100 * f.w / total, PAD + px, y, pw,
+        :format(esc(f.name), f.x, f.w, f.depth, fill, f.attrs or "", esc(title_of(f)), PAD + px, y, pw,
           ROW - 1, fill, PAD + px + 3, y + ROW - 4, esc(M.clip(f.name, pw)))
     end
   end
@@ -206,6 +209,62 @@ function M.svg(x, opts)
   out[#out + 1] = "<script><![CDATA[" .. SCRIPT .. "]]></script>"
   out[#out + 1] = "</svg>"
   return table.concat(out, "\n") .. "\n"
+end
+
+-- An SVG document: x is anything M.counts takes. opts: title, width (px),
+-- unit ("samples"), plus M.counts' options.
+function M.svg(x, opts)
+  opts = opts or {}
+  local frames, total = M.layout(M.counts(x, opts))
+  local unit = opts.unit or "samples"
+  return render(frames, total, opts, function(f) return color(f.name) end,
+    function(f) return ("%s (%d %s, %.2f%%)"):format(f.name, f.w, unit, 100 * f.w / total) end)
+end
+
+-- ------------------------------------------------------------ diff
+
+-- Growth red, shrink blue (ColorBrewer RdBu ends: told apart with the
+-- common colour-vision deficiencies), near white when unchanged; t in [-1, 1].
+local function diff_colour(t)
+  local lo, mid, hi = { 33, 102, 172 }, { 247, 247, 247 }, { 178, 24, 43 }
+  local to = t < 0 and lo or hi
+  local a = math.min(1, math.abs(t))
+  local c = {}
+  for i = 1, 3 do c[i] = math.floor(mid[i] + (to[i] - mid[i]) * a + 0.5) end
+  return ("rgb(%d,%d,%d)"):format(c[1], c[2], c[3])
+end
+M.diff_colour = diff_colour
+
+-- A differential flame graph: the frames of `after` (b), each coloured by
+-- how its share of all samples changed from `before` (a): red grew, blue
+-- shrank. a and b: anything M.counts takes. opts as M.svg's. Each frame
+-- carries data-delta (share points, b - a) and both counts in its title.
+function M.diff_svg(a, b, opts)
+  opts = opts or {}
+  local _, ta, ra = M.layout(M.counts(a, opts))
+  local frames, tb = M.layout(M.counts(b, opts))
+  -- the before-node of each after-node, matched by path
+  local before = { [frames[1].node] = ra }
+  local deltas, maxabs = {}, 0
+  for _, f in ipairs(frames) do
+    local bn = before[f.node]
+    if bn then
+      for name, kid in pairs(f.node.kids) do before[kid] = bn.kids[name] end
+    end
+    local wa = bn and bn.w or 0
+    local d = (tb > 0 and f.w / tb or 0) - (ta > 0 and wa / ta or 0)
+    f.wa, deltas[f] = wa, d
+    f.attrs = (' data-delta="%.6f"'):format(100 * d)
+    if math.abs(d) > maxabs then maxabs = math.abs(d) end
+  end
+  local unit = opts.unit or "samples"
+  opts.title = opts.title or "Differential Flame Graph"
+  local function fill(f) return diff_colour(maxabs > 0 and deltas[f] / maxabs or 0) end
+  return render(frames, tb, opts, fill,
+    function(f)
+      return ("%s (before %d %s, %.2f%%; after %d, %.2f%%; %+.2f points)"):format(f.name, f.wa, unit,
+        ta > 0 and 100 * f.wa / ta or 0, f.w, tb > 0 and 100 * f.w / tb or 0, 100 * deltas[f])
+    end)
 end
 
 return M

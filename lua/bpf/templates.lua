@@ -172,6 +172,32 @@ function Result.entries(res, opts)
   return rows
 end
 
+-- Stack-keyed results as the stacks shape (shark/stacks.lua), frames with
+-- their module, build-id and address: what pprof and the other exports
+-- render. Root first: the command (unless opts.comm == false), user frames,
+-- "-" with opts.delimit, kernel frames. opts also sets stacks.new's fields.
+function Result.profile(res, opts)
+  opts = opts or {}
+  local by, map = res.plan.by, res.obj.maps.stacks
+  if by ~= "kstack" and by ~= "ustack" and by ~= "stack" then error("profile(): the keys are not stacks", 3) end
+  local stacks = require "shark.stacks"
+  local meta = {}
+  for k, v in pairs(res.meta or {}) do meta[k] = v end
+  for k, v in pairs(opts) do meta[k] = v end
+  local s = stacks.new(meta)
+  for k, v in pairs(res.obj.maps.counts) do
+    local ids = {}
+    if opts.comm ~= false then ids[1] = stacks.frame(s, ffi.string(k.comm)) end
+    local u = k.ustack >= 0 and map:frames(k.ustack, k.pid) or {}
+    local kf = k.kstack >= 0 and map:frames(k.kstack, -1) or {}
+    for i = #u, 1, -1 do ids[#ids + 1] = stacks.frame(s, u[i]) end
+    if opts.delimit and #u > 0 and #kf > 0 then ids[#ids + 1] = stacks.frame(s, "-") end
+    for i = #kf, 1, -1 do ids[#ids + 1] = stacks.frame(s, kf[i]) end
+    if #ids > 0 then stacks.add(s, ids, tonumber(v)) end
+  end
+  return s
+end
+
 -- { pid = command } of the processes counted (by = "pid" and stack keys).
 local function comms(map)
   local out, best = {}, {}
@@ -200,9 +226,9 @@ function Result.detach(res)
   res.obj:detach()
 end
 
-local function result(obj, plan, what)
+local function result(obj, plan, what, meta)
   local r = newproxy(true)
-  local res = { obj = obj, plan = plan, what = what }
+  local res = { obj = obj, plan = plan, what = what, meta = meta }
   local mt = getmetatable(r)
   mt.__index = function(_, k)
     if Result[k] then return function(_, ...) return Result[k](res, ...) end end
@@ -297,7 +323,8 @@ function M.count(o)
     p:attach_tracepoint(o.on)
     require("shark.tpshare").template(o.on, obj)
   end
-  return result(obj, plan, ("bpf.count{on = %q, by = %q}"):format(o.on, plan.by))
+  return result(obj, plan, ("bpf.count{on = %q, by = %q}"):format(o.on, plan.by),
+    { sample_type = "events", unit = "count" })
 end
 
 -- bpf.stacks{ freq = 99, pid = PID, kernel = true, user = true, event = "cpu-clock" }
@@ -319,7 +346,12 @@ function M.stacks(o)
   if u then track_maps(default_pid(o.pid)) end
   obj.progs.count_perf:attach_perf_event{ event = o.event or "cpu-clock", freq = o.freq or (not o.period and 99),
     period = o.period, pid = -1 }
-  return result(obj, plan, "bpf.stacks{}")
+  -- a sample of a clock event stands for 1/freq s (or period ns) of CPU
+  local ev = o.event or "cpu-clock"
+  local freq, clock = o.freq or (not o.period and 99), ev == "cpu-clock" or ev == "task-clock"
+  return result(obj, plan, "bpf.stacks{}", { sample_type = "samples", unit = "count",
+    period_type = clock and "cpu" or nil, period_unit = clock and "nanoseconds" or nil,
+    period = clock and (freq and math.floor(1e9 / freq) or o.period) or nil })
 end
 
 -- bpf.offcpu{ pid = PID, min_us = 1, kernel = true, user = true }
@@ -337,7 +369,7 @@ function M.offcpu(o)
   }, 2)
   if u then track_maps(default_pid(o.pid)) end
   require("shark.tpshare").template("sched:sched_switch", obj)
-  return result(obj, { by = by }, "bpf.offcpu{}")
+  return result(obj, { by = by }, "bpf.offcpu{}", { sample_type = "offcpu", unit = "microseconds" })
 end
 
 -- --------------------------------------------------------------- latency

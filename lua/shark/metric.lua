@@ -142,9 +142,34 @@ function Family:dec(n, lv)
   s.value = (s.value or 0) - (n or 1)
 end
 
+-- The exponential bucket of v > 0 at this scale: index i holds
+-- (base^i, base^(i+1)], base = 2^(2^-scale) (OTLP's definition).
+local function exp_index(v, scale)
+  local f = 2 ^ scale
+  local i = math.ceil(math.log(v) / math.log(2) * f) - 1
+  -- the logarithm is inexact next to a boundary: step to the bucket that holds v
+  while 2 ^ ((i + 1) / f) < v do i = i + 1 end
+  while i > -1e6 and 2 ^ (i / f) >= v do i = i - 1 end
+  return i
+end
+M.exp_index = exp_index
+
 function Family:observe(v, lv)
   if self.type ~= "histogram" then error(("metric %s: observe() is for histograms"):format(self.name), 2) end
+  if type(v) ~= "number" or v ~= v then error(("metric %s: observe() wants a number"):format(self.name), 2) end
   local s = get_series(self, lv)
+  if self.scale then
+    if v < 0 then error(("metric %s: an exponential histogram takes values >= 0"):format(self.name), 2) end
+    if not s.exp then s.exp, s.count, s.sum, s.zero = {}, 0, 0, 0 end
+    if v == 0 then s.zero = s.zero + 1
+    else
+      local i = exp_index(v, self.scale)
+      s.exp[i] = (s.exp[i] or 0) + 1
+    end
+    s.count = s.count + 1
+    s.sum = s.sum + v
+    return
+  end
   if not s.counts then s.counts, s.count, s.sum = {}, 0, 0 end
   local b = self.bounds
   local i = 1
@@ -174,12 +199,36 @@ local function cumulative(bounds, counts)
   return out
 end
 
+-- An exponential series: OTLP's buckets, and classic cumulative ones
+-- (le = each bucket's upper bound) for Prometheus' text format.
+local function exp_series(scale, s, labels)
+  local lo, hi
+  for i in pairs(s.exp or {}) do
+    if not lo or i < lo then lo = i end
+    if not hi or i > hi then hi = i end
+  end
+  local counts, buckets, c = {}, {}, s.zero or 0
+  if (s.zero or 0) > 0 then buckets[1] = { 0, c } end
+  if lo then
+    for i = lo, hi do
+      local n = s.exp[i] or 0
+      counts[#counts + 1] = n
+      c = c + n
+      buckets[#buckets + 1] = { 2 ^ ((i + 1) / 2 ^ scale), c }
+    end
+  end
+  return { labels = labels, count = s.count or 0, sum = s.sum or 0, buckets = buckets,
+    exp = { scale = scale, zero_count = s.zero or 0, offset = lo or 0, counts = counts } }
+end
+
 function Family:collect()
   local series = {}
   for _, key in ipairs(self.keys) do
     local s = self.series[key]
     local labels = pairs_of(self, s.vals)
-    if self.type == "histogram" then
+    if self.type == "histogram" and self.scale then
+      series[#series + 1] = exp_series(self.scale, s, labels)
+    elseif self.type == "histogram" then
       series[#series + 1] = { labels = labels, count = s.count or 0, sum = s.sum or 0,
         buckets = cumulative(self.bounds, s.counts or {}) }
     else
@@ -204,11 +253,12 @@ function M.gauge(name, help, labels, opts)
 end
 
 -- Bucket upper bounds: opts.buckets (increasing), or opts.log2 = {min, max}
--- powers of two, or opts.linear = {min, step, count}.
+-- powers of two, or opts.linear = {min, step, count}. opts.exponential =
+-- scale (-10..20) keeps OTLP exponential buckets instead.
 local function bounds_of(name, opts)
   if opts.buckets then
     for i = 2, #opts.buckets do
-      if not (opts.buckets[i] > opts.buckets[i - 1]) then
+      if opts.buckets[i] <= opts.buckets[i - 1] or opts.buckets[i] ~= opts.buckets[i] then
         error(("metric %s: buckets must increase"):format(name), 4)
       end
     end
@@ -228,7 +278,17 @@ end
 
 function M.histogram(name, help, labels, opts)
   opts = opts or {}
-  local fam = new_family("histogram", name, help, labels, { unit = opts.unit, bounds = bounds_of(name, opts) })
+  local extra = { unit = opts.unit }
+  if opts.exponential then
+    local sc = opts.exponential == true and 0 or opts.exponential
+    if type(sc) ~= "number" or sc ~= math.floor(sc) or sc < -10 or sc > 20 then
+      error(("metric %s: exponential wants a scale from -10 to 20"):format(name), 2)
+    end
+    extra.scale = sc
+  else
+    extra.bounds = bounds_of(name, opts)
+  end
+  local fam = new_family("histogram", name, help, labels, extra)
   return registry_of(opts):add(fam, 3)
 end
 
@@ -291,7 +351,7 @@ local function collect_hist(spec)
   for _, key in ipairs(order) do
     local g, max = groups[key], -1
     for s in pairs(g.slots) do if s > max then max = s end end
-    local buckets, c, count, sum = {}, 0, 0, 0
+    local buckets, c, sum = {}, 0, 0
     for s = 0, max do
       c = c + (g.slots[s] or 0)
       buckets[#buckets + 1] = { slot_bound(spec.hist, s, spec), c }
@@ -299,8 +359,7 @@ local function collect_hist(spec)
       local lo = spec.hist == "log2" and (s == 0 and 0 or 2 ^ (s - 1)) or (spec.min + spec.step * s)
       sum = sum + lo * (g.slots[s] or 0)
     end
-    count = c
-    series[#series + 1] = { vals = g.vals, buckets = buckets, count = count, sum = sum }
+    series[#series + 1] = { vals = g.vals, buckets = buckets, count = c, sum = sum }
   end
   return series
 end
@@ -335,7 +394,7 @@ function M.map(map, spec)
     if #spec.labels > 0 then
       for i, f in ipairs(spec.labels) do fields[i], labels[i] = f, f end
     else
-      for f, l in pairs(spec.labels) do fields[#fields + 1] = f end
+      for f in pairs(spec.labels) do fields[#fields + 1] = f end
       table.sort(fields)
       for i, f in ipairs(fields) do labels[i] = spec.labels[f] end
     end

@@ -67,7 +67,8 @@ end
 local function check_cgroup(policy, cg)
   if not policy.cgroups then return cg end
   if cg == nil then
-    violation("cgroups", "this job may only trace cgroups " .. table.concat(policy.cgroups, ", ") .. ": give opts.cgroup")
+    violation("cgroups", "this job may only trace cgroups " .. table.concat(policy.cgroups, ", ")
+      .. ": give opts.cgroup")
   end
   for _, c in ipairs(policy.cgroups) do
     if c == cg then return cg end

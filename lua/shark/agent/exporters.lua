@@ -43,7 +43,7 @@ function Ex:apply(cfg)
   self.cfg = cfg
 end
 
-function Ex:close()
+function Ex:close() -- luacheck: no unused args
 end
 
 return M

@@ -136,7 +136,7 @@ function Sup:_exited(state, code, signal)
 end
 
 -- Ask a job to end (SIGTERM: it runs its on_end); kill it after a grace.
-function Sup:_stop(state, grace_ms, done)
+function Sup:_stop(state, grace_ms, done) -- luacheck: no unused args
   if state.restart_timer then close(state.restart_timer) end
   if not state.handle then
     if done then done() end
