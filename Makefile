@@ -14,7 +14,7 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 # Every library but glibc links statically: the binary runs where none of
 # them is installed. Order matters for static archives.
 STATIC_LIBS := -l:liblua5.1-luv.a -l:liblua5.1-cjson.a -l:libluajit-5.1.a \
-	-l:libuv_a.a -l:libbpf.a -l:libtraceevent.a -l:libprotobuf-c.a -l:libelf.a -l:libz.a -l:libstdc++.a
+	-l:libuv_a.a -l:libsqlite3.a -l:libhttp_parser.a -l:libbpf.a -l:libtraceevent.a -l:libprotobuf-c.a -l:libelf.a -l:libz.a -l:libstdc++.a
 SYS_LIBS    := -lm -ldl -lpthread -lrt
 LDFLAGS_SHARK = -Wl,-E -static-libgcc
 
@@ -44,7 +44,10 @@ EMBED_OBJ := $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files.o $(P
 LIBBPF_HDRS := bpf_helpers.h bpf_helper_defs.h bpf_tracing.h bpf_core_read.h bpf_endian.h usdt.bpf.h
 EMBED_FILES = $(foreach h,$(LIBBPF_HDRS),include/bpf/$(h)=/usr/include/bpf/$(h)) \
 	include/linux/errno.h=bpf/include/linux/errno.h include/shark.bpf.h=bpf/include/shark.bpf.h \
-	$(foreach o,$(BPF_OBJS),bpf/$(notdir $(o))=$(o))
+	$(foreach o,$(BPF_OBJS),bpf/$(notdir $(o))=$(o)) \
+	$(foreach v,$(VIEWER_FILES),viewer/$(notdir $(v))=$(v))
+# The web viewer of shark serve (HTML, JS, CSS), served from inside the binary.
+VIEWER_FILES := $(sort $(wildcard tools/viewer/*.html tools/viewer/*.js tools/viewer/*.css))
 LUA_SRCS  := $(shell find lua -name '*.lua' | sort)
 HEADERS   := $(wildcard core/*.h)
 
@@ -125,7 +128,8 @@ $(OUT)/layout.c: tools/layout.lua $(OUT)/shark_api.cdef | $(OUT)
 	$(call msg,LAYOUT,$@)
 	$(Q)$(LUAJIT) tools/layout.lua $(OUT)/shark_api.cdef $@
 
-$(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/linux/errno.h $(BPF_OBJS) | $(OUT)
+$(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/linux/errno.h $(BPF_OBJS) \
+		$(VIEWER_FILES) | $(OUT)
 	$(call msg,EMBED,$@)
 	$(Q)$(LUAJIT) tools/embed_files.lua $@ $(EMBED_FILES)
 

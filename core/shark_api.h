@@ -299,6 +299,23 @@ struct shark_otlp_request {
 	const uint64_t *buckets;
 };
 
+/* ------------------------------------------------------- sqlite, http */
+
+struct shark_db;
+struct shark_stmt;
+
+/* sqlite3_step() and sqlite3_column_type() results */
+enum shark_db_code {
+	SHARK_DB_OK = 0,
+	SHARK_DB_ROW = 100,
+	SHARK_DB_DONE = 101,
+	SHARK_DB_INTEGER = 1,
+	SHARK_DB_FLOAT = 2,
+	SHARK_DB_TEXT = 3,
+	SHARK_DB_BLOB = 4,
+	SHARK_DB_NULL = 5,
+};
+
 /* The function table handed to Lua. Members are added at the end only. */
 struct shark_api {
 	uint32_t size;				/* sizeof(struct shark_api) as built */
@@ -405,6 +422,35 @@ struct shark_api {
 	int32_t (*set_rlimit)(int32_t resource, uint64_t soft, uint64_t hard);
 	/* an OTLP ExportMetricsServiceRequest of r in *out (free with free_mem): 0 or -errno */
 	int32_t (*otlp_encode)(const struct shark_otlp_request *r, void **out, uint64_t *len);
+
+	/* SQLite: a thin layer over its C API (codes are SQLite's) */
+	struct shark_db *(*db_open)(const char *path, char *err, int32_t errlen);
+	void (*db_close)(struct shark_db *db);
+	int32_t (*db_exec)(struct shark_db *db, const char *sql);
+	const char *(*db_errmsg)(struct shark_db *db);
+	struct shark_stmt *(*db_prepare)(struct shark_db *db, const char *sql);	/* NULL: see errmsg */
+	int32_t (*db_bind_text)(struct shark_stmt *st, int32_t i, const char *s, int32_t len);
+	int32_t (*db_bind_blob)(struct shark_stmt *st, int32_t i, const void *p, int64_t len);
+	int32_t (*db_bind_int64)(struct shark_stmt *st, int32_t i, int64_t v);
+	int32_t (*db_bind_double)(struct shark_stmt *st, int32_t i, double v);
+	int32_t (*db_bind_null)(struct shark_stmt *st, int32_t i);
+	int32_t (*db_step)(struct shark_stmt *st);
+	int32_t (*db_reset)(struct shark_stmt *st);	/* also clears the bindings */
+	void (*db_finalize)(struct shark_stmt *st);
+	int32_t (*db_column_count)(struct shark_stmt *st);
+	int32_t (*db_column_type)(struct shark_stmt *st, int32_t i);
+	const char *(*db_column_name)(struct shark_stmt *st, int32_t i);
+	int64_t (*db_column_int64)(struct shark_stmt *st, int32_t i);
+	double (*db_column_double)(struct shark_stmt *st, int32_t i);
+	const void *(*db_column_bytes)(struct shark_stmt *st, int32_t i, int32_t *len);
+	int64_t (*db_last_id)(struct shark_db *db);
+	int32_t (*db_changes)(struct shark_db *db);
+	/*
+	 * A blocking HTTP request (http:// only) with a deadline: the response
+	 * body's length (cut to resp_len - 1, NUL-terminated) and *status, or -errno
+	 */
+	int32_t (*http_request)(const char *method, const char *url, const char *headers, const void *body,
+				uint64_t len, int32_t timeout_ms, char *resp, int32_t resp_len, int32_t *status);
 };
 
 #endif /* SHARK_API_H */

@@ -1,0 +1,154 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- shark/serve/decode.lua - what shark serve accepts as an upload, checked line by line.
+--
+-- Flame graphs: folded stacks, "root;frame;...;leaf COUNT" per line, or, for
+-- the sub-second offset heat map, timed lines "@SECONDS root;...;leaf COUNT"
+-- (SECONDS: when the samples were taken, any origin, fractions allowed); both
+-- may mix. A gzip body (1f 8b) is a pprof profile (shark.pprof).
+-- Heat maps: the original shark's rows, "TIME LATENCY" per line, both in
+-- microseconds, with an optional third column COUNT (default 1).
+-- A malformed body gives nil and "line N: what is wrong": nothing is kept.
+local M = {}
+
+local MAX_FRAMES = 4096
+
+local function bad(n, what, line)
+  local shown = #line > 60 and line:sub(1, 57) .. "..." or line
+  return nil, ("line %d: %s: %q"):format(n, what, shown)
+end
+
+local function check_stack(stack)
+  if stack == "" then return "empty stack" end
+  if stack:find(";;", 1, true) or stack:sub(1, 1) == ";" or stack:sub(-1) == ";" then
+    return "empty frame name"
+  end
+  if stack:find("[%z\r\n]") then return "control character in a frame name" end
+  local _, n = stack:gsub(";", "")
+  if n >= MAX_FRAMES then return "more than " .. MAX_FRAMES .. " frames" end
+end
+
+local function count_of(s)
+  local c = tonumber(s)
+  if not c or c ~= c or c < 0 or c >= 2 ^ 53 or c ~= math.floor(c) then return nil end
+  return c
+end
+
+-- folded(text) -> { stacks = { [stack] = count }, timed = { t, stack, count, ... } or nil,
+--   samples = total } or nil, message
+function M.folded(text)
+  local stacks, timed, samples, n = {}, nil, 0, 0
+  for line in text:gmatch("[^\n]*") do
+    n = n + 1
+    if line:sub(-1) == "\r" then line = line:sub(1, -2) end
+    if line:find("%S") and line:sub(1, 1) ~= "#" then
+      local t, rest
+      if line:sub(1, 1) == "@" then
+        t, rest = line:match("^@(%S+)%s+(.*)$")
+        t = tonumber(t)
+        if not t or t ~= t or t < 0 or t == math.huge then return bad(n, "expected '@SECONDS stack count'", line) end
+      else
+        rest = line
+      end
+      local stack, c = rest:match("^(.*%S)%s+(%S+)%s*$")
+      if not stack then return bad(n, "expected 'frame;frame;... count'", line) end
+      stack = stack:match("^%s*(.-)$")
+      c = count_of(c)
+      if not c then return bad(n, "the count is not a whole number", line) end
+      local why = check_stack(stack)
+      if why then return bad(n, why, line) end
+      stacks[stack] = (stacks[stack] or 0) + c
+      samples = samples + c
+      if t then
+        timed = timed or {}
+        timed[#timed + 1] = t
+        timed[#timed + 1] = stack
+        timed[#timed + 1] = c
+      end
+    end
+  end
+  if samples == 0 then return nil, "no samples in the body (no stack with a count above 0)" end
+  return { stacks = stacks, timed = timed, samples = samples }
+end
+
+-- heatmap(text) -> { rows = { t, latency, count, ... }, samples = total } or nil, message
+function M.heatmap(text)
+  local rows, samples, n = {}, 0, 0
+  for line in text:gmatch("[^\n]*") do
+    n = n + 1
+    if line:find("%S") and not line:match("^%s*#") then
+      local a, b, c = line:match("^%s*(%S+)%s+(%S+)%s*(%S*)%s*$")
+      if not a then return bad(n, "expected 'TIME LATENCY [COUNT]'", line) end
+      local t, lat = tonumber(a), tonumber(b)
+      if not t or t ~= t or t < 0 or t == math.huge then return bad(n, "TIME is not a number >= 0", line) end
+      if not lat or lat ~= lat or lat < 0 or lat == math.huge then
+        return bad(n, "LATENCY is not a number >= 0", line)
+      end
+      local cnt = 1
+      if c ~= "" then
+        cnt = count_of(c)
+        if not cnt then return bad(n, "COUNT is not a whole number", line) end
+      end
+      rows[#rows + 1] = t
+      rows[#rows + 1] = lat
+      rows[#rows + 1] = cnt
+      samples = samples + cnt
+    end
+  end
+  if samples == 0 then return nil, "no rows in the body (or every COUNT is 0)" end
+  return { rows = rows, samples = samples }
+end
+
+-- pprof(bytes): through shark.pprof (the exports module), when this shark has it.
+function M.pprof(bytes)
+  local ok, pprof = pcall(require, "shark.pprof")
+  if not ok then return nil, "this shark cannot read pprof files" end
+  local ok2, stacks, err = pcall(pprof.decode, bytes)
+  if not ok2 then return nil, "not a pprof profile: " .. tostring(stacks) end
+  if not stacks then return nil, "not a pprof profile: " .. tostring(err) end
+  local counts = require("flame").counts(stacks)
+  local samples = 0
+  for s, c in pairs(counts) do
+    local why = type(s) == "string" and check_stack(s) or "bad stack"
+    if why or type(c) ~= "number" then return nil, "pprof: " .. (why or "bad count") end
+    samples = samples + c
+  end
+  if samples == 0 and not next(counts) then return nil, "no samples in the pprof profile" end
+  return { stacks = counts, samples = samples }
+end
+
+-- An upload of kind ("flamegraph" | "heatmap") -> profile or nil, message.
+function M.upload(kind, body)
+  if kind == "heatmap" then return M.heatmap(body) end
+  if kind ~= "flamegraph" then return nil, "kind must be flamegraph or heatmap" end
+  if body:sub(1, 2) == "\31\139" then return M.pprof(body) end
+  return M.folded(body)
+end
+
+-- ------------------------------------------------------------ canonical text
+
+local function num(x)
+  if x == math.floor(x) and x < 2 ^ 53 then return ("%d"):format(x) end
+  return (("%.6f"):format(x):gsub("0+$", ""))
+end
+
+-- The stored form: folded lines sorted by stack (the samples without a
+-- time), then the timed lines; decoding it again gives the same profile.
+function M.encode(kind, p)
+  local out = {}
+  if kind == "heatmap" then
+    local r = p.rows
+    for i = 1, #r, 3 do out[#out + 1] = num(r[i]) .. " " .. num(r[i + 1]) .. " " .. num(r[i + 2]) end
+    return table.concat(out, "\n") .. "\n"
+  end
+  local plain, t = {}, p.timed or {}
+  for k, c in pairs(p.stacks) do plain[k] = c end
+  for i = 1, #t, 3 do plain[t[i + 1]] = plain[t[i + 1]] - t[i + 2] end
+  local keys = {}
+  for k, c in pairs(plain) do if c > 0 then keys[#keys + 1] = k end end
+  table.sort(keys)
+  for i, k in ipairs(keys) do out[i] = k .. " " .. num(plain[k]) end
+  for i = 1, #t, 3 do out[#out + 1] = "@" .. num(t[i]) .. " " .. t[i + 1] .. " " .. num(t[i + 2]) end
+  return table.concat(out, "\n") .. "\n"
+end
+
+return M
