@@ -440,7 +440,48 @@ struct resp {
 	char *buf;
 	int32_t cap, len;
 	int done, truncated;
+	char *hdr;		/* "Name: value\n" lines, if asked for */
+	int32_t hcap, hlen;
+	int last;		/* the last header callback: 1 field, 2 value */
 };
+
+/* Append to the header lines, cut at the buffer's end. */
+static void hdr_put(struct resp *r, const char *at, size_t len)
+{
+	size_t room;
+
+	if (!r->hdr || r->hcap < 1)
+		return;
+	room = (size_t)(r->hcap - 1 - r->hlen);
+	if (len > room)
+		len = room;
+	memcpy(r->hdr + r->hlen, at, len);
+	r->hlen += (int32_t)len;
+	r->hdr[r->hlen] = '\0';
+}
+
+static int on_resp_field(http_parser *p, const char *at, size_t len)
+{
+	struct resp *r = p->data;
+
+	/* a name or value may come in pieces: separators only between them */
+	if (r->last == 2)
+		hdr_put(r, "\n", 1);
+	r->last = 1;
+	hdr_put(r, at, len);
+	return 0;
+}
+
+static int on_resp_value(http_parser *p, const char *at, size_t len)
+{
+	struct resp *r = p->data;
+
+	if (r->last == 1)
+		hdr_put(r, ": ", 2);
+	r->last = 2;
+	hdr_put(r, at, len);
+	return 0;
+}
 
 static int on_resp_body(http_parser *p, const char *at, size_t len)
 {
@@ -559,9 +600,16 @@ static int send_all(int fd, const char *p, size_t len, int64_t deadline)
 int32_t shark_http_request(const char *method, const char *url, const char *headers, const void *body,
 			   uint64_t len, int32_t timeout_ms, char *resp_buf, int32_t resp_len, int32_t *status)
 {
+	return shark_http_call(method, url, headers, body, len, timeout_ms, resp_buf, resp_len, NULL, 0, status);
+}
+
+int32_t shark_http_call(const char *method, const char *url, const char *headers, const void *body, uint64_t len,
+			int32_t timeout_ms, char *resp_buf, int32_t resp_len, char *resp_hdr, int32_t hdr_len,
+			int32_t *status)
+{
 	http_parser_settings rs;
 	http_parser p;
-	struct resp r = { .buf = resp_buf, .cap = resp_len };
+	struct resp r = { .buf = resp_buf, .cap = resp_len, .hdr = resp_hdr, .hcap = hdr_len };
 	char host[256], port[16], head[2048], rbuf[16384];
 	const char *path;
 	int64_t deadline = now_ms() + timeout_ms;
@@ -583,6 +631,10 @@ int32_t shark_http_request(const char *method, const char *url, const char *head
 	http_parser_settings_init(&rs);
 	rs.on_body = on_resp_body;
 	rs.on_message_complete = on_resp_done;
+	rs.on_header_field = on_resp_field;
+	rs.on_header_value = on_resp_value;
+	if (resp_hdr && hdr_len > 0)
+		resp_hdr[0] = '\0';
 	http_parser_init(&p, HTTP_RESPONSE);
 	p.data = &r;
 	resp_buf[0] = '\0';

@@ -266,11 +266,16 @@ int32_t shark_db__changes(struct shark_db *db);
 /* http.c: the client half (the server is in http.h) */
 int32_t shark_http_request(const char *method, const char *url, const char *headers, const void *body,
 			   uint64_t len, int32_t timeout_ms, char *resp, int32_t resp_len, int32_t *status);
+/* the same, with the response's header lines ("Name: value\n") in resp_hdr */
+int32_t shark_http_call(const char *method, const char *url, const char *headers, const void *body, uint64_t len,
+			int32_t timeout_ms, char *resp_buf, int32_t resp_len, char *resp_hdr, int32_t hdr_len,
+			int32_t *status);
 
 /* lib_shark.c, lib_perf.c */
 int luaopen_shark_core(struct lua_State *L);
 int luaopen_perf_core(struct lua_State *L);
 int luaopen_shark_toml(struct lua_State *L);
 int luaopen_shark_http(struct lua_State *L);
+int luaopen_shark_httpc(struct lua_State *L);
 
 #endif /* SHARK_H */

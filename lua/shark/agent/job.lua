@@ -11,6 +11,7 @@ local shark = require "shark"
 local metric = require "shark.metric"
 local sandbox = require "shark.sandbox"
 local timer = require "timer"
+local uv = require "uv"
 
 local M = {}
 
@@ -55,8 +56,26 @@ local function set_limits(policy)
   return true
 end
 
-local function publisher(name)
-  local f = io.open("/dev/fd/3", "w")
+-- What a job tells the agent, one JSON line each on fd 3: its metrics
+-- snapshot, or a profile to upload. fd 3 is a socket (libuv's pipes), which
+-- /dev/fd/3 cannot open: written with write(2), whole lines, blocking.
+local function channel()
+  local st = uv.fs_fstat(3)
+  if not st then return nil end
+  return {
+    write = function(_, ...)
+      local data = table.concat { ... }
+      while #data > 0 do
+        local n = uv.fs_write(3, data, -1)
+        if not n or n <= 0 then return end
+        data = data:sub(n + 1)
+      end
+    end,
+    flush = function() end,
+  }
+end
+
+local function publisher(name, f)
   if not f then return function() end end
   return function(final)
     local snap = metric.collect()
@@ -64,6 +83,21 @@ local function publisher(name)
       metrics = snap, errors = snap.errors })
     f:write(line, "\n")
     f:flush()
+  end
+end
+
+-- builtin:profile: the agent's profiler, its profiles sent up the channel.
+local function builtin(name, args, f)
+  if name ~= "builtin:profile" then return nil, ("no builtin job %s"):format(name) end
+  return function()
+    local o = cjson.decode(args[1] or "{}")
+    o.send = function(p)
+      if not f then return end
+      f:write(cjson.encode({ profile = p }), "\n")
+      f:flush()
+    end
+    local prof = require("shark.agent.profiler").run(o)
+    shark.on_end(prof.flush)
   end
 end
 
@@ -87,12 +121,15 @@ function M.main(args)
     return shark.exit(1)
   end
   shark.args = o.args
-  local chunk, lerr = load_script(o.script)
+  local f = channel()
+  local chunk, lerr
+  if o.script:match("^builtin:") then chunk, lerr = builtin(o.script, o.args, f)
+  else chunk, lerr = load_script(o.script) end
   if not chunk then
     io.stderr:write(lerr, "\n")
     return shark.exit(1)
   end
-  local publish = publisher(o.name)
+  local publish = publisher(o.name, f)
   timer.set_interval(o.interval * 1000, function() publish() end)
   shark.on_end(function() publish(true) end)
   local argv = { [0] = o.script }

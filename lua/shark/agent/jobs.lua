@@ -17,7 +17,8 @@ local MAX_LINE = 64 * 1024 * 1024	-- a snapshot larger than this is refused
 local BACKOFF_MAX = 60
 
 function M.new(o)
-  return setmetatable({ log = o.log, jobs = {}, order = {}, exe = o.exe or "/proc/self/exe" }, Sup)
+  return setmetatable({ log = o.log, jobs = {}, order = {}, exe = o.exe or "/proc/self/exe",
+    on_profile = o.on_profile }, Sup)
 end
 
 -- Lines from a pipe, whole: fn(line) for each.
@@ -61,7 +62,7 @@ function Sup:_start(j)
   args[#args + 1] = "--"
   args[#args + 1] = j.script
   for _, a in ipairs(j.args or {}) do args[#args + 1] = a end
-  local state = { cfg = j, key = config.job_key(j), started = uv.now(), last_err = nil }
+  local state = { cfg = j, key = config.job_key(j), started = uv.now(), start_ns = os.time() * 1e9 }
   local handle, pid = uv.spawn(self.exe, { args = args, stdio = { nil, out, err, mpipe } },
     function(code, signal) self:_exited(state, code, signal) end)
   if not handle then
@@ -82,8 +83,11 @@ function Sup:_start(j)
   end, function() end))
   mpipe:read_start(line_reader(function(line)
     local ok, snap = pcall(cjson.decode, line)
-    if ok and type(snap) == "table" and type(snap.metrics) == "table" then
+    if ok and type(snap) == "table" and type(snap.profile) == "table" then
+      if self.on_profile then self.on_profile(j, snap.profile) end
+    elseif ok and type(snap) == "table" and type(snap.metrics) == "table" then
       state.snapshot, state.snap_time = snap.metrics, snap.time
+      for _, fam in ipairs(snap.metrics) do fam.start_ns = state.start_ns end
     else
       self.log("job %s: a malformed metrics snapshot was dropped", j.name)
     end

@@ -6,6 +6,7 @@
 -- jobs restart, unchanged ones keep running; a bad config keeps the running
 -- one); SIGTERM ends every job (their on_end runs) and then the agent.
 local uv = require "uv"
+local cjson = require "cjson"
 local shark = require "shark"
 local config = require "shark.agent.config"
 local jobs = require "shark.agent.jobs"
@@ -75,6 +76,18 @@ local function write_pid_file(cfg)
   shark.on_end(function() os.remove(path) end)
 end
 
+-- The config's jobs, and the profiler as one more when [profile] is on.
+local function with_profiler(c)
+  local list = {}
+  for i, j in ipairs(c.jobs) do list[i] = j end
+  local p = c.profile
+  if p and p.enable then
+    list[#list + 1] = { name = "profile", script = "builtin:profile", interval = p.interval, enable = true,
+      args = { cjson.encode { hz = p.hz, interval = p.interval, host = uv.os_gethostname(), labels = p.labels } } }
+  end
+  return list
+end
+
 function M.main(args)
   if args[1] == "--job" then return require("shark.agent.job").main(args) end
   local o, err = parse(args)
@@ -96,10 +109,11 @@ function M.main(args)
   if o.daemonized then write_pid_file(cfg) end
 
   local sup = jobs.new { log = log }
-  local ex = exporters.new { log = log, jobs = sup }
+  local ex = exporters.new { log = log, jobs = sup, version = shark.version }
+  sup.on_profile = function(_, p) ex:profile(p) end
   local function apply(c)
-    sup:apply(c.jobs)
     ex:apply(c)
+    sup:apply(with_profiler(c))
   end
   local ok, aerr = pcall(apply, cfg)
   if not ok then
