@@ -56,7 +56,7 @@ PROGS     := $(patsubst tests/progs/%,$(OUT)/progs/%,$(basename $(PROG_SRCS)))
 CXX       ?= g++
 CTEST_SRCS := $(wildcard tests/c/*.c)
 
-.PHONY: all test demo bench install clean deps deps-test lint check-static progs
+.PHONY: all test demo bench install clean deps deps-test lint check-static progs browser-deps
 .DELETE_ON_ERROR:
 
 all: shark
@@ -175,8 +175,18 @@ deps-test:
 
 progs: $(PROGS)
 
+# playwright-core for the browser tests (it drives Debian's chromium): npm ci
+# from the committed lock file into tests/browser/node_modules (ignored).
+BROWSER_STAMP := tests/browser/node_modules/.package-lock.json
+$(BROWSER_STAMP): tests/browser/package.json tests/browser/package-lock.json
+	$(call msg,NPM,tests/browser)
+	$(Q)cd tests/browser && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
+	$(Q)touch $@
+
+browser-deps: $(BROWSER_STAMP)
+
 test: deps-test
-	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS)
+	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS) browser-deps
 	$(Q)tests/run
 
 lint:

@@ -136,7 +136,8 @@ end
 
 local function save_locally(kind, body, ext)
   local dir = env("SHARK_CLOUD_DIR") or "."
-  local path = ("%s/shark-%s-%s-%d.%s"):format(dir, kind, os.date("%Y%m%d-%H%M%S"), tonumber(api.time_ns() % 1000000), ext)
+  local us = tonumber(api.time_ns() % 1000000)
+  local path = ("%s/shark-%s-%s-%d.%s"):format(dir, kind, os.date("%Y%m%d-%H%M%S"), us, ext)
   local f = io.open(path, "wb")
   if not f then return nil end
   f:write(body)

@@ -47,8 +47,8 @@ shark.on_end(function()
       if k then labels[k] = v end
     end
     if o.pid then labels.pid = tostring(o.pid) end
-    sharkcloud.upload{ kind = "flamegraph", data = flame.folded(s:entries(), { delimit = o.delimited }),
-      title = o.title, labels = labels }
+    local p = s:profile{ delimit = o.delimited, duration_ns = shark.time() - t0 }
+    sharkcloud.upload{ kind = "flamegraph", data = p:to_folded(), title = o.title, labels = labels }
   elseif format then
     local p = s:profile{ delimit = o.delimited, duration_ns = shark.time() - t0 }
     stacks.export(p, format, output, { title = o.title })

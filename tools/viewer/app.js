@@ -254,7 +254,7 @@
       tip: function (i, j, n) { return i + 's + ' + (j * 1000 / ROWS) + ' ms: ' + n + ' samples'; },
       onPick: function (i, j, rect) {
         var at = i + j / ROWS;
-        if (!picked) {
+        if (picked === null) {
           picked = at;
           Array.from(svg.querySelectorAll('rect.sel')).forEach(function (r) { r.classList.remove('sel'); });
           rect.classList.add('sel');

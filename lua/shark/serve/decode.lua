@@ -22,9 +22,17 @@ local function check_stack(stack)
   if stack:find(";;", 1, true) or stack:sub(1, 1) == ";" or stack:sub(-1) == ";" then
     return "empty frame name"
   end
-  if stack:find("[%z\r\n]") then return "control character in a frame name" end
+  if stack:find("%c") then return "control character in a frame name" end
   local _, n = stack:gsub(";", "")
   if n >= MAX_FRAMES then return "more than " .. MAX_FRAMES .. " frames" end
+end
+
+-- Without a pattern that backtracks: a line of a million blanks costs O(n).
+local function trim(line)
+  local a = line:find("%S")
+  if not a then return "" end
+  local _, b = line:find(".*%S", a)
+  return line:sub(a, b)
 end
 
 local function count_of(s)
@@ -39,8 +47,8 @@ function M.folded(text)
   local stacks, timed, samples, n = {}, nil, 0, 0
   for line in text:gmatch("[^\n]*") do
     n = n + 1
-    if line:sub(-1) == "\r" then line = line:sub(1, -2) end
-    if line:find("%S") and line:sub(1, 1) ~= "#" then
+    line = trim(line)
+    if line ~= "" and line:sub(1, 1) ~= "#" then
       local t, rest
       if line:sub(1, 1) == "@" then
         t, rest = line:match("^@(%S+)%s+(.*)$")
@@ -51,7 +59,6 @@ function M.folded(text)
       end
       local stack, c = rest:match("^(.*%S)%s+(%S+)%s*$")
       if not stack then return bad(n, "expected 'frame;frame;... count'", line) end
-      stack = stack:match("^%s*(.-)$")
       c = count_of(c)
       if not c then return bad(n, "the count is not a whole number", line) end
       local why = check_stack(stack)
@@ -75,9 +82,15 @@ function M.heatmap(text)
   local rows, samples, n = {}, 0, 0
   for line in text:gmatch("[^\n]*") do
     n = n + 1
-    if line:find("%S") and not line:match("^%s*#") then
-      local a, b, c = line:match("^%s*(%S+)%s+(%S+)%s*(%S*)%s*$")
-      if not a then return bad(n, "expected 'TIME LATENCY [COUNT]'", line) end
+    line = trim(line)
+    if line ~= "" and line:sub(1, 1) ~= "#" then
+      local f = {}
+      for w in line:gmatch("%S+") do
+        f[#f + 1] = w
+        if #f > 3 then break end
+      end
+      if #f < 2 or #f > 3 then return bad(n, "expected 'TIME LATENCY [COUNT]'", line) end
+      local a, b, c = f[1], f[2], f[3] or ""
       local t, lat = tonumber(a), tonumber(b)
       if not t or t ~= t or t < 0 or t == math.huge then return bad(n, "TIME is not a number >= 0", line) end
       if not lat or lat ~= lat or lat < 0 or lat == math.huge then
@@ -100,16 +113,18 @@ end
 
 -- pprof(bytes): through shark.pprof (the exports module), when this shark has it.
 function M.pprof(bytes)
-  local ok, pprof = pcall(require, "shark.pprof")
-  if not ok then return nil, "this shark cannot read pprof files" end
+  local pprof = require "shark.pprof"
   local ok2, stacks, err = pcall(pprof.decode, bytes)
   if not ok2 then return nil, "not a pprof profile: " .. tostring(stacks) end
   if not stacks then return nil, "not a pprof profile: " .. tostring(err) end
   local counts = require("flame").counts(stacks)
   local samples = 0
   for s, c in pairs(counts) do
-    local why = type(s) == "string" and check_stack(s) or "bad stack"
-    if why or type(c) ~= "number" then return nil, "pprof: " .. (why or "bad count") end
+    local why
+    if type(s) ~= "string" then why = "a stack that is not text"
+    elseif type(c) ~= "number" or c < 0 or c ~= math.floor(c) then why = "a count that is not a whole number"
+    else why = check_stack(s) end
+    if why then return nil, "pprof: " .. why end
     samples = samples + c
   end
   if samples == 0 and not next(counts) then return nil, "no samples in the pprof profile" end
@@ -120,7 +135,8 @@ end
 function M.upload(kind, body)
   if kind == "heatmap" then return M.heatmap(body) end
   if kind ~= "flamegraph" then return nil, "kind must be flamegraph or heatmap" end
-  if body:sub(1, 2) == "\31\139" then return M.pprof(body) end
+  -- pprof: gzipped (what go tool pprof and shark write), or a bare protobuf
+  if body:sub(1, 2) == "\31\139" or body:sub(1, 256):find("%z") then return M.pprof(body) end
   return M.folded(body)
 end
 
@@ -128,7 +144,7 @@ end
 
 local function num(x)
   if x == math.floor(x) and x < 2 ^ 53 then return ("%d"):format(x) end
-  return (("%.6f"):format(x):gsub("0+$", ""))
+  return ("%.17g"):format(x)   -- exact: decodes to the same number
 end
 
 -- The stored form: folded lines sorted by stack (the samples without a

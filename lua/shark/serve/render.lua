@@ -96,13 +96,11 @@ function M.format(row, format)
     return require("flame").svg(p.stacks, { title = row.title }), "image/svg+xml"
   elseif format == "pprof" or format == "speedscope" then
     if row.kind == "heatmap" then return nil, 400, format .. " is for flame graphs" end
-    local ok, pprof = pcall(require, "shark.pprof")
-    if not ok then return nil, 501, "this shark has no " .. format .. " export" end
+    local stacks = require("shark.stacks").of(p.stacks)
     if format == "pprof" then
-      return pprof.encode(p.stacks, { title = row.title }), "application/octet-stream"
+      return require("shark.pprof").encode(stacks, { time_ns = row.time * 1e9 }), "application/octet-stream"
     end
-    local sp = pprof.speedscope or require("shark.speedscope").encode
-    return sp(p.stacks, { title = row.title }), "application/json"
+    return stacks:speedscope{ name = row.title }, "application/json"
   end
   return nil, 400, "format must be folded, json, svg, pprof or speedscope"
 end
