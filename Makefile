@@ -175,15 +175,18 @@ deps-test:
 
 progs: $(PROGS)
 
-# playwright-core for the browser tests (it drives Debian's chromium): npm ci
-# from the committed lock file into tests/browser/node_modules (ignored).
-BROWSER_STAMP := tests/browser/node_modules/.package-lock.json
-$(BROWSER_STAMP): tests/browser/package.json tests/browser/package-lock.json
-	$(call msg,NPM,tests/browser)
-	$(Q)cd tests/browser && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
+# npm packages the tests drive real peers with, each folder from its
+# committed lock file (npm ci) into its node_modules (ignored):
+# tests/browser: playwright-core for Debian's chromium (the viewer);
+# tests/otlp: protobufjs and OpenTelemetry's generated protos (the agent).
+NODE_DIRS   := tests/browser tests/otlp
+NODE_STAMPS := $(addsuffix /node_modules/.package-lock.json,$(NODE_DIRS))
+tests/%/node_modules/.package-lock.json: tests/%/package.json tests/%/package-lock.json
+	$(call msg,NPM,tests/$*)
+	$(Q)cd tests/$* && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
 	$(Q)touch $@
 
-browser-deps: $(BROWSER_STAMP)
+browser-deps: $(NODE_STAMPS)
 
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS) browser-deps

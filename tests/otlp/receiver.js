@@ -18,10 +18,12 @@ let refused = 0;
 
 function decode(type, body) {
   if (type.startsWith("application/json")) {
-    const obj = JSON.parse(body.toString("utf8"));
-    const err = Req.verify(obj);
+    // the protobuf JSON mapping: 64-bit integers are decimal strings, which
+    // fromObject reads; the message it makes must then verify
+    const msg = Req.fromObject(JSON.parse(body.toString("utf8")));
+    const err = Req.verify(msg);
     if (err) throw new Error("OTLP/JSON does not verify: " + err);
-    return Req.fromObject(obj);
+    return msg;
   }
   if (type.startsWith("application/x-protobuf")) return Req.decode(body);
   throw new Error("unexpected content type " + type);

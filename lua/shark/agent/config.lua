@@ -234,6 +234,10 @@ function M.parse(text, name, base)
     if out.otlp and out.otlp.enable and not out.otlp.endpoint then
       fail(ctx, "otlp", "enable = true needs an endpoint")
     end
+    if out.otlp and out.otlp.protocol == "Grpc" then
+      fail(ctx, "otlp.protocol", "Grpc is not supported: gRPC needs HTTP/2, and Debian packages no C gRPC "
+        .. "library shark can link statically; use HttpBinary or HttpJson (OTLP/HTTP, port 4318)")
+    end
     if out.otlp then
       local t = out.otlp.timeout or {}
       out.otlp.timeout_s = (t.secs or 3) + (t.nanos or 0) / 1e9

@@ -40,10 +40,20 @@ end
 
 -- ------------------------------------------------------------ protobuf
 
+-- Families that have series: a metric without data points says nothing.
+local function nonempty(families)
+  local out = {}
+  for _, f in ipairs(families) do
+    if #f.series > 0 then out[#out + 1] = f end
+  end
+  return out
+end
+
 -- encode(families, {resource = {k = v}, scope = name, version =, start_ns =,
 -- time_ns =}) -> bytes | nil, err
 function M.encode(families, o)
   o = o or {}
+  families = nonempty(families)
   local anchor = {}
   local function str(s)
     s = tostring(s)
@@ -171,11 +181,12 @@ local CUMULATIVE = 2
 -- json(families, opts) -> the same request as OTLP/JSON text.
 function M.json(families, o)
   o = o or {}
+  families = nonempty(families)
   local start = o.start_ns or 0
   local now = o.time_ns or tonumber(api.realtime_ns())
   local metrics = {}
   for i, f in ipairs(families) do
-    local m = { name = f.name, description = f.help or "", unit = f.unit or "" }
+    local m = { name = f.name, description = f.help ~= "" and f.help or nil, unit = f.unit ~= "" and f.unit or nil }
     local points = json_points(f, start, now)
     if f.type == "counter" then
       m.sum = { dataPoints = points, aggregationTemporality = CUMULATIVE, isMonotonic = true }
