@@ -107,9 +107,15 @@ interval = 0.2
 name = "idle"
 script = "$JOBS/idle.lua"
 args = ["first"]
+
+[[job]]
+name = "syscalls"
+script = "$JOBS/map_count.lua"
+args = ["$WPID"]
+interval = 0.2
 EOF
 run agent --config "$T/agent.toml" --check
-check "--check accepts a good config" rc=0 "out~agent\.toml: ok \(2 jobs\)"
+check "--check accepts a good config" rc=0 "out~agent\.toml: ok \(3 jobs\)"
 start_agent "$T/agent.toml"
 ok_if "the jobs attach and publish (the workload's counter is there)" \
 	until_ok 20 bash -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -q '^workload_seen 1'"
@@ -119,7 +125,9 @@ ok_if "/metrics counts exactly the workload's 2345 getppid() calls" \
 metrics >"$T/m.txt"
 ok_if "... its gap histogram holds 2344 gaps, cumulative to +Inf" \
 	grep -qx 'workload_gap_ns_bucket{le="+Inf"} 2344' "$T/m.txt"
-ok_if "... and the agent's own series say both jobs run" \
+ok_if "a BPF map as metrics: the template's in-kernel count of getppid is 2345 too" \
+	until_ok 20 bash -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -qx 'workload_syscalls_total{syscall=\"getppid\"} 2345'"
+ok_if "... and the agent's own series say the jobs run" \
 	grep -qx 'shark_agent_job_up{job="idle"} 1' "$T/m.txt"
 curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/other" >"$T/code"
 ok_if "another path is 404" test "$(cat "$T/code")" = 404
