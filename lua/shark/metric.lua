@@ -315,9 +315,16 @@ local function slot_bound(kind, slot, spec)
   return spec.min + spec.step * (slot + 1) - 1
 end
 
+-- The map to read: a BPF map (or anything pairs walks), or a function
+-- returning such a table at each collection.
+local function source(spec)
+  if type(spec.map) == "function" then return spec.map() end
+  return spec.map
+end
+
 local function collect_counts(spec)
   local series, seen = {}, {}
-  for k, v in pairs(spec.map) do
+  for k, v in pairs(source(spec)) do
     if type(v) == "table" and v.sum then v = v:sum() end
     local vals = key_labels(spec, k)
     local key = table.concat(vals, "\0")
@@ -334,7 +341,7 @@ end
 
 local function collect_hist(spec)
   local groups, order = {}, {}
-  for k, v in pairs(spec.map) do
+  for k, v in pairs(source(spec)) do
     if type(v) == "table" and v.sum then v = v:sum() end
     local slot = (type(k) == "number") and k or k[spec.slot]
     local vals = key_labels(spec, k)

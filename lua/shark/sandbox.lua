@@ -86,6 +86,9 @@ local function check_opts(policy, opts)
   return opts
 end
 
+M.check_event = check_event
+M.check_pid = check_pid
+
 -- ------------------------------------------------------------ events
 
 -- An event as plain values: the script never holds an FFI pointer.

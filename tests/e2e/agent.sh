@@ -113,9 +113,18 @@ name = "syscalls"
 script = "$JOBS/map_count.lua"
 args = ["$WPID"]
 interval = 0.2
+
+[[job]]
+name = "getppid_latency"
+script = "template:latency"
+args = ["from=syscalls:sys_enter_getppid", "to=syscalls:sys_exit_getppid", "pid=$WPID", "unit=ns"]
+interval = 0.2
+sandbox = true
+[job.policy]
+events = ["syscalls:sys_*_getppid"]
 EOF
 run agent --config "$T/agent.toml" --check
-check "--check accepts a good config" rc=0 "out~agent\.toml: ok \(3 jobs\)"
+check "--check accepts a good config" rc=0 "out~agent\.toml: ok \(4 jobs\)"
 start_agent "$T/agent.toml"
 ok_if "the jobs attach and publish (the workload's counter is there)" \
 	until_ok 20 bash -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -q '^workload_seen 1'"
@@ -127,6 +136,8 @@ ok_if "... its gap histogram holds 2344 gaps, cumulative to +Inf" \
 	grep -qx 'workload_gap_ns_bucket{le="+Inf"} 2344' "$T/m.txt"
 ok_if "a BPF map as metrics: the template's in-kernel count of getppid is 2345 too" \
 	until_ok 20 bash -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -qx 'workload_syscalls_total{syscall=\"getppid\"} 2345'"
+ok_if "template:latency, sandboxed: a histogram of the workload's 2345 getppid() latencies" \
+	until_ok 20 bash -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -qx 'shark_getppid_latency_ns_count{key=\"all\"} 2345'"
 ok_if "... and the agent's own series say the jobs run" \
 	grep -qx 'shark_agent_job_up{job="idle"} 1' "$T/m.txt"
 curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/other" >"$T/code"
@@ -197,6 +208,30 @@ stop_agent
 ok_if "SIGTERM: the agent exits 0" test "$RC" = 0
 ok_if "... every job ran its on_end" grep -q "on_end ran" "$T/count.done"
 ok_if "... and no job process is left" bash -c "for p in $jobpids; do [ -d /proc/\$p ] && exit 1; done; exit 0"
+
+# ------------------------------------------------------------------ daemon
+mkdir -p "$T/d"
+cat >"$T/d/daemon.toml" <<EOF
+[daemon]
+pid_file = "$T/d/agent.pid"
+stdout_file = "$T/d/out.log"
+stderr_file = "$T/d/err.log"
+working_directory = "/"
+
+[[job]]
+name = "idle"
+script = "$JOBS/idle.lua"
+EOF
+(cd "$T/d" && "$SHARK" agent --config daemon.toml --daemon >"$T/out" 2>"$T/err" </dev/null)
+RC=$?
+check "--daemon: detaches and says its pid" rc=0 "out~^shark agent: daemon started, pid [0-9]+$"
+dpid=$(sed -n 's/.*pid \([0-9]*\)$/\1/p' "$T/out")
+ok_if "... writes the pid file [daemon] names" until_ok 20 bash -c "[ \"\$(cat '$T/d/agent.pid' 2>/dev/null)\" = '$dpid' ]"
+ok_if "... runs in its own session, in working_directory, config found by its full path" \
+	bash -c "[ \"\$(ps -o sid= -p $dpid | tr -d ' ')\" = $dpid ] && [ \"\$(readlink /proc/$dpid/cwd)\" = / ]"
+ok_if "... logs to stderr_file" until_ok 20 grep -q "job idle: started" "$T/d/err.log"
+kill -TERM "$dpid"
+ok_if "... SIGTERM ends it and removes the pid file" until_ok 20 bash -c "[ ! -e '$T/d/agent.pid' ] && [ ! -d /proc/$dpid ]"
 
 # ----------------------------------------------------------------- sandbox
 MPORT=$(free_port)

@@ -86,8 +86,66 @@ local function publisher(name, f)
   end
 end
 
--- builtin:profile: the agent's profiler, its profiles sent up the channel.
-local function builtin(name, args, f)
+-- "key=value" arguments of a template job.
+local function kv_args(args)
+  local o = {}
+  for _, a in ipairs(args) do
+    local k, v = a:match("^([%w_]+)=(.*)$")
+    if not k then return nil, ("template jobs take key=value arguments, not '%s'"):format(a) end
+    o[k] = tonumber(v) or v
+  end
+  return o
+end
+
+-- template:count and template:latency: a compiler-free template whose map
+-- the agent exports, named by `name` (default shark_<job>_total or
+-- shark_<job>_<unit>), labelled by the template's key (`label`, default "key").
+local function template(kind, job, args, policy)
+  local o, err = kv_args(args)
+  if not o then return nil, err end
+  if policy then
+    for _, key in ipairs { "on", "from", "to" } do
+      if o[key] then sandbox.check_event(policy, o[key]) end
+    end
+    if policy.pids then o.pid = sandbox.check_pid(policy, o.pid) end
+  end
+  local bpf = require "bpf"
+  local name, label = o.name, o.label or "key"
+  o.name, o.label = nil, nil
+  if kind == "count" then
+    local res = bpf.count(o)
+    metric.map(res, { name = name or ("shark_%s_total"):format(job:gsub("[^%w_]", "_")),
+      help = ("Events of %s by %s (shark agent job %s)."):format(o.on, o.by or "nothing", job),
+      labels = { key = label } })
+  elseif kind == "latency" then
+    o.sums = true
+    local lat = bpf.latency(o)
+    local unit = o.unit or "ns"
+    metric.map(function()
+      local out = {}
+      for key, h in pairs(lat:histograms()) do
+        for slot, n in pairs(h) do out[{ key = tostring(key), slot = slot }] = n end
+      end
+      return out
+    end, { name = name or ("shark_%s_%s"):format(job:gsub("[^%w_]", "_"), unit), hist = "log2",
+      help = ("Latency from %s to %s in %s (shark agent job %s)."):format(o.from, o.to, unit, job),
+      labels = { key = label } })
+  else
+    return nil, ("no template job %s (count, latency)"):format(kind)
+  end
+  return true
+end
+
+-- builtin:profile: the agent's profiler, its profiles sent up the channel;
+-- template:NAME: a template's map as metrics.
+local function builtin(name, args, f, job, policy)
+  local tpl = name:match("^template:(.+)$")
+  if tpl then
+    return function()
+      local ok, err = template(tpl, job, args, policy)
+      if not ok then error(err, 0) end
+    end
+  end
   if name ~= "builtin:profile" then return nil, ("no builtin job %s"):format(name) end
   return function()
     local o = cjson.decode(args[1] or "{}")
@@ -123,7 +181,8 @@ function M.main(args)
   shark.args = o.args
   local f = channel()
   local chunk, lerr
-  if o.script:match("^builtin:") then chunk, lerr = builtin(o.script, o.args, f)
+  if o.script:match("^builtin:") or o.script:match("^template:") then
+    chunk, lerr = builtin(o.script, o.args, f, o.name, o.sandbox and policy)
   else chunk, lerr = load_script(o.script) end
   if not chunk then
     io.stderr:write(lerr, "\n")

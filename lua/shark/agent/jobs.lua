@@ -17,7 +17,7 @@ local MAX_LINE = 64 * 1024 * 1024	-- a snapshot larger than this is refused
 local BACKOFF_MAX = 60
 
 function M.new(o)
-  return setmetatable({ log = o.log, jobs = {}, order = {}, exe = o.exe or "/proc/self/exe",
+  return setmetatable({ log = o.log, jobs = {}, order = {}, exe = o.exe or uv.exepath(),
     on_profile = o.on_profile }, Sup)
 end
 

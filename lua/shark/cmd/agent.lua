@@ -58,8 +58,11 @@ local function daemonize(o, cfg)
   end
   local devnull = assert(uv.fs_open("/dev/null", "r", 0))
   local out, err = open(d.stdout_file), open(d.stderr_file)
-  local args = { "agent", "--config", o.config, "--daemonized" }
-  local h, perr = uv.spawn("/proc/self/exe", { args = args, detached = true, cwd = d.working_directory,
+  -- the daemon runs in working_directory: it gets the config's full path
+  local path = o.config
+  if path:sub(1, 1) ~= "/" then path = uv.cwd() .. "/" .. path end
+  local args = { "agent", "--config", path, "--daemonized" }
+  local h, perr = uv.spawn(uv.exepath(), { args = args, detached = true, cwd = d.working_directory,
     stdio = { devnull, out or devnull, err or out or devnull } }, function() end)
   if not h then error("shark agent: cannot start the daemon: " .. tostring(perr), 0) end
   h:unref()
