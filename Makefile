@@ -16,7 +16,7 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 STATIC_LIBS := -l:liblua5.1-luv.a -l:liblua5.1-cjson.a -l:libluajit-5.1.a \
 	-l:libuv_a.a -l:libsqlite3.a -l:libhttp_parser.a -l:libbpf.a -l:libtraceevent.a -l:libprotobuf-c.a -l:libelf.a -l:libz.a -l:libstdc++.a
 SYS_LIBS    := -lm -ldl -lpthread -lrt
-LDFLAGS_SHARK = -Wl,-E -static-libgcc
+LDFLAGS_SHARK = -Wl,-E -static-libgcc -no-pie
 
 ifeq ($(V),1)
 Q :=
@@ -56,7 +56,7 @@ PROGS     := $(patsubst tests/progs/%,$(OUT)/progs/%,$(basename $(PROG_SRCS)))
 CXX       ?= g++
 CTEST_SRCS := $(wildcard tests/c/*.c)
 
-.PHONY: all test demo bench install clean deps deps-test lint check-static progs browser-deps
+.PHONY: all test demo bench install clean deps deps-test lint check-static progs fuzz asan browser-deps
 .DELETE_ON_ERROR:
 
 all: shark
@@ -167,6 +167,53 @@ $(OUT)/unit: $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ) $(HEADERS)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SHARK) -Itests/c -o $@ $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ) \
 		$(STATIC_LIBS) $(SYS_LIBS)
 
+# ------------------------------------------------------------- fuzz, asan
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c) over the core built with clang and
+# ASan/UBSan; `make fuzz` runs each for FUZZ_SECONDS, then the Lua mutation
+# loops (tests/fuzz/*.lua) inside ./shark.
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 10
+FUZZ_OUT     := $(OUT)/fuzz
+FUZZ_CFLAGS   = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fsanitize=fuzzer-no-link -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
+FUZZ_OBJS    := $(patsubst core/%.c,$(FUZZ_OUT)/core/%.o,$(CORE_SRCS)) $(patsubst $(OUT)/%,$(FUZZ_OUT)/%,$(EMBED_OBJ))
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ_OUT)/core/%.o: core/%.c $(HEADERS) | $(FUZZ_OUT)/core
+	$(call msg,FUZZCC,$<)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_OUT)/%.o: $(OUT)/%.c $(HEADERS) | $(FUZZ_OUT)/core
+	$(call msg,FUZZCC,$<)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(call msg,FUZZLD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Wl,-E -o $@ $< $(FUZZ_OBJS) $(STATIC_LIBS) $(SYS_LIBS)
+
+$(FUZZ_OUT)/core:
+	$(Q)mkdir -p $@
+
+.SECONDARY: $(FUZZ_OBJS)
+
+fuzz: shark $(FUZZ_TARGETS)
+	$(Q)tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The C unit, Lua and e2e suites on a shark built with ASan and UBSan (in
+# $(OUT)/asan). Leaks still reachable at exit are suppressed by
+# tests/asan/lsan.supp, by what allocates them; anything else fails.
+ASAN_OUT    := $(OUT)/asan
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+asan:
+	$(Q)$(MAKE) -s --no-print-directory OUT=$(ASAN_OUT) CFLAGS="$(ASAN_CFLAGS)" \
+		$(ASAN_OUT)/shark $(ASAN_OUT)/unit $(patsubst $(OUT)/%,$(ASAN_OUT)/%,$(PROGS))
+	$(Q)SHARK=$(CURDIR)/$(ASAN_OUT)/shark OUT=$(CURDIR)/$(ASAN_OUT) \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_odr_violation=0 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/asan/lsan.supp:print_suppressions=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run $(ASAN_SUITES)
+
 deps:
 	$(Q)deps/install build
 
@@ -193,7 +240,7 @@ test: deps-test
 	$(Q)tests/run
 
 lint:
-	$(Q)luacheck -q lua samples tests/lua tests/bundle tools
+	$(Q)luacheck -q lua samples tests/lua tests/bundle tests/fuzz tools
 
 check-static: shark
 	$(Q)! ldd $(OUT)/shark | grep -v -E 'linux-vdso|libc\.so|libm\.so|libpthread|libdl|librt|ld-linux' | grep .

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* api.c - the function table behind core/shark_api.h. */
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
@@ -41,7 +42,12 @@ static int32_t kill_target(int32_t sig)
 
 static const char *api_strerror(int32_t err)
 {
-	return strerror(err < 0 ? -err : err);
+	return shark_bpf_strerror(err);
+}
+
+static void trim_memory(void)
+{
+	malloc_trim(0);
 }
 
 static void note_pid(int32_t pid)
@@ -155,4 +161,11 @@ const struct shark_api shark_api = {
 	.db_last_id = shark_db__last_id,
 	.db_changes = shark_db__changes,
 	.http_request = shark_http_request,
+	.trim_memory = trim_memory,
+	.safe_dir = shark_safe_dir,
+	.safe_write = shark_safe_write,
+	.safe_read = shark_safe_read,
+	.safe_create = shark_safe_create,
+	.safe_error = shark_safe_error,
+	.pid_valid = shark_pid_valid,
 };

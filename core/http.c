@@ -16,6 +16,7 @@
 
 #define HDR_MAX 4096		/* the longest Authorization or Content-Type we keep */
 #define READ_BUF 65536
+#define IDLE_MS 30000		/* a connection silent this long is closed */
 
 struct shark_http_server {
 	uv_tcp_t tcp;
@@ -29,6 +30,8 @@ enum hdr { HDR_NONE, HDR_AUTH, HDR_CTYPE, HDR_EXPECT };
 
 struct shark_http_conn {
 	uv_tcp_t tcp;
+	uv_timer_t idle;		/* closes a connection that stalls (slow or stuck clients) */
+	int handles;			/* of tcp and idle, still open */
 	http_parser parser;
 	struct shark_http_server *srv;
 	char *buf;			/* the read buffer, reused */
@@ -61,6 +64,8 @@ static void on_closed(uv_handle_t *h)
 {
 	struct shark_http_conn *c = h->data;
 
+	if (--c->handles)
+		return;
 	free(c->buf);
 	free(c->req.url);
 	free(c->req.body);
@@ -73,6 +78,12 @@ static void conn_close(struct shark_http_conn *c)
 		return;
 	c->closing = 1;
 	uv_close((uv_handle_t *)&c->tcp, on_closed);
+	uv_close((uv_handle_t *)&c->idle, on_closed);
+}
+
+static void on_idle(uv_timer_t *t)
+{
+	conn_close(t->data);
 }
 
 static void on_shutdown(uv_shutdown_t *s, int status)
@@ -156,18 +167,19 @@ static const char *reason(int status)
 int shark_http__respond(struct shark_http_conn *c, int status, const char *ctype, const void *body, size_t len,
 			const char *extra)
 {
-	char head[1024];
+	char hdr[1024];
 	int keep = !c->refused && http_should_keep_alive(&c->parser);
+	int head = c->parser.type == HTTP_REQUEST && c->parser.method == HTTP_HEAD;
 	int n;
 
-	n = snprintf(head, sizeof(head),
+	n = snprintf(hdr, sizeof(hdr),
 		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 		     "X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n%s%s\r\n",
 		     status, reason(status), ctype ? ctype : "text/plain; charset=utf-8", len,
 		     keep ? "" : "Connection: close\r\n", extra ? extra : "");
-	if (n < 0 || (size_t)n >= sizeof(head))
+	if (n < 0 || (size_t)n >= sizeof(hdr))
 		return -EINVAL;
-	return send_raw(c, head, (size_t)n, body, len, !keep);
+	return send_raw(c, hdr, (size_t)n, body, head ? 0 : len, !keep);
 }
 
 /* Answer before the body was read, then read and drop what the client still sends. */
@@ -331,6 +343,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		conn_close(c);
 		return;
 	}
+	uv_timer_again(&c->idle);
 	if (c->refused) {
 		c->dropped += (size_t)nread;
 		if (c->dropped > 4 * c->srv->max_body + (1 << 20))
@@ -363,7 +376,11 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	c->srv = srv;
 	uv_tcp_init(server->loop, &c->tcp);
+	uv_timer_init(server->loop, &c->idle);
 	c->tcp.data = c;
+	c->idle.data = c;
+	c->handles = 2;
+	uv_timer_start(&c->idle, on_idle, IDLE_MS, IDLE_MS);
 	if (uv_accept(server, (uv_stream_t *)&c->tcp)) {
 		conn_close(c);
 		return;

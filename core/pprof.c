@@ -17,7 +17,7 @@ typedef Perftools__Profiles__Line Line;
 typedef Perftools__Profiles__Function Function;
 
 /* A decompressed profile larger than this is refused (a gzip bomb). */
-#define PPROF_MAX_RAW (512u << 20)
+#define PPROF_MAX_RAW (256u << 20)
 
 /* ---------------------------------------------------------------- encode */
 

@@ -39,6 +39,7 @@ struct shark_opts {
 	const char *module;	/* the Lua module of a built-in command */
 	int help;
 	int version;
+	uint64_t mem_limit;	/* --mem-limit MB, SHARK_MEM_LIMIT; 0: none */
 };
 
 /* cli.c */
@@ -55,6 +56,7 @@ void shark_cli__version(FILE *f);
 /* Parse "1.5" style seconds; 0 or -EINVAL. */
 int shark_parse_seconds(const char *s, double *out);
 /* Parse a positive pid; 0 or -EINVAL. */
+int32_t shark_pid_valid(double v);
 int shark_parse_pid(const char *s, int *out);
 
 /* cmd.c: turn a -c string into an argv (no shell when it needs none) */
@@ -138,6 +140,12 @@ const char *shark_tracefs(void);
 const char *shark_tracefs__why(int err);
 int shark_tp__id(const char *sys, const char *name);
 struct tep_event *shark_tp__format(const char *sys, const char *name);
+/* PERF_MAX_TRACE_SIZE: the largest record a sample carries */
+#define SHARK_TP_MAX_RECORD 8192
+int shark_tp__check(const struct tep_event *ev, char *why, size_t len);
+const char *shark_tp__bad_format(void);	/* why the last format was refused */
+struct tep_handle;
+int shark_tp__parse_text(struct tep_handle *t, const char *buf, size_t len, const char *sys);
 struct tep_handle *shark_tep(void);
 int shark_tp__list(const char *glob, void (*fn)(const char *sys, const char *event, void *arg), void *arg);
 
@@ -237,6 +245,9 @@ uint64_t shark_hash64(const void *buf, uint64_t len);
  */
 int shark_bundle__open(char *err, size_t errlen);
 const void *shark_bundle__payload(size_t *len);
+/* Is file the bundle its 64-byte slot describes? NULL, or why not */
+const char *shark_bundle__verify(const uint8_t *file, size_t len, const void *slot);
+#define SHARK_BUNDLE_SLOT_SIZE 64
 int32_t shark_bundle__write(const char *path, const void *data, uint64_t len);
 const char *shark_kernel_id(void);
 
@@ -270,6 +281,42 @@ int32_t shark_http_request(const char *method, const char *url, const char *head
 int32_t shark_http_call(const char *method, const char *url, const char *headers, const void *body, uint64_t len,
 			int32_t timeout_ms, char *resp_buf, int32_t resp_len, char *resp_hdr, int32_t hdr_len,
 			int32_t *status);
+/* sym.c: "START SIZE NAME" lines of a /tmp/perf-PID.map; the number added */
+int shark_perf_map_parse(const char *buf, size_t len,
+			 int (*add)(void *ctx, uint64_t start, uint64_t size, const char *name), void *ctx);
+
+/* bpf.c: errno or a libbpf error code (4000 and up) in words */
+const char *shark_bpf_strerror(int err);
+
+/* watchdog.c: ends the run when Lua does not return after a stop */
+int shark_watchdog__start(double duration, uint64_t mem_limit_mb);
+void shark_watchdog__stopping(void);	/* async-signal-safe */
+void shark_watchdog__looping(void);
+void shark_watchdog__busy(int delta);	/* +1/-1 around slow C work */
+void shark_watchdog__finishing(void);
+void shark_watchdog__stop(void);
+/* loop.c: end the process now (the -c child too), from any thread */
+void shark_loop__abort(int code);
+
+/* sym.c: 1 when the ELF file has a .symtab, 0 when it is stripped, -errno */
+int shark_elf_has_symtab(const char *path);
+
+/* safefile.c: what shark writes, in directories no other user controls */
+/*
+ * shark_safe_dir_open() - an O_PATH fd of directory @path, every component
+ * opened with O_NOFOLLOW from its parent's fd and checked: owned by root or
+ * us and not writable by others (a root sticky dir on the way is fine), the
+ * last one ours. @create: make missing components, mode 0700.
+ * Return: the fd, or -errno with shark_safe_error() saying why.
+ */
+int shark_safe_dir_open(const char *path, int create);
+int32_t shark_safe_dir(const char *path, int32_t create);
+int shark_safe_create_at(int dirfd, const char *name, const void *buf, uint64_t len, uint32_t mode);
+int32_t shark_safe_create(const char *path, const void *buf, uint64_t len, uint32_t mode);
+void shark_safe_tmpname(char *out, size_t len, const char *name);
+int32_t shark_safe_write(const char *dir, const char *name, const void *buf, uint64_t len);
+void *shark_safe_read(const char *dir, const char *name, uint64_t *len);
+const char *shark_safe_error(void);
 
 /* lib_shark.c, lib_perf.c */
 int luaopen_shark_core(struct lua_State *L);

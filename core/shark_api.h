@@ -26,6 +26,9 @@ typedef int32_t __s32;
 typedef int64_t __s64;
 #endif
 
+/* PID_MAX_LIMIT: no pid is larger on any Linux */
+enum { SHARK_PID_MAX = 4194304 };
+
 /* Why the loop stopped; the first reason recorded wins. */
 enum shark_stop {
 	SHARK_STOP_NONE = 0,
@@ -451,6 +454,20 @@ struct shark_api {
 	 */
 	int32_t (*http_request)(const char *method, const char *url, const char *headers, const void *body,
 				uint64_t len, int32_t timeout_ms, char *resp, int32_t resp_len, int32_t *status);
+	/* give freed heap back to the system (a long-running server after a big request) */
+	void (*trim_memory)(void);
+	/*
+	 * Files shark writes: in a directory verified along its whole path (owned
+	 * by root or us, not writable by others, no symlink), created O_EXCL.
+	 * 0 or -errno; safe_error() says why in words.
+	 */
+	int32_t (*safe_dir)(const char *path, int32_t create);
+	int32_t (*safe_write)(const char *dir, const char *name, const void *buf, uint64_t len);
+	void *(*safe_read)(const char *dir, const char *name, uint64_t *len);	/* free_mem() it */
+	int32_t (*safe_create)(const char *path, const void *buf, uint64_t len, uint32_t mode);
+	const char *(*safe_error)(void);
+	/* 1 when v is a process id (a whole number, 1 to SHARK_PID_MAX), else 0 */
+	int32_t (*pid_valid)(double v);
 };
 
 #endif /* SHARK_API_H */

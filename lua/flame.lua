@@ -68,38 +68,81 @@ end
 
 -- ------------------------------------------------------------- layout
 
--- The frames of a flame graph from { "root;...;leaf" = count }: a list, parents
--- before children, siblings in name order, each { name, depth (0: the root
--- "all"), x and w in samples, node }. total: the samples in all. Frames
--- share the tree's nodes (f.node), so two layouts can be matched by path.
-function M.layout(counts)
-  local root = { name = "all", w = 0, kids = {} }
-  for stack, n in pairs(counts) do
-    local node = root
-    root.w = root.w + n
-    for name in stack:gmatch("[^;]+") do
-      local kid = node.kids[name]
-      if not kid then
-        kid = { name = name, w = 0, kids = {} }
-        node.kids[name] = kid
-      end
-      kid.w = kid.w + n
-      node = kid
-    end
-  end
-  local out = {}
-  local function walk(node, depth, x)
-    out[#out + 1] = { name = node.name, depth = depth, x = x, w = node.w, node = node }
+-- The stacks of x (anything M.counts takes, or a stacks shape) as items:
+-- arrays of frame names, root first, with the samples in .w (and in
+-- .wa, those of `before` for a diff).
+local function items(x, opts, list, field)
+  local stacks = require "shark.stacks"
+  list = list or {}
+  if stacks.is(x) then
+    -- straight from frame ids: no folded strings made and split again
     local names = {}
-    for name in pairs(node.kids) do names[#names + 1] = name end
-    table.sort(names)
-    for _, name in ipairs(names) do
-      walk(node.kids[name], depth + 1, x)
-      x = x + node.kids[name].w
+    for i, f in ipairs(x.frames) do names[i] = (f.name:gsub(";", ":")) end
+    for _, st in ipairs(x.stacks) do
+      local it = { w = 0, wa = 0 }
+      for i = 1, #st do it[i] = names[st[i]] end
+      it[field] = st.count
+      list[#list + 1] = it
+    end
+    return list
+  end
+  for stack, n in pairs(M.counts(x, opts)) do
+    local it, k = { w = 0, wa = 0 }, 0
+    for name in stack:gmatch("[^;]+") do
+      k = k + 1
+      it[k] = name
+    end
+    it[field] = n
+    list[#list + 1] = it
+  end
+  return list
+end
+
+-- Frames of the items below one frame: grouped by the name at depth d,
+-- siblings in name order; a group narrower than min_w samples is skipped
+-- with everything above it (what cannot be drawn is never walked).
+local function place(list, d, at, min_w, out)
+  local groups, order = {}, {}
+  for i = 1, #list do
+    local it = list[i]
+    local name = it[d]
+    if name then
+      local g = groups[name]
+      if not g then
+        g = { w = 0, wa = 0, n = 0 }
+        groups[name] = g
+        order[#order + 1] = name
+      end
+      g.w, g.wa, g.n = g.w + it.w, g.wa + it.wa, g.n + 1
+      g[g.n] = it
     end
   end
-  walk(root, 0, 0)
-  return out, root.w, root
+  table.sort(order)
+  for _, name in ipairs(order) do
+    local g = groups[name]
+    if g.w >= min_w and g.w > 0 then
+      out[#out + 1] = { name = name, depth = d, x = at, w = g.w, wa = g.wa }
+      place(g, d + 1, at, min_w, out)
+    end
+    at = at + g.w
+  end
+end
+
+local function layout_items(list, min_w)
+  local w, wa = 0, 0
+  for i = 1, #list do w, wa = w + list[i].w, wa + list[i].wa end
+  local out = { { name = "all", depth = 0, x = 0, w = w, wa = wa } }
+  place(list, 1, 0, min_w or 0, out)
+  return out, w, wa
+end
+
+-- The frames of a flame graph of x (anything M.counts takes, or a stacks
+-- shape): a list, parents before children, siblings in name order, each
+-- { name, depth (0: the root "all"), x and w in samples }; and the total.
+-- Frames narrower than min_w samples are left out with all above them.
+function M.layout(x, min_w)
+  local frames, total = layout_items(items(x, nil, nil, "w"), min_w)
+  return frames, total
 end
 
 -- ---------------------------------------------------------------- svg
@@ -171,6 +214,11 @@ svg.getElementById("unzoom").addEventListener("click", function () { zoom(frames
 svg.getElementById("search").addEventListener("click", search);
 ]]
 
+-- Frames narrower than this many samples are not drawn (under 0.1 px).
+local function min_width(total, opts)
+  return total * 0.1 / ((opts.width or 1200) - 2 * PAD)
+end
+
 -- The SVG of laid-out frames; fill(f) and title(f) colour and describe one.
 local function render(frames, total, opts, fill_of, title_of)
   local width = opts.width or 1200
@@ -215,7 +263,10 @@ end
 -- unit ("samples"), plus M.counts' options.
 function M.svg(x, opts)
   opts = opts or {}
-  local frames, total = M.layout(M.counts(x, opts))
+  local list = items(x, opts, nil, "w")
+  local total = 0
+  for i = 1, #list do total = total + list[i].w end
+  local frames = layout_items(list, min_width(total, opts))
   local unit = opts.unit or "samples"
   return render(frames, total, opts, function(f) return color(f.name) end,
     function(f) return ("%s (%d %s, %.2f%%)"):format(f.name, f.w, unit, 100 * f.w / total) end)
@@ -241,19 +292,15 @@ M.diff_colour = diff_colour
 -- carries data-delta (share points, b - a) and both counts in its title.
 function M.diff_svg(a, b, opts)
   opts = opts or {}
-  local _, ta, ra = M.layout(M.counts(a, opts))
-  local frames, tb = M.layout(M.counts(b, opts))
-  -- the before-node of each after-node, matched by path
-  local before = { [frames[1].node] = ra }
+  -- one walk over both: widths from `after`, each frame's `before` beside it
+  local list = items(b, opts, items(a, opts, nil, "wa"), "w")
+  local tb = 0
+  for i = 1, #list do tb = tb + list[i].w end
+  local frames, _, ta = layout_items(list, min_width(tb, opts))
   local deltas, maxabs = {}, 0
   for _, f in ipairs(frames) do
-    local bn = before[f.node]
-    if bn then
-      for name, kid in pairs(f.node.kids) do before[kid] = bn.kids[name] end
-    end
-    local wa = bn and bn.w or 0
-    local d = (tb > 0 and f.w / tb or 0) - (ta > 0 and wa / ta or 0)
-    f.wa, deltas[f] = wa, d
+    local d = (tb > 0 and f.w / tb or 0) - (ta > 0 and f.wa / ta or 0)
+    deltas[f] = d
     f.attrs = (' data-delta="%.6f"'):format(100 * d)
     if math.abs(d) > maxabs then maxabs = math.abs(d) end
   end

@@ -134,15 +134,24 @@ local function escape(s)
   return (tostring(s):gsub("[^%w%-._~]", function(c) return ("%%%02X"):format(c:byte()) end))
 end
 
-local function save_locally(kind, body, ext)
+-- A new file shark-KIND-TIME[-N].EXT in SHARK_CLOUD_DIR (default: here),
+-- created O_EXCL without following a symlink: two in one second get -2, -3
+-- ...; a name another user planted is never written through.
+-- Return: its path, or nil, message.
+local function create_new(kind, body, ext)
   local dir = env("SHARK_CLOUD_DIR") or "."
-  local us = tonumber(api.time_ns() % 1000000)
-  local path = ("%s/shark-%s-%s-%d.%s"):format(dir, kind, os.date("%Y%m%d-%H%M%S"), us, ext)
-  local f = io.open(path, "wb")
-  if not f then return nil end
-  f:write(body)
-  f:close()
-  return path
+  local base = ("%s/shark-%s-%s"):format(dir, kind, os.date("%Y%m%d-%H%M%S"))
+  for i = 1, 1000 do
+    local path = i == 1 and ("%s.%s"):format(base, ext) or ("%s-%d.%s"):format(base, i, ext)
+    local rc = api.safe_create(path, body, #body, 420)
+    if rc == 0 then return path end
+    if rc ~= -17 then break end -- EEXIST: try the next name
+  end
+  return nil, ffi.string(api.safe_error())
+end
+
+local function save_locally(kind, body, ext)
+  return (create_new(kind, body, ext))
 end
 
 local function post(url, token, query, body, timeout)
@@ -251,12 +260,18 @@ function M.senddata(kind, data, opts)
     return M.upload(o)
   end
   local svg = render(data, opts)
-  local dir = env("SHARK_CLOUD_DIR") or "."
-  local path = opts.file or ("%s/shark-%s-%s.svg"):format(dir, kind, os.date("%Y%m%d-%H%M%S"))
-  local f, err = io.open(path, "wb")
-  if not f then error("sharkcloud.senddata: cannot write " .. tostring(err), 2) end
-  f:write(svg)
-  f:close()
+  local path
+  if opts.file then
+    path = opts.file
+    local f, err = io.open(path, "wb")
+    if not f then error("sharkcloud.senddata: cannot write " .. tostring(err), 2) end
+    f:write(svg)
+    f:close()
+  else
+    local perr
+    path, perr = create_new(kind, svg, "svg")
+    if not path then error("sharkcloud.senddata: " .. perr, 2) end
+  end
   shark.info(("%s written to %s (open it in a browser; set SHARK_CLOUD_URL to upload to shark serve)")
     :format(kind, path))
   return path

@@ -39,5 +39,5 @@ shark.on_end(function()
   end
   local out = require("shark.out").of(o.output)
   flame.print_stacks(r:entries(), { delimit = o.delimited, out = out:printer() })
-  out:close()
+  out:finish()
 end)

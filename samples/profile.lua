@@ -55,6 +55,6 @@ shark.on_end(function()
   else
     local out = require("shark.out").of(output)
     flame.print_stacks(s:entries(), { delimit = o.delimited, out = out:printer() })
-    out:close()
+    out:finish()
   end
 end)

@@ -48,7 +48,7 @@ local function report()
     if row.comm then out:line(("    %s [%d]"):format(row.comm, row.pid)) end
     out:line(("    %d\n"):format(row.count))
   end
-  out:close()
+  out:finish()
   c:clear()
 end
 

@@ -16,7 +16,11 @@ end
 
 -- Write one line (a newline added).
 function Sink:line(s)
-  self._write(s .. "\n")
+  if self._line then
+    self._line(s)
+  else
+    self._write(s .. "\n")
+  end
   return self
 end
 
@@ -29,11 +33,20 @@ end
 function Sink:close()
   if self._close then self._close() end
   self._write = function() error("shark.out: write after close of " .. self.name, 2) end
+  self._line = nil
 end
 
--- Standard output (what print writes, so shark's -o and pipes apply).
+-- Done with a sink from M.of: closed when M.of opened it (a path), else
+-- left to its owner.
+function Sink:finish()
+  if self.owned then self:close() end
+end
+
+-- Standard output, lines through print (shark's -o and pipes apply, and a
+-- script that replaces print sees them).
 function M.stdout()
-  return setmetatable({ name = "stdout", _write = function(s) io.stdout:write(s) end }, Sink)
+  return setmetatable({ name = "stdout", _write = function(s) io.stdout:write(s) end,
+    _line = function(s) print(s) end }, Sink)
 end
 
 -- A file, created or truncated; or nil, "path: why".
@@ -60,6 +73,7 @@ function M.of(x)
   if type(x) == "string" then
     local s, err = M.file(x)
     if not s then error("cannot write " .. tostring(err), 3) end
+    s.owned = true
     return s
   end
   if type(x) == "function" then

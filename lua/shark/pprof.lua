@@ -184,7 +184,8 @@ local function to_stacks(p, value)
         kernel = module == "[kernel.kallsyms]" or l.address >= KERNEL_START or nil,
         module = module, build_id = m and m.build_id ~= 0 and str(m.build_id) or nil,
         addr = l.address ~= 0 and frames.addr_value(l.address) or nil,
-        map = m and { start = tonumber(m.start), limit = tonumber(m.limit), offset = tonumber(m.offset) } or nil })
+        map = m and { start = frames.addr_value(m.start), limit = frames.addr_value(m.limit),
+          offset = tonumber(m.offset) } or nil })
     end
     if l.nlines == 0 then
       local a = frames.addr_value(l.address)
@@ -192,16 +193,29 @@ local function to_stacks(p, value)
     end
     locframes[i + 1] = ids
   end
-  local at = 0
+  -- the frame of a location with exactly one (the usual case), else false
+  local single = {}
+  for i, fs in ipairs(locframes) do single[i] = #fs == 1 and fs[1] end
+  local at, ids, locs, add = 0, {}, p.locs, stacks.add
   for i = 0, p.nsamples - 1 do
-    local n = p.sample_nlocs[i]
-    local ids = {}
+    local n, k = p.sample_nlocs[i], 0
     for j = at + n - 1, at, -1 do
-      for _, id in ipairs(locframes[p.locs[j]]) do ids[#ids + 1] = id end
+      local loc = locs[j]
+      local one = single[loc]
+      if one then
+        k = k + 1
+        ids[k] = one
+      else
+        for _, id in ipairs(locframes[loc]) do
+          k = k + 1
+          ids[k] = id
+        end
+      end
     end
+    for j = #ids, k + 1, -1 do ids[j] = nil end
     at = at + n
     local v = tonumber(p.values[i * nt + value - 1])
-    if #ids > 0 and v ~= 0 then stacks.add(s, ids, v) end
+    if k > 0 and v ~= 0 then add(s, ids, v) end
   end
   return s
 end

@@ -27,12 +27,48 @@ local index = setmetatable({}, { __mode = "k" })
 local function idx(s)
   local t = index[s]
   if not t then
-    t = { frames = {}, stacks = {} }
+    t = { frames = {} }
     for i, f in ipairs(s.frames) do t.frames[M.frame_key(f)] = i end
-    for _, st in ipairs(s.stacks) do t.stacks[table.concat(st, ",")] = st end
     index[s] = t
   end
   return t
+end
+
+-- stacks by their ids, made when first needed (from_counts appends without)
+-- A number from frame ids: two 26-bit polynomial hashes side by side (all
+-- in exact double arithmetic, so the JIT keeps it in registers).
+local function ids_hash(ids, n)
+  local a, b = n, n
+  for i = 1, n do
+    local id = ids[i]
+    a = (a * 31 + id) % 67108859
+    b = (b * 37 + id) % 67108837
+  end
+  return a * 67108864 + b
+end
+
+local function same(st, ids, n)
+  if #st ~= n then return false end
+  for i = 1, n do
+    if st[i] ~= ids[i] then return false end
+  end
+  return true
+end
+
+-- stacks by hash of their ids ({st, st, ...} on a collision), made when
+-- first needed (from_counts appends without it)
+local function stack_index(s)
+  local t = idx(s)
+  if not t.stacks then
+    local known = {}
+    for _, st in ipairs(s.stacks) do
+      local h = ids_hash(st, #st)
+      local prev = known[h]
+      if prev == nil then known[h] = st elseif prev.count then known[h] = { prev, st } else prev[#prev + 1] = st end
+    end
+    t.stacks = known
+  end
+  return t.stacks
 end
 
 -- A new, empty profile. opts: sample_type, unit, period_type, period_unit,
@@ -54,8 +90,12 @@ end
 
 -- The id of frame f ({name = …, …}, or a name), added when new.
 function M.frame(s, f)
-  if type(f) == "string" then f = { name = f } end
   local t = idx(s)
+  if type(f) == "string" then
+    local id = t.frames[f]   -- a bare name is its own key
+    if id then return id end
+    f = { name = f }
+  end
   local key = M.frame_key(f)
   local id = t.frames[key]
   if not id then
@@ -68,14 +108,24 @@ end
 
 -- Count `count` (default 1) for the stack of frame ids `ids`, root first.
 function M.add(s, ids, count)
-  local t = idx(s)
-  local key = table.concat(ids, ",")
-  local st = t.stacks[key]
+  local known = stack_index(s)
+  local n = #ids
+  local h = ids_hash(ids, n)
+  local hit, st = known[h], nil
+  if hit then
+    if hit.count then   -- one stack under this hash
+      if same(hit, ids, n) then st = hit end
+    else
+      for _, x in ipairs(hit) do
+        if same(x, ids, n) then st = x end
+      end
+    end
+  end
   if not st then
     st = { count = 0 }
-    for i = 1, #ids do st[i] = ids[i] end
+    for i = 1, n do st[i] = ids[i] end
     s.stacks[#s.stacks + 1] = st
-    t.stacks[key] = st
+    if hit == nil then known[h] = st elseif hit.count then known[h] = { hit, st } else hit[#hit + 1] = st end
   end
   st.count = st.count + (count or 1)
   return st
@@ -90,29 +140,65 @@ end
 
 -- ------------------------------------------------------------- folded
 
+local byte, sub, find = string.byte, string.sub, string.find
+
+local function space(c) return c == 32 or c == 9 or c == 13 end
+local function numeric(c) return (c >= 48 and c <= 57) or c == 46 end
+
+-- The frames of text[a..b] ("f;g;h") added to ids; their number.
+local function split_frames(s, known, text, a, b, ids)
+  local k, pos = 0, a
+  while pos <= b do
+    local e = find(text, ";", pos, true)
+    if not e or e > b then e = b + 1 end
+    if e > pos then
+      local name = sub(text, pos, e - 1)
+      local id = known[name]
+      if not id then
+        -- flamegraph.pl's annotation: a kernel frame ends in _[k]
+        local kernel = byte(name, -1) == 93 and sub(name, -4) == "_[k]"
+        id = M.frame(s, kernel and { name = name, kernel = true } or name)
+      end
+      k = k + 1
+      ids[k] = id
+    end
+    pos = e + 1
+  end
+  for i = #ids, k + 1, -1 do ids[i] = nil end
+  return k
+end
+
 -- A profile from folded text ("root;…;leaf count" lines, what flamegraph.pl
 -- reads; frames ending in _[k] are kernel frames). Blank lines and # comments
 -- are skipped. -> s, or nil, "line N: what is wrong".
 function M.from_folded(text, opts)
   if type(text) ~= "string" then return nil, "folded stacks: expected text, got " .. type(text) end
   local s = M.new(opts)
-  local ln = 0
-  for line in text:gmatch("([^\n]*)\n?") do
+  local known, ids = idx(s).frames, {}
+  local ln, pos, len = 0, 1, #text
+  while pos <= len do
+    local e = find(text, "\n", pos, true) or len + 1
     ln = ln + 1
-    line = line:gsub("\r$", "")
-    if line:find("%S") and not line:find("^%s*#") then
-      local stack, n = line:match("^(.-)%s+(%d+%.?%d*)%s*$")
-      if not stack or stack == "" then
+    local a, j = pos, e - 1
+    while a <= j and space(byte(text, a)) do a = a + 1 end
+    while j >= a and space(byte(text, j)) do j = j - 1 end
+    if a <= j and byte(text, a) ~= 35 then   -- not blank, not a # comment
+      local k = j
+      while k >= a and numeric(byte(text, k)) do k = k - 1 end
+      local fe = k
+      while fe >= a and space(byte(text, fe)) do fe = fe - 1 end
+      local n = k < j and tonumber(sub(text, k + 1, j))
+      if not n or fe == k or fe < a then
+        local line = sub(text, pos, e - 1):gsub("\r$", "")
         return nil, ("folded stacks: line %d: expected 'frame;frame;... COUNT', got '%s'"):format(ln,
           #line > 60 and line:sub(1, 57) .. "..." or line)
       end
-      local ids = {}
-      for name in stack:gmatch("[^;]+") do
-        ids[#ids + 1] = M.frame(s, name:sub(-4) == "_[k]" and { name = name, kernel = true } or name)
+      if split_frames(s, known, text, a, fe, ids) == 0 then
+        return nil, ("folded stacks: line %d: no frames"):format(ln)
       end
-      if #ids == 0 then return nil, ("folded stacks: line %d: no frames"):format(ln) end
-      M.add(s, ids, tonumber(n))
+      M.add(s, ids, n)
     end
+    pos = e + 1
   end
   return s
 end
@@ -179,16 +265,34 @@ end
 -- first, one per line, as perf's e.callchain) or a folded stack.
 function M.from_counts(t, opts)
   local s = M.new(opts)
+  local known = idx(s).frames
+  local frame, ids, list = M.frame, {}, s.stacks
   for key, n in pairs(t) do
     key = tostring(key)
-    local ids = {}
-    if key:find("\n", 1, true) then
-      for name in key:gmatch("[^\n]+") do table.insert(ids, 1, M.frame(s, name)) end
-    else
-      for name in key:gmatch("[^;]+") do ids[#ids + 1] = M.frame(s, name) end
+    local callchain = find(key, "\n", 1, true)
+    local sep = callchain and "\n" or ";"
+    local k, pos = 0, 1
+    while pos <= #key do
+      local e = find(key, sep, pos, true) or #key + 1
+      if e > pos then
+        local name = sub(key, pos, e - 1)
+        k = k + 1
+        ids[k] = known[name] or frame(s, name)
+      end
+      pos = e + 1
     end
-    if #ids > 0 then M.add(s, ids, tonumber(n)) end
+    -- distinct keys are distinct stacks: appended without the id index
+    if k > 0 then
+      local st = { count = tonumber(n) }
+      if callchain then   -- a callchain is leaf first
+        for i = 1, k do st[i] = ids[k + 1 - i] end
+      else
+        for i = 1, k do st[i] = ids[i] end
+      end
+      list[#list + 1] = st
+    end
   end
+  index[s].stacks = nil
   return s
 end
 
@@ -256,7 +360,7 @@ function M.render(s, format, opts)
     local t = M.to_folded(s)
     return t == "" and "" or t .. "\n"
   elseif format == "svg" then
-    return require("flame").svg(M.counts(s), { title = opts.title, width = opts.width,
+    return require("flame").svg(s, { title = opts.title, width = opts.width,
       unit = opts.unit or (s.unit ~= "count" and s.unit) or nil })
   elseif format == "pprof" then
     return require("shark.pprof").encode(s, opts)
@@ -280,7 +384,7 @@ function M.export(s, format, out, opts)
   local data = M.render(s, format, opts)
   local sink = require("shark.out").of(out)
   sink:write(data)
-  sink:close()
+  sink:finish()
   if sink.path then
     require("shark").info(("%s: %d %s in %d stacks"):format(sink.path, M.total(s),
       s.unit == "count" and s.sample_type or s.unit, #s.stacks))

@@ -99,6 +99,72 @@ run -c "$PROGS/pidsleep $T/pid 50" "$S/offcputime.lua" -f folded -o "$T/off.fold
 check "offcputime -f folded -o FILE: the folded line in the file, nothing on stdout" rc=0 out= \
 	"file:$T/off.folded~^pidsleep;([^;]+;)*do_nanosleep;.* [0-9]+$"
 
+# --- -j through the histogram shape
+
+run -c "$PROGS/fpchain 200" "$S/cpudist.lua" -j
+RC2=$RC
+python3 - "$T/out" >"$T/out2" 2>&1 <<'EOF' || RC2=1
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, lines
+h = json.loads(lines[0])
+assert h["kind"] == "log2" and h["unit"] == "us", h
+b = h["buckets"]
+assert sum(x["count"] for x in b) == h["total"] > 0, "total"
+assert all(x["hi"] == 2 * x["lo"] or x["lo"] < 2 for x in b), "log2 bounds"
+assert all(b[i]["hi"] == b[i + 1]["lo"] for i in range(len(b) - 1)), "contiguous"
+print("ok")
+EOF
+RC=$RC2; cp "$T/out2" "$T/out"
+check "cpudist -j: one JSON histogram (kind, unit, total = the sum of contiguous [lo, hi) buckets)" rc=0 'out=ok'
+run -c "$PROGS/fpchain 200" "$S/cpudist.lua" -j -P
+check "cpudist -j -P: a JSON line per process, its pid as key" rc=0 'out~^\{.*"key":[0-9]+' 'out~"kind":"log2"'
+
+run -c "$PROGS/pidsleep $T/pid 50" "$S/offcputime.lua" -f pprof -o "$T/off.pb.gz" -m 10000
+if [ "$have_go" = 1 ]; then
+	go tool pprof -top "$T/off.pb.gz" >"$T/out" 2>"$T/err"; RC=$?
+	check "offcputime -f pprof: go tool pprof reads off-CPU time in microseconds, the sleep's kernel frames" rc=0 \
+		'out~^Type: offcpu$' 'out~ms +100% +100% +[0-9.]+ms +100% +__schedule$' 'out~ do_nanosleep$'
+else
+	skip "offcputime -f pprof: go tool pprof reads it" "$GO_SKIP"
+fi
+
+# --- -j through the rows shape (shark.table): JSON lines of the same columns
+
+run -c "sh -c 'sleep 5 & kill -USR1 \$!; wait'" "$S/killsnoop.lua" -j
+check "killsnoop -j: a JSON line of the kill: pid, comm, sig, signal, tpid, result" rc=0 \
+	'out~^\{.*"signal":"SIGUSR1"' 'out~"sig":10[,}]' 'out~"result":0[,}]' 'out~"comm":"sh"' '!out~^TIME'
+run -c "sh -c 'sleep 5 & kill -USR1 \$!; wait'" "$S/sigsnoop.lua" -j
+check "sigsnoop -j: JSON lines, SIGUSR1 delivered" rc=0 'out~^\{.*"signal":"SIGUSR1"' 'out~"result":"delivered"' \
+	'!out~^TIME'
+run_in 'echo shark-json-typed
+exit
+' -c "bash --norc -i" "$S/bashreadline.lua" -j
+check "bashreadline -j: the typed lines as JSON with pid and comm" rc=0 \
+	'out~^\{.*"command":"echo shark-json-typed"' 'out~"comm":"bash"' '!out~^TIME'
+
+# --- flamediff: a differential flame graph of two profiles
+
+printf 'main;a 10\nmain;b 10\nmain;c 10\n' >"$T/before.folded"
+printf 'main;a 30\nmain;b 5\nmain;c 15\n' >"$T/after.folded"
+run "$S/flamediff.lua" "$T/before.folded" "$T/after.folded" -o "$T/diff.svg"
+check "flamediff of two known profiles: a grew (full red), b shrank (blue), main unchanged (near white)" rc=0 \
+	"file:$T/diff.svg~data-name=\"a\" [^>]*data-fill=\"rgb\\(178,24,43\\)\" data-delta=\"26\\.66" \
+	"file:$T/diff.svg~data-name=\"b\" [^>]*data-fill=\"rgb\\(60,120,181\\)\" data-delta=\"-23\\.33" \
+	"file:$T/diff.svg~data-name=\"main\" [^>]*data-fill=\"rgb\\(247,247,247\\)\" data-delta=\"0\\.000000\""
+if command -v xmllint >/dev/null; then
+	ok_if "flamediff: well-formed XML" xmllint --noout "$T/diff.svg"
+else
+	skip "flamediff: well-formed XML" "xmllint is not installed"
+fi
+run "$S/flamediff.lua" "$T/cpu.pb.gz" "$T/cpu.pb.gz"
+check "flamediff of a real pprof with itself: every frame unchanged" rc=0 'out~data-name="spin_two"' \
+	'!out~data-delta="-?[0-9]*\.0*[1-9]' 'out~</svg>'
+printf 'main;a\n' >"$T/bad.folded"
+run "$S/flamediff.lua" "$T/bad.folded" "$T/after.folded"
+check "flamediff of a malformed file: which file, which line, exit 1" rc=1 \
+	"err~bad.folded: folded stacks: line 1: expected 'frame;frame;... COUNT', got 'main;a'"
+
 # --- bad options
 
 run "$S/profile.lua" -f png

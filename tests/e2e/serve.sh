@@ -48,8 +48,9 @@ ok_if "... a restart keeps that token (no new one printed)" bash -c "! grep -q '
 printf 'main;a 1\n' >"$T/one.folded"
 post "kind=flamegraph&title=first" "$T/one.folded" "$first"
 ok_if "... and uploads with the kept token are accepted (201)" test "$(cat "$T/code")" = 201
+ok_if "the database file and its WAL are private to their owner (0600)" \
+	test "$(stat -c %a "$T/first.db" "$T/first.db-wal" 2>&1 | sort -u)" = 600
 stop_serve
-ok_if "the database file is private to its owner (0600)" test "$(stat -c %a "$T/first.db")" = 600
 
 # --- the server of the rest of the test
 if ! start_serve --db "$T/shark.db" --token "$TOKEN" --max-body 1; then
@@ -219,6 +220,9 @@ ok_if "... the saved file holds the folded stacks" grep -Eq 'main;mid;leaf [0-9]
 "$SHARK" "$TOP/tests/fuzz/upload.lua" 5 >"$T/fuzz" 2>&1
 ok_if "fuzz: 5 s of mutated uploads, 0 crashes ($(head -1 "$T/fuzz" | cut -c1-70))" \
 	bash -c "grep -q '^ok 1 - .*, 0 crashes$' '$T/fuzz' && grep -q '^ok 2 ' '$T/fuzz'"
+"$SHARK" "$TOP/tests/fuzz/http.lua" "$PORT" "$TOKEN" 3 >"$T/hfuzz" 2>&1
+ok_if "fuzz: 3 s of mutated HTTP requests, the server still answers, never 500 ($(head -1 "$T/hfuzz" | cut -c3-60))" \
+	bash -c "grep -q '^ok 1 ' '$T/hfuzz' && grep -q '^ok 2 ' '$T/hfuzz'"
 
 stop_serve
 ok_if "shark serve ends on SIGTERM and leaves no listening socket" bash -c "! ss -ltn | grep -q ':$PORT '"

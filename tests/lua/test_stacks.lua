@@ -19,6 +19,11 @@ local bad, err = stacks.from_folded("a;b 1\na;b\n")
 t.is(bad, nil, "a line without a count is refused")
 t.is(err, "folded stacks: line 2: expected 'frame;frame;... COUNT', got 'a;b'", "the error names the line")
 t.ok(select(2, stacks.from_folded(42)):find("expected text"), "not text: refused")
+t.is(assert(stacks.from_folded("a b;c 2\r\n  x;y\t3  \r\n")):to_folded(), "a b;c 2\nx;y 3",
+  "CRLF, tabs, spaces in names and around lines")
+t.is(select(2, stacks.from_folded("a;b 1e5\n")),
+  "folded stacks: line 1: expected 'frame;frame;... COUNT', got 'a;b 1e5'", "a count that is not a plain number")
+t.is(select(2, stacks.from_folded(";;; 4\n")), "folded stacks: line 1: no frames", "a line of separators only")
 t.ok(stacks.from_folded("f;g_[k] 3\n").frames[2].kernel, "flamegraph.pl's _[k] marks a kernel frame")
 
 -- rows as bpf.stacks():entries() gives them, and callchain-keyed counts

@@ -33,6 +33,15 @@
     history.replaceState(null, '', location.pathname + (q ? '?' + q : ''));
   }
   function fail(msg) { main.textContent = ''; main.appendChild(el('p', { class: 'error', text: msg })); }
+  // "stack count" lines -> [[stack, count], ...]
+  function stacksOf(p) {
+    if (p.folded === undefined) return p;
+    p.stacks = p.folded ? p.folded.split('\n').map(function (l) {
+      var at = l.lastIndexOf(' ');
+      return [l.slice(0, at), +l.slice(at + 1)];
+    }) : [];
+    return p;
+  }
   function getJSON(url) {
     return fetch(url).then(function (r) {
       return r.json().then(function (j) { if (!r.ok) throw new Error(j.error || r.statusText); return j; });
@@ -316,7 +325,7 @@
 
   var m = /^\/p\/(\d+)$/.exec(location.pathname);
   if (m) {
-    getJSON('/api/profiles/' + m[1] + '?format=json').then(function (p) {
+    getJSON('/api/profiles/' + m[1] + '?format=json').then(stacksOf).then(function (p) {
       heading(p.title);
       main.textContent = '';
       main.appendChild(el('p', { class: 'note', id: 'meta' }, [p.kind + ', ' + p.samples + ' samples ', ...labels(p.labels),
@@ -329,8 +338,8 @@
       document.body.setAttribute('data-ready', '1');
     }).catch(function (e) { fail(e.message); });
   } else if (location.pathname === '/diff') {
-    Promise.all([getJSON('/api/profiles/' + encodeURIComponent(params.get('a')) + '?format=json'),
-      getJSON('/api/profiles/' + encodeURIComponent(params.get('b')) + '?format=json')]).then(function (ab) {
+    Promise.all([getJSON('/api/profiles/' + encodeURIComponent(params.get('a')) + '?format=json').then(stacksOf),
+      getJSON('/api/profiles/' + encodeURIComponent(params.get('b')) + '?format=json').then(stacksOf)]).then(function (ab) {
       if (ab[0].kind !== 'flamegraph' || ab[1].kind !== 'flamegraph') throw new Error('a diff needs two flame graphs');
       diffPage(ab[0], ab[1]);
       document.body.setAttribute('data-ready', '1');

@@ -7,23 +7,35 @@
 var Flame = (function () {
   var ROW = 18;
 
+  // most nodes of a big profile are leaves: they share one empty map
+  var NONE = new Map();
   function node(name, parent) {
-    return { name: name, total: 0, self: 0, kids: new Map(), parent: parent, depth: parent ? parent.depth + 1 : 0 };
+    return { name: name, total: 0, self: 0, kids: NONE, parent: parent, depth: parent ? parent.depth + 1 : 0 };
   }
 
-  // stacks: [[ "a;b;c", count ], ...] -> the root "all"
+  // stacks: [[ "a;b;c", count ], ...] -> the root "all". A stack sharing its
+  // first frames with the one before (sorted stacks mostly do) walks down
+  // from where they part, not from the root.
   function tree(stacks) {
-    var root = node('all', null);
+    var root = node('all', null), prev = [], at = [root];
     for (var i = 0; i < stacks.length; i++) {
-      var frames = stacks[i][0].split(';'), c = stacks[i][1], n = root;
-      root.total += c;
-      for (var j = 0; j < frames.length; j++) {
-        var k = n.kids.get(frames[j]);
-        if (!k) { k = node(frames[j], n); n.kids.set(frames[j], k); }
-        k.total += c;
-        n = k;
+      var frames = stacks[i][0].split(';'), c = stacks[i][1], k = 0;
+      while (k < frames.length && k < prev.length && frames[k] === prev[k]) k++;
+      for (var j = 0; j <= k; j++) at[j].total += c;
+      var n = at[k];
+      for (j = k; j < frames.length; j++) {
+        var kid = n.kids.get(frames[j]);
+        if (!kid) {
+          kid = node(frames[j], n);
+          if (n.kids === NONE) n.kids = new Map();
+          n.kids.set(frames[j], kid);
+        }
+        kid.total += c;
+        at[j + 1] = kid;
+        n = kid;
       }
       n.self += c;
+      prev = frames;
     }
     return root;
   }

@@ -8,6 +8,7 @@ local store_mod = require "shark.serve.store"
 local decode = require "shark.serve.decode"
 local render = require "shark.serve.render"
 local core = require "shark.core"
+local api = require "shark.api"
 
 local M = {}
 
@@ -133,7 +134,10 @@ local function router(st, ctx, token)
     local p, why = decode.upload(kind, req.body)
     if not p then return fail(400, why) end
     local id = st:add{ kind = kind, title = title, labels = next(labels) and json.encode(labels) or "{}",
-      time = os.time(), samples = p.samples, bytes = #req.body, data = decode.encode(kind, p) }
+      time = os.time(), samples = p.samples, bytes = #req.body,
+      -- text that decoded is kept as sent (decoding it again gives p); pprof as folded text
+      data = p.from_pprof and decode.encode(kind, p) or req.body }
+    if #req.body > 1048576 then ctx.collect() end
     return reply(201, { id = id, url = ctx.base .. "p/" .. id }, "Location: /p/" .. id .. "\r\n")
   end
 
@@ -158,6 +162,7 @@ local function router(st, ctx, token)
     if not row then return fail(404, "no profile " .. id) end
     local body, ctype, msg = render.format(row, q.format or "json")
     if not body then return fail(ctype, msg) end
+    if #body > 1048576 then ctx.collect() end
     return 200, ctype, body
   end
 
@@ -213,19 +218,33 @@ function M.main(args)
     mkdir_p(dir)
     path = dir .. "/shark.db"
   end
+  -- private before SQLite opens it: it holds the token, and SQLite gives
+  -- the -wal and -shm files the database file's mode
+  local fd = uv.fs_open(path, "a", tonumber("600", 8))
+  if fd then
+    uv.fs_close(fd)
+    uv.fs_chmod(path, tonumber("600", 8))
+  end
   local st, err = store_mod.open(path)
   if not st then
     io.stderr:write("shark serve: ", err, "\n")
     return shark.exit(1)
   end
-  uv.fs_chmod(path, tonumber("600", 8))   -- it holds the token
   local token = o.token or st:meta("token")
   if not token then
     token = st:meta("token", new_token())
     print(("token: %s (new; kept in %s)"):format(token, path))
   end
   local shown = host:find(":", 1, true) and "[" .. host .. "]" or host
-  local ctx = {}
+  -- after a large request, a full collection once the loop is idle again:
+  -- a 10 MB upload leaves ~80 MB of garbage that would otherwise stay
+  local gc_timer = uv.new_timer()
+  local ctx = { collect = function()
+    gc_timer:start(200, 0, function()
+      collectgarbage("collect")
+      api.trim_memory()
+    end)
+  end }
   local srv, lerr = http.listen(host, port, o.max_body * 1024 * 1024, router(st, ctx, token))
   if not srv then
     io.stderr:write(("shark serve: cannot listen on %s:%d: %s\n"):format(shown, port, lerr))

@@ -17,22 +17,28 @@ local function bad(n, what, line)
   return nil, ("line %d: %s: %q"):format(n, what, shown)
 end
 
+local byte = string.byte
+local SEMI = byte(";")
+
 local function check_stack(stack)
   if stack == "" then return "empty stack" end
-  if stack:find(";;", 1, true) or stack:sub(1, 1) == ";" or stack:sub(-1) == ";" then
+  if stack:find(";;", 1, true) or byte(stack, 1) == SEMI or byte(stack, -1) == SEMI then
     return "empty frame name"
   end
-  if stack:find("%c") then return "control character in a frame name" end
-  local _, n = stack:gsub(";", "")
-  if n >= MAX_FRAMES then return "more than " .. MAX_FRAMES .. " frames" end
+  if #stack > 2 * MAX_FRAMES then   -- only a long stack can have too many frames
+    local _, n = stack:gsub(";", "")
+    if n >= MAX_FRAMES then return "more than " .. MAX_FRAMES .. " frames" end
+  end
 end
 
 -- Without a pattern that backtracks: a line of a million blanks costs O(n).
 local function trim(line)
-  local a = line:find("%S")
+  local a, b = byte(line, 1), byte(line, -1)
+  if a and a > 32 and b > 32 then return line end   -- the common case: nothing to trim
+  a = line:find("%S")
   if not a then return "" end
-  local _, b = line:find(".*%S", a)
-  return line:sub(a, b)
+  local _, e = line:find(".*%S", a)
+  return line:sub(a, e)
 end
 
 local function count_of(s)
@@ -41,40 +47,65 @@ local function count_of(s)
   return c
 end
 
--- folded(text) -> { stacks = { [stack] = count }, timed = { t, stack, count, ... } or nil,
---   samples = total } or nil, message
+-- Blanks as Lua's %s; bytes scanned one by one (string.byte, find with
+-- plain = true and sub are compiled by the JIT, gmatch and match are not).
+local find, sub = string.find, string.sub
+local BLANK = { [9] = true, [10] = true, [11] = true, [12] = true, [13] = true, [32] = true }
+local AT, HASH = byte("@"), byte("#")
+
+local function check_frames(text, a, b)
+  for i = a, b do
+    if byte(text, i) < 32 or byte(text, i) == 127 then return "control character in a frame name" end
+  end
+end
+
+-- folded(text) -> { stacks = { [stack] = count }, order = { stack, ... } (as first seen),
+--   timed = { t, stack, count, ... } or nil, samples = total } or nil, message
 function M.folded(text)
-  local stacks, timed, samples, n = {}, nil, 0, 0
-  for line in text:gmatch("[^\n]*") do
+  local stacks, order, timed, samples, n = {}, {}, nil, 0, 0
+  local pos, len = 1, #text
+  while pos <= len + 1 do
+    local e = find(text, "\n", pos, true) or len + 1
     n = n + 1
-    line = trim(line)
-    if line ~= "" and line:sub(1, 1) ~= "#" then
-      local t, rest
-      if line:sub(1, 1) == "@" then
-        t, rest = line:match("^@(%S+)%s+(.*)$")
-        t = tonumber(t)
-        if not t or t ~= t or t < 0 or t == math.huge then return bad(n, "expected '@SECONDS stack count'", line) end
-      else
-        rest = line
+    local a, b = pos, e - 1
+    while a <= b and BLANK[byte(text, a)] do a = a + 1 end
+    while b >= a and BLANK[byte(text, b)] do b = b - 1 end
+    if a <= b and byte(text, a) ~= HASH then
+      local t
+      if byte(text, a) == AT then
+        local s = a + 1
+        while s <= b and not BLANK[byte(text, s)] do s = s + 1 end
+        t = tonumber(sub(text, a + 1, s - 1))
+        if not t or t ~= t or t < 0 or t == math.huge or s > b then
+          return bad(n, "expected '@SECONDS stack count'", sub(text, a, b))
+        end
+        a = s
+        while BLANK[byte(text, a)] do a = a + 1 end
       end
-      local stack, c = rest:match("^(.*%S)%s+(%S+)%s*$")
-      if not stack then return bad(n, "expected 'frame;frame;... count'", line) end
-      c = count_of(c)
-      if not c then return bad(n, "the count is not a whole number", line) end
-      local why = check_stack(stack)
-      if why then return bad(n, why, line) end
-      stacks[stack] = (stacks[stack] or 0) + c
-      samples = samples + c
+      local c = b
+      while c >= a and not BLANK[byte(text, c)] do c = c - 1 end
+      if c < a then return bad(n, "expected 'frame;frame;... count'", sub(text, a, b)) end
+      local count = count_of(sub(text, c + 1, b))
+      if not count then return bad(n, "the count is not a whole number", sub(text, a, b)) end
+      while BLANK[byte(text, c)] do c = c - 1 end
+      local stack = sub(text, a, c)
+      local why = check_stack(stack) or check_frames(text, a, c)
+      if why then return bad(n, why, sub(text, a, b)) end
+      local had = stacks[stack]
+      if not had then order[#order + 1] = stack end
+      stacks[stack] = (had or 0) + count
+      samples = samples + count
       if t then
         timed = timed or {}
         timed[#timed + 1] = t
         timed[#timed + 1] = stack
-        timed[#timed + 1] = c
+        timed[#timed + 1] = count
       end
     end
+    pos = e + 1
   end
   if samples == 0 then return nil, "no samples in the body (no stack with a count above 0)" end
-  return { stacks = stacks, timed = timed, samples = samples }
+  return { stacks = stacks, order = order, timed = timed, samples = samples }
 end
 
 -- heatmap(text) -> { rows = { t, latency, count, ... }, samples = total } or nil, message
@@ -117,18 +148,23 @@ function M.pprof(bytes)
   local ok2, stacks, err = pcall(pprof.decode, bytes)
   if not ok2 then return nil, "not a pprof profile: " .. tostring(stacks) end
   if not stacks then return nil, "not a pprof profile: " .. tostring(err) end
-  local counts = require("flame").counts(stacks)
-  local samples = 0
-  for s, c in pairs(counts) do
+  local counts, samples = {}, 0
+  for s, c in pairs(require("flame").counts(stacks)) do
     local why
     if type(s) ~= "string" then why = "a stack that is not text"
     elseif type(c) ~= "number" or c < 0 or c ~= math.floor(c) then why = "a count that is not a whole number"
-    else why = check_stack(s) end
+    else
+      -- as folded text would read it back: no blanks around the stack, and
+      -- no '@' or '#' opening it (a timed line, a comment)
+      s = trim(s):gsub("^[@#]", "_")
+      why = check_stack(s) or check_frames(s, 1, #s)
+    end
     if why then return nil, "pprof: " .. why end
+    counts[s] = (counts[s] or 0) + c
     samples = samples + c
   end
-  if samples == 0 and not next(counts) then return nil, "no samples in the pprof profile" end
-  return { stacks = counts, samples = samples }
+  if samples == 0 then return nil, "no samples in the pprof profile" end
+  return { stacks = counts, samples = samples, from_pprof = true }
 end
 
 -- An upload of kind ("flamegraph" | "heatmap") -> profile or nil, message.
