@@ -135,7 +135,8 @@ metrics >"$T/m.txt"
 ok_if "... its gap histogram holds 2344 gaps, cumulative to +Inf" \
 	grep -qx 'workload_gap_ns_bucket{le="+Inf"} 2344' "$T/m.txt"
 ok_if "a BPF map as metrics: the template's in-kernel count of getppid is 2345 too" \
-	until_ok 20 bash -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -qx 'workload_syscalls_total{syscall=\"getppid\"} 2345'"
+	until_ok 20 bash -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -qx 'workload_syscalls_total{syscall=\"getppid\"} 2345'" ||
+	{ sed 's/^/#   log: /' "$T/agent.log"; metrics | grep -E 'syscalls|latency' | head -5 | sed 's/^/#   /'; }
 ok_if "template:latency, sandboxed: a histogram of the workload's 2345 getppid() latencies" \
 	until_ok 20 bash -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -qx 'shark_getppid_latency_ns_count{key=\"all\"} 2345'"
 ok_if "... and the agent's own series say the jobs run" \

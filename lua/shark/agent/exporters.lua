@@ -4,6 +4,7 @@
 -- a bounded queue), profiles to shark serve or pprof files in a folder.
 -- The agent's own health is published beside the jobs' metrics.
 local uv = require "uv"
+local ffi = require "ffi"
 local api = require "shark.api"
 local http = require "shark.http"
 local metric = require "shark.metric"
@@ -163,14 +164,12 @@ function Ex:profile(p)
     self.profiles:enqueue(bytes, "application/octet-stream", base .. "/api/profiles?" .. table.concat(q, "&"))
   end
   if cfg.directory then
-    local name = ("%s/%s-%s-%s.pb.gz"):format(cfg.directory, os.date("!%Y%m%dT%H%M%SZ", math.floor(p.time or 0)),
+    -- written as every file shark writes: in a folder checked along its
+    -- path, through a new temporary renamed into place
+    local name = ("%s-%s-%s.pb.gz"):format(os.date("!%Y%m%dT%H%M%SZ", math.floor(p.time or 0)),
       (p.labels and p.labels.pid) or "other", ((p.labels and p.labels.comm) or "x"):gsub("[^%w_.-]", "_"))
-    local f, err = io.open(name, "wb")
-    if f then
-      f:write(bytes)
-      f:close()
-    else
-      self.log("profile: cannot write %s", err)
+    if api.safe_write(cfg.directory, name, bytes, #bytes) ~= 0 then
+      self.log("profile: %s", ffi.string(api.safe_error()))
     end
   end
 end

@@ -5,7 +5,9 @@
 -- profiles the machine at a low rate. SIGHUP reloads the config (changed
 -- jobs restart, unchanged ones keep running; a bad config keeps the running
 -- one); SIGTERM ends every job (their on_end runs) and then the agent.
+local ffi = require "ffi"
 local uv = require "uv"
+local api = require "shark.api"
 local cjson = require "cjson"
 local shark = require "shark"
 local config = require "shark.agent.config"
@@ -69,14 +71,19 @@ local function daemonize(o, cfg)
   print(("shark agent: daemon started, pid %d"):format(h:get_pid()))
 end
 
+-- The pid file, written as every file shark writes (a checked folder, a new
+-- temporary renamed into place). Return: true, or nil and why.
 local function write_pid_file(cfg)
   local path = cfg.daemon and cfg.daemon.pid_file
-  if not path then return end
-  local f, err = io.open(path, "w")
-  if not f then log("cannot write the pid file: %s", err) return end
-  f:write(uv.os_getpid(), "\n")
-  f:close()
+  if not path then return true end
+  local dir, name = path:match("^(.*)/([^/]+)$")
+  if not dir then dir, name = ".", path end
+  local text = uv.os_getpid() .. "\n"
+  if api.safe_write(dir == "" and "/" or dir, name, text, #text) ~= 0 then
+    return nil, ffi.string(api.safe_error())
+  end
   shark.on_end(function() os.remove(path) end)
+  return true
 end
 
 -- The config's jobs, and the profiler as one more when [profile] is on.
@@ -109,7 +116,13 @@ function M.main(args)
     return
   end
   if o.daemon then return daemonize(o, cfg) end
-  if o.daemonized then write_pid_file(cfg) end
+  if o.daemonized then
+    local ok, perr = write_pid_file(cfg)
+    if not ok then
+      log("cannot write the pid file: %s", perr)
+      return shark.exit(1)
+    end
+  end
 
   local sup = jobs.new { log = log }
   local ex = exporters.new { log = log, jobs = sup, version = shark.version }
