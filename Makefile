@@ -14,7 +14,8 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 # Every library but glibc links statically: the binary runs where none of
 # them is installed. Order matters for static archives.
 STATIC_LIBS := -l:liblua5.1-luv.a -l:liblua5.1-cjson.a -l:libluajit-5.1.a \
-	-l:libuv_a.a -l:libsqlite3.a -l:libhttp_parser.a -l:libbpf.a -l:libtraceevent.a -l:libprotobuf-c.a -l:libelf.a -l:libz.a -l:libstdc++.a
+	-l:libuv_a.a -l:libsqlite3.a -l:libhttp_parser.a -l:libbpf.a -l:libtraceevent.a -l:libprotobuf-c.a \
+	-l:libdw.a -l:libelf.a -l:libz.a -l:liblzma.a -l:libbz2.a -l:libstdc++.a
 SYS_LIBS    := -lm -ldl -lpthread -lrt
 LDFLAGS_SHARK = -Wl,-E -static-libgcc -no-pie
 
@@ -91,7 +92,7 @@ $(OUT)/proto/%.pb-c.o: $(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h
 
 # The FFI surface: shark_api.h (and the structs prebuilt BPF programs share,
 # bpf/template.h) through the preprocessor, as ffi.cdef text.
-$(OUT)/shark_api.cdef: core/shark_api.h bpf/template.h | $(OUT)
+$(OUT)/shark_api.cdef: core/shark_api.h bpf/template.h bpf/ustack.h | $(OUT)
 	$(call msg,CDEF,$@)
 	$(Q)cat $^ | $(CC) -E -P -DSHARK_CDEF -o $@ -
 
@@ -109,7 +110,7 @@ $(OUT)/bpf/vmlinux.h: | $(OUT)/bpf
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c >$@
 
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/template.h bpf/template.bpf.h $(OUT)/bpf/vmlinux.h | $(OUT)/bpf
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/template.h bpf/template.bpf.h bpf/ustack.h $(OUT)/bpf/vmlinux.h | $(OUT)/bpf
 	$(call msg,BPF,$<)
 	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I$(OUT)/bpf -Ibpf \
 		-I/usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
@@ -157,6 +158,18 @@ $(OUT) $(OUT)/core $(OUT)/progs:
 $(OUT)/progs/%: tests/progs/%.c | $(OUT)/progs
 	$(call msg,CC,$<)
 	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) -o $@ $< -lpthread
+
+# Built as Debian builds packages: -O2, no frame pointers, no -g (.eh_frame
+# only); its library beside it, found through the rpath.
+DEBIAN_CFLAGS := -O2 -fomit-frame-pointer -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(WARN)
+
+$(OUT)/progs/libdwlib.so: tests/progs/lib/dwlib.c | $(OUT)/progs
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(DEBIAN_CFLAGS) -fPIC -shared -o $@ $<
+
+$(OUT)/progs/dwchain: tests/progs/dwchain.c $(OUT)/progs/libdwlib.so | $(OUT)/progs
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(DEBIAN_CFLAGS) -o $@ $< -L$(OUT)/progs -ldwlib -Wl,-rpath,'$$ORIGIN'
 
 $(OUT)/progs/%: tests/progs/%.cc | $(OUT)/progs
 	$(call msg,CXX,$<)
@@ -216,6 +229,12 @@ asan:
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_odr_violation=0 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/asan/lsan.supp:print_suppressions=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run $(ASAN_SUITES)
+
+# The two unwinders on one copied stack (tests/bench/unwind.sh); libunwind only here.
+$(OUT)/bench_unwind: tests/bench/unwind_libs.c $(CORE_OBJS) $(EMBED_OBJ) $(HEADERS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SHARK) -o $@ $< $(CORE_OBJS) $(EMBED_OBJ) \
+		-l:libunwind-x86_64.a -l:libunwind.a $(STATIC_LIBS) $(SYS_LIBS)
 
 deps:
 	$(Q)deps/install build
