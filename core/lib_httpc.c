@@ -15,12 +15,13 @@
 struct call {
 	uv_work_t work;
 	int cb;			/* registry ref of the callback */
-	char *method, *url, *headers, *body;
+	char *method, *url, *headers, *body, *ca_file;
 	size_t len;
 	int timeout_ms;
 	char *resp;
 	char hdr[HDR_MAX];
 	int32_t status, rc;
+	char error[192];
 };
 
 static void call_free(struct call *c)
@@ -29,6 +30,7 @@ static void call_free(struct call *c)
 	free(c->url);
 	free(c->headers);
 	free(c->body);
+	free(c->ca_file);
 	free(c->resp);
 	free(c);
 }
@@ -37,8 +39,14 @@ static void run(uv_work_t *w)
 {
 	struct call *c = w->data;
 
-	c->rc = shark_http_call(c->method, c->url, c->headers, c->body, c->len, c->timeout_ms, c->resp, RESP_MAX,
-				c->hdr, HDR_MAX, &c->status);
+	struct shark_http_call call = { .method = c->method, .url = c->url, .headers = c->headers,
+					.ca_file = c->ca_file[0] ? c->ca_file : NULL, .body = c->body, .len = c->len,
+					.timeout_ms = c->timeout_ms, .resp = c->resp, .resp_len = RESP_MAX,
+					.resp_hdr = c->hdr, .hdr_len = HDR_MAX };
+
+	c->rc = shark_http_call(&call);
+	c->status = call.status;
+	memcpy(c->error, call.error, sizeof(c->error));
 }
 
 /* callback(status, headers, body) or callback(nil, message) on the loop */
@@ -52,7 +60,7 @@ static void done(uv_work_t *w, int status)
 	luaL_unref(L, LUA_REGISTRYINDEX, c->cb);
 	if (status < 0 || c->rc < 0) {
 		lua_pushnil(L);
-		lua_pushstring(L, status < 0 ? uv_strerror(status) : strerror(-c->rc));
+		lua_pushstring(L, status < 0 ? uv_strerror(status) : c->error[0] ? c->error : strerror(-c->rc));
 		nargs = 2;
 	} else {
 		lua_pushinteger(L, c->status);
@@ -87,7 +95,7 @@ static char *dup_opt(lua_State *L, int t, const char *key, size_t *len)
 	return out;
 }
 
-/* request{method, url, headers, body, timeout_ms}, callback -> true | nil, message */
+/* request{method, url, headers, body, timeout_ms, ca_file}, callback -> true | nil, message */
 static int l_request(lua_State *L)
 {
 	struct call *c;
@@ -102,11 +110,12 @@ static int l_request(lua_State *L)
 	c->url = dup_opt(L, 1, "url", NULL);
 	c->headers = dup_opt(L, 1, "headers", NULL);
 	c->body = dup_opt(L, 1, "body", &c->len);
+	c->ca_file = dup_opt(L, 1, "ca_file", NULL);
 	c->resp = malloc(RESP_MAX);
 	lua_getfield(L, 1, "timeout_ms");
 	c->timeout_ms = lua_isnumber(L, -1) ? (int)lua_tointeger(L, -1) : 5000;
 	lua_pop(L, 1);
-	if (!c->method || !c->url || !c->headers || !c->body || !c->resp) {
+	if (!c->method || !c->url || !c->headers || !c->body || !c->ca_file || !c->resp) {
 		call_free(c);
 		return luaL_error(L, "out of memory");
 	}

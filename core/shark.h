@@ -287,10 +287,20 @@ int32_t shark_db__changes(struct shark_db *db);
 /* http.c: the client half (the server is in http.h) */
 int32_t shark_http_request(const char *method, const char *url, const char *headers, const void *body,
 			   uint64_t len, int32_t timeout_ms, char *resp, int32_t resp_len, int32_t *status);
-/* the same, with the response's header lines ("Name: value\n") in resp_hdr */
-int32_t shark_http_call(const char *method, const char *url, const char *headers, const void *body, uint64_t len,
-			int32_t timeout_ms, char *resp_buf, int32_t resp_len, char *resp_hdr, int32_t hdr_len,
-			int32_t *status);
+/* A request with its response's header lines ("Name: value\n"); https:// needs ca_file. */
+struct shark_http_call {
+	const char *method, *url, *headers, *ca_file;
+	const void *body;
+	uint64_t len;
+	int32_t timeout_ms;
+	char *resp;		/* the body, cut to resp_len - 1, NUL-terminated */
+	int32_t resp_len;
+	char *resp_hdr;		/* may be NULL */
+	int32_t hdr_len;
+	int32_t status;		/* out */
+	char error[192];	/* out: why a TLS request failed */
+};
+int32_t shark_http_call(struct shark_http_call *call);
 /* sym.c: "START SIZE NAME" lines of a /tmp/perf-PID.map; the number added */
 int shark_perf_map_parse(const char *buf, size_t len,
 			 int (*add)(void *ctx, uint64_t start, uint64_t size, const char *name), void *ctx);

@@ -123,7 +123,7 @@ section.daemon = { keys = {
 
 section.otlp = { keys = {
   enable = bool, endpoint = url, protocol = one_of(PROTOCOLS, "a protocol"),
-  interval = seconds, queue = int_range(1, 100000), headers = string_map,
+  interval = seconds, queue = int_range(1, 100000), headers = string_map, ca_file = nonempty, allow_plain = bool,
   timeout = { keys = { secs = int_range(0, 86400), nanos = int_range(0, 999999999) } },
 }, defaults = { enable = false, protocol = "HttpBinary", interval = 60, queue = 1000 } }
 
@@ -132,7 +132,7 @@ section.prometheus = { keys = { listen = hostport, path = nonempty },
 
 section.profile = { keys = {
   enable = bool, hz = int_range(1, 10000), interval = seconds, upload = url, token = string_,
-  directory = nonempty, labels = string_map, ca_file = nonempty,
+  directory = nonempty, labels = string_map, ca_file = nonempty, allow_plain = bool,
 }, defaults = { enable = true, hz = 19, interval = 60 } }
 
 section.server = { keys = { url = url, token = string_, ca_file = nonempty, allow_plain = bool } }
@@ -152,6 +152,7 @@ section.component = { keys = { path = nonempty, args = list_of(arg_value) }, req
 -- ------------------------------------------------------------ checking
 
 local Config = {}
+local check_transport
 
 local function fail(ctx, key, msg)
   local line = ctx.lines[key]
@@ -207,6 +208,27 @@ local function check_jobs(v, ctx, base)
   return jobs
 end
 
+local function loopback(u)
+  local host = u:match("^https?://%[([^%]]+)%]") or u:match("^https?://([^:/]+)")
+  return host == "localhost" or host == "::1" or (host and host:match("^127%.") ~= nil)
+end
+
+-- Off loopback, data and tokens cross the network: https with a CA to check
+-- the server against, unless plain HTTP is allowed in so many words.
+function check_transport(ctx, sec, name, key)
+  local u = sec and sec[key]
+  if not u then return end
+  if u:match("^https://") then
+    if not sec.ca_file then
+      fail(ctx, name .. "." .. key, "an https:// URL needs ca_file, the CA certificates (PEM) to check the server "
+        .. "against")
+    end
+  elseif not loopback(u) and not sec.allow_plain then
+    fail(ctx, name .. "." .. key, "plain http:// to a host that is not loopback: use https:// with ca_file, or "
+      .. "set allow_plain = true")
+  end
+end
+
 -- M.parse(text, name[, base]) -> config | nil, "name:line: key: message".
 -- base: the folder relative job scripts are found in (the config's own).
 function M.parse(text, name, base)
@@ -234,6 +256,15 @@ function M.parse(text, name, base)
     if out.otlp and out.otlp.enable and not out.otlp.endpoint then
       fail(ctx, "otlp", "enable = true needs an endpoint")
     end
+    -- [server]: the shark serve profiles go to, unless [profile] says otherwise
+    if out.server and out.profile then
+      for _, k in ipairs { "upload", "token", "ca_file", "allow_plain" } do
+        local from = k == "upload" and "url" or k
+        if out.profile[k] == nil then out.profile[k] = out.server[from] end
+      end
+    end
+    check_transport(ctx, out.profile, "profile", "upload")
+    check_transport(ctx, out.otlp, "otlp", "endpoint")
     if out.otlp and out.otlp.protocol == "Grpc" then
       fail(ctx, "otlp.protocol", "Grpc is not supported: gRPC needs HTTP/2, and Debian packages no C gRPC "
         .. "library shark can link statically; use HttpBinary or HttpJson (OTLP/HTTP, port 4318)")

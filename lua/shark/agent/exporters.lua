@@ -132,6 +132,7 @@ function Ex:_otlp(cfg)
   if not (cfg and cfg.enable) then return end
   self.otlp = self.otlp or push.new { name = "otlp", url = otlp_url(cfg.endpoint), max = cfg.queue, log = self.log }
   self.otlp.headers, self.otlp.timeout_s, self.otlp.max = header_lines(cfg.headers), cfg.timeout_s, cfg.queue
+  self.otlp.ca_file = cfg.ca_file
   local json = cfg.protocol == "HttpJson"
   local resource = { ["service.name"] = "shark-agent", ["host.name"] = self.host,
     ["telemetry.sdk.name"] = "shark", ["telemetry.sdk.version"] = self.version }
@@ -171,6 +172,7 @@ function Ex:_profiles(cfg)
   end
   if self.profiles then
     self.profiles.headers = cfg.token and ("Authorization: Bearer %s\r\n"):format(cfg.token) or ""
+    self.profiles.ca_file = cfg.ca_file
   end
 end
 

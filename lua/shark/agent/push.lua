@@ -67,6 +67,7 @@ function Push:_send()
   local item = self.queue[self.head]
   self.busy = true
   local ok, err = httpc.request({ method = "POST", url = item.url or self.url, body = item.body,
+    ca_file = self.ca_file,
     headers = self.headers .. "Content-Type: " .. item.ctype .. "\r\n",
     timeout_ms = math.floor(self.timeout_s * 1000) }, function(status, rh)
     self.busy = false
