@@ -77,7 +77,7 @@ t.ok(#assert(otlp.encode(r:collect(), { start_ns = 1, time_ns = 2 })) > 10, "pro
 local cfg, err = config.parse('[profile]\nhz = 0\n', "a.toml")
 t.is(cfg, nil, "hz 0 refused")
 t.is(err, "a.toml:2: profile.hz: expected a whole number from 1 to 10000, got 0", "with file, line and key")
-cfg = assert(config.parse('[otlp]\nenable = true\nendpoint = "http://h:4318"\nprotocol = "HTTPJSON"\n' ..
+cfg = assert(config.parse('[otlp]\nenable = true\nendpoint = "http://127.0.0.1:4318"\nprotocol = "HTTPJSON"\n' ..
   '[[job]]\nname = "j"\nscript = "s.lua"\n', "b.toml", "/etc/shark"))
 t.is(cfg.otlp.protocol, "HttpJson", "PSH's protocol names are case-insensitive")
 t.is(cfg.jobs[1].script, "/etc/shark/s.lua", "a job's script is relative to the config's folder")
