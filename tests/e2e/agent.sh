@@ -26,16 +26,6 @@ stop_agent() {
 	RC=$?
 	APID=""
 }
-# until SECONDS CMD...: poll CMD every 0.1 s
-until_ok() {
-	local i limit=$(($1 * 10))
-	shift
-	for ((i = 0; i < limit; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 log_has() { grep -Eq -- "$1" "$T/agent.log"; }
 free_port() {
 	"$SHARK" -e 'local uv = require "uv"; local t = uv.new_tcp(); t:bind("127.0.0.1", 0)
