@@ -19,6 +19,7 @@ static const char usage_text[] =
 "       shark -l [-v] [GLOB]                 (list events; -v: fields)\n"
 "       shark test [FEATURE]                 (what this machine can trace)\n"
 "       shark bundle script.lua [-o TOOL]    (one executable for machines without shark)\n"
+"       shark serve [--listen ADDR:PORT]     (the web viewer of uploaded profiles; -h for more)\n"
 "\n"
 "A scriptable Linux tracer: Lua scripts on perf events and BPF.\n"
 "\n"
@@ -132,6 +133,7 @@ static const struct {
 } commands[] = {
 	{ "test", "shark.cmd.test" },
 	{ "bundle", "shark.cmd.bundle" },
+	{ "serve", "shark.cmd.serve" },
 };
 
 int shark_cli__parse(int argc, char **argv, struct shark_opts *o, char *err, size_t errlen)

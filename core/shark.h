@@ -176,6 +176,12 @@ void shark_sym__note_pid(int pid);
 void shark_sym__refresh_pid(int pid);
 void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, const char *file);
 void shark_sym__exec(int pid);
+int32_t shark_sym_frame(int32_t pid, uint64_t ip, struct shark_frame_info *out);
+
+/* pprof.c: profile.proto with protobuf-c, gzip with zlib */
+int32_t shark_pprof_encode(const struct shark_pprof *p, void **out, uint64_t *len);
+struct shark_pprof *shark_pprof_decode(const void *buf, uint64_t len, char *err, int32_t errlen);
+void shark_pprof_free(struct shark_pprof *p);
 
 /* bpf.c (see struct shark_api for the contract) */
 struct shark_bpf *shark_bpf__open(const void *buf, uint64_t len, const char *name);
@@ -242,6 +248,32 @@ const char *shark_bundle__verify(const uint8_t *file, size_t len, const void *sl
 int32_t shark_bundle__write(const char *path, const void *data, uint64_t len);
 const char *shark_kernel_id(void);
 
+/* db.c: SQLite for the FFI (see struct shark_api) */
+struct shark_db *shark_db__open(const char *path, char *err, int32_t errlen);
+void shark_db__close(struct shark_db *db);
+int32_t shark_db__exec(struct shark_db *db, const char *sql);
+const char *shark_db__errmsg(struct shark_db *db);
+struct shark_stmt *shark_db__prepare(struct shark_db *db, const char *sql);
+int32_t shark_db__bind_text(struct shark_stmt *st, int32_t i, const char *s, int32_t len);
+int32_t shark_db__bind_blob(struct shark_stmt *st, int32_t i, const void *p, int64_t len);
+int32_t shark_db__bind_int64(struct shark_stmt *st, int32_t i, int64_t v);
+int32_t shark_db__bind_double(struct shark_stmt *st, int32_t i, double v);
+int32_t shark_db__bind_null(struct shark_stmt *st, int32_t i);
+int32_t shark_db__step(struct shark_stmt *st);
+int32_t shark_db__reset(struct shark_stmt *st);
+void shark_db__finalize(struct shark_stmt *st);
+int32_t shark_db__column_count(struct shark_stmt *st);
+int32_t shark_db__column_type(struct shark_stmt *st, int32_t i);
+const char *shark_db__column_name(struct shark_stmt *st, int32_t i);
+int64_t shark_db__column_int64(struct shark_stmt *st, int32_t i);
+double shark_db__column_double(struct shark_stmt *st, int32_t i);
+const void *shark_db__column_bytes(struct shark_stmt *st, int32_t i, int32_t *len);
+int64_t shark_db__last_id(struct shark_db *db);
+int32_t shark_db__changes(struct shark_db *db);
+
+/* http.c: the client half (the server is in http.h) */
+int32_t shark_http_request(const char *method, const char *url, const char *headers, const void *body,
+			   uint64_t len, int32_t timeout_ms, char *resp, int32_t resp_len, int32_t *status);
 /* sym.c: "START SIZE NAME" lines of a /tmp/perf-PID.map; the number added */
 int shark_perf_map_parse(const char *buf, size_t len,
 			 int (*add)(void *ctx, uint64_t start, uint64_t size, const char *name), void *ctx);
@@ -282,5 +314,6 @@ const char *shark_safe_error(void);
 /* lib_shark.c, lib_perf.c */
 int luaopen_shark_core(struct lua_State *L);
 int luaopen_perf_core(struct lua_State *L);
+int luaopen_shark_http(struct lua_State *L);
 
 #endif /* SHARK_H */

@@ -36,6 +36,7 @@ struct dso {
 	ino_t ino;
 	int loaded;
 	int is_exec;		/* ET_EXEC: addresses are absolute */
+	char build_id[65];	/* hex, "" if none */
 	struct seg *segs;
 	int nsegs;
 	struct symtab tab;
@@ -278,6 +279,20 @@ static int debug_path(Elf *elf, char *out, size_t len)
 	return -ENOENT;
 }
 
+/* The hex build-id back from its debug path ".build-id/xx/yyyy.debug". */
+static void note_build_id(struct dso *d, const char *dbg)
+{
+	const char *p = strstr(dbg, ".build-id/");
+	size_t n = 0;
+
+	if (!p)
+		return;
+	for (p += 10; *p && *p != '.' && n + 1 < sizeof(d->build_id); p++)
+		if (*p != '/')
+			d->build_id[n++] = *p;
+	d->build_id[n] = 0;
+}
+
 /*
  * The file mapped at m in process pid, when the one at its path is another
  * (`mv new app` while the old app runs: its symbols would name the old code
@@ -341,6 +356,8 @@ static void load_dso_now(struct dso *d, int pid, const struct pmap *m)
 		/* stripped (Debian's libc): a -dbgsym package may have the rest */
 		if (debug_path(elf, dbg, sizeof(dbg)) == 0) {
 			int dfd = open(dbg, O_RDONLY | O_CLOEXEC);
+
+			note_build_id(d, dbg);
 
 			if (dfd >= 0) {
 				Elf *de = elf_begin(dfd, ELF_C_READ_MMAP, NULL);
@@ -421,11 +438,13 @@ static void read_maps(struct proc *p)
 	char path[64], line[1024];
 	FILE *f;
 
+	/* the attempt counts even when it fails: a process gone since would
+	 * otherwise be looked for again at every address it does not map */
+	p->loaded_at = shark_time_ns();
 	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
 	f = fopen(path, "re");
 	if (!f)
 		return;
-	p->loaded_at = shark_time_ns();
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long start, end, off, ino;
 		unsigned int maj, min;
@@ -712,4 +731,45 @@ int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len)
 		load_jit_map(p);
 	s = tab_find(&p->jit, ip);
 	return s ? put_name(buf, len, s->name) : 0;
+}
+
+/*
+ * shark_sym_frame() - the mapping, module and build-id of @ip.
+ * @pid: the process for user addresses, -1 for a kernel address
+ *
+ * Return: 0, or -ENOENT when no mapping holds @ip.
+ */
+int32_t shark_sym_frame(int32_t pid, uint64_t ip, struct shark_frame_info *out)
+{
+	static char kernel_build_id[65];
+	const struct pmap *m;
+	struct proc *p;
+
+	memset(out, 0, sizeof(*out));
+	out->build_id = "";
+	if (pid < 0) {
+		const char *id = shark_kernel_id(), *slash = strchr(id, '/');
+
+		if (slash && !kernel_build_id[0])
+			snprintf(kernel_build_id, sizeof(kernel_build_id), "%s", slash + 1);
+		out->module = "[kernel.kallsyms]";
+		out->build_id = kernel_build_id;
+		out->start = 0xffffffff80000000ull;
+		out->limit = UINT64_MAX;
+		return 0;
+	}
+	p = get_proc(pid, 1);
+	if (!p)
+		return -ENOENT;
+	m = find_map(p, ip);
+	if (!m || !m->dso)
+		return -ENOENT;
+	if (!m->dso->loaded)
+		load_dso(m->dso, pid, m);
+	out->start = m->start;
+	out->limit = m->end;
+	out->offset = m->pgoff;
+	out->module = m->dso->path;
+	out->build_id = m->dso->build_id;
+	return 0;
 }

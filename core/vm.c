@@ -218,6 +218,7 @@ lua_State *shark_vm__new(const struct shark_opts *opts)
 	preload(L, "cjson", luaopen_cjson);
 	preload(L, "shark.core", luaopen_shark_core);
 	preload(L, "perf.core", luaopen_perf_core);
+	preload(L, "shark.http", luaopen_shark_http);
 	add_searcher(L);
 	lua_pushcfunction(L, shark_vm__print);
 	lua_setglobal(L, "print");

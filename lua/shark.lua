@@ -137,7 +137,9 @@ end
 
 -- Print a table of key -> number as sorted lines with bars (largest last, so it
 -- sits next to the prompt). opts: top = N (only the N largest), desc = true,
--- width = bar width (40), title = a heading line.
+-- width = bar width (40), title = a heading line, json = true (one JSON
+-- object of the same entries instead), out = where (shark.out: a path, a
+-- function, a sink; default stdout).
 function M.print_hist(t, opts)
   opts = opts or {}
   local list = sorted_entries(t, "shark.print_hist", opts.desc)
@@ -149,6 +151,13 @@ function M.print_hist(t, opts)
       for i = #list - opts.top + 1, #list do keep[#keep + 1] = list[i] end
       list = keep
     end
+  end
+  local sink = require("shark.out").of(opts.out)
+  if opts.json then
+    local obj = {}
+    for _, e in ipairs(list) do obj[e.key] = e.value end
+    sink:line(require("shark.json").encode(obj))
+    return sink:finish()
   end
   local width = opts.width or 40
   local keyw, valw, max = 4, 5, 0
@@ -170,13 +179,15 @@ function M.print_hist(t, opts)
     out[#out + 1] = ("%-" .. keyw .. "s %" .. valw .. "s |%s%s|")
       :format(key, e.text, ("@"):rep(n), (" "):rep(width - n))
   end
-  print(table.concat(out, "\n"))
+  sink:line(table.concat(out, "\n"))
+  sink:finish()
 end
 
 -- Print key, then value, then a blank line, for every entry, smallest value
 -- first: the DTrace aggregation layout that flame graph tools read when the
 -- keys are callchains.
-function M.print_hist_raw(t)
+-- opts.out: where (shark.out; default stdout).
+function M.print_hist_raw(t, opts)
   local list = sorted_entries(t, "shark.print_hist_raw", false)
   local out = {}
   for _, e in ipairs(list) do
@@ -184,7 +195,7 @@ function M.print_hist_raw(t)
     out[#out + 1] = fmt_value(e.value)
     out[#out + 1] = ""
   end
-  if #out > 0 then print(table.concat(out, "\n")) end
+  if #out > 0 then require("shark.out").of(opts and opts.out):line(table.concat(out, "\n")):finish() end
 end
 
 -- ------------------------------------------------------------ privileges
