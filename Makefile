@@ -14,7 +14,7 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 # Every library but glibc links statically: the binary runs where none of
 # them is installed. Order matters for static archives.
 STATIC_LIBS := -l:liblua5.1-luv.a -l:liblua5.1-cjson.a -l:libluajit-5.1.a \
-	-l:libuv_a.a -l:libbpf.a -l:libtraceevent.a -l:libelf.a -l:libz.a -l:libsupc++.a
+	-l:libuv_a.a -l:libbpf.a -l:libtraceevent.a -l:libelf.a -l:libzstd.a -l:libsodium.a -l:libz.a -l:libsupc++.a
 SYS_LIBS    := -lm -ldl -lpthread -lrt
 LDFLAGS_SHARK = -Wl,-E -static-libgcc
 

@@ -37,6 +37,16 @@ static int32_t kill_target(int32_t sig)
 	return shark_target__kill(sig);
 }
 
+static int32_t target_spawn(const char *cmd)
+{
+	return shark_target__spawn(cmd);
+}
+
+static int32_t target_watch(int32_t pid)
+{
+	return shark_target__watch(pid);
+}
+
 static const char *api_strerror(int32_t err)
 {
 	return strerror(err < 0 ? -err : err);
@@ -118,4 +128,32 @@ const struct shark_api shark_api = {
 	.bpf_attach_socket = shark_bpf__attach_socket,
 	.sym_functions = shark_sym_functions,
 	.bpf_autoload = shark_bpf__autoload,
+	.journal_key_load = shark_journal_key_load,
+	.journal_create = shark_journal__create,
+	.journal_meta = shark_journal__meta,
+	.journal_samples = shark_journal__samples,
+	.journal_records = shark_journal__records,
+	.journal_flush = shark_journal__flush,
+	.journal_stats = shark_journal__stats,
+	.journal_close = shark_journal__close,
+	.journal_free = shark_journal__free,
+	.jreader_open = shark_jreader__open,
+	.jreader_check = shark_jreader__check,
+	.jreader_next = shark_jreader__next,
+	.jreader_samples = shark_jreader__samples,
+	.jreader_records = shark_jreader__records,
+	.jreader_error = shark_jreader__error,
+	.jreader_note = shark_jreader__note,
+	.jreader_stats = shark_jreader__stats,
+	.jreader_free = shark_jreader__free,
+	.count_open = shark_count__open,
+	.count_read = shark_count__read,
+	.count_enable = shark_count__enable,
+	.fd_close = shark_fd_close,
+	.child_spawn = shark_child__spawn,
+	.child_release = shark_child__release,
+	.child_wait = shark_child__wait,
+	.target_spawn = target_spawn,
+	.target_watch = target_watch,
+	.build_id = shark_build_id,
 };

@@ -235,4 +235,38 @@ const char *shark_kernel_id(void);
 int luaopen_shark_core(struct lua_State *L);
 int luaopen_perf_core(struct lua_State *L);
 
+/* journal.c: shark record's journals (docs/journal.md) */
+int32_t shark_journal_key_load(const char *path, uint8_t *key);
+struct shark_journal *shark_journal__create(const char *path, const uint8_t *key, int32_t level);
+int32_t shark_journal__meta(struct shark_journal *j, const char *text, uint32_t len);
+int32_t shark_journal__samples(struct shark_journal *j, uint32_t base, const struct shark_sample *s, int32_t n);
+int32_t shark_journal__records(struct shark_journal *j, uint32_t ring, const struct shark_record *r, int32_t n,
+			       uint64_t time);
+int32_t shark_journal__flush(struct shark_journal *j);
+void shark_journal__stats(struct shark_journal *j, struct shark_journal_stats *st);
+int32_t shark_journal__close(struct shark_journal *j);
+void shark_journal__free(struct shark_journal *j);
+struct shark_jreader *shark_jreader__open(const char *path, const uint8_t *key, int32_t salvage);
+int32_t shark_jreader__check(struct shark_jreader *r);
+int32_t shark_jreader__next(struct shark_jreader *r, struct shark_jchunk *c);
+int32_t shark_jreader__samples(struct shark_jreader *r, struct shark_sample *batch, int32_t max);
+int32_t shark_jreader__records(struct shark_jreader *r, struct shark_record *batch, uint32_t *rings,
+			       double *times, int32_t max);
+const char *shark_jreader__error(struct shark_jreader *r);
+const char *shark_jreader__note(struct shark_jreader *r);
+void shark_jreader__stats(struct shark_jreader *r, struct shark_jreader_stats *st);
+void shark_jreader__free(struct shark_jreader *r);
+
+/* count.c: shark stat's counters and held children */
+int32_t shark_count__open(const struct shark_count_attr *a);
+int32_t shark_count__read(int32_t fd, uint64_t *vals);
+int32_t shark_count__enable(int32_t fd, int32_t on);
+int32_t shark_fd_close(int32_t fd);
+int32_t shark_child__spawn(const char *const *argv);
+int32_t shark_child__release(int32_t pid);
+int32_t shark_child__wait(int32_t pid, int32_t timeout_ms, int32_t *status);
+
+/* buildid.c */
+int32_t shark_build_id(const char *path, char *buf, int32_t len);
+
 #endif /* SHARK_H */

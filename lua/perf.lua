@@ -141,7 +141,7 @@ local function session_opts(opts, evs)
   local cu = truthy(opts.callchain_u) or truthy(opts.callchain)
   o.callchain_k, o.callchain_u = ck and 1 or 0, cu and 1 or 0
   o.max_stack = opts.max_stack or 0
-  o.track_tasks = cu and 1 or 0
+  o.track_tasks = (cu or require("shark.journal").active) and 1 or 0  -- shark record: names after exit
   local inherit = opts.inherit
   local anchors = {}
   if opts.tid then
@@ -254,7 +254,8 @@ local function make_drain(h, fn)
       end
     end
   end
-  return drain_loop(h, "p", api.perf_read, api.perf_consume, batch, BATCH, dispatch)
+  local read = require("shark.journal").tap_perf(h, api.perf_read)  -- shark record
+  return drain_loop(h, "p", read, api.perf_consume, batch, BATCH, dispatch)
 end
 
 -- perf.on(spec, [opts], fn) -> handle

@@ -38,6 +38,8 @@ function M.namespace(o)
 end
 
 -- The FFI ctype of BTF type id (cdef'd once per object).
+M.texts = {}  -- ctype number -> the C text that declared it
+
 function M.ctype(ns, id)
   local ct = ns.ctypes[id]
   if ct then return ct end
@@ -61,6 +63,7 @@ function M.ctype(ns, id)
   end
   ct = ffi.typeof(ns.prefix .. "shark_t" .. id)
   ns.ctypes[id] = ct
+  M.texts[tonumber(ct)] = text  -- journals keep the C of ring records
   return ct
 end
 

@@ -88,7 +88,8 @@ function M.on_ring(m, opts, fn)
     h.r = ffi.gc(r, api.ringbuf_free)
     h.batch = ffi.new("struct shark_record[?]", BATCH)
     local batch = h.batch
-    h.drain = drain_loop(h, "r", api.ringbuf_read, api.ringbuf_consume, batch, BATCH, function(n)
+    local read = require("shark.journal").tap_ring(h, api.ringbuf_read, ct)  -- shark record
+    h.drain = drain_loop(h, "r", read, api.ringbuf_consume, batch, BATCH, function(n)
       for i = 0, n - 1 do
         fn(ffi.cast(ptr_t, batch[i].data))
         if h.stopping then return end
