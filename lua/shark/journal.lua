@@ -213,14 +213,62 @@ function M.tap_perf(h, read)
   if not w then return read end
   local base = w:add_events(h.events)
   local j, put = w.j, api.journal_samples
+  local ustr = w:user_strings(h.events)
   return function(p, batch, max)
     local n = read(p, batch, max)
     if n > 0 then
+      if ustr then ustr(batch, n) end
       local rc = put(j, base, batch, n)
       if rc < 0 then w:fail(rc) end
       w:note(batch, n)
     end
     return n
+  end
+end
+
+-- Syscall arguments that point at user strings (filenames) are read from
+-- the task while the batch passes, as a live handler would, and journaled
+-- when they change: replay then sees the strings the live run saw.
+function Writer:user_strings(evs)
+  local types = require "perf.types"
+  local fields, any = {}, false
+  for i, e in ipairs(evs) do
+    if e.tracepoint then
+      local t = types.by_name(e.name)
+      local list = {}
+      for _, x in pairs(t and t.extra or {}) do
+        if x.kind == "user_string" then list[#list + 1] = x.member end
+      end
+      if #list > 0 then
+        fields[i - 1] = { ptr = ffi.typeof("$ *", t.raw), members = list }
+        any = true
+      end
+    end
+  end
+  if not any then return nil end
+  local last = {}   -- "pid:addr" -> the string journaled last
+  local buf = ffi.new("char[4096]")
+  return function(batch, n)
+    local changed
+    for i = 0, n - 1 do
+      local s = batch[i]
+      local f = fields[s.event]
+      if f and s.raw ~= nil then
+        local raw = ffi.cast(f.ptr, s.raw)
+        for _, m in ipairs(f.members) do
+          local addr = raw[m]
+          local len = api.read_user_string(s.pid, addr, buf, 4096)
+          local str = len >= 0 and ffi.string(buf, len) or false
+          local key = s.pid .. ":" .. tostring(addr)
+          if last[key] ~= str then
+            last[key] = str
+            changed = changed or {}
+            changed[#changed + 1] = { s.pid, hex(addr), str or nil }
+          end
+        end
+      end
+    end
+    if changed then self:meta({ kind = "ustrings", list = changed }) end
   end
 end
 
@@ -332,6 +380,7 @@ function M.open_or_exit(who, path, o)
     io.stderr:write(who, ": ", err, "\n")
     return shark.exit(1)
   end
+  r.key = key
   return r
 end
 
