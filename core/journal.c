@@ -581,11 +581,11 @@ static int load_chunk(struct shark_jreader *r, const struct chunk_hdr *h, const 
 /*
  * Move to the next chunk. Return 1 (c filled), 0 at the end (a truncated tail
  * is noted in note()), or -errno with error() naming the chunk. With salvage,
- * a damaged chunk is skipped (noted, counted) instead.
+ * a damaged chunk is skipped instead: 2, error() naming it, c not filled.
  */
 int32_t shark_jreader__next(struct shark_jreader *r, struct shark_jchunk *c)
 {
-	for (;;) {
+	{
 		struct chunk_hdr h;
 		int err;
 
@@ -605,9 +605,8 @@ int32_t shark_jreader__next(struct shark_jreader *r, struct shark_jchunk *c)
 			if (!r->salvage)
 				return err;
 			r->st.damaged++;
-			fprintf(stderr, "shark: %s: skipped\n", r->err);
 			r->pos = resync(r, r->pos + 1);
-			continue;
+			return 2;
 		}
 		if (r->pos + CHDR_SIZE + h.stored > r->size) {
 			rset(r->note, "the journal ends inside chunk %u at byte %zu (cut short; %zu of %u bytes)",
@@ -621,10 +620,9 @@ int32_t shark_jreader__next(struct shark_jreader *r, struct shark_jchunk *c)
 			if (!r->salvage || (err == -EKEYREJECTED && !r->st.chunks))
 				return err;
 			r->st.damaged++;
-			fprintf(stderr, "shark: %s: skipped\n", r->err);
 			r->pos += CHDR_SIZE + h.stored;
 			r->next_seq = h.seq + 1;
-			continue;
+			return 2;
 		}
 		c->type = h.type;
 		c->seq = h.seq;

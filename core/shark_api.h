@@ -345,7 +345,7 @@ struct shark_api {
 	void (*journal_free)(struct shark_journal *j);
 	struct shark_jreader *(*jreader_open)(const char *path, const uint8_t *key, int32_t salvage);
 	int32_t (*jreader_check)(struct shark_jreader *r);
-	int32_t (*jreader_next)(struct shark_jreader *r, struct shark_jchunk *c);	/* 1, 0 (end), -errno */
+	int32_t (*jreader_next)(struct shark_jreader *r, struct shark_jchunk *c);	/* 1, 0 (end), 2 (skipped), -errno */
 	int32_t (*jreader_samples)(struct shark_jreader *r, struct shark_sample *batch, int32_t max);
 	int32_t (*jreader_records)(struct shark_jreader *r, struct shark_record *batch, uint32_t *rings,
 				   double *times, int32_t max);

@@ -314,6 +314,10 @@ end
 function Reader:next()
   local c = self.chunk
   local rc = api.jreader_next(self.r, c)
+  while rc == 2 do  -- --salvage: a damaged chunk skipped
+    io.stderr:write(("shark: %s: %s: skipped\n"):format(self.path, ffi.string(api.jreader_error(self.r))))
+    rc = api.jreader_next(self.r, c)
+  end
   if rc == 0 then return nil end
   if rc < 0 then return false, ("%s: %s"):format(self.path, ffi.string(api.jreader_error(self.r))) end
   if c.type == 1 then

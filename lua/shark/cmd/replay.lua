@@ -105,7 +105,7 @@ local function matcher(spec_)
 end
 
 -- State of one replay.
-local R = { ustr = {}, subs = {}, handlers = {}, names = {}, types = {}, comms = {}, stacks = {}, counts = {} }
+local R = { ring_subs = {}, ustr = {}, subs = {}, handlers = {}, names = {}, types = {}, comms = {}, stacks = {}, counts = {} }
 
 local Handle = {}
 Handle.__index = Handle
@@ -213,11 +213,61 @@ local function replay_on(spec_, opts, fn)
   return h
 end
 
+-- BPF rings: handlers by map name; records typed from the C the journal kept.
+local function ring_type(id)
+  local d = R.rings[id]
+  if not d then return nil end
+  if d.ptr == nil then
+    d.ptr = false
+    local tname = d.ctype and d.ctype:match("^ctype<(.*)>$")
+    if d.c and tname then
+      local prefix = ("shark_jr%d_"):format(id)
+      local ok = pcall(ffi.cdef, (d.c:gsub("shark_o%d+_", prefix)))
+      if ok then d.ptr = ffi.typeof("$ *", ffi.typeof((tname:gsub("shark_o%d+_", prefix)))) end
+    end
+  end
+  return d.ptr
+end
+
+local function replay_on_ring(m, opts, fn)
+  if fn == nil and type(opts) == "function" then opts, fn = {}, opts end
+  if type(fn) ~= "function" then error("bpf.on_ring(map, [opts], fn): expected a function", 2) end
+  local name = type(m) == "string" and m or (type(m) == "table" or type(m) == "userdata") and m.info and m:info().name
+  if type(name) ~= "string" then error("bpf.on_ring: expected a map or its name", 2) end
+  local h = setmetatable({ spec = name, n = 0 }, Handle)
+  R.ring_subs[#R.ring_subs + 1] = { name = name, fn = fn, h = h }
+  return h
+end
+
+local function dispatch_records(r, recs, rings, times)
+  while true do
+    local n, err = r:records(recs, rings, times, BATCH)
+    if not n then return nil, err end
+    if n == 0 then return true end
+    for i = 0, n - 1 do
+      local d = R.rings[rings[i]]
+      local ptr = d and ring_type(rings[i])
+      if ptr then
+        local time = times[i]
+        if time >= next_due() then run_timers(time) elseif time > now then now = time end
+        for _, sub in ipairs(R.ring_subs) do
+          if sub.name == d.name and not sub.h.stopped then
+            sub.h.n = sub.h.n + 1
+            sub.fn(ffi.cast(ptr, recs[i].data))
+          end
+        end
+      end
+    end
+  end
+end
+
 -- ------------------------------------------------------------------ main
 
 local function run(r)
   local batch = ffi.new("struct shark_sample[?]", BATCH)
   local typed = {}       -- ev -> the batch as an array of that event's type
+  local recs = ffi.new("struct shark_record[?]", BATCH)
+  local rings, times = ffi.new("uint32_t[?]", BATCH), ffi.new("double[?]", BATCH)
   while true do
     local kind, t = r:next()
     if kind == nil then break end
@@ -238,6 +288,9 @@ local function run(r)
         for pid, c in pairs(t.comms or {}) do R.comms[pid] = c end
         for _, s in ipairs(t.stacks or {}) do R.stacks[s.key] = s end
       end
+    elseif kind == "records" then
+      local ok, err = dispatch_records(r, recs, rings, times)
+      if not ok then return nil, err end
     elseif kind == "samples" then
       local handlers, names = R.handlers, R.names
       while true do
@@ -296,7 +349,7 @@ function M.main(args)
   local script_args = { unpack(o.args, 3) }
   R.stacks_str = {}
   local r = journal.open_or_exit("shark replay", path, o)
-  R.events = r.events
+  R.events, R.rings = r.events, r.rings
   R.path, R.key, R.salvage = path, r.key, o.salvage
 
   -- format files come from the journal, not from this machine
@@ -311,6 +364,7 @@ function M.main(args)
   end
 
   require("perf").on = replay_on
+  require("bpf").on_ring = replay_on_ring
   require("perf.types").read_user_string = function(pid, addr, buf, len)
     local per = R.ustr[pid]
     local str = per and per[tonumber(addr)]
@@ -342,6 +396,8 @@ function M.main(args)
     io.stderr:write("shark replay: ", rerr, "\n")
     return shark.exit(1)
   end
+  -- the journal is over: end the run as the live one ended (on_end handlers next)
+  require("shark.api").stop(ffi.C.SHARK_STOP_IDLE)
 end
 
 return M

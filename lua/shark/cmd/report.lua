@@ -39,11 +39,25 @@ local KERNEL_BASE = 0xffff000000000000ULL
 local function aggregate(r)
   local batch = ffi.new("struct shark_sample[?]", BATCH)
   local agg, tidpid, rep = {}, {}, {}
+  local recs = ffi.new("struct shark_record[?]", BATCH)
+  local rings, times = ffi.new("uint32_t[?]", BATCH), ffi.new("double[?]", BATCH)
+  local ring_counts = {}
+  r.ring_counts = ring_counts
   while true do
     local kind, err = r:next()
     if kind == nil then break end
     if kind == false then return nil, err end
-    if kind == "samples" then
+    if kind == "records" then
+      while true do
+        local n, rerr = r:records(recs, rings, times, BATCH)
+        if not n then return nil, rerr end
+        if n == 0 then break end
+        for i = 0, n - 1 do
+          local id = rings[i]
+          ring_counts[id] = (ring_counts[id] or 0) + 1
+        end
+      end
+    elseif kind == "samples" then
       while true do
         local n, serr = r:samples(batch, BATCH)
         if not n then return nil, serr end
@@ -222,9 +236,17 @@ local function write_text(f, groups, keys, r)
       f:write((table.concat(cells, "  "):gsub("%s+$", "")), "\n")
     end
   end
+  local ids = {}
+  for id in pairs(r.ring_counts) do ids[#ids + 1] = id end
+  table.sort(ids)
+  for _, id in ipairs(ids) do
+    local ring = r.rings[id] or {}
+    f:write(("%s# Records: %d of BPF ring '%s' (%s, %s bytes)\n"):format(#groups > 0 and "\n" or "",
+      r.ring_counts[id], ring.name or id, ring.ctype or "?", ring.size or "?"))
+  end
   local fin = r.finish
   if fin and fin.lost and fin.lost > 0 then f:write(("\n# lost: %d samples\n"):format(fin.lost)) end
-  if #groups == 0 then f:write("# no samples\n") end
+  if #groups == 0 and #ids == 0 then f:write("# no samples\n") end
 end
 
 local function csv_cell(v)
