@@ -156,4 +156,5 @@ const struct shark_api shark_api = {
 	.target_spawn = target_spawn,
 	.target_watch = target_watch,
 	.build_id = shark_build_id,
+	.sym_maps = shark_sym_maps,
 };

@@ -266,6 +266,9 @@ int32_t shark_child__spawn(const char *const *argv);
 int32_t shark_child__release(int32_t pid);
 int32_t shark_child__wait(int32_t pid, int32_t timeout_ms, int32_t *status);
 
+/* sym.c: the file mappings known for pid */
+int32_t shark_sym_maps(int32_t pid, char *buf, int32_t len);
+
 /* buildid.c */
 int32_t shark_build_id(const char *path, char *buf, int32_t len);
 

@@ -367,6 +367,8 @@ struct shark_api {
 	int32_t (*target_watch)(int32_t pid);
 	/* the bytes of /proc/PID/maps-style build-id of an ELF file: hex into buf, length or -errno */
 	int32_t (*build_id)(const char *path, char *buf, int32_t len);
+	/* "START END PGOFF PATH\n" (hex) per file mapping known for pid, also after it exited: bytes needed */
+	int32_t (*sym_maps)(int32_t pid, char *buf, int32_t len);
 };
 
 #endif /* SHARK_API_H */

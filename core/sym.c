@@ -590,3 +590,24 @@ int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len)
 	s = tab_find(&p->jit, ip);
 	return s ? put_name(buf, len, s->name) : 0;
 }
+
+/* "START END PGOFF PATH\n" per file mapping known for pid (even after it exited): bytes needed. */
+int32_t shark_sym_maps(int32_t pid, char *buf, int32_t len)
+{
+	struct proc *p = pid > 0 ? get_proc(pid, 0) : NULL;
+	int32_t n = 0;
+
+	for (int i = 0; p && i < p->n; i++) {
+		const struct pmap *m = &p->maps[i];
+		int k;
+
+		if (!m->dso)
+			continue;
+		k = snprintf(n < len ? buf + n : NULL, n < len ? (size_t)(len - n) : 0, "%llx %llx %llx %s\n",
+			     (unsigned long long)m->start, (unsigned long long)m->end,
+			     (unsigned long long)m->pgoff, m->dso->path);
+		if (k > 0)
+			n += k;
+	}
+	return n;
+}

@@ -96,7 +96,6 @@ function Writer:note(batch, n)
       comms[pid] = ffi.string(api.comm(pid))
       -- its mappings now: the process may be gone when the run ends
       if pid ~= 0 then api.sym_note_pid(pid) end
-      self:note_maps(pid)
     end
     if s.nr_ips > 0 then
       local k = tonumber(s.stack_key)
@@ -116,14 +115,17 @@ end
 -- Executable mappings of pid with build-ids, once per pid.
 function Writer:note_maps(pid)
   if self.pids_maps[pid] or pid == 0 then return end
-  local f = io.open("/proc/" .. pid .. "/maps")
+  -- the maps shark's symbolizer keeps (from /proc, or from mmap records of a task gone since)
   local maps = {}
   self.pids_maps[pid] = maps
-  if not f then return end
+  local need = api.sym_maps(pid, nil, 0)
+  if need <= 0 then return end
+  local text = ffi.new("char[?]", need + 1)
+  need = api.sym_maps(pid, text, need + 1)
   local buf = ffi.new("char[128]")
-  for line in f:lines() do
-    local lo, hi, perm, off, path = line:match("^(%x+)-(%x+) (%S+) (%x+) %S+ %S+%s+(/.*)$")
-    if lo and perm:find("x", 1, true) then
+  for line in ffi.string(text, need):gmatch("[^\n]+") do
+    local lo, hi, off, path = line:match("^(%x+) (%x+) (%x+) (.*)$")
+    if lo then
       local id = self.build_ids[path]
       if id == nil then
         local n = api.build_id(path, buf, 128)
@@ -134,7 +136,6 @@ function Writer:note_maps(pid)
         path = path, build_id = id or nil }
     end
   end
-  f:close()
 end
 
 local PERF_CONTEXT_MAX = -4095ULL  -- ips at or above this are context markers
@@ -179,7 +180,10 @@ function Writer:finish(extra)
     add(pid, kernel and KBASE + (k - 2 ^ 48) or ffi.cast("uint64_t", k), kernel)
   end
   local comms = {}
-  for pid, c in pairs(self.comms) do comms[tostring(pid)] = c end
+  for pid, c in pairs(self.comms) do
+    comms[tostring(pid)] = c
+    self:note_maps(pid)
+  end
   local maps = {}
   for pid, m in pairs(self.pids_maps) do if #m > 0 then maps[tostring(pid)] = m end end
   local function clean(t) for k, v in pairs(t) do if v == false then t[k] = nil end end return t end
