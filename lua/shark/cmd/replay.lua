@@ -23,9 +23,6 @@ local spec = {
 }
 
 local BATCH = 4096
-local CONTEXT_KERNEL = 0xffffffffffffff80ULL
-local CONTEXT_USER = 0xfffffffffffffe00ULL
-local CONTEXT_MAX = 0xfffffffffffff001ULL
 
 -- ------------------------------------------------------------ the clock
 
@@ -105,13 +102,14 @@ local function matcher(spec_)
 end
 
 -- State of one replay.
-local R = { ring_subs = {}, ustr = {}, subs = {}, handlers = {}, names = {}, types = {}, comms = {}, stacks = {}, counts = {} }
+local R = { ring_subs = {}, ustr = {}, subs = {}, handlers = {}, names = {}, types = {}, comms = {},
+  stacks = {} }
 
 local Handle = {}
 Handle.__index = Handle
 function Handle:stop() self.stopped = true end
 function Handle:count() return self.n end
-function Handle:lost() return 0 end
+function Handle.lost() return 0 end
 function Handle:stats() return { samples = self.n, lost = 0, throttled = 0 } end
 function Handle:active() return not self.stopped end
 
@@ -203,7 +201,8 @@ local function bind()
 end
 
 local function replay_on(spec_, opts, fn)
-  if fn == nil and type(opts) == "function" then opts, fn = {}, opts end
+  -- options (pid, filter, ...) chose what was recorded; the journal holds just that
+  if fn == nil and type(opts) == "function" then fn = opts end
   if type(fn) ~= "function" then
     error("perf.on(spec, [opts], fn): expected a function, got " .. type(fn), 2)
   end
@@ -230,7 +229,8 @@ local function ring_type(id)
 end
 
 local function replay_on_ring(m, opts, fn)
-  if fn == nil and type(opts) == "function" then opts, fn = {}, opts end
+  -- options (pid, filter, ...) chose what was recorded; the journal holds just that
+  if fn == nil and type(opts) == "function" then fn = opts end
   if type(fn) ~= "function" then error("bpf.on_ring(map, [opts], fn): expected a function", 2) end
   local name = type(m) == "string" and m or (type(m) == "table" or type(m) == "userdata") and m.info and m:info().name
   if type(name) ~= "string" then error("bpf.on_ring: expected a map or its name", 2) end
@@ -344,9 +344,21 @@ prescan = function()
 end
 
 function M.main(args)
-  local o = getopt.parse(spec, args)
+  -- options come before FILE; what follows script.lua is the script's
+  local head, i = {}, 1
+  while i <= #args and args[i]:sub(1, 1) == "-" and args[i] ~= "--" do
+    head[#head + 1] = args[i]
+    if args[i] == "--key" then
+      i = i + 1
+      head[#head + 1] = args[i]
+    end
+    i = i + 1
+  end
+  if args[i] == "--" then i = i + 1 end
+  for k = i, math.min(i + 1, #args) do head[#head + 1] = args[k] end
+  local o = getopt.parse(spec, head)
   local path, script = o.args[1], o.args[2]
-  local script_args = { unpack(o.args, 3) }
+  local script_args = { unpack(args, i + 2) }
   R.stacks_str = {}
   local r = journal.open_or_exit("shark replay", path, o)
   R.events, R.rings = r.events, r.rings

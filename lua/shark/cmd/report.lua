@@ -123,15 +123,15 @@ local function namer(r)
     return "[unknown]"
   end
   local function sym(pid, frame)
-    local hex = frame:sub(2)
+    local x = frame:sub(2)
     local name
     if frame:sub(1, 1) == "k" then
-      name = ksyms[hex]
+      name = ksyms[x]
     else
       local t = usyms[tostring(pid)]
-      name = t and t[hex]
+      name = t and t[x]
     end
-    return name or ("0x" .. hex)
+    return name or ("0x" .. x)
   end
   return sym, dso
 end

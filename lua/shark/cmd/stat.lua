@@ -90,9 +90,8 @@ local function open_all(evs, places, inherit, on_exec)
           c.unsupported = "not supported here: no hardware PMU (e.g. under virtualization)"
           break
         end
-        if fd == -3 and #places > 1 then
-          -- a thread that exited since it was listed
-        else
+        -- ESRCH with several threads: one exited since it was listed
+        if fd ~= -3 or #places == 1 then
           local why = ffi.string(api.strerror(-fd))
           if fd == -13 or fd == -1 then why = why .. " (run as root, or lower kernel.perf_event_paranoid)" end
           return nil, ("%s: %s"):format(c.name, why)
