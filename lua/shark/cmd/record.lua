@@ -148,6 +148,9 @@ function M.main(args)
   end)
   local rc = target.release()
   if rc then return fail(rc) end
+  if not shark.target() then
+    shark.info(("shark record: recording to %s; Ctrl-C ends it"):format(o.output))
+  end
 end
 
 return M
