@@ -44,17 +44,29 @@ struct chunk_hdr {
 	uint32_t hcrc;		/* CRC-32 of the 28 bytes before */
 };
 
-struct jsample {		/* one perf sample, then raw (padded to 8), then ips */
-	uint64_t time;
-	uint32_t pid;
-	uint32_t tid;
-	uint32_t cpu;
-	uint32_t event;
-	uint64_t period;
-	uint64_t ip;
-	uint32_t raw_size;
-	uint32_t nr_ips;
+/*
+ * A perf sample is a flags byte, then only what differs from the sample
+ * before it in the chunk (varints; time as a zigzag delta), then the raw
+ * record and the callchain (8-byte aligned within the chunk). Samples of a
+ * run repeat pid, cpu, event and period: most shrink to the raw record and
+ * 3-4 bytes, so there is less to decompress when reading.
+ */
+enum {
+	JS_NEW_TASK = 1,	/* pid, tid follow */
+	JS_NEW_CPU = 2,
+	JS_NEW_EVENT = 4,
+	JS_NEW_PERIOD = 8,
+	JS_NEW_IP = 16,		/* 8 bytes */
+	JS_RAW = 32,		/* varint size, bytes */
+	JS_IPS = 64,		/* varint nr, pad to 8, 8 * nr */
 };
+
+struct jstate {			/* the previous sample of the chunk */
+	uint64_t time, period, ip;
+	uint32_t pid, tid, cpu, event;
+};
+
+#define JS_MAX_HEAD (1 + 10 + 5 * 5 + 10 + 8 + 5 + 5 + 8)
 
 struct jrecord {		/* one BPF ring record, then data (padded to 8) */
 	uint64_t time;
@@ -71,6 +83,7 @@ struct shark_journal {
 	uint32_t type;		/* of the records in buf */
 	uint8_t *buf;		/* records not yet written */
 	uint32_t len, nrec;
+	struct jstate prev;
 	uint8_t *out;		/* header + compressed (+ encrypted) chunk */
 	size_t outcap;
 	uint8_t *zbuf;
@@ -260,6 +273,7 @@ static int flush_chunk(struct shark_journal *j)
 	j->st.bytes += CHDR_SIZE + stored;
 	j->st.raw_bytes += j->len;
 	j->len = j->nrec = 0;
+	memset(&j->prev, 0, sizeof(j->prev));
 	return 0;
 }
 
@@ -296,13 +310,25 @@ static uint32_t pad8(uint32_t n)
 	return (n + 7) & ~7u;
 }
 
+static uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
 /* Perf samples of a batch; event numbers are shifted by base (the session's first). */
 int32_t shark_journal__samples(struct shark_journal *j, uint32_t base, const struct shark_sample *s, int32_t n)
 {
 	for (int32_t i = 0; i < n; i++, s++) {
 		uint32_t raw = s->raw ? s->raw_size : 0, nips = s->ips ? s->nr_ips : 0;
-		size_t need = sizeof(struct jsample) + pad8(raw) + 8 * (size_t)nips;
-		struct jsample *js;
+		size_t need = JS_MAX_HEAD + raw + 8 + 8 * (size_t)nips;
+		struct jstate *pv = &j->prev, cur;
+		uint8_t *p, *flags;
+		int64_t dt;
 		int err;
 
 		if (need > CHUNK_RAW_MAX)
@@ -312,26 +338,56 @@ int32_t shark_journal__samples(struct shark_journal *j, uint32_t base, const str
 			if (err)
 				return err;
 		}
-		js = (struct jsample *)(j->buf + j->len);
-		js->time = (uint64_t)s->time;
-		js->pid = s->pid;
-		js->tid = s->tid;
-		js->cpu = s->cpu;
-		js->event = base + s->event;
-		js->period = (uint64_t)s->period;
-		js->ip = s->ip;
-		js->raw_size = raw;
-		js->nr_ips = nips;
-		j->len += sizeof(*js);
+		cur.time = (uint64_t)s->time;
+		cur.pid = s->pid;
+		cur.tid = s->tid;
+		cur.cpu = s->cpu;
+		cur.event = base + s->event;
+		cur.period = (uint64_t)s->period;
+		cur.ip = s->ip;
+		p = j->buf + j->len;
+		flags = p++;
+		*flags = 0;
+		dt = (int64_t)(cur.time - pv->time);
+		p = put_varint(p, ((uint64_t)dt << 1) ^ (uint64_t)(dt >> 63));
+		if (cur.pid != pv->pid || cur.tid != pv->tid || !j->nrec) {
+			*flags |= JS_NEW_TASK;
+			p = put_varint(p, cur.pid);
+			p = put_varint(p, cur.tid);
+		}
+		if (cur.cpu != pv->cpu || !j->nrec) {
+			*flags |= JS_NEW_CPU;
+			p = put_varint(p, cur.cpu);
+		}
+		if (cur.event != pv->event || !j->nrec) {
+			*flags |= JS_NEW_EVENT;
+			p = put_varint(p, cur.event);
+		}
+		if (cur.period != pv->period || !j->nrec) {
+			*flags |= JS_NEW_PERIOD;
+			p = put_varint(p, cur.period);
+		}
+		if (cur.ip != pv->ip || !j->nrec) {
+			*flags |= JS_NEW_IP;
+			memcpy(p, &cur.ip, 8);
+			p += 8;
+		}
 		if (raw) {
-			memcpy(j->buf + j->len, s->raw, raw);
-			memset(j->buf + j->len + raw, 0, pad8(raw) - raw);
-			j->len += pad8(raw);
+			*flags |= JS_RAW;
+			p = put_varint(p, raw);
+			memcpy(p, s->raw, raw);
+			p += raw;
 		}
 		if (nips) {
-			memcpy(j->buf + j->len, s->ips, 8 * (size_t)nips);
-			j->len += 8 * nips;
+			*flags |= JS_IPS;
+			p = put_varint(p, nips);
+			while ((p - j->buf) & 7)
+				*p++ = 0;
+			memcpy(p, s->ips, 8 * (size_t)nips);
+			p += 8 * nips;
 		}
+		*pv = cur;
+		j->len = (uint32_t)(p - j->buf);
 		j->nrec++;
 		j->st.samples++;
 	}
@@ -423,6 +479,7 @@ struct shark_jreader {
 	uint8_t *data;		/* the current chunk, decompressed */
 	size_t datacap;
 	uint32_t len, off;	/* its size, and where reading it is */
+	struct jstate prev;
 	uint32_t type;
 	uint8_t *zbuf;
 	size_t zcap;
@@ -575,6 +632,7 @@ static int load_chunk(struct shark_jreader *r, const struct chunk_hdr *h, const 
 	r->len = h->raw;
 	r->off = 0;
 	r->type = h->type;
+	memset(&r->prev, 0, sizeof(r->prev));
 	return 0;
 }
 
@@ -655,6 +713,98 @@ static uint64_t stack_key(const uint64_t *ips, uint32_t n, uint32_t pid)
 	return h ? h : 1;
 }
 
+static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (int shift = 0; shift < 64; shift += 7) {
+		uint8_t b;
+
+		if (*p >= end)
+			return -1;
+		b = *(*p)++;
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*v = x;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int get_u32(const uint8_t **p, const uint8_t *end, uint32_t *v)
+{
+	uint64_t x;
+
+	if (get_varint(p, end, &x) || x > UINT32_MAX)
+		return -1;
+	*v = (uint32_t)x;
+	return 0;
+}
+
+/* One sample at *p (see shark_journal__samples); -1 if malformed. */
+static int decode_one(struct shark_jreader *r, const uint8_t **pp, const uint8_t *end, struct shark_sample *s)
+{
+	struct jstate *pv = &r->prev;
+	const uint8_t *p = *pp;
+	uint64_t dt;
+	uint32_t raw = 0, nips = 0;
+	uint8_t flags;
+
+	if (p >= end)
+		return -1;
+	flags = *p++;
+	if (get_varint(&p, end, &dt))
+		return -1;
+	pv->time += (dt >> 1) ^ (0 - (dt & 1));
+	if (flags & JS_NEW_TASK && (get_u32(&p, end, &pv->pid) || get_u32(&p, end, &pv->tid)))
+		return -1;
+	if (flags & JS_NEW_CPU && get_u32(&p, end, &pv->cpu))
+		return -1;
+	if (flags & JS_NEW_EVENT && get_u32(&p, end, &pv->event))
+		return -1;
+	if (flags & JS_NEW_PERIOD && get_varint(&p, end, &pv->period))
+		return -1;
+	if (flags & JS_NEW_IP) {
+		if (end - p < 8)
+			return -1;
+		memcpy(&pv->ip, p, 8);
+		p += 8;
+	}
+	s->raw = NULL;
+	if (flags & JS_RAW) {
+		if (get_u32(&p, end, &raw) || raw > (uint64_t)(end - p))
+			return -1;
+		s->raw = p;
+		p += raw;
+	}
+	s->ips = NULL;
+	if (flags & JS_IPS) {
+		if (get_u32(&p, end, &nips))
+			return -1;
+		while ((p - r->data) & 7)
+			p++;
+		if (p > end || nips > (uint64_t)(end - p) / 8)
+			return -1;
+		s->ips = (const uint64_t *)p;
+		p += 8 * (size_t)nips;
+	}
+	s->time = (double)pv->time;
+	s->pid = pv->pid;
+	s->tid = pv->tid;
+	s->cpu = pv->cpu;
+	s->event = pv->event;
+	s->period = (double)pv->period;
+	s->ip = pv->ip;
+	s->id = 0;
+	s->name = NULL;
+	s->raw_size = raw;
+	s->nr_ips = nips;
+	s->stack_key = nips ? stack_key(s->ips, nips, pv->pid) : 0;
+	*pp = p;
+	return 0;
+}
+
 /*
  * Decode up to max samples of the current chunk into batch (raw and ips
  * point into the chunk, valid until the next call of next()). Return: the
@@ -662,43 +812,22 @@ static uint64_t stack_key(const uint64_t *ips, uint32_t n, uint32_t pid)
  */
 int32_t shark_jreader__samples(struct shark_jreader *r, struct shark_sample *batch, int32_t max)
 {
+	const uint8_t *p = r->data + r->off, *end = r->data + r->len;
 	int32_t n = 0;
 
 	if (r->type != SHARK_JCHUNK_SAMPLES)
 		return 0;
-	while (n < max && r->off < r->len) {
-		const struct jsample *js = (const void *)(r->data + r->off);
-		struct shark_sample *s = &batch[n];
-		uint64_t need;
-
-		if (r->len - r->off < sizeof(*js))
-			goto bad;
-		need = sizeof(*js) + pad8(js->raw_size) + 8ull * js->nr_ips;
-		if (js->raw_size > CHUNK_RAW_MAX || js->nr_ips > CHUNK_RAW_MAX || need > r->len - r->off)
-			goto bad;
-		s->time = (double)js->time;
-		s->pid = js->pid;
-		s->tid = js->tid;
-		s->cpu = js->cpu;
-		s->event = js->event;
-		s->period = (double)js->period;
-		s->ip = js->ip;
-		s->id = 0;
-		s->name = NULL;
-		s->raw_size = js->raw_size;
-		s->raw = js->raw_size ? (const void *)(js + 1) : NULL;
-		s->nr_ips = js->nr_ips;
-		s->ips = js->nr_ips ? (const uint64_t *)((const uint8_t *)(js + 1) + pad8(js->raw_size)) : NULL;
-		s->stack_key = js->nr_ips ? stack_key(s->ips, js->nr_ips, js->pid) : 0;
-		r->off += (uint32_t)need;
+	while (n < max && p < end) {
+		if (decode_one(r, &p, end, &batch[n])) {
+			rset(r->err, "a record at offset %u of the chunk is malformed", r->off);
+			r->off = r->len;
+			return -EBADMSG;
+		}
+		r->off = (uint32_t)(p - r->data);
 		n++;
 	}
 	r->st.samples += (uint64_t)n;
 	return n;
-bad:
-	rset(r->err, "a record at offset %u of the chunk is malformed", r->off);
-	r->off = r->len;
-	return -EBADMSG;
 }
 
 /* The same for BPF ring records: batch[i].data and times[i]. */

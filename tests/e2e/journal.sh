@@ -83,31 +83,31 @@ echo short >"$T/badkey"
 run record -o "$T/f.journal" --encrypt "$T/badkey" -e syscalls:sys_enter_openat -- "$PROGS/openat_n" 1 /etc/hostname
 check "record --encrypt with a malformed key file: refused" rc=1 "err~32 bytes or 64 hex digits"
 
-# --- damage: a flipped byte, a cut (30000 samples: several chunks)
+# --- damage: a flipped byte, a cut (40000 samples: three chunks of samples)
 
-run record -o "$T/g.journal" -e raw_syscalls:sys_enter -- "$PROGS/getppid_n" 30000
-check "record raw_syscalls:sys_enter -- getppid_n 30000: 0 lost" rc=0 "err~wrote .*: 300[0-9][0-9] samples, 0 ring records, 0 lost"
-cat >"$T/getppid.lua" <<'LUA'
+run record -o "$T/g.journal" -e syscalls:sys_enter_openat -- "$PROGS/openat_n" 40000 /etc/hostname 100
+check "record 40000 openat: 0 lost" rc=0 "err~wrote .*: 400[0-9][0-9] samples, 0 ring records, 0 lost"
+cat >"$T/flags.lua" <<'LUA'
 local n = 0
-perf.on("raw_syscalls:sys_enter", function(e) if e.raw.id == 110 then n = n + 1 end end)
-shark.on_end(function() print("getppid", n) end)
+perf.on("syscalls:sys_enter_openat", function(e) if e.raw.flags == 0x20100 then n = n + 1 end end)
+shark.on_end(function() print("openat", n) end)
 LUA
-run replay "$T/g.journal" "$T/getppid.lua"
-check "replay: exactly 30000 getppid (id 110) among the command's syscalls" rc=0 "out=getppid	30000"
+run replay "$T/g.journal" "$T/flags.lua"
+check "replay: exactly 40000 openat with the workload's flags" rc=0 "out=openat	40000"
 size=$(stat -c %s "$T/g.journal")
 cp "$T/g.journal" "$T/d.journal"
 printf '\xff' | dd of="$T/d.journal" bs=1 seek=$((size / 2)) conv=notrunc status=none
 run report "$T/d.journal"
 check "a flipped byte: the reader names the chunk and exits 1" rc=1 \
 	"err~d.journal: chunk [0-9]+ at byte [0-9]+ (is damaged|has a damaged header)"
-run report "$T/d.journal" --salvage -s comm -f csv
+run replay --salvage "$T/d.journal" "$T/flags.lua"
 check "--salvage: skips that chunk, reads the others, says so" rc=0 "err~: chunk [0-9]+ at byte [0-9]+ .*: skipped" \
-	"err~1 damaged chunk skipped" "out~^raw_syscalls:sys_enter,100.0000,[1-9][0-9]+,"
-ok_if "--salvage: fewer than 30000 samples (one chunk's are gone)" bash -c "! grep -q ',300[0-9][0-9],' '$T/out'"
-head -c $((size / 2)) "$T/g.journal" >"$T/c.journal"
-run report "$T/c.journal" -s comm -f csv
-check "a cut journal: every complete chunk is read, and where it ended is said" rc=0 \
-	"err~ends inside chunk [0-9]+ at byte [0-9]+ \(cut short" "out~^raw_syscalls:sys_enter,100.0000,[1-9][0-9]+,"
+	"err~1 damaged chunk skipped" "out~^openat	[1-9][0-9]+$"
+ok_if "--salvage: fewer than 40000 (one chunk's samples are gone)" bash -c "! grep -q '40000' '$T/out'"
+head -c $((size - 200)) "$T/g.journal" >"$T/c.journal"
+run replay "$T/c.journal" "$T/flags.lua"
+check "a cut journal: every complete chunk is read (all samples), and where it ended is said" rc=0 \
+	"err~ends inside chunk [0-9]+ at byte [0-9]+ \(cut short" "out=openat	40000"
 head -c 40 "$T/g.journal" >"$T/h.journal"
 run report "$T/h.journal"
 check "a journal cut inside its header: refused" rc=1 "err~not a shark journal"
