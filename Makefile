@@ -181,4 +181,4 @@ clean:
 $(OUT)/fuzz_journal: tests/fuzz/journal_fuzz.c core/journal.c $(HEADERS) | $(OUT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all $(WARN) -std=gnu11 -D_GNU_SOURCE \
-		-Icore -o $@ tests/fuzz/journal_fuzz.c core/journal.c -l:libzstd.a -l:libsodium.a -lz
+		-Icore -o $@ tests/fuzz/journal_fuzz.c core/journal.c -l:libzstd.a -l:libsodium.a -lz -lpthread

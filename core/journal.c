@@ -2,6 +2,7 @@
 /* journal.c - shark record's journals: chunked, zstd-compressed, checksummed, optionally encrypted. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,17 @@ struct shark_journal {
 	ZSTD_CCtx *cctx;
 	int level;
 	struct shark_journal_stats st;
+	/*
+	 * Compression, encryption and write() run on a thread of their own, one
+	 * chunk at a time, so the drain that fills buf goes on meanwhile.
+	 */
+	pthread_t thread;
+	int has_thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint8_t *pending;	/* the chunk being written, swapped with buf */
+	struct chunk_hdr ph;
+	int busy, quit, werr;
 };
 
 static uint32_t crc(const void *p, size_t n)
@@ -157,6 +169,8 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+static void *writer(void *arg);
+
 struct shark_journal *shark_journal__create(const char *path, const uint8_t *key, int32_t level)
 {
 	struct shark_journal *j = calloc(1, sizeof(*j));
@@ -165,6 +179,8 @@ struct shark_journal *shark_journal__create(const char *path, const uint8_t *key
 
 	if (!j)
 		return NULL;
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
 	j->fd = -1;
 	j->level = level ? level : 1;
 	if (sodium_ready()) {
@@ -177,8 +193,9 @@ struct shark_journal *shark_journal__create(const char *path, const uint8_t *key
 	}
 	randombytes_buf(j->file_id, sizeof(j->file_id));
 	j->buf = malloc(CHUNK_RAW_MAX + 65536 + 64);
+	j->pending = malloc(CHUNK_RAW_MAX + 65536 + 64);
 	j->cctx = ZSTD_createCCtx();
-	if (!j->buf || !j->cctx) {
+	if (!j->buf || !j->pending || !j->cctx) {
 		err = ENOMEM;
 		goto fail;
 	}
@@ -198,6 +215,8 @@ struct shark_journal *shark_journal__create(const char *path, const uint8_t *key
 	if (err)
 		goto fail;
 	j->st.bytes = JHDR_SIZE;
+	/* without a thread, chunks are written inline */
+	j->has_thread = !pthread_create(&j->thread, NULL, writer, j);
 	return j;
 fail:
 	if (j->fd >= 0)
@@ -231,23 +250,20 @@ static int reserve(uint8_t **p, size_t *cap, size_t need)
 	return 0;
 }
 
-/* Write what is gathered as one chunk, with one write(). */
-static int flush_chunk(struct shark_journal *j)
+/* Compress (and encrypt) one chunk and write it with one write(). */
+static int write_chunk(struct shark_journal *j, struct chunk_hdr h, const uint8_t *raw)
 {
-	struct chunk_hdr h = { .magic = CHUNK_MAGIC, .seq = j->seq, .type = j->type, .raw = j->len, .nrec = j->nrec };
-	size_t bound = ZSTD_compressBound(j->len), zlen, stored;
+	size_t bound = ZSTD_compressBound(h.raw), zlen, stored;
 	uint8_t *payload;
 	int err;
 
-	if (!j->len && !j->nrec)
-		return 0;
 	err = reserve(&j->out, &j->outcap, CHDR_SIZE + NONCE_LEN + bound + MAC_LEN);
 	if (!err && j->encrypt)
 		err = reserve(&j->zbuf, &j->zcap, bound);
 	if (err)
 		return err;
 	payload = j->out + CHDR_SIZE;
-	zlen = ZSTD_compressCCtx(j->cctx, j->encrypt ? j->zbuf : payload, bound, j->buf, j->len, j->level);
+	zlen = ZSTD_compressCCtx(j->cctx, j->encrypt ? j->zbuf : payload, bound, raw, h.raw, j->level);
 	if (ZSTD_isError(zlen))
 		return -EIO;
 	stored = zlen;
@@ -268,10 +284,76 @@ static int flush_chunk(struct shark_journal *j)
 	err = write_all(j->fd, j->out, CHDR_SIZE + stored);
 	if (err)
 		return err;
-	j->seq++;
+	pthread_mutex_lock(&j->mu);
 	j->st.chunks++;
 	j->st.bytes += CHDR_SIZE + stored;
-	j->st.raw_bytes += j->len;
+	j->st.raw_bytes += h.raw;
+	pthread_mutex_unlock(&j->mu);
+	return 0;
+}
+
+static void *writer(void *arg)
+{
+	struct shark_journal *j = arg;
+
+	pthread_mutex_lock(&j->mu);
+	for (;;) {
+		while (!j->busy && !j->quit)
+			pthread_cond_wait(&j->cv, &j->mu);
+		if (!j->busy)
+			break;
+		pthread_mutex_unlock(&j->mu);
+		int err = write_chunk(j, j->ph, j->pending);
+
+		pthread_mutex_lock(&j->mu);
+		if (err && !j->werr)
+			j->werr = err;
+		j->busy = 0;
+		pthread_cond_broadcast(&j->cv);
+	}
+	pthread_mutex_unlock(&j->mu);
+	return NULL;
+}
+
+/* Wait until the writer is idle; its first error, if any. */
+static int writer_idle(struct shark_journal *j)
+{
+	int err;
+
+	pthread_mutex_lock(&j->mu);
+	while (j->busy)
+		pthread_cond_wait(&j->cv, &j->mu);
+	err = j->werr;
+	pthread_mutex_unlock(&j->mu);
+	return err;
+}
+
+/* Hand what is gathered to the writer as one chunk. */
+static int flush_chunk(struct shark_journal *j)
+{
+	struct chunk_hdr h = { .magic = CHUNK_MAGIC, .seq = j->seq, .type = j->type, .raw = j->len, .nrec = j->nrec };
+	uint8_t *full = j->buf;
+	int err;
+
+	if (!j->len && !j->nrec)
+		return 0;
+	if (!j->has_thread) {
+		err = write_chunk(j, h, j->buf);
+	} else {
+		err = writer_idle(j);
+		if (!err) {
+			pthread_mutex_lock(&j->mu);
+			j->buf = j->pending;
+			j->pending = full;
+			j->ph = h;
+			j->busy = 1;
+			pthread_cond_broadcast(&j->cv);
+			pthread_mutex_unlock(&j->mu);
+		}
+	}
+	if (err)
+		return err;
+	j->seq++;
 	j->len = j->nrec = 0;
 	memset(&j->prev, 0, sizeof(j->prev));
 	return 0;
@@ -430,7 +512,22 @@ int32_t shark_journal__flush(struct shark_journal *j)
 
 void shark_journal__stats(struct shark_journal *j, struct shark_journal_stats *st)
 {
+	pthread_mutex_lock(&j->mu);
 	*st = j->st;
+	pthread_mutex_unlock(&j->mu);
+}
+
+static void writer_stop(struct shark_journal *j)
+{
+	if (!j->has_thread)
+		return;
+	writer_idle(j);
+	pthread_mutex_lock(&j->mu);
+	j->quit = 1;
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+	pthread_join(j->thread, NULL);
+	j->has_thread = 0;
 }
 
 /* Write what is left and close; 0 or -errno (the journal is closed either way). */
@@ -441,6 +538,9 @@ int32_t shark_journal__close(struct shark_journal *j)
 	if (j->fd < 0)
 		return 0;
 	err = flush_chunk(j);
+	writer_stop(j);
+	if (!err)
+		err = j->werr;
 	if (fsync(j->fd) && !err && errno != EINVAL)
 		err = -errno;
 	if (close(j->fd) && !err)
@@ -455,6 +555,10 @@ void shark_journal__free(struct shark_journal *j)
 		return;
 	if (j->fd >= 0)
 		shark_journal__close(j);
+	writer_stop(j);
+	pthread_mutex_destroy(&j->mu);
+	pthread_cond_destroy(&j->cv);
+	free(j->pending);
 	sodium_memzero(j->key, sizeof(j->key));
 	ZSTD_freeCCtx(j->cctx);
 	free(j->buf);

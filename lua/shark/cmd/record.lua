@@ -27,7 +27,7 @@ local spec = {
   { "a", "all-cpus", nil, "record every process" },
   { "c", "command", "CMD", "run CMD and record it" },
   { "d", "duration", "SECONDS", "stop after SECONDS", type = "number" },
-  { "m", "mmap-pages", "PAGES", "ring pages per CPU (a power of 2)", type = "int" },
+  { "m", "mmap-pages", "PAGES", "ring pages per CPU (a power of 2; default 4096: 16 MiB)", type = "int" },
   { nil, "encrypt", "KEYFILE", "encrypt each chunk (XChaCha20-Poly1305) with the 32-byte key in KEYFILE" },
   args = { "[script.lua [args...]]" }, max_args = false,
   examples = {
@@ -114,7 +114,7 @@ function M.main(args)
 
   local handles = {}
   if o.event then
-    local popts = { freq = o.freq, period = o.period, mmap_pages = o.mmap_pages or 1024 }
+    local popts = { freq = o.freq, period = o.period, mmap_pages = o.mmap_pages or 4096 }
     if o.all_cpus then popts.pid = -1 end
     if o.g or o.call_graph == "fp" then popts.callchain = true end
     local pok, h = pcall(require("perf").on, o.event, popts, function() end)
