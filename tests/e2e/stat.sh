@@ -50,10 +50,11 @@ ok_if "stat -I: the intervals add up to the command's count ($sum)" test "$sum" 
 ok_if "stat -I 100 over ~350 ms: several intervals" test "$(wc -l <"$T/out")" -ge 3
 
 # -p PID and -a until -d
-"$PROGS/sleeper" st4tp 500 & sp=$!
+"$PROGS/sleeper" st4tp 300 & sp=$!
 sleep 0.1
-run stat -p "$sp" -e context-switches -x, -d 0.2
-check "stat -p PID -d: counts the process's context switches (it sleeps 1 ms at a time)" rc=0 "out~^[1-9][0-9]*,,context-switches,"
+run stat -p "$sp" -e context-switches -x,
+check "stat -p PID: counts the process's context switches (it sleeps 1 ms at a time) until it exits" rc=0 \
+	"out~^[1-9][0-9]*,,context-switches,"
 wait "$sp"
 run stat -a -e context-switches -x, -d 0.2
 check "stat -a -d: system-wide context switches" rc=0 "out~^[1-9][0-9]*,,context-switches,"

@@ -331,6 +331,9 @@ local function run_attached(out, o, evs)
   header(out, o, o.all_cpus and "system wide" or ("process id '%d'"):format(o.pid))
   local t0 = tonumber(api.time_ns())
   enable_all(evs)
+  -- counters alone keep no loop running: wait for Ctrl-C, -d or the process's exit
+  local keep = require("uv").new_timer()
+  keep:start(2 ^ 31, 0, function() end)
   local prev = o.interval and {} or nil
   if o.interval then
     set_interval(o.interval, function()
@@ -347,6 +350,8 @@ local function run_attached(out, o, evs)
     emit(out, o, rows_of(evs, s), not o.interval and elapsed or nil, o.interval and elapsed or nil, 1)
     footer(out, o, { elapsed })
     close_all(evs)
+    keep:stop()
+    keep:close()
     if out ~= io.stdout then out:close() end
   end)
   return true
