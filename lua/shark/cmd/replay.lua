@@ -395,7 +395,7 @@ function M.main(args)
 
   shark.args = script_args
   _G.arg = { [0] = script }
-  for i, a in ipairs(script_args) do _G.arg[i] = a end
+  for k, a in ipairs(script_args) do _G.arg[k] = a end
   local chunk, err = loadfile(script)
   if not chunk then
     io.stderr:write(err, "\n")
