@@ -43,6 +43,15 @@ run replay "$T/s.journal" "$T/clock.lua"
 check "replay: shark.time() is each event's recorded time; intervals fire in order" rc=0 \
 	"out~^events	50[0-9]	clock mismatches	0	ticks	true$"
 
+cat >"$T/other.lua" <<'LUA'
+local n = 0
+perf.on("sched:sched_switch", function() n = n + 1 end)
+shark.on_end(function() print("switches", n) end)
+LUA
+run replay "$T/s.journal" "$T/other.lua"
+check "replay: events the journal does not have are said, not silently empty" rc=0 "out=switches	0" \
+	"err~perf.on\(\"sched:sched_switch\"\): the journal has no such events"
+
 # --- callchains: folded and svg from the journal
 
 run record -o "$T/cg.journal" -e cpu-clock -F 999 -g -- "$PROGS/fpchain" 300

@@ -323,6 +323,14 @@ local function run(r)
     end
   end
   if r.finish and r.finish.time then run_timers(r.finish.time) end
+  -- a subscription the journal has nothing for is said, not silently empty
+  for _, sub in ipairs(R.subs) do
+    local any = false
+    for _, d in pairs(R.events) do if sub.match(d.name) then any = true break end end
+    if not any then
+      io.stderr:write(("shark replay: perf.on(%q): the journal has no such events\n"):format(sub.h.spec))
+    end
+  end
   return true
 end
 
