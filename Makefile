@@ -178,7 +178,7 @@ clean:
 	$(Q)rm -rf $(OUT) shark
 
 # The journal reader under ASan/UBSan, fed mutated journals (tests/fuzz/journal.sh).
-$(OUT)/fuzz_journal: tests/fuzz/journal_fuzz.c core/journal.c $(HEADERS) | $(OUT)
+$(OUT)/fuzz_journal: tests/fuzz/journal_fuzz.c core/journal.c core/jreader.c $(HEADERS) | $(OUT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all $(WARN) -std=gnu11 -D_GNU_SOURCE \
-		-Icore -o $@ tests/fuzz/journal_fuzz.c core/journal.c -l:libzstd.a -l:libsodium.a -lz -lpthread
+		-Icore -o $@ tests/fuzz/journal_fuzz.c core/journal.c core/jreader.c -l:libzstd.a -l:libsodium.a -lz -lpthread

@@ -37,9 +37,9 @@ function M.namespace(o)
   return { o = o, prefix = ("shark_o%d_"):format(nobj), ctypes = {} }
 end
 
--- The FFI ctype of BTF type id (cdef'd once per object).
-M.texts = {}  -- ctype number -> the C text that declared it
+M.texts = {}  -- ctype number -> the C text that declared it (journals keep ring record types)
 
+-- The FFI ctype of BTF type id (cdef'd once per object).
 function M.ctype(ns, id)
   local ct = ns.ctypes[id]
   if ct then return ct end

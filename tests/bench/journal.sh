@@ -29,6 +29,10 @@ for ((r = 0; r < ROUNDS; r++)); do
 		perf_bytes=$(bytes_of "$T/perf.data")
 	fi
 done
+if [ "${shark_events:-0}" = 0 ] && command -v bpftool >/dev/null; then
+	# a BPF program attached to the tracepoint that returns 0 hides its events from every perf user
+	echo "   no events recorded: BPF programs on syscall tracepoints now: $(bpftool perf 2>/dev/null | grep -c sys_enter)"
+fi
 base=${best[none]}
 added() { awk -v t="$1" -v b="$base" -v n="$N" 'BEGIN { printf "%.0f ns", (t - b) * 1e9 / n }'; }
 row "recorder" "workload s" "slowdown" ; printf '%-44s %12s\n' "" "added/event"
