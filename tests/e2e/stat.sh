@@ -37,9 +37,9 @@ check "stat -r 3: three runs, mean +- 0.00% for an exact count, elapsed +- stdde
 	"out~^ +[0-9]+ +syscalls:sys_enter_close +\( \+- 0\.00%, stddev 0 \)$" "out~seconds time elapsed  \( \+- "
 
 # -j: JSON lines
-run stat -j -e raw_syscalls:sys_enter,cycles -- "$PROGS/getppid_n" 5000
+run stat -j -e syscalls:sys_enter_openat,cycles -- "$PROGS/openat_n" 50 /etc/hostname
 check "stat -j: a JSON object per event, unsupported ones with null and why, then the run" rc=0 \
-	'out~^\{.*"event":"raw_syscalls:sys_enter".*\}$' 'out~"value":50[0-9][0-9]' \
+	'out~^\{.*"event":"syscalls:sys_enter_openat".*\}$' "out~\"value\":$((base + 50))[,}]" \
 	'out~^\{.*"event":"cycles".*"value":null' 'out~"elapsed_s":'
 
 # -I: interval rows for a command that sleeps
