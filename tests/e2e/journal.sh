@@ -61,6 +61,16 @@ check "report -f folded: fpchain's frames main;mid;leaf (frame pointers), comm a
 	"out~^fpchain;([^ ]*;)?main;mid;leaf [0-9]+$"
 run report "$T/cg.journal" -f svg -o "$T/flame.svg"
 check "report -f svg -o: a flame graph with leaf in it" rc=0 "file:$T/flame.svg~<svg" "file:$T/flame.svg~leaf"
+run report "$T/cg.journal" -f pprof -o "$T/cg.pb.gz"
+check "report -f pprof -o: written" rc=0
+if command -v go >/dev/null; then
+	ok_if "go tool pprof -top reads it: main, mid and leaf of fpchain" bash -c \
+		"go tool pprof -top '$T/cg.pb.gz' 2>&1 | grep -q ' leaf\$' && go tool pprof -top '$T/cg.pb.gz' | grep -q ' mid\$'"
+else
+	skip "go tool pprof reads it" "golang-go is not installed (deps/install test)"
+fi
+run report "$T/cg.journal" -f pprof
+check "report -f pprof to a terminal: refused, it is binary" rc=2 "err~give -o OUT"
 run record -o "$T/x.journal" -e cpu-clock --call-graph dwarf -- "$PROGS/fpchain" 10
 check "--call-graph dwarf: a clear 'not there yet', no journal left" rc=1 "err~--call-graph dwarf is not there yet"
 ok_if "--call-graph dwarf leaves no journal" test ! -e "$T/x.journal"

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: GPL-2.0
--- shark report FILE [--sort KEYS] [-f text|csv|json|folded|svg] [-o OUT]:
+-- shark report FILE [--sort KEYS] [-f text|csv|json|folded|svg|pprof] [-o OUT]:
 -- perf report's summary of a journal: per event, the share of samples
 -- (period) of each comm/pid/tid/sym/dso, largest first.
 local ffi = require "ffi"
@@ -18,13 +18,13 @@ local SORT_KEYS = { comm = true, pid = true, tid = true, sym = true, dso = true 
 
 local spec = {
   name = "shark report",
-  usage = "FILE [--sort comm,pid,tid,sym,dso] [-f text|csv|json|folded|svg] [-o OUT]",
+  usage = "FILE [--sort comm,pid,tid,sym,dso] [-f text|csv|json|folded|svg|pprof] [-o OUT]",
   about = "Summarise a journal of shark record: per event, samples and their share of the period, grouped by\n" ..
-    "the sort keys, largest first. folded and svg are flame graphs of the callchains (or comm;sym).\n" ..
-    "(pprof comes with the exports work, which has not landed yet.)",
+    "the sort keys, largest first. folded, svg and pprof (go tool pprof) are stack profiles of the\n" ..
+    "callchains (or comm;sym), with modules and build-ids in pprof.",
   { "s", "sort", "KEYS", "group by these keys, comma-separated", default = "comm,dso,sym" },
-  { "f", "format", "FORMAT", "text, csv, json (lines), folded or svg", default = "text",
-    choices = { "text", "csv", "json", "folded", "svg" } },
+  { "f", "format", "FORMAT", "text, csv, json (lines), folded, svg or pprof (with -o)", default = "text",
+    choices = { "text", "csv", "json", "folded", "svg", "pprof" } },
   { "o", "output", "OUT", "write there instead of stdout" },
   { nil, "key", "KEYFILE", "the key of an encrypted journal" },
   { nil, "salvage", nil, "skip damaged chunks instead of stopping" },
@@ -206,6 +206,45 @@ local function folded_counts(r, agg, tidpid, rep)
   return counts
 end
 
+-- The stacks shape (shark/stacks.lua) of the journal, for pprof: comm at the
+-- root, then the frames with their module, build-id and address.
+local function stacks_shape(r, agg, tidpid, rep)
+  local stacks = require "shark.stacks"
+  local sym = namer(r)
+  local sy = r.symbols or {}
+  local maps = sy.maps or {}
+  local s = stacks.new({ sample_type = "samples", unit = "count" })
+  local function frame(pid, f)
+    local kernel = f:sub(1, 1) == "k"
+    local addr = tonumber(f:sub(2), 16)
+    local fr = { name = sym(pid, f), kernel = kernel, addr = addr }
+    if kernel then
+      fr.module = "[kernel.kallsyms]"
+    else
+      for _, m in ipairs(maps[tostring(pid)] or {}) do
+        if addr >= m.start and addr < m["end"] then
+          fr.module, fr.build_id = m.path, m.build_id
+          fr.map = { start = m.start, limit = m["end"], offset = m.pgoff }
+          break
+        end
+      end
+    end
+    return stacks.frame(s, fr)
+  end
+  for _, per in pairs(agg) do
+    for tid, u in pairs(per) do
+      local pid = tidpid[tid]
+      for k, n in pairs(u.count) do
+        local t = rep[k]
+        local ids = { stacks.frame(s, comm_of(r, pid)) }
+        for i = #t, 1, -1 do ids[#ids + 1] = frame(pid, t[i]) end
+        stacks.add(s, ids, n)
+      end
+    end
+  end
+  return s
+end
+
 local function fmt_num(v)
   if type(v) == "number" and v == math.floor(v) then return ("%d"):format(v) end
   return tostring(v)
@@ -279,13 +318,19 @@ function M.main(args)
   local f = io.stdout
   if o.output then
     local err
-    f, err = io.open(o.output, "w")
+    f, err = io.open(o.output, "wb")
     if not f then
       io.stderr:write("shark report: cannot write ", err, "\n")
       return shark.exit(1)
     end
   end
-  if o.format == "folded" or o.format == "svg" then
+  if o.format == "pprof" then
+    if f == io.stdout then
+      io.stderr:write("shark report: -f pprof writes a binary file: give -o OUT\n")
+      return shark.exit(2)
+    end
+    f:write(require("shark.pprof").encode(stacks_shape(r, agg, tidpid, rep)))
+  elseif o.format == "folded" or o.format == "svg" then
     local counts = folded_counts(r, agg, tidpid, rep)
     local flame = require "flame"
     if o.format == "folded" then
