@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* jreader.c - reading journals: checks, decryption, decompression, damage and cuts, record decoding. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -8,6 +9,16 @@
 #include <unistd.h>
 #include <zstd.h>
 #include "journal.h"
+
+/* Where a chunk is decrypted and decompressed to. */
+struct jbuf {
+	ZSTD_DCtx *dctx;
+	uint8_t *data;
+	size_t datacap;
+	uint8_t *zbuf;
+	size_t zcap;
+	char err[256];
+};
 
 struct shark_jreader {
 	uint8_t *map;
@@ -19,17 +30,27 @@ struct shark_jreader {
 	uint8_t key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
 	uint8_t file_id[16];
 	uint32_t next_seq;
-	ZSTD_DCtx *dctx;
-	uint8_t *data;		/* the current chunk, decompressed */
-	size_t datacap;
+	struct jbuf bufs[2];
+	struct jbuf *cur;	/* the chunk being read */
+	uint8_t *data;		/* cur->data */
 	uint32_t len, off;	/* its size, and where reading it is */
 	struct jstate prev;
 	uint32_t type;
-	uint8_t *zbuf;
-	size_t zcap;
 	struct shark_jreader_stats st;
 	char err[256];
 	char note[256];
+	/*
+	 * Read-ahead: while the caller decodes a chunk, a thread of ours
+	 * verifies and decompresses the next one into the other buffer.
+	 */
+	pthread_t thread;
+	int has_thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int job, done, quit, job_rc;
+	size_t job_pos;
+	struct chunk_hdr job_h;
+	struct jbuf *job_buf;
 };
 
 static void rset(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -74,8 +95,12 @@ struct shark_jreader *shark_jreader__open(const char *path, const uint8_t *key, 
 		madvise(r->map, r->size, MADV_SEQUENTIAL);
 	}
 	close(fd);
-	r->dctx = ZSTD_createDCtx();
-	if (!r->dctx || sodium_ready()) {
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	r->bufs[0].dctx = ZSTD_createDCtx();
+	r->bufs[1].dctx = ZSTD_createDCtx();
+	r->cur = &r->bufs[0];
+	if (!r->bufs[0].dctx || !r->bufs[1].dctx || sodium_ready()) {
 		shark_jreader__free(r);
 		errno = ENOMEM;
 		return NULL;
@@ -129,53 +154,122 @@ static size_t resync(struct shark_jreader *r, size_t pos)
 	return r->size;
 }
 
-/* Verify, decrypt and decompress the chunk at pos; 0, or -EBADMSG/-EKEYREJECTED with error() set. */
-static int load_chunk(struct shark_jreader *r, const struct chunk_hdr *h, const uint8_t *payload)
+/* Verify, decrypt and decompress the chunk at pos into b; 0, or -EBADMSG/-EKEYREJECTED with b->err set. */
+static int load_chunk(const struct shark_jreader *r, struct jbuf *b, const struct chunk_hdr *h, size_t pos)
 {
-	const uint8_t *z = payload;
+	const uint8_t *payload = r->map + pos + CHDR_SIZE, *z = payload;
 	size_t zlen = h->stored, got;
 
 	if (h->crc != crc(payload, h->stored)) {
-		rset(r->err, "chunk %u at byte %zu is damaged (payload checksum mismatch)", h->seq, r->pos);
+		rset(b->err, "chunk %u at byte %zu is damaged (payload checksum mismatch)", h->seq, pos);
 		return -EBADMSG;
 	}
 	if (h->raw > CHUNK_RAW_MAX + 65536 + 64 ||
 	    (h->type != SHARK_JCHUNK_META && h->type != SHARK_JCHUNK_SAMPLES && h->type != SHARK_JCHUNK_RECORDS)) {
-		rset(r->err, "chunk %u at byte %zu: bad type %u or size %u", h->seq, r->pos, h->type, h->raw);
+		rset(b->err, "chunk %u at byte %zu: bad type %u or size %u", h->seq, pos, h->type, h->raw);
 		return -EBADMSG;
 	}
 	if (r->encrypt) {
 		uint8_t ad[32];
 		unsigned long long plen;
 
-		if (zlen < NONCE_LEN + MAC_LEN || reserve(&r->zbuf, &r->zcap, zlen)) {
-			rset(r->err, "chunk %u at byte %zu is too short to be encrypted", h->seq, r->pos);
+		if (zlen < NONCE_LEN + MAC_LEN || reserve(&b->zbuf, &b->zcap, zlen)) {
+			rset(b->err, "chunk %u at byte %zu is too short to be encrypted", h->seq, pos);
 			return -EBADMSG;
 		}
 		chunk_ad(r->file_id, h, ad);
-		if (crypto_aead_xchacha20poly1305_ietf_decrypt(r->zbuf, &plen, NULL, payload + NONCE_LEN,
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt(b->zbuf, &plen, NULL, payload + NONCE_LEN,
 							       zlen - NONCE_LEN, ad, sizeof(ad), payload, r->key)) {
-			rset(r->err, "chunk %u at byte %zu does not decrypt: wrong key", h->seq, r->pos);
+			rset(b->err, "chunk %u at byte %zu does not decrypt: wrong key", h->seq, pos);
 			return -EKEYREJECTED;
 		}
-		z = r->zbuf;
+		z = b->zbuf;
 		zlen = (size_t)plen;
 	}
-	if (reserve(&r->data, &r->datacap, h->raw + 8u)) {
-		rset(r->err, "out of memory");
+	if (reserve(&b->data, &b->datacap, h->raw + 8u)) {
+		rset(b->err, "out of memory");
 		return -ENOMEM;
 	}
-	got = ZSTD_decompressDCtx(r->dctx, r->data, h->raw + 8u, z, zlen);
+	got = ZSTD_decompressDCtx(b->dctx, b->data, h->raw + 8u, z, zlen);
 	if (ZSTD_isError(got) || got != h->raw) {
-		rset(r->err, "chunk %u at byte %zu does not decompress (%s)", h->seq, r->pos,
+		rset(b->err, "chunk %u at byte %zu does not decompress (%s)", h->seq, pos,
 		     ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong size");
 		return -EBADMSG;
 	}
-	r->len = h->raw;
-	r->off = 0;
-	r->type = h->type;
-	memset(&r->prev, 0, sizeof(r->prev));
 	return 0;
+}
+
+static struct jbuf *spare(struct shark_jreader *r)
+{
+	return r->cur == &r->bufs[0] ? &r->bufs[1] : &r->bufs[0];
+}
+
+static void *read_ahead(void *arg)
+{
+	struct shark_jreader *r = arg;
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		while (!(r->job && !r->done) && !r->quit)
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (r->quit)
+			break;
+		pthread_mutex_unlock(&r->mu);
+		int rc = load_chunk(r, r->job_buf, &r->job_h, r->job_pos);
+
+		pthread_mutex_lock(&r->mu);
+		r->job_rc = rc;
+		r->done = 1;
+		pthread_cond_broadcast(&r->cv);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+/* A whole, plausible chunk at pos: start loading it into the spare buffer. */
+static void post_ahead(struct shark_jreader *r)
+{
+	struct chunk_hdr h;
+
+	if (r->st.chunks < 2 || r->pos + CHDR_SIZE > r->size)
+		return;	/* small journals: no thread */
+	memcpy(&h, r->map + r->pos, CHDR_SIZE);
+	if (h.magic != CHUNK_MAGIC || h.hcrc != crc(&h, 28) || h.stored > CHUNK_STORED_MAX ||
+	    r->pos + CHDR_SIZE + h.stored > r->size)
+		return;
+	if (!r->has_thread) {
+		if (pthread_create(&r->thread, NULL, read_ahead, r))
+			return;
+		r->has_thread = 1;
+	}
+	pthread_mutex_lock(&r->mu);
+	r->job_h = h;
+	r->job_pos = r->pos;
+	r->job_buf = spare(r);
+	r->done = 0;
+	r->job = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* The chunk at pos into the spare buffer: the read-ahead's result, or now. */
+static int take_chunk(struct shark_jreader *r, const struct chunk_hdr *h)
+{
+	int rc;
+
+	pthread_mutex_lock(&r->mu);
+	if (r->job) {
+		while (!r->done)
+			pthread_cond_wait(&r->cv, &r->mu);
+		r->job = 0;
+		if (r->job_pos == r->pos) {
+			rc = r->job_rc;
+			pthread_mutex_unlock(&r->mu);
+			return rc;
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
+	return load_chunk(r, spare(r), h, r->pos);
 }
 
 /*
@@ -215,8 +309,9 @@ int32_t shark_jreader__next(struct shark_jreader *r, struct shark_jchunk *c)
 			r->pos = r->size;
 			return 0;
 		}
-		err = load_chunk(r, &h, r->map + r->pos + CHDR_SIZE);
+		err = take_chunk(r, &h);
 		if (err) {
+			memcpy(r->err, spare(r)->err, sizeof(r->err));
 			if (!r->salvage || (err == -EKEYREJECTED && !r->st.chunks))
 				return err;
 			r->st.damaged++;
@@ -224,6 +319,12 @@ int32_t shark_jreader__next(struct shark_jreader *r, struct shark_jchunk *c)
 			r->next_seq = h.seq + 1;
 			return 2;
 		}
+		r->cur = spare(r);
+		r->data = r->cur->data;
+		r->len = h.raw;
+		r->off = 0;
+		r->type = h.type;
+		memset(&r->prev, 0, sizeof(r->prev));
 		c->type = h.type;
 		c->seq = h.seq;
 		c->nrec = h.nrec;
@@ -233,6 +334,7 @@ int32_t shark_jreader__next(struct shark_jreader *r, struct shark_jchunk *c)
 		r->pos += CHDR_SIZE + h.stored;
 		r->next_seq = h.seq + 1;
 		r->st.chunks++;
+		post_ahead(r);
 		return 1;
 	}
 }
@@ -428,8 +530,19 @@ void shark_jreader__free(struct shark_jreader *r)
 	if (r->map && r->map != MAP_FAILED)
 		munmap(r->map, r->size);
 	sodium_memzero(r->key, sizeof(r->key));
-	ZSTD_freeDCtx(r->dctx);
-	free(r->data);
-	free(r->zbuf);
+	if (r->has_thread) {
+		pthread_mutex_lock(&r->mu);
+		r->quit = 1;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+		pthread_join(r->thread, NULL);
+	}
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
+	for (int i = 0; i < 2; i++) {
+		ZSTD_freeDCtx(r->bufs[i].dctx);
+		free(r->bufs[i].data);
+		free(r->bufs[i].zbuf);
+	}
 	free(r);
 }
