@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* api.c - the function table behind core/shark_api.h. */
+#include <errno.h>
 #include <malloc.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include "shark.h"
+#include "unwind.h"
+#include "pyframes.h"
 
 struct shark_state shark_state = {
 	.exit_code = -1,
@@ -61,6 +65,13 @@ static void trim_memory(void)
 static void note_pid(int32_t pid)
 {
 	shark_sym__refresh_pid(pid);
+}
+
+static int32_t set_rlimit(int32_t resource, uint64_t soft, uint64_t hard)
+{
+	struct rlimit r = { .rlim_cur = soft, .rlim_max = hard };
+
+	return setrlimit(resource, &r) ? -errno : 0;
 }
 
 const struct shark_api shark_api = {
@@ -138,6 +149,8 @@ const struct shark_api shark_api = {
 	.pprof_decode = shark_pprof_decode,
 	.pprof_free = shark_pprof_free,
 	.sym_frame = shark_sym_frame,
+	.set_rlimit = set_rlimit,
+	.otlp_encode = shark_otlp_encode,
 	.db_open = shark_db__open,
 	.db_close = shark_db__close,
 	.db_exec = shark_db__exec,
@@ -167,6 +180,9 @@ const struct shark_api shark_api = {
 	.safe_create = shark_safe_create,
 	.safe_error = shark_safe_error,
 	.pid_valid = shark_pid_valid,
+	.unwind_user = shark_unwind__user,
+	.unwind_stats = shark_unwind__stats,
+	.lang_frames = shark_py__splice,
 	.journal_key_load = shark_journal_key_load,
 	.journal_create = shark_journal__create,
 	.journal_meta = shark_journal__meta,

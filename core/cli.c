@@ -137,6 +137,7 @@ static const struct {
 } commands[] = {
 	{ "test", "shark.cmd.test" },
 	{ "bundle", "shark.cmd.bundle" },
+	{ "agent", "shark.cmd.agent" },
 	{ "serve", "shark.cmd.serve" },
 	{ "stat", "shark.cmd.stat" },
 	{ "record", "shark.cmd.record" },

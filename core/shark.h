@@ -176,12 +176,25 @@ void shark_sym__note_pid(int pid);
 void shark_sym__refresh_pid(int pid);
 void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, const char *file);
 void shark_sym__exec(int pid);
+int shark_sym__open(int pid, const char *path, dev_t dev, ino_t ino);
+struct shark_map_info {
+	uint64_t start, end, pgoff;
+	const char *path;	/* as the process names it */
+	dev_t dev;		/* 0 when unknown */
+	ino_t ino;
+	const void *dso;	/* one per file, kept for the run */
+};
+int shark_sym__map_at(int pid, uint64_t ip, struct shark_map_info *mi);
+int shark_sym__maps(int pid, struct shark_map_info *out, int max);
 int32_t shark_sym_frame(int32_t pid, uint64_t ip, struct shark_frame_info *out);
 
 /* pprof.c: profile.proto with protobuf-c, gzip with zlib */
 int32_t shark_pprof_encode(const struct shark_pprof *p, void **out, uint64_t *len);
 struct shark_pprof *shark_pprof_decode(const void *buf, uint64_t len, char *err, int32_t errlen);
 void shark_pprof_free(struct shark_pprof *p);
+
+/* otlp.c: OTLP metrics with protobuf-c */
+int32_t shark_otlp_encode(const struct shark_otlp_request *r, void **out, uint64_t *len);
 
 /* bpf.c (see struct shark_api for the contract) */
 struct shark_bpf *shark_bpf__open(const void *buf, uint64_t len, const char *name);
@@ -274,6 +287,20 @@ int32_t shark_db__changes(struct shark_db *db);
 /* http.c: the client half (the server is in http.h) */
 int32_t shark_http_request(const char *method, const char *url, const char *headers, const void *body,
 			   uint64_t len, int32_t timeout_ms, char *resp, int32_t resp_len, int32_t *status);
+/* A request with its response's header lines ("Name: value\n"); https:// needs ca_file. */
+struct shark_http_call {
+	const char *method, *url, *headers, *ca_file;
+	const void *body;
+	uint64_t len;
+	int32_t timeout_ms;
+	char *resp;		/* the body, cut to resp_len - 1, NUL-terminated */
+	int32_t resp_len;
+	char *resp_hdr;		/* may be NULL */
+	int32_t hdr_len;
+	int32_t status;		/* out */
+	char error[192];	/* out: why a TLS request failed */
+};
+int32_t shark_http_call(struct shark_http_call *call);
 /* sym.c: "START SIZE NAME" lines of a /tmp/perf-PID.map; the number added */
 int shark_perf_map_parse(const char *buf, size_t len,
 			 int (*add)(void *ctx, uint64_t start, uint64_t size, const char *name), void *ctx);
@@ -314,7 +341,9 @@ const char *shark_safe_error(void);
 /* lib_shark.c, lib_perf.c */
 int luaopen_shark_core(struct lua_State *L);
 int luaopen_perf_core(struct lua_State *L);
+int luaopen_shark_toml(struct lua_State *L);
 int luaopen_shark_http(struct lua_State *L);
+int luaopen_shark_httpc(struct lua_State *L);
 
 /* journal.c: shark record's journals (docs/journal.md) */
 int32_t shark_journal_key_load(const char *path, uint8_t *key);

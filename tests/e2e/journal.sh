@@ -71,9 +71,11 @@ else
 fi
 run report "$T/cg.journal" -f pprof
 check "report -f pprof to a terminal: refused, it is binary" rc=2 "err~give -o OUT"
-run record -o "$T/x.journal" -e cpu-clock --call-graph dwarf -- "$PROGS/fpchain" 10
-check "--call-graph dwarf: a clear 'not there yet', no journal left" rc=1 "err~--call-graph dwarf is not there yet"
-ok_if "--call-graph dwarf leaves no journal" test ! -e "$T/x.journal"
+run record -o "$T/dw.journal" -e cpu-clock -F 999 --call-graph dwarf -- "$PROGS/fpchain" 300
+check "record --call-graph dwarf -- fpchain 300" rc=0 "err~wrote .* [1-9][0-9]* samples"
+run report "$T/dw.journal" -f folded
+check "report -f folded of a dwarf journal: main;mid;leaf, unwound from the copied stacks when recorded" rc=0 \
+	"out~^fpchain;([^ ]*;)?main;mid;leaf [0-9]+$"
 
 # --- BPF ring records (with their type), replayed to bpf.on_ring
 

@@ -22,7 +22,8 @@ local spec = {
   { "F", "freq", "HZ", "sampling frequency of clock events", type = "int" },
   { nil, "period", "N", "sample every N events", type = "int" },
   { "g", nil, nil, "record callchains (kernel and user, frame pointers)" },
-  { nil, "call-graph", "MODE", "fp (as -g) or dwarf", choices = { "fp", "dwarf" } },
+  { nil, "call-graph", "MODE", "fp (as -g) or dwarf (user stacks unwound with their DWARF CFI)",
+    choices = { "fp", "dwarf" } },
   { "p", "pid", "PID", "record this process (and its threads)", type = "int" },
   { "a", "all-cpus", nil, "record every process" },
   { "c", "command", "CMD", "run CMD and record it" },
@@ -89,9 +90,6 @@ function M.main(args)
   end
   if not o.event and not script then return fail("usage: give -e EVENT,... or a script (shark record -h)") end
   if o.event and script then return fail("usage: give -e EVENT,... or a script, not both") end
-  if o.call_graph == "dwarf" then
-    return fail("--call-graph dwarf is not there yet (it needs the DWARF unwinder): use -g (frame pointers)")
-  end
   local ntargets = (o.pid and 1 or 0) + (o.all_cpus and 1 or 0) + (o.command and 1 or 0) + (cmd_argv and 1 or 0)
   if ntargets > 1 then return fail("usage: give one of -p PID, -a, -c CMD, -- CMD") end
   if o.event and ntargets == 0 and not shark.target() then
@@ -117,6 +115,9 @@ function M.main(args)
     local popts = { freq = o.freq, period = o.period, mmap_pages = o.mmap_pages or 4096 }
     if o.all_cpus then popts.pid = -1 end
     if o.g or o.call_graph == "fp" then popts.callchain = true end
+    -- dwarf: the user stack is copied and unwound as samples are read; the
+    -- journal keeps the unwound frames, so reading it needs no stack copies
+    if o.call_graph == "dwarf" then popts.callchain_k, popts.callchain_u = true, "dwarf" end
     local pok, h = pcall(require("perf").on, o.event, popts, function() end)
     if not pok then
       os.remove(o.output)
