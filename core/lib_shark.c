@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* lib_shark.c - the "shark.core" module: what Lua needs that the FFI cannot give. */
 #include <errno.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -149,6 +151,39 @@ static int l_layout(lua_State *L)
 	return 1;
 }
 
+/*
+ * watch(pid): a tool's -p. The run ends when the process exits, as with
+ * shark -p (which it becomes when shark has no target; with another target,
+ * the pid is only checked). Return: true, or nil and why.
+ */
+static int l_watch(lua_State *L)
+{
+	lua_Integer pid = luaL_checkinteger(L, 1);
+	int err;
+
+	if (pid <= 0 || pid > INT32_MAX) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "%d is not a process id", (int)pid);
+		return 2;
+	}
+	if (shark_state.target_pid == pid) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	if (shark_state.target_pid)
+		err = kill((pid_t)pid, 0) && errno == ESRCH ? -ESRCH : 0;
+	else
+		err = shark_target__watch((int)pid);
+	if (err) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "cannot trace process %d: %s", (int)pid,
+				err == -ESRCH ? "no such process" : strerror(-err));
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 int luaopen_shark_core(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
@@ -159,6 +194,7 @@ int luaopen_shark_core(lua_State *L)
 		{ "layout", l_layout },
 		{ "files", l_files },
 		{ "bundle", l_bundle },
+		{ "watch", l_watch },
 		{ NULL, NULL },
 	};
 

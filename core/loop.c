@@ -15,6 +15,7 @@
 static uv_loop_t loop;
 static uv_async_t sig_async;
 static uv_timer_t duration_timer;
+static uint64_t duration_ms;	/* -d; 0: none */
 static uv_prepare_t flush_prepare;
 static volatile sig_atomic_t nsignals;
 
@@ -308,17 +309,27 @@ int shark_loop__init(const struct shark_opts *opts)
 		return err;
 	uv_unref((uv_handle_t *)&flush_prepare);
 	if (opts->duration > 0) {
-		uint64_t ms = (uint64_t)(opts->duration * 1000.0 + 0.5);
-
+		duration_ms = (uint64_t)(opts->duration * 1000.0 + 0.5);
 		err = uv_timer_init(&loop, &duration_timer);
-		if (!err)
-			err = uv_timer_start(&duration_timer, on_duration, ms ? ms : 1, 0);
 		if (err)
 			return err;
 		/* -d bounds the run; it is not a reason to stay */
 		uv_unref((uv_handle_t *)&duration_timer);
 	}
 	return install_signals();
+}
+
+/*
+ * The script's top level has run: its probes are attached. -d counts from
+ * here, not from start-up (loading BPF takes tens of ms, more under load),
+ * so a rate over -d seconds is a rate over the traced time.
+ */
+int shark_loop__ready(void)
+{
+	if (!duration_ms)
+		return 0;
+	uv_update_time(&loop);
+	return uv_timer_start(&duration_timer, on_duration, duration_ms, 0);
 }
 
 /* Run until stopped or idle; return the stop reason. */

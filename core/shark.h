@@ -118,6 +118,7 @@ extern const struct shark_layout shark_layout[];
 struct uv_loop_s;
 int shark_loop__init(const struct shark_opts *opts);
 struct uv_loop_s *shark_loop(void);
+int shark_loop__ready(void);
 int shark_loop__run(void);
 void shark_loop__fini(void);
 int shark_target__spawn(const char *cmd);

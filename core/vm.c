@@ -306,6 +306,12 @@ int shark_vm__run(lua_State *L, const struct shark_opts *opts)
 
 	push_opts(L, opts);
 	call_boot(L, boot, "main", 1, 0);
+	err = shark_loop__ready();
+	if (err) {
+		pr_err("cannot start the -d timer: %s\n", uv_strerror(err));
+		shark_state.errors++;
+		shark_stop(SHARK_STOP_ERROR);
+	}
 	if (!shark_state.stop_reason && opts->command) {
 		err = shark_target__release();
 		if (err) {

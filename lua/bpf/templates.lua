@@ -516,18 +516,20 @@ end
 
 -- bpf.latency{ from = EVENTS, to = EVENTS, from_key = FIELD, to_key = FIELD,
 --   unit = "us", linear = {min, max, step}, by = "comm", interval_ms = N, pid = PID,
---   where = "ret < 0", sums = true, from_task = N, to_task = N }
+--   where = "ret < 0", sums = true, from_task = N, to_task = N, requeue = true }
 -- Time from `from` to `to`, matched by thread (or by from_key/to_key: a pid
 -- field, e.g. sched_wakeup's pid and sched_switch's next_pid), in the kernel.
 -- by: pid, tid, comm, cpu or an integer field of `to` ("syscall": its name).
 -- where: only ends whose record passes. sums: keep the total time per key.
 -- from_task/to_task = N: attach as raw tracepoints and match by the task in
 -- argument N (sched_wakeup's p is 0, sched_switch's prev 1 and next 2): pid
--- and by then mean that task's, not the current one's.
+-- and by then mean that task's, not the current one's. requeue: a task that
+-- sched_switch takes off a CPU while still runnable starts waiting too (run
+-- queue latency after a preemption, as BCC's runqlat counts it).
 function M.latency(o)
   check_opts(o, { from = true, to = true, from_key = true, to_key = true, unit = true, linear = true, by = true,
-    interval_ms = true, pid = true, max = true, where = true, sums = true, from_task = true, to_task = true },
-    "bpf.latency")
+    interval_ms = true, pid = true, max = true, where = true, sums = true, from_task = true, to_task = true,
+    requeue = true }, "bpf.latency")
   if type(o.from) ~= "string" or type(o.to) ~= "string" then
     error("bpf.latency{from = EVENT, to = EVENT, ...}: from and to are required", 2)
   end
@@ -556,12 +558,12 @@ function M.latency(o)
     return side .. (list[1].probe and "_probe" or "_tp")
   end
   local start_prog, end_prog = progs("start", from, o.from_task), progs("end", to, o.to_task)
-  local only = { start_prog, end_prog }
+  local only = { start_prog, end_prog, o.requeue and "start_requeue" or nil }
   for _, l in ipairs{ from, to } do   -- a side may mix tracepoints and probes
     for _, e in ipairs(l) do only[#only + 1] = l == from and progs("start", { e }) or progs("end", { e }) end
   end
   -- only task keys need CO-RE (and the kernel's BTF parsed at load)
-  local obj = bpf().load_prebuilt((o.from_task or o.to_task) and "latency_task" or "latency", {
+  local obj = bpf().load_prebuilt((o.from_task or o.to_task or o.requeue) and "latency_task" or "latency", {
     attach = false, only = only,
     rodata = merge(rodata, {
       cfg_start_field = from_off and 1 or 0, cfg_start_off = from_off or 0,
@@ -576,6 +578,7 @@ function M.latency(o)
   }, 2)
   attach_all(obj, from, "start_tp", "start_probe", o.pid, o.from_task and ("start_task" .. o.from_task))
   attach_all(obj, to, "end_tp", "end_probe", o.pid, o.to_task and ("end_task" .. o.to_task))
+  if o.requeue then obj.progs.start_requeue:attach_raw_tracepoint("sched_switch") end
   return setmetatable({ obj = obj, by = by, plan = plan, unit = unit, interval = interval, sums = o.sums,
     linear = lin and { min = min, step = step } }, Lat)
 end

@@ -196,7 +196,7 @@ local function bundle_main(opts)
   script_main_chunk(unpack(opts.args))
 end
 
-function M.main(opts)
+local function run_main(opts)
   if opts.kind == "bundle" then
     shark.args = opts.args
     install_globals(opts)
@@ -212,6 +212,12 @@ function M.main(opts)
   local script_main_chunk, err = load_script(opts)
   if not script_main_chunk then return fail(err) end
   script_main_chunk(unpack(opts.args))
+end
+
+function M.main(opts)
+  run_main(opts)
+  -- the top level has run: probes are attached, -d and intervals start now
+  if api.state.stop_reason == 0 then shark._ready() end
 end
 
 -- Run the on_end handlers (each once, in order; one failing does not stop the
