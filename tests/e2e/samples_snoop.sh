@@ -19,8 +19,13 @@ check "execsnoop: the exec'd command line, pid, parent and result 0" rc=0 \
 	'out~^PCOMM +PID +PPID +RET ARGS$' "out~^echo +$pid +[0-9]+ +0 /bin/echo shark-argv two words 42$"
 # /bin/sh: the -c command is exec'd, and a bare sh would show its PATH search as failed execs too
 run -c "/bin/sh -c '/nonexistent/shark-nope arg1; /bin/true shark-ok'" "$S/execsnoop.lua" -x
-check "execsnoop -x: a failed exec with ENOENT (-2), no successful ones" rc=0 \
-	'out~ -2 /nonexistent/shark-nope arg1$' '!out~shark-ok'
+check "execsnoop -x: failed execs too (ENOENT, -2), as BCC's -x" rc=0 \
+	'out~ -2 /nonexistent/shark-nope arg1$' 'out~ 0 /bin/true shark-ok$'
+run -c "/bin/sh -c '/nonexistent/shark-nope arg1; /bin/true shark-ok'" "$S/execsnoop.lua"
+check "execsnoop: no failed exec without -x" rc=0 '!out~ -2 /nonexistent/' 'out~ 0 /bin/true shark-ok$'
+run -c "bash -c 'exec -a fake-argv0 /bin/echo shark-path'" "$S/execsnoop.lua"
+check "execsnoop: the path exec'd, not argv[0], as BCC/libbpf-tools print it" rc=0 \
+	'out~^echo +[0-9]+ +[0-9]+ +0 /bin/echo shark-path$' '!out~^echo .*fake-argv0'
 run -c "sh -c '/bin/true shark-json'" "$S/execsnoop.lua" -j -n true
 check "execsnoop -j -n: JSON lines of the matching command only" rc=0 \
 	'out~^\{.*"args":"\\/bin\\/true shark-json"' '!out~"args":"sh -c'
