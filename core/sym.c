@@ -77,7 +77,8 @@ static int tab_add(struct symtab *t, uint64_t start, uint64_t size, const char *
 		t->syms = s;
 		t->cap = cap;
 	}
-	t->syms[t->n].name = strdup(name);
+	/* "clock_nanosleep@@GLIBC_2.17": the version is no part of the name */
+	t->syms[t->n].name = strndup(name, strcspn(name, "@"));
 	if (!t->syms[t->n].name)
 		return -ENOMEM;
 	t->syms[t->n].start = start;

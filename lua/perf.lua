@@ -393,7 +393,20 @@ function M.format(e)
   if e.raw == nil then
     return ("%s period=%d ip=0x%x"):format(head, e.period, e.ip)
   end
-  return head .. " " .. types.format_fields(types.by_name(ffi.string(e.name)), e.raw)
+  local fields = types.format_fields(types.by_name(ffi.string(e.name)), e.raw)
+  return head .. " " .. fields:gsub("prev_state=(%d+)", M.task_state)
+end
+
+-- sched_switch's prev_state as perf and ftrace print it: R (runnable), S, D,
+-- T, t, X, Z, P, I joined by '|', '+' when preempted (the kernel's format).
+local STATES = { "S", "D", "T", "t", "X", "Z", "P", "I" }
+function M.task_state(n)
+  n = tonumber(n)
+  local out = {}
+  for i, c in ipairs(STATES) do
+    if math.floor(n / 2 ^ (i - 1)) % 2 == 1 then out[#out + 1] = c end
+  end
+  return "prev_state=" .. (#out > 0 and table.concat(out, "|") or "R") .. (n >= 256 and n % 512 >= 256 and "+" or "")
 end
 
 function M.print(e)
