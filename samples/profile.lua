@@ -28,7 +28,12 @@ shark.info(("Sampling at %d Hz %s... Hit Ctrl-C to end."):format(o.frequency,
   o.pid and ("PID " .. o.pid) or "on every CPU"))
 shark.on_end(function()
   local rows = s:entries()
-  if o.svg then
+  if o.svg and #rows == 0 then
+    -- an empty flame graph says nothing: say it here, and leave no file
+    io.stderr:write(("profile: no samples%s: %s not written\n"):format(
+      o.pid and (" of PID " .. o.pid .. " (it did not run on a CPU?)") or "", o.svg))
+    shark.exit(1)
+  elseif o.svg then
     local f = assert(io.open(o.svg, "w"))
     f:write(flame.svg(rows, { title = o.title, delimit = o.delimited }))
     f:close()

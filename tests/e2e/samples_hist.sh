@@ -165,6 +165,12 @@ ok_if "profile: leaf, mid, main in that order" \
 	awk 'p2 && $0 == "    main" { ok = 1 } { p2 = p1 && $0 == "    mid"; p1 = $0 == "    leaf" } END { exit !ok }' "$T/out"
 run -c "$PROGS/fpchain 500" "$S/profile.lua" -F 199 -f -K
 check "profile -K: kernel frames only, no user function" rc=0 '!out~leaf|main'
+# a process asleep all the time is never sampled
+sleep 30 & SL=$!
+run "$S/profile.lua" -p "$SL" -d 0.5 --svg "$T/none.svg"
+kill "$SL"; wait "$SL" 2>/dev/null
+check "profile --svg with no samples: says so, exit 1, no file" rc=1 'err~^profile: no samples of PID [0-9]+.*none.svg not written$'
+ok_if "profile --svg with no samples: no SVG written" [ ! -e "$T/none.svg" ]
 run -c "$PROGS/fpchain 500" "$S/profile.lua" -F 199 --svg "$T/cpu.svg" --title "fpchain <profile>"
 kill "$OTHER" 2>/dev/null; wait "$OTHER" 2>/dev/null
 check "profile --svg: an SVG flame graph with frames for main, mid, leaf" rc=0 'err~cpu.svg: [0-9]+ samples in [0-9]+ stacks' \
