@@ -31,10 +31,11 @@ int BPF_KRETPROBE(on_readline, const char *ret)
 ]], { attach = false })
 obj.progs.on_readline:attach_uretprobe{ binary = binary, func = "readline", pid = o.pid or -1 }
 
-local cjson = require "cjson"
+local json = require "shark.json"
 if not o.json then print(("%-9s %-7s %s"):format("TIME", "PID", "COMMAND")) end
 bpf.on_ring(obj.maps.events, function(e)
   local line = ffi.string(e.line)
-  if o.json then return print(cjson.encode{ pid = e.pid, comm = ffi.string(e.comm), command = line }) end
+  if o.json then return print(json.encode({ pid = e.pid, comm = ffi.string(e.comm), command = line },
+    { "pid", "comm", "command" })) end
   print(("%-9s %-7d %s"):format(os.date("%H:%M:%S"), e.pid, line))
 end)

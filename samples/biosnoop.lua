@@ -79,7 +79,7 @@ int rq_complete(struct trace_event_raw_block_rq_completion *ctx)
 }
 ]], { rodata = { cfg_pid = o.pid or 0 } })
 
-local cjson = o.json and require "cjson"
+local json = o.json and require "shark.json"
 local t0
 if not o.json then
   print(("%-11s %-14s %-7s %-9s %s %-10s %7s %s%8s"):format("TIME(s)", "COMM", "PID", "DISK", "T", "SECTOR",
@@ -91,7 +91,10 @@ bpf.on_ring("events", function(e)
   local r = { time = (tonumber(e.ts) - t0) / 1e9, comm = ffi.string(e.comm), pid = e.pid, disk = dev.disk_name(e.dev),
     t = rwbs:match("[RWD]") or rwbs:sub(1, 1), sector = tonumber(e.sector), bytes = e.bytes,
     lat_ms = tonumber(e.lat) / 1e6, que_ms = o.queue and tonumber(e.queued) / 1e6 or nil }
-  if cjson then print(cjson.encode(r)) return end
+  if json then
+    print(json.encode(r, { "time", "comm", "pid", "disk", "t", "sector", "bytes", "que_ms", "lat_ms" }))
+    return
+  end
   print(("%-11.6f %-14s %-7d %-9s %s %-10d %7d %s%8.2f"):format(r.time, r.comm, r.pid, r.disk, r.t, r.sector,
     r.bytes, o.queue and ("%7.2f "):format(r.que_ms) or "", r.lat_ms))
 end)

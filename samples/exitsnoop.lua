@@ -36,7 +36,7 @@ int on_exit(void *ctx)
 }
 ]], { rodata = { cfg_pid = o.pid or 0, cfg_threads = o.threaded or false, cfg_failed = o.failed or false } })
 
-local cjson = require "cjson"
+local json = require "shark.json"
 if not o.json then
   print((o.timestamp and "TIME     " or "") ..
     ("%-16s %-7s %-7s %-7s %-7s %s"):format("PCOMM", "PID", "PPID", "TID", "AGE(s)", "EXIT_CODE"))
@@ -49,8 +49,9 @@ bpf.on_ring(obj.maps.events, function(e)
   if sig ~= 0 and bit.band(e.exit_code, 0x80) ~= 0 then what = what .. ", core dumped" end
   local comm, age = ffi.string(e.comm), tonumber(e.age_ns) / 1e9
   if o.json then
-    return print(cjson.encode{ comm = comm, pid = e.pid, ppid = e.ppid, tid = e.tid, age = age,
-      exit_code = code, signal = sig ~= 0 and signals.name(sig) or nil })
+    return print(json.encode({ comm = comm, pid = e.pid, ppid = e.ppid, tid = e.tid, age = age,
+      exit_code = code, signal = sig ~= 0 and signals.name(sig) or nil },
+      { "comm", "pid", "ppid", "tid", "age", "exit_code", "signal" }))
   end
   print((o.timestamp and (os.date("%H:%M:%S") .. " ") or "") ..
     ("%-16s %-7d %-7d %-7d %-7.2f %s"):format(comm, e.pid, e.ppid, e.tid, age, what))

@@ -7,7 +7,7 @@ local o = shark.getopt{
   { "i", "interface", "DEV", "packets of this device only; 'any': every device", default = "lo" },
   "json", "duration",
 }
-local cjson = require "cjson"
+local json = require "shark.json"
 local dev = o.interface == "any" and "" or o.interface
 
 bpf.cdef([[
@@ -33,7 +33,8 @@ if not o.json then print(("%-12s %-16s %8s  %s"):format("TIME(s)", "DEV", "LEN",
 local ring = bpf.on_ring("packets", function(p)
   local t, name = (tonumber(p.ts) - t0) / 1e9, ffi.string(p.dev)
   if o.json then
-    print(cjson.encode{ time = t, dev = name, len = p.len, skb = "0x" .. bit.tohex(p.skb) })
+    print(json.encode({ time = t, dev = name, len = p.len, skb = "0x" .. bit.tohex(p.skb) },
+      { "time", "dev", "len", "skb" }))
   else
     print(("%-12.6f %-16s %8d  0x%s"):format(t, name, p.len, bit.tohex(p.skb)))
   end

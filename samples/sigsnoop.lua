@@ -31,7 +31,7 @@ int on_signal(struct trace_event_raw_signal_generate *ctx)
 }
 ]], { rodata = { cfg_pid = o.pid or 0, cfg_sig = o.signal or 0 } })
 
-local cjson = require "cjson"
+local json = require "shark.json"
 if not o.json then
   print(("%-8s %-7s %-16s %-9s %-7s %-16s %s"):format("TIME", "PID", "COMM", "SIG", "TPID", "TCOMM", "RESULT"))
 end
@@ -41,8 +41,8 @@ bpf.on_ring("events", function(e)
   if o.name and not comm:find(o.name, 1, true) then return end
   local result = RESULT[e.result] or tostring(e.result)
   if o.json then
-    return print(cjson.encode{ pid = e.pid, comm = comm, sig = e.sig, signal = signals.name(e.sig), tpid = e.tpid,
-      tcomm = ffi.string(e.tcomm), result = result })
+    return print(json.encode({ pid = e.pid, comm = comm, sig = e.sig, signal = signals.name(e.sig), tpid = e.tpid,
+      tcomm = ffi.string(e.tcomm), result = result }, { "pid", "comm", "sig", "signal", "tpid", "tcomm", "result" }))
   end
   print(("%-8s %-7d %-16s %-9s %-7d %-16s %s"):format(os.date("%H:%M:%S"), e.pid, comm, signals.name(e.sig),
     e.tpid, ffi.string(e.tcomm), result))

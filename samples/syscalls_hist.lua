@@ -18,7 +18,7 @@ local function report()
   local hist = {}
   for name, n in pairs(counts) do hist["syscalls:sys_enter_" .. name] = n end
   if o.json then
-    print(require("cjson").encode(hist))
+    print(require("shark.json").encode(hist))
   else
     shark.print_hist(hist, { top = o.top })
   end

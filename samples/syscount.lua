@@ -63,7 +63,8 @@ local function report()
       local j = { count = r.count, [o.process and "pid" or "syscall"] = r.key }
       if o.process then j.comm = comms[r.key] or "?" end
       if lat then j["time_" .. unit], j["avg_" .. unit] = r.time, r.time / r.count end
-      out[#out + 1] = require("cjson").encode(j)
+      out[#out + 1] = require("shark.json").encode(j, { o.process and "pid" or "syscall", "comm", "count",
+        "time_" .. unit, "avg_" .. unit })
     else
       local line = o.process and ("%-6d %-15s %10d"):format(r.key, comms[r.key] or "?", r.count) or
         ("%-22s %10d"):format(r.key, r.count)

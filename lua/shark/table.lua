@@ -3,7 +3,7 @@
 --   local out = require("shark.table").new{ json = o.json,
 --     { "PID", "%-7d", "pid" }, { "COMM", "%-16s", "comm" }, { "MS", "%.2f", "ms" } }
 --   out:header()                          -- PID     COMM             MS   (nothing with json)
---   out:row{ pid = 1, comm = "init", ms = 0.5 }   -- a table line, or {"pid":1,"comm":"init","ms":0.5}
+--   out:row{ pid = 1, comm = "init", ms = 0.5 }   -- a table line, or {"pid":1,"comm":"init","ms":0.5} (column order)
 -- A column is { TITLE, FORMAT, KEY [, text = fn(value, row) or a constant] [, hide = true] }: `text` turns
 -- the value into what the table shows (JSON keeps the value), `hide` keeps the column out of the table
 -- only. JSON objects hold the columns' keys, nothing else. Columns are separated by one space; the header
@@ -43,9 +43,9 @@ end
 -- One row: r's values under the columns' keys.
 function Out:row(r)
   if self.json then
-    local obj = {}
-    for _, c in ipairs(self.all) do obj[c[3]] = r[c[3]] end
-    return print(require("cjson").encode(obj))
+    local obj, keys = {}, {}
+    for i, c in ipairs(self.all) do obj[c[3]] = r[c[3]]; keys[i] = c[3] end
+    return print(require("shark.json").encode(obj, keys))   -- keys in the columns' order
   end
   local v = {}
   for i, c in ipairs(self.cols) do
