@@ -200,23 +200,57 @@ function Result.detach(res)
   res.obj:detach()
 end
 
+-- Print the counts: stacks as BCC's tools print them (flame.print_stacks),
+-- other keys as shark.print_hist (opts: its top, desc, title...).
+function Result.print(res, opts)
+  local by = res.plan.by
+  if by == "kstack" or by == "ustack" or by == "stack" then
+    return require("flame").print_stacks(Result.entries(res), opts)
+  end
+  shark.print_hist(Result.table(res), opts)
+end
+
+-- Results the script never looks at print themselves when the run ends, as
+-- bpftrace prints its maps: `bpf.count{ on = ..., by = "comm" }` alone is a
+-- whole tool. Any use (a method, a key, pairs, #) means the script prints.
+local unread = {}   -- strong: a result nobody keeps (`bpf.count{...}` alone) must live to print
+table.insert(shark._end_hooks.after, 1, function()
+  if require("shark.api").state.stop_reason == C.SHARK_STOP_ERROR then return end
+  local list = {}
+  for r, n in pairs(unread) do list[#list + 1] = { r = r, n = n } end
+  table.sort(list, function(a, b) return a.n < b.n end)
+  for _, e in ipairs(list) do
+    if unread[e.r] then e.r:print{ title = e.r.what } end
+  end
+end)
+local made = 0
+local function unread_until_used(r)
+  made = made + 1
+  unread[r] = made
+end
+
 local function result(obj, plan, what)
   local r = newproxy(true)
   local res = { obj = obj, plan = plan, what = what }
   local mt = getmetatable(r)
   mt.__index = function(_, k)
+    unread[r] = nil
+    if k == "what" then return what end
     if Result[k] then return function(_, ...) return Result[k](res, ...) end end
     return Result.table(res)[k]
   end
   mt.__pairs = function()
+    unread[r] = nil
     return next, Result.table(res), nil
   end
   mt.__len = function()
+    unread[r] = nil
     local n = 0
     for _ in pairs(Result.table(res)) do n = n + 1 end
     return n
   end
   mt.__tostring = function() return what end
+  unread_until_used(r)
   return r
 end
 
@@ -224,6 +258,11 @@ end
 
 local function default_pid(pid)
   if pid == -1 then return 0 end
+  if type(pid) == "number" and pid > 0 then
+    local f = io.open(("/proc/%d/stat"):format(pid))
+    if not f then error(("bpf: process %d: no such process"):format(pid), 3) end
+    f:close()
+  end
   if pid then return pid end
   local t = shark.target()
   return t and t.pid or 0
@@ -396,7 +435,10 @@ local function attach_all(obj, list, tp_prog, probe_prog, pid, task_prog)
 end
 
 local Lat = {}
-Lat.__index = Lat
+Lat.__index = function(self, k)
+  unread[self] = nil
+  return Lat[k]
+end
 
 -- { [key] = { [slot] = count } } (key "all" without `by`; heat maps: interval)
 function Lat:histograms()
@@ -579,8 +621,10 @@ function M.latency(o)
   attach_all(obj, from, "start_tp", "start_probe", o.pid, o.from_task and ("start_task" .. o.from_task))
   attach_all(obj, to, "end_tp", "end_probe", o.pid, o.to_task and ("end_task" .. o.to_task))
   if o.requeue then obj.progs.start_requeue:attach_raw_tracepoint("sched_switch") end
-  return setmetatable({ obj = obj, by = by, plan = plan, unit = unit, interval = interval, sums = o.sums,
-    linear = lin and { min = min, step = step } }, Lat)
+  local lat = setmetatable({ obj = obj, by = by, plan = plan, unit = unit, interval = interval, sums = o.sums,
+    linear = lin and { min = min, step = step }, what = "bpf.latency{}" }, Lat)
+  unread_until_used(lat)
+  return lat
 end
 
 return M
