@@ -32,6 +32,7 @@ endif
 CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
 CORE_OBJS := $(patsubst core/%.c,$(OUT)/core/%.o,$(CORE_SRCS))
 MAIN_OBJ  := $(OUT)/core/main.o
+EMBED_OBJ0 := $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files0.o
 EMBED_OBJ := $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files.o
 # Headers clang needs for BPF C at run time: libbpf's (from libbpf-dev, at
 # build time) and shark's own; written out to the cache on first use.
@@ -58,6 +59,20 @@ shark: $(OUT)/shark
 $(OUT)/shark: $(MAIN_OBJ) $(CORE_OBJS) $(EMBED_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SHARK) -o $@ $^ $(STATIC_LIBS) $(SYS_LIBS)
+
+# shark without the samples' BPF objects: it compiles them (tools/prebuild.lua),
+# then shark is linked with them inside, so the samples need no clang where
+# they run. The cache keeps unchanged sources from compiling again.
+$(OUT)/shark0: $(MAIN_OBJ) $(CORE_OBJS) $(EMBED_OBJ0)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SHARK) -o $@ $^ $(STATIC_LIBS) $(SYS_LIBS)
+
+SAMPLE_SRCS := $(wildcard samples/*.lua)
+$(OUT)/prebuilt.stamp: $(OUT)/shark0 tools/prebuild.lua $(SAMPLE_SRCS) $(LUA_SRCS)
+	$(call msg,PREBUILD,samples)
+	$(Q)SHARK_CACHE=$(OUT)/cache SHARK_LUA_PATH= $(OUT)/shark0 -q tools/prebuild.lua $(OUT)/prebuilt $(SAMPLE_SRCS)
+	$(Q)for o in $(OUT)/prebuilt/*.bpf.o; do $(LLVM_STRIP) -g $$o; done
+	$(Q)touch $@
 
 $(OUT)/core/%.o: core/%.c $(HEADERS) | $(OUT)/core
 	$(call msg,CC,$<)
@@ -102,9 +117,15 @@ $(OUT)/layout.c: tools/layout.lua $(OUT)/shark_api.cdef | $(OUT)
 	$(call msg,LAYOUT,$@)
 	$(Q)$(LUAJIT) tools/layout.lua $(OUT)/shark_api.cdef $@
 
-$(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/linux/errno.h $(BPF_OBJS) | $(OUT)
+$(OUT)/files0.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/linux/errno.h $(BPF_OBJS) | $(OUT)
 	$(call msg,EMBED,$@)
 	$(Q)$(LUAJIT) tools/embed_files.lua $@ $(EMBED_FILES)
+
+$(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/linux/errno.h $(BPF_OBJS) \
+		$(OUT)/prebuilt.stamp | $(OUT)
+	$(call msg,EMBED,$@)
+	$(Q)$(LUAJIT) tools/embed_files.lua $@ $(EMBED_FILES) \
+		$$(for o in $(OUT)/prebuilt/*.bpf.o; do n=$${o##*/}; echo "bpf/src/$${n%.bpf.o}=$$o"; done)
 
 # Syscall numbers of this architecture, from the C library's headers: lets
 # perf.on("syscalls:*") ride on the two raw_syscalls tracepoints.
@@ -135,9 +156,9 @@ $(OUT)/progs/%: tests/progs/%.cc | $(OUT)/progs
 	$(call msg,CXX,$<)
 	$(Q)$(CXX) -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) -o $@ $<
 
-$(OUT)/unit: $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ) $(HEADERS)
+$(OUT)/unit: $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ0) $(HEADERS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SHARK) -Itests/c -o $@ $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ) \
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SHARK) -Itests/c -o $@ $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ0) \
 		$(STATIC_LIBS) $(SYS_LIBS)
 
 deps:

@@ -266,6 +266,8 @@ local function bundled_object(x, level)
     "in the script (not built at run time) is compiled when the bundle is made", level + 1)
 end
 
+local embedded   -- the files inside shark: prebuilt objects
+
 -- Turn x (a .bpf.o path, a .bpf.c path or C source) into object bytes.
 local function object_bytes(x, level)
   if type(x) ~= "string" then
@@ -286,6 +288,10 @@ local function object_bytes(x, level)
   else
     src = x
     name, line = source_position(x, level + 1)
+    -- the samples' BPF C (and their library modules'), compiled when shark was built
+    embedded = embedded or require("shark.core").files()
+    local pre = embedded["bpf/src/" .. compile.hash(src)]
+    if pre then return pre, object_name(name) end
   end
   local bytes, err = M.compile(src, name, line)
   if not bytes then error("bpf: " .. err, level + 1) end
@@ -395,7 +401,6 @@ function M.cdef(src, opts)
 end
 
 -- A prebuilt program embedded in shark (bpf/<name>.bpf.c): no compiler needed.
-local embedded
 function M.load_prebuilt(name, opts, level)
   embedded = embedded or require("shark.core").files()
   local bytes = embedded["bpf/" .. name .. ".bpf.o"]
