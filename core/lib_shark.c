@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/sdt.h>
 #include <sys/utsname.h>
 #include <lua.h>
 #include <lauxlib.h>
@@ -184,6 +185,27 @@ static int l_watch(lua_State *L)
 	return 1;
 }
 
+/* A function for `shark test` to put a uprobe on (in shark itself). */
+__attribute__((noinline, used)) long shark_selftest_mark(long i)
+{
+	__asm__ volatile("" : : "r"(i) : "memory");
+	return i;
+}
+
+/* selftest(n): n calls of shark_selftest_mark and n hits of the USDT probe shark:selftest(i). */
+static int l_selftest(lua_State *L)
+{
+	lua_Integer n = luaL_checkinteger(L, 1);
+	long sum = 0;
+
+	for (long i = 1; i <= (long)n; i++) {
+		sum += shark_selftest_mark(i);
+		STAP_PROBE1(shark, selftest, i);
+	}
+	lua_pushinteger(L, sum);
+	return 1;
+}
+
 int luaopen_shark_core(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
@@ -195,6 +217,7 @@ int luaopen_shark_core(lua_State *L)
 		{ "files", l_files },
 		{ "bundle", l_bundle },
 		{ "watch", l_watch },
+		{ "selftest", l_selftest },
 		{ NULL, NULL },
 	};
 

@@ -233,6 +233,7 @@ int32_t shark_bundle__write(const char *path, const void *data, uint64_t len);
 const char *shark_kernel_id(void);
 
 /* lib_shark.c, lib_perf.c */
+long shark_selftest_mark(long i);	/* a uprobe target for shark test */
 int luaopen_shark_core(struct lua_State *L);
 int luaopen_perf_core(struct lua_State *L);
 
