@@ -141,7 +141,8 @@ function M.compile(src, name, line)
   if not vdir then return nil, err end
   -- the key: the source, where it came from (for error lines), the kernel and shark
   local text = ('#line %d "%s"\n%s'):format(line or 1, name or "bpf.c", src)
-  local key = M.hash(table.concat({ text, ffi.string(api.kernel_id()), inc, CFLAGS, core.versions().shark }, "\0"))
+  local key = M.hash(table.concat({ text, ffi.string(api.kernel_id()), inc, CFLAGS, core.versions().shark, "strip -g" },
+    "\0"))
   local obj_path = ("%s/obj/%s.bpf.o"):format(root, key)
   local cached = read_file(obj_path)
   if cached then return cached, true end
@@ -163,6 +164,10 @@ function M.compile(src, name, line)
     out = out:gsub("\nPLEASE submit a bug report.*$", ""):gsub("\n+$", "")
     return nil, "the BPF C does not compile:\n" .. out
   end
+  -- DWARF is 90% of the object and nothing reads it (.BTF and .BTF.ext stay):
+  -- bundles and shark's own prebuilt objects carry 20x less
+  local strip = os.getenv("SHARK_LLVM_STRIP") or "llvm-strip"
+  os.execute(("%s -g %s 2>/dev/null"):format(shell_quote(strip), shell_quote(tmp)))
   os.rename(tmp, obj_path)
   return read_file(obj_path), false
 end

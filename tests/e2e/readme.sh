@@ -84,10 +84,10 @@ ok_if "README.md has its code blocks ($blocks)" [ "$blocks" -ge 9 ]
 (cd "$W" && "$SHARK" bundle samples/execsnoop.lua -o "$W/execsnoop" >"$T/out" 2>&1)
 total=$(sed -n 's/.*wrote .*, \([0-9.]*\) MB: runtime \([0-9.]*\) KB.*BPF object[s]* \([0-9.]*\) KB.*/\1 \2 \3/p' "$T/out")
 said=$(tr '\n' ' ' <"$README" | sed -n \
-	's/.*only; about \([0-9.]*\) MB).*samples\/execsnoop.lua`: *\([0-9.]*\) MB, of which its BPF object \([0-9.]*\) MB.*/\1 \2 \3/p')
-ok_if "README's bundle sizes (runtime, execsnoop, its BPF object: $said MB) are the measured ones ($total)" \
+	's/.*only; about \([0-9.]*\) MB).*samples\/execsnoop.lua`: *\([0-9.]*\) MB, of which its BPF object \([0-9.]*\) KB.*/\1 \2 \3/p')
+ok_if "README's bundle sizes (runtime MB, execsnoop MB, its BPF object KB: $said) are the measured ones ($total)" \
 	awk -v m="$total" -v s="$said" 'BEGIN { split(m, a, " "); split(s, b, " ")
-		r[1] = a[2] / 1024 / b[1]; r[2] = a[1] / b[2]; r[3] = a[3] / 1024 / b[3]
+		r[1] = a[2] / 1024 / b[1]; r[2] = a[1] / b[2]; r[3] = a[3] / b[3]
 		for (i = 1; i <= 3; i++) if (!(r[i] > 0.9 && r[i] < 1.1)) exit 1 }'
 
 done_testing
