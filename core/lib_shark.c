@@ -185,6 +185,45 @@ static int l_watch(lua_State *L)
 	return 1;
 }
 
+/*
+ * A bundle's own -c and -o (shark's, for a script that takes no options):
+ * spawn(cmd) holds CMD until the script is ready, as shark -c does;
+ * output(path) sends stdout to a file, as shark -o does. true, or nil, why.
+ */
+static int l_spawn(lua_State *L)
+{
+	const char *cmd = luaL_checkstring(L, 1);
+	int err;
+
+	if (shark_state.target_pid) {
+		lua_pushnil(L);
+		lua_pushstring(L, "-p and -c cannot be used together");
+		return 2;
+	}
+	err = shark_target__spawn(cmd);
+	if (err) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "cannot start '%s': %s", cmd, strerror(-err));
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int l_output(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+
+	fflush(stdout);
+	if (!freopen(path, "w", stdout)) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "cannot write %s: %s", path, strerror(errno));
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 /* A function for `shark test` to put a uprobe on (in shark itself). */
 __attribute__((noinline, used)) long shark_selftest_mark(long i)
 {
@@ -218,6 +257,8 @@ int luaopen_shark_core(lua_State *L)
 		{ "bundle", l_bundle },
 		{ "watch", l_watch },
 		{ "selftest", l_selftest },
+		{ "spawn", l_spawn },
+		{ "output", l_output },
 		{ NULL, NULL },
 	};
 

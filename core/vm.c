@@ -312,10 +312,12 @@ int shark_vm__run(lua_State *L, const struct shark_opts *opts)
 		shark_state.errors++;
 		shark_stop(SHARK_STOP_ERROR);
 	}
-	if (!shark_state.stop_reason && opts->command) {
+	/* -c, or a bundle's -c (shark.core.spawn): the command runs now */
+	if (!shark_state.stop_reason && shark_state.target_held) {
 		err = shark_target__release();
 		if (err) {
-			pr_err("cannot run '%s': %s\n", opts->command, strerror(-err));
+			pr_err("cannot run '%s': %s\n", opts->command ? opts->command : "the -c command",
+			       strerror(-err));
 			shark_state.errors++;
 			shark_stop(SHARK_STOP_ERROR);
 		}

@@ -193,6 +193,12 @@ local function bundle_main(opts)
   if src:sub(1, 1) == "#" then src = "--" .. src end
   local script_main_chunk, err = loadstring(src, "@" .. meta.script)
   if not script_main_chunk then return fail(err) end
+  if not bundle.reads_args(script_main_chunk) then
+    -- a script with no options of its own: the tool takes shark's
+    bundle.shark_options(opts.args, _G.arg[0]:match("[^/]*$"))
+    if api.state.stop_reason ~= 0 then return end
+    return script_main_chunk()
+  end
   script_main_chunk(unpack(opts.args))
 end
 
