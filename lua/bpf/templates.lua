@@ -159,6 +159,9 @@ function Result.entries(res, opts)
     local row = { count = v, pid = k.pid, comm = ffi.string(k.comm),
       kernel = k.kstack >= 0 and stacks:stack(k.kstack, -1) or {},
       user = k.ustack >= 0 and stacks:stack(k.ustack, k.pid) or {} }
+    -- a tracepoint's own iterator is on the stack only while several probes
+    -- share the tracepoint (another tracer running): not where a task blocked
+    while row.kernel[1] and row.kernel[1]:find("^__traceiter_") do table.remove(row.kernel, 1) end
     local id = table.concat(row.kernel, ";") .. "|" .. table.concat(row.user, ";")
     if proc then id = id .. "|" .. row.pid .. row.comm else row.pid, row.comm = nil, nil end
     if seen[id] then

@@ -125,6 +125,34 @@ run -c "$PROGS/pidsleep $T/pid 50" "$S/cpudist.lua" -O -m -P
 check "cpudist -O -m -P: per process, [32, 64) ms holds the sleep" rc=0 \
 	'out~^@msecs\[[0-9]+, pidsleep\]:$' 'out~^\[32, 64\) +1 \|@+\|$'
 
+# off-CPU time after a preemption counts too, as BCC's and libbpf-tools' cpudist
+# -O count it (no state filter): the hog sharing a CPU, compared on one run
+taskset -c 0 "$PROGS/fpchain" 5000 & HOG=$!
+taskset -c 0 sh -c "while [ ! -e '$T/go2' ]; do sleep 0.01; done; exec '$PROGS/fpchain' 1000" & A=$!
+LB=""
+if [ -x /usr/sbin/cpudist ]; then
+	/usr/sbin/cpudist -O -p "$A" 30 1 >"$T/lb" 2>&1 & LB=$!
+fi
+start "$S/cpudist.lua" -O -p "$A"
+for i in $(seq 200); do
+	grep -q Tracing "$T/err" 2>/dev/null && { [ -z "$LB" ] || grep -q Tracing "$T/lb"; } && break
+	sleep 0.05
+done
+touch "$T/go2"
+wait "$A"
+finish
+kill "$HOG" 2>/dev/null; wait "$HOG" 2>/dev/null
+sum=$(hist_sum)
+ok_if "cpudist -O -p: the hog was off CPU after preemptions ($sum times >= 20)" [ "$sum" -ge 20 ]
+if [ -n "$LB" ]; then
+	kill -INT "$LB"; wait "$LB"
+	lb=$(awk '/->/ { s += $5 } END { print s + 0 }' "$T/lb")
+	ok_if "cpudist -O -p: libbpf-tools cpudist -O on the same run counts as many (shark $sum, libbpf-tools $lb)" \
+		[ $(( (sum - lb) * (sum - lb) * 100 )) -le $(( lb * lb + 400 )) ]
+else
+	skip "cpudist -O -p: compared with libbpf-tools cpudist" "libbpf-tools is not installed (deps/packages.txt [bench])"
+fi
+
 run -c "$PROGS/fpchain 300" "$S/cpudist.lua" -m
 sum=$(hist_sum)
 check "cpudist -m: on-CPU slices of a 300 ms spin, none 512 ms or longer" rc=0 'out~^@msecs:$' '!out~^\[(512|1K)'
