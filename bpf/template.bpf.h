@@ -5,11 +5,12 @@
 
 /*
  * What a tracepoint program returns: 0 hides the event from every perf event
- * of the tracepoint (the kernel's filter), which is faster, so it stays 0
- * unless this run also opens the tracepoint with perf.on (shark/tpshare.lua
- * sets it to 1 then). In .bss: Lua writes it while the program runs.
+ * of the tracepoint on the machine (perf stat, perf record, another shark),
+ * so it is 1 unless the script asks for `private = true` (~60 ns an event
+ * cheaper) and this run opens no perf.on of the same tracepoint
+ * (shark/tpshare.lua). In .data: Lua writes it while the program runs.
  */
-__u32 pass_on = 0;
+__u32 pass_on = 1;
 
 /*
  * Add v to the __u64 at key, creating it. When another CPU created it first,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* api.c - the function table behind core/shark_api.h. */
+#include <malloc.h>
 #include <string.h>
 #include <time.h>
 #include "shark.h"
@@ -39,7 +40,12 @@ static int32_t kill_target(int32_t sig)
 
 static const char *api_strerror(int32_t err)
 {
-	return strerror(err < 0 ? -err : err);
+	return shark_bpf_strerror(err);
+}
+
+static void trim_memory(void)
+{
+	malloc_trim(0);
 }
 
 static void note_pid(int32_t pid)
@@ -118,4 +124,37 @@ const struct shark_api shark_api = {
 	.bpf_attach_socket = shark_bpf__attach_socket,
 	.sym_functions = shark_sym_functions,
 	.bpf_autoload = shark_bpf__autoload,
+	.pprof_encode = shark_pprof_encode,
+	.pprof_decode = shark_pprof_decode,
+	.pprof_free = shark_pprof_free,
+	.sym_frame = shark_sym_frame,
+	.db_open = shark_db__open,
+	.db_close = shark_db__close,
+	.db_exec = shark_db__exec,
+	.db_errmsg = shark_db__errmsg,
+	.db_prepare = shark_db__prepare,
+	.db_bind_text = shark_db__bind_text,
+	.db_bind_blob = shark_db__bind_blob,
+	.db_bind_int64 = shark_db__bind_int64,
+	.db_bind_double = shark_db__bind_double,
+	.db_bind_null = shark_db__bind_null,
+	.db_step = shark_db__step,
+	.db_reset = shark_db__reset,
+	.db_finalize = shark_db__finalize,
+	.db_column_count = shark_db__column_count,
+	.db_column_type = shark_db__column_type,
+	.db_column_name = shark_db__column_name,
+	.db_column_int64 = shark_db__column_int64,
+	.db_column_double = shark_db__column_double,
+	.db_column_bytes = shark_db__column_bytes,
+	.db_last_id = shark_db__last_id,
+	.db_changes = shark_db__changes,
+	.http_request = shark_http_request,
+	.trim_memory = trim_memory,
+	.safe_dir = shark_safe_dir,
+	.safe_write = shark_safe_write,
+	.safe_read = shark_safe_read,
+	.safe_create = shark_safe_create,
+	.safe_error = shark_safe_error,
+	.pid_valid = shark_pid_valid,
 };

@@ -39,6 +39,7 @@ struct shark_opts {
 	const char *module;	/* the Lua module of a built-in command */
 	int help;
 	int version;
+	uint64_t mem_limit;	/* --mem-limit MB, SHARK_MEM_LIMIT; 0: none */
 };
 
 /* cli.c */
@@ -55,6 +56,7 @@ void shark_cli__version(FILE *f);
 /* Parse "1.5" style seconds; 0 or -EINVAL. */
 int shark_parse_seconds(const char *s, double *out);
 /* Parse a positive pid; 0 or -EINVAL. */
+int32_t shark_pid_valid(double v);
 int shark_parse_pid(const char *s, int *out);
 
 /* cmd.c: turn a -c string into an argv (no shell when it needs none) */
@@ -139,6 +141,12 @@ const char *shark_tracefs(void);
 const char *shark_tracefs__why(int err);
 int shark_tp__id(const char *sys, const char *name);
 struct tep_event *shark_tp__format(const char *sys, const char *name);
+/* PERF_MAX_TRACE_SIZE: the largest record a sample carries */
+#define SHARK_TP_MAX_RECORD 8192
+int shark_tp__check(const struct tep_event *ev, char *why, size_t len);
+const char *shark_tp__bad_format(void);	/* why the last format was refused */
+struct tep_handle;
+int shark_tp__parse_text(struct tep_handle *t, const char *buf, size_t len, const char *sys);
 struct tep_handle *shark_tep(void);
 int shark_tp__list(const char *glob, void (*fn)(const char *sys, const char *event, void *arg), void *arg);
 
@@ -169,6 +177,12 @@ void shark_sym__note_pid(int pid);
 void shark_sym__refresh_pid(int pid);
 void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, const char *file);
 void shark_sym__exec(int pid);
+int32_t shark_sym_frame(int32_t pid, uint64_t ip, struct shark_frame_info *out);
+
+/* pprof.c: profile.proto with protobuf-c, gzip with zlib */
+int32_t shark_pprof_encode(const struct shark_pprof *p, void **out, uint64_t *len);
+struct shark_pprof *shark_pprof_decode(const void *buf, uint64_t len, char *err, int32_t errlen);
+void shark_pprof_free(struct shark_pprof *p);
 
 /* bpf.c (see struct shark_api for the contract) */
 struct shark_bpf *shark_bpf__open(const void *buf, uint64_t len, const char *name);
@@ -229,12 +243,79 @@ uint64_t shark_hash64(const void *buf, uint64_t len);
  */
 int shark_bundle__open(char *err, size_t errlen);
 const void *shark_bundle__payload(size_t *len);
+/* Is file the bundle its 64-byte slot describes? NULL, or why not */
+const char *shark_bundle__verify(const uint8_t *file, size_t len, const void *slot);
+#define SHARK_BUNDLE_SLOT_SIZE 64
 int32_t shark_bundle__write(const char *path, const void *data, uint64_t len);
 const char *shark_kernel_id(void);
+
+/* db.c: SQLite for the FFI (see struct shark_api) */
+struct shark_db *shark_db__open(const char *path, char *err, int32_t errlen);
+void shark_db__close(struct shark_db *db);
+int32_t shark_db__exec(struct shark_db *db, const char *sql);
+const char *shark_db__errmsg(struct shark_db *db);
+struct shark_stmt *shark_db__prepare(struct shark_db *db, const char *sql);
+int32_t shark_db__bind_text(struct shark_stmt *st, int32_t i, const char *s, int32_t len);
+int32_t shark_db__bind_blob(struct shark_stmt *st, int32_t i, const void *p, int64_t len);
+int32_t shark_db__bind_int64(struct shark_stmt *st, int32_t i, int64_t v);
+int32_t shark_db__bind_double(struct shark_stmt *st, int32_t i, double v);
+int32_t shark_db__bind_null(struct shark_stmt *st, int32_t i);
+int32_t shark_db__step(struct shark_stmt *st);
+int32_t shark_db__reset(struct shark_stmt *st);
+void shark_db__finalize(struct shark_stmt *st);
+int32_t shark_db__column_count(struct shark_stmt *st);
+int32_t shark_db__column_type(struct shark_stmt *st, int32_t i);
+const char *shark_db__column_name(struct shark_stmt *st, int32_t i);
+int64_t shark_db__column_int64(struct shark_stmt *st, int32_t i);
+double shark_db__column_double(struct shark_stmt *st, int32_t i);
+const void *shark_db__column_bytes(struct shark_stmt *st, int32_t i, int32_t *len);
+int64_t shark_db__last_id(struct shark_db *db);
+int32_t shark_db__changes(struct shark_db *db);
+
+/* http.c: the client half (the server is in http.h) */
+int32_t shark_http_request(const char *method, const char *url, const char *headers, const void *body,
+			   uint64_t len, int32_t timeout_ms, char *resp, int32_t resp_len, int32_t *status);
+/* sym.c: "START SIZE NAME" lines of a /tmp/perf-PID.map; the number added */
+int shark_perf_map_parse(const char *buf, size_t len,
+			 int (*add)(void *ctx, uint64_t start, uint64_t size, const char *name), void *ctx);
+
+/* bpf.c: errno or a libbpf error code (4000 and up) in words */
+const char *shark_bpf_strerror(int err);
+
+/* watchdog.c: ends the run when Lua does not return after a stop */
+int shark_watchdog__start(double duration, uint64_t mem_limit_mb);
+void shark_watchdog__stopping(void);	/* async-signal-safe */
+void shark_watchdog__looping(void);
+void shark_watchdog__busy(int delta);	/* +1/-1 around slow C work */
+void shark_watchdog__finishing(void);
+void shark_watchdog__stop(void);
+/* loop.c: end the process now (the -c child too), from any thread */
+void shark_loop__abort(int code);
+
+/* sym.c: 1 when the ELF file has a .symtab, 0 when it is stripped, -errno */
+int shark_elf_has_symtab(const char *path);
+
+/* safefile.c: what shark writes, in directories no other user controls */
+/*
+ * shark_safe_dir_open() - an O_PATH fd of directory @path, every component
+ * opened with O_NOFOLLOW from its parent's fd and checked: owned by root or
+ * us and not writable by others (a root sticky dir on the way is fine), the
+ * last one ours. @create: make missing components, mode 0700.
+ * Return: the fd, or -errno with shark_safe_error() saying why.
+ */
+int shark_safe_dir_open(const char *path, int create);
+int32_t shark_safe_dir(const char *path, int32_t create);
+int shark_safe_create_at(int dirfd, const char *name, const void *buf, uint64_t len, uint32_t mode);
+int32_t shark_safe_create(const char *path, const void *buf, uint64_t len, uint32_t mode);
+void shark_safe_tmpname(char *out, size_t len, const char *name);
+int32_t shark_safe_write(const char *dir, const char *name, const void *buf, uint64_t len);
+void *shark_safe_read(const char *dir, const char *name, uint64_t *len);
+const char *shark_safe_error(void);
 
 /* lib_shark.c, lib_perf.c */
 long shark_selftest_mark(long i);	/* a uprobe target for shark test */
 int luaopen_shark_core(struct lua_State *L);
 int luaopen_perf_core(struct lua_State *L);
+int luaopen_shark_http(struct lua_State *L);
 
 #endif /* SHARK_H */

@@ -26,6 +26,9 @@ typedef int32_t __s32;
 typedef int64_t __s64;
 #endif
 
+/* PID_MAX_LIMIT: no pid is larger on any Linux */
+enum { SHARK_PID_MAX = 4194304 };
+
 /* Why the loop stopped; the first reason recorded wins. */
 enum shark_stop {
 	SHARK_STOP_NONE = 0,
@@ -179,6 +182,86 @@ struct shark_record {
 
 struct shark_ringbuf;
 
+/* ----------------------------------------------------------------- pprof */
+
+/*
+ * A pprof profile (profile.proto) as flat arrays. Strings are indices into
+ * strings (strings[0] is ""); mapping, function and location ids are
+ * 1-based indices into their arrays, 0 meaning none.
+ */
+struct shark_pprof_mapping {
+	uint64_t start;
+	uint64_t limit;
+	uint64_t offset;	/* file offset of start */
+	int64_t filename;
+	int64_t build_id;
+};
+
+struct shark_pprof_function {
+	int64_t name;
+	int64_t system_name;
+	int64_t filename;
+};
+
+struct shark_pprof_location {
+	uint64_t address;
+	uint32_t mapping;
+	uint32_t nlines;	/* functions at this address: inlined first, the outer last */
+	uint32_t line;		/* index in lines of the first */
+	uint32_t pad;
+};
+
+struct shark_pprof {
+	uint32_t nstrings;
+	uint32_t ntypes;	/* sample types: values per sample */
+	uint32_t nmappings;
+	uint32_t nfunctions;
+	uint32_t nlocations;
+	uint32_t nlines;
+	uint32_t nsamples;
+	uint32_t nlocs;		/* sum of sample_nlocs */
+	const char **strings;
+	const int64_t *types;	/* (type, unit) string pairs, ntypes of them */
+	const struct shark_pprof_mapping *mappings;
+	const struct shark_pprof_function *functions;
+	const struct shark_pprof_location *locations;
+	const uint32_t *lines;	/* function ids */
+	const uint32_t *sample_nlocs;	/* locations of each sample */
+	const uint32_t *locs;	/* every sample's location ids, leaf first */
+	const int64_t *values;	/* nsamples * ntypes */
+	int64_t period_type;	/* strings */
+	int64_t period_unit;
+	int64_t period;
+	int64_t time_nanos;
+	int64_t duration_nanos;
+};
+
+/* Where a user or kernel address lives, for exports that keep it. */
+struct shark_frame_info {
+	uint64_t start;		/* the mapping holding the address: [start, limit) */
+	uint64_t limit;
+	uint64_t offset;	/* file offset of start */
+	const char *module;	/* path, "[kernel.kallsyms]", or NULL if unknown */
+	const char *build_id;	/* hex, "" if none; both valid until exit */
+};
+
+/* ------------------------------------------------------- sqlite, http */
+
+struct shark_db;
+struct shark_stmt;
+
+/* sqlite3_step() and sqlite3_column_type() results */
+enum shark_db_code {
+	SHARK_DB_OK = 0,
+	SHARK_DB_ROW = 100,
+	SHARK_DB_DONE = 101,
+	SHARK_DB_INTEGER = 1,
+	SHARK_DB_FLOAT = 2,
+	SHARK_DB_TEXT = 3,
+	SHARK_DB_BLOB = 4,
+	SHARK_DB_NULL = 5,
+};
+
 /* The function table handed to Lua. Members are added at the end only. */
 struct shark_api {
 	uint32_t size;				/* sizeof(struct shark_api) as built */
@@ -274,6 +357,56 @@ struct shark_api {
 	int32_t (*sym_functions)(const char *path, const char *glob, char *buf, int32_t len);
 	/* before load: whether program prog is loaded (all are by default) */
 	int32_t (*bpf_autoload)(struct shark_bpf *o, const char *prog, int32_t on);
+	/* pprof: a gzipped profile.proto of p in *out (free with free_mem): 0 or -errno */
+	int32_t (*pprof_encode)(const struct shark_pprof *p, void **out, uint64_t *len);
+	/* gzipped or plain profile.proto -> p (pprof_free), or NULL and why in err */
+	struct shark_pprof *(*pprof_decode)(const void *buf, uint64_t len, char *err, int32_t errlen);
+	void (*pprof_free)(struct shark_pprof *p);
+	/* the mapping, module and build-id of ip (pid -1: kernel): 0 or -ENOENT */
+	int32_t (*sym_frame)(int32_t pid, uint64_t ip, struct shark_frame_info *out);
+
+	/* SQLite: a thin layer over its C API (codes are SQLite's) */
+	struct shark_db *(*db_open)(const char *path, char *err, int32_t errlen);
+	void (*db_close)(struct shark_db *db);
+	int32_t (*db_exec)(struct shark_db *db, const char *sql);
+	const char *(*db_errmsg)(struct shark_db *db);
+	struct shark_stmt *(*db_prepare)(struct shark_db *db, const char *sql);	/* NULL: see errmsg */
+	int32_t (*db_bind_text)(struct shark_stmt *st, int32_t i, const char *s, int32_t len);
+	int32_t (*db_bind_blob)(struct shark_stmt *st, int32_t i, const void *p, int64_t len);
+	int32_t (*db_bind_int64)(struct shark_stmt *st, int32_t i, int64_t v);
+	int32_t (*db_bind_double)(struct shark_stmt *st, int32_t i, double v);
+	int32_t (*db_bind_null)(struct shark_stmt *st, int32_t i);
+	int32_t (*db_step)(struct shark_stmt *st);
+	int32_t (*db_reset)(struct shark_stmt *st);	/* also clears the bindings */
+	void (*db_finalize)(struct shark_stmt *st);
+	int32_t (*db_column_count)(struct shark_stmt *st);
+	int32_t (*db_column_type)(struct shark_stmt *st, int32_t i);
+	const char *(*db_column_name)(struct shark_stmt *st, int32_t i);
+	int64_t (*db_column_int64)(struct shark_stmt *st, int32_t i);
+	double (*db_column_double)(struct shark_stmt *st, int32_t i);
+	const void *(*db_column_bytes)(struct shark_stmt *st, int32_t i, int32_t *len);
+	int64_t (*db_last_id)(struct shark_db *db);
+	int32_t (*db_changes)(struct shark_db *db);
+	/*
+	 * A blocking HTTP request (http:// only) with a deadline: the response
+	 * body's length (cut to resp_len - 1, NUL-terminated) and *status, or -errno
+	 */
+	int32_t (*http_request)(const char *method, const char *url, const char *headers, const void *body,
+				uint64_t len, int32_t timeout_ms, char *resp, int32_t resp_len, int32_t *status);
+	/* give freed heap back to the system (a long-running server after a big request) */
+	void (*trim_memory)(void);
+	/*
+	 * Files shark writes: in a directory verified along its whole path (owned
+	 * by root or us, not writable by others, no symlink), created O_EXCL.
+	 * 0 or -errno; safe_error() says why in words.
+	 */
+	int32_t (*safe_dir)(const char *path, int32_t create);
+	int32_t (*safe_write)(const char *dir, const char *name, const void *buf, uint64_t len);
+	void *(*safe_read)(const char *dir, const char *name, uint64_t *len);	/* free_mem() it */
+	int32_t (*safe_create)(const char *path, const void *buf, uint64_t len, uint32_t mode);
+	const char *(*safe_error)(void);
+	/* 1 when v is a process id (a whole number, 1 to SHARK_PID_MAX), else 0 */
+	int32_t (*pid_valid)(double v);
 };
 
 #endif /* SHARK_API_H */
