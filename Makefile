@@ -76,7 +76,7 @@ $(OUT)/shark0: $(MAIN_OBJ) $(CORE_OBJS) $(EMBED_OBJ0)
 SAMPLE_SRCS := $(wildcard samples/*.lua)
 $(OUT)/prebuilt.stamp: $(OUT)/shark0 tools/prebuild.lua $(SAMPLE_SRCS) $(LUA_SRCS)
 	$(call msg,PREBUILD,samples)
-	$(Q)SHARK_CACHE=$(OUT)/cache SHARK_LUA_PATH= ASAN_OPTIONS=detect_leaks=0 \
+	$(Q)SHARK_CACHE=$(abspath $(OUT))/cache SHARK_LUA_PATH= ASAN_OPTIONS=detect_leaks=0 \
 		$(OUT)/shark0 -q tools/prebuild.lua $(OUT)/prebuilt $(SAMPLE_SRCS)
 	$(Q)for o in $(OUT)/prebuilt/*.bpf.o; do $(LLVM_STRIP) -g $$o; done
 	$(Q)touch $@

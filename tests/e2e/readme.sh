@@ -16,7 +16,7 @@ ln -s "$TOP/samples" "$W/samples"
 printf 'all:\n\t@i=0; while [ $$i -lt 200000 ]; do i=$$((i + 1)); done\n' >"$W/Makefile"
 cat >"$W/bin/shark" <<EOF
 #!/bin/sh
-exec timeout -s INT -k 20 3 "$SHARK" "\$@"
+exec timeout --preserve-status -s INT -k 20 3 "$SHARK" "\$@"
 EOF
 chmod +x "$W/bin/shark"
 
