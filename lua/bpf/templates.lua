@@ -193,6 +193,7 @@ function Result.profile(res, opts)
     if opts.comm ~= false then ids[1] = stacks.frame(s, ffi.string(k.comm)) end
     local u = k.ustack >= 0 and map:frames(k.ustack, k.pid) or {}
     local kf = k.kstack >= 0 and map:frames(k.kstack, -1) or {}
+    while kf[1] and kf[1].name:find("^__traceiter_") do table.remove(kf, 1) end   -- as in entries()
     for i = #u, 1, -1 do ids[#ids + 1] = stacks.frame(s, u[i]) end
     if opts.delimit and #u > 0 and #kf > 0 then ids[#ids + 1] = stacks.frame(s, "-") end
     for i = #kf, 1, -1 do ids[#ids + 1] = stacks.frame(s, kf[i]) end

@@ -9,6 +9,7 @@ S=$TOP/samples
 LLVM=$(dirname "$(readlink -f "$(command -v clang)")")
 export SHARK_CACHE=$T/cache
 W="$PROGS/getppid_n 300"
+printf 'main;work 3\nmain;rest 1\n' >"$T/a.folded"
 
 # args for each sample: the -c workload ends the run; tools that need an
 # argument get one that exists here
@@ -17,6 +18,7 @@ args_of() {
 	funccount.lua | funclatency.lua) echo "c:getppid" ;;
 	stackcount.lua) echo "t:syscalls:sys_enter_getppid" ;;
 	pycalls.lua) echo "-b /usr/bin/python3.11" ;;
+	flamediff.lua) echo "$T/a.folded $T/a.folded" ;;
 	*) ;;
 	esac
 }
