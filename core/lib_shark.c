@@ -168,9 +168,10 @@ static int l_layout(lua_State *L)
 }
 
 /*
- * watch(pid): a tool's -p. The run ends when the process exits, as with
- * shark -p (which it becomes when shark has no target; with another target,
- * the pid is only checked). Return: true, or nil and why.
+ * watch(pid, [as_target]): a tool's -p. The process must exist; the run ends
+ * when it exits, as with shark -p. as_target (a bundle's -p): it becomes
+ * shark's target too (shark.target(), the templates' default pid). Return:
+ * true, or nil and why.
  */
 static int l_watch(lua_State *L)
 {
@@ -186,10 +187,10 @@ static int l_watch(lua_State *L)
 		lua_pushboolean(L, 1);
 		return 1;
 	}
-	if (shark_state.target_pid)
-		err = kill((pid_t)pid, 0) && errno == ESRCH ? -ESRCH : 0;
-	else
+	if (lua_toboolean(L, 2) && !shark_state.target_pid)
 		err = shark_target__watch((int)pid);
+	else
+		err = shark_loop__watch_exit((int)pid);
 	if (err) {
 		lua_pushnil(L);
 		lua_pushfstring(L, "cannot trace process %d: %s", (int)pid,

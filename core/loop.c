@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -189,6 +190,57 @@ static int watch(pid_t pid, int keep_alive)
 	target.polling = 1;
 	if (!keep_alive)
 		uv_unref(h);
+	return 0;
+}
+
+static void free_handle(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void on_pid_exit(uv_poll_t *p, int status, int events)
+{
+	(void)status;
+	(void)events;
+	uv_poll_stop(p);
+	pr_debug("process %d exited\n", (int)(intptr_t)p->data);
+	shark_stop(SHARK_STOP_TARGET);
+}
+
+/*
+ * A tool's -p (getopt's pid row): the run ends when process @pid exits, as
+ * with shark -p, without making it shark's target. 0, or -errno (-ESRCH: no
+ * such process). The poll and its pidfd live as long as shark.
+ */
+int shark_loop__watch_exit(int pid)
+{
+	uv_poll_t *p;
+	int fd, err;
+
+	if (kill(pid, 0) && errno == ESRCH)
+		return -ESRCH;
+	fd = pidfd_open(pid);
+	if (fd < 0)
+		return -errno;
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		close(fd);
+		return -ENOMEM;
+	}
+	err = uv_poll_init(&loop, p, fd);
+	if (err) {
+		close(fd);
+		free(p);
+		return err;
+	}
+	p->data = (void *)(intptr_t)pid;
+	err = uv_poll_start(p, UV_READABLE, on_pid_exit);
+	if (err) {
+		uv_close((uv_handle_t *)p, free_handle);
+		close(fd);
+		return err;
+	}
+	uv_unref((uv_handle_t *)p);
 	return 0;
 }
 

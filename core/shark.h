@@ -125,6 +125,7 @@ int shark_loop__run(void);
 void shark_loop__fini(void);
 int shark_target__spawn(const char *cmd);
 int shark_target__watch(int pid);
+int shark_loop__watch_exit(int pid);
 int shark_target__release(void);
 int shark_target__kill(int sig);
 

@@ -105,7 +105,7 @@ function M.shark_options(args, name)
     elseif flag == "-p" then
       local pid = tonumber(v)
       if not pid or pid ~= math.floor(pid) then return fail("-p wants a process id, not '" .. v .. "'") end
-      local ok, err = core_.watch(pid)
+      local ok, err = core_.watch(pid, true)
       if not ok then return fail(err, 1) end
     elseif flag == "-c" then
       local ok, err = core_.spawn(v)
