@@ -14,8 +14,8 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 # Every library but glibc links statically: the binary runs where none of
 # them is installed. Order matters for static archives.
 STATIC_LIBS := -l:liblua5.1-luv.a -l:liblua5.1-cjson.a -l:libluajit-5.1.a \
-	-l:libuv_a.a -l:libsqlite3.a -l:libhttp_parser.a -l:libbpf.a -l:libtraceevent.a -l:libprotobuf-c.a -l:libelf.a -l:libz.a \
-	-l:libsupc++.a
+	-l:libuv_a.a -l:libsqlite3.a -l:libhttp_parser.a -l:libbpf.a -l:libtraceevent.a -l:libprotobuf-c.a \
+	-l:libdw.a -l:libelf.a -l:libz.a -l:liblzma.a -l:libbz2.a -l:libsupc++.a
 SYS_LIBS    := -lm -ldl -lpthread -lrt
 LDFLAGS_SHARK = -Wl,-E -static-libgcc -no-pie
 
@@ -98,7 +98,7 @@ $(PROTO_OBJ): $(OUT)/proto/profile.pb-c.c $(OUT)/proto/profile.pb-c.h
 
 # The FFI surface: shark_api.h (and the structs prebuilt BPF programs share,
 # bpf/template.h) through the preprocessor, as ffi.cdef text.
-$(OUT)/shark_api.cdef: core/shark_api.h bpf/template.h | $(OUT)
+$(OUT)/shark_api.cdef: core/shark_api.h bpf/template.h bpf/ustack.h | $(OUT)
 	$(call msg,CDEF,$@)
 	$(Q)cat $^ | $(CC) -E -P -DSHARK_CDEF -o $@ -
 
@@ -116,7 +116,7 @@ $(OUT)/bpf/vmlinux.h: | $(OUT)/bpf
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c >$@
 
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/template.h bpf/template.bpf.h $(OUT)/bpf/vmlinux.h | $(OUT)/bpf
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/template.h bpf/template.bpf.h bpf/ustack.h $(OUT)/bpf/vmlinux.h | $(OUT)/bpf
 	$(call msg,BPF,$<)
 	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I$(OUT)/bpf -Ibpf \
 		-I/usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
@@ -171,6 +171,18 @@ $(OUT)/progs/%: tests/progs/%.c | $(OUT)/progs
 	$(call msg,CC,$<)
 	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) -o $@ $< -lpthread
 
+# Built as Debian builds packages: -O2, no frame pointers, no -g (.eh_frame
+# only); its library beside it, found through the rpath.
+DEBIAN_CFLAGS := -O2 -fomit-frame-pointer -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(WARN)
+
+$(OUT)/progs/libdwlib.so: tests/progs/lib/dwlib.c | $(OUT)/progs
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(DEBIAN_CFLAGS) -fPIC -shared -o $@ $<
+
+$(OUT)/progs/dwchain: tests/progs/dwchain.c $(OUT)/progs/libdwlib.so | $(OUT)/progs
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(DEBIAN_CFLAGS) -o $@ $< -L$(OUT)/progs -ldwlib -Wl,-rpath,'$$ORIGIN'
+
 $(OUT)/progs/%: tests/progs/%.cc | $(OUT)/progs
 	$(call msg,CXX,$<)
 	$(Q)$(CXX) -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) -o $@ $<
@@ -199,7 +211,10 @@ $(FUZZ_OUT)/core/%.o: core/%.c $(HEADERS) | $(FUZZ_OUT)/core
 
 $(FUZZ_OUT)/%.o: $(OUT)/%.c $(HEADERS) | $(FUZZ_OUT)/core
 	$(call msg,FUZZCC,$<)
+	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_OUT)/core/pprof.o: $(OUT)/proto/profile.pb-c.h
 
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(call msg,FUZZLD,$@)
@@ -226,6 +241,12 @@ asan:
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_odr_violation=0 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/asan/lsan.supp:print_suppressions=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run $(ASAN_SUITES)
+
+# The two unwinders on one copied stack (tests/bench/unwind.sh); libunwind only here.
+$(OUT)/bench_unwind: tests/bench/unwind_libs.c $(CORE_OBJS) $(EMBED_OBJ) $(HEADERS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SHARK) -o $@ $< $(CORE_OBJS) $(EMBED_OBJ) \
+		-l:libunwind-x86_64.a -l:libunwind.a $(STATIC_LIBS) $(SYS_LIBS)
 
 deps:
 	$(Q)deps/install build

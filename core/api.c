@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 #include "shark.h"
+#include "unwind.h"
+#include "pyframes.h"
 
 struct shark_state shark_state = {
 	.exit_code = -1,
@@ -157,4 +159,7 @@ const struct shark_api shark_api = {
 	.safe_create = shark_safe_create,
 	.safe_error = shark_safe_error,
 	.pid_valid = shark_pid_valid,
+	.unwind_user = shark_unwind__user,
+	.unwind_stats = shark_unwind__stats,
+	.lang_frames = shark_py__splice,
 };

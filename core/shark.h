@@ -178,6 +178,16 @@ void shark_sym__note_pid(int pid);
 void shark_sym__refresh_pid(int pid);
 void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, const char *file);
 void shark_sym__exec(int pid);
+int shark_sym__open(int pid, const char *path, dev_t dev, ino_t ino);
+struct shark_map_info {
+	uint64_t start, end, pgoff;
+	const char *path;	/* as the process names it */
+	dev_t dev;		/* 0 when unknown */
+	ino_t ino;
+	const void *dso;	/* one per file, kept for the run */
+};
+int shark_sym__map_at(int pid, uint64_t ip, struct shark_map_info *mi);
+int shark_sym__maps(int pid, struct shark_map_info *out, int max);
 int32_t shark_sym_frame(int32_t pid, uint64_t ip, struct shark_frame_info *out);
 
 /* pprof.c: profile.proto with protobuf-c, gzip with zlib */

@@ -74,6 +74,14 @@ struct shark_perf_opts {
 	uint32_t watermark;	/* wake-up after this many bytes; 0: a quarter ring */
 	uint32_t ordered;	/* sort each batch by time */
 	uint32_t track_tasks;	/* mmap/comm/exit records, for user symbols */
+	/*
+	 * > 0: callchain_u = "dwarf": copy this many bytes of user stack and the
+	 * user registers with each sample and unwind them with the files'
+	 * .eh_frame; the chain then holds kernel frames, then user frames.
+	 */
+	uint32_t stack_user;
+	/* with stack_user: Python function names between the interpreter's frames (CPython 3.11) */
+	uint32_t lang_frames;
 };
 
 /* One event of a session, as perf.on resolved it. */
@@ -117,6 +125,38 @@ struct shark_sample {
 	uint32_t nr_ips;
 	const uint64_t *ips;	/* callchain, with PERF_CONTEXT_* markers */
 	uint64_t stack_key;	/* 52-bit hash of ips (and pid for user frames); 0: none */
+	/*
+	 * callchain_u = "dwarf": what the user frames were unwound from, for a
+	 * journal to keep and unwind_user() to redo: the registers of
+	 * SHARK_UNWIND_REGS_MASK in bit order, and the stack from sp. NULL: none.
+	 */
+	const uint64_t *user_regs;
+	const void *user_stack;
+	uint32_t user_stack_size;
+	uint32_t pad;
+};
+
+/*
+ * The user registers a DWARF sample takes (PERF_SAMPLE_REGS_USER, x86-64
+ * perf numbering): every general register, ip, sp and flags; not the segment
+ * registers the kernel refuses in 64-bit mode (ds, es, fs, gs).
+ */
+enum shark_unwind_limits {
+	SHARK_UNWIND_REGS_MASK = 0xff0fff,
+	SHARK_UNWIND_STACK_BYTES = 8192,	/* perf record's default copy */
+	SHARK_UNWIND_MAX_STACK_BYTES = 65528,	/* the kernel's limit: a record is < 64 KiB */
+};
+
+/* Counters of the DWARF unwinder since start. */
+struct shark_unwind_stats {
+	uint64_t stacks;	/* stacks unwound */
+	uint64_t frames;	/* frames found */
+	uint64_t no_info;	/* walks ending in code of no file (JIT, anonymous memory) */
+	uint64_t short_stack;	/* walks that wanted stack beyond the copy: stack_bytes too small for them */
+	uint64_t images;	/* files opened for their unwind tables, one per build-id */
+	uint64_t image_bytes;	/* their size (mapped from the page cache, not copied) */
+	uint64_t ns;		/* time spent unwinding (CLOCK_MONOTONIC) */
+	uint64_t procs;		/* processes with unwind state now */
 };
 
 /* Counters of a session. */
@@ -407,6 +447,16 @@ struct shark_api {
 	const char *(*safe_error)(void);
 	/* 1 when v is a process id (a whole number, 1 to SHARK_PID_MAX), else 0 */
 	int32_t (*pid_valid)(double v);
+	/*
+	 * the user call chain of a copied stack (PERF_SAMPLE_REGS_USER registers
+	 * packed by mask, PERF_SAMPLE_STACK_USER bytes from sp), leaf first, into
+	 * ips: the frame count or -errno. What a recorded sample needs offline.
+	 */
+	int32_t (*unwind_user)(int32_t pid, const uint64_t *regs, uint64_t mask, const void *stack,
+			       uint64_t size, uint64_t *ips, int32_t max);
+	void (*unwind_stats)(struct shark_unwind_stats *st);
+	/* put a CPython 3.11 thread's Python frames into its unwound chain: the new count */
+	int32_t (*lang_frames)(int32_t pid, int32_t tid, uint64_t *ips, int32_t n, int32_t max);
 };
 
 #endif /* SHARK_API_H */

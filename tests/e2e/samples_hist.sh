@@ -170,7 +170,7 @@ ok_if "offcputime: that stack was off CPU 50 ms or more (${us:-?} us, under 1 s)
 
 run -c "$PROGS/pidsleep $T/pid 50" "$S/offcputime.lua" -f folded -m 10000
 check "offcputime -f -m 10000: one folded line, comm;user;kernel frames root first, us" rc=0 \
-	'out~^pidsleep;([^;]+;)*clock_nanosleep[^;]*;entry_SYSCALL_64[^;]*;([^;]+;)*do_nanosleep;([^;]+;)*__schedule [0-9]{5,}$'
+	'out~^pidsleep;([^;]+;)*clock_nanosleep[^;]*;entry_SYSCALL_64[^;]*;([^;]+;)*do_nanosleep;([^;]+;)*__schedule(;__traceiter_sched_switch)? [0-9]{5,}$'
 ok_if "offcputime -m 10000: shorter blocks left out (one line)" [ "$(wc -l <"$T/out")" = 1 ]
 run -c "$PROGS/pidsleep $T/pid 50" "$S/offcputime.lua" -f folded -u -m 10000
 check "offcputime -u: user frames only, names without their symbol version (no @@GLIBC_...)" rc=0 \

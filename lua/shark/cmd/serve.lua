@@ -131,7 +131,7 @@ local function router(st, ctx, token)
     if #title > 256 then return fail(400, "title longer than 256 bytes") end
     local ok, err = labels_ok(labels)
     if not ok then return fail(400, err) end
-    local p, why = decode.upload(kind, req.body)
+    local p, why = decode.upload(kind, req.body, true)
     if not p then return fail(400, why) end
     local id = st:add{ kind = kind, title = title, labels = next(labels) and json.encode(labels) or "{}",
       time = os.time(), samples = p.samples, bytes = #req.body,
