@@ -174,6 +174,7 @@ int32_t shark_perf__fd(struct shark_perf *p, int32_t event, int32_t i);
 /* sym.c */
 int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len);
 int32_t shark_sym_functions(const char *path, const char *glob, char *buf, int32_t len);
+int32_t shark_sym_variable(const char *path, const char *name, uint64_t *rel, uint64_t *size);
 void shark_sym__note_pid(int pid);
 void shark_sym__refresh_pid(int pid);
 void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, const char *file);

@@ -244,6 +244,7 @@ local function event_struct(e, opts)
   if e.via then
     pe.routed, pe.via, pe.nr = 1, e.via.index, e.nr
   end
+  if e.bp_type then pe.bp_type, pe.bp_len, pe.bp_addr = e.bp_type, e.bp_len, e.bp_addr end
   return pe
 end
 
@@ -314,6 +315,13 @@ function M.on(spec, opts, fn)
   local evs
   evs, err = events.parse(spec)
   if not evs then error(("perf.on(%q): %s"):format(tostring(spec), err), 2) end
+  for _, e in ipairs(evs) do
+    if e.bp_symbol then
+      local t = shark.target()
+      local ok, werr = events.watch_symbol(e, o.pid or o.tid or (t and t.pid))
+      if not ok then error(("perf.on(%q): %s"):format(tostring(spec), werr), 2) end
+    end
+  end
   -- a filter names the fields of syscalls:* records, which raw_syscalls lacks
   if not o.filter then evs = events.route_syscalls(evs) end
 
