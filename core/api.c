@@ -144,6 +144,7 @@ const struct shark_api shark_api = {
 	.bpf_map_resize = shark_bpf__map_resize,
 	.bpf_attach_socket = shark_bpf__attach_socket,
 	.sym_functions = shark_sym_functions,
+	.sym_variable = shark_sym_variable,
 	.bpf_autoload = shark_bpf__autoload,
 	.pprof_encode = shark_pprof_encode,
 	.pprof_decode = shark_pprof_decode,

@@ -120,10 +120,12 @@ extern const struct shark_layout shark_layout[];
 struct uv_loop_s;
 int shark_loop__init(const struct shark_opts *opts);
 struct uv_loop_s *shark_loop(void);
+int shark_loop__ready(void);
 int shark_loop__run(void);
 void shark_loop__fini(void);
 int shark_target__spawn(const char *cmd);
 int shark_target__watch(int pid);
+int shark_loop__watch_exit(int pid);
 int shark_target__release(void);
 int shark_target__kill(int sig);
 
@@ -172,6 +174,7 @@ int32_t shark_perf__fd(struct shark_perf *p, int32_t event, int32_t i);
 /* sym.c */
 int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len);
 int32_t shark_sym_functions(const char *path, const char *glob, char *buf, int32_t len);
+int32_t shark_sym_variable(const char *path, const char *name, uint64_t *rel, uint64_t *size);
 void shark_sym__note_pid(int pid);
 void shark_sym__refresh_pid(int pid);
 void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, const char *file);
@@ -339,6 +342,7 @@ void *shark_safe_read(const char *dir, const char *name, uint64_t *len);
 const char *shark_safe_error(void);
 
 /* lib_shark.c, lib_perf.c */
+long shark_selftest_mark(long i);	/* a uprobe target for shark test */
 int luaopen_shark_core(struct lua_State *L);
 int luaopen_perf_core(struct lua_State *L);
 int luaopen_shark_toml(struct lua_State *L);

@@ -104,6 +104,10 @@ struct shark_perf_event {
 	uint32_t routed;
 	int32_t via;
 	int32_t nr;
+	/* PERF_TYPE_BREAKPOINT ("mem:ADDR/LEN:rwx"): a hardware watchpoint */
+	uint32_t bp_type;	/* HW_BREAKPOINT_R 1 | W 2, or X 4 */
+	uint32_t bp_len;	/* 1, 2, 4 or 8 bytes */
+	uint64_t bp_addr;
 };
 
 /*
@@ -509,6 +513,8 @@ struct shark_api {
 	int32_t (*bpf_attach_socket)(struct shark_bpf *o, int32_t prog, const char *ifname);
 	/* "OFFSET NAME\n" lines of an ELF file's functions matching glob: bytes needed or -errno */
 	int32_t (*sym_functions)(const char *path, const char *glob, char *buf, int32_t len);
+	/* a global variable of an ELF file: its address minus the file's load base, its size */
+	int32_t (*sym_variable)(const char *path, const char *name, uint64_t *rel, uint64_t *size);
 	/* before load: whether program prog is loaded (all are by default) */
 	int32_t (*bpf_autoload)(struct shark_bpf *o, const char *prog, int32_t on);
 	/* pprof: a gzipped profile.proto of p in *out (free with free_mem): 0 or -errno */

@@ -70,8 +70,9 @@ function M.on_ring(m, opts, fn)
   if type(fn) ~= "function" then error("bpf.on_ring(map, [opts], fn): expected a function", 2) end
   if type(m) == "string" then
     local name = m
-    m = bpf.var[name]
-    if not m then error(("bpf.on_ring: no map '%s' in the loaded programs"):format(name), 2) end
+    local ok
+    ok, m = pcall(function() return bpf.var[name] end)
+    if not ok or not Map.is_map(m) then error(("bpf.on_ring: no map '%s' in the loaded programs"):format(name), 2) end
   end
   if not Map.is_map(m) then error("bpf.on_ring: expected a map or its name", 2) end
   local info = m:info()
