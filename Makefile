@@ -66,9 +66,12 @@ all: shark
 shark: $(OUT)/shark
 	$(Q)ln -sf $(OUT)/shark shark
 
+# The DWARF goes to shark.debug beside it (gdb finds it by the debuglink):
+# bundles copy the binary, and 6 of its 14 MB would be debug info.
 $(OUT)/shark: $(MAIN_OBJ) $(CORE_OBJS) $(EMBED_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SHARK) -o $@ $^ $(STATIC_LIBS) $(SYS_LIBS)
+	$(Q)objcopy --only-keep-debug $@ $@.debug && objcopy --strip-debug --add-gnu-debuglink=$@.debug $@
 
 # shark without the samples' BPF objects: it compiles them (tools/prebuild.lua),
 # then shark is linked with them inside, so the samples need no clang where
