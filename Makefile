@@ -8,7 +8,7 @@ CFLAGS  ?= -O2 -g
 LUAJIT  ?= luajit
 
 WARN     := -Wall -Wextra -Werror
-INCLUDES := -Icore -Ibpf -I/usr/include/luajit-2.1 -I/usr/include/lua5.1
+INCLUDES := -Icore -Ibpf -I$(OUT) -I/usr/include/luajit-2.1 -I/usr/include/lua5.1
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 
 # Every library but glibc links statically: the binary runs where none of
@@ -32,7 +32,7 @@ endif
 CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
 CORE_OBJS := $(patsubst core/%.c,$(OUT)/core/%.o,$(CORE_SRCS))
 MAIN_OBJ  := $(OUT)/core/main.o
-EMBED_OBJ := $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files.o
+EMBED_OBJ := $(OUT)/api_table.o $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files.o
 # Headers clang needs for BPF C at run time: libbpf's (from libbpf-dev, at
 # build time) and shark's own; written out to the cache on first use.
 LIBBPF_HDRS := bpf_helpers.h bpf_helper_defs.h bpf_tracing.h bpf_core_read.h bpf_endian.h usdt.bpf.h
@@ -40,14 +40,14 @@ EMBED_FILES = $(foreach h,$(LIBBPF_HDRS),include/bpf/$(h)=/usr/include/bpf/$(h))
 	include/linux/errno.h=bpf/include/linux/errno.h include/shark.bpf.h=bpf/include/shark.bpf.h \
 	$(foreach o,$(BPF_OBJS),bpf/$(notdir $(o))=$(o))
 LUA_SRCS  := $(shell find lua -name '*.lua' | sort)
-HEADERS   := $(wildcard core/*.h)
+HEADERS   := $(wildcard core/*.h) $(OUT)/shark_api_impl.h
 
 PROG_SRCS := $(wildcard tests/progs/*.c tests/progs/*.cc)
 PROGS     := $(patsubst tests/progs/%,$(OUT)/progs/%,$(basename $(PROG_SRCS)))
 CXX       ?= g++
 CTEST_SRCS := $(wildcard tests/c/*.c)
 
-.PHONY: all test demo bench install clean deps deps-test lint check-static progs
+.PHONY: all test test-under-load demo bench install clean deps deps-test lint check-static progs
 .DELETE_ON_ERROR:
 
 all: shark
@@ -68,6 +68,16 @@ $(OUT)/core/%.o: core/%.c $(HEADERS) | $(OUT)/core
 $(OUT)/shark_api.cdef: core/shark_api.h bpf/template.h | $(OUT)
 	$(call msg,CDEF,$@)
 	$(Q)cat $^ | $(CC) -E -P -DSHARK_CDEF -o $@ -
+
+# Each entry point is declared once, as a member of struct shark_api with
+# SHARK_IMPL(fn): the table and the prototypes of the fns are generated.
+$(OUT)/shark_api_impl.h: tools/api.lua core/shark_api.h | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q)$(LUAJIT) tools/api.lua protos core/shark_api.h $@
+
+$(OUT)/api_table.c: tools/api.lua core/shark_api.h | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q)$(LUAJIT) tools/api.lua table core/shark_api.h $@
 
 # ------------------------------------------------------------ BPF programs
 
@@ -151,6 +161,11 @@ progs: $(PROGS)
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS)
 	$(Q)tests/run
+
+# The whole suite while a CPU hog runs on every CPU: tests must hold on a busy machine.
+test-under-load: deps-test
+	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS)
+	$(Q)tests/under-load
 
 lint:
 	$(Q)luacheck -q lua samples tests/lua tests/bundle tools

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* api.c - the function table behind core/shark_api.h. */
+/* api.c - process state and the small entry points of core/shark_api.h (the table is generated). */
 #include <string.h>
 #include <time.h>
 #include "shark.h"
@@ -9,113 +9,15 @@ struct shark_state shark_state = {
 	.target_status = -1,
 };
 
-static uint64_t clock_ns(clockid_t id)
+uint64_t shark_time_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(id, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t shark_time_ns(void)
-{
-	return clock_ns(CLOCK_MONOTONIC);
-}
-
-static uint64_t realtime_ns(void)
-{
-	return clock_ns(CLOCK_REALTIME);
-}
-
-static int32_t release_target(void)
-{
-	return shark_target__release();
-}
-
-static int32_t kill_target(int32_t sig)
-{
-	return shark_target__kill(sig);
-}
-
-static const char *api_strerror(int32_t err)
+const char *shark_strerror(int32_t err)
 {
 	return strerror(err < 0 ? -err : err);
 }
-
-static void note_pid(int32_t pid)
-{
-	shark_sym__refresh_pid(pid);
-}
-
-const struct shark_api shark_api = {
-	.size = sizeof(struct shark_api),
-	.state = &shark_state,
-	.time_ns = shark_time_ns,
-	.realtime_ns = realtime_ns,
-	.stop = shark_stop,
-	.release_target = release_target,
-	.kill_target = kill_target,
-	.strerror = api_strerror,
-	.perf_new = shark_perf__new,
-	.perf_add = shark_perf__add,
-	.perf_enable = shark_perf__enable,
-	.perf_disable = shark_perf__disable,
-	.perf_free = shark_perf__free,
-	.perf_error = shark_perf__error,
-	.perf_nrings = shark_perf__nrings,
-	.perf_ring_fd = shark_perf__ring_fd,
-	.perf_read = shark_perf__read,
-	.perf_consume = shark_perf__consume,
-	.perf_stats = shark_perf__stats,
-	.perf_count = shark_perf__count,
-	.online_cpus = shark_online_cpus,
-	.cgroup_open = shark_cgroup_open,
-	.comm = shark_comm,
-	.read_user_string = shark_read_user_string,
-	.symbolize = shark_symbolize,
-	.perf_probe = shark_perf_probe,
-	.perf_snapshot = shark_perf__snapshot,
-	.perf_replay = shark_perf__replay,
-	.bpf_open = shark_bpf__open,
-	.bpf_free = shark_bpf__free,
-	.bpf_error = shark_bpf__error,
-	.bpf_load = shark_bpf__load,
-	.bpf_nprogs = shark_bpf__nprogs,
-	.bpf_nmaps = shark_bpf__nmaps,
-	.bpf_prog = shark_bpf__prog,
-	.bpf_map = shark_bpf__map,
-	.bpf_section = shark_bpf__section,
-	.bpf_section_vars = shark_bpf__section_vars,
-	.bpf_possible_cpus = shark_bpf__possible_cpus,
-	.bpf_detach = shark_bpf__detach,
-	.bpf_attach = shark_bpf__attach,
-	.bpf_attach_tracepoint = shark_bpf__attach_tracepoint,
-	.bpf_attach_raw_tracepoint = shark_bpf__attach_raw_tracepoint,
-	.bpf_attach_uprobe = shark_bpf__attach_uprobe,
-	.bpf_attach_usdt = shark_bpf__attach_usdt,
-	.bpf_attach_kprobe = shark_bpf__attach_kprobe,
-	.bpf_attach_perf = shark_bpf__attach_perf,
-	.bpf_map_lookup = shark_bpf_map_lookup,
-	.bpf_map_update = shark_bpf_map_update,
-	.bpf_map_delete = shark_bpf_map_delete,
-	.bpf_map_next_key = shark_bpf_map_next_key,
-	.bpf_btf_type = shark_bpf__btf_type,
-	.bpf_btf_c = shark_bpf__btf_c,
-	.bpf_write_vmlinux_h = shark_bpf__write_vmlinux_h,
-	.free_mem = shark_free,
-	.hash64 = shark_hash64,
-	.kernel_id = shark_kernel_id,
-	.bundle_write = shark_bundle__write,
-	.sym_note_pid = note_pid,
-	.ringbuf_new = shark_ringbuf__new,
-	.ringbuf_free = shark_ringbuf__free,
-	.ringbuf_read = shark_ringbuf__read,
-	.ringbuf_consume = shark_ringbuf__consume,
-	.ringbuf_count = shark_ringbuf__count,
-	.bpf_btf_find = shark_bpf__btf_find,
-	.perf_fd = shark_perf__fd,
-	.bpf_map_resize = shark_bpf__map_resize,
-	.bpf_attach_socket = shark_bpf__attach_socket,
-	.sym_functions = shark_sym_functions,
-	.bpf_autoload = shark_bpf__autoload,
-};

@@ -258,13 +258,6 @@ int shark_target__release(void)
 	return n == sizeof(e) ? -e : 0;
 }
 
-int shark_target__kill(int sig)
-{
-	if (target.pid <= 0 || !target.is_child || !shark_state.target_running)
-		return -ESRCH;
-	return kill(target.pid, sig) ? -errno : 0;
-}
-
 /* Do not leave the -c child behind: SIGTERM, then SIGKILL after 500 ms. */
 static void reap_child(void)
 {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include "shark_api.h"
+#include "shark_api_impl.h"	/* generated: the functions struct shark_api points to */
 
 #define SHARK_VERSION "0.1.0"
 
@@ -82,11 +83,9 @@ const char *shark_log__captured(void);
 #define pr_info(...)	shark_log(1, __VA_ARGS__)
 #define pr_debug(...)	shark_log(2, __VA_ARGS__)
 
-/* api.c */
+/* api.c and the generated api_table.c */
 extern struct shark_state shark_state;
 extern const struct shark_api shark_api;
-uint64_t shark_time_ns(void);
-void shark_stop(int32_t reason);
 
 /* embed (generated): Lua modules as bytecode and the cdef text */
 struct shark_module {
@@ -123,7 +122,6 @@ void shark_loop__fini(void);
 int shark_target__spawn(const char *cmd);
 int shark_target__watch(int pid);
 int shark_target__release(void);
-int shark_target__kill(int sig);
 
 /* vm.c: the Lua state */
 struct lua_State;
@@ -141,83 +139,14 @@ struct tep_event *shark_tp__format(const char *sys, const char *name);
 struct tep_handle *shark_tep(void);
 int shark_tp__list(const char *glob, void (*fn)(const char *sys, const char *event, void *arg), void *arg);
 
-/* perf.c: perf_event_open sessions (see struct shark_api for the contract) */
-struct shark_perf *shark_perf__new(const struct shark_perf_opts *opts);
-void shark_perf__free(struct shark_perf *p);
-int32_t shark_perf__add(struct shark_perf *p, const struct shark_perf_event *ev);
-int32_t shark_perf__enable(struct shark_perf *p);
-int32_t shark_perf__disable(struct shark_perf *p);
-const char *shark_perf__error(struct shark_perf *p);
-int32_t shark_perf__nrings(struct shark_perf *p);
-int32_t shark_perf__ring_fd(struct shark_perf *p, int32_t i);
-int32_t shark_perf__read(struct shark_perf *p, struct shark_sample *batch, int32_t max);
-void shark_perf__consume(struct shark_perf *p);
-void shark_perf__stats(struct shark_perf *p, struct shark_perf_stats *st);
+/* perf.c: perf_event_open sessions (the entry points Lua calls are in struct shark_api) */
 uint64_t shark_perf__count(struct shark_perf *p, int32_t event);
 void shark_samples__sort(struct shark_sample *s, int32_t n);
-int32_t shark_online_cpus(int32_t *cpus, int32_t max);
-int32_t shark_perf_probe(uint32_t type, uint64_t config);
-int32_t shark_perf__snapshot(struct shark_perf *p, uint8_t *buf, int32_t len);
-int32_t shark_perf__replay(struct shark_perf *p, const uint8_t *buf, int32_t len);
-int32_t shark_perf__fd(struct shark_perf *p, int32_t event, int32_t i);
 
 /* sym.c */
-int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len);
-int32_t shark_sym_functions(const char *path, const char *glob, char *buf, int32_t len);
 void shark_sym__note_pid(int pid);
-void shark_sym__refresh_pid(int pid);
 void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, const char *file);
 void shark_sym__exec(int pid);
-
-/* bpf.c (see struct shark_api for the contract) */
-struct shark_bpf *shark_bpf__open(const void *buf, uint64_t len, const char *name);
-void shark_bpf__free(struct shark_bpf *o);
-const char *shark_bpf__error(struct shark_bpf *o);
-int32_t shark_bpf__load(struct shark_bpf *o);
-int32_t shark_bpf__nprogs(struct shark_bpf *o);
-int32_t shark_bpf__nmaps(struct shark_bpf *o);
-int32_t shark_bpf__prog(struct shark_bpf *o, int32_t i, struct shark_bpf_prog_info *pi);
-int32_t shark_bpf__map(struct shark_bpf *o, int32_t i, struct shark_bpf_map_info *mi);
-void *shark_bpf__section(struct shark_bpf *o, const char *name, uint64_t *size);
-int32_t shark_bpf__section_vars(struct shark_bpf *o, const char *section, struct shark_btf_var *vars, int32_t max);
-int32_t shark_bpf__possible_cpus(void);
-int32_t shark_bpf__detach(struct shark_bpf *o);
-int32_t shark_bpf__attach(struct shark_bpf *o, int32_t i);
-int32_t shark_bpf__attach_tracepoint(struct shark_bpf *o, int32_t i, const char *sys, const char *name);
-int32_t shark_bpf__attach_raw_tracepoint(struct shark_bpf *o, int32_t i, const char *name);
-int32_t shark_bpf__attach_uprobe(struct shark_bpf *o, int32_t i, int32_t retprobe, int32_t pid,
-				 const char *binary, const char *func, uint64_t offset,
-				 uint64_t cookie);
-int32_t shark_bpf__attach_usdt(struct shark_bpf *o, int32_t i, int32_t pid, const char *binary,
-			       const char *provider, const char *name, uint64_t cookie);
-int32_t shark_bpf__attach_kprobe(struct shark_bpf *o, int32_t i, int32_t retprobe, const char *func);
-int32_t shark_bpf__attach_perf(struct shark_bpf *o, int32_t i, uint32_t type, uint64_t config,
-			       uint64_t period, uint32_t freq, int32_t pid);
-int32_t shark_bpf__attach_socket(struct shark_bpf *o, int32_t i, const char *ifname);
-int32_t shark_bpf_map_lookup(int32_t fd, const void *key, void *value);
-int32_t shark_bpf_map_update(int32_t fd, const void *key, const void *value, uint64_t flags);
-int32_t shark_bpf_map_delete(int32_t fd, const void *key);
-int32_t shark_bpf_map_next_key(int32_t fd, const void *key, void *next);
-int32_t shark_bpf__btf_type(struct shark_bpf *o, uint32_t id, struct shark_btf_type *out);
-char *shark_bpf__btf_c(struct shark_bpf *o, uint32_t id);
-int32_t shark_bpf__write_vmlinux_h(const char *path);
-void shark_free(void *p);
-int32_t shark_bpf__btf_find(struct shark_bpf *o, const char *name, uint32_t kind);
-int32_t shark_bpf__map_resize(struct shark_bpf *o, const char *name, uint32_t max);
-int32_t shark_bpf__autoload(struct shark_bpf *o, const char *prog, int32_t on);
-
-/* ringbuf.c */
-struct shark_ringbuf *shark_ringbuf__new(int32_t map_fd);
-void shark_ringbuf__free(struct shark_ringbuf *r);
-int32_t shark_ringbuf__read(struct shark_ringbuf *r, struct shark_record *batch, int32_t max);
-void shark_ringbuf__consume(struct shark_ringbuf *r);
-uint64_t shark_ringbuf__count(struct shark_ringbuf *r);
-
-/* task.c */
-const char *shark_comm(int32_t pid);
-int32_t shark_read_user_string(int32_t pid, uint64_t addr, char *buf, int32_t len);
-int32_t shark_cgroup_open(const char *path);
-uint64_t shark_hash64(const void *buf, uint64_t len);
 
 /* bundle.c: a script and its BPF objects appended to this executable */
 /**
@@ -228,8 +157,6 @@ uint64_t shark_hash64(const void *buf, uint64_t len);
  */
 int shark_bundle__open(char *err, size_t errlen);
 const void *shark_bundle__payload(size_t *len);
-int32_t shark_bundle__write(const char *path, const void *data, uint64_t len);
-const char *shark_kernel_id(void);
 
 /* lib_shark.c, lib_perf.c */
 int luaopen_shark_core(struct lua_State *L);

@@ -179,101 +179,143 @@ struct shark_record {
 
 struct shark_ringbuf;
 
-/* The function table handed to Lua. Members are added at the end only. */
+/*
+ * SHARK_IMPL(fn) names what a member points to: tools/api.lua generates the
+ * table (api_table.c) and the prototypes of the implementations from this
+ * struct, so each entry point is declared here once. Members are added at the
+ * end only.
+ */
+#define SHARK_IMPL(fn)
+
+/* The function table handed to Lua. */
 struct shark_api {
 	uint32_t size;				/* sizeof(struct shark_api) as built */
-	struct shark_state *state;
-	uint64_t (*time_ns)(void);		/* CLOCK_MONOTONIC, ns */
-	uint64_t (*realtime_ns)(void);		/* CLOCK_REALTIME, ns */
-	void (*stop)(int32_t reason);		/* record a stop reason, end the loop */
-	int32_t (*release_target)(void);	/* let the held -c child exec */
-	int32_t (*kill_target)(int32_t sig);	/* signal the -c child, 0 or -errno */
-	const char *(*strerror)(int32_t err);	/* err > 0 */
+	struct shark_state *state SHARK_IMPL(&shark_state);
+	uint64_t (*time_ns)(void) SHARK_IMPL(shark_time_ns);		/* CLOCK_MONOTONIC, ns */
+	/* record a stop reason, end the loop */
+	void (*stop)(int32_t reason) SHARK_IMPL(shark_stop);
+	const char *(*strerror)(int32_t err) SHARK_IMPL(shark_strerror);	/* err > 0 */
 
 	/* perf sessions: every call returns 0 (or a count) or -errno */
-	struct shark_perf *(*perf_new)(const struct shark_perf_opts *opts);
-	int32_t (*perf_add)(struct shark_perf *p, const struct shark_perf_event *ev);
-	int32_t (*perf_enable)(struct shark_perf *p);
-	int32_t (*perf_disable)(struct shark_perf *p);
-	void (*perf_free)(struct shark_perf *p);
-	const char *(*perf_error)(struct shark_perf *p);	/* last error, in words */
-	int32_t (*perf_nrings)(struct shark_perf *p);
-	int32_t (*perf_ring_fd)(struct shark_perf *p, int32_t i);
-	int32_t (*perf_read)(struct shark_perf *p, struct shark_sample *batch, int32_t max);
-	void (*perf_consume)(struct shark_perf *p);
-	void (*perf_stats)(struct shark_perf *p, struct shark_perf_stats *st);
-	uint64_t (*perf_count)(struct shark_perf *p, int32_t event);	/* samples of one event */
-	int32_t (*online_cpus)(int32_t *cpus, int32_t max);
-	int32_t (*cgroup_open)(const char *path);	/* an fd for perf's cgroup mode */
-	const char *(*comm)(int32_t pid);		/* command name, "<...>" if gone */
+	struct shark_perf *(*perf_new)(const struct shark_perf_opts *opts)
+		SHARK_IMPL(shark_perf__new);
+	int32_t (*perf_add)(struct shark_perf *p, const struct shark_perf_event *ev)
+		SHARK_IMPL(shark_perf__add);
+	int32_t (*perf_enable)(struct shark_perf *p) SHARK_IMPL(shark_perf__enable);
+	int32_t (*perf_disable)(struct shark_perf *p) SHARK_IMPL(shark_perf__disable);
+	void (*perf_free)(struct shark_perf *p) SHARK_IMPL(shark_perf__free);
+	/* last error, in words */
+	const char *(*perf_error)(struct shark_perf *p) SHARK_IMPL(shark_perf__error);
+	int32_t (*perf_nrings)(struct shark_perf *p) SHARK_IMPL(shark_perf__nrings);
+	int32_t (*perf_ring_fd)(struct shark_perf *p, int32_t i) SHARK_IMPL(shark_perf__ring_fd);
+	int32_t (*perf_read)(struct shark_perf *p, struct shark_sample *batch, int32_t max)
+		SHARK_IMPL(shark_perf__read);
+	void (*perf_consume)(struct shark_perf *p) SHARK_IMPL(shark_perf__consume);
+	void (*perf_stats)(struct shark_perf *p, struct shark_perf_stats *st)
+		SHARK_IMPL(shark_perf__stats);
+	int32_t (*online_cpus)(int32_t *cpus, int32_t max) SHARK_IMPL(shark_online_cpus);
+	/* an fd for perf's cgroup mode */
+	int32_t (*cgroup_open)(const char *path) SHARK_IMPL(shark_cgroup_open);
+	/* command name, "<...>" if gone */
+	const char *(*comm)(int32_t pid) SHARK_IMPL(shark_comm);
 	/* copy a NUL-terminated string from process memory; its length or -errno */
-	int32_t (*read_user_string)(int32_t pid, uint64_t addr, char *buf, int32_t len);
+	int32_t (*read_user_string)(int32_t pid, uint64_t addr, char *buf, int32_t len)
+		SHARK_IMPL(shark_read_user_string);
 	/* the function at ip (pid -1: kernel); length written, 0 if unknown */
-	int32_t (*symbolize)(int32_t pid, uint64_t ip, char *buf, int32_t len);
+	int32_t (*symbolize)(int32_t pid, uint64_t ip, char *buf, int32_t len)
+		SHARK_IMPL(shark_symbolize);
 	/* can this machine open the event? 0 or -errno */
-	int32_t (*perf_probe)(uint32_t type, uint64_t config);
+	int32_t (*perf_probe)(uint32_t type, uint64_t config) SHARK_IMPL(shark_perf_probe);
 	/* benchmarks: copy unread ring records; read them back from memory */
-	int32_t (*perf_snapshot)(struct shark_perf *p, uint8_t *buf, int32_t len);
-	int32_t (*perf_replay)(struct shark_perf *p, const uint8_t *buf, int32_t len);
+	int32_t (*perf_snapshot)(struct shark_perf *p, uint8_t *buf, int32_t len)
+		SHARK_IMPL(shark_perf__snapshot);
+	int32_t (*perf_replay)(struct shark_perf *p, const uint8_t *buf, int32_t len)
+		SHARK_IMPL(shark_perf__replay);
 
 	/* bpf objects: 0 or -errno, bpf_error() says why in words */
-	struct shark_bpf *(*bpf_open)(const void *buf, uint64_t len, const char *name);
-	void (*bpf_free)(struct shark_bpf *o);
-	const char *(*bpf_error)(struct shark_bpf *o);	/* o NULL: the last failed open */
-	int32_t (*bpf_load)(struct shark_bpf *o);
-	int32_t (*bpf_nprogs)(struct shark_bpf *o);
-	int32_t (*bpf_nmaps)(struct shark_bpf *o);
-	int32_t (*bpf_prog)(struct shark_bpf *o, int32_t i, struct shark_bpf_prog_info *info);
-	int32_t (*bpf_map)(struct shark_bpf *o, int32_t i, struct shark_bpf_map_info *info);
-	void *(*bpf_section)(struct shark_bpf *o, const char *name, uint64_t *size);
+	struct shark_bpf *(*bpf_open)(const void *buf, uint64_t len, const char *name)
+		SHARK_IMPL(shark_bpf__open);
+	void (*bpf_free)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__free);
+	/* o NULL: the last failed open */
+	const char *(*bpf_error)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__error);
+	int32_t (*bpf_load)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__load);
+	int32_t (*bpf_nprogs)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__nprogs);
+	int32_t (*bpf_nmaps)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__nmaps);
+	int32_t (*bpf_prog)(struct shark_bpf *o, int32_t i, struct shark_bpf_prog_info *info)
+		SHARK_IMPL(shark_bpf__prog);
+	int32_t (*bpf_map)(struct shark_bpf *o, int32_t i, struct shark_bpf_map_info *info)
+		SHARK_IMPL(shark_bpf__map);
+	void *(*bpf_section)(struct shark_bpf *o, const char *name, uint64_t *size)
+		SHARK_IMPL(shark_bpf__section);
 	int32_t (*bpf_section_vars)(struct shark_bpf *o, const char *section, struct shark_btf_var *vars,
-				    int32_t max);
-	int32_t (*bpf_possible_cpus)(void);
-	int32_t (*bpf_detach)(struct shark_bpf *o);
-	int32_t (*bpf_attach)(struct shark_bpf *o, int32_t prog);
-	int32_t (*bpf_attach_tracepoint)(struct shark_bpf *o, int32_t prog, const char *sys, const char *name);
-	int32_t (*bpf_attach_raw_tracepoint)(struct shark_bpf *o, int32_t prog, const char *name);
+				    int32_t max) SHARK_IMPL(shark_bpf__section_vars);
+	int32_t (*bpf_possible_cpus)(void) SHARK_IMPL(shark_bpf__possible_cpus);
+	int32_t (*bpf_detach)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__detach);
+	int32_t (*bpf_attach)(struct shark_bpf *o, int32_t prog) SHARK_IMPL(shark_bpf__attach);
+	int32_t (*bpf_attach_tracepoint)(struct shark_bpf *o, int32_t prog, const char *sys, const char *name)
+		SHARK_IMPL(shark_bpf__attach_tracepoint);
+	int32_t (*bpf_attach_raw_tracepoint)(struct shark_bpf *o, int32_t prog, const char *name)
+		SHARK_IMPL(shark_bpf__attach_raw_tracepoint);
 	int32_t (*bpf_attach_uprobe)(struct shark_bpf *o, int32_t prog, int32_t retprobe, int32_t pid,
 				     const char *binary, const char *func, uint64_t offset,
-				     uint64_t cookie);
+				     uint64_t cookie) SHARK_IMPL(shark_bpf__attach_uprobe);
 	int32_t (*bpf_attach_usdt)(struct shark_bpf *o, int32_t prog, int32_t pid, const char *binary,
-				   const char *provider, const char *name, uint64_t cookie);
-	int32_t (*bpf_attach_kprobe)(struct shark_bpf *o, int32_t prog, int32_t retprobe, const char *func);
+				   const char *provider, const char *name, uint64_t cookie)
+		SHARK_IMPL(shark_bpf__attach_usdt);
+	int32_t (*bpf_attach_kprobe)(struct shark_bpf *o, int32_t prog, int32_t retprobe, const char *func)
+		SHARK_IMPL(shark_bpf__attach_kprobe);
 	int32_t (*bpf_attach_perf)(struct shark_bpf *o, int32_t prog, uint32_t type, uint64_t config,
-				   uint64_t period, uint32_t freq, int32_t pid);
-	int32_t (*bpf_map_lookup)(int32_t fd, const void *key, void *value);
-	int32_t (*bpf_map_update)(int32_t fd, const void *key, const void *value, uint64_t flags);
-	int32_t (*bpf_map_delete)(int32_t fd, const void *key);
-	int32_t (*bpf_map_next_key)(int32_t fd, const void *key, void *next);	/* key NULL: first */
-	int32_t (*bpf_btf_type)(struct shark_bpf *o, uint32_t id, struct shark_btf_type *out);
-	char *(*bpf_btf_c)(struct shark_bpf *o, uint32_t id);	/* free() with free_mem */
-	int32_t (*bpf_write_vmlinux_h)(const char *path);
-	void (*free_mem)(void *p);
-	uint64_t (*hash64)(const void *buf, uint64_t len);	/* FNV-1a, for cache keys */
-	const char *(*kernel_id)(void);	/* release and build-id: what BTF a cache entry fits */
+				   uint64_t period, uint32_t freq, int32_t pid)
+		SHARK_IMPL(shark_bpf__attach_perf);
+	int32_t (*bpf_map_lookup)(int32_t fd, const void *key, void *value)
+		SHARK_IMPL(shark_bpf_map_lookup);
+	int32_t (*bpf_map_update)(int32_t fd, const void *key, const void *value, uint64_t flags)
+		SHARK_IMPL(shark_bpf_map_update);
+	int32_t (*bpf_map_delete)(int32_t fd, const void *key) SHARK_IMPL(shark_bpf_map_delete);
+	/* key NULL: first */
+	int32_t (*bpf_map_next_key)(int32_t fd, const void *key, void *next)
+		SHARK_IMPL(shark_bpf_map_next_key);
+	int32_t (*bpf_btf_type)(struct shark_bpf *o, uint32_t id, struct shark_btf_type *out)
+		SHARK_IMPL(shark_bpf__btf_type);
+	/* free() with free_mem */
+	char *(*bpf_btf_c)(struct shark_bpf *o, uint32_t id) SHARK_IMPL(shark_bpf__btf_c);
+	int32_t (*bpf_write_vmlinux_h)(const char *path) SHARK_IMPL(shark_bpf__write_vmlinux_h);
+	void (*free_mem)(void *p) SHARK_IMPL(shark_free);
+	/* FNV-1a, for cache keys */
+	uint64_t (*hash64)(const void *buf, uint64_t len) SHARK_IMPL(shark_hash64);
+	/* release and build-id: what BTF a cache entry fits */
+	const char *(*kernel_id)(void) SHARK_IMPL(shark_kernel_id);
 	/* write this runtime + payload as an executable bundle at path: 0 or -errno */
-	int32_t (*bundle_write)(const char *path, const void *payload, uint64_t len);
+	int32_t (*bundle_write)(const char *path, const void *payload, uint64_t len)
+		SHARK_IMPL(shark_bundle__write);
 	/* remember a process's mappings now, to name its frames after it exits */
-	void (*sym_note_pid)(int32_t pid);
+	void (*sym_note_pid)(int32_t pid) SHARK_IMPL(shark_sym__refresh_pid);
 
 	/* BPF ring buffers, drained in batches without a wake-up per record */
-	struct shark_ringbuf *(*ringbuf_new)(int32_t map_fd);
-	void (*ringbuf_free)(struct shark_ringbuf *r);
-	int32_t (*ringbuf_read)(struct shark_ringbuf *r, struct shark_record *batch, int32_t max);
-	void (*ringbuf_consume)(struct shark_ringbuf *r);
-	uint64_t (*ringbuf_count)(struct shark_ringbuf *r);
+	struct shark_ringbuf *(*ringbuf_new)(int32_t map_fd) SHARK_IMPL(shark_ringbuf__new);
+	void (*ringbuf_free)(struct shark_ringbuf *r) SHARK_IMPL(shark_ringbuf__free);
+	int32_t (*ringbuf_read)(struct shark_ringbuf *r, struct shark_record *batch, int32_t max)
+		SHARK_IMPL(shark_ringbuf__read);
+	void (*ringbuf_consume)(struct shark_ringbuf *r) SHARK_IMPL(shark_ringbuf__consume);
+	uint64_t (*ringbuf_count)(struct shark_ringbuf *r) SHARK_IMPL(shark_ringbuf__count);
 	/* a BTF type of the object by name and kind (BTF_KIND_*), 0 if none */
-	int32_t (*bpf_btf_find)(struct shark_bpf *o, const char *name, uint32_t kind);
+	int32_t (*bpf_btf_find)(struct shark_bpf *o, const char *name, uint32_t kind)
+		SHARK_IMPL(shark_bpf__btf_find);
 	/* the fd of event `event` on the i-th CPU of a perf session */
-	int32_t (*perf_fd)(struct shark_perf *p, int32_t event, int32_t i);
+	int32_t (*perf_fd)(struct shark_perf *p, int32_t event, int32_t i)
+		SHARK_IMPL(shark_perf__fd);
 	/* before load: the number of entries of a map */
-	int32_t (*bpf_map_resize)(struct shark_bpf *o, const char *name, uint32_t max);
+	int32_t (*bpf_map_resize)(struct shark_bpf *o, const char *name, uint32_t max)
+		SHARK_IMPL(shark_bpf__map_resize);
 	/* a socket filter on a raw packet socket of ifname (NULL: all); its fd, closed on detach */
-	int32_t (*bpf_attach_socket)(struct shark_bpf *o, int32_t prog, const char *ifname);
+	int32_t (*bpf_attach_socket)(struct shark_bpf *o, int32_t prog, const char *ifname)
+		SHARK_IMPL(shark_bpf__attach_socket);
 	/* "OFFSET NAME\n" lines of an ELF file's functions matching glob: bytes needed or -errno */
-	int32_t (*sym_functions)(const char *path, const char *glob, char *buf, int32_t len);
+	int32_t (*sym_functions)(const char *path, const char *glob, char *buf, int32_t len)
+		SHARK_IMPL(shark_sym_functions);
 	/* before load: whether program prog is loaded (all are by default) */
-	int32_t (*bpf_autoload)(struct shark_bpf *o, const char *prog, int32_t on);
+	int32_t (*bpf_autoload)(struct shark_bpf *o, const char *prog, int32_t on)
+		SHARK_IMPL(shark_bpf__autoload);
 };
 
 #endif /* SHARK_API_H */
