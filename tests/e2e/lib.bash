@@ -115,6 +115,39 @@ skip() {
 	echo "ok $n - $1 # SKIP $2"
 }
 
+# BPF programs and links (KIND prog or link), judged so that other runs on the
+# machine do not count:
+# held_ids KIND [PID]: the ids a process (default: any) holds an fd of
+held_ids() {
+	grep -hs "^$1_id:" /proc/"${2:-[0-9]*}"/fdinfo/* | awk '{print $2}' | sort -u
+}
+# loaded_ids KIND: every one loaded, but the cgroup kinds systemd attaches
+loaded_ids() {
+	bpftool "$1" list 2>/dev/null | grep -v '^[0-9]*: cgroup' | sed -n 's/^\([0-9]*\): .*/\1/p' | sort -u
+}
+# orphans KIND BASE: those loaded since BASE (a list of ids) that no process
+# holds, still there after a grace period (the kernel frees a closed one late)
+orphans() {
+	local left i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		left=$(comm -23 <(loaded_ids "$1") <(printf '%s\n' $2 | sort -u) | comm -23 - <(held_ids "$1"))
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	echo $left
+}
+# still_loaded KIND IDS...: those of IDS still loaded after a grace period
+still_loaded() {
+	local kind=$1 left i
+	shift
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		left=$(comm -12 <(loaded_ids "$kind") <(printf '%s\n' "$@" | sort -u))
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	echo $left
+}
+
 done_testing() {
 	echo "1..$n"
 }

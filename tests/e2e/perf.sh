@@ -295,8 +295,11 @@ run -e 'perf.on("sched:sched_switch")'
 check "a missing handler" rc=1 'err~-e:1: perf.on\(spec, \[opts\], fn\): expected a function, got nil'
 
 if "$SHARK" test hardware >"$T/hw" 2>&1; then
-	run -d 0.2 -e 'perf.on("instructions", function() end)'
-	check "hardware events open where the PMU exists" rc=0
+	run -c "$PROGS/getppid_n 1000" -e 'local n = 0
+perf.on("instructions", { period = 100000 }, function() n = n + 1 end)
+shark.on_end(function() print("samples", n) end)'
+	check "hardware events open where the PMU exists: instructions of the -c workload sampled" rc=0 \
+		'out~^samples	[1-9][0-9]*$'
 else
 	run -e 'perf.on("cycles", function() end)'
 	check "a hardware event without a PMU fails with the kernel's reason" rc=1 \
