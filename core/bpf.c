@@ -590,6 +590,11 @@ int32_t shark_bpf_map_delete(int32_t fd, const void *key)
 	return bpf_map_delete_elem(fd, key) ? -errno : 0;
 }
 
+int32_t shark_bpf_map_take(int32_t fd, const void *key, void *value)
+{
+	return bpf_map_lookup_and_delete_elem(fd, key, value) ? -errno : 0;
+}
+
 int32_t shark_bpf_map_next_key(int32_t fd, const void *key, void *next)
 {
 	return bpf_map_get_next_key(fd, key, next) ? -errno : 0;

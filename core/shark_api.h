@@ -316,6 +316,8 @@ struct shark_api {
 	/* before load: whether program prog is loaded (all are by default) */
 	int32_t (*bpf_autoload)(struct shark_bpf *o, const char *prog, int32_t on)
 		SHARK_IMPL(shark_bpf__autoload);
+	/* read and delete one entry of a hash map at once: 0, -ENOENT or -errno */
+	int32_t (*bpf_map_take)(int32_t fd, const void *key, void *value) SHARK_IMPL(shark_bpf_map_take);
 };
 
 #endif /* SHARK_API_H */

@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: GPL-2.0
 -- bpf/map.lua - BPF maps as Lua tables: m[k], m[k] = v, m[k] = nil, pairs(m),
--- #m, m:items(), m:clear(), m:delete(k). Keys and values are typed from BTF.
+-- #m, m:items(), m:take(), m:clear(), m:delete(k). Keys and values are typed from BTF.
 -- A map is a userdata so that # and pairs work on a LuaJIT without 5.2
 -- compatibility (shark's pairs honours __pairs).
 local ffi = require "ffi"
@@ -144,6 +144,48 @@ function methods:clear()
       api.bpf_map_delete(s.fd, kb)
     end
   end
+end
+
+-- Every entry of a hash map, each read and deleted at once: an update the
+-- kernel makes while we read lands in the next take, never between a read and
+-- a clear. Returns { {k, v}, ... } that pairs() walks as k, v (hist.group
+-- takes it). Arrays cannot delete: their entries are read, then zeroed.
+local take_mt = { __pairs = function(t)
+  local i = 0
+  return function()
+    i = i + 1
+    local e = t[i]
+    if e then return e[1], e[2] end
+  end, t, nil
+end }
+
+function methods:take()
+  local s = S(self)
+  local out = setmetatable({}, take_mt)
+  if s.type == TYPE.ARRAY or s.type == TYPE.PERCPU_ARRAY then
+    for _, e in ipairs(self:items()) do
+      out[#out + 1] = e
+      self:delete(e[1])
+    end
+    return out
+  end
+  for _, kb in ipairs(keys(s)) do
+    local rc = api.bpf_map_take(s.fd, kb, s.vbuf)
+    if rc == 0 then
+      local v
+      if s.ncpus then
+        v = {}
+        for c = 0, s.ncpus - 1 do v[c + 1] = s.val.get(s.vbuf + c * s.stride) end
+        setmetatable(v, M.PerCPU)
+      else
+        v = s.val.get(s.vbuf)
+      end
+      out[#out + 1] = { s.key.get(kb), v }
+    elseif rc ~= -2 then
+      fail(s, "take", rc)
+    end
+  end
+  return out
 end
 
 -- Sum of a per-CPU value over the CPUs.

@@ -172,12 +172,27 @@ function Result.entries(res, opts)
   return rows
 end
 
--- { pid = command } of the processes counted (by = "pid" and stack keys).
+-- { pid = command } of the processes counted (by = "pid" and stack keys): the
+-- name each spent the most time as. A -c child runs as "shark" until its exec,
+-- so counts alone tie (one wait as shark, one sleep as itself); in a histogram
+-- a count weighs as much as its bucket's time (2^slot).
 local function comms(map)
-  local out, best = {}, {}
+  local time = {}
   for k, v in pairs(map) do
-    local pid = tonumber(k.pid ~= 0 and k.pid or k.num)
-    if k.comm[0] ~= 0 and v > (best[pid] or 0) then out[pid], best[pid] = ffi.string(k.comm), v end
+    if k.comm[0] ~= 0 then
+      local pid = tonumber(k.pid ~= 0 and k.pid or k.num)
+      local t = time[pid] or {}
+      local name = ffi.string(k.comm)
+      t[name] = (t[name] or 0) + v * 2 ^ k.slot
+      time[pid] = t
+    end
+  end
+  local out = {}
+  for pid, t in pairs(time) do
+    local best = -1
+    for name, x in pairs(t) do
+      if x > best or (x == best and name < out[pid]) then out[pid], best = name, x end
+    end
   end
   return out
 end

@@ -214,6 +214,10 @@ shark.on_end(function()
   print("deleted", v.by_comm["lua"], v.by_comm:delete("nope"), "#by_comm", #v.by_comm)
   v.by_task:clear()
   print("cleared", #v.by_task)
+  local got = v.by_comm:take()
+  local seen = {}
+  for k, x in pairs(got) do seen[#seen + 1] = k .. "=" .. x end
+  print("take", #got, table.concat(seen, " "), "left", #v.by_comm)
 end)
 LUA
 run -c "$PROGS/getppid_n 777" "$T/maps.lua"
@@ -225,6 +229,8 @@ check "per-CPU values come per CPU, with a sum" rc=0 'out~^percpu sum	777	cpus	t
 check "arrays iterate every index; m[k] = v writes" rc=0 'out~^arr	0=0 1=0 2=42 3=0	#	4$'
 check "hash writes, #m, items(), deletes, clear()" rc=0 'out~^#by_comm	2	items	2$' \
 	'out~^deleted	nil	false	#by_comm	1$' 'out~^cleared	0$'
+check "take(): every entry read and deleted at once, pairs() walks what was taken" rc=0 \
+	'out~^take	1	getppid_n=777	left	0$'
 
 # --- ring events: typed records in batches, drops counted
 
