@@ -38,6 +38,7 @@ EMBED_OBJ := $(OUT)/api_table.o $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o
 LIBBPF_HDRS := bpf_helpers.h bpf_helper_defs.h bpf_tracing.h bpf_core_read.h bpf_endian.h usdt.bpf.h
 EMBED_FILES = $(foreach h,$(LIBBPF_HDRS),include/bpf/$(h)=/usr/include/bpf/$(h)) \
 	include/linux/errno.h=bpf/include/linux/errno.h include/shark.bpf.h=bpf/include/shark.bpf.h \
+	include/shark_arch.bpf.h=bpf/include/shark_arch.bpf.h \
 	$(foreach o,$(BPF_OBJS),bpf/$(notdir $(o))=$(o))
 LUA_SRCS  := $(shell find lua -name '*.lua' | sort)
 HEADERS   := $(wildcard core/*.h) $(OUT)/shark_api_impl.h
@@ -86,6 +87,8 @@ $(OUT)/api_table.c: tools/api.lua core/shark_api.h | $(OUT)
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
 CLANG    ?= clang
+# the kernel's name of this architecture, for __TARGET_ARCH_ (also in lua/shark/arch.lua)
+BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/')
 BPFTOOL  ?= bpftool
 LLVM_STRIP ?= llvm-strip
 
@@ -93,9 +96,10 @@ $(OUT)/bpf/vmlinux.h: | $(OUT)/bpf
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c >$@
 
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/template.h bpf/template.bpf.h $(OUT)/bpf/vmlinux.h | $(OUT)/bpf
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/template.h bpf/template.bpf.h bpf/include/shark.bpf.h \
+		bpf/include/shark_arch.bpf.h $(OUT)/bpf/vmlinux.h | $(OUT)/bpf
 	$(call msg,BPF,$<)
-	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I$(OUT)/bpf -Ibpf \
+	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror -I$(OUT)/bpf -Ibpf \
 		-I/usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@	# DWARF: 90% of the object; .BTF and .BTF.ext stay
 
@@ -112,7 +116,7 @@ $(OUT)/layout.c: tools/layout.lua $(OUT)/shark_api.cdef | $(OUT)
 	$(call msg,LAYOUT,$@)
 	$(Q)$(LUAJIT) tools/layout.lua $(OUT)/shark_api.cdef $@
 
-$(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/linux/errno.h $(BPF_OBJS) | $(OUT)
+$(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/shark_arch.bpf.h bpf/include/linux/errno.h $(BPF_OBJS) | $(OUT)
 	$(call msg,EMBED,$@)
 	$(Q)$(LUAJIT) tools/embed_files.lua $@ $(EMBED_FILES)
 

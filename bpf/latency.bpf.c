@@ -67,21 +67,6 @@ struct {
 	__type(value, __u64);
 } sums SEC(".maps");
 
-static __always_inline __u32 log2_slot(__u64 v)
-{
-	__u32 slot = 0;
-
-	if (!v)
-		return 0;
-	for (int i = 32; i > 0; i >>= 1) {
-		if (v >= (1ULL << i)) {
-			v >>= i;
-			slot += i;
-		}
-	}
-	return slot + 1;
-}
-
 static __always_inline __u32 key_of(void *rec, __u32 field, __u32 off)
 {
 	__u32 k = 0;
@@ -148,7 +133,7 @@ static __always_inline int on_end(void *rec, int is_tp, struct task_struct *task
 
 		hk.slot = b >= cfg_lin_buckets ? cfg_lin_buckets : (__u32)b;
 	} else {
-		hk.slot = log2_slot(delta);
+		hk.slot = shark_log2_slot(delta);
 	}
 	switch (cfg_key) {
 	case SHARK_KEY_PID:

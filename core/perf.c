@@ -665,16 +665,16 @@ uint64_t shark_perf__count(struct shark_perf *p, int32_t event)
 /* FNV-1a over the frames; user addresses only mean something within a pid. */
 static uint64_t stack_key(const uint64_t *ips, uint32_t n, uint32_t pid)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = SHARK_FNV_BASIS;
 	int user = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
 		if (ips[i] == (uint64_t)PERF_CONTEXT_USER)
 			user = 1;
-		h = (h ^ ips[i]) * 0x100000001b3ull;
+		h = shark_fnv1a(h, ips[i]);
 	}
 	if (user)
-		h = (h ^ pid) * 0x100000001b3ull;
+		h = shark_fnv1a(h, pid);
 	h &= (1ull << 52) - 1;
 	return h ? h : 1;
 }

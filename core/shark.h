@@ -83,6 +83,13 @@ const char *shark_log__captured(void);
 #define pr_info(...)	shark_log(1, __VA_ARGS__)
 #define pr_debug(...)	shark_log(2, __VA_ARGS__)
 
+/* FNV-1a, the one hash of the core: cache keys (bytes), interned stacks (words) */
+#define SHARK_FNV_BASIS 0xcbf29ce484222325ull
+static inline uint64_t shark_fnv1a(uint64_t h, uint64_t x)
+{
+	return (h ^ x) * 0x100000001b3ull;
+}
+
 /* api.c and the generated api_table.c */
 extern struct shark_state shark_state;
 extern const struct shark_api shark_api;

@@ -8,7 +8,6 @@
 local ffi = require "ffi"
 local shark = require "shark"
 local pcore = require "perf.core"
-local events = require "perf.events"
 
 local M = {}
 
@@ -31,15 +30,7 @@ local function tracepoint_format(on)
   return fmt
 end
 
-local syscall_names
-local function syscall_name(nr)
-  if not syscall_names then
-    syscall_names = {}
-    for name, n in pairs(pcore.syscalls()) do syscall_names[n] = name end
-    for name, n in pairs(events.X64_EXTRA) do syscall_names[n] = syscall_names[n] or name end
-  end
-  return syscall_names[nr] or ("syscall_" .. nr)
-end
+local syscall_name = require("shark.arch").syscall_name
 
 -- How `by` becomes cfg_key (and a field), and how keys read back in Lua.
 local function key_plan(by, fmt, probe)

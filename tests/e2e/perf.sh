@@ -262,7 +262,7 @@ check "syscalls:* opens a few carriers, not one event per syscall and CPU" rc=0 
 
 # the syscall numbers shark knows beyond the C library's table, checked on this kernel
 if [ "$(uname -m)" = x86_64 ]; then
-	"$SHARK" -e 'for n, nr in pairs(require("perf.events").X64_EXTRA) do print(n, nr) end' |
+	"$SHARK" -e 'for n, nr in pairs(require("shark.arch").syscall_extra) do print(n, nr) end' |
 	while read -r name nr; do
 		[ -d "/sys/kernel/tracing/events/syscalls/sys_enter_$name" ] || continue
 		"$SHARK" -c "$PROGS/syscall_nr $nr" -e "local n = 0

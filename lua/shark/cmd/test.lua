@@ -10,13 +10,7 @@ local uv = require "uv"
 
 local M = {}
 
-local function read(path)
-  local f = io.open(path)
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("shark.fs").read_file
 
 -- Sample our own busy thread for a moment; return the sample count and the
 -- deepest callchain seen.
