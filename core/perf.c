@@ -912,6 +912,25 @@ int32_t shark_perf__replay(struct shark_perf *p, const uint8_t *buf, int32_t len
 	return 0;
 }
 
+/*
+ * Tests: read @buf at ring position @start (modulo the ring's size) of the
+ * first ring, so that records straddle the ring's end as the kernel's do.
+ */
+int32_t shark_perf__replay_at(struct shark_perf *p, const uint8_t *buf, int32_t len, uint64_t start)
+{
+	struct ring *r = &p->rings[0];
+	int32_t err = shark_perf__replay(p, buf, len);
+
+	if (err)
+		return err;
+	for (int32_t i = 0; i < len; i++)
+		r->data[(start + (uint64_t)i) & (r->size - 1)] = buf[i];
+	r->meta->data_tail = start;
+	r->meta->data_head = start + (uint64_t)len;
+	r->pos = start;
+	return 0;
+}
+
 /* Stable merge sort by time: samples of one CPU are already in order. */
 void shark_samples__sort(struct shark_sample *s, int32_t n)
 {

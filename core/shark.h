@@ -149,6 +149,7 @@ int shark_tp__list(const char *glob, void (*fn)(const char *sys, const char *eve
 /* perf.c: perf_event_open sessions (the entry points Lua calls are in struct shark_api) */
 uint64_t shark_perf__count(struct shark_perf *p, int32_t event);
 void shark_samples__sort(struct shark_sample *s, int32_t n);
+int32_t shark_perf__replay_at(struct shark_perf *p, const uint8_t *buf, int32_t len, uint64_t start);
 
 /* sym.c */
 void shark_sym__note_pid(int pid);

@@ -60,6 +60,7 @@ void test_cli(void);
 void test_cmd(void);
 void test_embed(void);
 void test_perf(void);
+void test_replay(void);
 
 int main(void)
 {
@@ -67,6 +68,7 @@ int main(void)
 	test_cmd();
 	test_embed();
 	test_perf();
+	test_replay();
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
 }
