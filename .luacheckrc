@@ -5,3 +5,6 @@ read_globals = { "shark", "ffi", "set_interval", "set_timeout", "clear_timer",
   "perf", "bpf", "sharkcloud" }
 files["lua/shark/boot.lua"] = { globals = { "pairs", "arg" } }
 files["tools"] = { std = "luajit" }
+-- Library modules require what they use: only scripts see shark's globals.
+files["lua"] = { not_globals = { "shark", "ffi", "set_interval", "set_timeout", "clear_timer",
+  "perf", "bpf", "sharkcloud" } }

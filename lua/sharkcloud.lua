@@ -3,6 +3,8 @@
 -- viewer exists to upload to, the graph is rendered here, as a self-contained
 -- SVG file in $SHARK_CLOUD_DIR (default: the current folder), and its path
 -- is returned and told on stderr.
+local shark = require "shark"
+
 local M = {}
 
 -- A callchain key (frames leaf first, one per line, as e.callchain gives

@@ -3,6 +3,7 @@
 -- events to open: tracepoints (with globs), software, hardware and raw events.
 local core = require "perf.core"
 local arch = require "shark.arch"
+local shark = require "shark"
 
 local M = {}
 

@@ -2,6 +2,9 @@
 -- shark/getopt.lua - command-line options for tools written as shark scripts:
 -- short and long options, -h/--help, usage errors that exit 2, and the
 -- options every tracing tool has (-p PID, -d SECONDS, -j) in one word each.
+local shark = require "shark"
+local timer = require "timer"
+
 local M = {}
 
 -- The options tracing tools share: `"pid"` in a spec stands for the whole row.
@@ -199,7 +202,7 @@ function M.parse(spec, argv)
   end
   if o.duration then
     if o.duration <= 0 then return fail("-d wants a positive number of seconds") end
-    set_timeout(o.duration * 1000, function() shark.exit(0) end)
+    timer.set_timeout(o.duration * 1000, function() shark.exit(0) end)
   end
   return o
 end
@@ -213,7 +216,7 @@ function M.every(seconds, count, fn, opts)
   if opts and opts.final then
     shark.on_end(function() if not (count and i >= count) then fn() end end)
   end
-  return set_interval((seconds or 1) * 1000, function()
+  return timer.set_interval((seconds or 1) * 1000, function()
     i = i + 1
     fn(i)
     if count and i >= count then shark.exit(0) end

@@ -7,6 +7,7 @@ local api = require "shark.api"
 local pcore = require "perf.core"
 local perf = require "perf"
 local uv = require "uv"
+local shark = require "shark"
 
 local M = {}
 
