@@ -28,12 +28,7 @@ const volatile __s64 cfg_where_value = 0;
 
 __u64 dropped = 0;	/* events not counted: the map was full */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct shark_key);
-	__type(value, __u64);
-} counts SEC(".maps");
+SHARK_KEY_MAP(counts);
 
 /*
  * Small integer keys (syscall ids, CPUs) count in a per-CPU array: no hash
@@ -46,12 +41,7 @@ struct {
 	__type(value, __u64);
 } dense SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 4096);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, 127 * sizeof(__u64));
-} stacks SEC(".maps");
+SHARK_STACK_MAP(stacks);
 
 static __always_inline __u64 field(void *rec)
 {

@@ -53,19 +53,9 @@ struct {
 	__type(value, __u64);
 } start SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct shark_key);
-	__type(value, __u64);
-} hist SEC(".maps");
+SHARK_KEY_MAP(hist);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct shark_key);
-	__type(value, __u64);
-} sums SEC(".maps");
+SHARK_KEY_MAP(sums);
 
 static __always_inline __u32 key_of(void *rec, __u32 field, __u32 off)
 {

@@ -13,6 +13,24 @@
  */
 __u32 pass_on = 0;
 
+/* A map of __u64 counts by struct shark_key (Lua resizes it before load). */
+#define SHARK_KEY_MAP(name)                                                     \
+	struct {                                                                \
+		__uint(type, BPF_MAP_TYPE_HASH);                                \
+		__uint(max_entries, 10240);                                     \
+		__type(key, struct shark_key);                                  \
+		__type(value, __u64);                                           \
+	} name SEC(".maps")
+
+/* Stack ids of bpf_get_stackid(), up to 127 frames each. */
+#define SHARK_STACK_MAP(name)                                                   \
+	struct {                                                                \
+		__uint(type, BPF_MAP_TYPE_STACK_TRACE);                         \
+		__uint(max_entries, 4096);                                      \
+		__uint(key_size, sizeof(__u32));                                \
+		__uint(value_size, 127 * sizeof(__u64));                        \
+	} name SEC(".maps")
+
 /* Add v to the __u64 at key, creating it; when the map is full, count a drop. */
 static __always_inline void shark_add(void *map, const void *key, __u64 v, __u64 *dropped)
 {
