@@ -95,12 +95,27 @@ check("kprobes", function()
   return true, "kprobe PMU present"
 end)
 
+check("bpf", function()
+  -- the templates' program (no CO-RE): loaded, not attached
+  local ok, obj = pcall(require("bpf").load_prebuilt, "count", { attach = false })
+  if not ok then return false, tostring(obj):match("[^\n]*") end
+  obj:close()
+  return true, "a prebuilt BPF program loads"
+end)
+
 check("uprobes", function()
   if not read("/sys/bus/event_source/devices/uprobe/type") then
     return false, "no uprobe PMU (the kernel is built without CONFIG_UPROBE_EVENTS)"
   end
   return true, "uprobe PMU present"
 end)
+
+-- Can this machine do `name`? ok, and in words what was found.
+function M.probe(name)
+  local fn = checks[name]
+  if not fn then error("shark test: unknown feature " .. tostring(name), 2) end
+  return fn()
+end
 
 function M.main(args)
   local want = args
