@@ -115,6 +115,18 @@ skip() {
 	echo "ok $n - $1 # SKIP $2"
 }
 
+# hist_at_least MIN: the counts of the log2 histogram lines of stdout whose
+# bucket starts at MIN or above ("[16K, 32K)" starts at 16384). For what the
+# kernel guarantees: a 20 ms sleep is never shorter, however late it ends.
+hist_at_least() {
+	awk -v min="$1" '/^\[[0-9]+[KMG]?(, [0-9]+[KMG]?\))?\]? +[0-9]+ \|/ {
+		lo = $1; gsub(/[\[\],]/, "", lo); m = 1
+		if (lo ~ /K$/) m = 1024; else if (lo ~ /M$/) m = 1048576; else if (lo ~ /G$/) m = 1073741824
+		sub(/[KMG]$/, "", lo)
+		if (lo * m >= min) { line = $0; sub(/ *\|.*/, "", line); n = split(line, f, " "); s += f[n] }
+	} END { print s + 0 }' "$T/out"
+}
+
 # BPF programs and links (KIND prog or link), judged so that other runs on the
 # machine do not count:
 # held_ids KIND [PID]: the ids a process (default: any) holds an fd of

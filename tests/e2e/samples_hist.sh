@@ -77,21 +77,18 @@ ok_if "runqlat -p: a busier pingpong next to it is filtered out (300 <= $sum <= 
 # A 300 ms sleep is 300000 us off CPU or more (never less; how much more depends
 # on the load): the one count at [256K, 512K) us or above. Every other off-CPU
 # period of the -c process is a preemption, far shorter on any machine.
-long_sum() { awk -v min="$1" '/^\[/ { lo = $1; gsub(/[\[,]/, "", lo); lo = lo + 0
-	if ($1 ~ /K,/) lo *= 1024; if ($1 ~ /M,/) lo *= 1048576
-	if (lo >= min) { sub(/ *\|.*/, ""); s += $NF } } END { print s + 0 }' "$T/out"; }
 "$PROGS/sleeper" cpuother 3000 & OTHER=$!
 run -c "$PROGS/pidsleep $T/pid 300" "$S/cpudist.lua" -O
 kill "$OTHER" 2>/dev/null; wait "$OTHER" 2>/dev/null
 sum=$(hist_sum)
 check "cpudist -O: a usecs histogram of the -c process's off-CPU periods" rc=0 'out~^@usecs:$'
-ok_if "cpudist -O: the 300 ms sleep is the one period of 256K us or more ($(long_sum 262144))" \
-	[ "$(long_sum 262144)" = 1 ]
+ok_if "cpudist -O: the 300 ms sleep is the one period of 256K us or more ($(hist_at_least 262144))" \
+	[ "$(hist_at_least 262144)" = 1 ]
 ok_if "cpudist -O: a sleeper making 1 ms naps next to it is filtered out ($sum blocks in all)" [ "$sum" -lt 30 ]
 run -c "$PROGS/pidsleep $T/pid 300" "$S/cpudist.lua" -O -m -P
 check "cpudist -O -m -P: per process, in ms" rc=0 'out~^@msecs\[[0-9]+, pidsleep\]:$'
-ok_if "cpudist -O -m -P: the 300 ms sleep is the one period of 256 ms or more ($(long_sum 256))" \
-	[ "$(long_sum 256)" = 1 ]
+ok_if "cpudist -O -m -P: the 300 ms sleep is the one period of 256 ms or more ($(hist_at_least 256))" \
+	[ "$(hist_at_least 256)" = 1 ]
 
 run -c "$PROGS/fpchain 300" "$S/cpudist.lua" -m
 sum=$(hist_sum)
