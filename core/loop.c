@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <uv.h>
 #include "shark.h"
+#include "vm.h"
 
 static uv_loop_t loop;
 static uv_async_t sig_async;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "shark.h"
+#include "vm.h"
 
 /*
  * A bundle's arguments are its script's, except --shark-version and
