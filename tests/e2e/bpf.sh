@@ -78,8 +78,10 @@ hits	4321"
 
 run -c "$PROGS/getppid_n 10" -e 'local o = bpf.load([[
 u64 hits = 0;
-SEC("tracepoint/syscalls/sys_enter_getppid") int c(void *ctx) { hits++; return 0; }
-]])
+const volatile u32 cfg_pid = 0;	/* the held workload: no hit between the write and the read */
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int c(void *ctx) { if ((bpf_get_current_pid_tgid() >> 32) == cfg_pid) hits++; return 0; }
+]], { rodata = { cfg_pid = shark.target().pid } })
 o.bss.hits = 1000
 local ok, err = pcall(function() o.rodata.nope = 1 end)
 print(o.bss.hits, ok, (err:match("no global .nope. in .rodata")))'
