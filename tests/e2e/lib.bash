@@ -129,9 +129,22 @@ hist_at_least() {
 
 # BPF programs and links (KIND prog or link), judged so that other runs on the
 # machine do not count:
-# held_ids KIND [PID]: the ids a process (default: any) holds an fd of
+# held_ids KIND [PID]: the ids a process (default: any) holds an fd of; a
+# program is also held through a link a process holds
 held_ids() {
-	grep -hs "^$1_id:" /proc/"${2:-[0-9]*}"/fdinfo/* | awk '{print $2}' | sort -u
+	local l
+	{
+		if [ -n "${2:-}" ]; then
+			grep -hs "^$1_id:" /proc/"$2"/fdinfo/*
+		else
+			grep -hs "^$1_id:" /proc/[0-9]*/fdinfo/*
+		fi | awk '{print $2}'
+		if [ "$1" = prog ]; then
+			for l in $(held_ids link "${2:-}"); do
+				bpftool link show id "$l" 2>/dev/null | sed -n 's/^[0-9]*: .*prog \([0-9]*\).*/\1/p'
+			done
+		fi
+	} | sort -u
 }
 # loaded_ids KIND: every one loaded, but the cgroup kinds systemd attaches
 loaded_ids() {
