@@ -119,7 +119,7 @@ int count_tp(void *ctx)
 {
 	if (wanted(ctx))
 		count(ctx, cfg_key == SHARK_KEY_FIELD ? field(ctx) : 0);
-	return pass_on;
+	return SHARK_PASS_ON;
 }
 
 /*
@@ -134,7 +134,7 @@ int count_tp8(void *ctx)
 
 	if (wanted(ctx))
 		count(ctx, v);
-	return pass_on;
+	return SHARK_PASS_ON;
 }
 
 SEC("uprobe")

@@ -69,7 +69,7 @@ SEC("tracepoint/sched/sched_switch")
 int on_switch(struct trace_event_raw_sched_switch *ctx)
 {
 	switched(ctx);
-	return pass_on;
+	return SHARK_PASS_ON;
 }
 
 char LICENSE[] SEC("license") = "GPL";

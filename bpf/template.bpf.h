@@ -6,12 +6,13 @@
 #include "include/shark.bpf.h"	/* shark_sum, shark_log2_slot: one copy for templates and scripts */
 
 /*
- * What a tracepoint program returns: 0 hides the event from every perf event
- * of the tracepoint (the kernel's filter), which is faster, so it stays 0
- * unless this run also opens the tracepoint with perf.on (shark/tpshare.lua
- * sets it to 1 then). In .bss: Lua writes it while the program runs.
+ * What a tracepoint program returns: the kernel's filter for every perf event
+ * of the tracepoint on the machine. 0 would hide the event from all of them,
+ * other processes' too (perf record, another shark, a neighbour's test), which
+ * this program cannot know of: 0 saved ~60 ns an event, and silently broke
+ * every other tracer of the same tracepoint. So always 1.
  */
-__u32 pass_on = 0;
+#define SHARK_PASS_ON 1
 
 /* A map of __u64 counts by struct shark_key (Lua resizes it before load). */
 #define SHARK_KEY_MAP(name)                                                     \

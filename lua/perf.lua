@@ -295,10 +295,6 @@ function M.on(spec, opts, fn)
     end
   end
   local _ = anchors
-  local share = require "shark.tpshare"
-  for _, e in ipairs(evs) do
-    if e.tracepoint then share.perf(e.system .. ":" .. e.event) end
-  end
 
   local h = setmetatable({ spec = spec, p = p, events = evs, opts = o, evs = {}, polls = {}, closed = false },
     Handle)

@@ -301,7 +301,6 @@ function M.count(o)
     end
   else
     p:attach_tracepoint(o.on)
-    require("shark.tpshare").template(o.on, obj)
   end
   return result(obj, plan, ("bpf.count{on = %q, by = %q}"):format(o.on, plan.by))
 end
@@ -342,7 +341,6 @@ function M.offcpu(o)
     max_entries = { counts = o.max or 10240 },
   }, 2)
   if u then track_maps(default_pid(o.pid)) end
-  require("shark.tpshare").template("sched:sched_switch", obj)
   return result(obj, { by = by }, "bpf.offcpu{}")
 end
 
@@ -396,7 +394,6 @@ local function attach_all(obj, list, tp_prog, probe_prog, pid, task_prog)
       obj.progs[probe_prog]:attach_uprobe{ binary = e.binary, func = e.func, ret = e.ret, pid = pid }
     else
       obj.progs[tp_prog]:attach_tracepoint(e.name)
-      require("shark.tpshare").template(e.name, obj)
     end
   end
 end

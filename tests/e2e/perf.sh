@@ -32,17 +32,22 @@ run -c "$PROGS/sleeper sl33py 200" "$T/sleep.lua"
 check "200 sleeps: exactly 200 switches out of prev_comm=sl33py in state S" rc=0 "out=sleeps	200"
 
 cat >"$T/pingpong.lua" <<'LUA'
-local out, to_pong = 0, 0
+local out, to_pong, unnamed = 0, 0, 0
 perf.on("sched:sched_switch", function(e)
   if ffi.string(e.raw.prev_comm) == "ping" then
     out = out + 1
-    if ffi.string(e.raw.next_comm) == "pong" then to_pong = to_pong + 1 end
+    local nxt = ffi.string(e.raw.next_comm)
+    if nxt == "pong" then to_pong = to_pong + 1 end
+    if nxt == "" then unnamed = unnamed + 1 end
   end
 end)
-shark.on_end(function() print(out >= 500, to_pong >= 450, to_pong) end)
+shark.on_end(function() print(out >= 500, to_pong >= 1, unnamed, to_pong) end)
 LUA
+# (on a busy machine another task on CPU 0 may run between them: how often
+# pong is next is the scheduler's business, that it is named is ours)
 run -c "$PROGS/pingpong 500" "$T/pingpong.lua"
-check "ping/pong on one CPU: ping hands the CPU to pong (next_comm)" rc=0 'out~^true	true	[0-9]+$'
+check "ping/pong on one CPU: ping hands the CPU to pong (next_comm), every next_comm named" rc=0 \
+	'out~^true	true	0	[0-9]+$'
 
 # --- callchains
 

@@ -95,7 +95,17 @@ run -e 'bpf.count{ on = "sched:sched_switch", bogus = 1 }'
 check "an unknown option" rc=1 "err~unknown option 'bogus'"
 
 # a tracepoint program returning 0 would hide the event from every perf event of
-# that tracepoint: templates and perf.on on the same tracepoints both see all
+# that tracepoint on the machine, another process's too: a template in one shark
+# leaves the tracepoint to a perf.on in another
+start -e 'bpf.count{ on = "syscalls:sys_enter_getppid", by = "pid" } print("ready") io.stdout:flush()'
+wait_out ready
+run -c "$PROGS/getppid_n 1000" -e 'local n = 0
+perf.on("syscalls:sys_enter_getppid", function() n = n + 1 end)
+shark.on_end(function() print(n) end)'
+check "a template in another shark does not hide the tracepoint from this one's perf.on: all 1000" rc=0 out=1000
+signal INT
+finish
+# templates and perf.on on the same tracepoints, in one run, both see all
 run -c "$PROGS/getppid_n 1000" -e 'local c = bpf.count{ on = "syscalls:sys_enter_getppid", by = "pid" }
 local l = bpf.latency{ from = "syscalls:sys_enter_getppid", to = "syscalls:sys_exit_getppid" }
 local o = bpf.offcpu{}
