@@ -3,6 +3,10 @@
 # perf events; maps as tables; globals; the compile cache; errors; cleanup.
 . "$(dirname "$0")/lib.bash"
 
+# Programs here return 1: a tracepoint program's return value filters every perf
+# event of that tracepoint on the machine, and 0 would hide getppid from the
+# perf.on tests of any other run (a neighbour's) while this file runs.
+
 export SHARK_CACHE=$T/cache
 P=$PROGS/probed
 
@@ -28,13 +32,13 @@ static __always_inline void add(u32 k, u64 v)
 }
 
 SEC("uprobe")
-int BPF_KPROBE(on_add, int a, int b) { add(0, 1); add(1, a); add(2, b); return 0; }
+int BPF_KPROBE(on_add, int a, int b) { add(0, 1); add(1, a); add(2, b); return 1; }
 
 SEC("uretprobe")
-int BPF_KRETPROBE(on_ret, int ret) { add(3, 1); add(4, ret); return 0; }
+int BPF_KRETPROBE(on_ret, int ret) { add(3, 1); add(4, ret); return 1; }
 
 SEC("usdt")
-int BPF_USDT(on_tick, long i, long sq) { add(5, 1); add(6, i); add(7, sq); return 0; }
+int BPF_USDT(on_tick, long i, long sq) { add(5, 1); add(6, i); add(7, sq); return 1; }
 ]], { attach = false })
 local bin = shark.args[1]
 obj.progs.on_add:attach_uprobe{ binary = bin, func = "probed_add" }
@@ -63,9 +67,9 @@ u64 hits = 0;
 SEC("tracepoint/syscalls/sys_enter_getppid")
 int count(void *ctx)
 {
-  if (cfg_pid && (bpf_get_current_pid_tgid() >> 32) != cfg_pid) return 0;
+  if (cfg_pid && (bpf_get_current_pid_tgid() >> 32) != cfg_pid) return 1;
   __sync_fetch_and_add(&hits, 1);
-  return 0;
+  return 1;
 }
 ]], { rodata = { cfg_pid = shark.target().pid } })
 print("cfg_pid is the target", obj.rodata.cfg_pid == shark.target().pid)
@@ -80,7 +84,7 @@ run -c "$PROGS/getppid_n 10" -e 'local o = bpf.load([[
 u64 hits = 0;
 const volatile u32 cfg_pid = 0;	/* the held workload: no hit between the write and the read */
 SEC("tracepoint/syscalls/sys_enter_getppid")
-int c(void *ctx) { if ((bpf_get_current_pid_tgid() >> 32) == cfg_pid) hits++; return 0; }
+int c(void *ctx) { if ((bpf_get_current_pid_tgid() >> 32) == cfg_pid) hits++; return 1; }
 ]], { rodata = { cfg_pid = shark.target().pid } })
 o.bss.hits = 1000
 local ok, err = pcall(function() o.rodata.nope = 1 end)
@@ -96,10 +100,10 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
   if (BPF_CORE_READ(prev, tgid) == (int)(bpf_get_current_pid_tgid() >> 32)) __sync_fetch_and_add(&tp_btf_hits, 1);
-  return 0;
+  return 1;
 }
 SEC("raw_tracepoint/sched_switch")
-int on_raw(struct bpf_raw_tracepoint_args *ctx) { __sync_fetch_and_add(&raw_hits, 1); return 0; }
+int on_raw(struct bpf_raw_tracepoint_args *ctx) { __sync_fetch_and_add(&raw_hits, 1); return 1; }
 ]])
 shark.on_end(function() print(o.bss.tp_btf_hits > 0, o.bss.raw_hits > 0) end)'
 check "tp_btf (typed task_struct) and raw_tracepoint programs attach from SEC()" rc=0 "out=true	true"
@@ -112,7 +116,7 @@ SEC("tracepoint/syscalls/sys_enter_getppid")
 int c(void *ctx)
 {
   if ((bpf_get_current_pid_tgid() >> 32) == cfg_pid) hits++;
-  return 0;
+  return 1;
 }
 char LICENSE[] SEC("license") = "GPL";
 C
@@ -147,7 +151,7 @@ int sample(struct bpf_perf_event_data *ctx)
 {
   u32 id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
   if ((int)id >= 0) shark_count(&counts, &id);
-  return 0;
+  return 1;
 }
 ]], { attach = false })
 obj.progs.sample:attach_perf_event{ event = "cpu-clock", freq = 499 }
@@ -184,7 +188,7 @@ int on_getppid(void *ctx)
   u64 one = 1, *c;
   u32 zero = 0;
   k.pid = bpf_get_current_pid_tgid() >> 32;
-  if (k.pid != cfg_pid) return 0;
+  if (k.pid != cfg_pid) return 1;
   bpf_get_current_comm(&k.comm, sizeof(k.comm));
   struct tval *v = bpf_map_lookup_elem(&by_task, &k);
   if (v) { v->count++; v->last_pid = k.pid; v->cpu = bpf_get_smp_processor_id(); }
@@ -193,7 +197,7 @@ int on_getppid(void *ctx)
   if (c) __sync_fetch_and_add(c, 1); else bpf_map_update_elem(&by_comm, &k.comm, &one, 0);
   c = bpf_map_lookup_elem(&percpu, &zero);
   if (c) *c += 1;
-  return 0;
+  return 1;
 }
 ]], { rodata = { cfg_pid = shark.target().pid } })
 shark.on_end(function()
@@ -248,11 +252,11 @@ int on(void *ctx)
 {
   struct event e = {};
   e.pid = bpf_get_current_pid_tgid() >> 32;
-  if (e.pid != cfg_pid) return 0;	/* only the workload's calls are counted exactly */
+  if (e.pid != cfg_pid) return 1;	/* only the workload's calls are counted exactly */
   e.seq = __sync_fetch_and_add(&seq, 1);
   bpf_get_current_comm(&e.comm, sizeof(e.comm));
   shark_ringbuf_output(events, &e, sizeof(e));
-  return 0;
+  return 1;
 }
 ]]
 bpf.load((src:gsub("RING_SIZE", size)), { rodata = { cfg_pid = shark.target().pid } })
@@ -283,7 +287,7 @@ int on(void *ctx)
 {
   struct rec r = { bpf_get_current_pid_tgid() >> 32, 7 };
   bpf_perf_event_output(ctx, &out, BPF_F_CURRENT_CPU, &r, sizeof(r));
-  return 0;
+  return 1;
 }
 ]]
 local n, sum = 0, 0
@@ -298,7 +302,7 @@ check "perf event array: 500 typed records through per-CPU bpf-output events" rc
 
 run -d 2 -e 'bpf.cdef[[
 SHARK_RINGBUF(events, struct nothing_here, 4096);
-SEC("tracepoint/syscalls/sys_enter_getppid") int on(void *ctx) { return 0; }
+SEC("tracepoint/syscalls/sys_enter_getppid") int on(void *ctx) { return 1; }
 ]]
 bpf.on_ring("events", function() end)'
 check "a ring whose record type BTF lacks: a clear message" rc=1 "err~bpf.on_ring: no struct"
@@ -317,7 +321,7 @@ int BPF_USDT(tick, long i, long sq)
   u32 slot = shark_log2_slot(i);
   u64 *c = bpf_map_lookup_elem(&hist, &slot);
   if (c) __sync_fetch_and_add(c, 1);
-  return 0;
+  return 1;
 }
 ]], { attach = false })
 o.progs.tick:attach_usdt{ binary = shark.args[1], provider = "shark_test", name = "tick" }
@@ -331,7 +335,7 @@ ok_if "print_hist_map: 10 buckets, nothing else" test "$(grep -c '|' "$T/out")" 
 
 # --- the compile cache, and errors
 
-src='SEC("tracepoint/syscalls/sys_enter_getppid") int c(void *ctx) { return 0; }'
+src='SEC("tracepoint/syscalls/sys_enter_getppid") int c(void *ctx) { return 1; }'
 run -e "bpf.cdef[[$src]] print('loaded')" -d 0.1
 check "BPF C compiles (the first time with clang)" rc=0 out=loaded
 SHARK_CLANG=/nonexistent/clang run -e "bpf.cdef[[$src]] print('cached')" -d 0.1
@@ -354,7 +358,7 @@ check "a verifier rejection names the program and shows the log's end" rc=1 \
 	'!err~ulimit'
 
 if ! "$SHARK" test kprobes >/dev/null 2>&1; then
-	run -e 'bpf.cdef[[ SEC("kprobe/do_sys_openat2") int k(void *ctx) { return 0; } ]]'
+	run -e 'bpf.cdef[[ SEC("kprobe/do_sys_openat2") int k(void *ctx) { return 1; } ]]'
 	check "a kprobe on a kernel without kprobes: the kernel's reason" rc=1 \
 		'err~no kprobes \(built without CONFIG_KPROBES\)'
 fi
@@ -369,7 +373,7 @@ SEC("fentry/do_sys_openat2") int BPF_PROG(f)
 {
   u32 pid = bpf_get_current_pid_tgid() >> 32;
   shark_count(&opens, &pid);
-  return 0;
+  return 1;
 }
 ]]
 shark.on_end(function() print("opens", bpf.var.opens[shark.target().pid]) end)'

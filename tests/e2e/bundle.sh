@@ -153,7 +153,7 @@ ok_if "every sample bundles, and its bundle prints its usage (failed:${fails:- n
 
 # a .bpf.c file next to the script, named by a literal: compiled into the bundle
 mkdir -p "$T/fileprog"
-printf '%s\n' 'SEC("tracepoint/syscalls/sys_enter_getppid") int on_getppid(void *ctx) { return 0; }' \
+printf '%s\n' 'SEC("tracepoint/syscalls/sys_enter_getppid") int on_getppid(void *ctx) { return 1; }' \
 	>"$T/fileprog/getppid.bpf.c"
 printf '%s\n' 'local obj = bpf.load("getppid.bpf.c")' 'print(obj.progs.on_getppid ~= nil)' 'shark.exit()' \
 	>"$T/fileprog/tool.lua"
@@ -170,7 +170,7 @@ check "bundling BPF C without clang fails at bundle time, naming the source line
 	"err~cdef_getppid.lua:6: compiling BPF C needs clang, and '/nonexistent' was not found"
 ok_if "... and writes no bundle" test ! -e "$T/nope"
 cat >"$T/dyn.lua" <<'LUA'
-bpf.cdef(table.concat({ 'SEC("tracepoint/sched/sched_switch")', "int x(void *c) { return 0; }" }, "\n"))
+bpf.cdef(table.concat({ 'SEC("tracepoint/sched/sched_switch")', "int x(void *c) { return 1; }" }, "\n"))
 LUA
 run bundle "$T/dyn.lua" -o "$T/dyn"
 "$T/dyn" >"$T/out" 2>"$T/err"; RC=$?
