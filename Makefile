@@ -108,7 +108,15 @@ $(OUT)/bpf/latency_task.bpf.o: bpf/latency.bpf.c
 $(OUT)/bpf:
 	$(Q)mkdir -p $@
 
-$(OUT)/embed.c: tools/embed.lua $(OUT)/shark_api.cdef $(LUA_SRCS) | $(OUT)
+# The names of the Lua files, rewritten only when one is added or removed: a
+# deleted module must leave the embedded set too.
+$(OUT)/lua.list: FORCE | $(OUT)
+	$(Q)echo $(LUA_SRCS) | cmp -s - $@ || echo $(LUA_SRCS) >$@
+
+.PHONY: FORCE
+FORCE:
+
+$(OUT)/embed.c: tools/embed.lua $(OUT)/shark_api.cdef $(LUA_SRCS) $(OUT)/lua.list | $(OUT)
 	$(call msg,EMBED,$@)
 	$(Q)$(LUAJIT) tools/embed.lua $@ $(OUT)/shark_api.cdef lua $(LUA_SRCS)
 
