@@ -73,7 +73,16 @@ clean "after an error"
 
 start -c "$PROGS/sleeper v1ct1m 100000" -e "$script"
 wait_out ready
-pkill -KILL -x v1ct1m
+# "ready" comes before the held child execs: kill our child by pid once it is
+# the sleeper (pkill -x would miss it then, and hit other runs' sleepers)
+victim="" i=0
+while [ -z "$victim" ] && [ $((i += 1)) -le 200 ]; do
+	for p in $(pgrep -P "$(pgrep -P "$BG" -x shark | head -1)" 2>/dev/null); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = v1ct1m ] && victim=$p
+	done
+	[ -z "$victim" ] && sleep 0.05
+done
+[ -n "$victim" ] && kill -KILL "$victim"
 finish
 check "the -c command killed: the run ends" rc=0
 clean "after the traced command was killed"

@@ -193,7 +193,10 @@ perf.on("sched:sched_switch", { pid = -1 }, function(e)
   end
   start[nxt] = now
 end)
-shark.on_end(function() shark.print_hist(oncpu) end)
+shark.on_end(function()
+  for name, us in pairs(oncpu) do oncpu[name] = math.floor(us) end  -- 1234567, not 1.23457e+06
+  shark.print_hist(oncpu)
+end)
 LUA
 # every command is listed (a busy machine has busier ones than the workload),
 # and the run lasts as long as its 600 ms of CPU time, however long that takes
