@@ -198,6 +198,11 @@ function Result.clear(res)
 end
 
 -- Events not counted because the map was full (raise max).
+-- events the kernel skipped the program for (see bpf's Obj:misses)
+function Result.misses(res)
+  return (res.obj:misses())
+end
+
 function Result.dropped(res)
   return res.obj.bss.dropped
 end

@@ -92,6 +92,21 @@ print(o.bss.hits, ok, (err:match("no global .nope. in .rodata")))'
 check ".bss globals are writable from Lua; unknown globals are named" rc=0 \
 	"out=1000	false	no global 'nope' in .rodata"
 
+# --- runs the kernel skipped: counted per program, reported. A raw tracepoint
+# program on bpf_trace_printk that prints itself: each nested run is skipped
+# (a program does not run again while it runs on that CPU), 10 times.
+run -c "$PROGS/getppid_n 10" -e 'local o = bpf.load([[
+const volatile u32 cfg_pid = 0;
+static __always_inline int mine(void) { return (bpf_get_current_pid_tgid() >> 32) == cfg_pid; }
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int outer(void *ctx) { if (mine()) bpf_printk("shark test: outer"); return 1; }
+SEC("raw_tracepoint/bpf_trace_printk")
+int again(void *ctx) { if (mine()) bpf_printk("shark test: nested"); return 1; }
+]], { rodata = { cfg_pid = shark.target().pid } })
+shark.on_end(function() local n, by = o:misses() print(n, by.again, by.outer) end)'
+check "runs the kernel skipped: counted per program (o:misses()) and reported at exit" rc=0 "out=10	10	nil" \
+	"err~^shark: BPF program 'again' missed 10 events: the kernel skips a program while a BPF program"
+
 # --- other attach types, and objects from files
 
 run -c "$PROGS/sleeper btf 50" -e 'local o = bpf.load([[

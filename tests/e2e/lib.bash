@@ -127,6 +127,13 @@ hist_at_least() {
 	} END { print s + 0 }' "$T/out"
 }
 
+# missed: the runs the kernel skipped, as shark reported them on stderr (a
+# program does not run while a BPF program already runs on its CPU: an
+# interrupt's tracepoint on a busy machine)
+missed() {
+	sed -n "s/^shark: BPF program '.*' missed \([0-9]*\) event.*/\1/p" "$T/err" | awk '{s += $1} END {print s + 0}'
+}
+
 # BPF programs and links (KIND prog or link), judged so that other runs on the
 # machine do not count:
 # held_ids KIND [PID]: the ids a process (default: any) holds an fd of; a
