@@ -317,9 +317,11 @@ struct shark_api {
 	int32_t (*bpf_autoload)(struct shark_bpf *o, const char *prog, int32_t on)
 		SHARK_IMPL(shark_bpf__autoload);
 	/* read and delete one entry of a hash map at once: 0, -ENOENT or -errno */
-	int32_t (*bpf_map_take)(int32_t fd, const void *key, void *value) SHARK_IMPL(shark_bpf_map_take);
-	/* runs of program prog the kernel skipped (another BPF program ran on the CPU), or -errno */
-	int64_t (*bpf_prog_misses)(struct shark_bpf *o, int32_t prog) SHARK_IMPL(shark_bpf__prog_misses);
+	int32_t (*bpf_map_take)(int32_t fd, const void *key, void *value)
+		SHARK_IMPL(shark_bpf_map_take);
+	/* runs of program prog the kernel skipped (a BPF program ran on the CPU), or -errno */
+	int64_t (*bpf_prog_misses)(struct shark_bpf *o, int32_t prog)
+		SHARK_IMPL(shark_bpf__prog_misses);
 };
 
 #endif /* SHARK_API_H */
