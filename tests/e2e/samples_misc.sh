@@ -85,9 +85,9 @@ else
 	run -c "$DD" "$S/biolatency.lua" -D
 	check "biolatency -D: a histogram for the disk dd writes to" rc=0 "out~^@usecs\[${fs##*/}\]: [0-9]+ I/Os$" \
 		'out~^\[[0-9KM]+, [0-9KM]+\) +[0-9]+ \|@+ *\|$'
-	n=$(awk '/^@usecs\[/{n += $2} END {print n + 0}' "$T/out")
-	ok_if "biolatency -D: at least dd's 8 I/Os ($n, and $(missed) completions the kernel skipped)" \
-		[ $((n + $(missed))) -ge 8 ]
+	ios=$(awk '/^@usecs\[/{n += $2} END {print n + 0}' "$T/out")
+	ok_if "biolatency -D: at least dd's 8 I/Os ($ios, and $(missed) completions the kernel skipped)" \
+		[ $((ios + $(missed))) -ge 8 ]
 	run -c "$DD" "$S/biolatency.lua" -Q -m
 	check "biolatency -Q -m: one histogram in milliseconds" rc=0 'out~^@msecs: [0-9]+ I/Os$'
 	# the disk's interrupt handler, named as /proc/interrupts names it (virtioN-req.0)
@@ -95,9 +95,9 @@ else
 	run -c "$DD" "$S/hardirqs.lua" -C
 	check "hardirqs -C: the disk's handler ($dev-req) in a TOTAL_count table" rc=0 \
 		'out~^HARDIRQ +TOTAL_count$' "out~^${dev}-req[.0-9]* +[0-9]+$"
-	n=$(awk -v d="$dev-req" 'index($1, d) == 1 {n += $2} END {print n + 0}' "$T/out")
-	ok_if "hardirqs -C: at least one interrupt per direct write of dd ($n of 8, $(missed) skipped by the kernel)" \
-		[ $((n + $(missed))) -ge 8 ]
+	irqs=$(awk -v d="$dev-req" 'index($1, d) == 1 {n += $2} END {print n + 0}' "$T/out")
+	ok_if "hardirqs -C: at least one interrupt per direct write of dd ($irqs of 8, $(missed) skipped by the kernel)" \
+		[ $((irqs + $(missed))) -ge 8 ]
 	run -c "$DD" "$S/hardirqs.lua" -D -N
 	check "hardirqs -D -N: a histogram in ns for the disk's handler" rc=0 \
 		"out~^hardirq = ${dev}-req[.0-9]*: [0-9]+ events$" 'out~^\[[0-9KM]+, [0-9KM]+\) +[0-9]+ \|'
