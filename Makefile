@@ -8,15 +8,16 @@ CFLAGS  ?= -O2 -g
 LUAJIT  ?= luajit
 
 WARN     := -Wall -Wextra -Werror
-INCLUDES := -Icore -Ibpf -I$(OUT) -I/usr/include/luajit-2.1 -I/usr/include/lua5.1
+INCLUDES := -Icore -Ibpf -I$(OUT) -I$(OUT)/proto -I/usr/include/luajit-2.1 -I/usr/include/lua5.1
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 
 # Every library but glibc links statically: the binary runs where none of
 # them is installed. Order matters for static archives.
 STATIC_LIBS := -l:liblua5.1-luv.a -l:liblua5.1-cjson.a -l:libluajit-5.1.a \
-	-l:libuv_a.a -l:libbpf.a -l:libtraceevent.a -l:libelf.a -l:libz.a -l:libsupc++.a
+	-l:libuv_a.a -l:libsqlite3.a -l:libhttp_parser.a -l:libbpf.a -l:libtraceevent.a -l:libprotobuf-c.a -l:libelf.a -l:libz.a \
+	-l:libsupc++.a
 SYS_LIBS    := -lm -ldl -lpthread -lrt
-LDFLAGS_SHARK = -Wl,-E -static-libgcc
+LDFLAGS_SHARK = -Wl,-E -static-libgcc -no-pie
 
 ifeq ($(V),1)
 Q :=
@@ -32,14 +33,19 @@ endif
 CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
 CORE_OBJS := $(patsubst core/%.c,$(OUT)/core/%.o,$(CORE_SRCS))
 MAIN_OBJ  := $(OUT)/core/main.o
-EMBED_OBJ := $(OUT)/api_table.o $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files.o
+# profile.proto (pprof) compiled by protoc-c here, never kept in the tree
+PROTO_OBJ := $(OUT)/proto/profile.pb-c.o
+EMBED_OBJ := $(OUT)/api_table.o $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files.o $(PROTO_OBJ)
 # Headers clang needs for BPF C at run time: libbpf's (from libbpf-dev, at
 # build time) and shark's own; written out to the cache on first use.
 LIBBPF_HDRS := bpf_helpers.h bpf_helper_defs.h bpf_tracing.h bpf_core_read.h bpf_endian.h usdt.bpf.h
 EMBED_FILES = $(foreach h,$(LIBBPF_HDRS),include/bpf/$(h)=/usr/include/bpf/$(h)) \
 	include/linux/errno.h=bpf/include/linux/errno.h include/shark.bpf.h=bpf/include/shark.bpf.h \
 	include/shark_arch.bpf.h=bpf/include/shark_arch.bpf.h \
-	$(foreach o,$(BPF_OBJS),bpf/$(notdir $(o))=$(o))
+	$(foreach o,$(BPF_OBJS),bpf/$(notdir $(o))=$(o)) \
+	$(foreach v,$(VIEWER_FILES),viewer/$(notdir $(v))=$(v))
+# The web viewer of shark serve (HTML, JS, CSS), served from inside the binary.
+VIEWER_FILES := $(sort $(wildcard tools/viewer/*.html tools/viewer/*.js tools/viewer/*.css))
 LUA_SRCS  := $(shell find lua -name '*.lua' | sort)
 HEADERS   := $(wildcard core/*.h) $(OUT)/shark_api_impl.h
 
@@ -48,7 +54,7 @@ PROGS     := $(patsubst tests/progs/%,$(OUT)/progs/%,$(basename $(PROG_SRCS)))
 CXX       ?= g++
 CTEST_SRCS := $(wildcard tests/c/*.c)
 
-.PHONY: all test test-under-load demo bench install clean deps deps-test lint check-static progs
+.PHONY: all test test-under-load demo bench install clean deps deps-test lint check-static progs fuzz asan browser-deps
 .DELETE_ON_ERROR:
 
 all: shark
@@ -63,6 +69,17 @@ $(OUT)/shark: $(MAIN_OBJ) $(CORE_OBJS) $(EMBED_OBJ)
 $(OUT)/core/%.o: core/%.c $(HEADERS) | $(OUT)/core
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(OUT)/proto/profile.pb-c.c $(OUT)/proto/profile.pb-c.h &: core/proto/profile.proto
+	$(call msg,PROTOC,$<)
+	$(Q)mkdir -p $(OUT)/proto
+	$(Q)protoc-c --c_out=$(OUT)/proto -Icore/proto $<
+
+$(OUT)/core/pprof.o: $(OUT)/proto/profile.pb-c.h
+
+$(PROTO_OBJ): $(OUT)/proto/profile.pb-c.c $(OUT)/proto/profile.pb-c.h
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -I$(OUT)/proto -c -o $@ $<
 
 # The FFI surface: shark_api.h (and the structs prebuilt BPF programs share,
 # bpf/template.h) through the preprocessor, as ffi.cdef text.
@@ -124,7 +141,8 @@ $(OUT)/layout.c: tools/layout.lua $(OUT)/shark_api.cdef | $(OUT)
 	$(call msg,LAYOUT,$@)
 	$(Q)$(LUAJIT) tools/layout.lua $(OUT)/shark_api.cdef $@
 
-$(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/shark_arch.bpf.h bpf/include/linux/errno.h $(BPF_OBJS) | $(OUT)
+$(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/shark_arch.bpf.h bpf/include/linux/errno.h \
+		$(BPF_OBJS) $(VIEWER_FILES) | $(OUT)
 	$(call msg,EMBED,$@)
 	$(Q)$(LUAJIT) tools/embed_files.lua $@ $(EMBED_FILES)
 
@@ -162,6 +180,53 @@ $(OUT)/unit: $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ) $(HEADERS)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SHARK) -Itests/c -o $@ $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ) \
 		$(STATIC_LIBS) $(SYS_LIBS)
 
+# ------------------------------------------------------------- fuzz, asan
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c) over the core built with clang and
+# ASan/UBSan; `make fuzz` runs each for FUZZ_SECONDS, then the Lua mutation
+# loops (tests/fuzz/*.lua) inside ./shark.
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 10
+FUZZ_OUT     := $(OUT)/fuzz
+FUZZ_CFLAGS   = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fsanitize=fuzzer-no-link -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
+FUZZ_OBJS    := $(patsubst core/%.c,$(FUZZ_OUT)/core/%.o,$(CORE_SRCS)) $(patsubst $(OUT)/%,$(FUZZ_OUT)/%,$(EMBED_OBJ))
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ_OUT)/core/%.o: core/%.c $(HEADERS) | $(FUZZ_OUT)/core
+	$(call msg,FUZZCC,$<)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_OUT)/%.o: $(OUT)/%.c $(HEADERS) | $(FUZZ_OUT)/core
+	$(call msg,FUZZCC,$<)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(call msg,FUZZLD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Wl,-E -o $@ $< $(FUZZ_OBJS) $(STATIC_LIBS) $(SYS_LIBS)
+
+$(FUZZ_OUT)/core:
+	$(Q)mkdir -p $@
+
+.SECONDARY: $(FUZZ_OBJS)
+
+fuzz: shark $(FUZZ_TARGETS)
+	$(Q)tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The C unit, Lua and e2e suites on a shark built with ASan and UBSan (in
+# $(OUT)/asan). Leaks still reachable at exit are suppressed by
+# tests/asan/lsan.supp, by what allocates them; anything else fails.
+ASAN_OUT    := $(OUT)/asan
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+asan:
+	$(Q)$(MAKE) -s --no-print-directory OUT=$(ASAN_OUT) CFLAGS="$(ASAN_CFLAGS)" \
+		$(ASAN_OUT)/shark $(ASAN_OUT)/unit $(patsubst $(OUT)/%,$(ASAN_OUT)/%,$(PROGS))
+	$(Q)SHARK=$(CURDIR)/$(ASAN_OUT)/shark OUT=$(CURDIR)/$(ASAN_OUT) \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_odr_violation=0 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/asan/lsan.supp:print_suppressions=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run $(ASAN_SUITES)
+
 deps:
 	$(Q)deps/install build
 
@@ -170,8 +235,18 @@ deps-test:
 
 progs: $(PROGS)
 
+# playwright-core for the browser tests (it drives Debian's chromium): npm ci
+# from the committed lock file into tests/browser/node_modules (ignored).
+BROWSER_STAMP := tests/browser/node_modules/.package-lock.json
+$(BROWSER_STAMP): tests/browser/package.json tests/browser/package-lock.json
+	$(call msg,NPM,tests/browser)
+	$(Q)cd tests/browser && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
+	$(Q)touch $@
+
+browser-deps: $(BROWSER_STAMP)
+
 test: deps-test
-	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS)
+	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS) browser-deps
 	$(Q)tests/run
 
 # The whole suite while a CPU hog runs on every CPU: tests must hold on a busy machine.
@@ -180,7 +255,7 @@ test-under-load: deps-test
 	$(Q)tests/under-load
 
 lint:
-	$(Q)luacheck -q lua samples tests/lua tests/bundle tools
+	$(Q)luacheck -q lua samples tests/lua tests/bundle tests/fuzz tools
 
 check-static: shark
 	$(Q)! ldd $(OUT)/shark | grep -v -E 'linux-vdso|libc\.so|libm\.so|libpthread|libdl|librt|ld-linux' | grep .

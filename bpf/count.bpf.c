@@ -119,7 +119,7 @@ int count_tp(void *ctx)
 {
 	if (wanted(ctx))
 		count(ctx, cfg_key == SHARK_KEY_FIELD ? field(ctx) : 0);
-	return SHARK_PASS_ON;
+	return pass_on;
 }
 
 /*
@@ -134,7 +134,7 @@ int count_tp8(void *ctx)
 
 	if (wanted(ctx))
 		count(ctx, v);
-	return SHARK_PASS_ON;
+	return pass_on;
 }
 
 SEC("uprobe")

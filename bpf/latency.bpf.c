@@ -164,14 +164,14 @@ SEC("tracepoint")
 int start_tp(void *ctx)
 {
 	on_start(ctx, 1, NULL);
-	return SHARK_PASS_ON;
+	return pass_on;
 }
 
 SEC("tracepoint")
 int end_tp(void *ctx)
 {
 	on_end(ctx, 1, NULL);
-	return SHARK_PASS_ON;
+	return pass_on;
 }
 
 SEC("uprobe")

@@ -69,7 +69,7 @@ SEC("tracepoint/sched/sched_switch")
 int on_switch(struct trace_event_raw_sched_switch *ctx)
 {
 	switched(ctx);
-	return SHARK_PASS_ON;
+	return pass_on;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -6,13 +6,13 @@
 #include "include/shark.bpf.h"	/* shark_sum, shark_log2_slot: one copy for templates and scripts */
 
 /*
- * What a tracepoint program returns: the kernel's filter for every perf event
- * of the tracepoint on the machine. 0 would hide the event from all of them,
- * other processes' too (perf record, another shark, a neighbour's test), which
- * this program cannot know of: 0 saved ~60 ns an event, and silently broke
- * every other tracer of the same tracepoint. So always 1.
+ * What a tracepoint program returns: 0 hides the event from every perf event
+ * of the tracepoint on the machine (perf stat, perf record, another shark),
+ * so it is 1 unless the script asks for `private = true` (~60 ns an event
+ * cheaper) and this run opens no perf.on of the same tracepoint
+ * (shark/tpshare.lua). In .data: Lua writes it while the program runs.
  */
-#define SHARK_PASS_ON 1
+__u32 pass_on = 1;
 
 /* A map of __u64 counts by struct shark_key (Lua resizes it before load). */
 #define SHARK_KEY_MAP(name)                                                     \

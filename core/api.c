@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* api.c - process state and the small entry points of core/shark_api.h (the table is generated). */
+#include <malloc.h>
 #include <string.h>
 #include <time.h>
 #include "shark.h"
@@ -19,5 +20,10 @@ uint64_t shark_time_ns(void)
 
 const char *shark_strerror(int32_t err)
 {
-	return strerror(err < 0 ? -err : err);
+	return shark_bpf_strerror(err);
+}
+
+void shark_trim_memory(void)
+{
+	malloc_trim(0);
 }

@@ -48,6 +48,30 @@ struct shark_bpf {
 
 static __thread char open_err[1024];
 
+/* errno or libbpf's own codes (4000 and up, "Unknown error 4001" to strerror) in words */
+const char *shark_bpf_strerror(int err)
+{
+	static __thread char buf[128];
+
+	if (err < 0)
+		err = -err;
+	if (err < 4000)
+		return strerror(err);
+	libbpf_strerror(-err, buf, sizeof(buf));
+	return buf;
+}
+
+/* Why the kernel refused to load a program, for the sizes the verifier gives up on. */
+static const char *load_strerror(int err)
+{
+	if (err == -ENOSPC)
+		return "the program is too large or too complex for the verifier, which gave up "
+		       "(1,000,000 instructions walked at most; its log shows where it stopped)";
+	if (err == -E2BIG)
+		return "the program is too large for the verifier (1,000,000 instructions walked at most)";
+	return shark_bpf_strerror(err);
+}
+
 static void set_err(struct shark_bpf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void set_err(struct shark_bpf *o, const char *fmt, ...)
@@ -99,7 +123,7 @@ struct shark_bpf *shark_bpf__open(const void *buf, uint64_t len, const char *nam
 	err = libbpf_get_error(o->obj);
 	if (err) {
 		o->obj = NULL;
-		set_err(NULL, "cannot open the BPF object %s: %s", name, strerror(-err));
+		set_err(NULL, "cannot open the BPF object %s: %s", name, shark_bpf_strerror(err));
 		add_libbpf(NULL);
 		shark_log__capture(0);
 		free(o);
@@ -221,12 +245,12 @@ int32_t shark_bpf__load(struct shark_bpf *o)
 			if (o->logs[i] && o->logs[i][0]) {
 				set_err(o, "the kernel rejected BPF program '%s' (%s): %s\nverifier log (end):\n%s",
 					bpf_program__name(o->progs[i]), bpf_program__section_name(o->progs[i]),
-					strerror(-err), log_tail(o->logs[i], 20));
+					load_strerror(err), log_tail(o->logs[i], 20));
 				shark_log__capture(0);
 				return err;
 			}
 		}
-		set_err(o, "cannot load the BPF object: %s", strerror(-err));
+		set_err(o, "cannot load the BPF object: %s", load_strerror(err));
 		if (err == -EPERM)
 			snprintf(o->err + strlen(o->err), sizeof(o->err) - strlen(o->err),
 				 " (not root, or a program type this kernel refuses, e.g. fentry/fexit here)");
@@ -327,7 +351,7 @@ static int keep_link(struct shark_bpf *o, struct bpf_link *l, const char *what)
 	shark_log__capture(0);
 	if (err) {
 		if (!o->err[0])
-			set_err(o, "cannot attach %s: %s", what, strerror(-err));
+			set_err(o, "cannot attach %s: %s", what, shark_bpf_strerror(err));
 		add_libbpf(o);
 		return err;
 	}
@@ -442,13 +466,23 @@ int32_t shark_bpf__attach_uprobe(struct shark_bpf *o, int32_t i, int32_t retprob
 				binary = alt;
 		}
 		if (binary != alt) {
-			set_err(o, "cannot attach %s: %s: %s", what, binary, strerror(-err));
+			set_err(o, "cannot attach %s: %s: %s", what, binary, shark_bpf_strerror(err));
 			return err;
 		}
 	}
 	shark_log__capture(1);
-	return keep_link(o, bpf_program__attach_uprobe_opts(p, pid > 0 ? pid : -1, binary, (size_t)offset, &opts),
+	err = keep_link(o, bpf_program__attach_uprobe_opts(p, pid > 0 ? pid : -1, binary, (size_t)offset, &opts),
 			what);
+	/* libbpf says ENOENT for a function it cannot find: say which way */
+	if (err == -ENOENT && func && strchr(binary, '/')) {
+		if (shark_elf_has_symtab(binary) == 0)
+			set_err(o, "cannot attach %s: %s is stripped (no symbol table): '%s' cannot be found by "
+				"name; attach by offset (attach_uprobe{offset = N}) or use an unstripped build",
+				what, binary, func);
+		else
+			set_err(o, "cannot attach %s: no function '%s' in %s", what, func, binary);
+	}
+	return err;
 }
 
 int32_t shark_bpf__attach_usdt(struct shark_bpf *o, int32_t i, int32_t pid, const char *binary,
@@ -571,14 +605,15 @@ int32_t shark_bpf__attach_socket(struct shark_bpf *o, int32_t i, const char *ifn
 		if (!sll.sll_ifindex) {
 			err = -errno;
 			set_err(o, "cannot attach '%s' to interface %s: %s", bpf_program__name(p), ifname,
-				strerror(-err));
+				shark_bpf_strerror(err));
 			return err;
 		}
 	}
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
 	if (fd < 0) {
 		err = -errno;
-		set_err(o, "cannot open a packet socket for '%s': %s", bpf_program__name(p), strerror(-err));
+		set_err(o, "cannot open a packet socket for '%s': %s", bpf_program__name(p),
+			shark_bpf_strerror(err));
 		return err;
 	}
 	pfd = bpf_program__fd(p);
@@ -586,7 +621,7 @@ int32_t shark_bpf__attach_socket(struct shark_bpf *o, int32_t i, const char *ifn
 	    setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &pfd, sizeof(pfd))) {
 		err = -errno;
 		set_err(o, "cannot attach '%s' to a packet socket on %s: %s", bpf_program__name(p),
-			ifname && *ifname ? ifname : "every interface", strerror(-err));
+			ifname && *ifname ? ifname : "every interface", shark_bpf_strerror(err));
 		close(fd);
 		return err;
 	}

@@ -4,6 +4,7 @@
 #define SHARK_BUNDLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /**
  * shark_bundle__open() - is this executable a bundle? Checks its size and
@@ -13,5 +14,8 @@
  */
 int shark_bundle__open(char *err, size_t errlen);
 const void *shark_bundle__payload(size_t *len);
+/* Is file the bundle its 64-byte slot describes? NULL, or why not */
+const char *shark_bundle__verify(const uint8_t *file, size_t len, const void *slot);
+#define SHARK_BUNDLE_SLOT_SIZE 64
 
 #endif /* SHARK_BUNDLE_H */

@@ -19,6 +19,7 @@ static const char usage_text[] =
 "       shark -l [-v] [GLOB]                 (list events; -v: fields)\n"
 "       shark test [FEATURE]                 (what this machine can trace)\n"
 "       shark bundle script.lua [-o TOOL]    (one executable for machines without shark)\n"
+"       shark serve [--listen ADDR:PORT]     (the web viewer of uploaded profiles; -h for more)\n"
 "\n"
 "A scriptable Linux tracer: Lua scripts on perf events and BPF.\n"
 "\n"
@@ -31,6 +32,8 @@ static const char usage_text[] =
 "  -v             verbose: shark's and libbpf's messages (repeat for more)\n"
 "  -q             quiet: no informational messages on stderr\n"
 "  -l             list events (tracepoints, software, hardware) matching GLOB\n"
+"      --mem-limit MB  stop the script when shark uses more than MB megabytes\n"
+"                 (also SHARK_MEM_LIMIT=MB)\n"
 "  -h, --help     this text\n"
 "      --version  versions of shark, LuaJIT, libuv, libbpf and the kernel\n"
 "\n"
@@ -79,18 +82,39 @@ int shark_parse_seconds(const char *s, double *out)
 	return 0;
 }
 
+/* The one check of every pid shark is given: -p, perf.on{pid}, getopt's -p, probes. */
+int32_t shark_pid_valid(double v)
+{
+	return v >= 1 && v <= SHARK_PID_MAX && v == floor(v);
+}
+
 int shark_parse_pid(const char *s, int *out)
 {
 	char *end;
 	long v;
 
-	if (!s || !*s)
+	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || *end || v <= 0 || v > 0x3fffffff)
+	if (errno || *end || !shark_pid_valid((double)v))
 		return -EINVAL;
 	*out = (int)v;
+	return 0;
+}
+
+static int parse_mb(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v == 0 || v > (1ull << 30))
+		return -EINVAL;
+	*out = v;
 	return 0;
 }
 
@@ -109,6 +133,7 @@ static const struct {
 } commands[] = {
 	{ "test", "shark.cmd.test" },
 	{ "bundle", "shark.cmd.bundle" },
+	{ "serve", "shark.cmd.serve" },
 };
 
 int shark_cli__parse(int argc, char **argv, struct shark_opts *o, char *err, size_t errlen)
@@ -116,6 +141,7 @@ int shark_cli__parse(int argc, char **argv, struct shark_opts *o, char *err, siz
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "mem-limit", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -166,6 +192,10 @@ int shark_cli__parse(int argc, char **argv, struct shark_opts *o, char *err, siz
 		case 'V':
 			o->version = 1;
 			return 0;
+		case 'M':
+			if (parse_mb(optarg, &o->mem_limit))
+				return fail(err, errlen, "--mem-limit wants a number of megabytes, not '%s'", optarg);
+			break;
 		case ':':
 			return fail(err, errlen, "option -%c needs an argument", optopt);
 		default:
@@ -174,6 +204,10 @@ int shark_cli__parse(int argc, char **argv, struct shark_opts *o, char *err, siz
 			return fail(err, errlen, "unknown option %s", argv[optind - 1]);
 		}
 	}
+	if (!o->mem_limit && getenv("SHARK_MEM_LIMIT") && *getenv("SHARK_MEM_LIMIT") &&
+	    parse_mb(getenv("SHARK_MEM_LIMIT"), &o->mem_limit))
+		return fail(err, errlen, "SHARK_MEM_LIMIT wants a number of megabytes, not '%s'",
+			    getenv("SHARK_MEM_LIMIT"));
 	if (o->pid && o->command)
 		return fail(err, errlen, "-p and -c cannot be used together");
 	if (o->kind == SHARK_SCRIPT_NONE) {

@@ -3,6 +3,7 @@
 #ifndef SHARK_CLI_H
 #define SHARK_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 enum shark_exit {
@@ -35,6 +36,7 @@ struct shark_opts {
 	const char *module;	/* the Lua module of a built-in command */
 	int help;
 	int version;
+	uint64_t mem_limit;	/* --mem-limit MB, SHARK_MEM_LIMIT; 0: none */
 };
 
 /* cli.c */

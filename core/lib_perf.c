@@ -12,6 +12,10 @@ static int push_errno(lua_State *L, int err, const char *what)
 	lua_pushnil(L);
 	if (err == ENOENT)
 		lua_pushfstring(L, "%s: no such event", what);
+	else if (err == EBADMSG)
+		lua_pushstring(L, shark_tp__bad_format());
+	else if (err == EPERM)
+		lua_pushfstring(L, "%s: %s", what, shark_tracefs__why(err));
 	else
 		lua_pushfstring(L, "%s: %s", what, strerror(err));
 	lua_pushinteger(L, err);
@@ -123,7 +127,8 @@ static int l_tp_list(lua_State *L)
 	n = shark_tp__list(glob, list_cb, L);
 	if (n < 0) {
 		lua_pushnil(L);
-		lua_pushstring(L, -n == EACCES || -n == ENOENT ? shark_tracefs__why(-n) : strerror(-n));
+		lua_pushstring(L, -n == EACCES || -n == ENOENT || -n == EPERM ? shark_tracefs__why(-n)
+									      : strerror(-n));
 		return 2;
 	}
 	return 1;

@@ -108,6 +108,21 @@ static int l_files(lua_State *L)
 	return 1;
 }
 
+/* file(name) -> the contents of one embedded file, or nil */
+static int l_file(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+
+	for (const struct shark_module *f = shark_files; f->name; f++) {
+		if (!strcmp(f->name, name)) {
+			lua_pushlstring(L, (const char *)f->code, f->len);
+			return 1;
+		}
+	}
+	lua_pushnil(L);
+	return 1;
+}
+
 /* bundle() -> the payload of this bundle (a string), or nil */
 static int l_bundle(lua_State *L)
 {
@@ -158,6 +173,7 @@ int luaopen_shark_core(lua_State *L)
 		{ "modules", l_modules },
 		{ "layout", l_layout },
 		{ "files", l_files },
+		{ "file", l_file },
 		{ "bundle", l_bundle },
 		{ NULL, NULL },
 	};

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -26,6 +27,7 @@ static struct {
 	int ready_fd;		/* read end: EOF once exec succeeded, else its errno */
 	int pidfd;
 	uv_poll_t poll;
+	uv_timer_t timer;	/* no pidfd_open (before Linux 5.3): look every 50 ms */
 	int polling;
 } target = { .hold_fd = -1, .ready_fd = -1, .pidfd = -1 };
 
@@ -43,20 +45,26 @@ void shark_stop(int32_t reason)
 
 /* ------------------------------------------------------------------ signals */
 
+/*
+ * Leave now, from a signal handler or the watchdog thread. Every probe, perf
+ * event and BPF link of ours is fd based, so the kernel detaches them as the
+ * process goes.
+ */
+void shark_loop__abort(int code)
+{
+	if (target.pid > 0 && target.is_child)
+		kill(target.pid, SIGTERM);
+	_exit(code);
+}
+
 static void on_signal(int sig)
 {
-	if (++nsignals > 1) {
-		/*
-		 * Second Ctrl-C: leave now. Every probe, perf event and BPF
-		 * link of ours is fd based, so the kernel detaches them as the
-		 * process goes.
-		 */
-		if (target.pid > 0 && target.is_child)
-			kill(target.pid, SIGTERM);
-		_exit(128 + sig);
-	}
+	if (++nsignals > 1)
+		shark_loop__abort(128 + sig);	/* second Ctrl-C */
 	shark_state.signo = sig;
 	uv_async_send(&sig_async);
+	/* a loop the JIT compiled ignores the hook below: the watchdog ends it */
+	shark_watchdog__stopping();
 	/* break out of a long-running Lua call (not JIT-compiled loops) */
 	shark_vm__interrupt();
 }
@@ -103,44 +111,84 @@ static void on_prepare(uv_prepare_t *p)
 
 static int pidfd_open(pid_t pid)
 {
+	if (getenv("SHARK_NO_PIDFD"))	/* tests: the fallback of old kernels */
+		return -1 + 0 * (errno = ENOSYS);
 	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static void target_gone(void)
+{
+	if (target.pidfd >= 0)
+		uv_poll_stop(&target.poll);
+	else
+		uv_timer_stop(&target.timer);
+	target.polling = 0;
+	shark_state.target_running = 0;
+	pr_debug("target %d exited\n", (int)target.pid);
+	shark_stop(SHARK_STOP_TARGET);
 }
 
 static void on_target_exit(uv_poll_t *p, int status, int events)
 {
 	int wstatus;
 
+	(void)p;
 	(void)status;
 	(void)events;
-	uv_poll_stop(p);
-	target.polling = 0;
 	if (target.is_child) {
 		if (waitpid(target.pid, &wstatus, WNOHANG) == target.pid)
 			shark_state.target_status = wstatus;
 	}
-	shark_state.target_running = 0;
-	pr_debug("target %d exited\n", (int)target.pid);
-	shark_stop(SHARK_STOP_TARGET);
+	target_gone();
+}
+
+static void on_target_timer(uv_timer_t *t)
+{
+	int wstatus;
+
+	(void)t;
+	if (target.is_child) {
+		pid_t r = waitpid(target.pid, &wstatus, WNOHANG);
+
+		if (r == 0)
+			return;
+		if (r == target.pid)
+			shark_state.target_status = wstatus;
+	} else if (!kill(target.pid, 0) || errno != ESRCH) {
+		return;
+	}
+	target_gone();
 }
 
 static int watch(pid_t pid, int keep_alive)
 {
+	uv_handle_t *h;
 	int err;
 
+	target.pid = pid;
 	target.pidfd = pidfd_open(pid);
-	if (target.pidfd < 0)
+	if (target.pidfd < 0 && errno != ENOSYS)
 		return -errno;
-	err = uv_poll_init(&loop, &target.poll, target.pidfd);
-	if (!err)
-		err = uv_poll_start(&target.poll, UV_READABLE, on_target_exit);
+	if (target.pidfd >= 0) {
+		err = uv_poll_init(&loop, &target.poll, target.pidfd);
+		if (!err)
+			err = uv_poll_start(&target.poll, UV_READABLE, on_target_exit);
+		h = (uv_handle_t *)&target.poll;
+	} else {
+		err = uv_timer_init(&loop, &target.timer);
+		if (!err)
+			err = uv_timer_start(&target.timer, on_target_timer, 50, 50);
+		h = (uv_handle_t *)&target.timer;
+	}
 	if (err) {
-		close(target.pidfd);
+		if (target.pidfd >= 0)
+			close(target.pidfd);
 		target.pidfd = -1;
 		return err;
 	}
 	target.polling = 1;
 	if (!keep_alive)
-		uv_unref((uv_handle_t *)&target.poll);
+		uv_unref(h);
 	return 0;
 }
 
@@ -169,7 +217,7 @@ int shark_target__spawn(const char *cmd)
 	int go[2], ready[2], err;
 	char **argv;
 	char c;
-	pid_t pid;
+	pid_t pid, parent;
 
 	argv = shark_cmd__argv(cmd);
 	if (!argv)
@@ -188,6 +236,7 @@ int shark_target__spawn(const char *cmd)
 	}
 	fflush(stdout);
 	fflush(stderr);
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		err = -errno;
@@ -210,6 +259,9 @@ int shark_target__spawn(const char *cmd)
 		sigaction(SIGTERM, &sa, NULL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* a SIGKILLed shark cannot reap its command: the kernel ends it */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(127);
 		close(go[1]);
 		close(ready[0]);
 		if (read(go[0], &c, 1) != 1)
@@ -312,6 +364,9 @@ int shark_loop__init(const struct shark_opts *opts)
 		/* -d bounds the run; it is not a reason to stay */
 		uv_unref((uv_handle_t *)&duration_timer);
 	}
+	err = shark_watchdog__start(opts->duration, opts->mem_limit);
+	if (err)
+		return err;
 	return install_signals();
 }
 
@@ -332,6 +387,7 @@ int shark_loop__run(void)
  */
 void shark_loop__fini(void)
 {
+	shark_watchdog__stop();
 	fflush(stdout);
 	if (target.pid > 0 && target.is_child)
 		reap_child();

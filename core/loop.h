@@ -13,4 +13,7 @@ int shark_target__spawn(const char *cmd);
 int shark_target__watch(int pid);
 int shark_target__release(void);
 
+/* end the process now (the -c child too), from any thread */
+void shark_loop__abort(int code);
+
 #endif /* SHARK_LOOP_H */

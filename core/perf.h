@@ -7,6 +7,7 @@
 
 uint64_t shark_perf__count(struct shark_perf *p, int32_t event);
 void shark_samples__sort(struct shark_sample *s, int32_t n);
+/* tests: read @buf at ring position @start of the first ring (records straddle its end) */
 int32_t shark_perf__replay_at(struct shark_perf *p, const uint8_t *buf, int32_t len, uint64_t start);
 
 #endif /* SHARK_PERF_H */

@@ -28,7 +28,10 @@ extern const struct shark_api shark_api;
 #include "loop.h"
 #include "tracefs.h"
 #include "perf.h"
+#include "bpf.h"
 #include "sym.h"
 #include "bundle.h"
+#include "watchdog.h"
+#include "safefile.h"
 
 #endif /* SHARK_H */

@@ -26,6 +26,9 @@ typedef int32_t __s32;
 typedef int64_t __s64;
 #endif
 
+/* PID_MAX_LIMIT: no pid is larger on any Linux */
+enum { SHARK_PID_MAX = 4194304 };
+
 /* Why the loop stopped; the first reason recorded wins. */
 enum shark_stop {
 	SHARK_STOP_NONE = 0,
@@ -179,6 +182,86 @@ struct shark_record {
 
 struct shark_ringbuf;
 
+/* ----------------------------------------------------------------- pprof */
+
+/*
+ * A pprof profile (profile.proto) as flat arrays. Strings are indices into
+ * strings (strings[0] is ""); mapping, function and location ids are
+ * 1-based indices into their arrays, 0 meaning none.
+ */
+struct shark_pprof_mapping {
+	uint64_t start;
+	uint64_t limit;
+	uint64_t offset;	/* file offset of start */
+	int64_t filename;
+	int64_t build_id;
+};
+
+struct shark_pprof_function {
+	int64_t name;
+	int64_t system_name;
+	int64_t filename;
+};
+
+struct shark_pprof_location {
+	uint64_t address;
+	uint32_t mapping;
+	uint32_t nlines;	/* functions at this address: inlined first, the outer last */
+	uint32_t line;		/* index in lines of the first */
+	uint32_t pad;
+};
+
+struct shark_pprof {
+	uint32_t nstrings;
+	uint32_t ntypes;	/* sample types: values per sample */
+	uint32_t nmappings;
+	uint32_t nfunctions;
+	uint32_t nlocations;
+	uint32_t nlines;
+	uint32_t nsamples;
+	uint32_t nlocs;		/* sum of sample_nlocs */
+	const char **strings;
+	const int64_t *types;	/* (type, unit) string pairs, ntypes of them */
+	const struct shark_pprof_mapping *mappings;
+	const struct shark_pprof_function *functions;
+	const struct shark_pprof_location *locations;
+	const uint32_t *lines;	/* function ids */
+	const uint32_t *sample_nlocs;	/* locations of each sample */
+	const uint32_t *locs;	/* every sample's location ids, leaf first */
+	const int64_t *values;	/* nsamples * ntypes */
+	int64_t period_type;	/* strings */
+	int64_t period_unit;
+	int64_t period;
+	int64_t time_nanos;
+	int64_t duration_nanos;
+};
+
+/* Where a user or kernel address lives, for exports that keep it. */
+struct shark_frame_info {
+	uint64_t start;		/* the mapping holding the address: [start, limit) */
+	uint64_t limit;
+	uint64_t offset;	/* file offset of start */
+	const char *module;	/* path, "[kernel.kallsyms]", or NULL if unknown */
+	const char *build_id;	/* hex, "" if none; both valid until exit */
+};
+
+/* ------------------------------------------------------- sqlite, http */
+
+struct shark_db;
+struct shark_stmt;
+
+/* sqlite3_step() and sqlite3_column_type() results */
+enum shark_db_code {
+	SHARK_DB_OK = 0,
+	SHARK_DB_ROW = 100,
+	SHARK_DB_DONE = 101,
+	SHARK_DB_INTEGER = 1,
+	SHARK_DB_FLOAT = 2,
+	SHARK_DB_TEXT = 3,
+	SHARK_DB_BLOB = 4,
+	SHARK_DB_NULL = 5,
+};
+
 /*
  * SHARK_IMPL(fn) names what a member points to: tools/api.lua generates the
  * table (api_table.c) and the prototypes of the implementations from this
@@ -193,6 +276,7 @@ struct shark_api {
 	struct shark_state *state SHARK_IMPL(&shark_state);
 	uint64_t (*time_ns)(void) SHARK_IMPL(shark_time_ns);		/* CLOCK_MONOTONIC, ns */
 	/* record a stop reason, end the loop */
+
 	void (*stop)(int32_t reason) SHARK_IMPL(shark_stop);
 	const char *(*strerror)(int32_t err) SHARK_IMPL(shark_strerror);	/* err > 0 */
 
@@ -205,6 +289,7 @@ struct shark_api {
 	int32_t (*perf_disable)(struct shark_perf *p) SHARK_IMPL(shark_perf__disable);
 	void (*perf_free)(struct shark_perf *p) SHARK_IMPL(shark_perf__free);
 	/* last error, in words */
+
 	const char *(*perf_error)(struct shark_perf *p) SHARK_IMPL(shark_perf__error);
 	int32_t (*perf_nrings)(struct shark_perf *p) SHARK_IMPL(shark_perf__nrings);
 	int32_t (*perf_ring_fd)(struct shark_perf *p, int32_t i) SHARK_IMPL(shark_perf__ring_fd);
@@ -215,8 +300,10 @@ struct shark_api {
 		SHARK_IMPL(shark_perf__stats);
 	int32_t (*online_cpus)(int32_t *cpus, int32_t max) SHARK_IMPL(shark_online_cpus);
 	/* an fd for perf's cgroup mode */
+
 	int32_t (*cgroup_open)(const char *path) SHARK_IMPL(shark_cgroup_open);
 	/* command name, "<...>" if gone */
+
 	const char *(*comm)(int32_t pid) SHARK_IMPL(shark_comm);
 	/* copy a NUL-terminated string from process memory; its length or -errno */
 	int32_t (*read_user_string)(int32_t pid, uint64_t addr, char *buf, int32_t len)
@@ -237,6 +324,7 @@ struct shark_api {
 		SHARK_IMPL(shark_bpf__open);
 	void (*bpf_free)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__free);
 	/* o NULL: the last failed open */
+
 	const char *(*bpf_error)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__error);
 	int32_t (*bpf_load)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__load);
 	int32_t (*bpf_nprogs)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__nprogs);
@@ -273,17 +361,21 @@ struct shark_api {
 		SHARK_IMPL(shark_bpf_map_update);
 	int32_t (*bpf_map_delete)(int32_t fd, const void *key) SHARK_IMPL(shark_bpf_map_delete);
 	/* key NULL: first */
+
 	int32_t (*bpf_map_next_key)(int32_t fd, const void *key, void *next)
 		SHARK_IMPL(shark_bpf_map_next_key);
 	int32_t (*bpf_btf_type)(struct shark_bpf *o, uint32_t id, struct shark_btf_type *out)
 		SHARK_IMPL(shark_bpf__btf_type);
 	/* free() with free_mem */
+
 	char *(*bpf_btf_c)(struct shark_bpf *o, uint32_t id) SHARK_IMPL(shark_bpf__btf_c);
 	int32_t (*bpf_write_vmlinux_h)(const char *path) SHARK_IMPL(shark_bpf__write_vmlinux_h);
 	void (*free_mem)(void *p) SHARK_IMPL(shark_free);
 	/* FNV-1a, for cache keys */
+
 	uint64_t (*hash64)(const void *buf, uint64_t len) SHARK_IMPL(shark_hash64);
 	/* release and build-id: what BTF a cache entry fits */
+
 	const char *(*kernel_id)(void) SHARK_IMPL(shark_kernel_id);
 	/* write this runtime + payload as an executable bundle at path: 0 or -errno */
 	int32_t (*bundle_write)(const char *path, const void *payload, uint64_t len)
@@ -316,6 +408,77 @@ struct shark_api {
 	/* before load: whether program prog is loaded (all are by default) */
 	int32_t (*bpf_autoload)(struct shark_bpf *o, const char *prog, int32_t on)
 		SHARK_IMPL(shark_bpf__autoload);
+	/* pprof: a gzipped profile.proto of p in *out (free with free_mem): 0 or -errno */
+	int32_t (*pprof_encode)(const struct shark_pprof *p, void **out, uint64_t *len)
+		SHARK_IMPL(shark_pprof_encode);
+	/* gzipped or plain profile.proto -> p (pprof_free), or NULL and why in err */
+	struct shark_pprof *(*pprof_decode)(const void *buf, uint64_t len, char *err, int32_t errlen)
+		SHARK_IMPL(shark_pprof_decode);
+	void (*pprof_free)(struct shark_pprof *p) SHARK_IMPL(shark_pprof_free);
+	/* the mapping, module and build-id of ip (pid -1: kernel): 0 or -ENOENT */
+	int32_t (*sym_frame)(int32_t pid, uint64_t ip, struct shark_frame_info *out)
+		SHARK_IMPL(shark_sym_frame);
+
+	/* SQLite: a thin layer over its C API (codes are SQLite's) */
+	struct shark_db *(*db_open)(const char *path, char *err, int32_t errlen)
+		SHARK_IMPL(shark_db__open);
+	void (*db_close)(struct shark_db *db) SHARK_IMPL(shark_db__close);
+	int32_t (*db_exec)(struct shark_db *db, const char *sql) SHARK_IMPL(shark_db__exec);
+	const char *(*db_errmsg)(struct shark_db *db) SHARK_IMPL(shark_db__errmsg);
+	/* NULL: see errmsg */
+	struct shark_stmt *(*db_prepare)(struct shark_db *db, const char *sql)
+		SHARK_IMPL(shark_db__prepare);
+	int32_t (*db_bind_text)(struct shark_stmt *st, int32_t i, const char *s, int32_t len)
+		SHARK_IMPL(shark_db__bind_text);
+	int32_t (*db_bind_blob)(struct shark_stmt *st, int32_t i, const void *p, int64_t len)
+		SHARK_IMPL(shark_db__bind_blob);
+	int32_t (*db_bind_int64)(struct shark_stmt *st, int32_t i, int64_t v)
+		SHARK_IMPL(shark_db__bind_int64);
+	int32_t (*db_bind_double)(struct shark_stmt *st, int32_t i, double v)
+		SHARK_IMPL(shark_db__bind_double);
+	int32_t (*db_bind_null)(struct shark_stmt *st, int32_t i) SHARK_IMPL(shark_db__bind_null);
+	int32_t (*db_step)(struct shark_stmt *st) SHARK_IMPL(shark_db__step);
+	/* also clears the bindings */
+	int32_t (*db_reset)(struct shark_stmt *st) SHARK_IMPL(shark_db__reset);
+	void (*db_finalize)(struct shark_stmt *st) SHARK_IMPL(shark_db__finalize);
+	int32_t (*db_column_count)(struct shark_stmt *st) SHARK_IMPL(shark_db__column_count);
+	int32_t (*db_column_type)(struct shark_stmt *st, int32_t i)
+		SHARK_IMPL(shark_db__column_type);
+	const char *(*db_column_name)(struct shark_stmt *st, int32_t i)
+		SHARK_IMPL(shark_db__column_name);
+	int64_t (*db_column_int64)(struct shark_stmt *st, int32_t i)
+		SHARK_IMPL(shark_db__column_int64);
+	double (*db_column_double)(struct shark_stmt *st, int32_t i)
+		SHARK_IMPL(shark_db__column_double);
+	const void *(*db_column_bytes)(struct shark_stmt *st, int32_t i, int32_t *len)
+		SHARK_IMPL(shark_db__column_bytes);
+	int64_t (*db_last_id)(struct shark_db *db) SHARK_IMPL(shark_db__last_id);
+	int32_t (*db_changes)(struct shark_db *db) SHARK_IMPL(shark_db__changes);
+	/*
+	 * A blocking HTTP request (http:// only) with a deadline: the response
+	 * body's length (cut to resp_len - 1, NUL-terminated) and *status, or -errno
+	 */
+	int32_t (*http_request)(const char *method, const char *url, const char *headers, const void *body,
+				uint64_t len, int32_t timeout_ms, char *resp, int32_t resp_len, int32_t *status)
+		SHARK_IMPL(shark_http_request);
+	/* give freed heap back to the system (a long-running server after a big request) */
+	void (*trim_memory)(void) SHARK_IMPL(shark_trim_memory);
+	/*
+	 * Files shark writes: in a directory verified along its whole path (owned
+	 * by root or us, not writable by others, no symlink), created O_EXCL.
+	 * 0 or -errno; safe_error() says why in words.
+	 */
+	int32_t (*safe_dir)(const char *path, int32_t create) SHARK_IMPL(shark_safe_dir);
+	int32_t (*safe_write)(const char *dir, const char *name, const void *buf, uint64_t len)
+		SHARK_IMPL(shark_safe_write);
+	/* free_mem() it */
+	void *(*safe_read)(const char *dir, const char *name, uint64_t *len)
+		SHARK_IMPL(shark_safe_read);
+	int32_t (*safe_create)(const char *path, const void *buf, uint64_t len, uint32_t mode)
+		SHARK_IMPL(shark_safe_create);
+	const char *(*safe_error)(void) SHARK_IMPL(shark_safe_error);
+	/* 1 when v is a process id (a whole number, 1 to SHARK_PID_MAX), else 0 */
+	int32_t (*pid_valid)(double v) SHARK_IMPL(shark_pid_valid);
 	/* read and delete one entry of a hash map at once: 0, -ENOENT or -errno */
 	int32_t (*bpf_map_take)(int32_t fd, const void *key, void *value)
 		SHARK_IMPL(shark_bpf_map_take);

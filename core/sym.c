@@ -36,6 +36,7 @@ struct dso {
 	ino_t ino;
 	int loaded;
 	int is_exec;		/* ET_EXEC: addresses are absolute */
+	char build_id[65];	/* hex, "" if none */
 	struct seg *segs;
 	int nsegs;
 	struct symtab tab;
@@ -135,7 +136,16 @@ static const struct sym *tab_find(const struct symtab *t, uint64_t addr)
 
 /* ---------------------------------------------------------------- kernel */
 
+static void load_kernel_now(void);
+
 static void load_kernel(void)
+{
+	shark_watchdog__busy(1);
+	load_kernel_now();
+	shark_watchdog__busy(-1);
+}
+
+static void load_kernel_now(void)
 {
 	FILE *f = fopen("/proc/kallsyms", "re");
 	char line[512];
@@ -160,6 +170,28 @@ static void load_kernel(void)
 }
 
 /* ------------------------------------------------------------------- ELF */
+
+/* 1 when the ELF file at path has a .symtab, 0 when stripped, -errno. */
+int shark_elf_has_symtab(const char *path)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	int fd, found = 0;
+	Elf *elf;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	while (elf && !found && (scn = elf_nextscn(elf, scn)))
+		found = gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB;
+	if (!elf)
+		found = -ENOEXEC;
+	elf_end(elf);
+	close(fd);
+	return found;
+}
 
 static int elf_symbols(struct dso *d, Elf *elf, int want_segs)
 {
@@ -247,7 +279,59 @@ static int debug_path(Elf *elf, char *out, size_t len)
 	return -ENOENT;
 }
 
-static void load_dso(struct dso *d, int pid)
+/* The hex build-id back from its debug path ".build-id/xx/yyyy.debug". */
+static void note_build_id(struct dso *d, const char *dbg)
+{
+	const char *p = strstr(dbg, ".build-id/");
+	size_t n = 0;
+
+	if (!p)
+		return;
+	for (p += 10; *p && *p != '.' && n + 1 < sizeof(d->build_id); p++)
+		if (*p != '/')
+			d->build_id[n++] = *p;
+	d->build_id[n] = 0;
+}
+
+/*
+ * The file mapped at m in process pid, when the one at its path is another
+ * (`mv new app` while the old app runs: its symbols would name the old code
+ * after the new file's functions). The kernel keeps the mapped file reachable
+ * through /proc/PID/map_files (root only). Return: an fd, or -1.
+ */
+static int open_mapped(int fd, const struct dso *d, int pid, const struct pmap *m)
+{
+	struct stat st;
+	char path[96];
+
+	if (fd >= 0 && (!d->ino || (fstat(fd, &st) == 0 && st.st_dev == d->dev && st.st_ino == d->ino)))
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	if (pid <= 0 || !m)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)m->start,
+		 (unsigned long long)m->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && (fstat(fd, &st) || st.st_ino != d->ino)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd >= 0)
+		pr_debug("%s was replaced since process %d mapped it: reading the mapped one\n", d->path, pid);
+	return fd;
+}
+
+static void load_dso_now(struct dso *d, int pid, const struct pmap *m);
+
+static void load_dso(struct dso *d, int pid, const struct pmap *m)
+{
+	shark_watchdog__busy(1);
+	load_dso_now(d, pid, m);
+	shark_watchdog__busy(-1);
+}
+
+static void load_dso_now(struct dso *d, int pid, const struct pmap *m)
 {
 	char alt[512], dbg[512];
 	GElf_Ehdr eh;
@@ -261,6 +345,7 @@ static void load_dso(struct dso *d, int pid)
 		snprintf(alt, sizeof(alt), "/proc/%d/root%s", pid, d->path);
 		fd = open(alt, O_RDONLY | O_CLOEXEC);
 	}
+	fd = open_mapped(fd, d, pid, m);
 	if (fd < 0)
 		return;
 	elf_version(EV_CURRENT);
@@ -271,6 +356,8 @@ static void load_dso(struct dso *d, int pid)
 		/* stripped (Debian's libc): a -dbgsym package may have the rest */
 		if (debug_path(elf, dbg, sizeof(dbg)) == 0) {
 			int dfd = open(dbg, O_RDONLY | O_CLOEXEC);
+
+			note_build_id(d, dbg);
 
 			if (dfd >= 0) {
 				Elf *de = elf_begin(dfd, ELF_C_READ_MMAP, NULL);
@@ -351,11 +438,13 @@ static void read_maps(struct proc *p)
 	char path[64], line[1024];
 	FILE *f;
 
+	/* the attempt counts even when it fails: a process gone since would
+	 * otherwise be looked for again at every address it does not map */
+	p->loaded_at = shark_time_ns();
 	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
 	f = fopen(path, "re");
 	if (!f)
 		return;
-	p->loaded_at = shark_time_ns();
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long start, end, off, ino;
 		unsigned int maj, min;
@@ -447,24 +536,77 @@ static const struct pmap *find_map(struct proc *p, uint64_t ip)
 	return NULL;
 }
 
+static int jit_add(void *ctx, uint64_t start, uint64_t size, const char *name)
+{
+	return tab_add(ctx, start, size, name);
+}
+
+/*
+ * shark_perf_map_parse() - "START SIZE NAME" lines (hex) of a perf map in
+ * buf, each handed to add(); malformed lines are skipped, a long name is cut.
+ * Return: the number of symbols added.
+ */
+int shark_perf_map_parse(const char *buf, size_t len,
+			 int (*add)(void *ctx, uint64_t start, uint64_t size, const char *name), void *ctx)
+{
+	const char *p = buf, *end = buf + len;
+	int n = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		size_t l = (nl ? nl : end) - p;
+		unsigned long long start, size;
+		char line[1024], name[512];
+
+		if (l >= sizeof(line))
+			l = sizeof(line) - 1;
+		memcpy(line, p, l);
+		line[l] = '\0';
+		p = nl ? nl + 1 : end;
+		if (sscanf(line, "%llx %llx %511[^\n]", &start, &size, name) == 3 && !add(ctx, start, size, name))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * /tmp/perf-PID.map is in a world-writable directory: another user could put
+ * a FIFO there (an open that never returns) or a file naming our target's
+ * code. Like perf: a regular file owned by the process's user or root, opened
+ * without blocking or following a symlink, and read up to a bound.
+ */
+#define PERF_MAP_MAX (32u << 20)
+
 static void load_jit_map(struct proc *p)
 {
-	char path[64], line[1024];
-	FILE *f;
+	char path[64];
+	struct stat st, pst;
+	char *buf;
+	ssize_t got = 0, r;
+	size_t cap;
+	int fd;
 
 	p->jit_tried = 1;
-	snprintf(path, sizeof(path), "/tmp/perf-%d.map", p->pid);
-	f = fopen(path, "re");
-	if (!f)
+	snprintf(path, sizeof(path), "/proc/%d", p->pid);
+	if (stat(path, &pst))
 		return;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, size;
-		char name[512];
-
-		if (sscanf(line, "%llx %llx %511[^\n]", &start, &size, name) == 3)
-			tab_add(&p->jit, start, size, name);
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", p->pid);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_uid != pst.st_uid && st.st_uid != 0)) {
+		pr_debug("%s: not a regular file owned by the process's user or root, ignored\n", path);
+		close(fd);
+		return;
 	}
-	fclose(f);
+	cap = (size_t)st.st_size < PERF_MAP_MAX ? (size_t)st.st_size : PERF_MAP_MAX;
+	buf = malloc(cap + 1);
+	while (buf && (size_t)got < cap && (r = read(fd, buf + got, cap - got)) > 0)
+		got += r;
+	close(fd);
+	if (buf)
+		shark_perf_map_parse(buf, got, jit_add, &p->jit);
+	free(buf);
 	tab_sort(&p->jit);
 }
 
@@ -518,7 +660,7 @@ int32_t shark_sym_functions(const char *path, const char *glob, char *buf, int32
 	if (!d)
 		return -ENOMEM;
 	if (!d->loaded)
-		load_dso(d, 0);
+		load_dso(d, 0, NULL);
 	if (!d->nsegs)
 		return -ENOEXEC;
 	for (size_t i = 0; i < d->tab.n; i++) {
@@ -575,7 +717,7 @@ int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len)
 	}
 	if (m && m->dso) {
 		if (!m->dso->loaded)
-			load_dso(m->dso, pid);
+			load_dso(m->dso, pid, m);
 		s = tab_find(&m->dso->tab, file_vaddr(m->dso, m, ip));
 		if (s)
 			return put_name(buf, len, s->name);
@@ -589,4 +731,45 @@ int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len)
 		load_jit_map(p);
 	s = tab_find(&p->jit, ip);
 	return s ? put_name(buf, len, s->name) : 0;
+}
+
+/*
+ * shark_sym_frame() - the mapping, module and build-id of @ip.
+ * @pid: the process for user addresses, -1 for a kernel address
+ *
+ * Return: 0, or -ENOENT when no mapping holds @ip.
+ */
+int32_t shark_sym_frame(int32_t pid, uint64_t ip, struct shark_frame_info *out)
+{
+	static char kernel_build_id[65];
+	const struct pmap *m;
+	struct proc *p;
+
+	memset(out, 0, sizeof(*out));
+	out->build_id = "";
+	if (pid < 0) {
+		const char *id = shark_kernel_id(), *slash = strchr(id, '/');
+
+		if (slash && !kernel_build_id[0])
+			snprintf(kernel_build_id, sizeof(kernel_build_id), "%s", slash + 1);
+		out->module = "[kernel.kallsyms]";
+		out->build_id = kernel_build_id;
+		out->start = 0xffffffff80000000ull;
+		out->limit = UINT64_MAX;
+		return 0;
+	}
+	p = get_proc(pid, 1);
+	if (!p)
+		return -ENOENT;
+	m = find_map(p, ip);
+	if (!m || !m->dso)
+		return -ENOENT;
+	if (!m->dso->loaded)
+		load_dso(m->dso, pid, m);
+	out->start = m->start;
+	out->limit = m->end;
+	out->offset = m->pgoff;
+	out->module = m->dso->path;
+	out->build_id = m->dso->build_id;
+	return 0;
 }

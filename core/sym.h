@@ -3,10 +3,18 @@
 #ifndef SHARK_SYM_H
 #define SHARK_SYM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 void shark_sym__note_pid(int pid);
 void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, const char *file);
 void shark_sym__exec(int pid);
+
+/* "START SIZE NAME" lines of a /tmp/perf-PID.map; the number added */
+int shark_perf_map_parse(const char *buf, size_t len,
+			 int (*add)(void *ctx, uint64_t start, uint64_t size, const char *name), void *ctx);
+
+/* 1 when the ELF file has a .symtab, 0 when it is stripped, -errno */
+int shark_elf_has_symtab(const char *path);
 
 #endif /* SHARK_SYM_H */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
@@ -217,6 +218,7 @@ lua_State *shark_vm__new(const struct shark_opts *opts)
 	preload(L, "cjson", luaopen_cjson);
 	preload(L, "shark.core", luaopen_shark_core);
 	preload(L, "perf.core", luaopen_perf_core);
+	preload(L, "shark.http", luaopen_shark_http);
 	add_searcher(L);
 	lua_pushcfunction(L, shark_vm__print);
 	lua_setglobal(L, "print");
@@ -291,6 +293,23 @@ static int exit_code(int handlers_ran)
 }
 
 /*
+ * The -c command failed on its own: say so. shark's exit status stays the
+ * script's (shark.exit, an error, a signal); shark.target() has the command's.
+ */
+static void tell_command_status(const struct shark_opts *opts)
+{
+	int w = shark_state.target_status;
+
+	if (!opts->command || shark_state.stop_reason != SHARK_STOP_TARGET || w < 0)
+		return;
+	if (WIFEXITED(w) && WEXITSTATUS(w))
+		pr_info("'%s' exited with status %d\n", opts->command, WEXITSTATUS(w));
+	else if (WIFSIGNALED(w))
+		pr_info("'%s' was killed by signal %d (%s)\n", opts->command, WTERMSIG(w),
+			strsignal(WTERMSIG(w)));
+}
+
+/*
  * Run the script: load and run its top level, then the loop, then the
  * on_end handlers. Return: the process exit code.
  */
@@ -314,11 +333,14 @@ int shark_vm__run(lua_State *L, const struct shark_opts *opts)
 			shark_stop(SHARK_STOP_ERROR);
 		}
 	}
+	shark_watchdog__looping();
 	shark_loop__run();
+	shark_watchdog__finishing();
 	shark_vm__clear_interrupt();
 	call_boot(L, boot, "finish", 0, 1);
 	ran = (int)lua_tointeger(L, -1);
 	lua_pop(L, 2);
 	fflush(stdout);
+	tell_command_status(opts);
 	return exit_code(ran);
 }

@@ -15,6 +15,7 @@ void shark_vm__interrupt(void);
 /* lib_shark.c, lib_perf.c: the C modules shark.core and perf.core */
 int luaopen_shark_core(lua_State *L);
 int luaopen_perf_core(lua_State *L);
+int luaopen_shark_http(lua_State *L);
 
 /* Protected call with shark's error handler (reports, stops the loop). */
 int shark_vm__pcall(lua_State *L, int nargs, int nresults);

@@ -39,8 +39,9 @@ local function why(o, rc, what)
   return msg
 end
 
-local function check(self, rc, what)
-  if rc < 0 then error(why(self.obj.o, rc, what), 3) end
+-- level: 2 from a tail call (`return check(...)`: the method's frame is gone)
+local function check(self, rc, what, level)
+  if rc < 0 then error(why(self.obj.o, rc, what), level or 3) end
   M.keep_alive()
   return self
 end
@@ -59,22 +60,25 @@ function Prog:auto_attachable()
 end
 
 function Prog:attach()
-  return check(self, api.bpf_attach(self.obj.o, self.index), "attach " .. self.name)
+  return check(self, api.bpf_attach(self.obj.o, self.index), "attach " .. self.name, 2)
 end
 
 -- "sys:event" or ("sys", "event")
 function Prog:attach_tracepoint(sys, name)
   if not name then sys, name = tostring(sys):match("^([^:]+):(.+)$") end
   if not sys then error("attach_tracepoint: expected 'system:event'", 2) end
-  return check(self, api.bpf_attach_tracepoint(self.obj.o, self.index, sys, name), "attach " .. self.name)
+  return check(self, api.bpf_attach_tracepoint(self.obj.o, self.index, sys, name), "attach " .. self.name, 2)
 end
 
 function Prog:attach_raw_tracepoint(name)
-  return check(self, api.bpf_attach_raw_tracepoint(self.obj.o, self.index, name), "attach " .. self.name)
+  return check(self, api.bpf_attach_raw_tracepoint(self.obj.o, self.index, name), "attach " .. self.name, 2)
 end
 
 local function default_pid(pid)
-  if pid then return pid end
+  if pid then
+    local v = require("shark.pid").assert(pid, "pid", true, 4)
+    return v
+  end
   local t = shark.target()
   return t and t.pid or -1
 end
@@ -85,7 +89,7 @@ function Prog:attach_uprobe(o)
     error("attach_uprobe{binary = PATH, func = NAME | offset = N, [pid = PID], [ret = true]}", 2)
   end
   return check(self, api.bpf_attach_uprobe(self.obj.o, self.index, o.ret and 1 or 0, default_pid(o.pid),
-    o.binary, o.func, o.offset or 0, o.cookie or 0), "attach " .. self.name)
+    o.binary, o.func, o.offset or 0, o.cookie or 0), "attach " .. self.name, 2)
 end
 
 function Prog:attach_uretprobe(o)
@@ -102,11 +106,11 @@ function Prog:attach_usdt(o)
     error("attach_usdt{binary = PATH, provider = NAME, name = PROBE, [pid = PID], [cookie = N]}", 2)
   end
   return check(self, api.bpf_attach_usdt(self.obj.o, self.index, default_pid(o.pid), o.binary, o.provider, o.name,
-    o.cookie or 0), "attach " .. self.name)
+    o.cookie or 0), "attach " .. self.name, 2)
 end
 
 function Prog:attach_kprobe(func, ret)
-  return check(self, api.bpf_attach_kprobe(self.obj.o, self.index, ret and 1 or 0, func), "attach " .. self.name)
+  return check(self, api.bpf_attach_kprobe(self.obj.o, self.index, ret and 1 or 0, func), "attach " .. self.name, 2)
 end
 
 function Prog:attach_kretprobe(func)
@@ -123,7 +127,7 @@ function Prog:attach_perf_event(o)
   if e.tracepoint then error("attach_perf_event: use attach_tracepoint for tracepoints", 2) end
   local freq = o.freq or (not o.period and 99) or nil
   return check(self, api.bpf_attach_perf(self.obj.o, self.index, e.type, e.config, freq or o.period,
-    freq and 1 or 0, default_pid(o.pid)), "attach " .. self.name)
+    freq and 1 or 0, default_pid(o.pid)), "attach " .. self.name, 2)
 end
 
 -- { interface = "lo" }: a socket filter (SEC("socket")) on a raw packet
@@ -136,7 +140,7 @@ function Prog:attach_socket(o)
     error("attach_socket{[interface = NAME]}", 2)
   end
   local fd = api.bpf_attach_socket(self.obj.o, self.index, o.interface)
-  return check(self, fd, "attach " .. self.name), fd
+  return check(self, fd, "attach " .. self.name, 3), fd
 end
 
 -- ------------------------------------------------------------------ objects
@@ -275,7 +279,13 @@ local function object_bytes(x, level)
     return bytes, x:match("([^/]+)%.o$")
   end
   local src, name, line
-  if is_path(x, { ".c" }) then
+  -- one line with no C in it names a file: a missing one is not C source
+  if not is_path(x, { ".c" }) and not x:find("[\n{};()#]") and (x:find("/", 1, true) or x:match("%.%w+$")) then
+    local bytes = read_file(x)
+    if not bytes then error("bpf.load: no such file: " .. x, level + 1) end
+    if bytes:sub(1, 4) == "\127ELF" then return bytes, x:match("([^/]+)$") end
+    src, name, line = bytes, x, 1
+  elseif is_path(x, { ".c" }) then
     src = read_file(x)
     if not src then error("bpf.load: cannot read " .. x, level + 1) end
     name, line = x, 1

@@ -16,9 +16,12 @@ function M.fold(row, opts)
   return table.concat(f, ";")
 end
 
--- { "a;b;c" = count } from folded text, a list of entries() rows, a
--- template result (anything with :entries()), or such a table itself.
+-- { "a;b;c" = count } from folded text, a stacks shape (shark/stacks.lua), a
+-- list of entries() rows, a template result (anything with :entries()), or
+-- such a table itself.
 function M.counts(x, opts)
+  local stacks = require "shark.stacks"
+  if stacks.is(x) then return stacks.counts(x) end
   if type(x) == "string" then
     local t = {}
     for line in x:gmatch("[^\n]+") do
@@ -49,51 +52,97 @@ function M.folded(x, opts)
 end
 -- Rows printed as BCC's profile/offcputime do: kernel frames, ("--"), user
 -- frames leaf first, "- comm (pid)", the count; the largest last.
+-- opts.out: where lines go (default print).
 function M.print_stacks(rows, opts)
   opts = opts or {}
+  local out = opts.out or print
   for i = #rows, 1, -1 do
     local row = rows[i]
-    for _, f in ipairs(row.kernel or {}) do print("    " .. f) end
-    if opts.delimit and #(row.kernel or {}) > 0 and #(row.user or {}) > 0 then print("    --") end
-    for _, f in ipairs(row.user or {}) do print("    " .. f) end
-    if row.comm then print(("    %-16s %s (%d)"):format("-", row.comm, row.pid)) end
-    print(("        %d\n"):format(row.count))
+    for _, f in ipairs(row.kernel or {}) do out("    " .. f) end
+    if opts.delimit and #(row.kernel or {}) > 0 and #(row.user or {}) > 0 then out("    --") end
+    for _, f in ipairs(row.user or {}) do out("    " .. f) end
+    if row.comm then out(("    %-16s %s (%d)"):format("-", row.comm, row.pid)) end
+    out(("        %d\n"):format(row.count))
   end
 end
 
 -- ------------------------------------------------------------- layout
 
--- The frames of a flame graph from { "root;...;leaf" = count }: a list, parents
--- before children, siblings in name order, each { name, depth (0: the root
--- "all"), x and w in samples, self }. total: the samples in all.
-function M.layout(counts)
-  local root = { name = "all", w = 0, kids = {} }
-  for stack, n in pairs(counts) do
-    local node = root
-    root.w = root.w + n
-    for name in stack:gmatch("[^;]+") do
-      local kid = node.kids[name]
-      if not kid then
-        kid = { name = name, w = 0, kids = {} }
-        node.kids[name] = kid
-      end
-      kid.w = kid.w + n
-      node = kid
-    end
-  end
-  local out = {}
-  local function walk(node, depth, x)
-    out[#out + 1] = { name = node.name, depth = depth, x = x, w = node.w }
+-- The stacks of x (anything M.counts takes, or a stacks shape) as items:
+-- arrays of frame names, root first, with the samples in .w (and in
+-- .wa, those of `before` for a diff).
+local function items(x, opts, list, field)
+  local stacks = require "shark.stacks"
+  list = list or {}
+  if stacks.is(x) then
+    -- straight from frame ids: no folded strings made and split again
     local names = {}
-    for name in pairs(node.kids) do names[#names + 1] = name end
-    table.sort(names)
-    for _, name in ipairs(names) do
-      walk(node.kids[name], depth + 1, x)
-      x = x + node.kids[name].w
+    for i, f in ipairs(x.frames) do names[i] = (f.name:gsub(";", ":")) end
+    for _, st in ipairs(x.stacks) do
+      local it = { w = 0, wa = 0 }
+      for i = 1, #st do it[i] = names[st[i]] end
+      it[field] = st.count
+      list[#list + 1] = it
+    end
+    return list
+  end
+  for stack, n in pairs(M.counts(x, opts)) do
+    local it, k = { w = 0, wa = 0 }, 0
+    for name in stack:gmatch("[^;]+") do
+      k = k + 1
+      it[k] = name
+    end
+    it[field] = n
+    list[#list + 1] = it
+  end
+  return list
+end
+
+-- Frames of the items below one frame: grouped by the name at depth d,
+-- siblings in name order; a group narrower than min_w samples is skipped
+-- with everything above it (what cannot be drawn is never walked).
+local function place(list, d, at, min_w, out)
+  local groups, order = {}, {}
+  for i = 1, #list do
+    local it = list[i]
+    local name = it[d]
+    if name then
+      local g = groups[name]
+      if not g then
+        g = { w = 0, wa = 0, n = 0 }
+        groups[name] = g
+        order[#order + 1] = name
+      end
+      g.w, g.wa, g.n = g.w + it.w, g.wa + it.wa, g.n + 1
+      g[g.n] = it
     end
   end
-  walk(root, 0, 0)
-  return out, root.w
+  table.sort(order)
+  for _, name in ipairs(order) do
+    local g = groups[name]
+    if g.w >= min_w and g.w > 0 then
+      out[#out + 1] = { name = name, depth = d, x = at, w = g.w, wa = g.wa }
+      place(g, d + 1, at, min_w, out)
+    end
+    at = at + g.w
+  end
+end
+
+local function layout_items(list, min_w)
+  local w, wa = 0, 0
+  for i = 1, #list do w, wa = w + list[i].w, wa + list[i].wa end
+  local out = { { name = "all", depth = 0, x = 0, w = w, wa = wa } }
+  place(list, 1, 0, min_w or 0, out)
+  return out, w, wa
+end
+
+-- The frames of a flame graph of x (anything M.counts takes, or a stacks
+-- shape): a list, parents before children, siblings in name order, each
+-- { name, depth (0: the root "all"), x and w in samples }; and the total.
+-- Frames narrower than min_w samples are left out with all above them.
+function M.layout(x, min_w)
+  local frames, total = layout_items(items(x, nil, nil, "w"), min_w)
+  return frames, total
 end
 
 -- ---------------------------------------------------------------- svg
@@ -165,12 +214,14 @@ svg.getElementById("unzoom").addEventListener("click", function () { zoom(frames
 svg.getElementById("search").addEventListener("click", search);
 ]]
 
--- An SVG document: x is anything M.counts takes. opts: title, width (px),
--- unit ("samples"), plus M.counts' options.
-function M.svg(x, opts)
-  opts = opts or {}
-  local frames, total = M.layout(M.counts(x, opts))
-  local width, unit = opts.width or 1200, opts.unit or "samples"
+-- Frames narrower than this many samples are not drawn (under 0.1 px).
+local function min_width(total, opts)
+  return total * 0.1 / ((opts.width or 1200) - 2 * PAD)
+end
+
+-- The SVG of laid-out frames; fill(f) and title(f) colour and describe one.
+local function render(frames, total, opts, fill_of, title_of)
+  local width = opts.width or 1200
   local fw = width - 2 * PAD
   local depth = 0
   for _, f in ipairs(frames) do depth = math.max(depth, f.depth) end
@@ -194,11 +245,11 @@ function M.svg(x, opts)
     local px, pw = f.x / total * fw, f.w / total * fw
     if pw >= 0.1 then
       local y = height - 2 * PAD - (f.depth + 1) * ROW
-      local fill = color(f.name)
-      out[#out + 1] = ('<g data-name="%s" data-x="%d" data-wd="%d" data-d="%d" data-fill="%s">' ..
-        '<title>%s (%d %s, %.2f%%)</title><rect x="%.2f" y="%d" width="%.2f" height="%d" rx="2" fill="%s"/>' ..
+      local fill = fill_of(f)
+      out[#out + 1] = ('<g data-name="%s" data-x="%d" data-wd="%d" data-d="%d" data-fill="%s"%s>' ..
+        '<title>%s</title><rect x="%.2f" y="%d" width="%.2f" height="%d" rx="2" fill="%s"/>' ..
         '<text x="%.2f" y="%d">%s</text></g>')
-        :format(esc(f.name), f.x, f.w, f.depth, fill, esc(f.name), f.w, unit, 100 * f.w / total, PAD + px, y, pw,
+        :format(esc(f.name), f.x, f.w, f.depth, fill, f.attrs or "", esc(title_of(f)), PAD + px, y, pw,
           ROW - 1, fill, PAD + px + 3, y + ROW - 4, esc(M.clip(f.name, pw)))
     end
   end
@@ -206,6 +257,61 @@ function M.svg(x, opts)
   out[#out + 1] = "<script><![CDATA[" .. SCRIPT .. "]]></script>"
   out[#out + 1] = "</svg>"
   return table.concat(out, "\n") .. "\n"
+end
+
+-- An SVG document: x is anything M.counts takes. opts: title, width (px),
+-- unit ("samples"), plus M.counts' options.
+function M.svg(x, opts)
+  opts = opts or {}
+  local list = items(x, opts, nil, "w")
+  local total = 0
+  for i = 1, #list do total = total + list[i].w end
+  local frames = layout_items(list, min_width(total, opts))
+  local unit = opts.unit or "samples"
+  return render(frames, total, opts, function(f) return color(f.name) end,
+    function(f) return ("%s (%d %s, %.2f%%)"):format(f.name, f.w, unit, 100 * f.w / total) end)
+end
+
+-- ------------------------------------------------------------ diff
+
+-- Growth red, shrink blue (ColorBrewer RdBu ends: told apart with the
+-- common colour-vision deficiencies), near white when unchanged; t in [-1, 1].
+local function diff_colour(t)
+  local lo, mid, hi = { 33, 102, 172 }, { 247, 247, 247 }, { 178, 24, 43 }
+  local to = t < 0 and lo or hi
+  local a = math.min(1, math.abs(t))
+  local c = {}
+  for i = 1, 3 do c[i] = math.floor(mid[i] + (to[i] - mid[i]) * a + 0.5) end
+  return ("rgb(%d,%d,%d)"):format(c[1], c[2], c[3])
+end
+M.diff_colour = diff_colour
+
+-- A differential flame graph: the frames of `after` (b), each coloured by
+-- how its share of all samples changed from `before` (a): red grew, blue
+-- shrank. a and b: anything M.counts takes. opts as M.svg's. Each frame
+-- carries data-delta (share points, b - a) and both counts in its title.
+function M.diff_svg(a, b, opts)
+  opts = opts or {}
+  -- one walk over both: widths from `after`, each frame's `before` beside it
+  local list = items(b, opts, items(a, opts, nil, "wa"), "w")
+  local tb = 0
+  for i = 1, #list do tb = tb + list[i].w end
+  local frames, _, ta = layout_items(list, min_width(tb, opts))
+  local deltas, maxabs = {}, 0
+  for _, f in ipairs(frames) do
+    local d = (tb > 0 and f.w / tb or 0) - (ta > 0 and f.wa / ta or 0)
+    deltas[f] = d
+    f.attrs = (' data-delta="%.6f"'):format(100 * d)
+    if math.abs(d) > maxabs then maxabs = math.abs(d) end
+  end
+  local unit = opts.unit or "samples"
+  opts.title = opts.title or "Differential Flame Graph"
+  local function fill(f) return diff_colour(maxabs > 0 and deltas[f] / maxabs or 0) end
+  return render(frames, tb, opts, fill,
+    function(f)
+      return ("%s (before %d %s, %.2f%%; after %d, %.2f%%; %+.2f points)"):format(f.name, f.wa, unit,
+        ta > 0 and 100 * f.wa / ta or 0, f.w, tb > 0 and 100 * f.w / tb or 0, 100 * deltas[f])
+    end)
 end
 
 return M

@@ -10,11 +10,18 @@ local function esc(s)
   return (tostring(s):gsub("[&<>\"]", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;" }))
 end
 
--- Accept bpf.latency{interval_ms = …}:rows(), or { [seconds] = { [slot] = n } }.
+-- Accept bpf.latency{interval_ms = …}:rows(), { [seconds] = { [slot] = n } },
+-- or a list of { t = seconds, hist = a log2 histogram shape (hist.lua) }.
 -- Returns columns { {t = seconds, buckets = {[slot] = n}} } in time order.
 function M.columns(data)
   local cols = {}
-  if data[1] and data[1].buckets then
+  if data[1] and data[1].hist then
+    for _, c in ipairs(data) do
+      if c.hist.kind ~= "log2" then error("heatmap: columns must be log2 histograms", 3) end
+      cols[#cols + 1] = { t = c.t, buckets = c.hist.buckets }
+    end
+    table.sort(cols, function(a, b) return a.t < b.t end)
+  elseif data[1] and data[1].buckets then
     local t0 = data[1].start_ms
     for _, r in ipairs(data) do cols[#cols + 1] = { t = (r.start_ms - t0) / 1000, buckets = r.buckets } end
   else
@@ -43,7 +50,7 @@ end
 function M.svg(data, opts)
   opts = opts or {}
   local cols = M.columns(data)
-  local unit, cell = opts.unit or "us", opts.cell or 14
+  local unit, cell = opts.unit or (data[1] and data[1].hist and data[1].hist.unit) or "us", opts.cell or 14
   local lo, hi, max = math.huge, -math.huge, 0
   for _, c in ipairs(cols) do
     for s, n in pairs(c.buckets) do

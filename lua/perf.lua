@@ -113,8 +113,18 @@ local function check_opts(opts)
     end
   end
   -- the original's names
-  opts.pid = opts.pid or tonumber(opts.target_pid)
-  opts.tid = opts.tid or tonumber(opts.target_tid)
+  opts.pid = opts.pid or opts.target_pid
+  opts.tid = opts.tid or opts.target_tid
+  local check_pid = require("shark.pid").check
+  local err
+  if opts.pid ~= nil then
+    opts.pid, err = check_pid(opts.pid, "pid", true)
+    if not opts.pid then return nil, err end
+  end
+  if opts.tid ~= nil then
+    opts.tid, err = check_pid(opts.tid, "tid")
+    if not opts.tid then return nil, err end
+  end
   opts.cpu = opts.cpu or opts.target_cpu_list
   if truthy(opts.no_buffering) then opts.drain_ms = opts.drain_ms or 1 end
   opts.drain_ms = opts.drain_ms or opts.read_events_rate
@@ -295,6 +305,10 @@ function M.on(spec, opts, fn)
     end
   end
   local _ = anchors
+  local share = require "shark.tpshare"
+  for _, e in ipairs(evs) do
+    if e.tracepoint then share.perf(e.system .. ":" .. e.event) end
+  end
 
   local h = setmetatable({ spec = spec, p = p, events = evs, opts = o, evs = {}, polls = {}, closed = false },
     Handle)

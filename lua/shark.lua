@@ -68,7 +68,16 @@ function M.target()
   if st.target_pid == 0 then return nil end
   local t = { pid = st.target_pid, running = st.target_running ~= 0, cmd = M._command,
     held = st.target_held ~= 0 }
-  if st.target_status >= 0 then t.status = st.target_status end
+  local w = st.target_status
+  if w >= 0 then
+    -- decoded, as a shell says it: the exit code, or 128 + the signal
+    if w % 128 == 0 then
+      t.status = math.floor(w / 256) % 256
+    else
+      t.signal = w % 128
+      t.status = 128 + t.signal
+    end
+  end
   return t
 end
 
@@ -104,8 +113,15 @@ local function sorted_entries(t, who, desc)
     end
     list[#list + 1] = { key = tostring(k), value = v }
   end
+  -- NaN compares false with everything, which breaks sorting: it goes
+  -- at the small end (first, or last when desc), by key among themselves
   table.sort(list, function(a, b)
-    if a.value ~= b.value then
+    local an, bn = a.value ~= a.value, b.value ~= b.value
+    if an ~= bn then
+      if desc then return bn end
+      return an
+    end
+    if not an and a.value ~= b.value then
       if desc then return a.value > b.value end
       return a.value < b.value
     end
@@ -121,7 +137,9 @@ end
 
 -- Print a table of key -> number as sorted lines with bars (largest last, so it
 -- sits next to the prompt). opts: top = N (only the N largest), desc = true,
--- width = bar width (40), title = a heading line.
+-- width = bar width (40), title = a heading line, json = true (one JSON
+-- object of the same entries instead), out = where (shark.out: a path, a
+-- function, a sink; default stdout).
 function M.print_hist(t, opts)
   opts = opts or {}
   local list = sorted_entries(t, "shark.print_hist", opts.desc)
@@ -134,6 +152,13 @@ function M.print_hist(t, opts)
       list = keep
     end
   end
+  local sink = require("shark.out").of(opts.out)
+  if opts.json then
+    local obj = {}
+    for _, e in ipairs(list) do obj[e.key] = e.value end
+    sink:line(require("shark.json").encode(obj))
+    return sink:finish()
+  end
   local width = opts.width or 40
   local keyw, valw, max = 4, 5, 0
   for _, e in ipairs(list) do
@@ -141,25 +166,28 @@ function M.print_hist(t, opts)
     if #e.key > keyw then keyw = math.min(#e.key, 64) end
     e.text = fmt_value(e.value)
     if #e.text > valw then valw = #e.text end
-    if e.value > max then max = e.value end
+    -- bars scale to the largest finite value; +inf gets a full bar, NaN none
+    if e.value > max and e.value < math.huge then max = e.value end
   end
   local out = {}
   if opts.title then out[#out + 1] = opts.title end
   out[#out + 1] = ("%-" .. keyw .. "s %" .. valw .. "s  %s"):format("key", "value", "distribution")
   for _, e in ipairs(list) do
-    local n = max > 0 and math.floor(e.value / max * width + 0.5) or 0
-    if n < 0 then n = 0 end
+    local n = e.value == math.huge and width or max > 0 and math.floor(e.value / max * width + 0.5) or 0
+    if n ~= n or n < 0 then n = 0 end
     local key = #e.key > keyw and e.key:sub(1, keyw - 3) .. "..." or e.key
     out[#out + 1] = ("%-" .. keyw .. "s %" .. valw .. "s |%s%s|")
       :format(key, e.text, ("@"):rep(n), (" "):rep(width - n))
   end
-  print(table.concat(out, "\n"))
+  sink:line(table.concat(out, "\n"))
+  sink:finish()
 end
 
 -- Print key, then value, then a blank line, for every entry, smallest value
 -- first: the DTrace aggregation layout that flame graph tools read when the
 -- keys are callchains.
-function M.print_hist_raw(t)
+-- opts.out: where (shark.out; default stdout).
+function M.print_hist_raw(t, opts)
   local list = sorted_entries(t, "shark.print_hist_raw", false)
   local out = {}
   for _, e in ipairs(list) do
@@ -167,7 +195,7 @@ function M.print_hist_raw(t)
     out[#out + 1] = fmt_value(e.value)
     out[#out + 1] = ""
   end
-  if #out > 0 then print(table.concat(out, "\n")) end
+  if #out > 0 then require("shark.out").of(opts and opts.out):line(table.concat(out, "\n")):finish() end
 end
 
 -- ------------------------------------------------------------ privileges

@@ -31,10 +31,10 @@ int BPF_KRETPROBE(on_readline, const char *ret)
 ]], { attach = false })
 obj.progs.on_readline:attach_uretprobe{ binary = binary, func = "readline", pid = o.pid or -1 }
 
-local cjson = require "cjson"
-if not o.json then print(("%-9s %-7s %s"):format("TIME", "PID", "COMMAND")) end
+local out = require("shark.table").new{ json = o.json,
+  { "TIME", "%-9s", "time", text = function() return os.date("%H:%M:%S") end },
+  { "PID", "%-7d", "pid" }, { "COMM", "%s", "comm", hide = true }, { "COMMAND", "%s", "command" } }
+out:header()
 bpf.on_ring(obj.maps.events, function(e)
-  local line = ffi.string(e.line)
-  if o.json then return print(cjson.encode{ pid = e.pid, comm = ffi.string(e.comm), command = line }) end
-  print(("%-9s %-7d %s"):format(os.date("%H:%M:%S"), e.pid, line))
+  out:row{ pid = e.pid, comm = ffi.string(e.comm), command = ffi.string(e.line) }
 end)

@@ -79,19 +79,17 @@ int rq_complete(struct trace_event_raw_block_rq_completion *ctx)
 }
 ]], { rodata = { cfg_pid = o.pid or 0 } })
 
-local cjson = o.json and require "cjson"
 local t0
-if not o.json then
-  print(("%-11s %-14s %-7s %-9s %s %-10s %7s %s%8s"):format("TIME(s)", "COMM", "PID", "DISK", "T", "SECTOR",
-    "BYTES", o.queue and "QUE(ms) " or "", "LAT(ms)"))
-end
+local out = require("shark.table").new{ json = o.json,
+  { "TIME(s)", "%-11.6f", "time" }, { "COMM", "%-14s", "comm" }, { "PID", "%-7d", "pid" }, { "DISK", "%-9s", "disk" },
+  { "T", "%s", "t" }, { "SECTOR", "%-10d", "sector" }, { "BYTES", "%7d", "bytes" },
+  { "QUE(ms)", "%7.2f", "que_ms", hide = not o.queue }, { "LAT(ms)", "%8.2f", "lat_ms" } }
+out:header()
 bpf.on_ring("events", function(e)
   t0 = t0 or tonumber(e.ts)
   local rwbs = ffi.string(e.rwbs)
   local r = { time = (tonumber(e.ts) - t0) / 1e9, comm = ffi.string(e.comm), pid = e.pid, disk = dev.disk_name(e.dev),
     t = rwbs:match("[RWD]") or rwbs:sub(1, 1), sector = tonumber(e.sector), bytes = e.bytes,
     lat_ms = tonumber(e.lat) / 1e6, que_ms = o.queue and tonumber(e.queued) / 1e6 or nil }
-  if cjson then print(cjson.encode(r)) return end
-  print(("%-11.6f %-14s %-7d %-9s %s %-10d %7d %s%8.2f"):format(r.time, r.comm, r.pid, r.disk, r.t, r.sector,
-    r.bytes, o.queue and ("%7.2f "):format(r.que_ms) or "", r.lat_ms))
+  out:row(r)
 end)

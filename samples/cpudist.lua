@@ -6,7 +6,7 @@ local o = shark.getopt{
     "summarized in the kernel (compiler-free BPF), like BCC cpudist.",
   examples = { "cpudist.lua -d 5", "cpudist.lua -O -m -p 1234", "cpudist.lua -P 1 5" },
   args = { "[interval]", "[count]" },
-  "pid", "duration", "timestamp",
+  "pid", "duration", "timestamp", "json",
   { "O", "offcpu", nil, "off-CPU time: from switching out to running again" },
   { "m", "milliseconds", nil, "histogram in ms, not us" },
   { "P", "pids", nil, "a histogram per process" },
@@ -22,7 +22,7 @@ local lat = bpf.latency{
   by = o.pids and "pid" or o.tids and "tid" or nil,
 }
 
-local function report() lat:report{ name = unit, timestamp = o.timestamp } end
+local function report() lat:report{ name = unit, timestamp = o.timestamp, json = o.json } end
 
 shark.info(("Tracing %s-CPU time... Hit Ctrl-C to end."):format(o.offcpu and "off" or "on"))
 if o.interval then shark.every(o.interval, o.count, report) else shark.on_end(report) end

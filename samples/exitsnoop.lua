@@ -36,11 +36,12 @@ int on_exit(void *ctx)
 }
 ]], { rodata = { cfg_pid = o.pid or 0, cfg_threads = o.threaded or false, cfg_failed = o.failed or false } })
 
-local cjson = require "cjson"
-if not o.json then
-  print((o.timestamp and "TIME     " or "") ..
-    ("%-16s %-7s %-7s %-7s %-7s %s"):format("PCOMM", "PID", "PPID", "TID", "AGE(s)", "EXIT_CODE"))
-end
+local out = require("shark.table").new{ json = o.json,
+  { "TIME    ", "%s", "time", hide = not o.timestamp, text = function() return os.date("%H:%M:%S") end },
+  { "PCOMM", "%-16s", "comm" }, { "PID", "%-7d", "pid" }, { "PPID", "%-7d", "ppid" }, { "TID", "%-7d", "tid" },
+  { "AGE(s)", "%-7.2f", "age" }, { "EXIT_CODE", "%s", "exit_code", text = function(_, r) return r.what end },
+  { "SIGNAL", "%s", "signal", hide = true } }
+out:header()
 
 bpf.on_ring(obj.maps.events, function(e)
   local code, sig = bit.rshift(e.exit_code, 8), bit.band(e.exit_code, 0x7f)
@@ -48,10 +49,6 @@ bpf.on_ring(obj.maps.events, function(e)
     (code ~= 0 and ("code %d"):format(code) or "0")
   if sig ~= 0 and bit.band(e.exit_code, 0x80) ~= 0 then what = what .. ", core dumped" end
   local comm, age = ffi.string(e.comm), tonumber(e.age_ns) / 1e9
-  if o.json then
-    return print(cjson.encode{ comm = comm, pid = e.pid, ppid = e.ppid, tid = e.tid, age = age,
-      exit_code = code, signal = sig ~= 0 and signals.name(sig) or nil })
-  end
-  print((o.timestamp and (os.date("%H:%M:%S") .. " ") or "") ..
-    ("%-16s %-7d %-7d %-7d %-7.2f %s"):format(comm, e.pid, e.ppid, e.tid, age, what))
+  out:row{ comm = comm, pid = e.pid, ppid = e.ppid, tid = e.tid, age = age, exit_code = code, what = what,
+    signal = sig ~= 0 and signals.name(sig) or nil }
 end)

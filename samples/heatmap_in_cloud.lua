@@ -6,7 +6,7 @@ local sharkcloud = require "sharkcloud"
 
 local o = shark.getopt{
   about = "Latency heat map of write(2): time across, log2 latency buckets up, darker for more calls.\n" ..
-    "Written as an SVG file (sharkcloud.senddata) when the run ends.",
+    "Sent to shark serve when SHARK_CLOUD_URL names one (sharkcloud.senddata), else written as an SVG file.",
   examples = { "heatmap_in_cloud.lua -d 10", "heatmap_in_cloud.lua -p 1234 -m" },
   "pid", "duration", { "m", "milliseconds", nil, "buckets in ms (default us)" },
 }
@@ -20,5 +20,6 @@ shark.on_end(function()
   local calls = 0
   for _, r in ipairs(rows) do for _, n in pairs(r.buckets) do calls = calls + n end end
   print(("%d write(2) calls over %d s"):format(calls, #rows))
-  sharkcloud.senddata("heatmap", rows, { title = "write(2) latency", unit = unit })
+  sharkcloud.senddata("heatmap", rows, { title = "write(2) latency", unit = unit,
+    labels = { tool = "heatmap_in_cloud", syscall = "write" } })
 end)

@@ -43,14 +43,13 @@ int on_kill_exit(struct trace_event_raw_sys_exit *ctx)
 }
 ]], { rodata = { cfg_pid = o.pid or 0 } })
 
-local cjson = require "cjson"
-if not o.json then print(("%-8s %-7s %-16s %-4s %-7s %s"):format("TIME", "PID", "COMM", "SIG", "TPID", "RESULT")) end
+local out = require("shark.table").new{ json = o.json,
+  { "TIME", "%-8s", "time", text = function() return os.date("%H:%M:%S") end },
+  { "PID", "%-7d", "pid" }, { "COMM", "%-16s", "comm" }, { "SIG", "%-4d", "sig" },
+  { "SIGNAL", "%s", "signal", hide = true }, { "TPID", "%-7d", "tpid" }, { "RESULT", "%d", "result" } }
+out:header()
 bpf.on_ring("events", function(e)
   if (o.failed and e.ret == 0) or (o.signal and e.sig ~= o.signal) then return end
-  local comm = ffi.string(e.comm)
-  if o.json then
-    return print(cjson.encode{ pid = e.pid, comm = comm, sig = e.sig, signal = signals.name(e.sig), tpid = e.tpid,
-      result = e.ret })
-  end
-  print(("%-8s %-7d %-16s %-4d %-7d %d"):format(os.date("%H:%M:%S"), e.pid, comm, e.sig, e.tpid, e.ret))
+  out:row{ pid = e.pid, comm = ffi.string(e.comm), sig = e.sig, signal = signals.name(e.sig), tpid = e.tpid,
+    result = e.ret }
 end)

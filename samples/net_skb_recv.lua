@@ -7,7 +7,6 @@ local o = shark.getopt{
   { "i", "interface", "DEV", "packets of this device only; 'any': every device", default = "lo" },
   "json", "duration",
 }
-local cjson = require "cjson"
 local dev = o.interface == "any" and "" or o.interface
 
 bpf.cdef([[
@@ -29,13 +28,10 @@ int on_receive(struct trace_event_raw_net_dev_template *ctx)
 
 local t0 = shark.time()
 shark.info(("tracing packets received on %s... Ctrl-C to end"):format(dev ~= "" and dev or "every device"))
-if not o.json then print(("%-12s %-16s %8s  %s"):format("TIME(s)", "DEV", "LEN", "SKB")) end
+local out = require("shark.table").new{ json = o.json,
+  { "TIME(s)", "%-12.6f", "time" }, { "DEV", "%-16s", "dev" }, { "LEN", "%8d", "len" }, { "SKB", " %s", "skb" } }
+out:header()
 local ring = bpf.on_ring("packets", function(p)
-  local t, name = (tonumber(p.ts) - t0) / 1e9, ffi.string(p.dev)
-  if o.json then
-    print(cjson.encode{ time = t, dev = name, len = p.len, skb = "0x" .. bit.tohex(p.skb) })
-  else
-    print(("%-12.6f %-16s %8d  0x%s"):format(t, name, p.len, bit.tohex(p.skb)))
-  end
+  out:row{ time = (tonumber(p.ts) - t0) / 1e9, dev = ffi.string(p.dev), len = p.len, skb = "0x" .. bit.tohex(p.skb) }
 end)
 shark.on_end(function() shark.info(("%d packets"):format(ring:count())) end)

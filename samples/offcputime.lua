@@ -1,17 +1,22 @@
 -- SPDX-License-Identifier: GPL-2.0
 -- offcputime.lua - time threads spend blocked, summed by the kernel and user stacks they blocked in.
--- Run: shark samples/offcputime.lua -p 1234 5 · offcputime.lua -f -m 1000 10 > out.folded · offcputime.lua -u
+-- Run: shark samples/offcputime.lua -p 1234 5 · offcputime.lua -f folded -m 1000 10 > out.folded · -f pprof -o F
 local flame = require "flame"
+local stacks = require "shark.stacks"
 local o = shark.getopt{
   about = "Off-CPU time (us) by stack, from sched_switch, summed in the kernel (compiler-free BPF),\n" ..
-    "like BCC offcputime: multi-line stacks, or folded lines (-f) for flame graphs.",
-  examples = { "offcputime.lua -p 1234 5", "offcputime.lua -f -m 1000 10 > out.folded",
-    "offcputime.lua -k -c 'sleep 1'" },
+    "like BCC offcputime: multi-line stacks, or -f folded lines, an SVG flame graph, a pprof file or\n" ..
+    "speedscope JSON, to stdout or -o FILE.",
+  examples = { "offcputime.lua -p 1234 5", "offcputime.lua -f folded -m 1000 10 > out.folded",
+    "offcputime.lua -k -c 'sleep 1'", "offcputime.lua -f svg -o offcpu.svg 10" },
   args = { "[duration]" },
   "pid", "duration",
   { "u", "user-stacks-only", nil, "user stacks only" },
   { "k", "kernel-stacks-only", nil, "kernel stacks only" },
-  { "f", "folded", nil, "folded output: comm;frames... microseconds" },
+  { "f", "format", "FORMAT", "folded (comm;frames... microseconds), svg, pprof or speedscope",
+    choices = { "folded", "svg", "pprof", "speedscope" } },
+  { "o", "output", "FILE", "write the output to FILE" },
+  { nil, "folded", nil, "the same as -f folded" },
   { nil, "delimited", nil, "a '-' (folded) or '--' line between kernel and user frames" },
   { "m", "min-block-time", "US", "ignore blocks shorter than US microseconds", type = "int", default = 1 },
 }
@@ -26,11 +31,13 @@ local r = bpf.offcpu{ pid = o.pid or -1, min_us = o.min_block_time, kernel = not
 shark.info("Tracing off-CPU time (us) of " .. (o.pid and ("PID " .. o.pid) or "all threads") ..
   " by " .. (o.user_stacks_only and "user" or o.kernel_stacks_only and "kernel" or "user + kernel") ..
   " stack... Hit Ctrl-C to end.")
+local format = o.format or (o.folded and "folded")
 shark.on_end(function()
-  local rows = r:entries()
-  if o.folded then
-    print(flame.folded(rows, { delimit = o.delimited }))
+  if format then
+    stacks.export(r:profile{ delimit = o.delimited }, format, o.output, { title = "Off-CPU time" })
     return
   end
-  flame.print_stacks(rows, { delimit = o.delimited })
+  local out = require("shark.out").of(o.output)
+  flame.print_stacks(r:entries(), { delimit = o.delimited, out = out:printer() })
+  out:finish()
 end)

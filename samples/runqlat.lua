@@ -6,7 +6,7 @@ local o = shark.getopt{
     "summarized in the kernel (compiler-free BPF), like BCC runqlat / bpftrace runqlat.bt.",
   examples = { "runqlat.lua -d 5", "runqlat.lua -m 1 10", "runqlat.lua -P -p 1234", "runqlat.lua -T 1 3" },
   args = { "[interval]", "[count]" },
-  "pid", "duration", "timestamp",
+  "pid", "duration", "timestamp", "json",
   { "m", "milliseconds", nil, "histogram in ms, not us" },
   { "P", "pids", nil, "a histogram per process" },
   { "L", "tids", nil, "a histogram per thread" },
@@ -21,7 +21,7 @@ local lat = bpf.latency{
   by = o.pids and "pid" or o.tids and "tid" or nil,
 }
 
-local function report() lat:report{ name = unit, timestamp = o.timestamp } end
+local function report() lat:report{ name = unit, timestamp = o.timestamp, json = o.json } end
 
 shark.info("Tracing run queue latency... Hit Ctrl-C to end.")
 if o.interval then shark.every(o.interval, o.count, report) else shark.on_end(report) end

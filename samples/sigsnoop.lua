@@ -31,19 +31,17 @@ int on_signal(struct trace_event_raw_signal_generate *ctx)
 }
 ]], { rodata = { cfg_pid = o.pid or 0, cfg_sig = o.signal or 0 } })
 
-local cjson = require "cjson"
-if not o.json then
-  print(("%-8s %-7s %-16s %-9s %-7s %-16s %s"):format("TIME", "PID", "COMM", "SIG", "TPID", "TCOMM", "RESULT"))
-end
+local out = require("shark.table").new{ json = o.json,
+  { "TIME", "%-8s", "time", text = function() return os.date("%H:%M:%S") end },
+  { "PID", "%-7d", "pid" }, { "COMM", "%-16s", "comm" }, { "SIG", "%-9s", "signal" },
+  { "SIGNO", "%d", "sig", hide = true }, { "TPID", "%-7d", "tpid" }, { "TCOMM", "%-16s", "tcomm" },
+  { "RESULT", "%s", "result" } }
+out:header()
 bpf.on_ring("events", function(e)
   if o.failed and e.result == 0 then return end
   local comm = ffi.string(e.comm)
   if o.name and not comm:find(o.name, 1, true) then return end
   local result = RESULT[e.result] or tostring(e.result)
-  if o.json then
-    return print(cjson.encode{ pid = e.pid, comm = comm, sig = e.sig, signal = signals.name(e.sig), tpid = e.tpid,
-      tcomm = ffi.string(e.tcomm), result = result })
-  end
-  print(("%-8s %-7d %-16s %-9s %-7d %-16s %s"):format(os.date("%H:%M:%S"), e.pid, comm, signals.name(e.sig),
-    e.tpid, ffi.string(e.tcomm), result))
+  out:row{ pid = e.pid, comm = comm, sig = e.sig, signal = signals.name(e.sig), tpid = e.tpid,
+    tcomm = ffi.string(e.tcomm), result = result }
 end)

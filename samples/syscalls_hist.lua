@@ -17,11 +17,7 @@ local counts = bpf.count{ on = "raw_syscalls:sys_enter", by = "syscall", pid = o
 local function report()
   local hist = {}
   for name, n in pairs(counts) do hist["syscalls:sys_enter_" .. name] = n end
-  if o.json then
-    print(require("cjson").encode(hist))
-  else
-    shark.print_hist(hist, { top = o.top })
-  end
+  shark.print_hist(hist, { top = o.top, json = o.json })
   counts:clear()
 end
 

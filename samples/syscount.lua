@@ -36,6 +36,14 @@ else
 end
 
 local unit, div = o.milliseconds and "ms" or "us", o.milliseconds and 1e6 or 1e3
+local cols = o.process and { { "PID", "%-6d", "pid" }, { "COMM", "%-15s", "comm" }, { "COUNT", "%10d", "count" } }
+  or { { "SYSCALL", "%-22s", "syscall" }, { "COUNT", "%10d", "count" } }
+if lat then
+  cols[#cols + 1] = { "TIME (" .. unit .. ")", " %14.3f", "time_" .. unit }
+  cols[#cols + 1] = { "AVG (" .. unit .. ")", "%12.3f", "avg_" .. unit }
+end
+cols.json = o.json
+local table_out = require("shark.table").new(cols)
 local function report()
   local rows, comms = {}, (lat or c):comms()
   if lat then
@@ -51,28 +59,15 @@ local function report()
     c:clear()
   end
   table.sort(rows, function(a, b) return (a.time or a.count) > (b.time or b.count) end)
-  local out = {}
-  if not o.json then
-    out[1] = o.process and ("%-6s %-15s %10s"):format("PID", "COMM", "COUNT") or
-      ("%-22s %10s"):format("SYSCALL", "COUNT")
-    if lat then out[1] = out[1] .. ("  %14s %12s"):format("TIME (" .. unit .. ")", "AVG (" .. unit .. ")") end
-  end
+  if not o.json and o.interval then print(os.date("[%H:%M:%S]")) end
+  table_out:header()
   for i = 1, math.min(#rows, o.top) do
     local r = rows[i]
-    if o.json then
-      local j = { count = r.count, [o.process and "pid" or "syscall"] = r.key }
-      if o.process then j.comm = comms[r.key] or "?" end
-      if lat then j["time_" .. unit], j["avg_" .. unit] = r.time, r.time / r.count end
-      out[#out + 1] = require("cjson").encode(j)
-    else
-      local line = o.process and ("%-6d %-15s %10d"):format(r.key, comms[r.key] or "?", r.count) or
-        ("%-22s %10d"):format(r.key, r.count)
-      if lat then line = line .. ("  %14.3f %12.3f"):format(r.time, r.time / r.count) end
-      out[#out + 1] = line
-    end
+    r[o.process and "pid" or "syscall"] = r.key
+    if o.process then r.comm = comms[r.key] or "?" end
+    if lat then r["time_" .. unit], r["avg_" .. unit] = r.time, r.time / r.count end
+    table_out:row(r)
   end
-  if not o.json and o.interval then print(os.date("[%H:%M:%S]")) end
-  print(table.concat(out, "\n"))
 end
 
 shark.info(("Tracing %ssyscalls, printing top %d... Ctrl+C to quit."):format(where and "failed " or "", o.top))

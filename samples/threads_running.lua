@@ -32,11 +32,8 @@ end)
 local function report()
   local t = {}
   for id, us in pairs(oncpu) do t[("%s[%d]"):format(names[id], id)] = math.floor(us + 0.5) end
-  if o.json then
-    print(require("cjson").encode(t))
-  else
-    shark.print_hist(t, { top = o.top, title = ("on-CPU time by %s (us)"):format(o.process and "process" or "thread") })
-  end
+  shark.print_hist(t, { top = o.top, json = o.json,
+    title = ("on-CPU time by %s (us)"):format(o.process and "process" or "thread") })
   oncpu = {}
 end
 

@@ -10,22 +10,33 @@ local core = require "shark.core"
 
 local M = {}
 
+-- The cache: objects compiled as root are loaded into the kernel, so the
+-- cache never sits where another user could plant or swap a file: no /tmp
+-- fallback, and every directory is checked along its whole path (owned by
+-- root or us, not writable by others, no symlink) by core's safe_dir.
 local function cache_root()
   local dir = os.getenv("SHARK_CACHE")
   if dir and dir ~= "" then return dir end
+  local pw = uv.os_get_passwd()
+  if pw and pw.uid == 0 then return "/var/cache/shark" end
   local base = os.getenv("XDG_CACHE_HOME")
-  if not base or base == "" then base = (os.getenv("HOME") or "/tmp") .. "/.cache" end
+  if not base or base:sub(1, 1) ~= "/" then
+    local home = os.getenv("HOME")
+    if not home or home:sub(1, 1) ~= "/" then
+      return nil, "no cache directory for compiled BPF C: set SHARK_CACHE, XDG_CACHE_HOME or HOME"
+    end
+    base = home .. "/.cache"
+  end
   return base .. "/shark"
 end
 
-local function mkdir_p(path)
-  local cur = path:sub(1, 1) == "/" and "" or "."
-  for part in path:gmatch("[^/]+") do
-    cur = cur .. "/" .. part
-    uv.fs_mkdir(cur, 493) -- 0755; EEXIST is fine
-  end
-  local st = uv.fs_stat(path)
-  if not st or st.type ~= "directory" then return nil, "cannot create " .. path end
+local function safe_error()
+  return ffi.string(api.safe_error())
+end
+
+-- A verified directory, created 0700 where missing.
+local function safe_dir(path)
+  if api.safe_dir(path, 1) < 0 then return nil, "cache: " .. safe_error() end
   return path
 end
 
@@ -33,15 +44,21 @@ local read_file = require("shark.fs").read_file
 
 M.read_file = read_file
 
--- Write atomically: a concurrent shark never sees half a file.
+local lenp = ffi.new("uint64_t[1]")
+-- dir/name when it is a regular file of ours, never through a symlink.
+local function safe_read(dir, name)
+  local p = api.safe_read(dir, name, lenp)
+  if p == nil then return nil end
+  local s = ffi.string(p, lenp[0])
+  api.free_mem(p)
+  return s
+end
+
+-- Write atomically (a new O_EXCL temporary file, then a rename): a
+-- concurrent shark never sees half a file.
 local function write_file(path, data)
-  local tmp = ("%s.%d.tmp"):format(path, uv.os_getpid())
-  local f, err = io.open(tmp, "wb")
-  if not f then return nil, err end
-  f:write(data)
-  f:close()
-  local ok, rerr = os.rename(tmp, path)
-  if not ok then return nil, rerr end
+  local dir, name = path:match("^(.*)/([^/]+)$")
+  if api.safe_write(dir, name, data, #data) < 0 then return nil, "cache: " .. safe_error() end
   return true
 end
 
@@ -55,7 +72,8 @@ local function shell_quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
--- The include directory: shark's embedded headers, written once per content.
+-- The include directory: shark's embedded headers, written once per content
+-- (shark.bpf.h last: its presence says the rest is there).
 local include_dir
 local function includes(root)
   if include_dir then return include_dir end
@@ -64,19 +82,27 @@ local function includes(root)
   for name in pairs(files) do
     if name:match("^include/") then names[#names + 1] = name end
   end
-  table.sort(names)
+  table.sort(names, function(x, y)
+    return (x == "include/shark.bpf.h" and 1 or 0) < (y == "include/shark.bpf.h" and 1 or 0) or
+      ((x == "include/shark.bpf.h") == (y == "include/shark.bpf.h") and x < y)
+  end)
   local all = {}
   for _, n in ipairs(names) do all[#all + 1] = n .. "\0" .. files[n] end
   local dir = ("%s/include-%s"):format(root, M.hash(table.concat(all, "\0")))
-  if not uv.fs_stat(dir .. "/shark.bpf.h") then
+  local ok, err = safe_dir(dir)
+  if not ok then return nil, err end
+  if not safe_read(dir, "shark.bpf.h") then
     for _, n in ipairs(names) do
-      local path = dir .. "/" .. n:sub(#"include/" + 1)
-      assert(mkdir_p(path:match("^(.*)/[^/]+$")))
-      assert(write_file(path, files[n]))
+      ok, err = write_file(dir .. "/" .. n:sub(#"include/" + 1), files[n])
+      if not ok then return nil, err end
     end
   end
   include_dir = dir
   return dir
+end
+
+local function tmp_name(path)
+  return ("%s.%s.tmp"):format(path, M.hash(("%d %s %s"):format(uv.os_getpid(), uv.hrtime(), tostring({}))))
 end
 
 -- vmlinux.h of the running kernel, made from its BTF once per kernel.
@@ -85,10 +111,12 @@ local function vmlinux(root)
   if vmlinux_dir then return vmlinux_dir end
   local id = ffi.string(api.kernel_id())
   local dir = ("%s/vmlinux-%s"):format(root, M.hash(id))
-  local path = dir .. "/vmlinux.h"
-  if not uv.fs_stat(path) then
-    assert(mkdir_p(dir))
-    local tmp = ("%s.%d.tmp"):format(path, uv.os_getpid())
+  local ok, err = safe_dir(dir)
+  if not ok then return nil, err end
+  if not uv.fs_lstat(dir .. "/vmlinux.h") then
+    -- the directory is ours along its whole path: a name in it is too
+    local path = dir .. "/vmlinux.h"
+    local tmp = tmp_name(path)
     local rc = api.bpf_write_vmlinux_h(tmp)
     if rc < 0 then
       os.remove(tmp)
@@ -126,40 +154,63 @@ local CFLAGS = "-g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_" .. (require("shark
 -- Compile BPF C source text. `name` is how errors name the source (the
 -- user's file), `line` the line of that file where the text starts.
 -- Returns the object's bytes, and whether it came from the cache.
+-- A cached object carries its key and a digest of key and bytes at its end
+-- (ELF readers ignore bytes after the sections): a file that is not what
+-- this key compiled to is never loaded.
+local function seal(key, obj)
+  return obj .. ("\0shark-obj %s %s\n"):format(key, M.hash(key .. obj))
+end
+
+local function unseal(key, data)
+  local n = #key + 16 + 13
+  if not data or #data <= n then return nil end
+  local obj, k, sum = data:sub(1, -n - 1), data:sub(-n):match("^%z?shark%-obj (%x+) (%x+)\n$")
+  if k ~= key or sum ~= M.hash(key .. obj) then return nil end
+  return obj
+end
+
 function M.compile(src, name, line)
-  local root = cache_root()
-  local ok, err = mkdir_p(root .. "/obj")
+  local root, err = cache_root()
+  if not root then return nil, err end
+  local objdir = root .. "/obj"
+  local ok
+  ok, err = safe_dir(objdir)
   if not ok then return nil, err end
-  local inc = includes(root)
+  local inc
+  inc, err = includes(root)
+  if not inc then return nil, err end
   local vdir
   vdir, err = vmlinux(root)
   if not vdir then return nil, err end
   -- the key: the source, where it came from (for error lines), the kernel and shark
   local text = ('#line %d "%s"\n%s'):format(line or 1, name or "bpf.c", src)
   local key = M.hash(table.concat({ text, ffi.string(api.kernel_id()), inc, CFLAGS, core.versions().shark }, "\0"))
-  local obj_path = ("%s/obj/%s.bpf.o"):format(root, key)
-  local cached = read_file(obj_path)
+  local obj_path = ("%s/%s.bpf.o"):format(objdir, key)
+  local cached = unseal(key, safe_read(objdir, key .. ".bpf.o"))
   if cached then return cached, true end
 
   local cc, cerr = clang()
   if not cc then return nil, cerr end
-  local src_path = ("%s/obj/%s.bpf.c"):format(root, key)
-  assert(write_file(src_path, text))
-  local tmp = ("%s.%d.tmp"):format(obj_path, uv.os_getpid())
+  local src_path = ("%s/%s.bpf.c"):format(objdir, key)
+  ok, err = write_file(src_path, text)
+  if not ok then return nil, err end
+  local tmp = tmp_name(obj_path)
   local cmd = ("%s %s -I%s -I%s -c %s -o %s 2>&1"):format(shell_quote(cc), CFLAGS, shell_quote(inc),
     shell_quote(vdir), shell_quote(src_path), shell_quote(tmp))
   local p = io.popen(cmd)
   local out = p:read("*a")
   local okc = p:close()
-  if not okc or not uv.fs_stat(tmp) then
-    os.remove(tmp)
+  local obj = okc and read_file(tmp)
+  os.remove(tmp)
+  if not obj then
     out = out:gsub("%d+ warnings? generated%.\n?", "")
     -- a clang crash: its message, not its backtrace
     out = out:gsub("\nPLEASE submit a bug report.*$", ""):gsub("\n+$", "")
     return nil, "the BPF C does not compile:\n" .. out
   end
-  os.rename(tmp, obj_path)
-  return read_file(obj_path), false
+  ok, err = write_file(obj_path, seal(key, obj))
+  if not ok then return nil, err end
+  return obj, false
 end
 
 M.cache_root = cache_root

@@ -216,6 +216,23 @@ function methods:stack(id, pid)
   return frames
 end
 
+-- The frames of stack id as the stacks shape keeps them (shark/frames.lua):
+-- { name, addr, kernel, module, build_id, map }, leaf first.
+function methods:frames(id, pid)
+  local s = S(self)
+  local ips = self:get(id)
+  if ips == nil then return nil end
+  local describe = require("shark.frames").describe
+  local out = {}
+  local p = ffi.cast("uint64_t *", ips)
+  for i = 0, s.vsize / 8 - 1 do
+    local ip = p[i]
+    if ip == 0 then break end
+    if ip < 0xfffffffffffff001ULL then out[#out + 1] = describe(pid or -1, ip, not pid or pid < 0) end
+  end
+  return out
+end
+
 function methods:info()
   local s = S(self)
   return { name = s.name, type = s.type, key_size = s.ksize, value_size = s.vsize, max_entries = s.max_entries,

@@ -163,6 +163,32 @@ function Result.entries(res, opts)
   return rows
 end
 
+-- Stack-keyed results as the stacks shape (shark/stacks.lua), frames with
+-- their module, build-id and address: what pprof and the other exports
+-- render. Root first: the command (unless opts.comm == false), user frames,
+-- "-" with opts.delimit, kernel frames. opts also sets stacks.new's fields.
+function Result.profile(res, opts)
+  opts = opts or {}
+  local by, map = res.plan.by, res.obj.maps.stacks
+  if by ~= "kstack" and by ~= "ustack" and by ~= "stack" then error("profile(): the keys are not stacks", 3) end
+  local stacks = require "shark.stacks"
+  local meta = {}
+  for k, v in pairs(res.meta or {}) do meta[k] = v end
+  for k, v in pairs(opts) do meta[k] = v end
+  local s = stacks.new(meta)
+  for k, v in pairs(res.obj.maps.counts) do
+    local ids = {}
+    if opts.comm ~= false then ids[1] = stacks.frame(s, ffi.string(k.comm)) end
+    local u = k.ustack >= 0 and map:frames(k.ustack, k.pid) or {}
+    local kf = k.kstack >= 0 and map:frames(k.kstack, -1) or {}
+    for i = #u, 1, -1 do ids[#ids + 1] = stacks.frame(s, u[i]) end
+    if opts.delimit and #u > 0 and #kf > 0 then ids[#ids + 1] = stacks.frame(s, "-") end
+    for i = #kf, 1, -1 do ids[#ids + 1] = stacks.frame(s, kf[i]) end
+    if #ids > 0 then stacks.add(s, ids, tonumber(v)) end
+  end
+  return s
+end
+
 -- { pid = command } of the processes counted (by = "pid" and stack keys): the
 -- name each spent the most time as. A -c child runs as "shark" until its exec,
 -- so counts alone tie (one wait as shark, one sleep as itself); in a histogram
@@ -211,9 +237,9 @@ function Result.detach(res)
   res.obj:detach()
 end
 
-local function result(obj, plan, what)
+local function result(obj, plan, what, meta)
   local r = newproxy(true)
-  local res = { obj = obj, plan = plan, what = what }
+  local res = { obj = obj, plan = plan, what = what, meta = meta }
   local mt = getmetatable(r)
   mt.__index = function(_, k)
     if Result[k] then return function(_, ...) return Result[k](res, ...) end end
@@ -254,6 +280,7 @@ local function check_opts(o, known, who)
       error(who .. ": " .. require("shark.getopt").unknown(k, known), 3)
     end
   end
+  require("shark.pid").assert(o.pid, who .. ": pid", true, 4)
 end
 
 -- bpf.count{ on = EVENT, by = KEY, pid = PID, max = N, where = "field OP number" }
@@ -261,7 +288,7 @@ end
 -- "usdt:/path:provider:name"; by: pid, tid, comm, cpu, syscall, a field of
 -- the tracepoint (or arg0..arg4/ret of a probe), kstack, ustack, stack.
 function M.count(o)
-  check_opts(o, { on = true, by = true, pid = true, max = true, where = true }, "bpf.count")
+  check_opts(o, { on = true, by = true, pid = true, max = true, where = true, private = true }, "bpf.count")
   if type(o.on) ~= "string" then error("bpf.count{on = EVENT, ...}: on is required", 2) end
   local kind, rest = o.on:match("^(%a+):(.+)$")
   local probe = kind == "uprobe" or kind == "uretprobe" or kind == "usdt"
@@ -306,8 +333,10 @@ function M.count(o)
     end
   else
     p:attach_tracepoint(o.on)
+    require("shark.tpshare").template(o.on, obj, o.private)
   end
-  return result(obj, plan, ("bpf.count{on = %q, by = %q}"):format(o.on, plan.by))
+  return result(obj, plan, ("bpf.count{on = %q, by = %q}"):format(o.on, plan.by),
+    { sample_type = "events", unit = "count" })
 end
 
 -- bpf.stacks{ freq = 99, pid = PID, kernel = true, user = true, event = "cpu-clock" }
@@ -329,7 +358,12 @@ function M.stacks(o)
   if u then track_maps(default_pid(o.pid)) end
   obj.progs.count_perf:attach_perf_event{ event = o.event or "cpu-clock", freq = o.freq or (not o.period and 99),
     period = o.period, pid = -1 }
-  return result(obj, plan, "bpf.stacks{}")
+  -- a sample of a clock event stands for 1/freq s (or period ns) of CPU
+  local ev = o.event or "cpu-clock"
+  local freq, clock = o.freq or (not o.period and 99), ev == "cpu-clock" or ev == "task-clock"
+  return result(obj, plan, "bpf.stacks{}", { sample_type = "samples", unit = "count",
+    period_type = clock and "cpu" or nil, period_unit = clock and "nanoseconds" or nil,
+    period = clock and (freq and math.floor(1e9 / freq) or o.period) or nil })
 end
 
 -- bpf.offcpu{ pid = PID, min_us = 1, kernel = true, user = true }
@@ -337,7 +371,7 @@ end
 -- sched_switch: keys are stacks (frames leaf first, kernel then user).
 function M.offcpu(o)
   o = o or {}
-  check_opts(o, { pid = true, min_us = true, kernel = true, user = true, max = true }, "bpf.offcpu")
+  check_opts(o, { pid = true, min_us = true, kernel = true, user = true, max = true, private = true }, "bpf.offcpu")
   local k, u = o.kernel ~= false, o.user ~= false
   local by = (k and u) and "stack" or k and "kstack" or "ustack"
   local obj = bpf().load_prebuilt("offcpu", {
@@ -346,7 +380,8 @@ function M.offcpu(o)
     max_entries = { counts = o.max or 10240 },
   }, 2)
   if u then track_maps(default_pid(o.pid)) end
-  return result(obj, { by = by }, "bpf.offcpu{}")
+  require("shark.tpshare").template("sched:sched_switch", obj, o.private)
+  return result(obj, { by = by }, "bpf.offcpu{}", { sample_type = "offcpu", unit = "microseconds" })
 end
 
 -- --------------------------------------------------------------- latency
@@ -391,7 +426,7 @@ local function merge(a, b)
   return a
 end
 
-local function attach_all(obj, list, tp_prog, probe_prog, pid, task_prog)
+local function attach_all(obj, list, tp_prog, probe_prog, pid, task_prog, private)
   for _, e in ipairs(list) do
     if task_prog then
       obj.progs[task_prog]:attach_raw_tracepoint(e.name:match("[^:]+$"))
@@ -399,6 +434,7 @@ local function attach_all(obj, list, tp_prog, probe_prog, pid, task_prog)
       obj.progs[probe_prog]:attach_uprobe{ binary = e.binary, func = e.func, ret = e.ret, pid = pid }
     else
       obj.progs[tp_prog]:attach_tracepoint(e.name)
+      require("shark.tpshare").template(e.name, obj, private)
     end
   end
 end
@@ -483,20 +519,24 @@ end
 
 -- As bpftrace prints @usecs = hist(...): one histogram, or one per key
 -- (@usecs[pid, comm] by pid). opts.name: the map's name (default the unit);
--- opts.out: where lines go (default print).
+-- opts.out: where lines go (default print); opts.json: a JSON line per
+-- histogram (hist.render's, with its key).
 function Lat:print(opts)
   local name = opts and opts.name or self.unit
   local out = opts and opts.out or print
   local hist = require "hist"
-  local function one(h)
-    if self.linear then
-      hist.print_linear(h, self.linear.min or 0, self.linear.step or 1, out)
-    else
-      hist.print_log2(h, out)
+  local function one(h, key)
+    local shape = self:shape(h)
+    if opts and opts.json then   -- a JSON line per histogram, its key beside
+      local json = require "shark.json"
+      local obj = json.decode(hist.render(shape, "json"))
+      obj.key = key
+      return out(json.encode(obj))
     end
+    hist.print(shape, { out = out })
   end
   if self.by == "none" and not self.interval then
-    out(("@%s:"):format(name))
+    if not (opts and opts.json) then out(("@%s:"):format(name)) end
     one(self:histogram())
     return
   end
@@ -505,10 +545,24 @@ function Lat:print(opts)
   for k in pairs(hs) do keys[#keys + 1] = k end
   table.sort(keys, function(a, b) if type(a) == type(b) then return a < b end return type(a) < type(b) end)
   for _, k in ipairs(keys) do
-    out(("@%s[%s%s]:"):format(name, tostring(k), names[k] and (", " .. names[k]) or ""))
-    one(hs[k])
-    out("")
+    if opts and opts.json then
+      one(hs[k], k)
+    else
+      out(("@%s[%s%s]:"):format(name, tostring(k), names[k] and (", " .. names[k]) or ""))
+      one(hs[k])
+      out("")
+    end
   end
+end
+
+-- The histogram shape (hist.lua) of buckets h (default: every key summed).
+function Lat:shape(h)
+  local hist = require "hist"
+  h = h or self:histogram()
+  if self.linear then
+    return hist.new("linear", h, { unit = self.unit, min = self.linear.min or 0, step = self.linear.step or 1 })
+  end
+  return hist.new("log2", h, { unit = self.unit })
 end
 
 -- The BCC tools' report, each interval or at the end: the time with
@@ -516,9 +570,10 @@ end
 -- clear for the next interval.
 function Lat:report(opts)
   local out = opts and opts.out or print
-  if opts and opts.timestamp then out(os.date("%H:%M:%S")) end
+  local json = opts and opts.json
+  if opts and opts.timestamp and not json then out(os.date("%H:%M:%S")) end
   self:print(opts)
-  if self.by == "none" and not self.interval then out("") end
+  if self.by == "none" and not self.interval and not json then out("") end
   self:clear()
 end
 
@@ -534,7 +589,8 @@ end
 -- and by then mean that task's, not the current one's.
 function M.latency(o)
   check_opts(o, { from = true, to = true, from_key = true, to_key = true, unit = true, linear = true, by = true,
-    interval_ms = true, pid = true, max = true, where = true, sums = true, from_task = true, to_task = true },
+    interval_ms = true, pid = true, max = true, where = true, sums = true, from_task = true, to_task = true,
+    private = true },
     "bpf.latency")
   if type(o.from) ~= "string" or type(o.to) ~= "string" then
     error("bpf.latency{from = EVENT, to = EVENT, ...}: from and to are required", 2)
@@ -582,8 +638,8 @@ function M.latency(o)
     }),
     max_entries = { hist = o.max or 10240 },
   }, 2)
-  attach_all(obj, from, "start_tp", "start_probe", o.pid, o.from_task and ("start_task" .. o.from_task))
-  attach_all(obj, to, "end_tp", "end_probe", o.pid, o.to_task and ("end_task" .. o.to_task))
+  attach_all(obj, from, "start_tp", "start_probe", o.pid, o.from_task and ("start_task" .. o.from_task), o.private)
+  attach_all(obj, to, "end_tp", "end_probe", o.pid, o.to_task and ("end_task" .. o.to_task), o.private)
   return setmetatable({ obj = obj, by = by, plan = plan, unit = unit, interval = interval, sums = o.sums,
     linear = lin and { min = min, step = step } }, Lat)
 end

@@ -115,28 +115,31 @@ local accessor_src = {
       if n < 0 then return nil end
       return ffi.string(buf, n)
     end]],
-  loc = [[local bit, ffi, ptr, rel, is_string = ...
+  -- the data lies after the fixed fields and inside a record (8192 bytes at
+  -- most): a bad __data_loc gives nil, never a read of other memory
+  loc = [[local bit, ffi, ptr, rel, is_string, fixed = ...
     return function(r)
       local loc = r.%s
       local off, len = bit.band(loc, 0xffff), bit.rshift(loc, 16)
       if rel then off = off + rel end
+      if off < fixed or off + len > 8192 then return nil end
       local p = ffi.cast(ptr, r) + off
       if is_string and len > 0 and p[len - 1] == 0 then len = len - 1 end
       return ffi.string(p, len)
     end]],
 }
 
-local function accessor(x)
+local function accessor(x, fixed)
   local kind = (x.kind == "string" or x.kind == "bytes") and "loc" or x.kind
   local make = assert(loadstring(accessor_src[kind]:format(x.member), "=perf.raw." .. x.member))
   if kind == "num64" then return make(tonumber) end
   if kind == "user_string" then return make(api, user_buf, ffi) end
-  return make(bit, ffi, ffi.typeof("const uint8_t *"), x.relative and x.offset + 4 or nil, x.kind == "string")
+  return make(bit, ffi, ffi.typeof("const uint8_t *"), x.relative and x.offset + 4 or nil, x.kind == "string", fixed)
 end
 
-local function raw_index(extra)
+local function raw_index(extra, fixed)
   local get = {}
-  for name, x in pairs(extra) do get[name] = accessor(x) end
+  for name, x in pairs(extra) do get[name] = accessor(x, fixed) end
   return function(r, k)
     local f = get[k]
     if f then return f(r) end
@@ -172,7 +175,8 @@ function M.tracepoint(system, event, ev_mt)
   ffi.cdef(("struct __attribute__((packed)) %s {\n%s\n};"):format(raw_name, body))
   ffi.cdef(("struct %s %s;"):format(ev_name,
     (sample_body:gsub("const void %*raw;", ("const struct %s *raw;"):format(raw_name)))))
-  local raw_t = ffi.metatype("struct " .. raw_name, { __index = raw_index(extra) })
+  local raw_t = ffi.metatype("struct " .. raw_name,
+    { __index = raw_index(extra, ffi.sizeof("struct " .. raw_name)) })
   t = {
     id = fmt.id,
     format = fmt,

@@ -88,6 +88,29 @@ local function library(name)
   end
 end
 
+-- The line of `text` where `s` first appears (1 when it does not, literally).
+local function line_of(text, s)
+  local at = text:find(s, 1, true)
+  if not at then return 1 end
+  local _, nl = text:sub(1, at):gsub("\n", "")
+  return nl + 1
+end
+
+-- Is module `name` inside the shark runtime (embedded Lua, built-in C)?
+local function in_runtime(name)
+  if package.loaded[name] or package.preload[name] then return true end
+  for _, m in ipairs(core.modules()) do
+    if m == name then return true end
+  end
+  return name:match("^jit%.") ~= nil
+end
+
+-- BPF C: SEC("...") and C's braces or semicolons (one line or many, from a
+-- [[long string]] or a quoted one)
+local function is_bpf_c(s)
+  return s:find('SEC%("[^"\n]*"%)') ~= nil and s:find("[{;]") ~= nil
+end
+
 -- What the script at `path` takes along: { modules = {name = {path, src}},
 -- sources = { {text, file}... }, files = { path... } }. Found from the string
 -- constants of the script and its modules (BPF C is text with SEC("…"),
@@ -99,7 +122,7 @@ function M.collect(path, src)
   local seen_src, seen_file, seen_lib = {}, {}, {}
   local function sources(chunk, file, text)
     for _, s in ipairs(strings(chunk)) do
-      if s:find('SEC("', 1, true) and s:find("\n", 1, true) then
+      if is_bpf_c(s) then
         if not seen_src[s] then
           seen_src[s] = true
           need.sources[#need.sources + 1] = { text = s, file = file, body = text }
@@ -108,7 +131,11 @@ function M.collect(path, src)
         -- next to the script, else as given (relative to where shark bundle runs)
         local p = s:sub(1, 1) == "/" and s or (dir .. "/" .. s)
         if not uv.fs_stat(p) then p = s end
-        if not seen_file[p] and uv.fs_stat(p) then
+        if not uv.fs_stat(p) then
+          -- the target would fail on it: fail now
+          need.missing = need.missing or ("shark bundle: %s:%d: the BPF file '%s' does not exist (looked in %s and .)")
+            :format(file, line_of(text, s), s, dir)
+        elseif not seen_file[p] then
           seen_file[p] = true
           need.files[#need.files + 1] = p
         end
@@ -129,6 +156,10 @@ function M.collect(path, src)
           if not ok then return nil, merr end
         elseif not need.modules[name] and not seen_lib[name] then
           seen_lib[name] = true
+          if not in_runtime(name) then
+            return nil, ("shark bundle: %s:%d: require '%s': no %s next to the script and no such module in shark")
+              :format(file, line_of(text, name), name, mpath)
+          end
           local lib = library(name)
           if lib then sources(lib, "lua/" .. name:gsub("%.", "/") .. ".lua", "") end
         end
@@ -138,6 +169,7 @@ function M.collect(path, src)
   end
   local ok, err = scan(src, path)
   if not ok then return nil, err end
+  if need.missing then return nil, need.missing end
   return need
 end
 

@@ -7,10 +7,16 @@ local timer = require "timer"
 
 local M = {}
 
+local function pid_type(flag)
+  return function(v)
+    return require("shark.pid").check(v, flag)
+  end
+end
+
 -- The options tracing tools share: `"pid"` in a spec stands for the whole row.
 M.common = {
-  pid = { "p", "pid", "PID", "trace this process only (default: shark's -p/-c target)", type = "int" },
-  tid = { "t", "tid", "TID", "trace this thread only", type = "int" },
+  pid = { "p", "pid", "PID", "trace this process only (default: shark's -p/-c target)", type = pid_type("-p") },
+  tid = { "t", "tid", "TID", "trace this thread only", type = pid_type("-t") },
   duration = { "d", "duration", "SECONDS", "stop after SECONDS", type = "number" },
   json = { "j", "json", nil, "print JSON lines instead of a table" },
   timestamp = { "T", "timestamp", nil, "print a time column" },
@@ -87,6 +93,8 @@ local function convert(row, v)
   end
   if t == "int" or t == "number" then
     local n = tonumber(v)
+    -- nan and inf (and 1e400) are numbers to tonumber, not to a tool's user
+    if n and (n ~= n or n == math.huge or n == -math.huge) then n = nil end
     if not n or (t == "int" and n ~= math.floor(n)) then
       return nil, ("%s wants %s, got '%s'"):format(row[3] or row[2], t == "int" and "an integer" or "a number", v)
     end

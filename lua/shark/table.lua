@@ -8,6 +8,13 @@
 -- the value into what the table shows (JSON keeps the value), `hide` keeps the column out of the table
 -- only. JSON objects hold the columns' keys, nothing else. Columns are separated by one space; the header
 -- formats each title as FORMAT with its precision dropped and its conversion made %s.
+-- spec.out: where lines go (shark.out: nil for stdout, a path, a function, a sink).
+--
+-- The rows data shape, owned here: { columns = { {key =, title =, format =}, ... }, rows = { {...}, ... } }.
+-- M.shape(spec, rows) makes one; M.render(shape, "text" | "json") gives its text; -j prints JSON lines.
+local json = require "shark.json"
+local sink = require "shark.out"
+
 local M = {}
 
 local Out = {}
@@ -28,7 +35,7 @@ function M.new(spec)
     head[i] = (c[2]:gsub("%.%d+", ""):gsub("%a$", "s"))
   end
   return setmetatable({ json = spec.json, all = spec, cols = cols, fmt = table.concat(fmt, " "),
-    head = table.concat(head, " ") }, Out)
+    head = table.concat(head, " "), out = sink.of(spec.out) }, Out)
 end
 
 -- The header line, titles overridden by key from `titles` (if given), then
@@ -37,16 +44,18 @@ function Out:header(titles, tail)
   if self.json then return end
   local t = {}
   for i, c in ipairs(self.cols) do t[i] = titles and titles[c[3]] or c[1] end
-  print(self.head:format(unpack(t, 1, #self.cols)) .. (tail or ""))
+  self.out:line(self.head:format(unpack(t, 1, #self.cols)) .. (tail or ""))
 end
 
--- One row: r's values under the columns' keys.
-function Out:row(r)
-  if self.json then
-    local obj = {}
-    for _, c in ipairs(self.all) do obj[c[3]] = r[c[3]] end
-    return print(require("cjson").encode(obj))
-  end
+-- r as the JSON object of -j: the columns' keys (hidden ones too), nothing else.
+function Out:object(r)
+  local obj = {}
+  for _, c in ipairs(self.all) do obj[c[3]] = r[c[3]] end
+  return obj
+end
+
+-- r as the table's line.
+function Out:text(r)
   local v = {}
   for i, c in ipairs(self.cols) do
     local x = r[c[3]]
@@ -55,7 +64,44 @@ function Out:row(r)
     end
     v[i] = x
   end
-  print(self.fmt:format(unpack(v, 1, #self.cols)))
+  return self.fmt:format(unpack(v, 1, #self.cols))
+end
+
+-- One row: r's values under the columns' keys.
+function Out:row(r)
+  if self.json then return self.out:line(json.encode(self:object(r))) end
+  self.out:line(self:text(r))
+end
+
+-- ------------------------------------------------------------ the shape
+
+-- The rows shape of a list of rows under spec's columns.
+function M.shape(spec, rows)
+  local cols = {}
+  for i, c in ipairs(spec) do
+    cols[i] = { key = c[3], title = c[1], format = c[2], hide = c.hide or nil }
+  end
+  return { columns = cols, rows = rows or {}, spec = spec }
+end
+
+-- The shape as text (a header, then a line per row) or JSON lines (format
+-- "json"); each line ends with a newline.
+function M.render(shape, format)
+  local spec = shape.spec
+  if not spec then
+    spec = {}
+    for i, c in ipairs(shape.columns) do spec[i] = { c.title or c.key, c.format or "%s", c.key, hide = c.hide } end
+  end
+  if format ~= "json" and format ~= "text" then
+    error(("rows: unknown format '%s' (text, json)"):format(tostring(format)), 2)
+  end
+  local buf = sink.buffer()
+  local sp = { json = format == "json", out = buf }
+  for i, c in ipairs(spec) do sp[i] = c end
+  local p = M.new(sp)
+  p:header()
+  for _, r in ipairs(shape.rows) do p:row(r) end
+  return buf.text()
 end
 
 return M

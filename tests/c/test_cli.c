@@ -66,6 +66,14 @@ static void test_bad(void)
 	is_int(parse(&o, err, ARGV("-p", "0", "s.lua")), SHARK_EXIT_USAGE, "-p 0 rejected");
 	is_int(parse(&o, err, ARGV("-p", "abc", "s.lua")), SHARK_EXIT_USAGE, "-p text rejected");
 	is_str(err, "-p wants a process id, not 'abc'", "-p message");
+	is_int(parse(&o, err, ARGV("-p", "-5", "s.lua")), SHARK_EXIT_USAGE, "-p -5 rejected");
+	is_int(parse(&o, err, ARGV("-p", "1.5", "s.lua")), SHARK_EXIT_USAGE, "-p 1.5 rejected");
+	is_int(parse(&o, err, ARGV("-p", "4294967297", "s.lua")), SHARK_EXIT_USAGE, "-p 2^32+1 rejected");
+	is_int(parse(&o, err, ARGV("-p", "4194305", "s.lua")), SHARK_EXIT_USAGE, "-p above PID_MAX_LIMIT rejected");
+	is_int(parse(&o, err, ARGV("-p", "+7", "s.lua")), SHARK_EXIT_USAGE, "-p +7 rejected");
+	is_int(parse(&o, err, ARGV("--mem-limit", "0", "s.lua")), SHARK_EXIT_USAGE, "--mem-limit 0 rejected");
+	is_int(parse(&o, err, ARGV("--mem-limit", "64", "s.lua")), 0, "--mem-limit 64");
+	is_int((int)o.mem_limit, 64, "--mem-limit in MB");
 	is_int(parse(&o, err, ARGV("-c", "  ", "s.lua")), SHARK_EXIT_USAGE, "-c blank rejected");
 	is_int(parse(&o, err, ARGV("-p", "1", "-c", "ls", "s.lua")), SHARK_EXIT_USAGE, "-p with -c rejected");
 	is_int(parse(&o, err, ARGV("-o", "", "s.lua")), SHARK_EXIT_USAGE, "-o empty rejected");

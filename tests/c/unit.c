@@ -61,6 +61,7 @@ void test_cmd(void);
 void test_embed(void);
 void test_perf(void);
 void test_replay(void);
+void test_pprof(void);
 
 int main(void)
 {
@@ -69,6 +70,7 @@ int main(void)
 	test_embed();
 	test_perf();
 	test_replay();
+	test_pprof();
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
 }

@@ -110,7 +110,7 @@ cp "$ROOT/t/template_getppid" "$T/tool"
 at=$(grep -boa 'with the compiler-free bpf.count' "$T/tool" | tail -1 | cut -d: -f1)
 printf 'X' | dd of="$T/tool" bs=1 seek="$at" conv=notrunc 2>/dev/null
 timeout 10 "$T/tool" >"$T/out" 2>"$T/err"; RC=$?
-check "a modified bundle fails its checksum" rc=1 "err~do not match their checksum"
+check "a modified bundle fails its checksum" rc=1 "err~do not match its checksum"
 cp "$ROOT/t/template_getppid" "$T/tool"
 echo junk >>"$T/tool"
 timeout 10 "$T/tool" >"$T/out" 2>"$T/err"; RC=$?

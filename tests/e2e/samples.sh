@@ -10,7 +10,8 @@ check "demo: per-second counts from tracepoints, then the top syscalls, processe
 
 # --- the original's sharkcloud samples: the graphs land in SVG files
 
-export SHARK_CLOUD_DIR=$T
+export SHARK_CLOUD_DIR=$T SHARK_CLOUD_CONFIG=/nonexistent
+unset SHARK_CLOUD_URL SHARK_CLOUD_TOKEN
 run -c "$PROGS/fpchain 400" "$TOP/samples/flamegraph_in_cloud.lua" -u -o "$T/fg.svg"
 check "flamegraph_in_cloud: samples of fpchain, written as an SVG flame graph" rc=0 'out~^[0-9]+ samples$' \
 	"err~flamegraph written to $T/fg.svg" "file:$T/fg.svg~^<\\?xml" \

@@ -107,19 +107,19 @@ ok_if "offcputime: that stack was off CPU 50 ms or more (${us:-?} us, under 1 s)
 
 # (a preemption on a busy machine can keep a task off CPU for over 10 ms, never 200;
 # with other programs on sched_switch, the kernel's probe loop is a frame too)
-run -c "$PROGS/pidsleep $T/pid 300" "$S/offcputime.lua" -f -m 200000
+run -c "$PROGS/pidsleep $T/pid 300" "$S/offcputime.lua" -f folded -m 200000
 check "offcputime -f -m 200000: one folded line, comm;user;kernel frames root first, us" rc=0 \
 	'out~^pidsleep;([^;]+;)*clock_nanosleep[^;]*;entry_SYSCALL_64[^;]*;([^;]+;)*do_nanosleep;([^;]+;)*__schedule(;__traceiter_sched_switch)? [0-9]{6,}$'
 ok_if "offcputime -m 200000: shorter blocks left out (one line)" [ "$(wc -l <"$T/out")" = 1 ]
-run -c "$PROGS/pidsleep $T/pid 50" "$S/offcputime.lua" -f -u -m 10000
+run -c "$PROGS/pidsleep $T/pid 50" "$S/offcputime.lua" -f folded -u -m 10000
 check "offcputime -u: user frames only" rc=0 'out~^pidsleep;([^;]+;)*clock_nanosleep[^;]* [0-9]+$' '!out~do_nanosleep'
-run -c "$PROGS/pidsleep $T/pid 50" "$S/offcputime.lua" -f -k -m 10000 --delimited
+run -c "$PROGS/pidsleep $T/pid 50" "$S/offcputime.lua" -f folded -k -m 10000 --delimited
 check "offcputime -k: kernel frames only" rc=0 'out~^pidsleep;([^;]+;)*do_nanosleep;' '!out~;(clock_nanosleep@|__libc_start)' '!out~;-;'
 
 # --- profile
 
 "$PROGS/fpchain" 3000 & OTHER=$!
-run -c "$PROGS/fpchain 500" "$S/profile.lua" -F 199 -f
+run -c "$PROGS/fpchain 500" "$S/profile.lua" -F 199 -f folded
 nsamples=$(awk '/;main;mid;leaf [0-9]+$/ { print $NF }' "$T/out")
 check "profile -f: the -c spin's folded stack comm;...;main;mid;leaf" rc=0 'out~^fpchain;([^;]+;)*main;mid;leaf [0-9]+$' \
 	"!out~^fpchain;.*\\b$OTHER\\b"
@@ -129,7 +129,7 @@ check "profile: BCC's layout, leaf first, the -c process only (not a twin spinni
 	'out~^    leaf$' 'out~^    mid$' "out~^    -                fpchain \\([0-9]+\\)$" "!out~\\($OTHER\\)$"
 ok_if "profile: leaf, mid, main in that order" \
 	awk 'p2 && $0 == "    main" { ok = 1 } { p2 = p1 && $0 == "    mid"; p1 = $0 == "    leaf" } END { exit !ok }' "$T/out"
-run -c "$PROGS/fpchain 500" "$S/profile.lua" -F 199 -f -K
+run -c "$PROGS/fpchain 500" "$S/profile.lua" -F 199 -f folded -K
 check "profile -K: kernel frames only, no user function" rc=0 '!out~leaf|main'
 run -c "$PROGS/fpchain 500" "$S/profile.lua" -F 199 --svg "$T/cpu.svg" --title "fpchain <profile>"
 kill "$OTHER" 2>/dev/null; wait "$OTHER" 2>/dev/null
@@ -151,7 +151,7 @@ check "stackcount -U: 1000 getppid from ask_parent <- main, the -c process only 
   main
   __libc_start_call_main
     1000'
-run -c "$PROGS/getppid_fp 1000" "$S/stackcount.lua" t:syscalls:sys_enter_getppid -P -f -D
+run -c "$PROGS/getppid_fp 1000" "$S/stackcount.lua" t:syscalls:sys_enter_getppid -P -f folded -D
 kill "$OTHER" 2>/dev/null; wait "$OTHER" 2>/dev/null
 check "stackcount t: -P -f -D: comm;user;-;kernel frames, folded, exact count" rc=0 \
 	'out~^getppid_fp;__libc_start_call_main;main;ask_parent;-;entry_SYSCALL_64[^;]*;([^;]+;)*do_syscall_64;[^ ]* 1000$'

@@ -21,11 +21,12 @@ end)
 LUA
 rm -f "$T/pid"
 run -c "$P $T/pid 100 3" "$T/target.lua"
-check "-c runs the command once the script is ready, stops when it exits" rc=0 quiet \
+check "-c runs the command once the script is ready, stops when it exits" rc=0 \
+	"err=shark: '$P $T/pid 100 3' exited with status 3" \
 	"out=held	true
 target	true	true	$P $T/pid 100 3
 same pid	true
-exited	false	768"
+exited	false	3"
 
 run -c "sh -c 'exit 0' | cat" -e 'print(shark.target().pid > 0)'
 check "-c with shell syntax runs under sh" rc=0 out=true

@@ -3,7 +3,9 @@
  * jitmap.c - behave like a JIT: copy a spinning function into anonymous
  * executable memory, describe it in /tmp/perf-PID.map as "jitted_spin", and
  * run it for MS milliseconds (SIGALRM ends the process).
- * usage: jitmap MS
+ * usage: jitmap MS [nomap]
+ * nomap: write no map, print the code's address instead (for tests where
+ * another user plants a map for this process).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -20,7 +22,8 @@ static char map_path[64];
 static void done(int sig)
 {
 	(void)sig;
-	unlink(map_path);
+	if (map_path[0])
+		unlink(map_path);
 	_exit(0);
 }
 
@@ -36,12 +39,17 @@ int main(int argc, char **argv)
 	if (code == MAP_FAILED)
 		return 1;
 	memcpy(code + 256, spin, sizeof(spin));
-	snprintf(map_path, sizeof(map_path), "/tmp/perf-%d.map", (int)getpid());
-	f = fopen(map_path, "w");
-	if (!f)
-		return 1;
-	fprintf(f, "%lx 40 jitted_spin\n", (unsigned long)(code + 240));
-	fclose(f);
+	if (argc > 2 && !strcmp(argv[2], "nomap")) {
+		printf("%lx\n", (unsigned long)(code + 240));
+		fflush(stdout);
+	} else {
+		snprintf(map_path, sizeof(map_path), "/tmp/perf-%d.map", (int)getpid());
+		f = fopen(map_path, "w");
+		if (!f)
+			return 1;
+		fprintf(f, "%lx 40 jitted_spin\n", (unsigned long)(code + 240));
+		fclose(f);
+	}
 	signal(SIGALRM, done);
 	it.it_value.tv_sec = ms / 1000;
 	it.it_value.tv_usec = (ms % 1000) * 1000;

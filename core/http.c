@@ -1,0 +1,629 @@
+// SPDX-License-Identifier: GPL-2.0
+/* http.c - an HTTP/1.1 server on shark's libuv loop (requests parsed by http-parser) and a blocking client. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <http_parser.h>
+#include <uv.h>
+#include "shark.h"
+#include "http.h"
+
+#define HDR_MAX 4096		/* the longest Authorization or Content-Type we keep */
+#define READ_BUF 65536
+#define IDLE_MS 30000		/* a connection silent this long is closed */
+
+struct shark_http_server {
+	uv_tcp_t tcp;
+	size_t max_body;
+	shark_http_handler handler;
+	void *ctx;
+	int port;
+};
+
+enum hdr { HDR_NONE, HDR_AUTH, HDR_CTYPE, HDR_EXPECT };
+
+struct shark_http_conn {
+	uv_tcp_t tcp;
+	uv_timer_t idle;		/* closes a connection that stalls (slow or stuck clients) */
+	int handles;			/* of tcp and idle, still open */
+	http_parser parser;
+	struct shark_http_server *srv;
+	char *buf;			/* the read buffer, reused */
+	struct shark_http_request req;
+	size_t url_cap, body_cap;
+	char field[32];
+	size_t field_len;
+	enum hdr hdr;
+	int in_value;
+	size_t auth_len, ctype_len;
+	char auth[HDR_MAX + 1], ctype[HDR_MAX + 1];
+	int expect_continue;
+	int refused;			/* answered early (413, 400): discard the rest, then close */
+	size_t dropped;
+	int closing;
+};
+
+static http_parser_settings settings;
+
+/* ------------------------------------------------------------- responses */
+
+struct wreq {
+	uv_write_t w;
+	struct shark_http_conn *c;
+	int close;
+	char data[];
+};
+
+static void on_closed(uv_handle_t *h)
+{
+	struct shark_http_conn *c = h->data;
+
+	if (--c->handles)
+		return;
+	free(c->buf);
+	free(c->req.url);
+	free(c->req.body);
+	free(c);
+}
+
+static void conn_close(struct shark_http_conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	uv_close((uv_handle_t *)&c->tcp, on_closed);
+	uv_close((uv_handle_t *)&c->idle, on_closed);
+}
+
+static void on_idle(uv_timer_t *t)
+{
+	conn_close(t->data);
+}
+
+static void on_shutdown(uv_shutdown_t *s, int status)
+{
+	(void)status;
+	free(s);
+}
+
+/*
+ * After an early answer (413 before the body), closing at once could reset
+ * the connection while the client still sends, and it would never read the
+ * answer: end our side, drop what arrives, close on the client's EOF.
+ */
+static void on_written(uv_write_t *w, int status)
+{
+	struct wreq *r = (struct wreq *)w;
+	struct shark_http_conn *c = r->c;
+	uv_shutdown_t *s;
+
+	if (status < 0) {
+		conn_close(c);
+	} else if (r->close && c->refused && !c->closing && (s = malloc(sizeof(*s)))) {
+		if (uv_shutdown(s, (uv_stream_t *)&c->tcp, on_shutdown)) {
+			free(s);
+			conn_close(c);
+		}
+	} else if (r->close) {
+		conn_close(c);
+	}
+	free(r);
+}
+
+static int send_raw(struct shark_http_conn *c, const char *head, size_t hlen, const void *body, size_t blen,
+		    int close_after)
+{
+	struct wreq *r;
+	uv_buf_t b;
+	int err;
+
+	if (c->closing)
+		return -EPIPE;
+	r = malloc(sizeof(*r) + hlen + blen);
+	if (!r) {
+		conn_close(c);
+		return -ENOMEM;
+	}
+	memcpy(r->data, head, hlen);
+	if (blen)
+		memcpy(r->data + hlen, body, blen);
+	r->c = c;
+	r->close = close_after;
+	b = uv_buf_init(r->data, (unsigned int)(hlen + blen));
+	err = uv_write(&r->w, (uv_stream_t *)&c->tcp, &b, 1, on_written);
+	if (err) {
+		free(r);
+		conn_close(c);
+	}
+	return err;
+}
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Payload Too Large";
+	case 500: return "Internal Server Error";
+	default: return "Status";
+	}
+}
+
+int shark_http__respond(struct shark_http_conn *c, int status, const char *ctype, const void *body, size_t len,
+			const char *extra)
+{
+	char hdr[1024];
+	int keep = !c->refused && http_should_keep_alive(&c->parser);
+	int head = c->parser.type == HTTP_REQUEST && c->parser.method == HTTP_HEAD;
+	int n;
+
+	n = snprintf(hdr, sizeof(hdr),
+		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+		     "X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n%s%s\r\n",
+		     status, reason(status), ctype ? ctype : "text/plain; charset=utf-8", len,
+		     keep ? "" : "Connection: close\r\n", extra ? extra : "");
+	if (n < 0 || (size_t)n >= sizeof(hdr))
+		return -EINVAL;
+	return send_raw(c, hdr, (size_t)n, body, head ? 0 : len, !keep);
+}
+
+/* Answer before the body was read, then read and drop what the client still sends. */
+static int refuse(struct shark_http_conn *c, int status, const char *msg)
+{
+	char body[256];
+	int n = snprintf(body, sizeof(body), "{\"error\":\"%s\"}\n", msg);
+
+	c->refused = 1;
+	shark_http__respond(c, status, "application/json", body, (size_t)n, NULL);
+	return -1;
+}
+
+/* ---------------------------------------------------------- parsing */
+
+static int grow(char **p, size_t *cap, size_t need)
+{
+	size_t n = *cap ? *cap : 256;
+	char *q;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	q = realloc(*p, n);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+static int on_message_begin(http_parser *p)
+{
+	struct shark_http_conn *c = p->data;
+
+	c->req.url_len = 0;
+	c->req.body_len = 0;
+	c->field_len = 0;
+	c->hdr = HDR_NONE;
+	c->in_value = 0;
+	c->auth_len = c->ctype_len = 0;
+	c->expect_continue = 0;
+	return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t len)
+{
+	struct shark_http_conn *c = p->data;
+
+	if (c->req.url_len + len > 8192)
+		return refuse(c, 400, "request line too long");
+	if (grow(&c->req.url, &c->url_cap, c->req.url_len + len + 1))
+		return -1;
+	memcpy(c->req.url + c->req.url_len, at, len);
+	c->req.url_len += len;
+	c->req.url[c->req.url_len] = '\0';
+	return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+	struct shark_http_conn *c = p->data;
+
+	if (c->in_value) {
+		c->in_value = 0;
+		c->field_len = 0;
+	}
+	for (size_t i = 0; i < len && c->field_len < sizeof(c->field) - 1; i++)
+		c->field[c->field_len++] = (char)(at[i] | 0x20);	/* lower case: names are ASCII */
+	c->field[c->field_len] = '\0';
+	return 0;
+}
+
+static void append(char *dst, size_t *dlen, const char *at, size_t len)
+{
+	size_t n = len < HDR_MAX - *dlen ? len : HDR_MAX - *dlen;
+
+	memcpy(dst + *dlen, at, n);
+	*dlen += n;
+	dst[*dlen] = '\0';
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+	struct shark_http_conn *c = p->data;
+
+	if (!c->in_value) {
+		c->in_value = 1;
+		c->hdr = !strcmp(c->field, "authorization") ? HDR_AUTH :
+			 !strcmp(c->field, "content-type") ? HDR_CTYPE :
+			 !strcmp(c->field, "expect") ? HDR_EXPECT : HDR_NONE;
+	}
+	if (c->hdr == HDR_AUTH)
+		append(c->auth, &c->auth_len, at, len);
+	else if (c->hdr == HDR_CTYPE)
+		append(c->ctype, &c->ctype_len, at, len);
+	else if (c->hdr == HDR_EXPECT && len >= 12 && !strncasecmp(at, "100-continue", 12))
+		c->expect_continue = 1;
+	return 0;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+	struct shark_http_conn *c = p->data;
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+	if ((p->flags & F_CONTENTLENGTH) && p->content_length > c->srv->max_body)
+		return refuse(c, 413, "body too large");
+	if (c->expect_continue)
+		send_raw(c, cont, sizeof(cont) - 1, NULL, 0, 0);
+	return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+	struct shark_http_conn *c = p->data;
+
+	if (c->req.body_len + len > c->srv->max_body)
+		return refuse(c, 413, "body too large");
+	if (grow(&c->req.body, &c->body_cap, c->req.body_len + len + 1))
+		return refuse(c, 413, "out of memory for the body");
+	memcpy(c->req.body + c->req.body_len, at, len);
+	c->req.body_len += len;
+	return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+	struct shark_http_conn *c = p->data;
+
+	c->req.method = http_method_str((enum http_method)p->method);
+	c->req.authorization = c->auth_len ? c->auth : NULL;
+	c->req.content_type = c->ctype_len ? c->ctype : NULL;
+	if (!c->req.url)
+		return refuse(c, 400, "no request target");
+	if (c->req.body)
+		c->req.body[c->req.body_len] = '\0';
+	c->srv->handler(c->srv->ctx, c, &c->req);
+	return c->closing ? -1 : 0;
+}
+
+/* ---------------------------------------------------------- the streams */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	struct shark_http_conn *c = h->data;
+
+	(void)suggested;
+	if (!c->buf)
+		c->buf = malloc(READ_BUF);
+	*b = uv_buf_init(c->buf, c->buf ? READ_BUF : 0);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+	struct shark_http_conn *c = s->data;
+	size_t done;
+
+	if (nread < 0) {
+		conn_close(c);
+		return;
+	}
+	uv_timer_again(&c->idle);
+	if (c->refused) {
+		c->dropped += (size_t)nread;
+		if (c->dropped > 4 * c->srv->max_body + (1 << 20))
+			conn_close(c);
+		return;	/* drop what follows an early answer; EOF closes */
+	}
+	if (c->closing || nread == 0)
+		return;
+	done = http_parser_execute(&c->parser, &settings, b->base, (size_t)nread);
+	if (c->closing || c->refused)
+		return;
+	if (c->parser.upgrade || done != (size_t)nread || HTTP_PARSER_ERRNO(&c->parser) != HPE_OK) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "malformed request: %s",
+			 http_errno_description(HTTP_PARSER_ERRNO(&c->parser)));
+		refuse(c, 400, msg);
+	}
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct shark_http_server *srv = server->data;
+	struct shark_http_conn *c;
+
+	if (status < 0)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	c->srv = srv;
+	uv_tcp_init(server->loop, &c->tcp);
+	uv_timer_init(server->loop, &c->idle);
+	c->tcp.data = c;
+	c->idle.data = c;
+	c->handles = 2;
+	uv_timer_start(&c->idle, on_idle, IDLE_MS, IDLE_MS);
+	if (uv_accept(server, (uv_stream_t *)&c->tcp)) {
+		conn_close(c);
+		return;
+	}
+	http_parser_init(&c->parser, HTTP_REQUEST);
+	c->parser.data = c;
+	uv_tcp_nodelay(&c->tcp, 1);
+	if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read))
+		conn_close(c);
+}
+
+struct shark_http_server *shark_http__listen(void *loop, const char *host, int port, size_t max_body,
+					     shark_http_handler handler, void *ctx, int *errp)
+{
+	struct shark_http_server *srv;
+	struct sockaddr_storage ss;
+	int len = sizeof(ss), err;
+
+	http_parser_settings_init(&settings);
+	settings.on_message_begin = on_message_begin;
+	settings.on_url = on_url;
+	settings.on_header_field = on_header_field;
+	settings.on_header_value = on_header_value;
+	settings.on_headers_complete = on_headers_complete;
+	settings.on_body = on_body;
+	settings.on_message_complete = on_message_complete;
+
+	err = uv_ip4_addr(host, port, (struct sockaddr_in *)&ss);
+	if (err)
+		err = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss);
+	if (err) {
+		*errp = -EINVAL;
+		return NULL;
+	}
+	srv = calloc(1, sizeof(*srv));
+	if (!srv) {
+		*errp = -ENOMEM;
+		return NULL;
+	}
+	srv->max_body = max_body;
+	srv->handler = handler;
+	srv->ctx = ctx;
+	uv_tcp_init(loop, &srv->tcp);
+	srv->tcp.data = srv;
+	err = uv_tcp_bind(&srv->tcp, (struct sockaddr *)&ss, 0);
+	if (!err)
+		err = uv_listen((uv_stream_t *)&srv->tcp, 128, on_connection);
+	if (!err)
+		err = uv_tcp_getsockname(&srv->tcp, (struct sockaddr *)&ss, &len);
+	if (err) {
+		*errp = err;
+		uv_close((uv_handle_t *)&srv->tcp, (uv_close_cb)free);
+		return NULL;
+	}
+	srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+			  ((struct sockaddr_in *)&ss)->sin_port);
+	return srv;
+}
+
+int shark_http__port(const struct shark_http_server *srv)
+{
+	return srv->port;
+}
+
+void shark_http__close(struct shark_http_server *srv)
+{
+	if (srv)
+		uv_close((uv_handle_t *)&srv->tcp, (uv_close_cb)free);
+}
+
+/* ---------------------------------------------------------- the client */
+
+struct resp {
+	char *buf;
+	int32_t cap, len;
+	int done, truncated;
+};
+
+static int on_resp_body(http_parser *p, const char *at, size_t len)
+{
+	struct resp *r = p->data;
+	size_t room = (size_t)(r->cap - 1 - r->len);
+
+	if (len > room) {
+		len = room;
+		r->truncated = 1;
+	}
+	memcpy(r->buf + r->len, at, len);
+	r->len += (int32_t)len;
+	r->buf[r->len] = '\0';
+	return 0;
+}
+
+static int on_resp_done(http_parser *p)
+{
+	((struct resp *)p->data)->done = 1;
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int wait_fd(int fd, short ev, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = ev };
+	int64_t left = deadline - now_ms();
+	int n;
+
+	if (left <= 0)
+		return -ETIMEDOUT;
+	do
+		n = poll(&pfd, 1, (int)left);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n ? 0 : -ETIMEDOUT;
+}
+
+static int connect_to(const char *host, const char *port, int64_t deadline)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai, *a;
+	int fd = -1, err = -EHOSTUNREACH;
+
+	if (getaddrinfo(host, port, &hints, &ai))
+		return -EADDRNOTAVAIL;
+	for (a = ai; a; a = a->ai_next) {
+		socklen_t l = sizeof(err);
+		int soerr = 0;
+
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+		if (fd < 0) {
+			err = -errno;
+			continue;
+		}
+		if (connect(fd, a->ai_addr, a->ai_addrlen) && errno != EINPROGRESS) {
+			err = -errno;
+		} else if (!(err = wait_fd(fd, POLLOUT, deadline))) {
+			getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &l);
+			err = -soerr;
+		}
+		if (!err)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd >= 0 ? fd : err;
+}
+
+/* "http://host[:port]/path" into its parts, with http-parser's URL parser. */
+static int split_url(const char *url, char *host, size_t hlen, char *port, size_t plen, const char **path)
+{
+	struct http_parser_url u;
+	size_t n = strlen(url);
+
+	http_parser_url_init(&u);
+	if (http_parser_parse_url(url, n, 0, &u) || !(u.field_set & (1 << UF_HOST)) ||
+	    !(u.field_set & (1 << UF_SCHEMA)) || u.field_data[UF_SCHEMA].len != 4 ||
+	    strncasecmp(url + u.field_data[UF_SCHEMA].off, "http", 4) || u.field_data[UF_HOST].len >= hlen)
+		return -EINVAL;
+	memcpy(host, url + u.field_data[UF_HOST].off, u.field_data[UF_HOST].len);
+	host[u.field_data[UF_HOST].len] = '\0';
+	snprintf(port, plen, "%u", (u.field_set & (1 << UF_PORT)) ? u.port : 80u);
+	*path = (u.field_set & (1 << UF_PATH)) ? url + u.field_data[UF_PATH].off : "/";
+	return 0;
+}
+
+static int send_all(int fd, const char *p, size_t len, int64_t deadline)
+{
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			int err = wait_fd(fd, POLLOUT, deadline);
+
+			if (err)
+				return err;
+			continue;
+		}
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int32_t shark_http_request(const char *method, const char *url, const char *headers, const void *body,
+			   uint64_t len, int32_t timeout_ms, char *resp_buf, int32_t resp_len, int32_t *status)
+{
+	http_parser_settings rs;
+	http_parser p;
+	struct resp r = { .buf = resp_buf, .cap = resp_len };
+	char host[256], port[16], head[2048], rbuf[16384];
+	const char *path;
+	int64_t deadline = now_ms() + timeout_ms;
+	int fd, err, n;
+
+	if (resp_len < 1 || split_url(url, host, sizeof(host), port, sizeof(port), &path))
+		return -EINVAL;
+	n = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: %s:%s\r\nContent-Length: %llu\r\n"
+		     "Connection: close\r\nUser-Agent: shark/" SHARK_VERSION "\r\n%s\r\n",
+		     method, path, host, port, (unsigned long long)len, headers ? headers : "");
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return -E2BIG;
+	fd = connect_to(host, port, deadline);
+	if (fd < 0)
+		return fd;
+	err = send_all(fd, head, (size_t)n, deadline);
+	if (!err && len)
+		err = send_all(fd, body, (size_t)len, deadline);
+	http_parser_settings_init(&rs);
+	rs.on_body = on_resp_body;
+	rs.on_message_complete = on_resp_done;
+	http_parser_init(&p, HTTP_RESPONSE);
+	p.data = &r;
+	resp_buf[0] = '\0';
+	while (!err && !r.done) {
+		ssize_t got = recv(fd, rbuf, sizeof(rbuf), 0);
+
+		if (got < 0 && (errno == EAGAIN || errno == EINTR)) {
+			err = wait_fd(fd, POLLIN, deadline);
+			continue;
+		}
+		if (got < 0) {
+			err = -errno;
+			break;
+		}
+		/* 0 bytes tells the parser the connection ended */
+		if (http_parser_execute(&p, &rs, rbuf, (size_t)got) != (size_t)got ||
+		    HTTP_PARSER_ERRNO(&p) != HPE_OK)
+			err = -EPROTO;
+		else if (!got && !r.done)
+			err = -ECONNRESET;
+	}
+	close(fd);
+	if (err)
+		return err;
+	*status = (int32_t)p.status_code;
+	return r.len;
+}

@@ -1,0 +1,265 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- shark serve [--listen ADDR:PORT] [--db FILE] [--token TOKEN]: keep uploaded
+-- flame graphs and heat maps in SQLite and show them in a browser. HTTP runs
+-- on shark's libuv loop (core/http.c, requests parsed by http-parser).
+local uv = require "uv"
+local http = require "shark.http"
+local store_mod = require "shark.serve.store"
+local decode = require "shark.serve.decode"
+local render = require "shark.serve.render"
+local core = require "shark.core"
+local api = require "shark.api"
+local shark = require "shark"
+
+local M = {}
+
+M.DEFAULT_PORT = 7411
+local json = render.json
+
+-- ---------------------------------------------------------------- setup
+
+local function data_dir()
+  if uv.getuid and uv.getuid() == 0 then return "/var/lib/shark" end
+  local xdg = os.getenv("XDG_DATA_HOME")
+  if xdg and xdg ~= "" then return xdg .. "/shark" end
+  return (os.getenv("HOME") or ".") .. "/.local/share/shark"
+end
+
+local function mkdir_p(dir)
+  local path = ""
+  for part in dir:gmatch("[^/]+") do
+    path = path .. "/" .. part
+    if dir:sub(1, 1) ~= "/" and path:sub(1, 1) == "/" then path = path:sub(2) end
+    uv.fs_mkdir(path, tonumber("700", 8))
+  end
+end
+
+-- "ADDR:PORT", "[v6]:PORT", ":PORT" or "PORT" -> host, port
+function M.parse_listen(s)
+  local host, port = s:match("^%[([%x:]+)%]:(%d+)$")
+  if not host then host, port = s:match("^([^:]*):(%d+)$") end
+  if not host and s:match("^%d+$") then host, port = "", s end
+  port = tonumber(port)
+  if not host or not port or port > 65535 then return nil end
+  if host == "" then host = "127.0.0.1" end
+  if host == "localhost" then host = "127.0.0.1" end
+  return host, port
+end
+
+local function new_token()
+  local f = assert(io.open("/dev/urandom", "rb"))
+  local b = f:read(18)
+  f:close()
+  return (b:gsub(".", function(c) return ("%02x"):format(c:byte()) end))
+end
+
+-- ---------------------------------------------------------------- HTTP
+
+local function unescape(s)
+  s = s:gsub("+", " ")
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+local function query_of(q)
+  local t, labels = {}, {}
+  for pair in q:gmatch("[^&]+") do
+    local k, v = pair:match("^([^=]*)=?(.*)$")
+    k, v = unescape(k), unescape(v)
+    local label = k:match("^label%.(.+)$")
+    if label then labels[label] = v else t[k] = v end
+  end
+  return t, labels
+end
+
+local function reply(status, obj, extra)
+  return status, "application/json", json.encode(obj) .. "\n", extra
+end
+
+local function fail(status, msg, extra) return reply(status, { error = msg }, extra) end
+
+-- Constant-time: the answer's timing says nothing of the token.
+local function same(a, b)
+  if #a ~= #b then return false end
+  local d = 0
+  for i = 1, #a do d = bit.bor(d, bit.bxor(a:byte(i), b:byte(i))) end
+  return d == 0
+end
+
+local CTYPES = { html = "text/html; charset=utf-8", js = "text/javascript; charset=utf-8",
+  css = "text/css; charset=utf-8" }
+
+local function static(name)
+  local body = core.file("viewer/" .. name)
+  if not body then return fail(404, "no such file") end
+  return 200, CTYPES[name:match("%.(%w+)$")] or "application/octet-stream", body,
+    "Content-Security-Policy: default-src 'self'; img-src 'self' data:; style-src 'self'\r\n"
+end
+
+local function labels_ok(labels)
+  local n = 0
+  for k, v in pairs(labels) do
+    n = n + 1
+    if not k:match("^[%w_.%-]+$") or #k > 64 then return nil, ("bad label name '%s'"):format(k:sub(1, 64)) end
+    if #v > 256 then return nil, ("label %s: value longer than 256 bytes"):format(k) end
+  end
+  if n > 32 then return nil, "more than 32 labels" end
+  return true
+end
+
+local function matches(h, q)
+  local hay = h.title:lower() .. " " .. h.kind
+  for k, v in pairs(h.labels) do hay = hay .. " " .. k:lower() .. "=" .. tostring(v):lower() end
+  for word in q:lower():gmatch("%S+") do
+    if not hay:find(word, 1, true) then return false end
+  end
+  return true
+end
+
+local function router(st, ctx, token)
+  local function authorized(req)
+    local got = req.authorization and req.authorization:match("^[Bb]earer%s+(%S+)%s*$")
+    return got and same(got, token)
+  end
+  local unauth = 'WWW-Authenticate: Bearer realm="shark"\r\n'
+
+  local function upload(req, q, labels)
+    if not authorized(req) then return fail(401, "a valid 'Authorization: Bearer TOKEN' is needed", unauth) end
+    local kind = q.kind or "flamegraph"
+    if kind ~= "flamegraph" and kind ~= "heatmap" then
+      return fail(400, "kind must be flamegraph or heatmap")
+    end
+    local title = q.title or (kind .. " " .. os.date("!%Y-%m-%d %H:%M:%S"))
+    if #title > 256 then return fail(400, "title longer than 256 bytes") end
+    local ok, err = labels_ok(labels)
+    if not ok then return fail(400, err) end
+    local p, why = decode.upload(kind, req.body)
+    if not p then return fail(400, why) end
+    local id = st:add{ kind = kind, title = title, labels = next(labels) and json.encode(labels) or "{}",
+      time = os.time(), samples = p.samples, bytes = #req.body,
+      -- text that decoded is kept as sent (decoding it again gives p); pprof as folded text
+      data = p.from_pprof and decode.encode(kind, p) or req.body }
+    if #req.body > 1048576 then ctx.collect() end
+    return reply(201, { id = id, url = ctx.base .. "p/" .. id }, "Location: /p/" .. id .. "\r\n")
+  end
+
+  local function list(q)
+    local out = {}
+    for _, row in ipairs(st:list()) do
+      local h = render.header(row)
+      if not q.q or matches(h, q.q) then out[#out + 1] = h end
+    end
+    return 200, "application/json", render.list(out) .. "\n"
+  end
+
+  local function one(req, id, q)
+    local row = st:get(id)
+    if req.method == "DELETE" then
+      if not authorized(req) then return fail(401, "a valid 'Authorization: Bearer TOKEN' is needed", unauth) end
+      if not row then return fail(404, "no profile " .. id) end
+      st:delete(id)
+      return 204, "text/plain", ""
+    end
+    if req.method ~= "GET" and req.method ~= "HEAD" then return fail(405, "GET or DELETE") end
+    if not row then return fail(404, "no profile " .. id) end
+    local body, ctype, msg = render.format(row, q.format or "json")
+    if not body then return fail(ctype, msg) end
+    if #body > 1048576 then ctx.collect() end
+    return 200, ctype, body
+  end
+
+  return function(req)
+    local path, qs = req.url:match("^([^?#]*)%??([^#]*)")
+    local q, labels = query_of(qs or "")
+    if path == "/api/profiles" then
+      if req.method == "POST" then return upload(req, q, labels) end
+      if req.method == "GET" or req.method == "HEAD" then return list(q) end
+      return fail(405, "GET or POST")
+    end
+    local id = path:match("^/api/profiles/(%d+)$")
+    if id then return one(req, tonumber(id), q) end
+    if req.method ~= "GET" and req.method ~= "HEAD" then return fail(405, "pages are read with GET") end
+    if path == "/" or path:match("^/p/%d+$") or path == "/diff" then return static("index.html") end
+    local name = path:match("^/static/([%w_%-]+%.%w+)$")
+    if name then return static(name) end
+    return fail(404, "no such page: " .. path)
+  end
+end
+
+-- ---------------------------------------------------------------- main
+
+function M.main(args)
+  local o = shark.getopt({
+    name = "shark serve",
+    usage = "[--listen ADDR:PORT] [--db FILE] [--token TOKEN]",
+    about = "Keep flame graphs and latency heat maps uploaded by sharkcloud, curl or agents, and show\n" ..
+      "them in a browser: zoom, search, top table, diff, sub-second offset heat maps. Reads are open to\n" ..
+      "whoever reaches the address; uploads and deletes need the token.",
+    { "l", "listen", "ADDR:PORT", ("where to listen (default 127.0.0.1:%d; port 0: any free one)")
+      :format(M.DEFAULT_PORT), default = "127.0.0.1:" .. M.DEFAULT_PORT },
+    { nil, "db", "FILE", "the SQLite file (default: $XDG_DATA_HOME/shark/shark.db, ~/.local/share/shark/" ..
+      "shark.db, or /var/lib/shark/shark.db for root)" },
+    { nil, "token", "TOKEN", "the token writes need (default: made at first start, kept in the database)" },
+    { nil, "max-body", "MB", "the largest upload accepted, in MB", type = "number", default = 64 },
+    examples = { "shark serve", "shark serve --listen 0.0.0.0:7411 --db /srv/shark.db",
+      "curl -H \"Authorization: Bearer $TOKEN\" --data-binary @out.folded " ..
+      "'http://127.0.0.1:7411/api/profiles?kind=flamegraph&title=build&label.host=a'" },
+  }, args)
+  local host, port = M.parse_listen(o.listen)
+  if not host then
+    io.stderr:write(("shark serve: --listen wants ADDR:PORT, not '%s'\n"):format(o.listen))
+    return shark.exit(2)
+  end
+  if o.token and not o.token:match("^[%w%-._~+/=]+$") then
+    io.stderr:write("shark serve: --token: letters, digits and -._~+/= only\n")
+    return shark.exit(2)
+  end
+  local path = o.db
+  if not path then
+    local dir = data_dir()
+    mkdir_p(dir)
+    path = dir .. "/shark.db"
+  end
+  -- private before SQLite opens it: it holds the token, and SQLite gives
+  -- the -wal and -shm files the database file's mode
+  local fd = uv.fs_open(path, "a", tonumber("600", 8))
+  if fd then
+    uv.fs_close(fd)
+    uv.fs_chmod(path, tonumber("600", 8))
+  end
+  local st, err = store_mod.open(path)
+  if not st then
+    io.stderr:write("shark serve: ", err, "\n")
+    return shark.exit(1)
+  end
+  local token = o.token or st:meta("token")
+  if not token then
+    token = st:meta("token", new_token())
+    print(("token: %s (new; kept in %s)"):format(token, path))
+  end
+  local shown = host:find(":", 1, true) and "[" .. host .. "]" or host
+  -- after a large request, a full collection once the loop is idle again:
+  -- a 10 MB upload leaves ~80 MB of garbage that would otherwise stay
+  local gc_timer = uv.new_timer()
+  local ctx = { collect = function()
+    gc_timer:start(200, 0, function()
+      collectgarbage("collect")
+      api.trim_memory()
+    end)
+  end }
+  local srv, lerr = http.listen(host, port, o.max_body * 1024 * 1024, router(st, ctx, token))
+  if not srv then
+    io.stderr:write(("shark serve: cannot listen on %s:%d: %s\n"):format(shown, port, lerr))
+    return shark.exit(1)
+  end
+  local base = ("http://%s:%d/"):format(shown, srv:port())
+  ctx.base = base
+  if not host:match("^127%.") and host ~= "::1" then
+    shark.info(("shark serve: listening on %s, not loopback: anyone who reaches it can read every profile")
+      :format(host))
+  end
+  print("serving " .. base)
+  io.stdout:flush()
+  shark.on_end(function() srv:close(); st:close() end)
+end
+
+return M

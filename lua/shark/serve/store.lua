@@ -1,0 +1,68 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- shark/serve/store.lua - the profiles of shark serve in one SQLite file.
+local sqlite = require "shark.sqlite"
+
+local M = {}
+local Store = {}
+Store.__index = Store
+
+local SCHEMA = [[
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA cache_size = -1024;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS profiles (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  title TEXT NOT NULL,
+  labels TEXT NOT NULL,   -- JSON object
+  time INTEGER NOT NULL,  -- upload time, seconds since the epoch
+  samples INTEGER NOT NULL,
+  bytes INTEGER NOT NULL, -- the size of the upload
+  data BLOB NOT NULL      -- the canonical text (shark/serve/decode.lua)
+);
+]]
+
+function M.open(path)
+  local db, err = sqlite.open(path)
+  if not db then return nil, err end
+  local ok, e = pcall(db.exec, db, SCHEMA)
+  if not ok then
+    db:close()
+    return nil, ("%s: %s"):format(path, tostring(e):gsub("^.-sqlite: ", ""))
+  end
+  return setmetatable({ db = db }, Store)
+end
+
+function Store:close() self.db:close() end
+
+function Store:meta(key, value)
+  if value ~= nil then
+    self.db:run("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value)
+    return value
+  end
+  local r = self.db:rows("SELECT value FROM meta WHERE key = ?", key)[1]
+  return r and r.value
+end
+
+function Store:add(p)
+  local _, id = self.db:run("INSERT INTO profiles (kind, title, labels, time, samples, bytes, data) " ..
+    "VALUES (?, ?, ?, ?, ?, ?, ?)", p.kind, p.title, p.labels, p.time, p.samples, p.bytes, sqlite.blob(p.data))
+  return id
+end
+
+-- Newest first, without the data.
+function Store:list()
+  return self.db:rows("SELECT id, kind, title, labels, time, samples, bytes FROM profiles ORDER BY id DESC")
+end
+
+function Store:get(id)
+  return self.db:rows("SELECT id, kind, title, labels, time, samples, bytes, data FROM profiles WHERE id = ?",
+    id)[1]
+end
+
+function Store:delete(id)
+  return self.db:run("DELETE FROM profiles WHERE id = ?", id) > 0
+end
+
+return M
