@@ -199,6 +199,7 @@ $(FUZZ_OUT)/core/%.o: core/%.c $(HEADERS) | $(FUZZ_OUT)/core
 
 $(FUZZ_OUT)/%.o: $(OUT)/%.c $(HEADERS) | $(FUZZ_OUT)/core
 	$(call msg,FUZZCC,$<)
+	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)

@@ -196,6 +196,9 @@ function methods:sum(k)
 end
 
 -- Symbolized frames of stack id in a stack-trace map (pid for user stacks).
+-- A leaf __traceiter_* frame is the kernel's loop over a tracepoint's probes,
+-- there only while another program shares the tracepoint: left out, so a
+-- stack does not depend on what else runs on the machine.
 function methods:stack(id, pid)
   local s = S(self)
   local ips = self:get(id)
@@ -210,7 +213,8 @@ function methods:stack(id, pid)
     -- PERF_CONTEXT_* markers, where the kernel copied perf's callchain
     if ip < 0xfffffffffffff001ULL then
       local len = api.symbolize(pid or -1, ip, buf, 512)
-      frames[#frames + 1] = len > 0 and ffi.string(buf, len) or "[unknown]"
+      local name = len > 0 and ffi.string(buf, len) or "[unknown]"
+      if #frames > 0 or not name:find("^__traceiter_") then frames[#frames + 1] = name end
     end
   end
   return frames
@@ -228,7 +232,10 @@ function methods:frames(id, pid)
   for i = 0, s.vsize / 8 - 1 do
     local ip = p[i]
     if ip == 0 then break end
-    if ip < 0xfffffffffffff001ULL then out[#out + 1] = describe(pid or -1, ip, not pid or pid < 0) end
+    if ip < 0xfffffffffffff001ULL then
+      local f = describe(pid or -1, ip, not pid or pid < 0)
+      if #out > 0 or not (f.name or ""):find("^__traceiter_") then out[#out + 1] = f end
+    end
   end
   return out
 end
