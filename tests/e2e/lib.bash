@@ -32,9 +32,10 @@ start() {
 	BG=$!
 }
 
-# wait_out REGEX [SECONDS]: wait until stdout matches (default 10 s).
+# wait_out REGEX [SECONDS]: wait until stdout matches (default 30 s: a deadline, not a
+# measure; a busy machine can take seconds to start shark).
 wait_out() {
-	local i limit=$(( ${2:-10} * 20 ))
+	local i limit=$(( ${2:-30} * 20 ))
 	for ((i = 0; i < limit; i++)); do
 		grep -Eq -- "$1" "$T/out" 2>/dev/null && return 0
 		sleep 0.05
