@@ -217,7 +217,7 @@ int shark_target__spawn(const char *cmd)
 	int go[2], ready[2], err;
 	char **argv;
 	char c;
-	pid_t pid, parent;
+	pid_t pid;
 
 	argv = shark_cmd__argv(cmd);
 	if (!argv)
@@ -236,7 +236,6 @@ int shark_target__spawn(const char *cmd)
 	}
 	fflush(stdout);
 	fflush(stderr);
-	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		err = -errno;
@@ -259,8 +258,13 @@ int shark_target__spawn(const char *cmd)
 		sigaction(SIGTERM, &sa, NULL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		/* a SIGKILLed shark cannot reap its command: the kernel ends it */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		/*
+		 * A SIGKILLed shark cannot reap its command: the kernel ends it. A
+		 * shark gone before the prctl closed its end of go: the read below
+		 * gets EOF. (No getppid() check: this is the traced pid already,
+		 * and a late-scheduled child's call landed in exact getppid counts.)
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL))
 			_exit(127);
 		close(go[1]);
 		close(ready[0]);

@@ -26,6 +26,9 @@ check "funccount: a library by name (c: libc), exact calls by the -c target" rc=
 mkfifo "$T/go"
 "$F" 50 wait <"$T/go" & wp=$!
 exec 3>"$T/go"
+# the background shell opens the fifo, then execs the workload: attach to the
+# workload, not to the shell on its way to exec (on a busy machine, ESRCH)
+for i in $(seq 600); do [ "$(readlink "/proc/$wp/exe")" = "$(readlink -f "$F")" ] && break; sleep 0.05; done
 start "$S/funccount.lua" -p $wp "$F:work_[ab]*"
 for i in $(seq 100); do grep -q Tracing "$T/err" && break; sleep 0.05; done
 echo >&3; exec 3>&-; wait $wp
