@@ -14,8 +14,8 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 # Every library but glibc links statically: the binary runs where none of
 # them is installed. Order matters for static archives.
 STATIC_LIBS := -l:liblua5.1-luv.a -l:liblua5.1-cjson.a -l:libluajit-5.1.a \
-	-l:libuv_a.a -l:libsqlite3.a -l:libhttp_parser.a -l:libbpf.a -l:libtraceevent.a -l:libprotobuf-c.a -l:libelf.a -l:libz.a \
-	-l:libsupc++.a
+	-l:libuv_a.a -l:libsqlite3.a -l:libhttp_parser.a -l:libbpf.a -l:libtraceevent.a -l:libprotobuf-c.a \
+	-l:libdw.a -l:libelf.a -l:libz.a -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a -l:liblzma.a -l:libbz2.a -l:libstdc++.a
 SYS_LIBS    := -lm -ldl -lpthread -lrt
 LDFLAGS_SHARK = -Wl,-E -static-libgcc -no-pie
 
@@ -31,10 +31,14 @@ endif
 endif
 
 CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
-CORE_OBJS := $(patsubst core/%.c,$(OUT)/core/%.o,$(CORE_SRCS))
+CORE_CXX_SRCS := $(wildcard core/*.cc)
+CORE_OBJS := $(patsubst core/%.c,$(OUT)/core/%.o,$(CORE_SRCS)) \
+	$(patsubst core/%.cc,$(OUT)/core/%.o,$(CORE_CXX_SRCS))
 MAIN_OBJ  := $(OUT)/core/main.o
-# profile.proto (pprof) compiled by protoc-c here, never kept in the tree
-PROTO_OBJ := $(OUT)/proto/profile.pb-c.o
+# core/proto/*.proto (pprof's profile.proto, OTLP metrics) compiled by
+# protoc-c here, never kept in the tree
+PROTOS    := $(wildcard core/proto/*.proto)
+PROTO_OBJ := $(patsubst core/proto/%.proto,$(OUT)/proto/%.pb-c.o,$(PROTOS))
 EMBED_OBJ := $(OUT)/api_table.o $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files.o $(PROTO_OBJ)
 # Headers clang needs for BPF C at run time: libbpf's (from libbpf-dev, at
 # build time) and shark's own; written out to the cache on first use.
@@ -70,20 +74,26 @@ $(OUT)/core/%.o: core/%.c $(HEADERS) | $(OUT)/core
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(OUT)/proto/profile.pb-c.c $(OUT)/proto/profile.pb-c.h &: core/proto/profile.proto
+# C++ only where the field's library is C++ (toml11); no exceptions cross into C.
+$(OUT)/core/%.o: core/%.cc $(HEADERS) | $(OUT)/core
+	$(call msg,CXX,$<)
+	$(Q)$(CXX) $(CFLAGS) $(WARN) -std=c++17 -D_GNU_SOURCE $(INCLUDES) -c -o $@ $<
+
+$(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h: core/proto/%.proto
 	$(call msg,PROTOC,$<)
 	$(Q)mkdir -p $(OUT)/proto
 	$(Q)protoc-c --c_out=$(OUT)/proto -Icore/proto $<
 
 $(OUT)/core/pprof.o: $(OUT)/proto/profile.pb-c.h
+$(OUT)/core/otlp.o: $(OUT)/proto/otlp.pb-c.h
 
-$(PROTO_OBJ): $(OUT)/proto/profile.pb-c.c $(OUT)/proto/profile.pb-c.h
+$(OUT)/proto/%.pb-c.o: $(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -I$(OUT)/proto -c -o $@ $<
 
 # The FFI surface: shark_api.h (and the structs prebuilt BPF programs share,
 # bpf/template.h) through the preprocessor, as ffi.cdef text.
-$(OUT)/shark_api.cdef: core/shark_api.h bpf/template.h | $(OUT)
+$(OUT)/shark_api.cdef: core/shark_api.h bpf/template.h bpf/ustack.h | $(OUT)
 	$(call msg,CDEF,$@)
 	$(Q)cat $^ | $(CC) -E -P -DSHARK_CDEF -o $@ -
 
@@ -113,7 +123,7 @@ $(OUT)/bpf/vmlinux.h: | $(OUT)/bpf
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c >$@
 
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/template.h bpf/template.bpf.h bpf/include/shark.bpf.h \
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/template.h bpf/template.bpf.h bpf/ustack.h bpf/include/shark.bpf.h \
 		bpf/include/shark_arch.bpf.h $(OUT)/bpf/vmlinux.h | $(OUT)/bpf
 	$(call msg,BPF,$<)
 	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror -I$(OUT)/bpf -Ibpf \
@@ -171,6 +181,18 @@ $(OUT)/progs/%: tests/progs/%.c | $(OUT)/progs
 	$(call msg,CC,$<)
 	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) -o $@ $< -lpthread
 
+# Built as Debian builds packages: -O2, no frame pointers, no -g (.eh_frame
+# only); its library beside it, found through the rpath.
+DEBIAN_CFLAGS := -O2 -fomit-frame-pointer -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(WARN)
+
+$(OUT)/progs/libdwlib.so: tests/progs/lib/dwlib.c | $(OUT)/progs
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(DEBIAN_CFLAGS) -fPIC -shared -o $@ $<
+
+$(OUT)/progs/dwchain: tests/progs/dwchain.c $(OUT)/progs/libdwlib.so | $(OUT)/progs
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(DEBIAN_CFLAGS) -o $@ $< -L$(OUT)/progs -ldwlib -Wl,-rpath,'$$ORIGIN'
+
 $(OUT)/progs/%: tests/progs/%.cc | $(OUT)/progs
 	$(call msg,CXX,$<)
 	$(Q)$(CXX) -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) -o $@ $<
@@ -202,6 +224,8 @@ $(FUZZ_OUT)/%.o: $(OUT)/%.c $(HEADERS) | $(FUZZ_OUT)/core
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
+$(FUZZ_OUT)/core/pprof.o: $(OUT)/proto/profile.pb-c.h
+
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(call msg,FUZZLD,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Wl,-E -o $@ $< $(FUZZ_OBJS) $(STATIC_LIBS) $(SYS_LIBS)
@@ -228,6 +252,12 @@ asan:
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/asan/lsan.supp:print_suppressions=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run $(ASAN_SUITES)
 
+# The two unwinders on one copied stack (tests/bench/unwind.sh); libunwind only here.
+$(OUT)/bench_unwind: tests/bench/unwind_libs.c $(CORE_OBJS) $(EMBED_OBJ) $(HEADERS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SHARK) -o $@ $< $(CORE_OBJS) $(EMBED_OBJ) \
+		-l:libunwind-x86_64.a -l:libunwind.a $(STATIC_LIBS) $(SYS_LIBS)
+
 deps:
 	$(Q)deps/install build
 
@@ -236,15 +266,18 @@ deps-test:
 
 progs: $(PROGS)
 
-# playwright-core for the browser tests (it drives Debian's chromium): npm ci
-# from the committed lock file into tests/browser/node_modules (ignored).
-BROWSER_STAMP := tests/browser/node_modules/.package-lock.json
-$(BROWSER_STAMP): tests/browser/package.json tests/browser/package-lock.json
-	$(call msg,NPM,tests/browser)
-	$(Q)cd tests/browser && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
+# npm packages the tests drive real peers with, each folder from its
+# committed lock file (npm ci) into its node_modules (ignored):
+# tests/browser: playwright-core for Debian's chromium (the viewer);
+# tests/otlp: protobufjs and OpenTelemetry's generated protos (the agent).
+NODE_DIRS   := tests/browser tests/otlp
+NODE_STAMPS := $(addsuffix /node_modules/.package-lock.json,$(NODE_DIRS))
+tests/%/node_modules/.package-lock.json: tests/%/package.json tests/%/package-lock.json
+	$(call msg,NPM,tests/$*)
+	$(Q)cd tests/$* && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
 	$(Q)touch $@
 
-browser-deps: $(BROWSER_STAMP)
+browser-deps: $(NODE_STAMPS)
 
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS) browser-deps

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* api.c - process state and the small entry points of core/shark_api.h (the table is generated). */
+#include <errno.h>
 #include <malloc.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include "shark.h"
 
 struct shark_state shark_state = {
@@ -10,12 +12,22 @@ struct shark_state shark_state = {
 	.target_status = -1,
 };
 
-uint64_t shark_time_ns(void)
+static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t shark_time_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t shark_realtime_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
 }
 
 const char *shark_strerror(int32_t err)
@@ -26,4 +38,11 @@ const char *shark_strerror(int32_t err)
 void shark_trim_memory(void)
 {
 	malloc_trim(0);
+}
+
+int32_t shark_set_rlimit(int32_t resource, uint64_t soft, uint64_t hard)
+{
+	struct rlimit r = { .rlim_cur = soft, .rlim_max = hard };
+
+	return setrlimit(resource, &r) ? -errno : 0;
 }

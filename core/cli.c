@@ -133,6 +133,7 @@ static const struct {
 } commands[] = {
 	{ "test", "shark.cmd.test" },
 	{ "bundle", "shark.cmd.bundle" },
+	{ "agent", "shark.cmd.agent" },
 	{ "serve", "shark.cmd.serve" },
 };
 

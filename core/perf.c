@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "shark.h"
+#include "unwind.h"
+#include "pyframes.h"
 
 /*
  * A session is what one perf.on() asks for: several events, each opened on
@@ -71,6 +73,8 @@ struct shark_perf {
 	uint64_t last_id;	/* the id decoded last, and its event */
 	int32_t last_ev;
 	int no_format_lost;	/* the kernel predates PERF_FORMAT_LOST (6.0) */
+	uint64_t *chains;	/* callchain_u = "dwarf": unwound chains of this batch */
+	uint32_t nchains, chains_cap;
 	struct shark_perf_stats st;
 	char err[320];
 };
@@ -275,6 +279,7 @@ void shark_perf__free(struct shark_perf *p)
 	free(p->evs);
 	free(p->fds);
 	free(p->rings);
+	free(p->chains);
 	free(p->cpus);
 	free(p->tids);
 	free(p->ids);
@@ -405,6 +410,16 @@ static void fill_attr(const struct shark_perf *p, const struct shark_perf_event 
 		a->exclude_callchain_user = !p->opts.callchain_u;
 		if (p->opts.max_stack)
 			a->sample_max_stack = (uint16_t)p->opts.max_stack;
+	}
+	if (p->opts.stack_user) {
+		/* user frames come from unwinding a copy of the stack, not the kernel's walk */
+		a->sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+		a->sample_regs_user = SHARK_UNWIND_REGS_MASK;
+		a->sample_stack_user = p->opts.stack_user;
+		if (p->opts.callchain_k)
+			a->exclude_callchain_user = 1;
+		else
+			a->sample_type &= ~(uint64_t)PERF_SAMPLE_CALLCHAIN;
 	}
 	a->exclude_kernel = e->exclude_kernel;
 	a->exclude_user = e->exclude_user;
@@ -679,6 +694,69 @@ static uint64_t stack_key(const uint64_t *ips, uint32_t n, uint32_t pid)
 	return h ? h : 1;
 }
 
+/* Room a sample's chain may take in p->chains: kernel frames, markers, user frames. */
+static uint32_t chain_room(const struct shark_perf *p)
+{
+	uint32_t max = p->opts.max_stack ? p->opts.max_stack : 127;
+
+	return 2 * max + 4;
+}
+
+/*
+ * PERF_SAMPLE_REGS_USER then PERF_SAMPLE_STACK_USER at @q: unwind them and
+ * make s->ips the kernel's chain followed by the user frames found, in
+ * p->chains (reset when the batch is consumed). 0, or -1 if malformed.
+ */
+static int unwind_sample(struct shark_perf *p, const uint64_t *q, const uint8_t *end, struct shark_sample *s)
+{
+	const uint64_t *regs = NULL, *stack;
+	uint64_t abi, size, dyn = 0, *out;
+	uint32_t nk = 0, max = p->opts.max_stack ? p->opts.max_stack : 127;
+	int32_t nu;
+
+	if ((const uint8_t *)(q + 1) > end)
+		return -1;
+	abi = *q++;
+	if (abi) {
+		regs = q;
+		q += __builtin_popcountll(SHARK_UNWIND_REGS_MASK);
+	}
+	if ((const uint8_t *)(q + 1) > end)
+		return -1;
+	size = *q++;
+	stack = q;
+	if (size) {
+		if ((const uint8_t *)q + size + 8 > end)
+			return -1;
+		dyn = *(const uint64_t *)((const uint8_t *)q + size);
+	}
+	if (!p->chains || p->nchains + chain_room(p) > p->chains_cap)
+		return 0;	/* read() ends the batch first: cannot happen */
+	out = p->chains + p->nchains;
+	/* the kernel's part, without a user part it was told to leave out */
+	for (uint32_t i = 0; i < s->nr_ips && nk < max + 1; i++) {
+		if (s->ips[i] == (uint64_t)PERF_CONTEXT_USER)
+			break;
+		out[nk++] = s->ips[i];
+	}
+	nu = 0;
+	if (regs && abi == PERF_SAMPLE_REGS_ABI_64 && s->pid) {
+		out[nk] = (uint64_t)PERF_CONTEXT_USER;
+		nu = shark_unwind__user((int32_t)s->pid, regs, SHARK_UNWIND_REGS_MASK, stack,
+					dyn < size ? dyn : size, out + nk + 1, (int32_t)max);
+		if (nu > 0 && p->opts.lang_frames)
+			nu = shark_py__splice((int32_t)s->pid, (int32_t)s->tid, out + nk + 1, nu, (int32_t)max);
+	}
+	s->user_regs = abi == PERF_SAMPLE_REGS_ABI_64 ? regs : NULL;
+	s->user_stack = size ? stack : NULL;
+	s->user_stack_size = (uint32_t)(dyn < size ? dyn : size);
+	s->ips = out;
+	s->nr_ips = nk + (nu > 0 ? (uint32_t)nu + 1 : 0);
+	p->nchains += s->nr_ips;
+	s->stack_key = s->nr_ips ? stack_key(out, s->nr_ips, s->pid) : 0;
+	return 0;
+}
+
 static int decode_sample(struct shark_perf *p, const uint64_t *w, const uint8_t *end, struct shark_sample *s)
 {
 	uint64_t type;
@@ -717,6 +795,9 @@ static int decode_sample(struct shark_perf *p, const uint64_t *w, const uint8_t 
 	s->stack_key = 0;
 	s->raw = NULL;
 	s->raw_size = 0;
+	s->user_regs = NULL;
+	s->user_stack = NULL;
+	s->user_stack_size = 0;
 	if (p->opts.track_tasks)
 		shark_sym__note_pid((int)s->pid);
 	if (type & PERF_SAMPLE_CALLCHAIN) {
@@ -736,6 +817,7 @@ static int decode_sample(struct shark_perf *p, const uint64_t *w, const uint8_t 
 			return -1;
 		s->raw_size = *sz;
 		s->raw = sz + 1;
+		q = (const uint64_t *)((const uint8_t *)q + ((4 + *sz + 7) & ~7u));
 		if (p->evs[ev].route) {
 			/* raw_syscalls: the syscall number is the long at offset 8 */
 			int32_t nr = *sz >= 16 ? *(const int32_t *)((const uint8_t *)s->raw + 8) : -1;
@@ -747,8 +829,22 @@ static int decode_sample(struct shark_perf *p, const uint64_t *w, const uint8_t 
 			s->name = p->evs[ev].name;
 		}
 	}
+	if (type & PERF_SAMPLE_REGS_USER && unwind_sample(p, q, end, s))
+		return -1;
 	p->evs[ev].count++;
 	return 0;
+}
+
+/* Is there room for one more unwound chain in this batch? */
+static int chains_room(struct shark_perf *p)
+{
+	if (!p->chains) {
+		p->chains_cap = 1u << 18;	/* 2 MiB: a batch of ~2000 chains of 100 frames */
+		p->chains = malloc(sizeof(*p->chains) * p->chains_cap);
+		if (!p->chains)
+			return 0;
+	}
+	return p->nchains + chain_room(p) <= p->chains_cap;
 }
 
 /*
@@ -785,6 +881,11 @@ int32_t shark_perf__read(struct shark_perf *p, struct shark_sample *batch, int32
 				h = (const void *)rec;
 				p->st.wraps++;
 			}
+			if (h->type == PERF_RECORD_SAMPLE && p->opts.stack_user &&
+			    !chains_room(p)) {
+				k = p->ncpus;	/* the batch is full of chains: the rest next time */
+				break;
+			}
 			switch (h->type) {
 			case PERF_RECORD_SAMPLE:
 				if (!decode_sample(p, (const uint64_t *)(h + 1), rec + h->size, &batch[n])) {
@@ -814,8 +915,10 @@ int32_t shark_perf__read(struct shark_perf *p, struct shark_sample *batch, int32
 				break;
 			}
 			case PERF_RECORD_COMM:
-				if (h->misc & PERF_RECORD_MISC_COMM_EXEC)
+				if (h->misc & PERF_RECORD_MISC_COMM_EXEC) {
 					shark_sym__exec((int)*(const uint32_t *)(h + 1));
+					shark_py__forget((int)*(const uint32_t *)(h + 1));
+				}
 				break;
 			default:
 				break;
@@ -835,6 +938,7 @@ int32_t shark_perf__read(struct shark_perf *p, struct shark_sample *batch, int32
 /* Give the space of everything read back to the kernel. */
 void shark_perf__consume(struct shark_perf *p)
 {
+	p->nchains = 0;
 	for (int i = 0; i < p->ncpus; i++) {
 		struct ring *r = &p->rings[i];
 

@@ -118,12 +118,12 @@ static int enc_check(const struct shark_pprof *p)
 	return 0;
 }
 
-static void enc_fill(struct enc *e, const struct shark_pprof *p)
+/* Sample types and samples: location ids and values point into p's arrays. */
+static void enc_samples(struct enc *e, const struct shark_pprof *p)
 {
 	Profile *pr = &e->prof;
 	uint64_t at = 0;
 
-	perftools__profiles__profile__init(pr);
 	for (uint32_t i = 0; i < p->ntypes; i++) {
 		perftools__profiles__value_type__init(&e->types[i]);
 		e->types[i].type = p->types[2 * i];
@@ -147,6 +147,13 @@ static void enc_fill(struct enc *e, const struct shark_pprof *p)
 	}
 	pr->n_sample = p->nsamples;
 	pr->sample = e->sample_ptrs;
+}
+
+/* Mappings, functions, locations and their lines; ids are 1-based indices. */
+static void enc_tables(struct enc *e, const struct shark_pprof *p)
+{
+	Profile *pr = &e->prof;
+
 	for (uint32_t i = 0; i < p->nmappings; i++) {
 		const struct shark_pprof_mapping *m = &p->mappings[i];
 		Mapping *pm = &e->maps[i];
@@ -194,6 +201,15 @@ static void enc_fill(struct enc *e, const struct shark_pprof *p)
 	}
 	pr->n_location = p->nlocations;
 	pr->location = e->loc_ptrs;
+}
+
+static void enc_fill(struct enc *e, const struct shark_pprof *p)
+{
+	Profile *pr = &e->prof;
+
+	perftools__profiles__profile__init(pr);
+	enc_samples(e, p);
+	enc_tables(e, p);
 	pr->n_string_table = p->nstrings;
 	pr->string_table = (char **)p->strings;
 	perftools__profiles__value_type__init(&e->period_type);

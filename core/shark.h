@@ -33,5 +33,6 @@ extern const struct shark_api shark_api;
 #include "bundle.h"
 #include "watchdog.h"
 #include "safefile.h"
+#include "httpc.h"
 
 #endif /* SHARK_H */

@@ -74,6 +74,14 @@ struct shark_perf_opts {
 	uint32_t watermark;	/* wake-up after this many bytes; 0: a quarter ring */
 	uint32_t ordered;	/* sort each batch by time */
 	uint32_t track_tasks;	/* mmap/comm/exit records, for user symbols */
+	/*
+	 * > 0: callchain_u = "dwarf": copy this many bytes of user stack and the
+	 * user registers with each sample and unwind them with the files'
+	 * .eh_frame; the chain then holds kernel frames, then user frames.
+	 */
+	uint32_t stack_user;
+	/* with stack_user: Python function names between the interpreter's frames (CPython 3.11) */
+	uint32_t lang_frames;
 };
 
 /* One event of a session, as perf.on resolved it. */
@@ -117,6 +125,38 @@ struct shark_sample {
 	uint32_t nr_ips;
 	const uint64_t *ips;	/* callchain, with PERF_CONTEXT_* markers */
 	uint64_t stack_key;	/* 52-bit hash of ips (and pid for user frames); 0: none */
+	/*
+	 * callchain_u = "dwarf": what the user frames were unwound from, for a
+	 * journal to keep and unwind_user() to redo: the registers of
+	 * SHARK_UNWIND_REGS_MASK in bit order, and the stack from sp. NULL: none.
+	 */
+	const uint64_t *user_regs;
+	const void *user_stack;
+	uint32_t user_stack_size;
+	uint32_t pad;
+};
+
+/*
+ * The user registers a DWARF sample takes (PERF_SAMPLE_REGS_USER, x86-64
+ * perf numbering): every general register, ip, sp and flags; not the segment
+ * registers the kernel refuses in 64-bit mode (ds, es, fs, gs).
+ */
+enum shark_unwind_limits {
+	SHARK_UNWIND_REGS_MASK = 0xff0fff,
+	SHARK_UNWIND_STACK_BYTES = 8192,	/* perf record's default copy */
+	SHARK_UNWIND_MAX_STACK_BYTES = 65528,	/* the kernel's limit: a record is < 64 KiB */
+};
+
+/* Counters of the DWARF unwinder since start. */
+struct shark_unwind_stats {
+	uint64_t stacks;	/* stacks unwound */
+	uint64_t frames;	/* frames found */
+	uint64_t no_info;	/* walks ending in code of no file (JIT, anonymous memory) */
+	uint64_t short_stack;	/* walks that wanted stack beyond the copy: stack_bytes too small for them */
+	uint64_t images;	/* files opened for their unwind tables, one per build-id */
+	uint64_t image_bytes;	/* their size (mapped from the page cache, not copied) */
+	uint64_t ns;		/* time spent unwinding (CLOCK_MONOTONIC) */
+	uint64_t procs;		/* processes with unwind state now */
 };
 
 /* Counters of a session. */
@@ -245,6 +285,63 @@ struct shark_frame_info {
 	const char *build_id;	/* hex, "" if none; both valid until exit */
 };
 
+/*
+ * OTLP metrics as flat arrays Lua fills: metrics own runs of points, points
+ * own runs of attributes, bounds and bucket counts (index + count into the
+ * request's arrays, checked before use).
+ */
+enum shark_otlp_kind {
+	SHARK_OTLP_GAUGE = 1,
+	SHARK_OTLP_SUM = 2,
+	SHARK_OTLP_HISTOGRAM = 3,
+	SHARK_OTLP_EXPHISTOGRAM = 4,
+};
+
+struct shark_otlp_attr {
+	const char *key;
+	const char *value;
+};
+
+struct shark_otlp_point {
+	uint64_t start_ns;
+	uint64_t time_ns;
+	double value;		/* gauge, sum */
+	uint64_t count;		/* histograms */
+	double sum;
+	uint64_t zero_count;	/* exponential: values of 0 */
+	int32_t scale;		/* exponential: base 2^(2^-scale) */
+	int32_t offset;		/* exponential: index of the first bucket */
+	uint32_t attr_first, nattrs;
+	uint32_t bound_first, nbounds;		/* explicit bounds */
+	uint32_t bucket_first, nbuckets;	/* bucket counts */
+};
+
+struct shark_otlp_metric {
+	const char *name;
+	const char *description;
+	const char *unit;
+	int32_t kind;		/* enum shark_otlp_kind */
+	int32_t monotonic;	/* sums */
+	int32_t as_int;		/* numbers as integers */
+	int32_t delta;		/* temporality: delta, else cumulative */
+	uint32_t point_first, npoints;
+};
+
+struct shark_otlp_request {
+	const struct shark_otlp_attr *resource;
+	uint32_t nresource;
+	uint32_t nmetrics;
+	const char *scope_name;
+	const char *scope_version;
+	const struct shark_otlp_metric *metrics;
+	const struct shark_otlp_point *points;
+	uint32_t npoints, nattrs;
+	uint32_t nbounds, nbuckets;
+	const struct shark_otlp_attr *attrs;
+	const double *bounds;
+	const uint64_t *buckets;
+};
+
 /* ------------------------------------------------------- sqlite, http */
 
 struct shark_db;
@@ -275,8 +372,9 @@ struct shark_api {
 	uint32_t size;				/* sizeof(struct shark_api) as built */
 	struct shark_state *state SHARK_IMPL(&shark_state);
 	uint64_t (*time_ns)(void) SHARK_IMPL(shark_time_ns);		/* CLOCK_MONOTONIC, ns */
+	/* CLOCK_REALTIME, ns */
+	uint64_t (*realtime_ns)(void) SHARK_IMPL(shark_realtime_ns);
 	/* record a stop reason, end the loop */
-
 	void (*stop)(int32_t reason) SHARK_IMPL(shark_stop);
 	const char *(*strerror)(int32_t err) SHARK_IMPL(shark_strerror);	/* err > 0 */
 
@@ -289,7 +387,6 @@ struct shark_api {
 	int32_t (*perf_disable)(struct shark_perf *p) SHARK_IMPL(shark_perf__disable);
 	void (*perf_free)(struct shark_perf *p) SHARK_IMPL(shark_perf__free);
 	/* last error, in words */
-
 	const char *(*perf_error)(struct shark_perf *p) SHARK_IMPL(shark_perf__error);
 	int32_t (*perf_nrings)(struct shark_perf *p) SHARK_IMPL(shark_perf__nrings);
 	int32_t (*perf_ring_fd)(struct shark_perf *p, int32_t i) SHARK_IMPL(shark_perf__ring_fd);
@@ -300,10 +397,8 @@ struct shark_api {
 		SHARK_IMPL(shark_perf__stats);
 	int32_t (*online_cpus)(int32_t *cpus, int32_t max) SHARK_IMPL(shark_online_cpus);
 	/* an fd for perf's cgroup mode */
-
 	int32_t (*cgroup_open)(const char *path) SHARK_IMPL(shark_cgroup_open);
 	/* command name, "<...>" if gone */
-
 	const char *(*comm)(int32_t pid) SHARK_IMPL(shark_comm);
 	/* copy a NUL-terminated string from process memory; its length or -errno */
 	int32_t (*read_user_string)(int32_t pid, uint64_t addr, char *buf, int32_t len)
@@ -324,7 +419,6 @@ struct shark_api {
 		SHARK_IMPL(shark_bpf__open);
 	void (*bpf_free)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__free);
 	/* o NULL: the last failed open */
-
 	const char *(*bpf_error)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__error);
 	int32_t (*bpf_load)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__load);
 	int32_t (*bpf_nprogs)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__nprogs);
@@ -361,21 +455,17 @@ struct shark_api {
 		SHARK_IMPL(shark_bpf_map_update);
 	int32_t (*bpf_map_delete)(int32_t fd, const void *key) SHARK_IMPL(shark_bpf_map_delete);
 	/* key NULL: first */
-
 	int32_t (*bpf_map_next_key)(int32_t fd, const void *key, void *next)
 		SHARK_IMPL(shark_bpf_map_next_key);
 	int32_t (*bpf_btf_type)(struct shark_bpf *o, uint32_t id, struct shark_btf_type *out)
 		SHARK_IMPL(shark_bpf__btf_type);
 	/* free() with free_mem */
-
 	char *(*bpf_btf_c)(struct shark_bpf *o, uint32_t id) SHARK_IMPL(shark_bpf__btf_c);
 	int32_t (*bpf_write_vmlinux_h)(const char *path) SHARK_IMPL(shark_bpf__write_vmlinux_h);
 	void (*free_mem)(void *p) SHARK_IMPL(shark_free);
 	/* FNV-1a, for cache keys */
-
 	uint64_t (*hash64)(const void *buf, uint64_t len) SHARK_IMPL(shark_hash64);
 	/* release and build-id: what BTF a cache entry fits */
-
 	const char *(*kernel_id)(void) SHARK_IMPL(shark_kernel_id);
 	/* write this runtime + payload as an executable bundle at path: 0 or -errno */
 	int32_t (*bundle_write)(const char *path, const void *payload, uint64_t len)
@@ -418,6 +508,12 @@ struct shark_api {
 	/* the mapping, module and build-id of ip (pid -1: kernel): 0 or -ENOENT */
 	int32_t (*sym_frame)(int32_t pid, uint64_t ip, struct shark_frame_info *out)
 		SHARK_IMPL(shark_sym_frame);
+	/* setrlimit(2) of this process (an agent job's limits): 0 or -errno */
+	int32_t (*set_rlimit)(int32_t resource, uint64_t soft, uint64_t hard)
+		SHARK_IMPL(shark_set_rlimit);
+	/* an OTLP ExportMetricsServiceRequest of r in *out (free with free_mem): 0 or -errno */
+	int32_t (*otlp_encode)(const struct shark_otlp_request *r, void **out, uint64_t *len)
+		SHARK_IMPL(shark_otlp_encode);
 
 	/* SQLite: a thin layer over its C API (codes are SQLite's) */
 	struct shark_db *(*db_open)(const char *path, char *err, int32_t errlen)
@@ -479,6 +575,18 @@ struct shark_api {
 	const char *(*safe_error)(void) SHARK_IMPL(shark_safe_error);
 	/* 1 when v is a process id (a whole number, 1 to SHARK_PID_MAX), else 0 */
 	int32_t (*pid_valid)(double v) SHARK_IMPL(shark_pid_valid);
+	/*
+	 * the user call chain of a copied stack (PERF_SAMPLE_REGS_USER registers
+	 * packed by mask, PERF_SAMPLE_STACK_USER bytes from sp), leaf first, into
+	 * ips: the frame count or -errno. What a recorded sample needs offline.
+	 */
+	int32_t (*unwind_user)(int32_t pid, const uint64_t *regs, uint64_t mask, const void *stack,
+			       uint64_t size, uint64_t *ips, int32_t max)
+		SHARK_IMPL(shark_unwind__user);
+	void (*unwind_stats)(struct shark_unwind_stats *st) SHARK_IMPL(shark_unwind__stats);
+	/* put a CPython 3.11 thread's Python frames into its unwound chain: the new count */
+	int32_t (*lang_frames)(int32_t pid, int32_t tid, uint64_t *ips, int32_t n, int32_t max)
+		SHARK_IMPL(shark_py__splice);
 	/* read and delete one entry of a hash map at once: 0, -ENOENT or -errno */
 	int32_t (*bpf_map_take)(int32_t fd, const void *key, void *value)
 		SHARK_IMPL(shark_bpf_map_take);

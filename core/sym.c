@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "shark.h"
+#include "pyframes.h"
 
 char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
 
@@ -279,6 +280,37 @@ static int debug_path(Elf *elf, char *out, size_t len)
 	return -ENOENT;
 }
 
+/*
+ * Open @path as process @pid sees it. A process in another mount namespace
+ * (a container, a chroot) may have its own file at a path the host also has,
+ * or one the host lacks: /proc/PID/root names its own; the host's path is the
+ * fallback once the process is gone. With @dev/@ino known (from its maps), a
+ * file that is not that one is refused while the other path may have it.
+ */
+int shark_sym__open(int pid, const char *path, dev_t dev, ino_t ino)
+{
+	char alt[600];
+	int fds[2] = { -1, -1 }, pick = -1;
+
+	if (pid > 0) {
+		snprintf(alt, sizeof(alt), "/proc/%d/root%s", pid, path);
+		fds[0] = open(alt, O_RDONLY | O_CLOEXEC);
+	}
+	for (int i = 0; i < 2 && pick < 0; i++) {
+		struct stat st;
+
+		if (i == 1)
+			fds[1] = open(path, O_RDONLY | O_CLOEXEC);
+		if (fds[i] >= 0 && (!ino || (!fstat(fds[i], &st) && st.st_dev == dev && st.st_ino == ino)))
+			pick = i;
+	}
+	if (pick < 0)	/* neither is the very file (replaced since): the process's view */
+		pick = fds[0] >= 0 ? 0 : 1;
+	if (fds[!pick] >= 0)
+		close(fds[!pick]);
+	return fds[pick] >= 0 ? fds[pick] : -ENOENT;
+}
+
 /* The hex build-id back from its debug path ".build-id/xx/yyyy.debug". */
 static void note_build_id(struct dso *d, const char *dbg)
 {
@@ -333,18 +365,13 @@ static void load_dso(struct dso *d, int pid, const struct pmap *m)
 
 static void load_dso_now(struct dso *d, int pid, const struct pmap *m)
 {
-	char alt[512], dbg[512];
+	char dbg[512];
 	GElf_Ehdr eh;
 	Elf *elf;
 	int fd;
 
 	d->loaded = 1;
-	fd = open(d->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && pid > 0) {
-		/* a file of another mount namespace, or deleted since */
-		snprintf(alt, sizeof(alt), "/proc/%d/root%s", pid, d->path);
-		fd = open(alt, O_RDONLY | O_CLOEXEC);
-	}
+	fd = shark_sym__open(pid, d->path, d->dev, d->ino);
 	fd = open_mapped(fd, d, pid, m);
 	if (fd < 0)
 		return;
@@ -570,6 +597,53 @@ int shark_perf_map_parse(const char *buf, size_t len,
 }
 
 /*
+ * shark_sym__map_at() - the file mapped executable at @ip in @pid, for the
+ * unwinder: its mapping, the file's path and an id stable for its life.
+ * Return: 0, or -ENOENT for anonymous memory or an unknown address.
+ */
+int shark_sym__map_at(int pid, uint64_t ip, struct shark_map_info *mi)
+{
+	struct proc *p = pid > 0 ? get_proc(pid, 1) : NULL;
+	const struct pmap *m;
+
+	if (!p)
+		return -ENOENT;
+	m = find_map(p, ip);
+	if (!m && shark_time_ns() - p->loaded_at > 100000000ull) {
+		read_maps(p);
+		m = find_map(p, ip);
+	}
+	if (!m || !m->dso)
+		return -ENOENT;
+	mi->start = m->start;
+	mi->end = m->end;
+	mi->pgoff = m->pgoff;
+	mi->path = m->dso->path;
+	mi->dev = m->dso->dev;
+	mi->ino = m->dso->ino;
+	mi->dso = m->dso;
+	return 0;
+}
+
+/* The file mappings of @pid (as map_at gives them), up to @max; the count. */
+int shark_sym__maps(int pid, struct shark_map_info *out, int max)
+{
+	struct proc *p = pid > 0 ? get_proc(pid, 1) : NULL;
+	int n = 0;
+
+	for (int i = 0; p && i < p->n && n < max; i++) {
+		const struct pmap *m = &p->maps[i];
+
+		if (!m->dso)
+			continue;
+		out[n] = (struct shark_map_info){ m->start, m->end, m->pgoff, m->dso->path, m->dso->dev,
+						  m->dso->ino, m->dso };
+		n++;
+	}
+	return n;
+}
+
+/*
  * /tmp/perf-PID.map is in a world-writable directory: another user could put
  * a FIFO there (an open that never returns) or a file naming our target's
  * code. Like perf: a regular file owned by the process's user or root, opened
@@ -701,6 +775,8 @@ int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len)
 
 	if (len < 2)
 		return 0;
+	if (shark_py__is_frame(ip))
+		return shark_py__name(ip, buf, len);
 	if (pid < 0) {
 		if (!kernel_loaded)
 			load_kernel();

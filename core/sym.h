@@ -5,10 +5,21 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 void shark_sym__note_pid(int pid);
 void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, const char *file);
 void shark_sym__exec(int pid);
+int shark_sym__open(int pid, const char *path, dev_t dev, ino_t ino);
+struct shark_map_info {
+	uint64_t start, end, pgoff;
+	const char *path;	/* as the process names it */
+	dev_t dev;		/* 0 when unknown */
+	ino_t ino;
+	const void *dso;	/* one per file, kept for the run */
+};
+int shark_sym__map_at(int pid, uint64_t ip, struct shark_map_info *mi);
+int shark_sym__maps(int pid, struct shark_map_info *out, int max);
 
 /* "START SIZE NAME" lines of a /tmp/perf-PID.map; the number added */
 int shark_perf_map_parse(const char *buf, size_t len,

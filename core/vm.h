@@ -15,7 +15,9 @@ void shark_vm__interrupt(void);
 /* lib_shark.c, lib_perf.c: the C modules shark.core and perf.core */
 int luaopen_shark_core(lua_State *L);
 int luaopen_perf_core(lua_State *L);
+int luaopen_shark_toml(lua_State *L);
 int luaopen_shark_http(lua_State *L);
+int luaopen_shark_httpc(lua_State *L);
 
 /* Protected call with shark's error handler (reports, stops the loop). */
 int shark_vm__pcall(lua_State *L, int nargs, int nresults);
@@ -25,6 +27,8 @@ int shark_vm__is_stop(lua_State *L, int idx);
 void shark_vm__set_error_handler(lua_State *L, int idx);
 void shark_vm__clear_interrupt(void);
 int shark_vm__print(lua_State *L);
+/* The main Lua state: callbacks from the loop run on it, not on a coroutine's. */
+lua_State *shark_vm__main(void);
 extern const char shark_vm_sentinel;
 
 #endif /* SHARK_VM_H */

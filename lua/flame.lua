@@ -61,7 +61,9 @@ function M.print_stacks(rows, opts)
     for _, f in ipairs(row.kernel or {}) do out("    " .. f) end
     if opts.delimit and #(row.kernel or {}) > 0 and #(row.user or {}) > 0 then out("    --") end
     for _, f in ipairs(row.user or {}) do out("    " .. f) end
-    if row.comm then out(("    %-16s %s (%d)"):format("-", row.comm, row.pid)) end
+    if row.comm then
+      out(("    %-16s %s (%d)%s"):format("-", row.comm, row.pid, row.ns and " [" .. row.ns .. "]" or ""))
+    end
     out(("        %d\n"):format(row.count))
   end
 end

@@ -228,6 +228,8 @@ end
 -- header:format(key, total) (or header(key, total) when a function), then a
 -- blank line. Keys by total, largest first (ties by key); by key with
 -- opts.order = "key".
+-- opts.json: a JSON line per key instead ({key, total, kind, unit, buckets}:
+-- the histogram shape's JSON, with opts.unit).
 function M.print_log2_keyed(hs, header, opts)
   opts = opts or {}
   local out = opts.out or print
@@ -241,21 +243,30 @@ function M.print_log2_keyed(hs, header, opts)
     keys = by_value(totals)
   end
   for _, k in ipairs(keys) do
-    out(type(header) == "function" and header(k, totals[k]) or header:format(k, totals[k]))
-    M.print_log2(hs[k], out)
-    out("")
+    if opts.json then
+      local json = require "shark.json"
+      local obj = json.decode(M.render(M.new("log2", hs[k], { unit = opts.unit }), "json"))
+      obj.key = k
+      out(json.encode(obj))
+    else
+      out(type(header) == "function" and header(k, totals[k]) or header:format(k, totals[k]))
+      M.print_log2(hs[k], out)
+      out("")
+    end
   end
 end
 
 -- t: { [name] = total }. A line of the two column titles, then a row per
 -- name, largest total first (ties by name). opts.width: the name column's
--- (default 16); the total's is 11.
+-- (default 16); the total's is 11. opts.json: JSON lines instead, the
+-- titles lower-cased as keys (the rows shape, through shark.table).
 function M.print_totals(t, titles, opts)
   opts = opts or {}
-  local out = opts.out or print
-  local row = "%-" .. (opts.width or 16) .. "s %11s"
-  out(row:format(titles[1], titles[2]))
-  for _, k in ipairs(by_value(t)) do out(row:format(k, ("%d"):format(t[k]))) end
+  local p = require("shark.table").new{ json = opts.json, out = opts.out or print,
+    { titles[1], "%-" .. (opts.width or 16) .. "s", titles[1]:lower() },
+    { titles[2], "%11s", titles[2]:lower(), text = function(v) return ("%d"):format(v) end } }
+  p:header()
+  for _, k in ipairs(by_value(t)) do p:row{ [titles[1]:lower()] = k, [titles[2]:lower()] = t[k] } end
 end
 
 return M

@@ -17,6 +17,10 @@ local M = {}
 
 local BATCH = 2048
 local SAMPLE_SIZE = ffi.sizeof("struct shark_sample")
+local USER_REGS = 0                -- registers in a DWARF sample: the bits of the mask
+for i = 0, 30 do
+  if bit.band(ffi.C.SHARK_UNWIND_REGS_MASK, bit.lshift(1, i)) ~= 0 then USER_REGS = USER_REGS + 1 end
+end
 local DEFAULT_PAGES = 256          -- 1 MiB per CPU: a 10 ms burst at 1 M events/s
 local DEFAULT_DRAIN_MS = 10
 local DEFAULT_FREQ = 4000          -- clock events, as perf record
@@ -45,6 +49,18 @@ local function copy_event(e)
     c.ips = b
     keep[#keep + 1] = b
   end
+  if e.user_regs ~= nil then
+    local r = ffi.new("uint64_t[?]", USER_REGS)
+    ffi.copy(r, e.user_regs, 8 * USER_REGS)
+    c.user_regs = r
+    keep[#keep + 1] = r
+  end
+  if e.user_stack ~= nil and e.user_stack_size > 0 then
+    local b = ffi.new("uint8_t[?]", e.user_stack_size)
+    ffi.copy(b, e.user_stack, e.user_stack_size)
+    c.user_stack = b
+    keep[#keep + 1] = b
+  end
   copies[c] = keep
   return c
 end
@@ -69,6 +85,7 @@ local known_opts = {
   pid = "number", tid = "number", cpu = "number|string|table", cgroup = "string",
   filter = "string", period = "number", freq = "number",
   callchain_k = "any", callchain_u = "any", callchain = "any", max_stack = "number",
+  stack_bytes = "number", python = "boolean",
   mmap_pages = "number", wakeup = "number", drain_ms = "number", inherit = "boolean",
   ordered = "boolean",
   -- the original shark's names
@@ -129,6 +146,16 @@ local function check_opts(opts)
   if truthy(opts.no_buffering) then opts.drain_ms = opts.drain_ms or 1 end
   opts.drain_ms = opts.drain_ms or opts.read_events_rate
   if opts.period and opts.freq then return nil, "give period or freq, not both" end
+  local cu = opts.callchain_u
+  if type(cu) == "string" and cu ~= "dwarf" and cu ~= "fp" then
+    return nil, ("callchain_u: expected true, \"fp\" or \"dwarf\", got '%s'"):format(cu)
+  end
+  local sb = opts.stack_bytes
+  local most = ffi.C.SHARK_UNWIND_MAX_STACK_BYTES
+  if sb and (cu ~= "dwarf" or sb < 8 or sb > most or sb % 8 ~= 0) then
+    return nil, cu ~= "dwarf" and "stack_bytes goes with callchain_u = \"dwarf\""
+      or ("stack_bytes must be a multiple of 8 from 8 to %d, got %s"):format(most, sb)
+  end
   local pages = opts.mmap_pages
   if pages and (pages < 1 or pages ~= math.floor(pages) or bit.band(pages, pages - 1) ~= 0) then
     return nil, "mmap_pages must be a power of 2, got " .. pages
@@ -152,6 +179,10 @@ local function session_opts(opts, evs)
   o.callchain_k, o.callchain_u = ck and 1 or 0, cu and 1 or 0
   o.max_stack = opts.max_stack or 0
   o.track_tasks = cu and 1 or 0
+  if opts.callchain_u == "dwarf" then
+    o.stack_user = opts.stack_bytes or ffi.C.SHARK_UNWIND_STACK_BYTES
+    o.lang_frames = opts.python ~= false and 1 or 0
+  end
   local inherit = opts.inherit
   local anchors = {}
   if opts.tid then

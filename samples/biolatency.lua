@@ -9,7 +9,7 @@ local o = shark.getopt{
     "queued), as a log2 histogram; from block:block_rq_issue/insert/complete, keyed by disk and sector.",
   args = { "[interval]", "[count]" },
   examples = { "biolatency.lua -d 5", "biolatency.lua -D -m 1 10     per disk, in ms, every second 10 times" },
-  "duration", "timestamp",
+  "duration", "timestamp", "json",
   { "D", "disks", nil, "a histogram per disk" },
   { "m", "milliseconds", nil, "milliseconds (default microseconds)" },
   { "Q", "queued", nil, "include the time queued in the kernel" },
@@ -64,11 +64,11 @@ shark.info("Tracing block device I/O... Hit Ctrl-C to end.")
 
 local label = o.milliseconds and "msecs" or "usecs"
 local function report()
-  if o.timestamp then print(os.date("%H:%M:%S")) end
-  local hs = hist.group(obj.maps.lat, function(k) return k.dev, k.slot end)
+  if o.timestamp and not o.json then print(os.date("%H:%M:%S")) end
+  local hs = hist.group(obj.maps.lat, function(k) return o.disks and dev.disk_name(k.dev) or "all", k.slot end)
   hist.print_log2_keyed(hs, function(d, n)
-    return o.disks and ("@%s[%s]: %d I/Os"):format(label, dev.disk_name(d), n) or ("@%s: %d I/Os"):format(label, n)
-  end, { order = "key" })
+    return o.disks and ("@%s[%s]: %d I/Os"):format(label, d, n) or ("@%s: %d I/Os"):format(label, n)
+  end, { order = "key", json = o.json, unit = label })
   obj.maps.lat:clear()
 end
 if o.interval then shark.every(o.interval, o.count, report) end

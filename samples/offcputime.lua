@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: GPL-2.0
 -- offcputime.lua - time threads spend blocked, summed by the kernel and user stacks they blocked in.
 -- Run: shark samples/offcputime.lua -p 1234 5 · offcputime.lua -f folded -m 1000 10 > out.folded · -f pprof -o F
+-- Code without frame pointers (Debian's -O2): offcputime.lua --call-graph dwarf.
 local flame = require "flame"
 local stacks = require "shark.stacks"
 local o = shark.getopt{
@@ -19,6 +20,8 @@ local o = shark.getopt{
   { nil, "folded", nil, "the same as -f folded" },
   { nil, "delimited", nil, "a '-' (folded) or '--' line between kernel and user frames" },
   { "m", "min-block-time", "US", "ignore blocks shorter than US microseconds", type = "int", default = 1 },
+  { "g", "call-graph", "MODE", "user stacks: fp (frame pointers, in the kernel) or dwarf (a copy of the " ..
+    "stack, unwound with .eh_frame in shark)", default = "fp", choices = { "fp", "dwarf" } },
 }
 if o.user_stacks_only and o.kernel_stacks_only then
   io.stderr:write("offcputime: -u and -k exclude each other\n")
@@ -26,13 +29,16 @@ if o.user_stacks_only and o.kernel_stacks_only then
   return
 end
 local r = bpf.offcpu{ pid = o.pid or -1, min_us = o.min_block_time, kernel = not o.user_stacks_only,
-  user = not o.kernel_stacks_only }
+  user = not o.kernel_stacks_only and (o.call_graph == "dwarf" and "dwarf" or true) }
 
 shark.info("Tracing off-CPU time (us) of " .. (o.pid and ("PID " .. o.pid) or "all threads") ..
   " by " .. (o.user_stacks_only and "user" or o.kernel_stacks_only and "kernel" or "user + kernel") ..
   " stack... Hit Ctrl-C to end.")
 local format = o.format or (o.folded and "folded")
 shark.on_end(function()
+  local partial = not o.kernel_stacks_only and o.call_graph == "fp" and
+    require("perf.stack").partial_notice(r:entries(), "microseconds")
+  if partial then shark.info(partial .. "; --call-graph dwarf unwinds them with .eh_frame") end
   if format then
     stacks.export(r:profile{ delimit = o.delimited }, format, o.output, { title = "Off-CPU time" })
     return

@@ -8,7 +8,7 @@ local o = shark.getopt{
     "-D gives a histogram per vector (BCC's -d: -d is the duration here).",
   args = { "[interval]", "[count]" },
   examples = { "softirqs.lua -d 5", "softirqs.lua -D 1 5     histograms every second, 5 times" },
-  "duration", "timestamp",
+  "duration", "timestamp", "json",
   { "C", "count-events", nil, "count events instead of time" },
   { "D", "dist", nil, "a log2 histogram of the time per vector" },
   { "N", "nanoseconds", nil, "nanoseconds (default microseconds)" },
@@ -57,12 +57,12 @@ shark.info(("Tracing soft irq event %s... Hit Ctrl-C to end."):format(o.count_ev
 local names = { [0] = "hi", "timer", "net_tx", "net_rx", "block", "irq_poll", "tasklet", "sched", "hrtimer", "rcu" }
 local total = "TOTAL_" .. (o.count_events and "count" or o.nanoseconds and "nsecs" or "usecs")
 local function report()
-  if o.timestamp then print(os.date("%H:%M:%S")) end
+  if o.timestamp and not o.json then print(os.date("%H:%M:%S")) end
   local hs = hist.group(obj.maps.sums, function(k) return names[k.vec] or ("vec" .. k.vec), k.slot end)
   if o.dist then
-    hist.print_log2_keyed(hs, "softirq = %s: %d events")
+    hist.print_log2_keyed(hs, "softirq = %s: %d events", { json = o.json, unit = total:sub(7) })
   else
-    hist.print_totals(hist.totals(hs), { "SOFTIRQ", total }, { width = 16 })
+    hist.print_totals(hist.totals(hs), { "SOFTIRQ", total }, { width = 16, json = o.json })
   end
   obj.maps.sums:clear()
 end

@@ -14,6 +14,7 @@ local out = {
   "#include <linux/types.h>",
   '#include "shark.h"',
   '#include "template.h"',
+  '#include "ustack.h"',
   "const struct shark_layout shark_layout[] = {",
 }
 for name, body in text:gmatch("struct%s+([%w_]+)%s*(%b{})%s*;") do

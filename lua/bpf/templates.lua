@@ -283,6 +283,17 @@ local function check_opts(o, known, who)
   require("shark.pid").assert(o.pid, who .. ": pid", true, 4)
 end
 
+-- user = "dwarf" for the templates that count stacks in the kernel: not
+-- there. bpf_get_stackid() walks frame pointers; unwinding with .eh_frame
+-- needs each sample's stack copied out (8 KiB) and unwound in shark, which
+-- perf.on does (callchain_u = "dwarf"), not an in-kernel count.
+local function no_dwarf(o, who, instead)
+  if o.user == "dwarf" then
+    error(("%s: user = \"dwarf\" is not available: it counts stacks in the kernel, whose stack walker " ..
+      "follows frame pointers only; %s"):format(who, instead), 3)
+  end
+end
+
 -- bpf.count{ on = EVENT, by = KEY, pid = PID, max = N, where = "field OP number" }
 -- on: "sys:event" (tracepoint), "uprobe:/path:func", "uretprobe:/path:func",
 -- "usdt:/path:provider:name"; by: pid, tid, comm, cpu, syscall, a field of
@@ -346,6 +357,8 @@ function M.stacks(o)
   o = o or {}
   check_opts(o, { freq = true, period = true, pid = true, kernel = true, user = true, event = true, max = true },
     "bpf.stacks")
+  no_dwarf(o, "bpf.stacks", "for code without frame pointers use perf.on(\"cpu-clock\", " ..
+    "{ callchain_u = \"dwarf\" }, fn) or profile.lua --call-graph dwarf")
   local k, u = o.kernel ~= false, o.user ~= false
   local by = (k and u) and "stack" or k and "kstack" or "ustack"
   local plan = { key = ({ stack = C.SHARK_KEY_STACKS, kstack = C.SHARK_KEY_KSTACK,
@@ -369,9 +382,12 @@ end
 -- bpf.offcpu{ pid = PID, min_us = 1, kernel = true, user = true }
 -- Time off CPU (us) summed by the stacks threads blocked in, from
 -- sched_switch: keys are stacks (frames leaf first, kernel then user).
+-- user = "dwarf": user stacks copied out and unwound in shark (bpf/ustack.lua).
 function M.offcpu(o)
   o = o or {}
-  check_opts(o, { pid = true, min_us = true, kernel = true, user = true, max = true, private = true }, "bpf.offcpu")
+  check_opts(o, { pid = true, min_us = true, kernel = true, user = true, max = true, private = true,
+    python = true }, "bpf.offcpu")
+  if o.user == "dwarf" then return require("bpf.ustack").offcpu(o, default_pid(o.pid)) end
   local k, u = o.kernel ~= false, o.user ~= false
   local by = (k and u) and "stack" or k and "kstack" or "ustack"
   local obj = bpf().load_prebuilt("offcpu", {

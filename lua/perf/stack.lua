@@ -36,6 +36,60 @@ function M.frames(e)
   return out
 end
 
+-- Unwind a copied user stack again (a recorded sample: e.user_regs,
+-- e.user_stack, e.user_stack_size of a callchain_u = "dwarf" event, or the
+-- same from a journal): the return addresses leaf first (uint64_t[?]) and
+-- their count, or nil and why.
+function M.unwind(pid, regs, stack_bytes, size, max)
+  max = max or 127
+  local ips = ffi.new("uint64_t[?]", max)
+  local n = api.unwind_user(pid, regs, ffi.C.SHARK_UNWIND_REGS_MASK, stack_bytes, size, ips, max)
+  if n < 0 then return nil, ffi.string(api.strerror(-n)) end
+  return ips, n
+end
+
+-- The frames of e as two lists of names, leaf first: kernel, user.
+function M.split(e)
+  local k, u = {}, {}
+  for _, f in ipairs(M.frames(e)) do
+    local t = f.kernel and k or u
+    t[#t + 1] = f.sym
+  end
+  return k, u
+end
+
+-- Where every user stack ends when it is whole: the C runtime's entry
+-- points and the thread start routines.
+local roots = {
+  _start = true, __libc_start_main = true, __libc_start_call_main = true, ["__libc_start_main@GLIBC_2.2.5"] = true,
+  ["__libc_start_main@@GLIBC_2.34"] = true, clone = true, clone3 = true, start_thread = true,
+  __clone = true, __clone3 = true, __GI___clone3 = true,
+}
+
+-- Does a user stack (names, leaf first) reach the start of its thread?
+-- A walk that lost the frame chain (code without frame pointers) does not.
+function M.whole(user)
+  local last = user[#user]
+  return last ~= nil and roots[last] == true
+end
+
+-- For tools counting frame-pointer stacks: a notice when some user stacks
+-- (rows as the templates' entries() give them) stop before their thread's
+-- start, with why and what does better. Returns the text, or nil.
+function M.partial_notice(rows, weight)
+  local part, all = 0, 0
+  for _, r in ipairs(rows) do
+    if r.user and #r.user > 0 then
+      all = all + r.count
+      if not M.whole(r.user) then part = part + r.count end
+    end
+  end
+  -- a sample or two in the dynamic loader's start is no pattern: one in ten is
+  if part == 0 or part < 0.1 * all then return nil end
+  return ("%d of %d %s have user stacks that stop before their thread's start: code without frame " ..
+    "pointers (Debian builds -O2 without them) hides its callers"):format(part, all, weight or "samples")
+end
+
 -- The callchain of e as one string, a frame per line, leaf first.
 function M.intern(e)
   local key = e.stack_key

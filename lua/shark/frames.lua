@@ -39,10 +39,18 @@ end
 -- The frame of ip (a uint64) in process pid (kernel: a kernel address):
 -- { name, addr, kernel, module, build_id, map = {start, limit, offset} }.
 -- Frames are shared between calls: do not modify them.
+local KBASE = 0xffff000000000000ULL
+
 function M.describe(pid, ip, kernel)
   pid = kernel and -1 or pid
-  local key = ("%d:%s"):format(pid, tostring(ip))
-  local f = cache[key]
+  -- numbers, exact: user addresses are below 2^47, kernel ones above KBASE
+  local key = ip >= KBASE and tonumber(ip - KBASE) or tonumber(ip)
+  local per = cache[pid]
+  if not per then
+    per = {}
+    cache[pid] = per
+  end
+  local f = per[key]
   if f then return f end
   local n = api.symbolize(pid, ip, namebuf, NAMEBUF)
   f = { name = n > 0 and ffi.string(namebuf, n) or "[unknown]", addr = M.addr_value(ip), kernel = kernel or nil }
@@ -50,7 +58,7 @@ function M.describe(pid, ip, kernel)
     f.module, f.build_id = str(info.module), str(info.build_id)
     f.map = { start = M.addr_value(info.start), limit = M.addr_value(info.limit), offset = tonumber(info.offset) }
   end
-  cache[key] = f
+  per[key] = f
   return f
 end
 

@@ -86,23 +86,9 @@ local u64 = frames.addr_u64
 
 -- s (anything stacks.of takes) as pprof bytes (gzipped profile.proto).
 -- opts: time_ns, duration_ns (else s's).
-function M.encode(s, opts)
-  opts = opts or {}
-  s = stacks.of(s)
-  local strs, str = string_table()
-  local types = sample_types(s)
-  local maps, funcs, locs = tables(s, str)
-  local nt = #types
-  local p = ffi.new("struct shark_pprof")
-  local c_types = ffi.new("int64_t[?]", 2 * nt)
-  for i, t in ipairs(types) do
-    c_types[2 * i - 2], c_types[2 * i - 1] = str(t[1]), str(t[2])
-  end
-  p.period_type, p.period_unit = str(s.period_type), str(s.period and (s.period_unit or "nanoseconds"))
-  p.period = s.period or 0
-  p.time_nanos = opts.time_ns or s.time_ns or 0
-  p.duration_nanos = opts.duration_ns or s.duration_ns or 0
-
+-- The mapping, function and location arrays of p from tables(); the
+-- arrays go into keep (p only points at them).
+local function c_tables(p, maps, funcs, locs, keep)
   local c_maps = ffi.new("struct shark_pprof_mapping[?]", #maps + 1)
   for i, m in ipairs(maps) do
     local c = c_maps[i - 1]
@@ -120,6 +106,16 @@ function M.encode(s, opts)
     c.address, c.mapping, c.nlines, c.line = u64(l.addr), l.mapping, 1, i - 1
     c_lines[i - 1] = l.fn
   end
+  p.nmappings, p.mappings = #maps, c_maps
+  p.nfunctions, p.functions = #funcs, c_funcs
+  p.nlocations, p.locations = #locs, c_locs
+  p.nlines, p.lines = #locs, c_lines
+  keep[#keep + 1], keep[#keep + 2], keep[#keep + 3], keep[#keep + 4] = c_maps, c_funcs, c_locs, c_lines
+end
+
+-- The samples of s into p: location ids leaf first (a location per frame
+-- id), nt values each (the count, then count x period).
+local function c_samples(p, s, nt, keep)
   local ns, nlocs = #s.stacks, 0
   for _, st in ipairs(s.stacks) do nlocs = nlocs + #st end
   local c_nlocs = ffi.new("uint32_t[?]", ns + 1)
@@ -135,21 +131,41 @@ function M.encode(s, opts)
     c_values[(i - 1) * nt] = st.count
     if nt > 1 then c_values[(i - 1) * nt + 1] = st.count * s.period end
   end
+  p.nsamples, p.sample_nlocs = ns, c_nlocs
+  p.nlocs, p.locs, p.values = nlocs, c_locids, c_values
+  keep[#keep + 1], keep[#keep + 2], keep[#keep + 3] = c_nlocs, c_locids, c_values
+end
 
-  -- strings last: every str() call above has run
+-- s (anything stacks.of takes) as pprof bytes (gzipped profile.proto).
+-- opts: time_ns, duration_ns (else s's).
+function M.encode(s, opts)
+  opts = opts or {}
+  s = stacks.of(s)
+  local strs, str = string_table()
+  local types = sample_types(s)
+  local nt = #types
+  local p, keep = ffi.new("struct shark_pprof"), {}
+  local c_types = ffi.new("int64_t[?]", 2 * nt)
+  for i, t in ipairs(types) do
+    c_types[2 * i - 2], c_types[2 * i - 1] = str(t[1]), str(t[2])
+  end
+  p.ntypes, p.types = nt, c_types
+  p.period_type, p.period_unit = str(s.period_type), str(s.period and (s.period_unit or "nanoseconds"))
+  p.period = s.period or 0
+  p.time_nanos = opts.time_ns or s.time_ns or 0
+  p.duration_nanos = opts.duration_ns or s.duration_ns or 0
+  local maps, funcs, locs = tables(s, str)
+  c_tables(p, maps, funcs, locs, keep)
+  c_samples(p, s, nt, keep)
+  -- strings last: every str() call has run
   local c_strs = ffi.new("const char *[?]", #strs + 1)
   for i = 0, #strs do c_strs[i] = strs[i] end
   p.nstrings, p.strings = #strs + 1, c_strs
-  p.ntypes, p.types = nt, c_types
-  p.nmappings, p.mappings = #maps, c_maps
-  p.nfunctions, p.functions = #funcs, c_funcs
-  p.nlocations, p.locations = #locs, c_locs
-  p.nlines, p.lines = #locs, c_lines
-  p.nsamples, p.sample_nlocs = ns, c_nlocs
-  p.nlocs, p.locs, p.values = nlocs, c_locids, c_values
 
   local out, len = ffi.new("void *[1]"), ffi.new("uint64_t[1]")
   local err = api.pprof_encode(p, out, len)
+  -- p only points at these: they (and the Lua strings) live until here
+  keep[#keep + 1], keep.types, keep.strs, keep.c_strs = p, c_types, strs, c_strs
   if err ~= 0 then error("pprof.encode: " .. ffi.string(api.strerror(-err)), 2) end
   local bytes = ffi.string(out[0], len[0])
   api.free_mem(out[0])

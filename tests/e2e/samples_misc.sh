@@ -91,6 +91,9 @@ else
 	ios=$(awk '/^@usecs\[/{n += $2} END {print n + 0}' "$T/out")
 	ok_if "biolatency -D: at least dd's 8 I/Os ($ios, and $(missed) completions the kernel skipped)" \
 		[ $((ios + $(missed))) -ge 8 ]
+	run -c "$DD" "$S/biolatency.lua" -D -j
+	check "biolatency -D -j: a JSON histogram keyed by the disk, at least dd's 8 I/Os" rc=0 '!out~^@usecs' \
+		"out~^\\{.*\"key\":\"${fs##*/}\"" 'out~"unit":"usecs"' 'out~"total":([89]|[0-9]{2,})[,}]'
 	run -c "$DD" "$S/biolatency.lua" -Q -m
 	check "biolatency -Q -m: one histogram in milliseconds" rc=0 'out~^@msecs: [0-9]+ I/Os$'
 	# the disk's interrupt handler, named as /proc/interrupts names it (virtioN-req.0)

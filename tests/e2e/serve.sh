@@ -37,6 +37,14 @@ post() {
 count() { curl -s "${URL}api/profiles" | grep -o '"id":' | wc -l; }
 id_of() { sed -n 's/.*"id":\([0-9]*\).*/\1/p' "$T/body"; }
 
+# --- usage errors
+run serve --listen nonsense
+check "a bad --listen: exit 2 and what it wants" rc=2 "err~--listen wants ADDR:PORT, not 'nonsense'"
+run serve --listen 127.0.0.1:0 --db /nonexistent/dir/shark.db
+check "a database that cannot be made: exit 1 and why" rc=1 'err~^shark serve: cannot open /nonexistent/dir/shark.db'
+run serve -h
+check "serve -h: the options and the default port" rc=0 'out~--listen ADDR:PORT' 'out~127\.0\.0\.1:7411'
+
 # --- a token is made at first start and kept
 start_serve --db "$T/first.db"
 ok_if "first start without --token prints a new token and the URL" grep -Eq '^token: [0-9a-f]{36} ' "$T/serve.out"
@@ -220,7 +228,7 @@ ok_if "... the saved file holds the folded stacks" grep -Eq 'main;mid;leaf [0-9]
 "$SHARK" "$TOP/tests/fuzz/upload.lua" 5 >"$T/fuzz" 2>&1
 ok_if "fuzz: 5 s of mutated uploads, 0 crashes ($(head -1 "$T/fuzz" | cut -c1-70))" \
 	bash -c "grep -q '^ok 1 - .*, 0 crashes$' '$T/fuzz' && grep -q '^ok 2 ' '$T/fuzz'"
-"$SHARK" "$TOP/tests/fuzz/http.lua" "$PORT" "$TOKEN" 3 >"$T/hfuzz" 2>&1
+"$SHARK" "$TOP/tests/fuzz/http.lua" 3 "$PORT" "$TOKEN" >"$T/hfuzz" 2>&1
 ok_if "fuzz: 3 s of mutated HTTP requests, the server still answers, never 500 ($(head -1 "$T/hfuzz" | cut -c3-60))" \
 	bash -c "grep -q '^ok 1 ' '$T/hfuzz' && grep -q '^ok 2 ' '$T/hfuzz'"
 

@@ -2,23 +2,25 @@
 -- http.lua - mutated HTTP requests against a running `shark serve` (its C
 -- server: libuv + http-parser, then the Lua router and the decoders): valid
 -- requests with bytes flipped, inserted, deleted, duplicated; pipelined and
--- cut requests. At the end the server must still answer. Run the server
--- built with -fsanitize=address to catch memory errors.
--- usage: shark tests/fuzz/http.lua PORT TOKEN [SECONDS] [SEED]   (TAP output)
+-- cut requests. At the end the server must still answer, and when this
+-- script started it, end cleanly on SIGTERM. A server built with
+-- -fsanitize=address (make asan) catches memory errors too.
+-- usage: shark tests/fuzz/http.lua [SECONDS [PORT TOKEN [SEED]]]   (TAP output)
+-- Without PORT it starts `shark serve` itself (the same binary) on a free port.
 local uv = require "uv"
 local api = require "shark.api"
 local ffi = require "ffi"
 
-local port, token, seconds = tonumber(arg[1]), arg[2], tonumber(arg[3]) or 10
+local seconds, port, token = tonumber(arg[1]) or 10, tonumber(arg[2]), arg[3]
 math.randomseed(tonumber(arg[4]) or tonumber(api.time_ns() % 1000000007))
-assert(port and token, "usage: http.lua PORT TOKEN [SECONDS] [SEED]")
 
 local function req(method, path, body, extra)
   body = body or ""
   return ("%s %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n%s\r\n%s")
     :format(method, path, token, #body, extra or "", body)
 end
-local seeds = {
+local seeds
+local function make_seeds() seeds = {
   req("GET", "/api/profiles"),
   req("GET", "/api/profiles?q=a%20b&x=%zz"),
   req("POST", "/api/profiles?kind=flamegraph&title=f%3Cx&label.a=b", "main;a;b 3\nmain;c 1\n@1.5 main;d 2\n"),
@@ -28,7 +30,7 @@ local seeds = {
     "\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nmain \r\n2\r\n1\n\r\n0\r\n\r\n",
   req("DELETE", "/api/profiles/999999"),
   req("GET", "/static/app.js", nil, "Expect: 100-continue\r\n"),
-}
+} end
 
 local function mutate(s)
   for _ = 1, math.random(1, 6) do
@@ -51,11 +53,24 @@ local function mutate(s)
   return s
 end
 
-local sent, answered, statuses = 0, 0, {}
-local deadline = uv.now() + seconds * 1000
+local sent, answered, statuses, inflight, failed = 0, 0, {}, 0, 0
+local deadline, child, child_status, dir, final, on_child_exit
+
+local function tap(ok, text)
+  if not ok then failed = failed + 1 end
+  print((ok and "ok " or "not ok ") .. text)
+end
 
 local function one()
-  if uv.now() >= deadline then return false end
+  if uv.now() >= deadline then
+    if inflight == 0 and final then
+      local f = final
+      final = nil
+      f()
+    end
+    return false
+  end
+  inflight = inflight + 1
   local input = mutate(seeds[math.random(#seeds)])
   local tcp = uv.new_tcp()
   local got, done = {}, false
@@ -63,6 +78,7 @@ local function one()
   local function finish()
     if done then return end
     done = true
+    inflight = inflight - 1
     timer:stop(); timer:close()
     if not tcp:is_closing() then tcp:close() end
     local head = table.concat(got):match("^HTTP/1%.1 (%d+)")
@@ -86,10 +102,9 @@ local function one()
   return true
 end
 
--- a few connections at once
-for _ = 1, 4 do one() end
-
-shark.on_end(function()
+-- After the last answer: does the server still answer, did anything fail,
+-- and (when it is ours) does it end cleanly?
+final = function()
   local resp, status = ffi.new("char[256]"), ffi.new("int32_t[1]")
   local n = api.http_request("GET", ("http://127.0.0.1:%d/api/profiles"):format(port), nil, nil, 0, 5000,
     resp, 256, status)
@@ -97,8 +112,61 @@ shark.on_end(function()
   for k, v in pairs(statuses) do codes[#codes + 1] = k .. ": " .. v end
   table.sort(codes)
   print(("# %d mutated requests sent, %d answered (%s)"):format(sent, answered, table.concat(codes, ", ")))
-  print(((n >= 0 and status[0] == 200) and "ok" or "not ok") ..
-    (" 1 - shark serve still answers after %d mutated requests"):format(sent))
-  print(((statuses["500"] or 0) == 0 and "ok" or "not ok") .. " 2 - no request made the server fail (500)")
-  print("1..2")
+  tap(n >= 0 and status[0] == 200, ("1 - shark serve still answers after %d mutated requests"):format(sent))
+  tap((statuses["500"] or 0) == 0, "2 - no request made the server fail (500)")
+  if not child then
+    print("1..2")
+    return shark.exit(failed > 0 and 1 or 0)
+  end
+  local t = uv.new_timer()
+  on_child_exit = function()
+    t:close()
+    os.remove(dir .. "/db")
+    os.remove(dir .. "/db-wal")
+    os.remove(dir .. "/db-shm")
+    uv.fs_rmdir(dir)
+    local st = child_status or {}
+    tap(st.code == 0 and st.signal == 0, ("3 - shark serve ended cleanly on SIGTERM (exit %s, signal %s)")
+      :format(tostring(st.code), tostring(st.signal)))
+    print("1..3")
+    shark.exit(failed > 0 and 1 or 0)
+  end
+  if child_status then return on_child_exit() end   -- it ended already: a crash
+  t:start(10000, 0, function() child_status = { code = "none in 10 s" }; on_child_exit() end)
+  child:kill("sigterm")
+end
+
+-- our own server when none is given: its exit status tells a crash
+local function start(fn)
+  if port then return fn() end
+  dir = os.tmpname()
+  os.remove(dir)
+  uv.fs_mkdir(dir, tonumber("700", 8))
+  token = "fuzz-token"
+  local out = uv.new_pipe(false)
+  local buf = ""
+  child = uv.spawn(uv.exepath(), { args = { "serve", "--listen", "127.0.0.1:0", "--db", dir .. "/db",
+    "--token", token, "--max-body", "1" }, stdio = { nil, out, 2 } }, function(code, sig)
+    if child_status then return end
+    child_status = { code = code, signal = sig }
+    if on_child_exit then on_child_exit() end
+  end)
+  assert(child, "cannot start shark serve")
+  out:read_start(function(_, data)
+    if not data then return end
+    buf = buf .. data
+    local p = buf:match("serving http://127%.0%.0%.1:(%d+)/")
+    if p and not port then
+      port = tonumber(p)
+      out:read_stop()
+      out:close()
+      fn()
+    end
+  end)
+end
+
+start(function()
+  make_seeds()
+  deadline = uv.now() + seconds * 1000
+  for _ = 1, 4 do one() end   -- a few connections at once
 end)

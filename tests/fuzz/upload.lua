@@ -89,8 +89,11 @@ while api.time_ns() < deadline do
     for _, kind in ipairs({ "flamegraph", "heatmap" }) do
       runs = runs + 1
       local ok, p, err = pcall(decode.upload, kind, input)
-      if not ok then
-        crash(kind, input, p)
+      local okc, pc, errc = pcall(decode.upload, kind, input, true)
+      if not ok or not okc then
+        crash(kind, input, ok and pc or p)
+      elseif (p and p.samples) ~= (pc and pc.samples) or err ~= errc then
+        crash(kind, input, ("checking and decoding disagree: %s / %s"):format(tostring(err), tostring(errc)))
       elseif p then
         accepted = accepted + 1
         local text = decode.encode(kind, p)
@@ -112,3 +115,4 @@ print(((crashes > 0 and "not ok" or "ok") .. " 1 - %d decodes of mutated uploads
 print(("%s 2 - shark.pprof.decode on the same inputs (%d of them decoded, %d seeds): %d raised an error " ..
   "instead of returning nil, message"):format(raised_pprof == 0 and "ok" or "not ok", pprof_ok, #seeds, raised_pprof))
 print("1..2")
+if crashes > 0 or raised_pprof > 0 then shark.exit(1) end

@@ -59,9 +59,27 @@ local function check_frames(text, a, b)
   end
 end
 
--- folded(text) -> { stacks = { [stack] = count }, order = { stack, ... } (as first seen),
---   timed = { t, stack, count, ... } or nil, samples = total } or nil, message
-function M.folded(text)
+-- check_stack on text[a..b] in one pass, without making the string.
+local function check_region(text, a, b)
+  local prev, semis = SEMI, 0
+  for i = a, b do
+    local ch = byte(text, i)
+    if ch < 32 or ch == 127 then return "control character in a frame name" end
+    if ch == SEMI then
+      if prev == SEMI then return "empty frame name" end
+      semis = semis + 1
+    end
+    prev = ch
+  end
+  if prev == SEMI then return "empty frame name" end
+  if semis >= MAX_FRAMES then return "more than " .. MAX_FRAMES .. " frames" end
+end
+
+-- folded(text, [check]) -> { stacks = { [stack] = count }, order = { stack, ... } (as first
+--   seen), timed = { t, stack, count, ... } or nil, samples = total } or nil, message.
+-- check: only say whether text is good, and its samples (no tables, no strings
+-- of stacks: an upload is checked without a garbage heap the size of the body).
+function M.folded(text, check)
   local stacks, order, timed, samples, n = {}, {}, nil, 0, 0
   local pos, len = 1, #text
   while pos <= len + 1 do
@@ -88,14 +106,16 @@ function M.folded(text)
       local count = count_of(sub(text, c + 1, b))
       if not count then return bad(n, "the count is not a whole number", sub(text, a, b)) end
       while BLANK[byte(text, c)] do c = c - 1 end
-      local stack = sub(text, a, c)
-      local why = check_stack(stack) or check_frames(text, a, c)
+      local why = check_region(text, a, c)
       if why then return bad(n, why, sub(text, a, b)) end
-      local had = stacks[stack]
-      if not had then order[#order + 1] = stack end
-      stacks[stack] = (had or 0) + count
       samples = samples + count
-      if t then
+      local stack = not check and sub(text, a, c)
+      if stack then
+        local had = stacks[stack]
+        if not had then order[#order + 1] = stack end
+        stacks[stack] = (had or 0) + count
+      end
+      if t and stack then
         timed = timed or {}
         timed[#timed + 1] = t
         timed[#timed + 1] = stack
@@ -105,11 +125,13 @@ function M.folded(text)
     pos = e + 1
   end
   if samples == 0 then return nil, "no samples in the body (no stack with a count above 0)" end
+  if check then return { samples = samples } end
   return { stacks = stacks, order = order, timed = timed, samples = samples }
 end
 
--- heatmap(text) -> { rows = { t, latency, count, ... }, samples = total } or nil, message
-function M.heatmap(text)
+-- heatmap(text, [check]) -> { rows = { t, latency, count, ... }, samples = total } or nil,
+-- message (check: no rows kept)
+function M.heatmap(text, check)
   local rows, samples, n = {}, 0, 0
   for line in text:gmatch("[^\n]*") do
     n = n + 1
@@ -132,9 +154,11 @@ function M.heatmap(text)
         cnt = count_of(c)
         if not cnt then return bad(n, "COUNT is not a whole number", line) end
       end
-      rows[#rows + 1] = t
-      rows[#rows + 1] = lat
-      rows[#rows + 1] = cnt
+      if not check then
+        rows[#rows + 1] = t
+        rows[#rows + 1] = lat
+        rows[#rows + 1] = cnt
+      end
       samples = samples + cnt
     end
   end
@@ -168,12 +192,13 @@ function M.pprof(bytes)
 end
 
 -- An upload of kind ("flamegraph" | "heatmap") -> profile or nil, message.
-function M.upload(kind, body)
-  if kind == "heatmap" then return M.heatmap(body) end
+-- check: text formats are only checked (see M.folded); pprof is decoded.
+function M.upload(kind, body, check)
+  if kind == "heatmap" then return M.heatmap(body, check) end
   if kind ~= "flamegraph" then return nil, "kind must be flamegraph or heatmap" end
   -- pprof: gzipped (what go tool pprof and shark write), or a bare protobuf
   if body:sub(1, 2) == "\31\139" or body:sub(1, 256):find("%z") then return M.pprof(body) end
-  return M.folded(body)
+  return M.folded(body, check)
 end
 
 -- ------------------------------------------------------------ canonical text
