@@ -730,12 +730,11 @@ static int tls_flush(int fd, struct shark_tls *t, int64_t deadline)
 	return err;
 }
 
-static int tls_pull(int fd, struct shark_tls *t, int64_t deadline)
+/* recv() on the non-blocking socket, waiting for data until the deadline: bytes, 0 at EOF, or -errno. */
+static ssize_t recv_wait(int fd, char *buf, size_t cap, int64_t deadline)
 {
-	char buf[16384];
-
 	for (;;) {
-		ssize_t got = recv(fd, buf, sizeof(buf), 0);
+		ssize_t got = recv(fd, buf, cap, 0);
 
 		if (got < 0 && (errno == EAGAIN || errno == EINTR)) {
 			int err = wait_fd(fd, POLLIN, deadline);
@@ -744,12 +743,20 @@ static int tls_pull(int fd, struct shark_tls *t, int64_t deadline)
 				return err;
 			continue;
 		}
-		if (got < 0)
-			return -errno;
-		if (!got)
-			return -ECONNRESET;
-		return shark_tls__feed(t, buf, (size_t)got);
+		return got < 0 ? -errno : got;
 	}
+}
+
+static int tls_pull(int fd, struct shark_tls *t, int64_t deadline)
+{
+	char buf[16384];
+	ssize_t got = recv_wait(fd, buf, sizeof(buf), deadline);
+
+	if (got < 0)
+		return (int)got;
+	if (!got)
+		return -ECONNRESET;
+	return shark_tls__feed(t, buf, (size_t)got);
 }
 
 static int tls_connect(int fd, struct shark_tls *t, int64_t deadline)
@@ -772,33 +779,21 @@ static int tls_connect(int fd, struct shark_tls *t, int64_t deadline)
 /* The response's bytes: plaintext of the socket, or of its TLS records. */
 static ssize_t read_some(int fd, struct shark_tls *t, char *buf, size_t cap, int64_t deadline)
 {
+	if (!t)
+		return recv_wait(fd, buf, cap, deadline);
 	for (;;) {
-		ssize_t got;
+		ssize_t got = shark_tls__read(t, buf, cap);
+		int err;
 
-		if (t) {
-			int err;
-
-			got = shark_tls__read(t, buf, cap);
-			if (got == -EPIPE)
-				return 0;
-			if (got)
-				return got;
-			err = tls_pull(fd, t, deadline);
-			if (err == -ECONNRESET)
-				return 0;
-			if (err)
-				return err;
-			continue;
-		}
-		got = recv(fd, buf, cap, 0);
-		if (got < 0 && (errno == EAGAIN || errno == EINTR)) {
-			int err = wait_fd(fd, POLLIN, deadline);
-
-			if (err)
-				return err;
-			continue;
-		}
-		return got < 0 ? -errno : got;
+		if (got == -EPIPE)
+			return 0;
+		if (got)
+			return got;
+		err = tls_pull(fd, t, deadline);
+		if (err == -ECONNRESET)
+			return 0;
+		if (err)
+			return err;
 	}
 }
 

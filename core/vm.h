@@ -13,6 +13,7 @@ int shark_vm__run(lua_State *L, const struct shark_opts *opts);
 void shark_vm__interrupt(void);
 
 /* lib_shark.c, lib_perf.c: the C modules shark.core and perf.core */
+long shark_selftest_mark(long i);	/* a uprobe target for shark test */
 int luaopen_shark_core(lua_State *L);
 int luaopen_perf_core(lua_State *L);
 int luaopen_shark_toml(lua_State *L);

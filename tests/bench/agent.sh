@@ -35,20 +35,16 @@ cpu_ticks() {
 	done
 	echo $t
 }
-rss_mb() {
+# sum_mb FILE FIELD: FIELD (kB) of /proc/PID/FILE summed over the agent and its jobs, in MB
+sum_mb() {
 	local k=0 p
 	for p in $(pids); do
-		[ -r "/proc/$p/status" ] && k=$((k + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status")))
+		[ -r "/proc/$p/$1" ] && k=$((k + $(awk -v f="$2" '$1 == f {print $2}' "/proc/$p/$1")))
 	done
 	awk -v k=$k 'BEGIN { printf "%.1f", k / 1024 }'
 }
-pss_mb() {
-	local k=0 p
-	for p in $(pids); do
-		[ -r "/proc/$p/smaps_rollup" ] && k=$((k + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")))
-	done
-	awk -v k=$k 'BEGIN { printf "%.1f", k / 1024 }'
-}
+rss_mb() { sum_mb status VmRSS:; }
+pss_mb() { sum_mb smaps_rollup Pss:; }
 
 hz=$(getconf CLK_TCK)
 c0=$(cpu_ticks) t0=$(date +%s%N)

@@ -63,6 +63,7 @@ void test_perf(void);
 void test_replay(void);
 void test_pprof(void);
 void test_unwind(void);
+void test_journal(void);
 
 int main(void)
 {
@@ -73,6 +74,7 @@ int main(void)
 	test_replay();
 	test_pprof();
 	test_unwind();
+	test_journal();
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
 }

@@ -26,15 +26,6 @@ if ! command -v ip >/dev/null || ! command -v openssl >/dev/null; then
 	done_testing
 	exit 0
 fi
-until_ok() {
-	local i limit=$(($1 * 10))
-	shift
-	for ((i = 0; i < limit; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # ----------------------------------------------------------- a CA, certs
 cd "$T" || exit 1
