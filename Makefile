@@ -234,7 +234,9 @@ FUZZ_SECONDS ?= 10
 FUZZ_OUT     := $(OUT)/fuzz
 FUZZ_CFLAGS   = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fsanitize=fuzzer-no-link -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
-FUZZ_OBJS    := $(patsubst core/%.c,$(FUZZ_OUT)/core/%.o,$(CORE_SRCS)) $(patsubst $(OUT)/%,$(FUZZ_OUT)/%,$(EMBED_OBJ0))
+FUZZ_CXX     ?= clang++-14
+FUZZ_OBJS    := $(patsubst core/%.c,$(FUZZ_OUT)/core/%.o,$(CORE_SRCS)) \
+	$(patsubst core/%.cc,$(FUZZ_OUT)/core/%.o,$(CORE_CXX_SRCS)) $(patsubst $(OUT)/%,$(FUZZ_OUT)/%,$(EMBED_OBJ0))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 $(FUZZ_OUT)/core/%.o: core/%.c $(HEADERS) | $(FUZZ_OUT)/core
@@ -246,7 +248,13 @@ $(FUZZ_OUT)/%.o: $(OUT)/%.c $(HEADERS) | $(FUZZ_OUT)/core
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
+# C++ (toml11) gets ASan only: UBSan's C++ checks need its C++ runtime
+$(FUZZ_OUT)/core/%.o: core/%.cc $(HEADERS) | $(FUZZ_OUT)/core
+	$(call msg,FUZZCXX,$<)
+	$(Q)$(FUZZ_CXX) -g -O1 -fsanitize=address -fsanitize=fuzzer-no-link -std=c++17 -D_GNU_SOURCE $(INCLUDES) -c -o $@ $<
+
 $(FUZZ_OUT)/core/pprof.o: $(OUT)/proto/profile.pb-c.h
+$(FUZZ_OUT)/core/otlp.o: $(OUT)/proto/otlp.pb-c.h
 
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(call msg,FUZZLD,$@)
