@@ -8,14 +8,14 @@ CFLAGS  ?= -O2 -g
 LUAJIT  ?= luajit
 
 WARN     := -Wall -Wextra -Werror
-INCLUDES := -Icore -Ibpf -I$(OUT)/proto -I/usr/include/luajit-2.1 -I/usr/include/lua5.1
+INCLUDES := -Icore -Ibpf -I$(OUT) -I$(OUT)/proto -I/usr/include/luajit-2.1 -I/usr/include/lua5.1
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 
 # Every library but glibc links statically: the binary runs where none of
 # them is installed. Order matters for static archives.
 STATIC_LIBS := -l:liblua5.1-luv.a -l:liblua5.1-cjson.a -l:libluajit-5.1.a \
 	-l:libuv_a.a -l:libsqlite3.a -l:libhttp_parser.a -l:libbpf.a -l:libtraceevent.a -l:libprotobuf-c.a \
-	-l:libdw.a -l:libelf.a -l:libz.a -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a -l:liblzma.a -l:libbz2.a -l:libstdc++.a
+	-l:libdw.a -l:libelf.a -l:libzstd.a -l:libsodium.a -l:libz.a -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a -l:liblzma.a -l:libbz2.a -l:libstdc++.a
 SYS_LIBS    := -lm -ldl -lpthread -lrt
 LDFLAGS_SHARK = -Wl,-E -static-libgcc -no-pie
 
@@ -39,25 +39,27 @@ MAIN_OBJ  := $(OUT)/core/main.o
 # protoc-c here, never kept in the tree
 PROTOS    := $(wildcard core/proto/*.proto)
 PROTO_OBJ := $(patsubst core/proto/%.proto,$(OUT)/proto/%.pb-c.o,$(PROTOS))
-EMBED_OBJ := $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files.o $(PROTO_OBJ)
+EMBED_OBJ0 := $(OUT)/api_table.o $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files0.o $(PROTO_OBJ)
+EMBED_OBJ := $(OUT)/api_table.o $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files.o $(PROTO_OBJ)
 # Headers clang needs for BPF C at run time: libbpf's (from libbpf-dev, at
 # build time) and shark's own; written out to the cache on first use.
 LIBBPF_HDRS := bpf_helpers.h bpf_helper_defs.h bpf_tracing.h bpf_core_read.h bpf_endian.h usdt.bpf.h
 EMBED_FILES = $(foreach h,$(LIBBPF_HDRS),include/bpf/$(h)=/usr/include/bpf/$(h)) \
 	include/linux/errno.h=bpf/include/linux/errno.h include/shark.bpf.h=bpf/include/shark.bpf.h \
+	include/shark_arch.bpf.h=bpf/include/shark_arch.bpf.h \
 	$(foreach o,$(BPF_OBJS),bpf/$(notdir $(o))=$(o)) \
 	$(foreach v,$(VIEWER_FILES),viewer/$(notdir $(v))=$(v))
 # The web viewer of shark serve (HTML, JS, CSS), served from inside the binary.
 VIEWER_FILES := $(sort $(wildcard tools/viewer/*.html tools/viewer/*.js tools/viewer/*.css))
 LUA_SRCS  := $(shell find lua -name '*.lua' | sort)
-HEADERS   := $(wildcard core/*.h)
+HEADERS   := $(wildcard core/*.h) $(OUT)/shark_api_impl.h
 
 PROG_SRCS := $(wildcard tests/progs/*.c tests/progs/*.cc)
 PROGS     := $(patsubst tests/progs/%,$(OUT)/progs/%,$(basename $(PROG_SRCS)))
 CXX       ?= g++
 CTEST_SRCS := $(wildcard tests/c/*.c)
 
-.PHONY: all test demo bench install clean deps deps-test lint check-static progs fuzz asan browser-deps
+.PHONY: all test test-under-load demo bench install clean deps deps-test lint check-static progs fuzz asan browser-deps
 .DELETE_ON_ERROR:
 
 all: shark
@@ -65,9 +67,27 @@ all: shark
 shark: $(OUT)/shark
 	$(Q)ln -sf $(OUT)/shark shark
 
+# The DWARF goes to shark.debug beside it (gdb finds it by the debuglink):
+# bundles copy the binary, and 6 of its 14 MB would be debug info.
 $(OUT)/shark: $(MAIN_OBJ) $(CORE_OBJS) $(EMBED_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SHARK) -o $@ $^ $(STATIC_LIBS) $(SYS_LIBS)
+	$(Q)objcopy --only-keep-debug $@ $@.debug && objcopy --strip-debug --add-gnu-debuglink=$@.debug $@
+
+# shark without the samples' BPF objects: it compiles them (tools/prebuild.lua),
+# then shark is linked with them inside, so the samples need no clang where
+# they run. The cache keeps unchanged sources from compiling again.
+$(OUT)/shark0: $(MAIN_OBJ) $(CORE_OBJS) $(EMBED_OBJ0)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SHARK) -o $@ $^ $(STATIC_LIBS) $(SYS_LIBS)
+
+SAMPLE_SRCS := $(wildcard samples/*.lua)
+$(OUT)/prebuilt.stamp: $(OUT)/shark0 tools/prebuild.lua $(SAMPLE_SRCS) $(LUA_SRCS)
+	$(call msg,PREBUILD,samples)
+	$(Q)SHARK_CACHE=$(abspath $(OUT))/cache SHARK_LUA_PATH= ASAN_OPTIONS=detect_leaks=0 \
+		$(OUT)/shark0 -q tools/prebuild.lua $(OUT)/prebuilt $(SAMPLE_SRCS)
+	$(Q)for o in $(OUT)/prebuilt/*.bpf.o; do $(LLVM_STRIP) -g $$o; done
+	$(Q)touch $@
 
 $(OUT)/core/%.o: core/%.c $(HEADERS) | $(OUT)/core
 	$(call msg,CC,$<)
@@ -96,6 +116,16 @@ $(OUT)/shark_api.cdef: core/shark_api.h bpf/template.h bpf/ustack.h bpf/tpring.h
 	$(call msg,CDEF,$@)
 	$(Q)cat $^ | $(CC) -E -P -DSHARK_CDEF -o $@ -
 
+# Each entry point is declared once, as a member of struct shark_api with
+# SHARK_IMPL(fn): the table and the prototypes of the fns are generated.
+$(OUT)/shark_api_impl.h: tools/api.lua core/shark_api.h | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q)$(LUAJIT) tools/api.lua protos core/shark_api.h $@
+
+$(OUT)/api_table.c: tools/api.lua core/shark_api.h | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q)$(LUAJIT) tools/api.lua table core/shark_api.h $@
+
 # ------------------------------------------------------------ BPF programs
 
 # Prebuilt CO-RE programs, compiled here and embedded: the templates need no
@@ -103,6 +133,8 @@ $(OUT)/shark_api.cdef: core/shark_api.h bpf/template.h bpf/ustack.h bpf/tpring.h
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
 CLANG    ?= clang
+# the kernel's name of this architecture, for __TARGET_ARCH_ (also in lua/shark/arch.lua)
+BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/')
 BPFTOOL  ?= bpftool
 LLVM_STRIP ?= llvm-strip
 
@@ -110,9 +142,10 @@ $(OUT)/bpf/vmlinux.h: | $(OUT)/bpf
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c >$@
 
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/template.h bpf/template.bpf.h bpf/ustack.h bpf/tpring.h $(OUT)/bpf/vmlinux.h | $(OUT)/bpf
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/template.h bpf/template.bpf.h bpf/ustack.h bpf/tpring.h bpf/include/shark.bpf.h \
+		bpf/include/shark_arch.bpf.h $(OUT)/bpf/vmlinux.h | $(OUT)/bpf
 	$(call msg,BPF,$<)
-	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I$(OUT)/bpf -Ibpf \
+	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror -I$(OUT)/bpf -Ibpf \
 		-I/usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@	# DWARF: 90% of the object; .BTF and .BTF.ext stay
 
@@ -121,7 +154,15 @@ $(OUT)/bpf/latency_task.bpf.o: bpf/latency.bpf.c
 $(OUT)/bpf:
 	$(Q)mkdir -p $@
 
-$(OUT)/embed.c: tools/embed.lua $(OUT)/shark_api.cdef $(LUA_SRCS) | $(OUT)
+# The names of the Lua files, rewritten only when one is added or removed: a
+# deleted module must leave the embedded set too.
+$(OUT)/lua.list: FORCE | $(OUT)
+	$(Q)echo $(LUA_SRCS) | cmp -s - $@ || echo $(LUA_SRCS) >$@
+
+.PHONY: FORCE
+FORCE:
+
+$(OUT)/embed.c: tools/embed.lua $(OUT)/shark_api.cdef $(LUA_SRCS) $(OUT)/lua.list | $(OUT)
 	$(call msg,EMBED,$@)
 	$(Q)$(LUAJIT) tools/embed.lua $@ $(OUT)/shark_api.cdef lua $(LUA_SRCS)
 
@@ -129,10 +170,16 @@ $(OUT)/layout.c: tools/layout.lua $(OUT)/shark_api.cdef | $(OUT)
 	$(call msg,LAYOUT,$@)
 	$(Q)$(LUAJIT) tools/layout.lua $(OUT)/shark_api.cdef $@
 
-$(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/linux/errno.h $(BPF_OBJS) \
-		$(VIEWER_FILES) | $(OUT)
+$(OUT)/files0.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/shark_arch.bpf.h bpf/include/linux/errno.h \
+		$(BPF_OBJS) $(VIEWER_FILES) | $(OUT)
 	$(call msg,EMBED,$@)
 	$(Q)$(LUAJIT) tools/embed_files.lua $@ $(EMBED_FILES)
+
+$(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/shark_arch.bpf.h bpf/include/linux/errno.h \
+		$(BPF_OBJS) $(VIEWER_FILES) $(OUT)/prebuilt.stamp | $(OUT)
+	$(call msg,EMBED,$@)
+	$(Q)$(LUAJIT) tools/embed_files.lua $@ $(EMBED_FILES) \
+		$$(for o in $(OUT)/prebuilt/*.bpf.o; do n=$${o##*/}; echo "bpf/src/$${n%.bpf.o}=$$o"; done)
 
 # Syscall numbers of this architecture, from the C library's headers: lets
 # perf.on("syscalls:*") ride on the two raw_syscalls tracepoints.
@@ -175,9 +222,9 @@ $(OUT)/progs/%: tests/progs/%.cc | $(OUT)/progs
 	$(call msg,CXX,$<)
 	$(Q)$(CXX) -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) -o $@ $<
 
-$(OUT)/unit: $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ) $(HEADERS)
+$(OUT)/unit: $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ0) $(HEADERS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SHARK) -Itests/c -o $@ $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ) \
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SHARK) -Itests/c -o $@ $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ0) \
 		$(STATIC_LIBS) $(SYS_LIBS)
 
 # ------------------------------------------------------------- fuzz, asan
@@ -190,7 +237,9 @@ FUZZ_SECONDS ?= 10
 FUZZ_OUT     := $(OUT)/fuzz
 FUZZ_CFLAGS   = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fsanitize=fuzzer-no-link -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
-FUZZ_OBJS    := $(patsubst core/%.c,$(FUZZ_OUT)/core/%.o,$(CORE_SRCS)) $(patsubst $(OUT)/%,$(FUZZ_OUT)/%,$(EMBED_OBJ))
+FUZZ_CXX     ?= clang++-14
+FUZZ_OBJS    := $(patsubst core/%.c,$(FUZZ_OUT)/core/%.o,$(CORE_SRCS)) \
+	$(patsubst core/%.cc,$(FUZZ_OUT)/core/%.o,$(CORE_CXX_SRCS)) $(patsubst $(OUT)/%,$(FUZZ_OUT)/%,$(EMBED_OBJ0))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 $(FUZZ_OUT)/core/%.o: core/%.c $(HEADERS) | $(FUZZ_OUT)/core
@@ -202,7 +251,13 @@ $(FUZZ_OUT)/%.o: $(OUT)/%.c $(HEADERS) | $(FUZZ_OUT)/core
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
+# C++ (toml11) gets ASan only: UBSan's C++ checks need its C++ runtime
+$(FUZZ_OUT)/core/%.o: core/%.cc $(HEADERS) | $(FUZZ_OUT)/core
+	$(call msg,FUZZCXX,$<)
+	$(Q)$(FUZZ_CXX) -g -O1 -fsanitize=address -fsanitize=fuzzer-no-link -std=c++17 -D_GNU_SOURCE $(INCLUDES) -c -o $@ $<
+
 $(FUZZ_OUT)/core/pprof.o: $(OUT)/proto/profile.pb-c.h
+$(FUZZ_OUT)/core/otlp.o: $(OUT)/proto/otlp.pb-c.h
 
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(call msg,FUZZLD,$@)
@@ -263,6 +318,11 @@ test: deps-test
 	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS) browser-deps
 	$(Q)tests/run
 
+# The whole suite while a CPU hog runs on every CPU: tests must hold on a busy machine.
+test-under-load: deps-test
+	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS)
+	$(Q)tests/under-load
+
 lint:
 	$(Q)luacheck -q lua samples tests/lua tests/bundle tests/fuzz tools
 
@@ -287,3 +347,9 @@ install: shark
 clean:
 	$(call msg,CLEAN,$(OUT))
 	$(Q)rm -rf $(OUT) shark
+
+# The journal reader under ASan/UBSan, fed mutated journals (tests/fuzz/journal.sh).
+$(OUT)/fuzz_journal: tests/fuzz/journal_fuzz.c core/journal.c core/jreader.c $(HEADERS) | $(OUT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all $(WARN) -std=gnu11 -D_GNU_SOURCE \
+		-Icore -o $@ tests/fuzz/journal_fuzz.c core/journal.c core/jreader.c -l:libzstd.a -l:libsodium.a -lz -lpthread

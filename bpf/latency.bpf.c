@@ -53,34 +53,9 @@ struct {
 	__type(value, __u64);
 } start SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct shark_key);
-	__type(value, __u64);
-} hist SEC(".maps");
+SHARK_KEY_MAP(hist);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct shark_key);
-	__type(value, __u64);
-} sums SEC(".maps");
-
-static __always_inline __u32 log2_slot(__u64 v)
-{
-	__u32 slot = 0;
-
-	if (!v)
-		return 0;
-	for (int i = 32; i > 0; i >>= 1) {
-		if (v >= (1ULL << i)) {
-			v >>= i;
-			slot += i;
-		}
-	}
-	return slot + 1;
-}
+SHARK_KEY_MAP(sums);
 
 static __always_inline __u32 key_of(void *rec, __u32 field, __u32 off)
 {
@@ -148,7 +123,7 @@ static __always_inline int on_end(void *rec, int is_tp, struct task_struct *task
 
 		hk.slot = b >= cfg_lin_buckets ? cfg_lin_buckets : (__u32)b;
 	} else {
-		hk.slot = log2_slot(delta);
+		hk.slot = shark_log2_slot(delta);
 	}
 	switch (cfg_key) {
 	case SHARK_KEY_PID:
@@ -236,6 +211,33 @@ int end_task##n(struct bpf_raw_tracepoint_args *ctx)				\
 TASK_PROGS(0)
 TASK_PROGS(1)
 TASK_PROGS(2)
+
+/* task_struct's `state` became `__state` (an unsigned int) in 5.14 */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline long task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
+}
+
+/*
+ * sched_switch's prev when it leaves the CPU still runnable (preempted, or
+ * yielding): it waits on a run queue from now on, as after a wake-up. BCC and
+ * libbpf-tools runqlat start the clock here too.
+ */
+SEC("raw_tp")
+int start_requeue(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *t = (struct task_struct *)ctx->args[1];
+
+	if (!t || task_state(t) != 0)	/* TASK_RUNNING */
+		return 0;
+	return on_start(ctx, 0, t);
+}
 
 #endif
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -12,10 +13,12 @@
 #include <unistd.h>
 #include <uv.h>
 #include "shark.h"
+#include "vm.h"
 
 static uv_loop_t loop;
 static uv_async_t sig_async;
 static uv_timer_t duration_timer;
+static uint64_t duration_ms;	/* -d; 0: none */
 static uv_prepare_t flush_prepare;
 static volatile sig_atomic_t nsignals;
 
@@ -191,6 +194,57 @@ static int watch(pid_t pid, int keep_alive)
 	return 0;
 }
 
+static void free_handle(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void on_pid_exit(uv_poll_t *p, int status, int events)
+{
+	(void)status;
+	(void)events;
+	uv_poll_stop(p);
+	pr_debug("process %d exited\n", (int)(intptr_t)p->data);
+	shark_stop(SHARK_STOP_TARGET);
+}
+
+/*
+ * A tool's -p (getopt's pid row): the run ends when process @pid exits, as
+ * with shark -p, without making it shark's target. 0, or -errno (-ESRCH: no
+ * such process). The poll and its pidfd live as long as shark.
+ */
+int shark_loop__watch_exit(int pid)
+{
+	uv_poll_t *p;
+	int fd, err;
+
+	if (kill(pid, 0) && errno == ESRCH)
+		return -ESRCH;
+	fd = pidfd_open(pid);
+	if (fd < 0)
+		return -errno;
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		close(fd);
+		return -ENOMEM;
+	}
+	err = uv_poll_init(&loop, p, fd);
+	if (err) {
+		close(fd);
+		free(p);
+		return err;
+	}
+	p->data = (void *)(intptr_t)pid;
+	err = uv_poll_start(p, UV_READABLE, on_pid_exit);
+	if (err) {
+		uv_close((uv_handle_t *)p, free_handle);
+		close(fd);
+		return err;
+	}
+	uv_unref((uv_handle_t *)p);
+	return 0;
+}
+
 int shark_target__watch(int pid)
 {
 	int err;
@@ -216,7 +270,7 @@ int shark_target__spawn(const char *cmd)
 	int go[2], ready[2], err;
 	char **argv;
 	char c;
-	pid_t pid, parent;
+	pid_t pid;
 
 	argv = shark_cmd__argv(cmd);
 	if (!argv)
@@ -235,7 +289,6 @@ int shark_target__spawn(const char *cmd)
 	}
 	fflush(stdout);
 	fflush(stderr);
-	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		err = -errno;
@@ -258,8 +311,13 @@ int shark_target__spawn(const char *cmd)
 		sigaction(SIGTERM, &sa, NULL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		/* a SIGKILLed shark cannot reap its command: the kernel ends it */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		/*
+		 * A SIGKILLed shark cannot reap its command: the kernel ends it. A
+		 * shark gone before the prctl closed its end of go: the read below
+		 * gets EOF. (No getppid() check: this is the traced pid already,
+		 * and a late-scheduled child's call landed in exact getppid counts.)
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL))
 			_exit(127);
 		close(go[1]);
 		close(ready[0]);
@@ -310,13 +368,6 @@ int shark_target__release(void)
 	return n == sizeof(e) ? -e : 0;
 }
 
-int shark_target__kill(int sig)
-{
-	if (target.pid <= 0 || !target.is_child || !shark_state.target_running)
-		return -ESRCH;
-	return kill(target.pid, sig) ? -errno : 0;
-}
-
 /* Do not leave the -c child behind: SIGTERM, then SIGKILL after 500 ms. */
 static void reap_child(void)
 {
@@ -360,11 +411,8 @@ int shark_loop__init(const struct shark_opts *opts)
 		return err;
 	uv_unref((uv_handle_t *)&flush_prepare);
 	if (opts->duration > 0) {
-		uint64_t ms = (uint64_t)(opts->duration * 1000.0 + 0.5);
-
+		duration_ms = (uint64_t)(opts->duration * 1000.0 + 0.5);
 		err = uv_timer_init(&loop, &duration_timer);
-		if (!err)
-			err = uv_timer_start(&duration_timer, on_duration, ms ? ms : 1, 0);
 		if (err)
 			return err;
 		/* -d bounds the run; it is not a reason to stay */
@@ -374,6 +422,19 @@ int shark_loop__init(const struct shark_opts *opts)
 	if (err)
 		return err;
 	return install_signals();
+}
+
+/*
+ * The script's top level has run: its probes are attached. -d counts from
+ * here, not from start-up (loading BPF takes tens of ms, more under load),
+ * so a rate over -d seconds is a rate over the traced time.
+ */
+int shark_loop__ready(void)
+{
+	if (!duration_ms)
+		return 0;
+	uv_update_time(&loop);
+	return uv_timer_start(&duration_timer, on_duration, duration_ms, 0);
 }
 
 /* Run until stopped or idle; return the stop reason. */

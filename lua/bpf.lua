@@ -14,11 +14,33 @@ local events = require "perf.events"
 
 local M = {}
 
--- Maps of every loaded object by name (the original's bpf.var.<map>).
-local all_maps = {}
+-- Maps of every loaded object by name (the original's bpf.var.<map>), and
+-- their globals (.bss, .data, .rodata: bpf.var.hits reads obj.bss.hits). A
+-- name that is neither is an error that lists what there is.
+local all_maps, all_globals = {}, {}
+local function var_names()
+  local maps, globals = {}, {}
+  for n in pairs(all_maps) do maps[#maps + 1] = n end
+  for n in pairs(all_globals) do globals[#globals + 1] = n end
+  table.sort(maps)
+  table.sort(globals)
+  return ("maps: %s; globals: %s"):format(#maps > 0 and table.concat(maps, ", ") or "none",
+    #globals > 0 and table.concat(globals, ", ") or "none")
+end
 M.var = setmetatable({}, {
-  __index = function(_, name) return all_maps[name] end,
-  __newindex = function() error("bpf.var is read-only: set entries of its maps instead", 2) end,
+  __index = function(_, name)
+    local m = all_maps[name]
+    if m then return m end
+    local g = all_globals[name]
+    if g then return g[1][name] end
+    error(("bpf.var.%s: no map or global of that name in the loaded BPF objects (%s)")
+      :format(tostring(name), var_names()), 2)
+  end,
+  __newindex = function(_, name, v)
+    local g = all_globals[name]
+    if not g then error(("bpf.var.%s: only globals can be set (%s)"):format(tostring(name), var_names()), 2) end
+    g[1][name] = v
+  end,
 })
 
 -- Loaded objects belong to the session that loaded them (shark.source):
@@ -158,8 +180,37 @@ function Obj:close()
   end
 end
 
+-- The session's detach phase: no more events, before on_end handlers read
+-- the maps (their own bpf() calls would be counted by a syscall counter).
+-- Lost events are reported per source: here, per program.
 function Obj:detach()
-  if self.o then api.bpf_detach(self.o) end
+  if not self.o then return end
+  api.bpf_detach(self.o)
+  if self.misses_said then return end
+  self.misses_said = true
+  local _, by = self:misses()
+  for name, n in pairs(by) do
+    io.stderr:write(("shark: BPF program '%s' missed %d event%s: the kernel skips a program while " ..
+      "a BPF program already runs on its CPU\n"):format(name, n, n == 1 and "" or "s"))
+  end
+end
+
+-- Events the kernel did not run the programs for: a tracing program is skipped
+-- while a BPF program (itself, for raw tracepoints) already runs on its CPU.
+-- The total, and { prog name = n }.
+function Obj:misses()
+  local total, by = 0, {}
+  if not self.o then return total, by end
+  for i = 0, api.bpf_nprogs(self.o) - 1 do
+    local n = tonumber(api.bpf_prog_misses(self.o, i))
+    if n > 0 then
+      local info = ffi.new("struct shark_bpf_prog_info")
+      api.bpf_prog(self.o, i, info)
+      by[ffi.string(info.name)] = n
+      total = total + n
+    end
+  end
+  return total, by
 end
 
 -- Globals of a section as a table proxy: v.name reads, v.name = x writes.
@@ -250,6 +301,8 @@ local function bundled_object(x, level)
     "in the script (not built at run time) is compiled when the bundle is made", level + 1)
 end
 
+local embedded   -- the files inside shark: prebuilt objects
+
 -- Turn x (a .bpf.o path, a .bpf.c path or C source) into object bytes.
 local function object_bytes(x, level)
   if type(x) ~= "string" then
@@ -276,6 +329,10 @@ local function object_bytes(x, level)
   else
     src = x
     name, line = source_position(x, level + 1)
+    -- the samples' BPF C (and their library modules'), compiled when shark was built
+    embedded = embedded or require("shark.core").files()
+    local pre = embedded["bpf/src/" .. compile.hash(src)]
+    if pre then return pre, object_name(name) end
   end
   local bytes, err = M.compile(src, name, line)
   if not bytes then error("bpf: " .. err, level + 1) end
@@ -362,6 +419,9 @@ function M.load(x, opts, level)
       if not opts.private then all_maps[mname] = m end
     end
   end
+  for _, section in ipairs{ "rodata", "data", "bss" } do
+    for gname in next, btf.section_vars(obj.ns, "." .. section) do all_globals[gname] = { obj[section] } end
+  end
   source.current():add(obj)
   if opts.attach ~= false then
     -- libbpf finds tracepoints in tracefs, which a fresh boot has not mounted
@@ -385,7 +445,6 @@ function M.cdef(src, opts)
 end
 
 -- A prebuilt program embedded in shark (bpf/<name>.bpf.c): no compiler needed.
-local embedded
 function M.load_prebuilt(name, opts, level)
   embedded = embedded or require("shark.core").files()
   local bytes = embedded["bpf/" .. name .. ".bpf.o"]

@@ -73,8 +73,9 @@ function M.on_ring(m, opts, fn)
   if type(fn) ~= "function" then error("bpf.on_ring(map, [opts], fn): expected a function", 2) end
   if type(m) == "string" then
     local name = m
-    m = bpf.var[name]
-    if not m then error(("bpf.on_ring: no map '%s' in the loaded programs"):format(name), 2) end
+    local ok
+    ok, m = pcall(function() return bpf.var[name] end)
+    if not ok or not Map.is_map(m) then error(("bpf.on_ring: no map '%s' in the loaded programs"):format(name), 2) end
   end
   if not Map.is_map(m) then error("bpf.on_ring: expected a map or its name", 2) end
   local info = m:info()
@@ -91,11 +92,12 @@ function M.on_ring(m, opts, fn)
     h.r = ffi.gc(r, api.ringbuf_free)
     local batch = ffi.new("struct shark_record[?]", BATCH)
     h.batch = batch
+    local read = require("shark.journal").tap_ring(h, api.ringbuf_read, ct)  -- shark record
     h.kind = "ringbuf"
     h.src = source.new{
       name = ("bpf.on_ring('%s')"):format(info.name),
       max = BATCH,
-      read = function(max) return api.ringbuf_read(r, batch, max) end,
+      read = function(max) return read(r, batch, max) end,
       consume = function() api.ringbuf_consume(r) end,
       dispatch = function(n)
         for i = 0, n - 1 do

@@ -6,6 +6,7 @@ local core = require "shark.core"
 local api = require "shark.api"
 local shark = require "shark"
 local timer = require "timer"
+local fs = require "shark.fs"
 
 local C = ffi.C
 local M = {}
@@ -139,25 +140,16 @@ end
 
 -- ------------------------------------------------------------------ the run
 
-local function read_all(f)
-  local s = f:read("*a")
-  return s
-end
-
 local function load_script(opts)
   local src, name
   if opts.kind == "code" then
     src, name = opts.script, "=-e"
   elseif opts.kind == "stdin" then
-    src, name = read_all(io.stdin), "=stdin"
+    src, name = io.stdin:read("*a"), "=stdin"
   else
-    local f, err = io.open(opts.script, "rb")
-    if not f then
-      return nil, ("shark: cannot open %s"):format(err or opts.script)
-    end
-    src = read_all(f)
-    f:close()
-    if not src then return nil, ("shark: cannot read %s"):format(opts.script) end
+    local err, step
+    src, err, step = fs.read_file(opts.script)
+    if not src then return nil, ("shark: cannot %s %s"):format(step, err) end
     name = "@" .. opts.script
   end
   -- a "#!" first line becomes a comment, so line numbers stay right
@@ -209,10 +201,16 @@ local function bundle_main(opts)
   if src:sub(1, 1) == "#" then src = "--" .. src end
   local script_main_chunk, err = loadstring(src, "@" .. meta.script)
   if not script_main_chunk then return fail(err) end
+  if not bundle.reads_args(script_main_chunk) then
+    -- a script with no options of its own: the tool takes shark's
+    bundle.shark_options(opts.args, _G.arg[0]:match("[^/]*$"))
+    if api.state.stop_reason ~= 0 then return end
+    return script_main_chunk()
+  end
   script_main_chunk(unpack(opts.args))
 end
 
-function M.main(opts)
+local function run_main(opts)
   if opts.kind == "bundle" then
     shark.args = opts.args
     install_globals(opts)
@@ -228,6 +226,12 @@ function M.main(opts)
   local script_main_chunk, err = load_script(opts)
   if not script_main_chunk then return fail(err) end
   script_main_chunk(unpack(opts.args))
+end
+
+function M.main(opts)
+  run_main(opts)
+  -- the top level has run: probes are attached, -d and intervals start now
+  if api.state.stop_reason == 0 then shark._ready() end
 end
 
 -- End the run in phases (shark.source): detach every source, drain what

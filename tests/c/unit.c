@@ -60,8 +60,10 @@ void test_cli(void);
 void test_cmd(void);
 void test_embed(void);
 void test_perf(void);
+void test_replay(void);
 void test_pprof(void);
 void test_unwind(void);
+void test_journal(void);
 
 int main(void)
 {
@@ -69,8 +71,10 @@ int main(void)
 	test_cmd();
 	test_embed();
 	test_perf();
+	test_replay();
 	test_pprof();
 	test_unwind();
+	test_journal();
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
 }
