@@ -442,6 +442,8 @@ static int decode_one(struct shark_jreader *r, const uint8_t **pp, const uint8_t
 	s->ip = pv->ip;
 	s->id = 0;
 	s->name = NULL;
+	s->comm_at = NULL;
+	s->seq = 0;
 	s->raw_size = raw;
 	s->nr_ips = nips;
 	s->stack_key = nips ? stack_key(s->ips, nips, pv->pid) : 0;

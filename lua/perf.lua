@@ -27,7 +27,7 @@ local DEFAULT_FREQ = 4000          -- clock events, as perf record
 
 -- ---------------------------------------------------------------- events e
 
-local ev_mt = { __index = nil, __tostring = nil }
+local ev_mt = { __index = nil, __tostring = nil, checked = true }
 local new_batch, free_batch, open_perf
 local copies = setmetatable({}, { __mode = "k" })  -- copy -> buffers it points at
 
@@ -94,14 +94,7 @@ local methods = {
   stack = function(e) return stack.frames(e) end,
 }
 
--- e.<member>: one getter per member of struct shark_sample, each compiled
--- with its member name as a constant (a plain load once the JIT is done).
-local getters = {}
-for _, m in ipairs(types.sample_members) do
-  if m ~= "seq" then
-    getters[m] = assert(loadstring(("return function(e) return e._%s end"):format(m), "=perf.e." .. m))()
-  end
-end
+local getters = types.getters
 
 ev_mt.__index = function(e, k)
   local s = e._seq

@@ -187,6 +187,32 @@ local function raw_index(extra, fixed, tail)
   end
 end
 
+-- e.<member>: one getter per member of struct shark_sample, each compiled
+-- with its member name as a constant (a plain load once the JIT is done).
+M.getters = {}
+for _, m in ipairs(M.sample_members) do
+  M.getters[m] = assert(loadstring(("return function(e) return e._%s end"):format(m), "=perf.e." .. m))()
+end
+
+-- An event metatable that does not check its events itself (perf.lua's
+-- does: checked = true) gets the members' getters in front of its __index.
+local plain = setmetatable({}, { __mode = "k" })
+local function with_getters(mt)
+  if mt.checked then return mt end
+  if plain[mt] then return plain[mt] end
+  local getters, index = M.getters, mt.__index
+  local w = {}
+  for k, v in pairs(mt) do w[k] = v end
+  w.__index = function(e, k)
+    local g = getters[k]
+    if g then return g(e) end
+    if type(index) == "function" then return index(e, k) end
+    return index and index[k]
+  end
+  plain[mt] = w
+  return w
+end
+
 -- tracepoint id / "sys:event" -> { raw = ctype, ev = ctype, printable = {...}, extra = {...} }
 local by_id, by_id_tail, by_name, by_name_tail = {}, {}, {}, {}
 
@@ -205,6 +231,7 @@ local generic
 
 -- The event type of a sample that carries no tracepoint record.
 function M.generic(ev_mt)
+  ev_mt = with_getters(ev_mt)
   if not generic then
     ffi.cdef(("struct shark_ev_generic %s;"):format(sample_body))
     generic = { ev = ffi.metatype("struct shark_ev_generic", ev_mt), printable = {} }
@@ -215,6 +242,7 @@ end
 -- The types of a tracepoint's events, made once per tracepoint and process.
 -- tail: the BPF delivery's variant (user strings in the record's tail).
 function M.tracepoint(system, event, ev_mt, tail)
+  ev_mt = with_getters(ev_mt)
   local fmt, err = pcore.tp_format(system, event)
   if not fmt then return nil, err end
   local cache = tail and by_id_tail or by_id
