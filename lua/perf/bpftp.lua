@@ -32,9 +32,14 @@ function M.unsuitable(evs, o)
   -- user frames are named from perf's mmap records (and "dwarf" copies the stack)
   if o.callchain_u or o.callchain then return "user callchains come with perf's task records" end
   if o.inherit == false and not o.tid then return "inherit = false" end
+  local links = 0
   for _, e in ipairs(evs) do
     if not e.tracepoint then return e.name .. " is not a tracepoint" end
+    if not e.via then links = links + 1 end
   end
+  -- a BPF link per tracepoint: hundreds take long to attach and to tear
+  -- down; perf rings group them
+  if links > 64 then return links .. " tracepoints (more than 64 BPF links)" end
   return nil
 end
 
