@@ -20,6 +20,7 @@ static const char usage_text[] =
 "       shark test [FEATURE]                 (what this machine can trace)\n"
 "       shark bundle script.lua [-o TOOL]    (one executable for machines without shark)\n"
 "       shark serve [--listen ADDR:PORT]     (the web viewer of uploaded profiles; -h for more)\n"
+"       shark top [-p PID] [-e EVENT]        (the hottest functions, live; -h for more)\n"
 "\n"
 "A scriptable Linux tracer: Lua scripts on perf events and BPF.\n"
 "\n"
@@ -134,6 +135,7 @@ static const struct {
 	{ "test", "shark.cmd.test" },
 	{ "bundle", "shark.cmd.bundle" },
 	{ "serve", "shark.cmd.serve" },
+	{ "top", "shark.cmd.top" },
 };
 
 int shark_cli__parse(int argc, char **argv, struct shark_opts *o, char *err, size_t errlen)

@@ -1,0 +1,210 @@
+-- SPDX-License-Identifier: GPL-2.0
+-- shark top [-p PID] [-e EVENT] [--by sym|comm|dso] [-F HZ] [-d SECONDS]: the hottest
+-- functions (or commands, or DSOs) of the last second, redrawn every second, like
+-- perf top. Samples come through perf.on with kernel and user callchains; the leaf
+-- frame of each is the hot function, symbolized once per address. Off a terminal
+-- (or with -n N / --once) each second prints a plain snapshot.
+local ffi = require "ffi"
+local api = require "shark.api"
+local perf = require "perf"
+local live_mod = require "shark.top"
+
+local M = {}
+
+local CONTEXT_MAX = 0xfffffffffffff001ULL
+local CONTEXT_KERNEL = 0xffffffffffffff80ULL
+local CONTEXT_USER = 0xfffffffffffffe00ULL
+local KBASE = 0xffff000000000000ULL
+
+local NAMEBUF = 512
+local namebuf = ffi.new("char[?]", NAMEBUF)
+local frame = ffi.new("struct shark_frame_info")
+
+local function basename(p)
+  return p:match("([^/]+)$") or p
+end
+
+-- The function and DSO of ip (pid -1: a kernel address).
+local function resolve(pid, ip)
+  local n = api.symbolize(pid, ip, namebuf, NAMEBUF)
+  local name = n > 0 and ffi.string(namebuf, n):gsub("@@?[%w_.]+$", "") or ("0x%x"):format(tonumber(ip))
+  local dso = "[unknown]"
+  if api.sym_frame(pid, ip, frame) == 0 and frame.module ~= nil then dso = basename(ffi.string(frame.module)) end
+  return name, dso
+end
+
+-- The leaf frame of e: its address and whether it is the kernel's, or nil.
+local function leaf(e)
+  local kernel = true
+  local ips = e.ips
+  for i = 0, e.nr_ips - 1 do
+    local ip = ips[i]
+    if ip < CONTEXT_MAX then return ip, kernel end
+    if ip == CONTEXT_KERNEL then kernel = true elseif ip == CONTEXT_USER then kernel = false end
+  end
+  return nil
+end
+
+local function bracket(dso)
+  if dso == "" or dso:sub(1, 1) == "[" then return dso end
+  return "[" .. dso .. "]"
+end
+
+-- A counter of samples by key (the function, command or DSO), cached per address.
+local function counter(by)
+  local kcache, ucache = {}, {}  -- address -> key; ucache per pid
+  local comms = {}
+  local counts, info = {}, {}
+  local c = { total = 0, unknown = 0 }
+
+  local function key_of(e)
+    if by == "comm" then
+      local pid = e.pid
+      local k = comms[pid]
+      if not k then
+        k = ffi.string(api.comm(pid))
+        comms[pid] = k
+        info[k] = info[k] or { name = k, dso = "" }
+      end
+      return k
+    end
+    local ip, kernel = leaf(e)
+    if not ip then return nil end
+    local cache, addr, pid
+    if kernel then
+      cache, addr, pid = kcache, tonumber(ip - KBASE), -1
+    else
+      pid = e.pid
+      cache = ucache[pid]
+      if not cache then
+        cache = {}
+        ucache[pid] = cache
+      end
+      addr = tonumber(ip)
+    end
+    local k = cache[addr]
+    if not k then
+      local name, dso = resolve(pid, ip)
+      if by == "dso" then name = dso end
+      k = by == "dso" and dso or (name .. "\0" .. dso)
+      info[k] = info[k] or { name = name, dso = by == "dso" and "" or dso }
+      cache[addr] = k
+    end
+    return k
+  end
+
+  function c.add(e)
+    c.total = c.total + 1
+    local k = key_of(e)
+    if not k then
+      c.unknown = c.unknown + 1
+      return
+    end
+    counts[k] = (counts[k] or 0) + 1
+  end
+
+  -- The rows of the interval, hottest first; the counts start again.
+  function c.take()
+    local rows, total = {}, c.total
+    for k, n in pairs(counts) do
+      local i = info[k]
+      rows[#rows + 1] = { pct = 100 * n / total, samples = n, name = i.name, dso = bracket(i.dso) }
+    end
+    if c.unknown > 0 then
+      rows[#rows + 1] = { pct = 100 * c.unknown / total, samples = c.unknown, name = "[no callchain]", dso = "" }
+    end
+    table.sort(rows, function(a, b)
+      if a.samples ~= b.samples then return a.samples > b.samples end
+      return a.name < b.name
+    end)
+    counts, c.total, c.unknown, comms = {}, 0, 0, {}
+    return rows, total
+  end
+  return c
+end
+
+local function alive(pid)
+  local f = io.open("/proc/" .. pid .. "/stat")
+  if f then f:close() end
+  return f ~= nil
+end
+
+local function sampled(ev)
+  return not ev:find(":", 1, true)
+end
+
+function M.main(args)
+  local o = shark.getopt({
+    name = "shark top",
+    usage = "[-p PID] [-e EVENT] [--by sym|comm|dso] [-F HZ] [-d SECONDS] [-n N | --once]",
+    about = "The hottest functions of the last second, refreshed every second, like perf top: samples of\n" ..
+      "EVENT (default cpu-clock) on every CPU or in one process, kernel and user frames symbolized, the\n" ..
+      "leaf frame counted. A header says the rate, the samples of the interval and the events lost.\n" ..
+      "q or Ctrl-C quits. Off a terminal, or with -n/--once, each second prints a plain snapshot.",
+    max_args = 0,
+    "pid", "duration",
+    { "e", "event", "EVENT", "the event to sample (shark -l lists them)", default = "cpu-clock" },
+    { "F", "frequency", "HZ", "samples per second on each CPU (clock and counter events)", type = "int",
+      default = 99 },
+    { nil, "by", "WHAT", "count by sym (the function), comm or dso", default = "sym",
+      choices = { "sym", "comm", "dso" } },
+    { "n", "iterations", "N", "print N snapshots, then end", type = "int" },
+    { nil, "once", nil, "print one snapshot, then end (the same as -n 1)" },
+    { "r", "rows", "N", "rows of a plain snapshot (a terminal shows what fits)", type = "int", default = 25 },
+    examples = { "shark top", "shark top -p 1234 --by dso", "shark top -e page-faults -F 999",
+      "shark top --once -p 1234 | head" },
+  }, args)
+  if o.frequency <= 0 then
+    io.stderr:write("shark top: -F wants a positive number of samples per second\n")
+    return shark.exit(2)
+  end
+  local iterations = o.once and 1 or o.iterations
+  if iterations and iterations <= 0 then
+    io.stderr:write("shark top: -n wants a positive number of snapshots\n")
+    return shark.exit(2)
+  end
+  if o.pid and not alive(o.pid) then
+    io.stderr:write(("shark top: -p %d: no such process\n"):format(o.pid))
+    return shark.exit(1)
+  end
+
+  local c = counter(o.by)
+  local popts = { pid = o.pid or -1, callchain_k = o.by ~= "comm", callchain_u = o.by ~= "comm" }
+  if sampled(o.event) then popts.freq = o.frequency end
+  local ok, h = pcall(perf.on, o.event, popts, c.add)
+  if not ok then
+    io.stderr:write("shark top: ", (tostring(h):gsub("^.-: perf%.on", "perf.on")), "\n")
+    return shark.exit(1)
+  end
+
+  local live = live_mod.live{ plain = iterations ~= nil, rows = o.rows,
+    { "OVERHEAD", "%8s", "pct", text = function(v) return ("%.2f%%"):format(v) end }, { "SAMPLES", "%8d", "samples" }, { "NAME", "%s", "name" },
+    { "", "%s", "dso" } }
+  local rate = sampled(o.event) and ("%d Hz"):format(o.frequency) or "every event"
+  local where = o.pid and ("pid %d"):format(o.pid) or "every CPU"
+  local lost_before, t_last, n = 0, shark.time(), 0
+
+  local function tick()
+    h.drain()
+    local now = shark.time()
+    local rows, total = c.take()
+    local st = h:stats()
+    local lost = st.lost - lost_before
+    lost_before = st.lost
+    local head = ("shark top: %s at %s on %s, by %s | %d samples in %.2f s | lost %d (total %d)%s")
+      :format(o.event, rate, where, o.by, total, (now - t_last) / 1e9, lost, st.lost,
+        live.tty and " | q quits" or "")
+    t_last = now
+    live:refresh(rows, head)
+    n = n + 1
+    if iterations and n >= iterations then return shark.exit(0) end
+    if o.pid and not alive(o.pid) then
+      live:close()
+      io.stderr:write(("shark top: process %d exited\n"):format(o.pid))
+      return shark.exit(0)
+    end
+  end
+  set_interval(1000, tick)
+end
+
+return M

@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: GPL-2.0
+# top.sh - shark top on a real terminal (tmux) and off one: fpchain spins in
+# leaf(), so its pid's hottest function is leaf in fpchain; q, Ctrl-C and
+# SIGTERM end the view with the terminal restored; plain snapshots carry no
+# escape codes; the live table helper for scripts.
+. "$(dirname "$0")/lib.bash"
+
+SOCK=shark-top-$$
+tm() { tmux -L "$SOCK" "$@"; }
+SPIN=""
+trap 'tm kill-server 2>/dev/null; [ -n "$SPIN" ] && kill "$SPIN" 2>/dev/null; bg_cleanup; rm -rf "$T"' EXIT
+
+"$PROGS/fpchain" 120000 &
+SPIN=$!
+
+# wait_pane REGEX [SECONDS]: until the pane shows REGEX (default 15 s); the screen is in $T/pane.
+wait_pane() {
+	local i limit=$(( ${2:-15} * 10 ))
+	for ((i = 0; i < limit; i++)); do
+		tm capture-pane -p -t top >"$T/pane" 2>/dev/null
+		grep -Eq -- "$1" "$T/pane" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# in_tmux ARGS...: shark top ARGS in a fresh 120x40 tmux session; after it
+# ends, the pane shows EXIT=rc and the terminal's modes are in $T/stty.
+in_tmux() {
+	tm kill-session -t top 2>/dev/null
+	rm -f "$T/stty"
+	tm new-session -d -s top -x 120 -y 40 \
+		"$SHARK top $*; echo EXIT=\$?; stty -a >'$T/stty'; sleep 120"
+}
+
+# the terminal is back in cooked mode: canonical input and echo
+restored() {
+	[ -f "$T/stty" ] && tr ' ' '\n' <"$T/stty" | grep -qx icanon && tr ' ' '\n' <"$T/stty" | grep -qx echo
+}
+
+in_tmux -p "$SPIN"
+ok_if "tmux: the pid's hot function leaf [fpchain] is on the screen" \
+	wait_pane '^ +[0-9.]+% +[0-9]+ leaf \[fpchain\]$'
+ok_if "tmux: the header says the rate, the interval's samples and the losses" \
+	grep -Eq "cpu-clock at 99 Hz on pid $SPIN, by sym \| [0-9]+ samples in [0-9.]+ s \| lost [0-9]+ \(total [0-9]+\)" "$T/pane"
+ok_if "tmux: still running until a key" bash -c "! grep -q EXIT= '$T/pane'"
+tm send-keys -t top q
+ok_if "tmux: q ends it with exit 0" wait_pane '^EXIT=0$'
+ok_if "tmux: q restores the terminal (icanon, echo)" restored
+ok_if "tmux: the screen before shark top comes back (no table left)" bash -c "! grep -q OVERHEAD '$T/pane'"
+
+in_tmux --by comm -p "$SPIN"
+ok_if "tmux --by comm: the program's comm" wait_pane '^ +[0-9.]+% +[0-9]+ fpchain$'
+tm send-keys -t top C-c
+ok_if "tmux: Ctrl-C ends it with exit 0" wait_pane '^EXIT=0$'
+ok_if "tmux: Ctrl-C restores the terminal" restored
+
+in_tmux --by dso -p "$SPIN"
+ok_if "tmux --by dso: the program's DSO" wait_pane '^ +[0-9.]+% +[0-9]+ fpchain$'
+shark_pid=$(pgrep -P "$(tm list-panes -t top -F '#{pane_pid}')" -x shark | head -1)
+[ -n "$shark_pid" ] && kill -TERM "$shark_pid"
+ok_if "tmux: SIGTERM ends it with exit 0" wait_pane '^EXIT=0$'
+ok_if "tmux: SIGTERM restores the terminal" restored
+tm kill-session -t top
+
+# --- off a terminal: plain snapshots
+
+run top --once -p "$SPIN"
+check "--once: the hot function, no escape codes" rc=0 'out~^ +[0-9.]+% +[0-9]+ leaf \[fpchain\]$' \
+	'out~^OVERHEAD +SAMPLES NAME$' "!out~$(printf '\033')" quiet
+run top -n 2 --by comm -p "$SPIN"
+check "-n 2 --by comm: two snapshots, the comm in each" rc=0 'out~^ +[0-9.]+% +[0-9]+ fpchain$'
+ok_if "-n 2: exactly two headers" test "$(grep -c '^shark top: cpu-clock' "$T/out")" = 2
+
+"$PROGS/fpchain" 1 &
+gone=$!
+wait "$gone"
+run top -p "$gone"
+check "-p a pid that does not exist: an error" rc=1 "err~^shark top: -p $gone: no such process$" 'out='
+run top -p abc
+check "-p abc: a usage error" rc=2 'err~-p wants a process id'
+run top --by nothing
+check "--by: one of sym, comm, dso" rc=2 "err~'nothing' is not one of sym, comm, dso"
+
+start top -p "$("$PROGS/fpchain" 1500 >/dev/null & echo $!)"
+finish
+check "-p: ends when the process exits" rc=0 'err~process [0-9]+ exited'
+
+# --- the live table for scripts, plain off a terminal
+
+cat >"$T/live.lua" <<'LUA'
+local live = require("shark.top").live{ { "COUNT", "%5d", "n" }, { "NAME", "%s", "name" } }
+live:refresh({ { n = 3, name = "b" }, { n = 1, name = "a" } }, "two rows")
+live:refresh({ { n = 7, name = "c" } }, { "one row" })
+shark.exit(0)
+LUA
+run "$T/live.lua"
+check "shark.top live: plain snapshots off a terminal" rc=0 quiet \
+	"out=$(printf 'two rows\nCOUNT NAME\n    3 b\n    1 a\n\none row\nCOUNT NAME\n    7 c\n')"
+
+done_testing
