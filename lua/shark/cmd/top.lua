@@ -178,7 +178,8 @@ function M.main(args)
   end
 
   local live = live_mod.live{ plain = iterations ~= nil, rows = o.rows,
-    { "OVERHEAD", "%8s", "pct", text = function(v) return ("%.2f%%"):format(v) end }, { "SAMPLES", "%8d", "samples" }, { "NAME", "%s", "name" },
+    { "OVERHEAD", "%8s", "pct", text = function(v) return ("%.2f%%"):format(v) end },
+    { "SAMPLES", "%8d", "samples" }, { "NAME", "%s", "name" },
     { "", "%s", "dso" } }
   local rate = sampled(o.event) and ("%d Hz"):format(o.frequency) or "every event"
   local where = o.pid and ("pid %d"):format(o.pid) or "every CPU"
