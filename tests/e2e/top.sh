@@ -86,6 +86,17 @@ start top -p "$("$PROGS/fpchain" 1500 >/dev/null & echo $!)"
 finish
 check "-p: ends when the process exits" rc=0 'err~process [0-9]+ exited'
 
+# -e a tracepoint: the function that hit it, not the tracepoint's own frames;
+# -c: every one of sleeper's 300 switches out is in the snapshots (and its
+# exec's and exit's), none lost
+run -c "$PROGS/sleeper topsleep 300" top -e sched:sched_switch
+check "-e sched:sched_switch: __schedule, no tracing frames" rc=0 \
+	'out~^ +100\.00% +[0-9]+ __schedule \[kernel\.kallsyms\]$' '!out~__traceiter|perf_trace' 'out~lost 0 \(total 0\)'
+sum=$(grep -o '| [0-9]* samples in' "$T/out" | awk '{ s += $2 } END { print s + 0 }')
+ok_if "-e sched:sched_switch -c: all 300 switches out counted (got $sum)" test "$sum" -ge 300 -a "$sum" -le 310
+run -c "$PROGS/sleeper topsleep 300" top -e sched:sched_switch --by comm
+check "--by comm of a tracepoint: the comm set by prctl" rc=0 'out~^ +100\.00% +[0-9]+ topsleep$'
+
 # --- the live table for scripts, plain off a terminal
 
 cat >"$T/live.lua" <<'LUA'

@@ -33,16 +33,30 @@ local function resolve(pid, ip)
   return name, dso
 end
 
--- The leaf frame of e: its address and whether it is the kernel's, or nil.
-local function leaf(e)
-  local kernel = true
+-- The frame of e at or after index i (0: the leaf): its address, whether it
+-- is the kernel's, and the index after it; nil past the last.
+local function frame_at(e, i)
   local ips = e.ips
-  for i = 0, e.nr_ips - 1 do
-    local ip = ips[i]
-    if ip < CONTEXT_MAX then return ip, kernel end
+  local kernel = true
+  if i > 0 then
+    -- the context of frame i: the last marker before it
+    for j = i - 1, 0, -1 do
+      local ip = ips[j]
+      if ip == CONTEXT_KERNEL then break elseif ip == CONTEXT_USER then kernel = false break end
+    end
+  end
+  for j = i, e.nr_ips - 1 do
+    local ip = ips[j]
+    if ip < CONTEXT_MAX then return ip, kernel, j + 1 end
     if ip == CONTEXT_KERNEL then kernel = true elseif ip == CONTEXT_USER then kernel = false end
   end
   return nil
+end
+
+-- A tracepoint's own frames, above where it fired: skipped, as perf top shows
+-- the function that hit the tracepoint.
+local function machinery(name)
+  return name:find("^__traceiter_") or name:find("^perf_trace") or name:find("^trace_event_raw_") ~= nil
 end
 
 local function bracket(dso)
@@ -54,8 +68,39 @@ end
 local function counter(by)
   local kcache, ucache = {}, {}  -- address -> key; ucache per pid
   local comms = {}
-  local counts, info = {}, {}
+  local counts, info, skip = {}, {}, {}
   local c = { total = 0, unknown = 0 }
+
+  -- the key of one frame, cached by address (kernel) or pid and address (user)
+  local function frame_key(ip, kernel, pid)
+    local cache, addr
+    if kernel then
+      cache, addr, pid = kcache, tonumber(ip - KBASE), -1
+    else
+      cache = ucache[pid]
+      if not cache then
+        cache = {}
+        ucache[pid] = cache
+      end
+      addr = tonumber(ip)
+    end
+    local k = cache[addr]
+    if k then return k end
+    local name, dso = resolve(pid, ip)
+    if kernel and machinery(name) then
+      k = "\1" .. name
+      skip[k] = true
+    elseif by == "dso" then
+      k = dso
+      info[k] = info[k] or { name = dso, dso = "" }
+    else
+      k = name .. "\0" .. dso
+      -- no symbol: the symbolizer's "[dso]" says it all
+      info[k] = info[k] or { name = name, dso = name == bracket(dso) and "" or dso }
+    end
+    cache[addr] = k
+    return k
+  end
 
   local function key_of(e)
     if by == "comm" then
@@ -68,29 +113,13 @@ local function counter(by)
       end
       return k
     end
-    local ip, kernel = leaf(e)
-    if not ip then return nil end
-    local cache, addr, pid
-    if kernel then
-      cache, addr, pid = kcache, tonumber(ip - KBASE), -1
-    else
-      pid = e.pid
-      cache = ucache[pid]
-      if not cache then
-        cache = {}
-        ucache[pid] = cache
-      end
-      addr = tonumber(ip)
+    local ip, kernel, i = frame_at(e, 0)
+    while ip do
+      local k = frame_key(ip, kernel, e.pid)
+      if not skip[k] then return k end
+      ip, kernel, i = frame_at(e, i)
     end
-    local k = cache[addr]
-    if not k then
-      local name, dso = resolve(pid, ip)
-      if by == "dso" then name = dso end
-      k = by == "dso" and dso or (name .. "\0" .. dso)
-      info[k] = info[k] or { name = name, dso = by == "dso" and "" or dso }
-      cache[addr] = k
-    end
-    return k
+    return nil
   end
 
   function c.add(e)
@@ -123,10 +152,14 @@ local function counter(by)
   return c
 end
 
+-- Does pid run (a zombie does not)?
 local function alive(pid)
   local f = io.open("/proc/" .. pid .. "/stat")
-  if f then f:close() end
-  return f ~= nil
+  if not f then return false end
+  local stat = f:read("*l") or ""
+  f:close()
+  local state = stat:match("%) (%a)")
+  return state ~= "Z" and state ~= "X"
 end
 
 local function sampled(ev)
@@ -183,9 +216,11 @@ function M.main(args)
     { "", "%s", "dso" } }
   local rate = sampled(o.event) and ("%d Hz"):format(o.frequency) or "every event"
   local where = o.pid and ("pid %d"):format(o.pid) or "every CPU"
-  local lost_before, t_last, n = 0, shark.time(), 0
+  local lost_before, t_last, n, done = 0, shark.time(), 0, false
 
-  local function tick()
+  local function tick(final)
+    -- a process gone before the drain has all its samples in this snapshot
+    local gone = o.pid and not final and not alive(o.pid)
     h.drain()
     local now = shark.time()
     local rows, total = c.take()
@@ -198,14 +233,27 @@ function M.main(args)
     t_last = now
     live:refresh(rows, head)
     n = n + 1
-    if iterations and n >= iterations then return shark.exit(0) end
-    if o.pid and not alive(o.pid) then
+    if final then return end
+    if iterations and n >= iterations then
+      done = true
+      return shark.exit(0)
+    end
+    if gone then
+      done = true
       live:close()
       io.stderr:write(("shark top: process %d exited\n"):format(o.pid))
       return shark.exit(0)
     end
   end
-  set_interval(1000, tick)
+  set_interval(1000, function() tick(false) end)
+  -- off a terminal, a run ended otherwise (-c's command exiting, -d, Ctrl-C)
+  -- prints the samples since the last snapshot
+  shark.on_end(function()
+    if not done and not live.tty and c.total > 0 then
+      done = true
+      tick(true)
+    end
+  end)
 end
 
 return M
