@@ -15,7 +15,7 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 # them is installed. Order matters for static archives.
 STATIC_LIBS := -l:liblua5.1-luv.a -l:liblua5.1-cjson.a -l:libluajit-5.1.a \
 	-l:libuv_a.a -l:libsqlite3.a -l:libhttp_parser.a -l:libbpf.a -l:libtraceevent.a -l:libprotobuf-c.a \
-	-l:libdw.a -l:libelf.a -l:libz.a -l:liblzma.a -l:libbz2.a -l:libsupc++.a
+	-l:libdw.a -l:libelf.a -l:libz.a -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a -l:liblzma.a -l:libbz2.a -l:libstdc++.a
 SYS_LIBS    := -lm -ldl -lpthread -lrt
 LDFLAGS_SHARK = -Wl,-E -static-libgcc -no-pie
 
@@ -31,10 +31,14 @@ endif
 endif
 
 CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
-CORE_OBJS := $(patsubst core/%.c,$(OUT)/core/%.o,$(CORE_SRCS))
+CORE_CXX_SRCS := $(wildcard core/*.cc)
+CORE_OBJS := $(patsubst core/%.c,$(OUT)/core/%.o,$(CORE_SRCS)) \
+	$(patsubst core/%.cc,$(OUT)/core/%.o,$(CORE_CXX_SRCS))
 MAIN_OBJ  := $(OUT)/core/main.o
-# profile.proto (pprof) compiled by protoc-c here, never kept in the tree
-PROTO_OBJ := $(OUT)/proto/profile.pb-c.o
+# core/proto/*.proto (pprof's profile.proto, OTLP metrics) compiled by
+# protoc-c here, never kept in the tree
+PROTOS    := $(wildcard core/proto/*.proto)
+PROTO_OBJ := $(patsubst core/proto/%.proto,$(OUT)/proto/%.pb-c.o,$(PROTOS))
 EMBED_OBJ := $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files.o $(PROTO_OBJ)
 # Headers clang needs for BPF C at run time: libbpf's (from libbpf-dev, at
 # build time) and shark's own; written out to the cache on first use.
@@ -69,14 +73,20 @@ $(OUT)/core/%.o: core/%.c $(HEADERS) | $(OUT)/core
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(OUT)/proto/profile.pb-c.c $(OUT)/proto/profile.pb-c.h &: core/proto/profile.proto
+# C++ only where the field's library is C++ (toml11); no exceptions cross into C.
+$(OUT)/core/%.o: core/%.cc $(HEADERS) | $(OUT)/core
+	$(call msg,CXX,$<)
+	$(Q)$(CXX) $(CFLAGS) $(WARN) -std=c++17 -D_GNU_SOURCE $(INCLUDES) -c -o $@ $<
+
+$(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h: core/proto/%.proto
 	$(call msg,PROTOC,$<)
 	$(Q)mkdir -p $(OUT)/proto
 	$(Q)protoc-c --c_out=$(OUT)/proto -Icore/proto $<
 
 $(OUT)/core/pprof.o: $(OUT)/proto/profile.pb-c.h
+$(OUT)/core/otlp.o: $(OUT)/proto/otlp.pb-c.h
 
-$(PROTO_OBJ): $(OUT)/proto/profile.pb-c.c $(OUT)/proto/profile.pb-c.h
+$(OUT)/proto/%.pb-c.o: $(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -I$(OUT)/proto -c -o $@ $<
 
@@ -234,15 +244,18 @@ deps-test:
 
 progs: $(PROGS)
 
-# playwright-core for the browser tests (it drives Debian's chromium): npm ci
-# from the committed lock file into tests/browser/node_modules (ignored).
-BROWSER_STAMP := tests/browser/node_modules/.package-lock.json
-$(BROWSER_STAMP): tests/browser/package.json tests/browser/package-lock.json
-	$(call msg,NPM,tests/browser)
-	$(Q)cd tests/browser && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
+# npm packages the tests drive real peers with, each folder from its
+# committed lock file (npm ci) into its node_modules (ignored):
+# tests/browser: playwright-core for Debian's chromium (the viewer);
+# tests/otlp: protobufjs and OpenTelemetry's generated protos (the agent).
+NODE_DIRS   := tests/browser tests/otlp
+NODE_STAMPS := $(addsuffix /node_modules/.package-lock.json,$(NODE_DIRS))
+tests/%/node_modules/.package-lock.json: tests/%/package.json tests/%/package-lock.json
+	$(call msg,NPM,tests/$*)
+	$(Q)cd tests/$* && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
 	$(Q)touch $@
 
-browser-deps: $(BROWSER_STAMP)
+browser-deps: $(NODE_STAMPS)
 
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS) browser-deps

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* api.c - the function table behind core/shark_api.h. */
+#include <errno.h>
 #include <malloc.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include "shark.h"
 #include "unwind.h"
 #include "pyframes.h"
@@ -53,6 +55,13 @@ static void trim_memory(void)
 static void note_pid(int32_t pid)
 {
 	shark_sym__refresh_pid(pid);
+}
+
+static int32_t set_rlimit(int32_t resource, uint64_t soft, uint64_t hard)
+{
+	struct rlimit r = { .rlim_cur = soft, .rlim_max = hard };
+
+	return setrlimit(resource, &r) ? -errno : 0;
 }
 
 const struct shark_api shark_api = {
@@ -130,6 +139,8 @@ const struct shark_api shark_api = {
 	.pprof_decode = shark_pprof_decode,
 	.pprof_free = shark_pprof_free,
 	.sym_frame = shark_sym_frame,
+	.set_rlimit = set_rlimit,
+	.otlp_encode = shark_otlp_encode,
 	.db_open = shark_db__open,
 	.db_close = shark_db__close,
 	.db_exec = shark_db__exec,

@@ -134,6 +134,7 @@ static const struct {
 } commands[] = {
 	{ "test", "shark.cmd.test" },
 	{ "bundle", "shark.cmd.bundle" },
+	{ "agent", "shark.cmd.agent" },
 	{ "serve", "shark.cmd.serve" },
 	{ "top", "shark.cmd.top" },
 };

@@ -13,6 +13,7 @@
 #include <uv.h>
 #include "shark.h"
 #include "http.h"
+#include "tls.h"
 
 #define HDR_MAX 4096		/* the longest Authorization or Content-Type we keep */
 #define READ_BUF 65536
@@ -20,6 +21,7 @@
 
 struct shark_http_server {
 	uv_tcp_t tcp;
+	struct shark_tls_config *tls;	/* HTTPS when set */
 	size_t max_body;
 	shark_http_handler handler;
 	void *ctx;
@@ -47,6 +49,8 @@ struct shark_http_conn {
 	int refused;			/* answered early (413, 400): discard the rest, then close */
 	size_t dropped;
 	int closing;
+	struct shark_tls *tls;		/* the connection's TLS, on an HTTPS server */
+	char *plain;			/* plaintext out of TLS records, reused */
 };
 
 static http_parser_settings settings;
@@ -67,8 +71,10 @@ static void on_closed(uv_handle_t *h)
 	if (--c->handles)
 		return;
 	free(c->buf);
+	free(c->plain);
 	free(c->req.url);
 	free(c->req.body);
+	shark_tls__free(c->tls);
 	free(c);
 }
 
@@ -116,8 +122,40 @@ static void on_written(uv_write_t *w, int status)
 	free(r);
 }
 
+static int send_bytes(struct shark_http_conn *c, const char *head, size_t hlen, const void *body, size_t blen,
+		      int close_after);
+
+/* TLS records waiting to go out (the handshake's, or a response's). */
+static int flush_tls(struct shark_http_conn *c, int close_after)
+{
+	size_t n;
+	const void *p = shark_tls__out(c->tls, &n);
+	int err;
+
+	if (!n && !close_after)
+		return 0;
+	err = send_bytes(c, p, n, NULL, 0, close_after);
+	shark_tls__consumed(c->tls, n);
+	return err;
+}
+
 static int send_raw(struct shark_http_conn *c, const char *head, size_t hlen, const void *body, size_t blen,
 		    int close_after)
+{
+	if (c->tls) {
+		if (c->closing)
+			return -EPIPE;
+		if (shark_tls__write(c->tls, head, hlen) || (blen && shark_tls__write(c->tls, body, blen))) {
+			conn_close(c);
+			return -EPROTO;
+		}
+		return flush_tls(c, close_after);
+	}
+	return send_bytes(c, head, hlen, body, blen, close_after);
+}
+
+static int send_bytes(struct shark_http_conn *c, const char *head, size_t hlen, const void *body, size_t blen,
+		      int close_after)
 {
 	struct wreq *r;
 	uv_buf_t b;
@@ -334,10 +372,46 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 	*b = uv_buf_init(c->buf, c->buf ? READ_BUF : 0);
 }
 
+static void parse(struct shark_http_conn *c, const char *data, size_t len)
+{
+	size_t done = http_parser_execute(&c->parser, &settings, data, len);
+
+	if (c->closing || c->refused)
+		return;
+	if (c->parser.upgrade || done != len || HTTP_PARSER_ERRNO(&c->parser) != HPE_OK) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "malformed request: %s",
+			 http_errno_description(HTTP_PARSER_ERRNO(&c->parser)));
+		refuse(c, 400, msg);
+	}
+}
+
+/* Records in, plaintext to the parser; the handshake's answers go out. */
+static void read_tls(struct shark_http_conn *c, const char *data, size_t len)
+{
+	ssize_t n = 0;
+
+	if (!c->plain)
+		c->plain = malloc(READ_BUF);
+	if (!c->plain || shark_tls__feed(c->tls, data, len)) {
+		conn_close(c);
+		return;
+	}
+	while (!c->closing && !c->refused && (n = shark_tls__read(c->tls, c->plain, READ_BUF)) > 0)
+		parse(c, c->plain, (size_t)n);
+	if (c->closing)
+		return;
+	flush_tls(c, 0);
+	if (n < 0) {
+		pr_debug("https: %s\n", shark_tls__error(c->tls));
+		conn_close(c);
+	}
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
 	struct shark_http_conn *c = s->data;
-	size_t done;
 
 	if (nread < 0) {
 		conn_close(c);
@@ -352,16 +426,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	}
 	if (c->closing || nread == 0)
 		return;
-	done = http_parser_execute(&c->parser, &settings, b->base, (size_t)nread);
-	if (c->closing || c->refused)
-		return;
-	if (c->parser.upgrade || done != (size_t)nread || HTTP_PARSER_ERRNO(&c->parser) != HPE_OK) {
-		char msg[128];
-
-		snprintf(msg, sizeof(msg), "malformed request: %s",
-			 http_errno_description(HTTP_PARSER_ERRNO(&c->parser)));
-		refuse(c, 400, msg);
-	}
+	if (c->tls)
+		read_tls(c, b->base, (size_t)nread);
+	else
+		parse(c, b->base, (size_t)nread);
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -382,6 +450,10 @@ static void on_connection(uv_stream_t *server, int status)
 	c->handles = 2;
 	uv_timer_start(&c->idle, on_idle, IDLE_MS, IDLE_MS);
 	if (uv_accept(server, (uv_stream_t *)&c->tcp)) {
+		conn_close(c);
+		return;
+	}
+	if (srv->tls && !(c->tls = shark_tls__new(srv->tls, NULL))) {
 		conn_close(c);
 		return;
 	}
@@ -440,11 +512,23 @@ struct shark_http_server *shark_http__listen(void *loop, const char *host, int p
 	return srv;
 }
 
+int shark_http__tls(struct shark_http_server *srv, const char *cert, const char *key, char *err, size_t errlen)
+{
+	struct shark_tls_config *cfg = shark_tls__server(cert, key, err, errlen);
+
+	if (!cfg)
+		return -EINVAL;
+	shark_tls__config_free(srv->tls);
+	srv->tls = cfg;
+	return 0;
+}
+
 int shark_http__port(const struct shark_http_server *srv)
 {
 	return srv->port;
 }
 
+/* An HTTPS server's TLS config stays: connections still open may use it. */
 void shark_http__close(struct shark_http_server *srv)
 {
 	if (srv)
@@ -457,7 +541,48 @@ struct resp {
 	char *buf;
 	int32_t cap, len;
 	int done, truncated;
+	char *hdr;		/* "Name: value\n" lines, if asked for */
+	int32_t hcap, hlen;
+	int last;		/* the last header callback: 1 field, 2 value */
 };
+
+/* Append to the header lines, cut at the buffer's end. */
+static void hdr_put(struct resp *r, const char *at, size_t len)
+{
+	size_t room;
+
+	if (!r->hdr || r->hcap < 1)
+		return;
+	room = (size_t)(r->hcap - 1 - r->hlen);
+	if (len > room)
+		len = room;
+	memcpy(r->hdr + r->hlen, at, len);
+	r->hlen += (int32_t)len;
+	r->hdr[r->hlen] = '\0';
+}
+
+static int on_resp_field(http_parser *p, const char *at, size_t len)
+{
+	struct resp *r = p->data;
+
+	/* a name or value may come in pieces: separators only between them */
+	if (r->last == 2)
+		hdr_put(r, "\n", 1);
+	r->last = 1;
+	hdr_put(r, at, len);
+	return 0;
+}
+
+static int on_resp_value(http_parser *p, const char *at, size_t len)
+{
+	struct resp *r = p->data;
+
+	if (r->last == 1)
+		hdr_put(r, ": ", 2);
+	r->last = 2;
+	hdr_put(r, at, len);
+	return 0;
+}
 
 static int on_resp_body(http_parser *p, const char *at, size_t len)
 {
@@ -535,22 +660,32 @@ static int connect_to(const char *host, const char *port, int64_t deadline)
 	return fd >= 0 ? fd : err;
 }
 
-/* "http://host[:port]/path" into its parts, with http-parser's URL parser. */
+/*
+ * "http[s]://host[:port]/path" into its parts, with http-parser's URL
+ * parser. Return: 0 (http), 1 (https) or -EINVAL.
+ */
 static int split_url(const char *url, char *host, size_t hlen, char *port, size_t plen, const char **path)
 {
 	struct http_parser_url u;
-	size_t n = strlen(url);
+	size_t n = strlen(url), slen;
+	int https;
 
 	http_parser_url_init(&u);
 	if (http_parser_parse_url(url, n, 0, &u) || !(u.field_set & (1 << UF_HOST)) ||
-	    !(u.field_set & (1 << UF_SCHEMA)) || u.field_data[UF_SCHEMA].len != 4 ||
-	    strncasecmp(url + u.field_data[UF_SCHEMA].off, "http", 4) || u.field_data[UF_HOST].len >= hlen)
+	    !(u.field_set & (1 << UF_SCHEMA)) || u.field_data[UF_HOST].len >= hlen)
+		return -EINVAL;
+	slen = u.field_data[UF_SCHEMA].len;
+	if (slen == 4 && !strncasecmp(url + u.field_data[UF_SCHEMA].off, "http", 4))
+		https = 0;
+	else if (slen == 5 && !strncasecmp(url + u.field_data[UF_SCHEMA].off, "https", 5))
+		https = 1;
+	else
 		return -EINVAL;
 	memcpy(host, url + u.field_data[UF_HOST].off, u.field_data[UF_HOST].len);
 	host[u.field_data[UF_HOST].len] = '\0';
-	snprintf(port, plen, "%u", (u.field_set & (1 << UF_PORT)) ? u.port : 80u);
+	snprintf(port, plen, "%u", (u.field_set & (1 << UF_PORT)) ? u.port : https ? 443u : 80u);
 	*path = (u.field_set & (1 << UF_PATH)) ? url + u.field_data[UF_PATH].off : "/";
-	return 0;
+	return https;
 }
 
 static int send_all(int fd, const char *p, size_t len, int64_t deadline)
@@ -576,42 +711,169 @@ static int send_all(int fd, const char *p, size_t len, int64_t deadline)
 int32_t shark_http_request(const char *method, const char *url, const char *headers, const void *body,
 			   uint64_t len, int32_t timeout_ms, char *resp_buf, int32_t resp_len, int32_t *status)
 {
+	struct shark_http_call call = { .method = method, .url = url, .headers = headers, .body = body,
+					.len = len, .timeout_ms = timeout_ms, .resp = resp_buf, .resp_len = resp_len };
+	int32_t rc = shark_http_call(&call);
+
+	*status = call.status;
+	return rc;
+}
+
+/* TLS over the blocking socket: records out, then wait for the peer's. */
+static int tls_flush(int fd, struct shark_tls *t, int64_t deadline)
+{
+	size_t n;
+	const void *p = shark_tls__out(t, &n);
+	int err = n ? send_all(fd, p, n, deadline) : 0;
+
+	shark_tls__consumed(t, n);
+	return err;
+}
+
+/* recv() on the non-blocking socket, waiting for data until the deadline: bytes, 0 at EOF, or -errno. */
+static ssize_t recv_wait(int fd, char *buf, size_t cap, int64_t deadline)
+{
+	for (;;) {
+		ssize_t got = recv(fd, buf, cap, 0);
+
+		if (got < 0 && (errno == EAGAIN || errno == EINTR)) {
+			int err = wait_fd(fd, POLLIN, deadline);
+
+			if (err)
+				return err;
+			continue;
+		}
+		return got < 0 ? -errno : got;
+	}
+}
+
+static int tls_pull(int fd, struct shark_tls *t, int64_t deadline)
+{
+	char buf[16384];
+	ssize_t got = recv_wait(fd, buf, sizeof(buf), deadline);
+
+	if (got < 0)
+		return (int)got;
+	if (!got)
+		return -ECONNRESET;
+	return shark_tls__feed(t, buf, (size_t)got);
+}
+
+static int tls_connect(int fd, struct shark_tls *t, int64_t deadline)
+{
+	for (;;) {
+		int rc = shark_tls__handshake(t), err = tls_flush(fd, t, deadline);
+
+		if (rc < 0)
+			return rc;
+		if (err)
+			return err;
+		if (rc == 1)
+			return 0;
+		err = tls_pull(fd, t, deadline);
+		if (err)
+			return err;
+	}
+}
+
+/* The response's bytes: plaintext of the socket, or of its TLS records. */
+static ssize_t read_some(int fd, struct shark_tls *t, char *buf, size_t cap, int64_t deadline)
+{
+	if (!t)
+		return recv_wait(fd, buf, cap, deadline);
+	for (;;) {
+		ssize_t got = shark_tls__read(t, buf, cap);
+		int err;
+
+		if (got == -EPIPE)
+			return 0;
+		if (got)
+			return got;
+		err = tls_pull(fd, t, deadline);
+		if (err == -ECONNRESET)
+			return 0;
+		if (err)
+			return err;
+	}
+}
+
+static int send_request(int fd, struct shark_tls *t, const char *head, size_t hlen, const void *body, size_t len,
+			int64_t deadline)
+{
+	int err;
+
+	if (!t) {
+		err = send_all(fd, head, hlen, deadline);
+		return !err && len ? send_all(fd, body, len, deadline) : err;
+	}
+	err = shark_tls__write(t, head, hlen);
+	if (!err && len)
+		err = shark_tls__write(t, body, len);
+	return err ? err : tls_flush(fd, t, deadline);
+}
+
+int32_t shark_http_call(struct shark_http_call *call)
+{
 	http_parser_settings rs;
 	http_parser p;
-	struct resp r = { .buf = resp_buf, .cap = resp_len };
+	struct resp r = { .buf = call->resp, .cap = call->resp_len, .hdr = call->resp_hdr, .hcap = call->hdr_len };
 	char host[256], port[16], head[2048], rbuf[16384];
-	const char *path;
-	int64_t deadline = now_ms() + timeout_ms;
-	int fd, err, n;
+	const char *path, *method = call->method, *headers = call->headers, *url = call->url;
+	char *resp_buf = call->resp, *resp_hdr = call->resp_hdr;
+	int32_t resp_len = call->resp_len, hdr_len = call->hdr_len;
+	const void *body = call->body;
+	uint64_t len = call->len;
+	int64_t deadline = now_ms() + call->timeout_ms;
+	struct shark_tls_config *cfg = NULL;
+	struct shark_tls *t = NULL;
+	int fd, err, n, https;
 
-	if (resp_len < 1 || split_url(url, host, sizeof(host), port, sizeof(port), &path))
+	call->error[0] = '\0';
+	https = split_url(url, host, sizeof(host), port, sizeof(port), &path);
+	if (resp_len < 1 || https < 0)
 		return -EINVAL;
+	if (https) {
+		if (!call->ca_file) {
+			snprintf(call->error, sizeof(call->error), "https needs a CA file to check the server against");
+			return -EPROTO;
+		}
+		cfg = shark_tls__client(call->ca_file, call->error, sizeof(call->error));
+		if (!cfg)
+			return -EPROTO;
+		t = shark_tls__new(cfg, host);
+		if (!t) {
+			shark_tls__config_free(cfg);
+			return -ENOMEM;
+		}
+	}
 	n = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: %s:%s\r\nContent-Length: %llu\r\n"
 		     "Connection: close\r\nUser-Agent: shark/" SHARK_VERSION "\r\n%s\r\n",
 		     method, path, host, port, (unsigned long long)len, headers ? headers : "");
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -E2BIG;
 	fd = connect_to(host, port, deadline);
-	if (fd < 0)
-		return fd;
-	err = send_all(fd, head, (size_t)n, deadline);
-	if (!err && len)
-		err = send_all(fd, body, (size_t)len, deadline);
+	if (fd < 0) {
+		err = fd;
+		goto out;
+	}
+	err = t ? tls_connect(fd, t, deadline) : 0;
+	if (!err)
+		err = send_request(fd, t, head, (size_t)n, body, (size_t)len, deadline);
 	http_parser_settings_init(&rs);
 	rs.on_body = on_resp_body;
 	rs.on_message_complete = on_resp_done;
+	rs.on_header_field = on_resp_field;
+	rs.on_header_value = on_resp_value;
+	if (resp_hdr && hdr_len > 0)
+		resp_hdr[0] = '\0';
 	http_parser_init(&p, HTTP_RESPONSE);
 	p.data = &r;
 	resp_buf[0] = '\0';
 	while (!err && !r.done) {
-		ssize_t got = recv(fd, rbuf, sizeof(rbuf), 0);
+		ssize_t got = read_some(fd, t, rbuf, sizeof(rbuf), deadline);
 
-		if (got < 0 && (errno == EAGAIN || errno == EINTR)) {
-			err = wait_fd(fd, POLLIN, deadline);
-			continue;
-		}
 		if (got < 0) {
-			err = -errno;
+			err = (int)got;
 			break;
 		}
 		/* 0 bytes tells the parser the connection ended */
@@ -622,8 +884,13 @@ int32_t shark_http_request(const char *method, const char *url, const char *head
 			err = -ECONNRESET;
 	}
 	close(fd);
+out:
+	if (err && t && !call->error[0])
+		snprintf(call->error, sizeof(call->error), "%s", shark_tls__error(t));
+	shark_tls__free(t);
+	shark_tls__config_free(cfg);
 	if (err)
 		return err;
-	*status = (int32_t)p.status_code;
+	call->status = (int32_t)p.status_code;
 	return r.len;
 }

@@ -33,6 +33,8 @@ typedef void (*shark_http_handler)(void *ctx, struct shark_http_conn *c, const s
  */
 struct shark_http_server *shark_http__listen(void *loop, const char *host, int port, size_t max_body,
 					     shark_http_handler handler, void *ctx, int *errp);
+/* Serve HTTPS with this PEM certificate chain and key: 0, or -EINVAL and why in err. */
+int shark_http__tls(struct shark_http_server *srv, const char *cert, const char *key, char *err, size_t errlen);
 int shark_http__port(const struct shark_http_server *srv);
 void shark_http__close(struct shark_http_server *srv);
 /* extra: more header lines, each ending in "\r\n", or NULL */

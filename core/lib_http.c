@@ -95,6 +95,22 @@ static int l_listen(lua_State *L)
 	return 1;
 }
 
+/* srv:tls(cert, key) -> nil, or the reason the files do not make a server */
+static int l_tls(lua_State *L)
+{
+	struct lserver *s = luaL_checkudata(L, 1, SERVER_MT);
+	const char *cert = luaL_checkstring(L, 2), *key = luaL_checkstring(L, 3);
+	char err[256];
+
+	if (!s->srv)
+		return luaL_error(L, "the server is closed");
+	if (shark_http__tls(s->srv, cert, key, err, sizeof(err))) {
+		lua_pushstring(L, err);
+		return 1;
+	}
+	return 0;
+}
+
 static int l_port(lua_State *L)
 {
 	struct lserver *s = luaL_checkudata(L, 1, SERVER_MT);
@@ -118,6 +134,7 @@ int luaopen_shark_http(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
 		{ "port", l_port },
+		{ "tls", l_tls },
 		{ "close", l_close },
 		{ NULL, NULL },
 	};

@@ -193,6 +193,9 @@ int32_t shark_pprof_encode(const struct shark_pprof *p, void **out, uint64_t *le
 struct shark_pprof *shark_pprof_decode(const void *buf, uint64_t len, char *err, int32_t errlen);
 void shark_pprof_free(struct shark_pprof *p);
 
+/* otlp.c: OTLP metrics with protobuf-c */
+int32_t shark_otlp_encode(const struct shark_otlp_request *r, void **out, uint64_t *len);
+
 /* bpf.c (see struct shark_api for the contract) */
 struct shark_bpf *shark_bpf__open(const void *buf, uint64_t len, const char *name);
 void shark_bpf__free(struct shark_bpf *o);
@@ -284,6 +287,20 @@ int32_t shark_db__changes(struct shark_db *db);
 /* http.c: the client half (the server is in http.h) */
 int32_t shark_http_request(const char *method, const char *url, const char *headers, const void *body,
 			   uint64_t len, int32_t timeout_ms, char *resp, int32_t resp_len, int32_t *status);
+/* A request with its response's header lines ("Name: value\n"); https:// needs ca_file. */
+struct shark_http_call {
+	const char *method, *url, *headers, *ca_file;
+	const void *body;
+	uint64_t len;
+	int32_t timeout_ms;
+	char *resp;		/* the body, cut to resp_len - 1, NUL-terminated */
+	int32_t resp_len;
+	char *resp_hdr;		/* may be NULL */
+	int32_t hdr_len;
+	int32_t status;		/* out */
+	char error[192];	/* out: why a TLS request failed */
+};
+int32_t shark_http_call(struct shark_http_call *call);
 /* sym.c: "START SIZE NAME" lines of a /tmp/perf-PID.map; the number added */
 int shark_perf_map_parse(const char *buf, size_t len,
 			 int (*add)(void *ctx, uint64_t start, uint64_t size, const char *name), void *ctx);
@@ -324,6 +341,8 @@ const char *shark_safe_error(void);
 /* lib_shark.c, lib_perf.c */
 int luaopen_shark_core(struct lua_State *L);
 int luaopen_perf_core(struct lua_State *L);
+int luaopen_shark_toml(struct lua_State *L);
 int luaopen_shark_http(struct lua_State *L);
+int luaopen_shark_httpc(struct lua_State *L);
 
 #endif /* SHARK_H */

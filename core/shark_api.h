@@ -285,6 +285,63 @@ struct shark_frame_info {
 	const char *build_id;	/* hex, "" if none; both valid until exit */
 };
 
+/*
+ * OTLP metrics as flat arrays Lua fills: metrics own runs of points, points
+ * own runs of attributes, bounds and bucket counts (index + count into the
+ * request's arrays, checked before use).
+ */
+enum shark_otlp_kind {
+	SHARK_OTLP_GAUGE = 1,
+	SHARK_OTLP_SUM = 2,
+	SHARK_OTLP_HISTOGRAM = 3,
+	SHARK_OTLP_EXPHISTOGRAM = 4,
+};
+
+struct shark_otlp_attr {
+	const char *key;
+	const char *value;
+};
+
+struct shark_otlp_point {
+	uint64_t start_ns;
+	uint64_t time_ns;
+	double value;		/* gauge, sum */
+	uint64_t count;		/* histograms */
+	double sum;
+	uint64_t zero_count;	/* exponential: values of 0 */
+	int32_t scale;		/* exponential: base 2^(2^-scale) */
+	int32_t offset;		/* exponential: index of the first bucket */
+	uint32_t attr_first, nattrs;
+	uint32_t bound_first, nbounds;		/* explicit bounds */
+	uint32_t bucket_first, nbuckets;	/* bucket counts */
+};
+
+struct shark_otlp_metric {
+	const char *name;
+	const char *description;
+	const char *unit;
+	int32_t kind;		/* enum shark_otlp_kind */
+	int32_t monotonic;	/* sums */
+	int32_t as_int;		/* numbers as integers */
+	int32_t delta;		/* temporality: delta, else cumulative */
+	uint32_t point_first, npoints;
+};
+
+struct shark_otlp_request {
+	const struct shark_otlp_attr *resource;
+	uint32_t nresource;
+	uint32_t nmetrics;
+	const char *scope_name;
+	const char *scope_version;
+	const struct shark_otlp_metric *metrics;
+	const struct shark_otlp_point *points;
+	uint32_t npoints, nattrs;
+	uint32_t nbounds, nbuckets;
+	const struct shark_otlp_attr *attrs;
+	const double *bounds;
+	const uint64_t *buckets;
+};
+
 /* ------------------------------------------------------- sqlite, http */
 
 struct shark_db;
@@ -404,6 +461,10 @@ struct shark_api {
 	void (*pprof_free)(struct shark_pprof *p);
 	/* the mapping, module and build-id of ip (pid -1: kernel): 0 or -ENOENT */
 	int32_t (*sym_frame)(int32_t pid, uint64_t ip, struct shark_frame_info *out);
+	/* setrlimit(2) of this process (an agent job's limits): 0 or -errno */
+	int32_t (*set_rlimit)(int32_t resource, uint64_t soft, uint64_t hard);
+	/* an OTLP ExportMetricsServiceRequest of r in *out (free with free_mem): 0 or -errno */
+	int32_t (*otlp_encode)(const struct shark_otlp_request *r, void **out, uint64_t *len);
 
 	/* SQLite: a thin layer over its C API (codes are SQLite's) */
 	struct shark_db *(*db_open)(const char *path, char *err, int32_t errlen);

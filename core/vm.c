@@ -16,6 +16,11 @@
 #include "vm.h"
 
 static lua_State *vm_L;
+
+lua_State *shark_vm__main(void)
+{
+	return vm_L;
+}
 static int errh_ref = LUA_NOREF;
 
 /* Raised to unwind Lua for a stop that is not an error (exit, signal, EPIPE). */
@@ -218,7 +223,9 @@ lua_State *shark_vm__new(const struct shark_opts *opts)
 	preload(L, "cjson", luaopen_cjson);
 	preload(L, "shark.core", luaopen_shark_core);
 	preload(L, "perf.core", luaopen_perf_core);
+	preload(L, "shark.toml", luaopen_shark_toml);
 	preload(L, "shark.http", luaopen_shark_http);
+	preload(L, "shark.httpc", luaopen_shark_httpc);
 	add_searcher(L);
 	lua_pushcfunction(L, shark_vm__print);
 	lua_setglobal(L, "print");

@@ -13,6 +13,8 @@ int shark_vm__is_stop(lua_State *L, int idx);
 void shark_vm__set_error_handler(lua_State *L, int idx);
 void shark_vm__clear_interrupt(void);
 int shark_vm__print(lua_State *L);
+/* The main Lua state: callbacks from the loop run on it, not on a coroutine's. */
+lua_State *shark_vm__main(void);
 extern const char shark_vm_sentinel;
 
 #endif /* SHARK_VM_H */

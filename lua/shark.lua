@@ -291,4 +291,12 @@ function M.find_binary(name, pid)
   return nil, ("no library or program named '%s'"):format(name)
 end
 
-return M
+-- shark.metric: counters, gauges and histograms an agent (or any exporter)
+-- collects; loaded on first use.
+return setmetatable(M, { __index = function(t, k)
+  if k == "metric" then
+    local m = require "shark.metric"
+    rawset(t, k, m)
+    return m
+  end
+end })

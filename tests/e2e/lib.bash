@@ -42,6 +42,17 @@ wait_out() {
 	return 1
 }
 
+# until_ok SECONDS CMD...: poll CMD (quietly) every 0.1 s until it succeeds.
+until_ok() {
+	local i limit=$(($1 * 10))
+	shift
+	for ((i = 0; i < limit; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # signal SIG: send SIG to the background shark (not to timeout(1)).
 signal() {
 	local pid

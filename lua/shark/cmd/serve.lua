@@ -114,15 +114,36 @@ local function matches(h, q)
   return true
 end
 
+-- Per-agent tokens live in the meta table as "agent-token:NAME": added and
+-- revoked while the server runs (each request looks them up).
+local AGENT = "agent-token:"
+
+local function agent_tokens(st)
+  local out = {}
+  for _, r in ipairs(st.db:rows("SELECT key, value FROM meta WHERE key LIKE 'agent-token:%'")) do
+    out[#out + 1] = { name = r.key:sub(#AGENT + 1), token = r.value }
+  end
+  table.sort(out, function(a, b) return a.name < b.name end)
+  return out
+end
+
 local function router(st, ctx, token)
+  -- the admin token, or an agent's (then its name, which labels its uploads)
   local function authorized(req)
     local got = req.authorization and req.authorization:match("^[Bb]earer%s+(%S+)%s*$")
-    return got and same(got, token)
+    if not got then return false end
+    if same(got, token) then return true end
+    for _, a in ipairs(agent_tokens(st)) do
+      if same(got, a.token) then return true, a.name end
+    end
+    return false
   end
   local unauth = 'WWW-Authenticate: Bearer realm="shark"\r\n'
 
   local function upload(req, q, labels)
-    if not authorized(req) then return fail(401, "a valid 'Authorization: Bearer TOKEN' is needed", unauth) end
+    local ok0, agent = authorized(req)
+    if not ok0 then return fail(401, "a valid 'Authorization: Bearer TOKEN' is needed", unauth) end
+    if agent then labels.agent = agent end
     local kind = q.kind or "flamegraph"
     if kind ~= "flamegraph" and kind ~= "heatmap" then
       return fail(400, "kind must be flamegraph or heatmap")
@@ -186,6 +207,29 @@ end
 
 -- ---------------------------------------------------------------- main
 
+-- --add-token, --revoke-token, --list-tokens: manage agents' tokens.
+function M.tokens(st, o)
+  if o.add_token then
+    if not o.add_token:match("^[%w_.%-]+$") then
+      io.stderr:write("shark serve: --add-token: a name of letters, digits and _.- only\n")
+      return shark.exit(2)
+    end
+    local t = new_token()
+    st:meta(AGENT .. o.add_token, t)
+    print(t)
+  elseif o.revoke_token then
+    if not st:meta(AGENT .. o.revoke_token) then
+      io.stderr:write(("shark serve: no agent named %s has a token\n"):format(o.revoke_token))
+      return shark.exit(1)
+    end
+    st.db:run("DELETE FROM meta WHERE key = ?", AGENT .. o.revoke_token)
+    print(("revoked: %s"):format(o.revoke_token))
+  else
+    for _, a in ipairs(agent_tokens(st)) do print(a.name) end
+  end
+  st:close()
+end
+
 function M.main(args)
   local o = shark.getopt({
     name = "shark serve",
@@ -199,6 +243,12 @@ function M.main(args)
       "shark.db, or /var/lib/shark/shark.db for root)" },
     { nil, "token", "TOKEN", "the token writes need (default: made at first start, kept in the database)" },
     { nil, "max-body", "MB", "the largest upload accepted, in MB", type = "number", default = 64 },
+    { nil, "tls-cert", "FILE", "serve HTTPS with this PEM certificate (chain)" },
+    { nil, "tls-key", "FILE", "... and its PEM private key" },
+    { nil, "allow-plain", nil, "serve plain HTTP on an address that is not loopback (refused by default)" },
+    { nil, "add-token", "NAME", "make a token for agent NAME (its uploads get label agent=NAME), print it, exit" },
+    { nil, "revoke-token", "NAME", "revoke agent NAME's token (at once, also in a running server) and exit" },
+    { nil, "list-tokens", nil, "list the agents that have a token and exit" },
     examples = { "shark serve", "shark serve --listen 0.0.0.0:7411 --db /srv/shark.db",
       "curl -H \"Authorization: Bearer $TOKEN\" --data-binary @out.folded " ..
       "'http://127.0.0.1:7411/api/profiles?kind=flamegraph&title=build&label.host=a'" },
@@ -230,6 +280,17 @@ function M.main(args)
     io.stderr:write("shark serve: ", err, "\n")
     return shark.exit(1)
   end
+  if o.add_token or o.revoke_token or o.list_tokens then return M.tokens(st, o) end
+  local loopback = host:match("^127%.") or host == "::1"
+  if (o.tls_cert == nil) ~= (o.tls_key == nil) then
+    io.stderr:write("shark serve: --tls-cert and --tls-key go together\n")
+    return shark.exit(2)
+  end
+  if not loopback and not o.tls_cert and not o.allow_plain then
+    io.stderr:write(("shark serve: %s is not loopback: tokens and profiles would cross the network in clear. "
+      .. "Give --tls-cert and --tls-key, or --allow-plain to do it anyway\n"):format(host))
+    return shark.exit(2)
+  end
   local token = o.token or st:meta("token")
   if not token then
     token = st:meta("token", new_token())
@@ -250,9 +311,16 @@ function M.main(args)
     io.stderr:write(("shark serve: cannot listen on %s:%d: %s\n"):format(shown, port, lerr))
     return shark.exit(1)
   end
-  local base = ("http://%s:%d/"):format(shown, srv:port())
+  if o.tls_cert then
+    local terr = srv:tls(o.tls_cert, o.tls_key)
+    if terr then
+      io.stderr:write("shark serve: ", terr, "\n")
+      return shark.exit(1)
+    end
+  end
+  local base = ("%s://%s:%d/"):format(o.tls_cert and "https" or "http", shown, srv:port())
   ctx.base = base
-  if not host:match("^127%.") and host ~= "::1" then
+  if not loopback then
     shark.info(("shark serve: listening on %s, not loopback: anyone who reaches it can read every profile")
       :format(host))
   end
