@@ -94,7 +94,11 @@ check "-e sched:sched_switch: __schedule, no tracing frames" rc=0 \
 	'out~^ +100\.00% +[0-9]+ __schedule \[kernel\.kallsyms\]$' '!out~__traceiter|perf_trace' 'out~lost 0 \(total 0\)'
 sum=$(grep -o '| [0-9]* samples in' "$T/out" | awk '{ s += $2 } END { print s + 0 }')
 ok_if "-e sched:sched_switch -c: all 300 switches out counted (got $sum)" test "$sum" -ge 300 -a "$sum" -le 310
-run -c "$PROGS/sleeper topsleep 300" top -e sched:sched_switch --by comm
+"$PROGS/sleeper" topsleep 20000 &
+slp=$!
+for ((i = 0; i < 100; i++)); do [ "$(cat /proc/$slp/comm 2>/dev/null)" = topsleep ] && break; sleep 0.05; done
+run top -e sched:sched_switch --by comm --once -p "$slp"
+kill "$slp"
 check "--by comm of a tracepoint: the comm set by prctl" rc=0 'out~^ +100\.00% +[0-9]+ topsleep$'
 
 # --- the live table for scripts, plain off a terminal
@@ -108,5 +112,25 @@ LUA
 run "$T/live.lua"
 check "shark.top live: plain snapshots off a terminal" rc=0 quiet \
 	"out=$(printf 'two rows\nCOUNT NAME\n    3 b\n    1 a\n\none row\nCOUNT NAME\n    7 c\n')"
+
+# --- a sample on the same live table: syscount --live
+
+run -c "$PROGS/getppid_n 2345" "$TOP/samples/syscount.lua" --live
+sum=$(awk '$1 == "getppid" { s += $2 } END { print s + 0 }' "$T/out")
+check "syscount --live off a terminal: plain snapshots" rc=0 'out~^SYSCALL +COUNT$' "!out~$(printf '\033')"
+ok_if "syscount --live: the snapshots add up to exactly 2345 getppid (got $sum)" test "$sum" = 2345
+run "$TOP/samples/syscount.lua" --live -j
+check "syscount --live -j: a usage error" rc=2 'err~--live and -j exclude each other'
+
+tm kill-session -t top 2>/dev/null
+rm -f "$T/stty"
+tm new-session -d -s top -x 120 -y 40 \
+	"$SHARK -c '$PROGS/getppid_n 2000000000' $TOP/samples/syscount.lua --live; echo EXIT=\$?; stty -a >'$T/stty'; sleep 120"
+ok_if "tmux syscount --live: the workload's getppid row, redrawn in place" \
+	wait_pane '^getppid +[0-9]+$'
+ok_if "tmux syscount --live: one table on the screen" test "$(grep -c '^SYSCALL' "$T/pane")" = 1
+tm send-keys -t top q
+ok_if "tmux syscount --live: q ends it with exit 0" wait_pane '^EXIT=0$'
+ok_if "tmux syscount --live: the terminal restored" restored
 
 done_testing
