@@ -6,7 +6,7 @@
 -- On a terminal each refresh redraws the screen from its top: the header lines, the
 -- column titles, then as many rows as the terminal's height leaves room for; `q` or
 -- Ctrl-C ends the run (the terminal is in raw mode until the run ends, and restored
--- on every way out: q, Ctrl-C, SIGTERM, -d, an error). Elsewhere (a pipe, a file, or
+-- on every way out: q, Ctrl-C, SIGTERM, -d, an error; a refresh in on_end prints plain). Elsewhere (a pipe, a file, or
 -- spec.plain) each refresh prints a plain snapshot, no escape codes, spec.rows rows
 -- at most (default 25), then a blank line.
 -- spec.on_key(ch): called with each other key pressed; spec.keys = false: leave the
@@ -25,7 +25,9 @@ local active = {}     -- live tables holding the terminal, restored at the end
 local function restore_all()
   for i = #active, 1, -1 do active[i]:close() end
 end
-table.insert(shark._end_hooks.after, restore_all)
+-- before anything the end prints (on_end handlers, lost events), and before an error's message
+table.insert(shark._end_hooks.before, 1, restore_all)
+table.insert(shark._end_hooks.error, restore_all)
 
 -- Is fd a terminal?
 function M.isatty(fd)
@@ -119,10 +121,12 @@ function Live:refresh(rows, header)
   io.stdout:flush()
 end
 
--- Give the terminal back as it was (also done when the run ends).
+-- Give the terminal back as it was (also done when the run ends, before the
+-- on_end handlers, and before an error is printed).
 function Live:close()
   if not self.tty or self.closed then return end
-  self.closed = true
+  -- what is refreshed from now on (an on_end handler's last table) prints plain
+  self.closed, self.tty = true, false
   if self.stdin then
     self.stdin:read_stop()
     pcall(self.stdin.set_mode, self.stdin, 0)

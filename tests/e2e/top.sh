@@ -113,6 +113,25 @@ run "$T/live.lua"
 check "shark.top live: plain snapshots off a terminal" rc=0 quiet \
 	"out=$(printf 'two rows\nCOUNT NAME\n    3 b\n    1 a\n\none row\nCOUNT NAME\n    7 c\n')"
 
+# an error while the live table holds the terminal: the terminal comes back
+# first, so the message is seen, and the exit code is 1
+cat >"$T/boom.lua" <<'LUA'
+local live = require("shark.top").live{ { "N", "%d", "n" } }
+local n = 0
+set_interval(200, function()
+  n = n + 1
+  live:refresh({ { n = n } }, "counting")
+  if n == 5 then error("boom at five") end
+end)
+LUA
+tm kill-session -t top 2>/dev/null
+rm -f "$T/stty"
+tm new-session -d -s top -x 120 -y 40 "$SHARK $T/boom.lua; echo EXIT=\$?; stty -a >'$T/stty'; sleep 120"
+ok_if "tmux live table, a Lua error: exit 1" wait_pane '^EXIT=1$'
+ok_if "tmux live table, a Lua error: its file:line: message on the screen" \
+	grep -Eq "boom\.lua:6: boom at five" "$T/pane"
+ok_if "tmux live table, a Lua error: the terminal restored" restored
+
 # --- a sample on the same live table: syscount --live
 
 run -c "$PROGS/getppid_n 2345" "$TOP/samples/syscount.lua" --live
@@ -132,5 +151,7 @@ ok_if "tmux syscount --live: one table on the screen" test "$(grep -c '^SYSCALL'
 tm send-keys -t top q
 ok_if "tmux syscount --live: q ends it with exit 0" wait_pane '^EXIT=0$'
 ok_if "tmux syscount --live: the terminal restored" restored
+ok_if "tmux syscount --live: its last table stays, printed plain after the live one" \
+	grep -Eq '^getppid +[0-9]+$' "$T/pane"
 
 done_testing

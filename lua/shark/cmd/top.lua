@@ -214,6 +214,7 @@ function M.main(args)
     { "OVERHEAD", "%8s", "pct", text = function(v) return ("%.2f%%"):format(v) end },
     { "SAMPLES", "%8d", "samples" }, { "NAME", "%s", "name" },
     { "", "%s", "dso" } }
+  local on_tty = live.tty
   local rate = sampled(o.event) and ("%d Hz"):format(o.frequency) or "every event"
   local where = o.pid and ("pid %d"):format(o.pid) or "every CPU"
   local lost_before, t_last, n, done = 0, shark.time(), 0, false
@@ -249,7 +250,7 @@ function M.main(args)
   -- off a terminal, a run ended otherwise (-c's command exiting, -d, Ctrl-C)
   -- prints the samples since the last snapshot
   shark.on_end(function()
-    if not done and not live.tty and c.total > 0 then
+    if not done and not on_tty and c.total > 0 then
       done = true
       tick(true)
     end
