@@ -63,6 +63,20 @@ ok_if "tmux: SIGTERM ends it with exit 0" wait_pane '^EXIT=0$'
 ok_if "tmux: SIGTERM restores the terminal" restored
 tm kill-session -t top
 
+# every CPU in a 6-line pane: the rows are cut to fit, the header stays on top
+tm kill-session -t top 2>/dev/null
+tm new-session -d -s top -x 100 -y 6 "$SHARK top; echo EXIT=\$?; sleep 120"
+ok_if "tmux 6 lines: a full table after a refresh" wait_pane '^shark top: cpu-clock at 99 Hz on every CPU'
+fits=1
+for i in 1 2 3 4 5; do
+	tm capture-pane -p -t top >"$T/pane"
+	head -1 "$T/pane" | grep -q '^shark top: cpu-clock' && sed -n 2p "$T/pane" | grep -q '^OVERHEAD' || fits=0
+	sleep 0.3
+done
+ok_if "tmux 6 lines: the header and the titles stay on lines 1 and 2 (rows fit the height)" test $fits = 1
+tm send-keys -t top q
+ok_if "tmux 6 lines: q" wait_pane '^EXIT=0$'
+
 # --- off a terminal: plain snapshots
 
 run top --once -p "$SPIN"
