@@ -563,7 +563,8 @@ static int dec_graph(struct dec *d, const Profile *m, const struct ids *mids, co
 				    (unsigned long long)s->location_id[j]);
 			d->loc_ids[nlocs++] = l;
 		}
-		memcpy(d->values + i * m->n_sample_type, s->value, s->n_value * sizeof(int64_t));
+		if (s->n_value)	/* a sample with no values has value NULL: memcpy's UB */
+			memcpy(d->values + i * m->n_sample_type, s->value, s->n_value * sizeof(int64_t));
 	}
 	p->nlocations = m->n_location;
 	p->locations = d->locs;

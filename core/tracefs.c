@@ -224,7 +224,7 @@ static int field_line_ok(const char *p, const char *end)
 		if ((size_t)(end - p) < n || strncmp(p, keys[k], n))
 			return 0;
 		p += n;
-		if (*p == '-')
+		if (p < end && *p == '-')
 			p++;
 		for (d = p; p < end && *p >= '0' && *p <= '9'; p++)
 			;

@@ -258,10 +258,12 @@ echo 'not an ELF object' >"$T/junk.bpf.o"
 run -e 'bpf.load("'"$T"'/junk.bpf.o")'
 check "libbpf's error codes in words, not 'Unknown error 4001'" rc=1 \
 	"err~^-e:1: bpf: cannot open the BPF object junk.bpf: BPF object format invalid" '!err~Unknown error'
-run -e 'bpf.load[[
+# (the verifier walks a million instructions first: a slow machine gets 2 minutes)
+timeout -s KILL 120 "$SHARK" -e 'bpf.load[[
 SEC("tracepoint/syscalls/sys_enter_getpgid")
 int big(void *ctx) { volatile u64 s = 0; for (int i = 0; i < 2000000; i++) s += i; return s & 1; }
-]]'
+]]' >"$T/out" 2>"$T/err" </dev/null
+RC=$?
 check "a program too large for the verifier is called that, not ENOSPC" rc=1 \
 	"err~rejected BPF program 'big' .*: the program is too large or too complex for the verifier" \
 	'!err~No space left on device'
