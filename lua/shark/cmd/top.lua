@@ -64,15 +64,12 @@ local function bracket(dso)
   return "[" .. dso .. "]"
 end
 
--- A counter of samples by key (the function, command or DSO), cached per address.
-local function counter(by)
-  local kcache, ucache = {}, {}  -- address -> key; ucache per pid
-  local comms = {}
-  local counts, info, skip = {}, {}, {}
-  local c = { total = 0, unknown = 0 }
-
-  -- the key of one frame, cached by address (kernel) or pid and address (user)
-  local function frame_key(ip, kernel, pid)
+-- The key of one frame (the function, or the DSO with by "dso"), cached by
+-- address (kernel) or pid and address (user); info[key] says what to show,
+-- skip[key] marks a tracepoint's own frames.
+local function frame_keys(by, info, skip)
+  local kcache, ucache = {}, {}
+  return function(ip, kernel, pid)
     local cache, addr
     if kernel then
       cache, addr, pid = kcache, tonumber(ip - KBASE), -1
@@ -101,6 +98,14 @@ local function counter(by)
     cache[addr] = k
     return k
   end
+end
+
+-- A counter of samples by key (the function, command or DSO).
+local function counter(by)
+  local comms = {}
+  local counts, info, skip = {}, {}, {}
+  local frame_key = frame_keys(by, info, skip)
+  local c = { total = 0, unknown = 0 }
 
   local function key_of(e)
     if by == "comm" then
@@ -166,7 +171,8 @@ local function sampled(ev)
   return not ev:find(":", 1, true)
 end
 
-function M.main(args)
+-- The options, checked; nil when the run ends at once (usage, no such pid).
+local function options(args)
   local o = shark.getopt({
     name = "shark top",
     usage = "[-p PID] [-e EVENT] [--by sym|comm|dso] [-F HZ] [-d SECONDS] [-n N | --once]",
@@ -191,8 +197,8 @@ function M.main(args)
     io.stderr:write("shark top: -F wants a positive number of samples per second\n")
     return shark.exit(2)
   end
-  local iterations = o.once and 1 or o.iterations
-  if iterations and iterations <= 0 then
+  o.iterations = o.once and 1 or o.iterations
+  if o.iterations and o.iterations <= 0 then
     io.stderr:write("shark top: -n wants a positive number of snapshots\n")
     return shark.exit(2)
   end
@@ -200,26 +206,17 @@ function M.main(args)
     io.stderr:write(("shark top: -p %d: no such process\n"):format(o.pid))
     return shark.exit(1)
   end
+  return o
+end
 
-  local c = counter(o.by)
-  local popts = { pid = o.pid or -1, callchain_k = o.by ~= "comm", callchain_u = o.by ~= "comm" }
-  if sampled(o.event) then popts.freq = o.frequency end
-  local ok, h = pcall(perf.on, o.event, popts, c.add)
-  if not ok then
-    io.stderr:write("shark top: ", (tostring(h):gsub("^.-: perf%.on", "perf.on")), "\n")
-    return shark.exit(1)
-  end
-
-  local live = live_mod.live{ plain = iterations ~= nil, rows = o.rows,
-    { "OVERHEAD", "%8s", "pct", text = function(v) return ("%.2f%%"):format(v) end },
-    { "SAMPLES", "%8d", "samples" }, { "NAME", "%s", "name" },
-    { "", "%s", "dso" } }
-  local on_tty = live.tty
+-- The snapshot of each second: tick(final) drains h, shows c's rows under the
+-- header and ends the run after -n snapshots or when -p's process is gone.
+local function ticker(o, h, c, live)
   local rate = sampled(o.event) and ("%d Hz"):format(o.frequency) or "every event"
   local where = o.pid and ("pid %d"):format(o.pid) or "every CPU"
-  local lost_before, t_last, n, done = 0, shark.time(), 0, false
-
-  local function tick(final)
+  local lost_before, t_last, n = 0, shark.time(), 0
+  local t = { done = false }
+  function t.tick(final)
     -- a process gone before the drain has all its samples in this snapshot
     local gone = o.pid and not final and not alive(o.pid)
     h.drain()
@@ -235,24 +232,45 @@ function M.main(args)
     live:refresh(rows, head)
     n = n + 1
     if final then return end
-    if iterations and n >= iterations then
-      done = true
+    if o.iterations and n >= o.iterations then
+      t.done = true
       return shark.exit(0)
     end
     if gone then
-      done = true
+      t.done = true
       live:close()
       io.stderr:write(("shark top: process %d exited\n"):format(o.pid))
       return shark.exit(0)
     end
   end
-  set_interval(1000, function() tick(false) end)
+  return t
+end
+
+function M.main(args)
+  local o = options(args)
+  if not o then return end
+  local c = counter(o.by)
+  local popts = { pid = o.pid or -1, callchain_k = o.by ~= "comm", callchain_u = o.by ~= "comm" }
+  if sampled(o.event) then popts.freq = o.frequency end
+  local ok, h = pcall(perf.on, o.event, popts, c.add)
+  if not ok then
+    io.stderr:write("shark top: ", (tostring(h):gsub("^.-: perf%.on", "perf.on")), "\n")
+    return shark.exit(1)
+  end
+
+  local live = live_mod.live{ plain = o.iterations ~= nil, rows = o.rows,
+    { "OVERHEAD", "%8s", "pct", text = function(v) return ("%.2f%%"):format(v) end },
+    { "SAMPLES", "%8d", "samples" }, { "NAME", "%s", "name" },
+    { "", "%s", "dso" } }
+  local on_tty = live.tty
+  local t = ticker(o, h, c, live)
+  set_interval(1000, function() t.tick(false) end)
   -- off a terminal, a run ended otherwise (-c's command exiting, -d, Ctrl-C)
   -- prints the samples since the last snapshot
   shark.on_end(function()
-    if not done and not on_tty and c.total > 0 then
-      done = true
-      tick(true)
+    if not t.done and not on_tty and c.total > 0 then
+      t.done = true
+      t.tick(true)
     end
   end)
 end
