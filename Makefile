@@ -15,7 +15,7 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 # them is installed. Order matters for static archives.
 STATIC_LIBS := -l:liblua5.1-luv.a -l:liblua5.1-cjson.a -l:libluajit-5.1.a \
 	-l:libuv_a.a -l:libsqlite3.a -l:libhttp_parser.a -l:libbpf.a -l:libtraceevent.a -l:libprotobuf-c.a \
-	-l:libdw.a -l:libelf.a -l:libz.a -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a -l:liblzma.a -l:libbz2.a -l:libstdc++.a
+	-l:libdw.a -l:libelf.a -l:libzstd.a -l:libsodium.a -l:libz.a -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a -l:liblzma.a -l:libbz2.a -l:libstdc++.a
 SYS_LIBS    := -lm -ldl -lpthread -lrt
 LDFLAGS_SHARK = -Wl,-E -static-libgcc -no-pie
 
@@ -39,6 +39,7 @@ MAIN_OBJ  := $(OUT)/core/main.o
 # protoc-c here, never kept in the tree
 PROTOS    := $(wildcard core/proto/*.proto)
 PROTO_OBJ := $(patsubst core/proto/%.proto,$(OUT)/proto/%.pb-c.o,$(PROTOS))
+EMBED_OBJ0 := $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files0.o $(PROTO_OBJ)
 EMBED_OBJ := $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files.o $(PROTO_OBJ)
 # Headers clang needs for BPF C at run time: libbpf's (from libbpf-dev, at
 # build time) and shark's own; written out to the cache on first use.
@@ -68,6 +69,21 @@ shark: $(OUT)/shark
 $(OUT)/shark: $(MAIN_OBJ) $(CORE_OBJS) $(EMBED_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SHARK) -o $@ $^ $(STATIC_LIBS) $(SYS_LIBS)
+
+# shark without the samples' BPF objects: it compiles them (tools/prebuild.lua),
+# then shark is linked with them inside, so the samples need no clang where
+# they run. The cache keeps unchanged sources from compiling again.
+$(OUT)/shark0: $(MAIN_OBJ) $(CORE_OBJS) $(EMBED_OBJ0)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SHARK) -o $@ $^ $(STATIC_LIBS) $(SYS_LIBS)
+
+SAMPLE_SRCS := $(wildcard samples/*.lua)
+$(OUT)/prebuilt.stamp: $(OUT)/shark0 tools/prebuild.lua $(SAMPLE_SRCS) $(LUA_SRCS)
+	$(call msg,PREBUILD,samples)
+	$(Q)SHARK_CACHE=$(abspath $(OUT))/cache SHARK_LUA_PATH= ASAN_OPTIONS=detect_leaks=0 \
+		$(OUT)/shark0 -q tools/prebuild.lua $(OUT)/prebuilt $(SAMPLE_SRCS)
+	$(Q)for o in $(OUT)/prebuilt/*.bpf.o; do $(LLVM_STRIP) -g $$o; done
+	$(Q)touch $@
 
 $(OUT)/core/%.o: core/%.c $(HEADERS) | $(OUT)/core
 	$(call msg,CC,$<)
@@ -129,10 +145,16 @@ $(OUT)/layout.c: tools/layout.lua $(OUT)/shark_api.cdef | $(OUT)
 	$(call msg,LAYOUT,$@)
 	$(Q)$(LUAJIT) tools/layout.lua $(OUT)/shark_api.cdef $@
 
-$(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/linux/errno.h $(BPF_OBJS) \
+$(OUT)/files0.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/linux/errno.h $(BPF_OBJS) \
 		$(VIEWER_FILES) | $(OUT)
 	$(call msg,EMBED,$@)
 	$(Q)$(LUAJIT) tools/embed_files.lua $@ $(EMBED_FILES)
+
+$(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/linux/errno.h $(BPF_OBJS) \
+		$(VIEWER_FILES) $(OUT)/prebuilt.stamp | $(OUT)
+	$(call msg,EMBED,$@)
+	$(Q)$(LUAJIT) tools/embed_files.lua $@ $(EMBED_FILES) \
+		$$(for o in $(OUT)/prebuilt/*.bpf.o; do n=$${o##*/}; echo "bpf/src/$${n%.bpf.o}=$$o"; done)
 
 # Syscall numbers of this architecture, from the C library's headers: lets
 # perf.on("syscalls:*") ride on the two raw_syscalls tracepoints.
@@ -175,9 +197,9 @@ $(OUT)/progs/%: tests/progs/%.cc | $(OUT)/progs
 	$(call msg,CXX,$<)
 	$(Q)$(CXX) -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) -o $@ $<
 
-$(OUT)/unit: $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ) $(HEADERS)
+$(OUT)/unit: $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ0) $(HEADERS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SHARK) -Itests/c -o $@ $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ) \
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_SHARK) -Itests/c -o $@ $(CTEST_SRCS) $(CORE_OBJS) $(EMBED_OBJ0) \
 		$(STATIC_LIBS) $(SYS_LIBS)
 
 # ------------------------------------------------------------- fuzz, asan
@@ -190,7 +212,9 @@ FUZZ_SECONDS ?= 10
 FUZZ_OUT     := $(OUT)/fuzz
 FUZZ_CFLAGS   = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fsanitize=fuzzer-no-link -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
-FUZZ_OBJS    := $(patsubst core/%.c,$(FUZZ_OUT)/core/%.o,$(CORE_SRCS)) $(patsubst $(OUT)/%,$(FUZZ_OUT)/%,$(EMBED_OBJ))
+FUZZ_CXX     ?= clang++-14
+FUZZ_OBJS    := $(patsubst core/%.c,$(FUZZ_OUT)/core/%.o,$(CORE_SRCS)) \
+	$(patsubst core/%.cc,$(FUZZ_OUT)/core/%.o,$(CORE_CXX_SRCS)) $(patsubst $(OUT)/%,$(FUZZ_OUT)/%,$(EMBED_OBJ0))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 $(FUZZ_OUT)/core/%.o: core/%.c $(HEADERS) | $(FUZZ_OUT)/core
@@ -202,7 +226,13 @@ $(FUZZ_OUT)/%.o: $(OUT)/%.c $(HEADERS) | $(FUZZ_OUT)/core
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
+# C++ (toml11) gets ASan only: UBSan's C++ checks need its C++ runtime
+$(FUZZ_OUT)/core/%.o: core/%.cc $(HEADERS) | $(FUZZ_OUT)/core
+	$(call msg,FUZZCXX,$<)
+	$(Q)$(FUZZ_CXX) -g -O1 -fsanitize=address -fsanitize=fuzzer-no-link -std=c++17 -D_GNU_SOURCE $(INCLUDES) -c -o $@ $<
+
 $(FUZZ_OUT)/core/pprof.o: $(OUT)/proto/profile.pb-c.h
+$(FUZZ_OUT)/core/otlp.o: $(OUT)/proto/otlp.pb-c.h
 
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(call msg,FUZZLD,$@)
@@ -287,3 +317,9 @@ install: shark
 clean:
 	$(call msg,CLEAN,$(OUT))
 	$(Q)rm -rf $(OUT) shark
+
+# The journal reader under ASan/UBSan, fed mutated journals (tests/fuzz/journal.sh).
+$(OUT)/fuzz_journal: tests/fuzz/journal_fuzz.c core/journal.c core/jreader.c $(HEADERS) | $(OUT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all $(WARN) -std=gnu11 -D_GNU_SOURCE \
+		-Icore -o $@ tests/fuzz/journal_fuzz.c core/journal.c core/jreader.c -l:libzstd.a -l:libsodium.a -lz -lpthread

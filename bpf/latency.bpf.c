@@ -237,6 +237,33 @@ TASK_PROGS(0)
 TASK_PROGS(1)
 TASK_PROGS(2)
 
+/* task_struct's `state` became `__state` (an unsigned int) in 5.14 */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline long task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
+}
+
+/*
+ * sched_switch's prev when it leaves the CPU still runnable (preempted, or
+ * yielding): it waits on a run queue from now on, as after a wake-up. BCC and
+ * libbpf-tools runqlat start the clock here too.
+ */
+SEC("raw_tp")
+int start_requeue(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *t = (struct task_struct *)ctx->args[1];
+
+	if (!t || task_state(t) != 0)	/* TASK_RUNNING */
+		return 0;
+	return on_start(ctx, 0, t);
+}
+
 #endif
 
 char LICENSE[] SEC("license") = "GPL";

@@ -42,6 +42,16 @@ static int32_t kill_target(int32_t sig)
 	return shark_target__kill(sig);
 }
 
+static int32_t target_spawn(const char *cmd)
+{
+	return shark_target__spawn(cmd);
+}
+
+static int32_t target_watch(int32_t pid)
+{
+	return shark_target__watch(pid);
+}
+
 static const char *api_strerror(int32_t err)
 {
 	return shark_bpf_strerror(err);
@@ -134,6 +144,7 @@ const struct shark_api shark_api = {
 	.bpf_map_resize = shark_bpf__map_resize,
 	.bpf_attach_socket = shark_bpf__attach_socket,
 	.sym_functions = shark_sym_functions,
+	.sym_variable = shark_sym_variable,
 	.bpf_autoload = shark_bpf__autoload,
 	.pprof_encode = shark_pprof_encode,
 	.pprof_decode = shark_pprof_decode,
@@ -173,4 +184,33 @@ const struct shark_api shark_api = {
 	.unwind_user = shark_unwind__user,
 	.unwind_stats = shark_unwind__stats,
 	.lang_frames = shark_py__splice,
+	.journal_key_load = shark_journal_key_load,
+	.journal_create = shark_journal__create,
+	.journal_meta = shark_journal__meta,
+	.journal_samples = shark_journal__samples,
+	.journal_records = shark_journal__records,
+	.journal_flush = shark_journal__flush,
+	.journal_stats = shark_journal__stats,
+	.journal_close = shark_journal__close,
+	.journal_free = shark_journal__free,
+	.jreader_open = shark_jreader__open,
+	.jreader_check = shark_jreader__check,
+	.jreader_next = shark_jreader__next,
+	.jreader_samples = shark_jreader__samples,
+	.jreader_records = shark_jreader__records,
+	.jreader_error = shark_jreader__error,
+	.jreader_note = shark_jreader__note,
+	.jreader_stats = shark_jreader__stats,
+	.jreader_free = shark_jreader__free,
+	.count_open = shark_count__open,
+	.count_read = shark_count__read,
+	.count_enable = shark_count__enable,
+	.fd_close = shark_fd_close,
+	.child_spawn = shark_child__spawn,
+	.child_release = shark_child__release,
+	.child_wait = shark_child__wait,
+	.target_spawn = target_spawn,
+	.target_watch = target_watch,
+	.build_id = shark_build_id,
+	.sym_maps = shark_sym_maps,
 };

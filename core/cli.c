@@ -20,6 +20,10 @@ static const char usage_text[] =
 "       shark test [FEATURE]                 (what this machine can trace)\n"
 "       shark bundle script.lua [-o TOOL]    (one executable for machines without shark)\n"
 "       shark serve [--listen ADDR:PORT]     (the web viewer of uploaded profiles; -h for more)\n"
+"       shark stat [-e EVENT,...] -- CMD     (count events in the kernel, as perf stat)\n"
+"       shark record -e EVENT,... -- CMD     (a journal of samples; or: record script.lua)\n"
+"       shark report FILE                    (summarise a journal)\n"
+"       shark replay FILE script.lua         (run a script over a journal)\n"
 "       shark top [-p PID] [-e EVENT]        (the hottest functions, live; -h for more)\n"
 "\n"
 "A scriptable Linux tracer: Lua scripts on perf events and BPF.\n"
@@ -136,6 +140,10 @@ static const struct {
 	{ "bundle", "shark.cmd.bundle" },
 	{ "agent", "shark.cmd.agent" },
 	{ "serve", "shark.cmd.serve" },
+	{ "stat", "shark.cmd.stat" },
+	{ "record", "shark.cmd.record" },
+	{ "report", "shark.cmd.report" },
+	{ "replay", "shark.cmd.replay" },
 	{ "top", "shark.cmd.top" },
 };
 

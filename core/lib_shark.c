@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* lib_shark.c - the "shark.core" module: what Lua needs that the FFI cannot give. */
 #include <errno.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/sdt.h>
 #include <sys/utsname.h>
 #include <lua.h>
 #include <lauxlib.h>
@@ -164,6 +167,100 @@ static int l_layout(lua_State *L)
 	return 1;
 }
 
+/*
+ * watch(pid, [as_target]): a tool's -p. The process must exist; the run ends
+ * when it exits, as with shark -p. as_target (a bundle's -p): it becomes
+ * shark's target too (shark.target(), the templates' default pid). Return:
+ * true, or nil and why.
+ */
+static int l_watch(lua_State *L)
+{
+	lua_Integer pid = luaL_checkinteger(L, 1);
+	int err;
+
+	if (pid <= 0 || pid > INT32_MAX) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "%d is not a process id", (int)pid);
+		return 2;
+	}
+	if (shark_state.target_pid == pid) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	if (lua_toboolean(L, 2) && !shark_state.target_pid)
+		err = shark_target__watch((int)pid);
+	else
+		err = shark_loop__watch_exit((int)pid);
+	if (err) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "cannot trace process %d: %s", (int)pid,
+				err == -ESRCH ? "no such process" : strerror(-err));
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/*
+ * A bundle's own -c and -o (shark's, for a script that takes no options):
+ * spawn(cmd) holds CMD until the script is ready, as shark -c does;
+ * output(path) sends stdout to a file, as shark -o does. true, or nil, why.
+ */
+static int l_spawn(lua_State *L)
+{
+	const char *cmd = luaL_checkstring(L, 1);
+	int err;
+
+	if (shark_state.target_pid) {
+		lua_pushnil(L);
+		lua_pushstring(L, "-p and -c cannot be used together");
+		return 2;
+	}
+	err = shark_target__spawn(cmd);
+	if (err) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "cannot start '%s': %s", cmd, strerror(-err));
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int l_output(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+
+	fflush(stdout);
+	if (!freopen(path, "w", stdout)) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "cannot write %s: %s", path, strerror(errno));
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* A function for `shark test` to put a uprobe on (in shark itself). */
+__attribute__((noinline, used)) long shark_selftest_mark(long i)
+{
+	__asm__ volatile("" : : "r"(i) : "memory");
+	return i;
+}
+
+/* selftest(n): n calls of shark_selftest_mark and n hits of the USDT probe shark:selftest(i). */
+static int l_selftest(lua_State *L)
+{
+	lua_Integer n = luaL_checkinteger(L, 1);
+	long sum = 0;
+
+	for (long i = 1; i <= (long)n; i++) {
+		sum += shark_selftest_mark(i);
+		STAP_PROBE1(shark, selftest, i);
+	}
+	lua_pushinteger(L, sum);
+	return 1;
+}
+
 int luaopen_shark_core(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
@@ -175,6 +272,10 @@ int luaopen_shark_core(lua_State *L)
 		{ "files", l_files },
 		{ "file", l_file },
 		{ "bundle", l_bundle },
+		{ "watch", l_watch },
+		{ "selftest", l_selftest },
+		{ "spawn", l_spawn },
+		{ "output", l_output },
 		{ NULL, NULL },
 	};
 

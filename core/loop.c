@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -16,6 +17,7 @@
 static uv_loop_t loop;
 static uv_async_t sig_async;
 static uv_timer_t duration_timer;
+static uint64_t duration_ms;	/* -d; 0: none */
 static uv_prepare_t flush_prepare;
 static volatile sig_atomic_t nsignals;
 
@@ -193,6 +195,57 @@ static int watch(pid_t pid, int keep_alive)
 	return 0;
 }
 
+static void free_handle(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void on_pid_exit(uv_poll_t *p, int status, int events)
+{
+	(void)status;
+	(void)events;
+	uv_poll_stop(p);
+	pr_debug("process %d exited\n", (int)(intptr_t)p->data);
+	shark_stop(SHARK_STOP_TARGET);
+}
+
+/*
+ * A tool's -p (getopt's pid row): the run ends when process @pid exits, as
+ * with shark -p, without making it shark's target. 0, or -errno (-ESRCH: no
+ * such process). The poll and its pidfd live as long as shark.
+ */
+int shark_loop__watch_exit(int pid)
+{
+	uv_poll_t *p;
+	int fd, err;
+
+	if (kill(pid, 0) && errno == ESRCH)
+		return -ESRCH;
+	fd = pidfd_open(pid);
+	if (fd < 0)
+		return -errno;
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		close(fd);
+		return -ENOMEM;
+	}
+	err = uv_poll_init(&loop, p, fd);
+	if (err) {
+		close(fd);
+		free(p);
+		return err;
+	}
+	p->data = (void *)(intptr_t)pid;
+	err = uv_poll_start(p, UV_READABLE, on_pid_exit);
+	if (err) {
+		uv_close((uv_handle_t *)p, free_handle);
+		close(fd);
+		return err;
+	}
+	uv_unref((uv_handle_t *)p);
+	return 0;
+}
+
 int shark_target__watch(int pid)
 {
 	int err;
@@ -362,11 +415,8 @@ int shark_loop__init(const struct shark_opts *opts)
 		return err;
 	uv_unref((uv_handle_t *)&flush_prepare);
 	if (opts->duration > 0) {
-		uint64_t ms = (uint64_t)(opts->duration * 1000.0 + 0.5);
-
+		duration_ms = (uint64_t)(opts->duration * 1000.0 + 0.5);
 		err = uv_timer_init(&loop, &duration_timer);
-		if (!err)
-			err = uv_timer_start(&duration_timer, on_duration, ms ? ms : 1, 0);
 		if (err)
 			return err;
 		/* -d bounds the run; it is not a reason to stay */
@@ -376,6 +426,19 @@ int shark_loop__init(const struct shark_opts *opts)
 	if (err)
 		return err;
 	return install_signals();
+}
+
+/*
+ * The script's top level has run: its probes are attached. -d counts from
+ * here, not from start-up (loading BPF takes tens of ms, more under load),
+ * so a rate over -d seconds is a rate over the traced time.
+ */
+int shark_loop__ready(void)
+{
+	if (!duration_ms)
+		return 0;
+	uv_update_time(&loop);
+	return uv_timer_start(&duration_timer, on_duration, duration_ms, 0);
 }
 
 /* Run until stopped or idle; return the stop reason. */

@@ -394,6 +394,11 @@ static void fill_attr(const struct shark_perf *p, const struct shark_perf_event 
 	a->size = sizeof(*a);
 	a->type = e->type;
 	a->config = e->config;
+	if (e->type == PERF_TYPE_BREAKPOINT) {
+		a->bp_type = e->bp_type;
+		a->bp_addr = e->bp_addr;
+		a->bp_len = e->bp_len;
+	}
 	if (e->freq) {
 		a->freq = 1;
 		a->sample_freq = e->period;

@@ -120,10 +120,12 @@ extern const struct shark_layout shark_layout[];
 struct uv_loop_s;
 int shark_loop__init(const struct shark_opts *opts);
 struct uv_loop_s *shark_loop(void);
+int shark_loop__ready(void);
 int shark_loop__run(void);
 void shark_loop__fini(void);
 int shark_target__spawn(const char *cmd);
 int shark_target__watch(int pid);
+int shark_loop__watch_exit(int pid);
 int shark_target__release(void);
 int shark_target__kill(int sig);
 
@@ -172,6 +174,7 @@ int32_t shark_perf__fd(struct shark_perf *p, int32_t event, int32_t i);
 /* sym.c */
 int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len);
 int32_t shark_sym_functions(const char *path, const char *glob, char *buf, int32_t len);
+int32_t shark_sym_variable(const char *path, const char *name, uint64_t *rel, uint64_t *size);
 void shark_sym__note_pid(int pid);
 void shark_sym__refresh_pid(int pid);
 void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, const char *file);
@@ -339,10 +342,48 @@ void *shark_safe_read(const char *dir, const char *name, uint64_t *len);
 const char *shark_safe_error(void);
 
 /* lib_shark.c, lib_perf.c */
+long shark_selftest_mark(long i);	/* a uprobe target for shark test */
 int luaopen_shark_core(struct lua_State *L);
 int luaopen_perf_core(struct lua_State *L);
 int luaopen_shark_toml(struct lua_State *L);
 int luaopen_shark_http(struct lua_State *L);
 int luaopen_shark_httpc(struct lua_State *L);
+
+/* journal.c: shark record's journals (docs/journal.md) */
+int32_t shark_journal_key_load(const char *path, uint8_t *key);
+struct shark_journal *shark_journal__create(const char *path, const uint8_t *key, int32_t level);
+int32_t shark_journal__meta(struct shark_journal *j, const char *text, uint32_t len);
+int32_t shark_journal__samples(struct shark_journal *j, uint32_t base, const struct shark_sample *s, int32_t n);
+int32_t shark_journal__records(struct shark_journal *j, uint32_t ring, const struct shark_record *r, int32_t n,
+			       uint64_t time);
+int32_t shark_journal__flush(struct shark_journal *j);
+void shark_journal__stats(struct shark_journal *j, struct shark_journal_stats *st);
+int32_t shark_journal__close(struct shark_journal *j);
+void shark_journal__free(struct shark_journal *j);
+struct shark_jreader *shark_jreader__open(const char *path, const uint8_t *key, int32_t salvage);
+int32_t shark_jreader__check(struct shark_jreader *r);
+int32_t shark_jreader__next(struct shark_jreader *r, struct shark_jchunk *c);
+int32_t shark_jreader__samples(struct shark_jreader *r, struct shark_sample *batch, int32_t max);
+int32_t shark_jreader__records(struct shark_jreader *r, struct shark_record *batch, uint32_t *rings,
+			       double *times, int32_t max);
+const char *shark_jreader__error(struct shark_jreader *r);
+const char *shark_jreader__note(struct shark_jreader *r);
+void shark_jreader__stats(struct shark_jreader *r, struct shark_jreader_stats *st);
+void shark_jreader__free(struct shark_jreader *r);
+
+/* count.c: shark stat's counters and held children */
+int32_t shark_count__open(const struct shark_count_attr *a);
+int32_t shark_count__read(int32_t fd, uint64_t *vals);
+int32_t shark_count__enable(int32_t fd, int32_t on);
+int32_t shark_fd_close(int32_t fd);
+int32_t shark_child__spawn(const char *const *argv);
+int32_t shark_child__release(int32_t pid);
+int32_t shark_child__wait(int32_t pid, int32_t timeout_ms, int32_t *status);
+
+/* sym.c: the file mappings known for pid */
+int32_t shark_sym_maps(int32_t pid, char *buf, int32_t len);
+
+/* buildid.c */
+int32_t shark_build_id(const char *path, char *buf, int32_t len);
 
 #endif /* SHARK_H */

@@ -104,6 +104,10 @@ struct shark_perf_event {
 	uint32_t routed;
 	int32_t via;
 	int32_t nr;
+	/* PERF_TYPE_BREAKPOINT ("mem:ADDR/LEN:rwx"): a hardware watchpoint */
+	uint32_t bp_type;	/* HW_BREAKPOINT_R 1 | W 2, or X 4 */
+	uint32_t bp_len;	/* 1, 2, 4 or 8 bytes */
+	uint64_t bp_addr;
 };
 
 /*
@@ -359,6 +363,63 @@ enum shark_db_code {
 	SHARK_DB_NULL = 5,
 };
 
+/* ---------------------------------------------------------------- journals */
+
+enum shark_journal_version {
+	SHARK_JOURNAL_MAJOR = 1,
+	SHARK_JOURNAL_MINOR = 0,
+};
+
+enum shark_jchunk_type {
+	SHARK_JCHUNK_META = 1,		/* one JSON object */
+	SHARK_JCHUNK_SAMPLES = 2,	/* perf samples */
+	SHARK_JCHUNK_RECORDS = 3,	/* BPF ring buffer records */
+};
+
+struct shark_journal_stats {
+	uint64_t samples;
+	uint64_t records;
+	uint64_t chunks;
+	uint64_t bytes;		/* written, headers included */
+	uint64_t raw_bytes;	/* before compression */
+};
+
+/* A chunk as the reader hands it out: data valid until the next one. */
+struct shark_jchunk {
+	uint32_t type;		/* enum shark_jchunk_type */
+	uint32_t seq;
+	uint32_t nrec;
+	uint32_t size;
+	const uint8_t *data;
+	uint64_t offset;	/* of its header in the file */
+};
+
+struct shark_jreader_stats {
+	uint64_t chunks;
+	uint64_t samples;
+	uint64_t records;
+	uint64_t damaged;	/* chunks skipped by salvage */
+	uint64_t truncated;	/* 1: the file ends inside a chunk */
+	uint64_t bytes;
+};
+
+struct shark_journal;
+struct shark_jreader;
+
+/* One counting event of shark stat (no sampling, no ring). */
+struct shark_count_attr {
+	uint32_t type;
+	uint32_t inherit;
+	uint64_t config;
+	int32_t pid;		/* -1: every process (cpu >= 0) */
+	int32_t cpu;		/* -1: wherever pid runs */
+	uint32_t enable_on_exec;
+	uint32_t exclude_kernel;
+	uint32_t exclude_user;
+	uint32_t pad;
+	const char *filter;	/* tracepoint filter, or NULL */
+};
+
 /* The function table handed to Lua. Members are added at the end only. */
 struct shark_api {
 	uint32_t size;				/* sizeof(struct shark_api) as built */
@@ -452,6 +513,8 @@ struct shark_api {
 	int32_t (*bpf_attach_socket)(struct shark_bpf *o, int32_t prog, const char *ifname);
 	/* "OFFSET NAME\n" lines of an ELF file's functions matching glob: bytes needed or -errno */
 	int32_t (*sym_functions)(const char *path, const char *glob, char *buf, int32_t len);
+	/* a global variable of an ELF file: its address minus the file's load base, its size */
+	int32_t (*sym_variable)(const char *path, const char *name, uint64_t *rel, uint64_t *size);
 	/* before load: whether program prog is loaded (all are by default) */
 	int32_t (*bpf_autoload)(struct shark_bpf *o, const char *prog, int32_t on);
 	/* pprof: a gzipped profile.proto of p in *out (free with free_mem): 0 or -errno */
@@ -518,6 +581,44 @@ struct shark_api {
 	void (*unwind_stats)(struct shark_unwind_stats *st);
 	/* put a CPython 3.11 thread's Python frames into its unwound chain: the new count */
 	int32_t (*lang_frames)(int32_t pid, int32_t tid, uint64_t *ips, int32_t n, int32_t max);
+	/* journals (shark record / report / replay): 0 or -errno unless said */
+	int32_t (*journal_key_load)(const char *path, uint8_t *key);	/* 32 bytes */
+	struct shark_journal *(*journal_create)(const char *path, const uint8_t *key, int32_t level);
+	int32_t (*journal_meta)(struct shark_journal *j, const char *text, uint32_t len);
+	int32_t (*journal_samples)(struct shark_journal *j, uint32_t base, const struct shark_sample *s,
+				   int32_t n);
+	int32_t (*journal_records)(struct shark_journal *j, uint32_t ring, const struct shark_record *r,
+				   int32_t n, uint64_t time);
+	int32_t (*journal_flush)(struct shark_journal *j);
+	void (*journal_stats)(struct shark_journal *j, struct shark_journal_stats *st);
+	int32_t (*journal_close)(struct shark_journal *j);
+	void (*journal_free)(struct shark_journal *j);
+	struct shark_jreader *(*jreader_open)(const char *path, const uint8_t *key, int32_t salvage);
+	int32_t (*jreader_check)(struct shark_jreader *r);
+	int32_t (*jreader_next)(struct shark_jreader *r, struct shark_jchunk *c);	/* 1, 0 (end), 2 (skipped), -errno */
+	int32_t (*jreader_samples)(struct shark_jreader *r, struct shark_sample *batch, int32_t max);
+	int32_t (*jreader_records)(struct shark_jreader *r, struct shark_record *batch, uint32_t *rings,
+				   double *times, int32_t max);
+	const char *(*jreader_error)(struct shark_jreader *r);
+	const char *(*jreader_note)(struct shark_jreader *r);	/* where a cut journal ended */
+	void (*jreader_stats)(struct shark_jreader *r, struct shark_jreader_stats *st);
+	void (*jreader_free)(struct shark_jreader *r);
+	/* shark stat: counting events, a held child */
+	int32_t (*count_open)(const struct shark_count_attr *a);	/* an fd or -errno */
+	int32_t (*count_read)(int32_t fd, uint64_t *vals);	/* value, time enabled, time running */
+	int32_t (*count_enable)(int32_t fd, int32_t on);
+	int32_t (*fd_close)(int32_t fd);
+	int32_t (*child_spawn)(const char *const *argv);	/* a held child's pid or -errno */
+	int32_t (*child_release)(int32_t pid);	/* let it exec: 0 or -errno (why exec failed) */
+	/* 1 and *status when it exited, 0 after timeout_ms (-1: wait), -errno (-EINTR on a signal) */
+	int32_t (*child_wait)(int32_t pid, int32_t timeout_ms, int32_t *status);
+	/* -c CMD / -p PID of a subcommand, as shark's own -c and -p */
+	int32_t (*target_spawn)(const char *cmd);
+	int32_t (*target_watch)(int32_t pid);
+	/* the GNU build-id of an ELF file, as hex into buf: its length or -errno */
+	int32_t (*build_id)(const char *path, char *buf, int32_t len);
+	/* "START END PGOFF PATH\n" (hex) per file mapping known for pid, also after it exited: bytes needed */
+	int32_t (*sym_maps)(int32_t pid, char *buf, int32_t len);
 };
 
 #endif /* SHARK_API_H */

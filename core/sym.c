@@ -79,7 +79,8 @@ static int tab_add(struct symtab *t, uint64_t start, uint64_t size, const char *
 		t->syms = s;
 		t->cap = cap;
 	}
-	t->syms[t->n].name = strdup(name);
+	/* "clock_nanosleep@@GLIBC_2.17": the version is no part of the name */
+	t->syms[t->n].name = strndup(name, strcspn(name, "@"));
 	if (!t->syms[t->n].name)
 		return -ENOMEM;
 	t->syms[t->n].start = start;
@@ -761,6 +762,74 @@ int32_t shark_sym_functions(const char *path, const char *glob, char *buf, int32
 	return need;
 }
 
+/* The variable @name in @elf's symbol tables: its value and size, or -ENOENT. */
+static int find_variable(Elf *elf, const char *name, uint64_t *value, uint64_t *size)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
+		    !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *n;
+
+			if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_OBJECT ||
+			    sym.st_shndx == SHN_UNDEF)
+				continue;
+			n = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (n && !strcmp(n, name)) {
+				*value = sym.st_value;
+				*size = sym.st_size;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+/*
+ * shark_sym_variable() - where the global variable @name of the ELF file
+ * @path is, relative to where the file is loaded: its address is the start
+ * of the file's mapping at offset 0 plus @rel (0 for a non-PIE executable's
+ * own addresses, whose first segment is mapped at its link address).
+ * Return: 0, or -errno (-ENOENT: no such variable, -ENOEXEC: not ELF).
+ */
+int32_t shark_sym_variable(const char *path, const char *name, uint64_t *rel, uint64_t *size)
+{
+	uint64_t lowest = UINT64_MAX, value = 0;
+	Elf *elf;
+	size_t nph;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &nph)) {
+		err = -ENOEXEC;
+		goto out;
+	}
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD && ph.p_vaddr - ph.p_offset < lowest)
+			lowest = ph.p_vaddr - ph.p_offset;
+	}
+	err = find_variable(elf, name, &value, size);
+	if (!err)
+		*rel = value - (lowest == UINT64_MAX ? 0 : lowest);
+out:
+	elf_end(elf);
+	close(fd);
+	return err;
+}
+
 /*
  * shark_symbolize() - name the function at @ip.
  * @pid: the process for user addresses, -1 for a kernel address
@@ -848,4 +917,25 @@ int32_t shark_sym_frame(int32_t pid, uint64_t ip, struct shark_frame_info *out)
 	out->module = m->dso->path;
 	out->build_id = m->dso->build_id;
 	return 0;
+}
+
+/* "START END PGOFF PATH\n" per file mapping known for pid (even after it exited): bytes needed. */
+int32_t shark_sym_maps(int32_t pid, char *buf, int32_t len)
+{
+	struct proc *p = pid > 0 ? get_proc(pid, 0) : NULL;
+	int32_t n = 0;
+
+	for (int i = 0; p && i < p->n; i++) {
+		const struct pmap *m = &p->maps[i];
+		int k;
+
+		if (!m->dso)
+			continue;
+		k = snprintf(n < len ? buf + n : NULL, n < len ? (size_t)(len - n) : 0, "%llx %llx %llx %s\n",
+			     (unsigned long long)m->start, (unsigned long long)m->end,
+			     (unsigned long long)m->pgoff, m->dso->path);
+		if (k > 0)
+			n += k;
+	}
+	return n;
 }

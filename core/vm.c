@@ -332,10 +332,18 @@ int shark_vm__run(lua_State *L, const struct shark_opts *opts)
 
 	push_opts(L, opts);
 	call_boot(L, boot, "main", 1, 0);
-	if (!shark_state.stop_reason && opts->command) {
+	err = shark_loop__ready();
+	if (err) {
+		pr_err("cannot start the -d timer: %s\n", uv_strerror(err));
+		shark_state.errors++;
+		shark_stop(SHARK_STOP_ERROR);
+	}
+	/* -c, or a bundle's -c (shark.core.spawn): the command runs now */
+	if (!shark_state.stop_reason && shark_state.target_held) {
 		err = shark_target__release();
 		if (err) {
-			pr_err("cannot run '%s': %s\n", opts->command, strerror(-err));
+			pr_err("cannot run '%s': %s\n", opts->command ? opts->command : "the -c command",
+			       strerror(-err));
 			shark_state.errors++;
 			shark_stop(SHARK_STOP_ERROR);
 		}

@@ -43,6 +43,7 @@ static struct {
 	int running;
 	sem_t wake;
 	uint64_t deadline;		/* -d, CLOCK_MONOTONIC ns; 0: none */
+	uint64_t duration;		/* -d in ns: from ready, the deadline moves */
 	uint64_t mem_limit;		/* bytes of RSS; 0: none */
 	volatile uint64_t stop_at;	/* when a stop was asked for; 0: not yet */
 	volatile int reason;		/* enum shark_stop, for the loop thread */
@@ -106,6 +107,9 @@ static void ask_stop(int reason)
 /* The top level returned: the loop runs, -d may interrupt it. */
 void shark_watchdog__looping(void)
 {
+	/* -d counts from here, when the script is ready (loop.c's timer too) */
+	if (wd.duration)
+		wd.deadline = shark_time_ns() + wd.duration;
 	wd.looping = 1;
 	if (wd.running)
 		sem_post(&wd.wake);
@@ -230,8 +234,10 @@ int shark_watchdog__start(double duration, uint64_t mem_limit_mb)
 	if (err)
 		return err;
 	uv_unref((uv_handle_t *)&wd.async);
-	if (duration > 0)
-		wd.deadline = shark_time_ns() + (uint64_t)(duration * 1e9);
+	if (duration > 0) {
+		wd.duration = (uint64_t)(duration * 1e9);
+		wd.deadline = shark_time_ns() + wd.duration;
+	}
 	wd.mem_limit = mem_limit_mb << 20;
 	wd.grace = GRACE_NS;
 	wd.running = 1;

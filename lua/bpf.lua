@@ -14,11 +14,33 @@ local events = require "perf.events"
 
 local M = {}
 
--- Maps of every loaded object by name (the original's bpf.var.<map>).
-local all_maps = {}
+-- Maps of every loaded object by name (the original's bpf.var.<map>), and
+-- their globals (.bss, .data, .rodata: bpf.var.hits reads obj.bss.hits). A
+-- name that is neither is an error that lists what there is.
+local all_maps, all_globals = {}, {}
+local function var_names()
+  local maps, globals = {}, {}
+  for n in pairs(all_maps) do maps[#maps + 1] = n end
+  for n in pairs(all_globals) do globals[#globals + 1] = n end
+  table.sort(maps)
+  table.sort(globals)
+  return ("maps: %s; globals: %s"):format(#maps > 0 and table.concat(maps, ", ") or "none",
+    #globals > 0 and table.concat(globals, ", ") or "none")
+end
 M.var = setmetatable({}, {
-  __index = function(_, name) return all_maps[name] end,
-  __newindex = function() error("bpf.var is read-only: set entries of its maps instead", 2) end,
+  __index = function(_, name)
+    local m = all_maps[name]
+    if m then return m end
+    local g = all_globals[name]
+    if g then return g[1][name] end
+    error(("bpf.var.%s: no map or global of that name in the loaded BPF objects (%s)")
+      :format(tostring(name), var_names()), 2)
+  end,
+  __newindex = function(_, name, v)
+    local g = all_globals[name]
+    if not g then error(("bpf.var.%s: only globals can be set (%s)"):format(tostring(name), var_names()), 2) end
+    g[1][name] = v
+  end,
 })
 
 local objects = {}    -- loaded objects, freed (detached) at the end of the run
@@ -248,6 +270,8 @@ local function bundled_object(x, level)
     "in the script (not built at run time) is compiled when the bundle is made", level + 1)
 end
 
+local embedded   -- the files inside shark: prebuilt objects
+
 -- Turn x (a .bpf.o path, a .bpf.c path or C source) into object bytes.
 local function object_bytes(x, level)
   if type(x) ~= "string" then
@@ -274,6 +298,10 @@ local function object_bytes(x, level)
   else
     src = x
     name, line = source_position(x, level + 1)
+    -- the samples' BPF C (and their library modules'), compiled when shark was built
+    embedded = embedded or require("shark.core").files()
+    local pre = embedded["bpf/src/" .. compile.hash(src)]
+    if pre then return pre, object_name(name) end
   end
   local bytes, err = M.compile(src, name, line)
   if not bytes then error("bpf: " .. err, level + 1) end
@@ -357,6 +385,9 @@ function M.load(x, opts, level)
       all_maps[mname] = m
     end
   end
+  for _, section in ipairs{ "rodata", "data", "bss" } do
+    for gname in next, btf.section_vars(obj.ns, "." .. section) do all_globals[gname] = { obj[section] } end
+  end
   objects[obj] = true
   if opts.attach ~= false then
     -- libbpf finds tracepoints in tracefs, which a fresh boot has not mounted
@@ -380,7 +411,6 @@ function M.cdef(src, opts)
 end
 
 -- A prebuilt program embedded in shark (bpf/<name>.bpf.c): no compiler needed.
-local embedded
 function M.load_prebuilt(name, opts, level)
   embedded = embedded or require("shark.core").files()
   local bytes = embedded["bpf/" .. name .. ".bpf.o"]

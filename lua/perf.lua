@@ -178,7 +178,7 @@ local function session_opts(opts, evs)
   local cu = truthy(opts.callchain_u) or truthy(opts.callchain)
   o.callchain_k, o.callchain_u = ck and 1 or 0, cu and 1 or 0
   o.max_stack = opts.max_stack or 0
-  o.track_tasks = cu and 1 or 0
+  o.track_tasks = (cu or require("shark.journal").active) and 1 or 0  -- shark record: names after exit
   if opts.callchain_u == "dwarf" then
     o.stack_user = opts.stack_bytes or ffi.C.SHARK_UNWIND_STACK_BYTES
     o.lang_frames = opts.python ~= false and 1 or 0
@@ -244,6 +244,7 @@ local function event_struct(e, opts)
   if e.via then
     pe.routed, pe.via, pe.nr = 1, e.via.index, e.nr
   end
+  if e.bp_type then pe.bp_type, pe.bp_len, pe.bp_addr = e.bp_type, e.bp_len, e.bp_addr end
   return pe
 end
 
@@ -295,7 +296,8 @@ local function make_drain(h, fn)
       end
     end
   end
-  return drain_loop(h, "p", api.perf_read, api.perf_consume, batch, BATCH, dispatch)
+  local read = require("shark.journal").tap_perf(h, api.perf_read)  -- shark record
+  return drain_loop(h, "p", read, api.perf_consume, batch, BATCH, dispatch)
 end
 
 -- perf.on(spec, [opts], fn) -> handle
@@ -314,6 +316,13 @@ function M.on(spec, opts, fn)
   local evs
   evs, err = events.parse(spec)
   if not evs then error(("perf.on(%q): %s"):format(tostring(spec), err), 2) end
+  for _, e in ipairs(evs) do
+    if e.bp_symbol then
+      local t = shark.target()
+      local ok, werr = events.watch_symbol(e, o.pid or o.tid or (t and t.pid))
+      if not ok then error(("perf.on(%q): %s"):format(tostring(spec), werr), 2) end
+    end
+  end
   -- a filter names the fields of syscalls:* records, which raw_syscalls lacks
   if not o.filter then evs = events.route_syscalls(evs) end
 
@@ -434,7 +443,20 @@ function M.format(e)
   if e.raw == nil then
     return ("%s period=%d ip=0x%x"):format(head, e.period, e.ip)
   end
-  return head .. " " .. types.format_fields(types.by_name(ffi.string(e.name)), e.raw)
+  local fields = types.format_fields(types.by_name(ffi.string(e.name)), e.raw)
+  return head .. " " .. fields:gsub("prev_state=(%d+)", M.task_state)
+end
+
+-- sched_switch's prev_state as perf and ftrace print it: R (runnable), S, D,
+-- T, t, X, Z, P, I joined by '|', '+' when preempted (the kernel's format).
+local STATES = { "S", "D", "T", "t", "X", "Z", "P", "I" }
+function M.task_state(n)
+  n = tonumber(n)
+  local out = {}
+  for i, c in ipairs(STATES) do
+    if math.floor(n / 2 ^ (i - 1)) % 2 == 1 then out[#out + 1] = c end
+  end
+  return "prev_state=" .. (#out > 0 and table.concat(out, "|") or "R") .. (n >= 256 and n % 512 >= 256 and "+" or "")
 end
 
 function M.print(e)

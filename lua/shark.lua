@@ -29,6 +29,26 @@ function M.on_end(fn)
   end_handlers[#end_handlers + 1] = fn
 end
 
+local ready_handlers, is_ready = {}, false
+
+-- Run fn once the script's top level has run (its probes attached): at
+-- once if that time has come. Durations and intervals start here, so a
+-- rate over them is a rate over traced time, not over start-up.
+function M.on_ready(fn)
+  if type(fn) ~= "function" then
+    error("shark.on_ready(fn): expected a function, got " .. type(fn), 2)
+  end
+  if is_ready then return fn() end
+  ready_handlers[#ready_handlers + 1] = fn
+end
+
+-- boot: the top level is done
+function M._ready()
+  is_ready = true
+  for _, fn in ipairs(ready_handlers) do fn() end
+  ready_handlers = {}
+end
+
 -- Modules hook the end of a run: `before` runs ahead of the on_end handlers
 -- (perf drains its rings so handlers see every event), `after` behind them
 -- (reports such as lost events).

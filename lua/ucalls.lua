@@ -128,11 +128,18 @@ SEC("usdt") int enable(void *ctx) { return 0; }
   for _, probe in ipairs(rt.enable or {}) do M.attach(obj, { enable = probe }, rt.provider, bin, o.pid) end
   shark.info(("tracing calls in %s (%s)... Ctrl-C to end"):format(o.pid and "process " .. o.pid or "every process",
     bin))
+  local seen = false
   local function report()
-    print(table.concat(M.format(M.rows(obj.maps.calls, rt.sep), o), "\n"))
+    local rows = M.rows(obj.maps.calls, rt.sep)
+    seen = seen or #rows > 0
+    print(table.concat(M.format(rows, o), "\n"))
     obj.maps.calls:clear()
   end
   if o.interval then shark.every(o.interval, o.count, report) else shark.on_end(report) end
+  -- rt.hint: why a run may see no call at all (a runtime whose probes are off)
+  if rt.hint then
+    shark.on_end(function() if not seen then io.stdout:flush() io.stderr:write(rt.hint, "\n") end end)
+  end
   return obj
 end
 

@@ -1,10 +1,12 @@
 -- SPDX-License-Identifier: GPL-2.0
--- execsnoop.lua - every exec() with its full argument list and result (BCC/libbpf-tools execsnoop).
+-- execsnoop.lua - every exec(): the path, its arguments and the result (BCC/libbpf-tools execsnoop).
 -- Run: shark samples/execsnoop.lua [-x] [-n NAME] [-T|-t] [-j]
 local o = shark.getopt{
-  about = "Trace exec() system calls: the new command, its pid, parent and full argv.",
-  examples = { "execsnoop.lua -x          # failed execs only", "execsnoop.lua -n make -T   # commands named *make*" },
-  { "x", "fails", nil, "include only failed exec()s" },
+  about = "Trace exec() system calls: the new command, its pid, parent, the path exec'd and its\n" ..
+    "arguments (argv[1...]), as BCC and libbpf-tools execsnoop print them: successful ones, and\n" ..
+    "failed ones too with -x (RET is then -errno; PCOMM is the caller's).",
+  examples = { "execsnoop.lua -x          # failed execs too", "execsnoop.lua -n make -T   # commands named *make*" },
+  { "x", "fails", nil, "include failed exec()s" },
   { "n", "name", "NAME", "only commands whose name contains NAME" },
   { "l", "line", "TEXT", "only commands whose arguments contain TEXT" },
   "timestamp", { "t", "time", nil, "print seconds since the start" },
@@ -20,7 +22,7 @@ struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 1024);
   __type(key, u32); __type(value, struct event); } execs SEC(".maps");
 static const struct event empty;
 
-static __always_inline int enter(const char *const *argv)
+static __always_inline int enter(const char *path, const char *const *argv)
 {
   u32 tid = (u32)bpf_get_current_pid_tgid();
   if (bpf_map_update_elem(&execs, &tid, &empty, BPF_ANY)) return 0;
@@ -29,7 +31,12 @@ static __always_inline int enter(const char *const *argv)
   struct task_struct *t = (struct task_struct *)bpf_get_current_task();
   e->pid = bpf_get_current_pid_tgid() >> 32;
   e->ppid = BPF_CORE_READ(t, real_parent, tgid);
-  for (int i = 0; i < MAX_ARGS; i++) {
+  /* the path exec'd, then argv[1...]: argv[0] is whatever the caller chose */
+  long n0 = bpf_probe_read_user_str(e->args, ARG_SIZE, path);
+  if (n0 <= 0) return 0;
+  e->args_size = n0;
+  e->argc = 1;
+  for (int i = 1; i < MAX_ARGS; i++) {
     const char *p = 0;
     if (bpf_probe_read_user(&p, sizeof(p), &argv[i]) || !p) break;
     if (e->args_size > (MAX_ARGS - 1) * ARG_SIZE) break;
@@ -41,9 +48,11 @@ static __always_inline int enter(const char *const *argv)
   return 0;
 }
 SEC("tracepoint/syscalls/sys_enter_execve")
-int on_execve(struct trace_event_raw_sys_enter *ctx) { return enter((const char *const *)ctx->args[1]); }
+int on_execve(struct trace_event_raw_sys_enter *ctx)
+{ return enter((const char *)ctx->args[0], (const char *const *)ctx->args[1]); }
 SEC("tracepoint/syscalls/sys_enter_execveat")
-int on_execveat(struct trace_event_raw_sys_enter *ctx) { return enter((const char *const *)ctx->args[2]); }
+int on_execveat(struct trace_event_raw_sys_enter *ctx)
+{ return enter((const char *)ctx->args[1], (const char *const *)ctx->args[2]); }
 
 static __always_inline int leave(struct trace_event_raw_sys_exit *ctx)
 {
@@ -71,7 +80,7 @@ local out = require("shark.table").new{ json = o.json,
 out:header()
 
 bpf.on_ring("events", function(e)
-  if o.fails and e.ret >= 0 then return end
+  if e.ret < 0 and not o.fails then return end
   local comm = ffi.string(e.comm)
   local args = ffi.string(e.args, e.args_size):gsub("%z$", ""):gsub("%z", " ")
   if e.argc == 20 then args = args .. " ..." end

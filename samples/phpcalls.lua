@@ -36,4 +36,6 @@ bpf.on_ring("requests", function(r)
 end)
 
 -- php:function__entry(function, file, line, class)
-ucalls.trace(o, { provider = "php", binary = bin, cls = 3, func = 0, sep = "::" })
+ucalls.trace(o, { provider = "php", binary = bin, cls = 3, func = 0, sep = "::",
+  hint = "phpcalls: no PHP function call seen: PHP fires its function probes only when USE_ZEND_DTRACE=1 " ..
+    "is in its environment (USE_ZEND_DTRACE=1 php ..., or in php-fpm's)" })

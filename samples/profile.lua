@@ -102,6 +102,13 @@ shark.on_end(function()
     sharkcloud.upload{ kind = "flamegraph", data = p:to_folded(), title = o.title, labels = labels }
   elseif format then
     local p = s:profile{ delimit = o.delimited, duration_ns = shark.time() - t0 }
+    local dir = output and (output:match("^(.*)/[^/]*$") or ".")
+    if #p.stacks == 0 and output and (dir == "" or require("uv").fs_stat(dir)) then
+      -- an empty flame graph (or profile) says nothing: say it here, and leave no file
+      io.stderr:write(("profile: no samples%s: %s not written\n"):format(
+        o.pid and (" of PID " .. o.pid .. " (it did not run on a CPU?)") or "", output))
+      return shark.exit(1)
+    end
     stacks.export(p, format, output, { title = o.title })
   else
     local out = require("shark.out").of(output)

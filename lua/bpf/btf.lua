@@ -37,6 +37,8 @@ function M.namespace(o)
   return { o = o, prefix = ("shark_o%d_"):format(nobj), ctypes = {} }
 end
 
+M.texts = {}  -- ctype number -> the C text that declared it (journals keep ring record types)
+
 -- The FFI ctype of BTF type id (cdef'd once per object).
 function M.ctype(ns, id)
   local ct = ns.ctypes[id]
@@ -61,6 +63,7 @@ function M.ctype(ns, id)
   end
   ct = ffi.typeof(ns.prefix .. "shark_t" .. id)
   ns.ctypes[id] = ct
+  M.texts[tonumber(ct)] = text  -- journals keep the C of ring records
   return ct
 end
 

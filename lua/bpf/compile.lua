@@ -189,7 +189,8 @@ function M.compile(src, name, line)
   if not vdir then return nil, err end
   -- the key: the source, where it came from (for error lines), the kernel and shark
   local text = ('#line %d "%s"\n%s'):format(line or 1, name or "bpf.c", src)
-  local key = M.hash(table.concat({ text, ffi.string(api.kernel_id()), inc, CFLAGS, core.versions().shark }, "\0"))
+  local key = M.hash(table.concat({ text, ffi.string(api.kernel_id()), inc, CFLAGS, core.versions().shark, "strip -g" },
+    "\0"))
   local obj_path = ("%s/%s.bpf.o"):format(objdir, key)
   local cached = unseal(key, safe_read(objdir, key .. ".bpf.o"))
   if cached then return cached, true end
@@ -205,6 +206,12 @@ function M.compile(src, name, line)
   local p = io.popen(cmd)
   local out = p:read("*a")
   local okc = p:close()
+  if okc then
+    -- DWARF is 90% of the object and nothing reads it (.BTF and .BTF.ext stay):
+    -- bundles and shark's own prebuilt objects carry 20x less
+    local strip = os.getenv("SHARK_LLVM_STRIP") or "llvm-strip"
+    os.execute(("%s -g %s 2>/dev/null"):format(shell_quote(strip), shell_quote(tmp)))
+  end
   local obj = okc and read_file(tmp)
   os.remove(tmp)
   if not obj then

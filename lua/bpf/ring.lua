@@ -70,8 +70,9 @@ function M.on_ring(m, opts, fn)
   if type(fn) ~= "function" then error("bpf.on_ring(map, [opts], fn): expected a function", 2) end
   if type(m) == "string" then
     local name = m
-    m = bpf.var[name]
-    if not m then error(("bpf.on_ring: no map '%s' in the loaded programs"):format(name), 2) end
+    local ok
+    ok, m = pcall(function() return bpf.var[name] end)
+    if not ok or not Map.is_map(m) then error(("bpf.on_ring: no map '%s' in the loaded programs"):format(name), 2) end
   end
   if not Map.is_map(m) then error("bpf.on_ring: expected a map or its name", 2) end
   local info = m:info()
@@ -88,7 +89,8 @@ function M.on_ring(m, opts, fn)
     h.r = ffi.gc(r, api.ringbuf_free)
     h.batch = ffi.new("struct shark_record[?]", BATCH)
     local batch = h.batch
-    h.drain = drain_loop(h, "r", api.ringbuf_read, api.ringbuf_consume, batch, BATCH, function(n)
+    local read = require("shark.journal").tap_ring(h, api.ringbuf_read, ct)  -- shark record
+    h.drain = drain_loop(h, "r", read, api.ringbuf_consume, batch, BATCH, function(n)
       for i = 0, n - 1 do
         fn(ffi.cast(ptr_t, batch[i].data))
         if h.stopping then return end

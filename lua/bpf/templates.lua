@@ -159,6 +159,9 @@ function Result.entries(res, opts)
     local row = { count = v, pid = k.pid, comm = ffi.string(k.comm),
       kernel = k.kstack >= 0 and stacks:stack(k.kstack, -1) or {},
       user = k.ustack >= 0 and stacks:stack(k.ustack, k.pid) or {} }
+    -- a tracepoint's own iterator is on the stack only while several probes
+    -- share the tracepoint (another tracer running): not where a task blocked
+    while row.kernel[1] and row.kernel[1]:find("^__traceiter_") do table.remove(row.kernel, 1) end
     local id = table.concat(row.kernel, ";") .. "|" .. table.concat(row.user, ";")
     if proc then id = id .. "|" .. row.pid .. row.comm else row.pid, row.comm = nil, nil end
     if seen[id] then
@@ -190,6 +193,7 @@ function Result.profile(res, opts)
     if opts.comm ~= false then ids[1] = stacks.frame(s, ffi.string(k.comm)) end
     local u = k.ustack >= 0 and map:frames(k.ustack, k.pid) or {}
     local kf = k.kstack >= 0 and map:frames(k.kstack, -1) or {}
+    while kf[1] and kf[1].name:find("^__traceiter_") do table.remove(kf, 1) end   -- as in entries()
     for i = #u, 1, -1 do ids[#ids + 1] = stacks.frame(s, u[i]) end
     if opts.delimit and #u > 0 and #kf > 0 then ids[#ids + 1] = stacks.frame(s, "-") end
     for i = #kf, 1, -1 do ids[#ids + 1] = stacks.frame(s, kf[i]) end
@@ -226,23 +230,57 @@ function Result.detach(res)
   res.obj:detach()
 end
 
+-- Print the counts: stacks as BCC's tools print them (flame.print_stacks),
+-- other keys as shark.print_hist (opts: its top, desc, title...).
+function Result.print(res, opts)
+  local by = res.plan.by
+  if by == "kstack" or by == "ustack" or by == "stack" then
+    return require("flame").print_stacks(Result.entries(res), opts)
+  end
+  shark.print_hist(Result.table(res), opts)
+end
+
+-- Results the script never looks at print themselves when the run ends, as
+-- bpftrace prints its maps: `bpf.count{ on = ..., by = "comm" }` alone is a
+-- whole tool. Any use (a method, a key, pairs, #) means the script prints.
+local unread = {}   -- strong: a result nobody keeps (`bpf.count{...}` alone) must live to print
+table.insert(shark._end_hooks.after, 1, function()
+  if require("shark.api").state.stop_reason == C.SHARK_STOP_ERROR then return end
+  local list = {}
+  for r, n in pairs(unread) do list[#list + 1] = { r = r, n = n } end
+  table.sort(list, function(a, b) return a.n < b.n end)
+  for _, e in ipairs(list) do
+    if unread[e.r] then e.r:print{ title = e.r.what } end
+  end
+end)
+local made = 0
+local function unread_until_used(r)
+  made = made + 1
+  unread[r] = made
+end
+
 local function result(obj, plan, what, meta)
   local r = newproxy(true)
   local res = { obj = obj, plan = plan, what = what, meta = meta }
   local mt = getmetatable(r)
   mt.__index = function(_, k)
+    unread[r] = nil
+    if k == "what" then return what end
     if Result[k] then return function(_, ...) return Result[k](res, ...) end end
     return Result.table(res)[k]
   end
   mt.__pairs = function()
+    unread[r] = nil
     return next, Result.table(res), nil
   end
   mt.__len = function()
+    unread[r] = nil
     local n = 0
     for _ in pairs(Result.table(res)) do n = n + 1 end
     return n
   end
   mt.__tostring = function() return what end
+  unread_until_used(r)
   return r
 end
 
@@ -250,6 +288,11 @@ end
 
 local function default_pid(pid)
   if pid == -1 then return 0 end
+  if type(pid) == "number" and pid > 0 then
+    local f = io.open(("/proc/%d/stat"):format(pid))
+    if not f then error(("bpf: process %d: no such process"):format(pid), 3) end
+    f:close()
+  end
   if pid then return pid end
   local t = shark.target()
   return t and t.pid or 0
@@ -445,7 +488,10 @@ local function attach_all(obj, list, tp_prog, probe_prog, pid, task_prog, privat
 end
 
 local Lat = {}
-Lat.__index = Lat
+Lat.__index = function(self, k)
+  unread[self] = nil
+  return Lat[k]
+end
 
 -- { [key] = { [slot] = count } } (key "all" without `by`; heat maps: interval)
 function Lat:histograms()
@@ -584,19 +630,20 @@ end
 
 -- bpf.latency{ from = EVENTS, to = EVENTS, from_key = FIELD, to_key = FIELD,
 --   unit = "us", linear = {min, max, step}, by = "comm", interval_ms = N, pid = PID,
---   where = "ret < 0", sums = true, from_task = N, to_task = N }
+--   where = "ret < 0", sums = true, from_task = N, to_task = N, requeue = true }
 -- Time from `from` to `to`, matched by thread (or by from_key/to_key: a pid
 -- field, e.g. sched_wakeup's pid and sched_switch's next_pid), in the kernel.
 -- by: pid, tid, comm, cpu or an integer field of `to` ("syscall": its name).
 -- where: only ends whose record passes. sums: keep the total time per key.
 -- from_task/to_task = N: attach as raw tracepoints and match by the task in
 -- argument N (sched_wakeup's p is 0, sched_switch's prev 1 and next 2): pid
--- and by then mean that task's, not the current one's.
+-- and by then mean that task's, not the current one's. requeue: a task that
+-- sched_switch takes off a CPU while still runnable starts waiting too (run
+-- queue latency after a preemption, as BCC's runqlat counts it).
 function M.latency(o)
   check_opts(o, { from = true, to = true, from_key = true, to_key = true, unit = true, linear = true, by = true,
     interval_ms = true, pid = true, max = true, where = true, sums = true, from_task = true, to_task = true,
-    private = true },
-    "bpf.latency")
+    private = true, requeue = true }, "bpf.latency")
   if type(o.from) ~= "string" or type(o.to) ~= "string" then
     error("bpf.latency{from = EVENT, to = EVENT, ...}: from and to are required", 2)
   end
@@ -625,12 +672,12 @@ function M.latency(o)
     return side .. (list[1].probe and "_probe" or "_tp")
   end
   local start_prog, end_prog = progs("start", from, o.from_task), progs("end", to, o.to_task)
-  local only = { start_prog, end_prog }
+  local only = { start_prog, end_prog, o.requeue and "start_requeue" or nil }
   for _, l in ipairs{ from, to } do   -- a side may mix tracepoints and probes
     for _, e in ipairs(l) do only[#only + 1] = l == from and progs("start", { e }) or progs("end", { e }) end
   end
   -- only task keys need CO-RE (and the kernel's BTF parsed at load)
-  local obj = bpf().load_prebuilt((o.from_task or o.to_task) and "latency_task" or "latency", {
+  local obj = bpf().load_prebuilt((o.from_task or o.to_task or o.requeue) and "latency_task" or "latency", {
     attach = false, only = only,
     rodata = merge(rodata, {
       cfg_start_field = from_off and 1 or 0, cfg_start_off = from_off or 0,
@@ -645,8 +692,11 @@ function M.latency(o)
   }, 2)
   attach_all(obj, from, "start_tp", "start_probe", o.pid, o.from_task and ("start_task" .. o.from_task), o.private)
   attach_all(obj, to, "end_tp", "end_probe", o.pid, o.to_task and ("end_task" .. o.to_task), o.private)
-  return setmetatable({ obj = obj, by = by, plan = plan, unit = unit, interval = interval, sums = o.sums,
-    linear = lin and { min = min, step = step } }, Lat)
+  if o.requeue then obj.progs.start_requeue:attach_raw_tracepoint("sched_switch") end
+  local lat = setmetatable({ obj = obj, by = by, plan = plan, unit = unit, interval = interval, sums = o.sums,
+    linear = lin and { min = min, step = step }, what = "bpf.latency{}" }, Lat)
+  unread_until_used(lat)
+  return lat
 end
 
 return M

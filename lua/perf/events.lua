@@ -1,12 +1,13 @@
 -- SPDX-License-Identifier: GPL-2.0
 -- perf/events.lua - turn an event spec ("sched:*,cpu-clock") into the list of
 -- events to open: tracepoints (with globs), software, hardware and raw events.
+local ffi = require "ffi"
 local core = require "perf.core"
 
 local M = {}
 
 -- perf_event_attr.type
-local TYPE = { HARDWARE = 0, SOFTWARE = 1, TRACEPOINT = 2, HW_CACHE = 3, RAW = 4 }
+local TYPE = { HARDWARE = 0, SOFTWARE = 1, TRACEPOINT = 2, HW_CACHE = 3, RAW = 4, BREAKPOINT = 5 }
 M.TYPE = TYPE
 
 -- name -> { type, config, clock } (clock: sampled by time, default frequency)
@@ -50,7 +51,75 @@ local function is_glob(s)
 end
 
 -- One item of a spec -> list of event tables, or nil, message.
+-- "mem:ADDR[/LEN][:rwx]", perf's hardware watchpoint (ADDR in hex, LEN 1, 2,
+-- 4 or 8, default 4; access r, w, rw (the default) or x, which wants LEN 8).
+-- "mem:NAME[/LEN][:rwx]": the global variable NAME of the traced process's
+-- executable (M.watch_symbol sets the address once the pid is known).
+local function watchpoint(item)
+  local addr, rest = item:match("^mem:(0[xX]%x+)(.*)$")
+  if not addr then addr, rest = item:match("^mem:(%d+)(.*)$") end
+  local sym
+  if not addr then sym, rest = item:match("^mem:([%a_][%w_]*)(.*)$") end
+  if not addr and not sym then
+    return nil, ("'%s': mem:ADDR[/LEN][:rwx] wants an address (0x... or decimal) or a variable's name"):format(item)
+  end
+  local len, access = rest:match("^/(%d+)(.*)$")
+  rest = access or rest
+  access = rest:match("^:([rwx]+)$")
+  if rest ~= "" and not access then return nil, ("'%s': after the address, /LEN and :rwx"):format(item) end
+  access = access or "rw"
+  local bits = { r = 1, w = 2, rw = 3, wr = 3, x = 4 }
+  local bp_type = bits[access]
+  if not bp_type then return nil, ("'%s': the access is r, w, rw or x"):format(item) end
+  len = tonumber(len) or (bp_type == 4 and 8 or 4)
+  if not ({ [1] = 1, [2] = 1, [4] = 1, [8] = 1 })[len] then
+    return nil, ("'%s': a watchpoint covers 1, 2, 4 or 8 bytes"):format(item)
+  end
+  local v = 0ULL   -- 64 bits exactly (a kernel address does not fit a double)
+  if sym then
+    v = nil
+  elseif addr:find("^0[xX]") then
+    for c in addr:sub(3):gmatch(".") do v = v * 16 + tonumber(c, 16) end
+  else
+    for c in addr:gmatch(".") do v = v * 10 + tonumber(c) end
+  end
+  return { { name = item, type = TYPE.BREAKPOINT, config = 0, bp_type = bp_type, bp_len = len, bp_addr = v,
+    bp_symbol = sym } }
+end
+
+-- The address of watchpoint e's variable in process pid: its executable's
+-- symbol (ELF), plus where that file is mapped. true, or nil and why.
+function M.watch_symbol(e, pid)
+  if not pid or pid <= 0 then
+    return nil, ("'%s': a variable's name needs the process (pid = N, -p or -c)"):format(e.name)
+  end
+  local uv = require "uv"
+  local exe = uv.fs_readlink(("/proc/%d/exe"):format(pid))
+  if not exe then return nil, ("'%s': cannot read process %d's executable"):format(e.name, pid) end
+  local api = require "shark.api"
+  local rel, size = ffi.new("uint64_t[1]"), ffi.new("uint64_t[1]")
+  local rc = api.sym_variable(("/proc/%d/exe"):format(pid), e.bp_symbol, rel, size)
+  if rc < 0 then
+    return nil, ("'%s': no variable '%s' in %s (%s)"):format(e.name, e.bp_symbol, exe,
+      rc == -2 and "not in its symbol table" or ffi.string(api.strerror(-rc)))
+  end
+  local f = io.open(("/proc/%d/maps"):format(pid))
+  for line in f and f:lines() or function() end do
+    local lo, off, path = line:match("^(%x+)%-%x+ %S+ (%x+) %S+ %d+%s+(.*)$")
+    if path == exe and tonumber(off, 16) == 0 then
+      local base = 0ULL
+      for c in lo:gmatch(".") do base = base * 16 + tonumber(c, 16) end
+      f:close()
+      e.bp_addr = base + rel[0]
+      return true
+    end
+  end
+  if f then f:close() end
+  return nil, ("'%s': %s is not mapped in process %d"):format(e.name, exe, pid)
+end
+
 local function resolve(item)
+  if item:find("^mem:") then return watchpoint(item) end
   local base, mods = item:match("^([%w%-]+):([ukh]+)$")
   if base and named[base] then
     item = base

@@ -104,14 +104,19 @@ end
 
 local user_buf = ffi.new("char[4096]")
 
+-- Where user strings come from: the task's memory (shark replay: the journal).
+function M.read_user_string(pid, addr, buf, len)
+  return api.read_user_string(pid, addr, buf, len)
+end
+
 -- One accessor per field that needs code, compiled with the member name as a
 -- constant so the JIT turns e.raw.<field> into a plain load (a generic
 -- r[member] lookup by a variable string is several times slower).
 local accessor_src = {
   num64 = "local tonumber = ... return function(r) return tonumber(r.%s) end",
-  user_string = [[local api, buf, ffi = ...
+  user_string = [[local M, buf, ffi = ...
     return function(r)
-      local n = api.read_user_string(r.common_pid, r.%s, buf, 4096)
+      local n = M.read_user_string(r.common_pid, r.%s, buf, 4096)
       if n < 0 then return nil end
       return ffi.string(buf, n)
     end]],
@@ -133,7 +138,7 @@ local function accessor(x, fixed)
   local kind = (x.kind == "string" or x.kind == "bytes") and "loc" or x.kind
   local make = assert(loadstring(accessor_src[kind]:format(x.member), "=perf.raw." .. x.member))
   if kind == "num64" then return make(tonumber) end
-  if kind == "user_string" then return make(api, user_buf, ffi) end
+  if kind == "user_string" then return make(M, user_buf, ffi) end
   return make(bit, ffi, ffi.typeof("const uint8_t *"), x.relative and x.offset + 4 or nil, x.kind == "string", fixed)
 end
 

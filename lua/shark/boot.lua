@@ -195,10 +195,16 @@ local function bundle_main(opts)
   if src:sub(1, 1) == "#" then src = "--" .. src end
   local script_main_chunk, err = loadstring(src, "@" .. meta.script)
   if not script_main_chunk then return fail(err) end
+  if not bundle.reads_args(script_main_chunk) then
+    -- a script with no options of its own: the tool takes shark's
+    bundle.shark_options(opts.args, _G.arg[0]:match("[^/]*$"))
+    if api.state.stop_reason ~= 0 then return end
+    return script_main_chunk()
+  end
   script_main_chunk(unpack(opts.args))
 end
 
-function M.main(opts)
+local function run_main(opts)
   if opts.kind == "bundle" then
     shark.args = opts.args
     install_globals(opts)
@@ -214,6 +220,12 @@ function M.main(opts)
   local script_main_chunk, err = load_script(opts)
   if not script_main_chunk then return fail(err) end
   script_main_chunk(unpack(opts.args))
+end
+
+function M.main(opts)
+  run_main(opts)
+  -- the top level has run: probes are attached, -d and intervals start now
+  if api.state.stop_reason == 0 then shark._ready() end
 end
 
 -- Run the on_end handlers (each once, in order; one failing does not stop the

@@ -52,6 +52,79 @@ end
 function M.source_key(src) return "bpf/src/" .. require("bpf.compile").hash(src) end
 function M.file_key(path) return "bpf/file/" .. (path:match("([^/]+)$") or path) end
 
+-- --------------------------------------------- a bundle's command line
+
+-- Does the chunk read its arguments (getopt, shark.args, arg, or `...` in
+-- its main chunk)? A script that does not gets shark's own options.
+function M.reads_args(chunk)
+  for _, s in ipairs(M.strings(chunk)) do
+    if s == "getopt" or s == "args" or s == "arg" then return true end
+  end
+  -- VARG's opcode, from the second instruction of `return ...` (the first is
+  -- the function header): jit.vmdef, which names them, is not inside shark
+  local varg = bit.band(ju.funcbc(loadstring("return ..."), 1), 0xff)
+  local i = 0
+  while true do
+    local ins = ju.funcbc(chunk, i)
+    if not ins then return false end
+    if bit.band(ins, 0xff) == varg then return true end
+    i = i + 1
+  end
+end
+
+local SHARK_OPTS = "-d SECONDS, -p PID, -c 'CMD', -o FILE, -v, -q"
+
+-- The options of shark a bundle takes when its script reads no arguments:
+-- -d, -p, -c, -o, -v, -q, as shark's (-d from when the script is ready, -p
+-- and -c end the run when the process exits). Anything else is a usage
+-- error (exit 2): an argument nobody reads would be ignored silently.
+function M.shark_options(args, name)
+  local shark = require "shark"
+  local core_ = require "shark.core"
+  local function fail(msg, code)
+    io.stderr:write(("%s: %s\n"):format(name, msg))
+    if code ~= 1 then io.stderr:write(("usage: %s [%s]\n"):format(name, SHARK_OPTS)) end
+    shark.exit(code or 2)
+  end
+  local i = 1
+  while i <= #args do
+    local a = args[i]
+    local flag, inline = a:match("^(%-[dpco])(.+)$")
+    flag = flag or a
+    local needs = ({ ["-d"] = "SECONDS", ["-p"] = "PID", ["-c"] = "CMD", ["-o"] = "FILE" })[flag]
+    local v = inline
+    if needs and not v then
+      i = i + 1
+      v = args[i]
+      if not v then return fail(flag .. " needs " .. needs) end
+    end
+    if flag == "-d" then
+      local sec = tonumber(v)
+      if not sec or sec <= 0 then return fail("-d wants a positive number of seconds, not '" .. v .. "'") end
+      shark.on_ready(function() require("timer").set_timeout(sec * 1000, function() shark.exit(0) end) end)
+    elseif flag == "-p" then
+      local pid = tonumber(v)
+      if not pid or pid ~= math.floor(pid) then return fail("-p wants a process id, not '" .. v .. "'") end
+      local ok, err = core_.watch(pid, true)
+      if not ok then return fail(err, 1) end
+    elseif flag == "-c" then
+      local ok, err = core_.spawn(v)
+      if not ok then return fail(err, 1) end
+      shark._command = v
+    elseif flag == "-o" then
+      local ok, err = core_.output(v)
+      if not ok then return fail(err, 1) end
+    elseif a == "-v" then
+      shark.verbose = shark.verbose + 1
+    elseif a == "-q" then
+      shark.quiet = true
+    else
+      return fail(("unexpected argument '%s': this tool takes shark's options only (%s)"):format(a, SHARK_OPTS))
+    end
+    i = i + 1
+  end
+end
+
 -- ------------------------------------------------------ what a script needs
 
 -- Every string constant of a chunk and the functions inside it.
@@ -70,6 +143,8 @@ local function strings(fn, out)
   end
   return out
 end
+
+M.strings = strings
 
 local read_file = require("bpf.compile").read_file
 M.read_file = read_file

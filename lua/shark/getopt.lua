@@ -2,6 +2,8 @@
 -- shark/getopt.lua - command-line options for tools written as shark scripts:
 -- short and long options, -h/--help, usage errors that exit 2, and the
 -- options every tracing tool has (-p PID, -d SECONDS, -j) in one word each.
+local timer = require "timer"
+
 local M = {}
 
 local function pid_type(flag)
@@ -204,10 +206,19 @@ function M.parse(spec, argv)
   if o.pid == nil and by["--pid"] then
     local t = shark.target()
     o.pid = t and t.pid or nil
+  elseif o.pid ~= nil and by["--pid"] == M.common.pid then
+    -- as shark -p: the process must exist, and the run ends when it exits
+    local ok, err = require("shark.core").watch(o.pid)
+    if not ok then
+      io.stdout:flush()
+      io.stderr:write(("%s: %s\n"):format(name, err))
+      shark.exit(1)
+    end
   end
   if o.duration then
     if o.duration <= 0 then return fail("-d wants a positive number of seconds") end
-    set_timeout(o.duration * 1000, function() shark.exit(0) end)
+    -- from when the probes are attached, not from start-up
+    shark.on_ready(function() timer.set_timeout(o.duration * 1000, function() shark.exit(0) end) end)
   end
   return o
 end
@@ -221,11 +232,24 @@ function M.every(seconds, count, fn, opts)
   if opts and opts.final then
     shark.on_end(function() if not (count and i >= count) then fn() end end)
   end
-  return set_interval((seconds or 1) * 1000, function()
-    i = i + 1
-    fn(i)
-    if count and i >= count then shark.exit(0) end
+  -- the first interval starts when the probes are attached: a proxy timer
+  -- until then, so the caller can stop it at any time
+  local t = setmetatable({ ms = (seconds or 1) * 1000, interval = true }, timer.Timer)
+  function t:stop()
+    self.stopped = true
+    timer.Timer.stop(self)
+  end
+  t.clear = t.stop
+  shark.on_ready(function()
+    if t.stopped then return end
+    local real = timer.set_interval(t.ms, function()
+      i = i + 1
+      fn(i)
+      if count and i >= count then shark.exit(0) end
+    end)
+    t.handle = real.handle
   end)
+  return t
 end
 
 return M

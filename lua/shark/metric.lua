@@ -395,6 +395,9 @@ end
 -- fn}, hist = "log2"|"linear" (+ slot = field, min, step), scale}).
 function M.map(map, spec)
   if map == nil then error("metric.map: no map given", 2) end
+  -- a template's result (bpf.count{...}) read at each scrape is the script's:
+  -- touching it keeps it from printing itself when the run ends
+  if type(map) == "userdata" and tostring(map):find("^bpf%.") then local _ = map.what end
   spec = spec or {}
   local fields, labels = {}, {}
   if spec.labels then

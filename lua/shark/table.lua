@@ -67,9 +67,18 @@ function Out:text(r)
   return self.fmt:format(unpack(v, 1, #self.cols))
 end
 
--- One row: r's values under the columns' keys.
+-- The JSON keys in the columns' order (hidden ones too).
+function Out:keys()
+  if not self.key_order then
+    self.key_order = {}
+    for i, c in ipairs(self.all) do self.key_order[i] = c[3] end
+  end
+  return self.key_order
+end
+
+-- One row: r's values under the columns' keys, in the columns' order in JSON.
 function Out:row(r)
-  if self.json then return self.out:line(json.encode(self:object(r))) end
+  if self.json then return self.out:line(json.encode(self:object(r), self:keys())) end
   self.out:line(self:text(r))
 end
 

@@ -62,6 +62,7 @@ void test_embed(void);
 void test_perf(void);
 void test_pprof(void);
 void test_unwind(void);
+void test_journal(void);
 
 int main(void)
 {
@@ -71,6 +72,7 @@ int main(void)
 	test_perf();
 	test_pprof();
 	test_unwind();
+	test_journal();
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
 }

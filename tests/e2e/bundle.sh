@@ -179,6 +179,24 @@ run bundle "$T/dyn.lua" -o "$T/dyn"
 "$T/dyn" >"$T/out" 2>"$T/err"; RC=$?
 check "BPF C built at run time: the bundle names the limit" rc=1 \
 	"err~^dyn.lua:1: bpf: this bundle holds no compiled object for this BPF C: only text written as a string literal"
+# a script that reads no arguments: its bundle takes shark's -c/-p/-d/-o/-q,
+# and an argument nobody would read is an error
+run bundle "$B/target_getppid.lua" -o "$ROOT/t/target_getppid"
+check "bundle target_getppid.lua (no options of its own)" rc=0
+in_root /t/target_getppid -c "/t/getppid_n 42"
+check "a bundle without options takes shark's -c: the command's 42 getppid" rc=0 "out=target getppid 42"
+in_root /t/target_getppid -q -o /t/out.txt -c "/t/getppid_n 7"
+check "... and -o FILE, -q" rc=0 'out=' && ok_if "-o wrote the file" grep -qx "target getppid 7" "$ROOT/t/out.txt"
+sleep 30 & SL=$!
+in_root /t/target_getppid -p "$SL" -d 0.3
+kill "$SL"; wait "$SL" 2>/dev/null
+check "... and -p PID -d SECONDS: the run ends after -d" rc=0 "out=target getppid none"
+in_root /t/target_getppid -p 999999
+check "... -p of no process: the error, exit 1" rc=1 "err~^target_getppid: cannot trace process 999999: no such process$"
+in_root /t/target_getppid -d 2 extra
+check "... an argument nobody reads: a usage error, exit 2" rc=2 \
+	"err~^target_getppid: unexpected argument 'extra': this tool takes shark's options only \(-d SECONDS"
+
 run bundle
 check "shark bundle without a script: usage" rc=2 "err~^shark bundle: expected script.lua"
 run bundle /nonexistent.lua

@@ -16,6 +16,41 @@ ok_if "-d 0.3 lasted 0.3 to 5 s" test $(( (t1 - t0) / 1000000 )) -ge 300 -a $(( 
 run -d 10 -e 'print("quick")'
 check "-d does not keep an idle script alive" rc=0 out=quick
 
+# -d and intervals count from when the script is ready (its top level ran,
+# probes attached), not from start-up: a top level slower than -d still
+# traces for -d. The -c workload is held until ready and makes one getppid.
+cat >"$T/slow.lua" <<'LUA'
+local o = shark.getopt{ "duration" }
+local n, ready = 0, nil
+perf.on("syscalls:sys_enter_getppid", { pid = shark.target() and shark.target().pid or 1 }, function() n = n + 1 end)
+local t = shark.time()
+while shark.time() - t < 1.2e9 do end   -- a start-up slower than -d
+shark.on_ready(function() ready = shark.time() end)
+-- (libuv's clock has ms steps: a timer may fire a little before 800 ms of shark.time())
+shark.on_end(function() print(n, o.duration and "tool" or "shark", (shark.time() - ready) >= 0.75e9) end)
+LUA
+run -d 0.8 -c "$PROGS/getppid_n 1" "$T/slow.lua"
+check "shark -d 0.8 after a 1.2 s start-up: the workload released when ready is traced" rc=0 "out~^[1-9][0-9]*	shark	"
+run -c "$PROGS/getppid_n 1" "$T/slow.lua" -d 0.8
+check "a tool's -d 0.8 after a 1.2 s start-up: the same" rc=0 "out~^[1-9][0-9]*	tool	"
+run -d 0.8 "$T/slow.lua"
+check "shark -d 0.8 after a 1.2 s start-up: the run lasts 0.8 s from ready" rc=0 "out~^[0-9]+	shark	true$"
+run "$T/slow.lua" -d 0.8
+check "a tool's -d 0.8 after a 1.2 s start-up: the same" rc=0 "out~^[0-9]+	tool	true$"
+run -e 'perf.on("sched:sched_switch", { pid = 1 }, function() end)
+  local t, ready = shark.time(), nil
+  while shark.time() - t < 0.6e9 do end
+  shark.on_ready(function() ready = shark.time() end)
+  local tick = shark.every(0.3, 2, function(i) print(i, shark.time() - ready >= i * 0.3e9 - 0.02e9) end)
+  print(getmetatable(tick) == getmetatable(set_timeout(1, function() end)))'
+check "shark.every(0.3, 2) after a 0.6 s start-up: both intervals count from ready; it returns a timer" rc=0 \
+	"out=true
+1	true
+2	true"
+run -e 'local t = shark.every(0.1, nil, function() print("tick") end) t:stop()
+  perf.on("sched:sched_switch", { pid = 1 }, function() end) set_timeout(400, function() shark.exit() end)'
+check "shark.every stopped before the script is ready never ticks" rc=0 quiet
+
 cat >"$T/wait.lua" <<'LUA'
 local n = 0
 set_interval(10, function() n = n + 1 end)

@@ -37,6 +37,11 @@ if grep -q '^kprobes *no' "$T/out"; then
 else
 	check "shark test kprobes exits 0 where kprobes exist" rc=0
 fi
+run test btf bpf-ring bpf-uprobe bpf-usdt
+check "shark test covers BPF: CO-RE load, ring records, a uprobe and a USDT probe, exact counts" rc=0 \
+	'out~^btf +ok .*CO-RE' 'out~^bpf-ring +ok .* 100 of 100 ' 'out~^bpf-uprobe +ok +100 of 100 ' \
+	'out~^bpf-usdt +ok +100 of 100 .* sum 5050$'
+ok_if "shark test leaves no BPF program loaded" [ "$(bpftool prog show 2>/dev/null | grep -c 'on_getppid\|on_uprobe\|on_usdt')" = 0 ]
 run test warp-drive
 check "shark test with an unknown feature: exit 2" rc=2 "err~unknown feature 'warp-drive'"
 

@@ -103,7 +103,7 @@ check "JIT code is named from /tmp/perf-PID.map" rc=0 'out~^jitted_spin;'
 run -c "$PROGS/sleeper pr1nt 3" -e 'local n = 0
 perf.on("sched:sched_switch", function(e) if ffi.string(e.raw.prev_comm) == "pr1nt" and n < 1 then n = n + 1 perf.print(e) end end)
 local m = 0 perf.on("syscalls:sys_enter_clock_nanosleep", function(e) if m == 0 then m = 1 perf.print(e) end end)'
-check "perf.print: one ftrace-style line per event" rc=0 	'out~^ +pr1nt-[0-9]+ +\[[0-9]{3}\] [0-9]+\.[0-9]{6}: sched:sched_switch: prev_comm=pr1nt prev_pid=[0-9]+ prev_prio=[0-9]+ prev_state=1 next_comm=.+ next_pid=[0-9]+ next_prio=[0-9]+$' 	'out~: syscalls:sys_enter_clock_nanosleep: __syscall_nr=230 which_clock=[0-9]+ flags=0 rqtp=0x[0-9a-f]+ rmtp=0x[0-9a-f]+$'
+check "perf.print: one ftrace-style line per event, prev_state as perf prints it (S)" rc=0 	'out~^ +pr1nt-[0-9]+ +\[[0-9]{3}\] [0-9]+\.[0-9]{6}: sched:sched_switch: prev_comm=pr1nt prev_pid=[0-9]+ prev_prio=[0-9]+ prev_state=S next_comm=.+ next_pid=[0-9]+ next_prio=[0-9]+$' 	'out~: syscalls:sys_enter_clock_nanosleep: __syscall_nr=230 which_clock=[0-9]+ flags=0 rqtp=0x[0-9a-f]+ rmtp=0x[0-9a-f]+$'
 
 # --- cgroups (v2, perf's cgroup mode)
 

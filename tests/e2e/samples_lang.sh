@@ -57,8 +57,8 @@ $k = new Kls; for ($i = 0; $i < 4; $i++) $k->meth($i);'
 	ok_if "phpcalls -L: Kls::meth (sleeps 20 ms) averages 20..200 ms (got ${avg:-none} us)" \
 		test "${avg:-0}" -ge 20000 -a "${avg:-0}" -le 200000
 	run -c "php8.2 -r '$code'" "$S/phpcalls.lua"
-	check "phpcalls without USE_ZEND_DTRACE=1: PHP fires no function probes (as -h says)" rc=0 \
-		'out~^METHOD +# CALLS$' '!out~^foo '
+	check "phpcalls without USE_ZEND_DTRACE=1: PHP fires no function probes, and the hint says so" rc=0 \
+		'out~^METHOD +# CALLS$' '!out~^foo ' 'err~^phpcalls: no PHP function call seen: .*USE_ZEND_DTRACE=1'
 else
 	skip "phpcalls" "no php8.2 (apt-get install php8.2-cli)"
 fi

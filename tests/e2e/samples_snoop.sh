@@ -19,11 +19,17 @@ check "execsnoop: the exec'd command line, pid, parent and result 0" rc=0 \
 	'out~^PCOMM +PID +PPID +RET ARGS$' "out~^echo +$pid +[0-9]+ +0 /bin/echo shark-argv two words 42$"
 # /bin/sh: the -c command is exec'd, and a bare sh would show its PATH search as failed execs too
 run -c "/bin/sh -c '/nonexistent/shark-nope arg1; /bin/true shark-ok'" "$S/execsnoop.lua" -x
-check "execsnoop -x: a failed exec with ENOENT (-2), no successful ones" rc=0 \
-	'out~ -2 /nonexistent/shark-nope arg1$' '!out~shark-ok'
+check "execsnoop -x: failed execs too (ENOENT, -2), as BCC's -x" rc=0 \
+	'out~ -2 /nonexistent/shark-nope arg1$' 'out~ 0 /bin/true shark-ok$'
+run -c "/bin/sh -c '/nonexistent/shark-nope arg1; /bin/true shark-ok'" "$S/execsnoop.lua"
+check "execsnoop: no failed exec without -x" rc=0 '!out~ -2 /nonexistent/' 'out~ 0 /bin/true shark-ok$'
+run -c "bash -c 'exec -a fake-argv0 /bin/echo shark-path'" "$S/execsnoop.lua"
+check "execsnoop: the path exec'd, not argv[0], as BCC/libbpf-tools print it" rc=0 \
+	'out~^echo +[0-9]+ +[0-9]+ +0 /bin/echo shark-path$' '!out~^echo .*fake-argv0'
 run -c "sh -c '/bin/true shark-json'" "$S/execsnoop.lua" -j -n true
-check "execsnoop -j -n: JSON lines of the matching command only" rc=0 \
-	'out~^\{.*"args":"\\/bin\\/true shark-json"' '!out~"args":"sh -c'
+check "execsnoop -j -n: JSON lines of the matching command only, keys in column order, '/' unescaped" rc=0 \
+	'out~^\{"time":[0-9.e+-]+,"comm":"true","pid":[0-9]+,"ppid":[0-9]+,"ret":0,"args":"/bin/true shark-json"\}$' \
+	'!out~"args":"sh -c' '!out~\\/'
 
 
 
@@ -61,8 +67,8 @@ check "opensnoop -x -e: 3 failed opens of a missing path, FD -1, ERR 2 (ENOENT),
 	'!out~ 0 [0-9]{8} /'
 ok_if "opensnoop -x: exactly the 3 failed opens" test "$(grep -c shark-missing "$T/out")" = 3
 run -c "$PROGS/openat_n 2 /nonexistent/shark-json" "$S/opensnoop.lua" -j -n openat
-check "opensnoop -j -n: JSON lines with fd, err and path" rc=0 \
-	'out~^\{.*"err":2.*' 'out~"path":"\\/nonexistent\\/shark-json"'
+check "opensnoop -j -n: JSON lines with fd, err and path, in column order" rc=0 \
+	'out~^\{"time":[0-9.e+-]+,"pid":[0-9]+,"tid":[0-9]+,"comm":"openat_n","fd":-1,"err":2,"flags":[0-9]+,"path":"/nonexistent/shark-json"\}$'
 
 # --- killsnoop and sigsnoop: kill -USR1 from this shell to a sleeping pid
 

@@ -103,7 +103,7 @@ perf.on("sched:sched_switch", { pid = -1 }, function() sw = sw + 1 end)
 shark.on_end(function()
   local t = 0
   for _, v in pairs(c) do t = t + v end
-  print(t, l:count(), n, x, sw > 0, o ~= nil)
+  print(t, l:count(), n, x, sw > 0, o:dropped() == 0)
 end)'
 check "templates and perf.on on the same tracepoints: each sees all 1000 (and sched_switch under offcpu)" rc=0 \
 	"out=1000	1000	1000	1000	true	true"

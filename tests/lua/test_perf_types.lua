@@ -55,4 +55,10 @@ local off = 32
 ffi.copy(buf + off, fname .. "\0")
 r.__loc_filename = bit.bor(bit.lshift(#fname + 1, 16), off)
 t.is(r.filename, "/bin/true", "__data_loc strings read as Lua strings")
+
+-- sched_switch's prev_state as perf prints it (the kernel's print fmt)
+local ts = require("perf").task_state
+t.is(ts("0") .. " " .. ts("1") .. " " .. ts("2") .. " " .. ts("128") .. " " .. ts("256") .. " " .. ts("3"),
+  "prev_state=R prev_state=S prev_state=D prev_state=I prev_state=R+ prev_state=S|D",
+  "prev_state: R, S, D, I, R+ (preempted), S|D")
 t.done()
