@@ -8,7 +8,7 @@ CFLAGS  ?= -O2 -g
 LUAJIT  ?= luajit
 
 WARN     := -Wall -Wextra -Werror
-INCLUDES := -Icore -Ibpf -I$(OUT)/proto -I/usr/include/luajit-2.1 -I/usr/include/lua5.1
+INCLUDES := -Icore -Ibpf -I$(OUT) -I$(OUT)/proto -I/usr/include/luajit-2.1 -I/usr/include/lua5.1
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 
 # Every library but glibc links statically: the binary runs where none of
@@ -39,26 +39,27 @@ MAIN_OBJ  := $(OUT)/core/main.o
 # protoc-c here, never kept in the tree
 PROTOS    := $(wildcard core/proto/*.proto)
 PROTO_OBJ := $(patsubst core/proto/%.proto,$(OUT)/proto/%.pb-c.o,$(PROTOS))
-EMBED_OBJ0 := $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files0.o $(PROTO_OBJ)
-EMBED_OBJ := $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files.o $(PROTO_OBJ)
+EMBED_OBJ0 := $(OUT)/api_table.o $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files0.o $(PROTO_OBJ)
+EMBED_OBJ := $(OUT)/api_table.o $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o $(OUT)/files.o $(PROTO_OBJ)
 # Headers clang needs for BPF C at run time: libbpf's (from libbpf-dev, at
 # build time) and shark's own; written out to the cache on first use.
 LIBBPF_HDRS := bpf_helpers.h bpf_helper_defs.h bpf_tracing.h bpf_core_read.h bpf_endian.h usdt.bpf.h
 EMBED_FILES = $(foreach h,$(LIBBPF_HDRS),include/bpf/$(h)=/usr/include/bpf/$(h)) \
 	include/linux/errno.h=bpf/include/linux/errno.h include/shark.bpf.h=bpf/include/shark.bpf.h \
+	include/shark_arch.bpf.h=bpf/include/shark_arch.bpf.h \
 	$(foreach o,$(BPF_OBJS),bpf/$(notdir $(o))=$(o)) \
 	$(foreach v,$(VIEWER_FILES),viewer/$(notdir $(v))=$(v))
 # The web viewer of shark serve (HTML, JS, CSS), served from inside the binary.
 VIEWER_FILES := $(sort $(wildcard tools/viewer/*.html tools/viewer/*.js tools/viewer/*.css))
 LUA_SRCS  := $(shell find lua -name '*.lua' | sort)
-HEADERS   := $(wildcard core/*.h)
+HEADERS   := $(wildcard core/*.h) $(OUT)/shark_api_impl.h
 
 PROG_SRCS := $(wildcard tests/progs/*.c tests/progs/*.cc)
 PROGS     := $(patsubst tests/progs/%,$(OUT)/progs/%,$(basename $(PROG_SRCS)))
 CXX       ?= g++
 CTEST_SRCS := $(wildcard tests/c/*.c)
 
-.PHONY: all test demo bench install clean deps deps-test lint check-static progs fuzz asan browser-deps
+.PHONY: all test test-under-load demo bench install clean deps deps-test lint check-static progs fuzz asan browser-deps
 .DELETE_ON_ERROR:
 
 all: shark
@@ -66,9 +67,12 @@ all: shark
 shark: $(OUT)/shark
 	$(Q)ln -sf $(OUT)/shark shark
 
+# The DWARF goes to shark.debug beside it (gdb finds it by the debuglink):
+# bundles copy the binary, and 6 of its 14 MB would be debug info.
 $(OUT)/shark: $(MAIN_OBJ) $(CORE_OBJS) $(EMBED_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SHARK) -o $@ $^ $(STATIC_LIBS) $(SYS_LIBS)
+	$(Q)objcopy --only-keep-debug $@ $@.debug && objcopy --strip-debug --add-gnu-debuglink=$@.debug $@
 
 # shark without the samples' BPF objects: it compiles them (tools/prebuild.lua),
 # then shark is linked with them inside, so the samples need no clang where
@@ -112,6 +116,16 @@ $(OUT)/shark_api.cdef: core/shark_api.h bpf/template.h bpf/ustack.h | $(OUT)
 	$(call msg,CDEF,$@)
 	$(Q)cat $^ | $(CC) -E -P -DSHARK_CDEF -o $@ -
 
+# Each entry point is declared once, as a member of struct shark_api with
+# SHARK_IMPL(fn): the table and the prototypes of the fns are generated.
+$(OUT)/shark_api_impl.h: tools/api.lua core/shark_api.h | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q)$(LUAJIT) tools/api.lua protos core/shark_api.h $@
+
+$(OUT)/api_table.c: tools/api.lua core/shark_api.h | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q)$(LUAJIT) tools/api.lua table core/shark_api.h $@
+
 # ------------------------------------------------------------ BPF programs
 
 # Prebuilt CO-RE programs, compiled here and embedded: the templates need no
@@ -119,6 +133,8 @@ $(OUT)/shark_api.cdef: core/shark_api.h bpf/template.h bpf/ustack.h | $(OUT)
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
 CLANG    ?= clang
+# the kernel's name of this architecture, for __TARGET_ARCH_ (also in lua/shark/arch.lua)
+BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/')
 BPFTOOL  ?= bpftool
 LLVM_STRIP ?= llvm-strip
 
@@ -126,9 +142,10 @@ $(OUT)/bpf/vmlinux.h: | $(OUT)/bpf
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c >$@
 
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/template.h bpf/template.bpf.h bpf/ustack.h $(OUT)/bpf/vmlinux.h | $(OUT)/bpf
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/template.h bpf/template.bpf.h bpf/ustack.h bpf/include/shark.bpf.h \
+		bpf/include/shark_arch.bpf.h $(OUT)/bpf/vmlinux.h | $(OUT)/bpf
 	$(call msg,BPF,$<)
-	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I$(OUT)/bpf -Ibpf \
+	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror -I$(OUT)/bpf -Ibpf \
 		-I/usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@	# DWARF: 90% of the object; .BTF and .BTF.ext stay
 
@@ -137,7 +154,15 @@ $(OUT)/bpf/latency_task.bpf.o: bpf/latency.bpf.c
 $(OUT)/bpf:
 	$(Q)mkdir -p $@
 
-$(OUT)/embed.c: tools/embed.lua $(OUT)/shark_api.cdef $(LUA_SRCS) | $(OUT)
+# The names of the Lua files, rewritten only when one is added or removed: a
+# deleted module must leave the embedded set too.
+$(OUT)/lua.list: FORCE | $(OUT)
+	$(Q)echo $(LUA_SRCS) | cmp -s - $@ || echo $(LUA_SRCS) >$@
+
+.PHONY: FORCE
+FORCE:
+
+$(OUT)/embed.c: tools/embed.lua $(OUT)/shark_api.cdef $(LUA_SRCS) $(OUT)/lua.list | $(OUT)
 	$(call msg,EMBED,$@)
 	$(Q)$(LUAJIT) tools/embed.lua $@ $(OUT)/shark_api.cdef lua $(LUA_SRCS)
 
@@ -145,13 +170,13 @@ $(OUT)/layout.c: tools/layout.lua $(OUT)/shark_api.cdef | $(OUT)
 	$(call msg,LAYOUT,$@)
 	$(Q)$(LUAJIT) tools/layout.lua $(OUT)/shark_api.cdef $@
 
-$(OUT)/files0.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/linux/errno.h $(BPF_OBJS) \
-		$(VIEWER_FILES) | $(OUT)
+$(OUT)/files0.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/shark_arch.bpf.h bpf/include/linux/errno.h \
+		$(BPF_OBJS) $(VIEWER_FILES) | $(OUT)
 	$(call msg,EMBED,$@)
 	$(Q)$(LUAJIT) tools/embed_files.lua $@ $(EMBED_FILES)
 
-$(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/linux/errno.h $(BPF_OBJS) \
-		$(VIEWER_FILES) $(OUT)/prebuilt.stamp | $(OUT)
+$(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/shark_arch.bpf.h bpf/include/linux/errno.h \
+		$(BPF_OBJS) $(VIEWER_FILES) $(OUT)/prebuilt.stamp | $(OUT)
 	$(call msg,EMBED,$@)
 	$(Q)$(LUAJIT) tools/embed_files.lua $@ $(EMBED_FILES) \
 		$$(for o in $(OUT)/prebuilt/*.bpf.o; do n=$${o##*/}; echo "bpf/src/$${n%.bpf.o}=$$o"; done)
@@ -292,6 +317,11 @@ browser-deps: $(NODE_STAMPS)
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS) browser-deps
 	$(Q)tests/run
+
+# The whole suite while a CPU hog runs on every CPU: tests must hold on a busy machine.
+test-under-load: deps-test
+	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS)
+	$(Q)tests/under-load
 
 lint:
 	$(Q)luacheck -q lua samples tests/lua tests/bundle tests/fuzz tools

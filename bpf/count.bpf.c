@@ -2,7 +2,7 @@
 /* count.bpf.c - count events by a key, on any tracepoint or user probe; configured from Lua. */
 /*
  * No CO-RE here: record fields come as offsets from the format files, and
- * x86-64's pt_regs is ABI. An object without CO-RE relocations spares
+ * pt_regs is ABI (shark_arch.bpf.h). An object without CO-RE relocations spares
  * libbpf parsing the kernel's BTF (5 MB) at each load: half the start time.
  */
 #define BPF_NO_PRESERVE_ACCESS_INDEX
@@ -28,12 +28,7 @@ const volatile __s64 cfg_where_value = 0;
 
 __u64 dropped = 0;	/* events not counted: the map was full */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct shark_key);
-	__type(value, __u64);
-} counts SEC(".maps");
+SHARK_KEY_MAP(counts);
 
 /*
  * Small integer keys (syscall ids, CPUs) count in a per-CPU array: no hash
@@ -46,12 +41,7 @@ struct {
 	__type(value, __u64);
 } dense SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 4096);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, 127 * sizeof(__u64));
-} stacks SEC(".maps");
+SHARK_STACK_MAP(stacks);
 
 static __always_inline __u64 field(void *rec)
 {
@@ -154,17 +144,7 @@ int count_probe(struct pt_regs *ctx)
 
 	if (cfg_key == SHARK_KEY_FIELD) {
 		/* the verifier refuses a variable offset into ctx: read a copy */
-		unsigned long off;
-
-		switch (cfg_arg) {
-		case 0: off = __builtin_offsetof(struct pt_regs, di); break;
-		case 1: off = __builtin_offsetof(struct pt_regs, si); break;
-		case 2: off = __builtin_offsetof(struct pt_regs, dx); break;
-		case 3: off = __builtin_offsetof(struct pt_regs, cx); break;
-		case 4: off = __builtin_offsetof(struct pt_regs, r8); break;
-		default: off = __builtin_offsetof(struct pt_regs, ax); break;
-		}
-		bpf_probe_read_kernel(&arg, sizeof(arg), (void *)ctx + off);
+		bpf_probe_read_kernel(&arg, sizeof(arg), (void *)ctx + shark_arg_offset(cfg_arg));
 	}
 	return count(ctx, arg);
 }

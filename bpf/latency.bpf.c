@@ -53,34 +53,9 @@ struct {
 	__type(value, __u64);
 } start SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct shark_key);
-	__type(value, __u64);
-} hist SEC(".maps");
+SHARK_KEY_MAP(hist);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct shark_key);
-	__type(value, __u64);
-} sums SEC(".maps");
-
-static __always_inline __u32 log2_slot(__u64 v)
-{
-	__u32 slot = 0;
-
-	if (!v)
-		return 0;
-	for (int i = 32; i > 0; i >>= 1) {
-		if (v >= (1ULL << i)) {
-			v >>= i;
-			slot += i;
-		}
-	}
-	return slot + 1;
-}
+SHARK_KEY_MAP(sums);
 
 static __always_inline __u32 key_of(void *rec, __u32 field, __u32 off)
 {
@@ -148,7 +123,7 @@ static __always_inline int on_end(void *rec, int is_tp, struct task_struct *task
 
 		hk.slot = b >= cfg_lin_buckets ? cfg_lin_buckets : (__u32)b;
 	} else {
-		hk.slot = log2_slot(delta);
+		hk.slot = shark_log2_slot(delta);
 	}
 	switch (cfg_key) {
 	case SHARK_KEY_PID:

@@ -28,19 +28,9 @@ struct {
 	__type(value, struct blocked);
 } start SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct shark_key);
-	__type(value, __u64);
-} counts SEC(".maps");
+SHARK_KEY_MAP(counts);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 4096);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, 127 * sizeof(__u64));
-} stacks SEC(".maps");
+SHARK_STACK_MAP(stacks);
 
 static __always_inline void switched(struct trace_event_raw_sched_switch *ctx)
 {

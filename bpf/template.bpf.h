@@ -3,6 +3,8 @@
 #ifndef SHARK_TEMPLATE_BPF_H
 #define SHARK_TEMPLATE_BPF_H
 
+#include "include/shark.bpf.h"	/* shark_sum, shark_log2_slot: one copy for templates and scripts */
+
 /*
  * What a tracepoint program returns: 0 hides the event from every perf event
  * of the tracepoint on the machine (perf stat, perf record, another shark),
@@ -12,23 +14,29 @@
  */
 __u32 pass_on = 1;
 
-/*
- * Add v to the __u64 at key, creating it. When another CPU created it first,
- * add to theirs; when the map is full, count a drop.
- */
+/* A map of __u64 counts by struct shark_key (Lua resizes it before load). */
+#define SHARK_KEY_MAP(name)                                                     \
+	struct {                                                                \
+		__uint(type, BPF_MAP_TYPE_HASH);                                \
+		__uint(max_entries, 10240);                                     \
+		__type(key, struct shark_key);                                  \
+		__type(value, __u64);                                           \
+	} name SEC(".maps")
+
+/* Stack ids of bpf_get_stackid(), up to 127 frames each. */
+#define SHARK_STACK_MAP(name)                                                   \
+	struct {                                                                \
+		__uint(type, BPF_MAP_TYPE_STACK_TRACE);                         \
+		__uint(max_entries, 4096);                                      \
+		__uint(key_size, sizeof(__u32));                                \
+		__uint(value_size, 127 * sizeof(__u64));                        \
+	} name SEC(".maps")
+
+/* Add v to the __u64 at key, creating it; when the map is full, count a drop. */
 static __always_inline void shark_add(void *map, const void *key, __u64 v, __u64 *dropped)
 {
-	__u64 *c = bpf_map_lookup_elem(map, key);
-
-	if (c) {
-		__sync_fetch_and_add(c, v);
-	} else if (bpf_map_update_elem(map, key, &v, BPF_NOEXIST)) {
-		c = bpf_map_lookup_elem(map, key);
-		if (c)
-			__sync_fetch_and_add(c, v);
-		else
-			__sync_fetch_and_add(dropped, 1);
-	}
+	if (shark_sum(map, key, v))
+		__sync_fetch_and_add(dropped, 1);
 }
 
 /* An integer field of a tracepoint record: size 1, 2, 4 or 8, sign-extended when signed. */

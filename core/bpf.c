@@ -370,6 +370,27 @@ static struct bpf_program *prog_at(struct shark_bpf *o, int32_t i)
 	return i >= 0 && i < o->nprogs ? o->progs[i] : NULL;
 }
 
+/*
+ * How many times the kernel skipped program i since load: a tracing program
+ * does not run while another BPF program runs on the same CPU (an interrupt's
+ * tracepoint during a sched_switch program, a preempted map syscall), and the
+ * kernel counts each skip. Return: the count, or -errno.
+ */
+int64_t shark_bpf__prog_misses(struct shark_bpf *o, int32_t i)
+{
+	struct bpf_program *p = prog_at(o, i);
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int fd = p ? bpf_program__fd(p) : -1;
+
+	if (fd < 0)
+		return -ENOENT;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	return (int64_t)info.recursion_misses;
+}
+
 static int has_pmu(const char *name)
 {
 	char path[128];
@@ -623,6 +644,11 @@ int32_t shark_bpf_map_update(int32_t fd, const void *key, const void *value, uin
 int32_t shark_bpf_map_delete(int32_t fd, const void *key)
 {
 	return bpf_map_delete_elem(fd, key) ? -errno : 0;
+}
+
+int32_t shark_bpf_map_take(int32_t fd, const void *key, void *value)
+{
+	return bpf_map_lookup_and_delete_elem(fd, key, value) ? -errno : 0;
 }
 
 int32_t shark_bpf_map_next_key(int32_t fd, const void *key, void *next)

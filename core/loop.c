@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <uv.h>
 #include "shark.h"
+#include "vm.h"
 
 static uv_loop_t loop;
 static uv_async_t sig_async;
@@ -271,7 +272,7 @@ int shark_target__spawn(const char *cmd)
 	int go[2], ready[2], err;
 	char **argv;
 	char c;
-	pid_t pid, parent;
+	pid_t pid;
 
 	argv = shark_cmd__argv(cmd);
 	if (!argv)
@@ -290,7 +291,6 @@ int shark_target__spawn(const char *cmd)
 	}
 	fflush(stdout);
 	fflush(stderr);
-	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		err = -errno;
@@ -313,8 +313,13 @@ int shark_target__spawn(const char *cmd)
 		sigaction(SIGTERM, &sa, NULL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		/* a SIGKILLed shark cannot reap its command: the kernel ends it */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		/*
+		 * A SIGKILLed shark cannot reap its command: the kernel ends it. A
+		 * shark gone before the prctl closed its end of go: the read below
+		 * gets EOF. (No getppid() check: this is the traced pid already,
+		 * and a late-scheduled child's call landed in exact getppid counts.)
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL))
 			_exit(127);
 		close(go[1]);
 		close(ready[0]);
@@ -363,13 +368,6 @@ int shark_target__release(void)
 	close(target.ready_fd);
 	target.ready_fd = -1;
 	return n == sizeof(e) ? -e : 0;
-}
-
-int shark_target__kill(int sig)
-{
-	if (target.pid <= 0 || !target.is_child || !shark_state.target_running)
-		return -ESRCH;
-	return kill(target.pid, sig) ? -errno : 0;
 }
 
 /* Do not leave the -c child behind: SIGTERM, then SIGKILL after 500 ms. */

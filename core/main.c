@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "shark.h"
+#include "vm.h"
 #ifdef __SANITIZE_ADDRESS__
 #include <lua.h>
 #endif

@@ -685,16 +685,16 @@ uint64_t shark_perf__count(struct shark_perf *p, int32_t event)
 /* FNV-1a over the frames; user addresses only mean something within a pid. */
 static uint64_t stack_key(const uint64_t *ips, uint32_t n, uint32_t pid)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = SHARK_FNV_BASIS;
 	int user = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
 		if (ips[i] == (uint64_t)PERF_CONTEXT_USER)
 			user = 1;
-		h = (h ^ ips[i]) * 0x100000001b3ull;
+		h = shark_fnv1a(h, ips[i]);
 	}
 	if (user)
-		h = (h ^ pid) * 0x100000001b3ull;
+		h = shark_fnv1a(h, pid);
 	h &= (1ull << 52) - 1;
 	return h ? h : 1;
 }
@@ -1018,6 +1018,25 @@ int32_t shark_perf__replay(struct shark_perf *p, const uint8_t *buf, int32_t len
 	r->meta->data_head = (uint64_t)len;
 	r->meta->data_tail = 0;
 	r->pos = 0;
+	return 0;
+}
+
+/*
+ * Tests: read @buf at ring position @start (modulo the ring's size) of the
+ * first ring, so that records straddle the ring's end as the kernel's do.
+ */
+int32_t shark_perf__replay_at(struct shark_perf *p, const uint8_t *buf, int32_t len, uint64_t start)
+{
+	struct ring *r = &p->rings[0];
+	int32_t err = shark_perf__replay(p, buf, len);
+
+	if (err)
+		return err;
+	for (int32_t i = 0; i < len; i++)
+		r->data[(start + (uint64_t)i) & (r->size - 1)] = buf[i];
+	r->meta->data_tail = start;
+	r->meta->data_head = start + (uint64_t)len;
+	r->pos = start;
 	return 0;
 }
 

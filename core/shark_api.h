@@ -420,205 +420,298 @@ struct shark_count_attr {
 	const char *filter;	/* tracepoint filter, or NULL */
 };
 
-/* The function table handed to Lua. Members are added at the end only. */
+/*
+ * SHARK_IMPL(fn) names what a member points to: tools/api.lua generates the
+ * table (api_table.c) and the prototypes of the implementations from this
+ * struct, so each entry point is declared here once. Members are added at the
+ * end only.
+ */
+#define SHARK_IMPL(fn)
+
+/* The function table handed to Lua. */
 struct shark_api {
 	uint32_t size;				/* sizeof(struct shark_api) as built */
-	struct shark_state *state;
-	uint64_t (*time_ns)(void);		/* CLOCK_MONOTONIC, ns */
-	uint64_t (*realtime_ns)(void);		/* CLOCK_REALTIME, ns */
-	void (*stop)(int32_t reason);		/* record a stop reason, end the loop */
-	int32_t (*release_target)(void);	/* let the held -c child exec */
-	int32_t (*kill_target)(int32_t sig);	/* signal the -c child, 0 or -errno */
-	const char *(*strerror)(int32_t err);	/* err > 0 */
+	struct shark_state *state SHARK_IMPL(&shark_state);
+	uint64_t (*time_ns)(void) SHARK_IMPL(shark_time_ns);		/* CLOCK_MONOTONIC, ns */
+	/* CLOCK_REALTIME, ns */
+	uint64_t (*realtime_ns)(void) SHARK_IMPL(shark_realtime_ns);
+	/* record a stop reason, end the loop */
+	void (*stop)(int32_t reason) SHARK_IMPL(shark_stop);
+	/* let the held -c child exec */
+	int32_t (*release_target)(void) SHARK_IMPL(shark_target__release);
+	const char *(*strerror)(int32_t err) SHARK_IMPL(shark_strerror);	/* err > 0 */
 
 	/* perf sessions: every call returns 0 (or a count) or -errno */
-	struct shark_perf *(*perf_new)(const struct shark_perf_opts *opts);
-	int32_t (*perf_add)(struct shark_perf *p, const struct shark_perf_event *ev);
-	int32_t (*perf_enable)(struct shark_perf *p);
-	int32_t (*perf_disable)(struct shark_perf *p);
-	void (*perf_free)(struct shark_perf *p);
-	const char *(*perf_error)(struct shark_perf *p);	/* last error, in words */
-	int32_t (*perf_nrings)(struct shark_perf *p);
-	int32_t (*perf_ring_fd)(struct shark_perf *p, int32_t i);
-	int32_t (*perf_read)(struct shark_perf *p, struct shark_sample *batch, int32_t max);
-	void (*perf_consume)(struct shark_perf *p);
-	void (*perf_stats)(struct shark_perf *p, struct shark_perf_stats *st);
-	uint64_t (*perf_count)(struct shark_perf *p, int32_t event);	/* samples of one event */
-	int32_t (*online_cpus)(int32_t *cpus, int32_t max);
-	int32_t (*cgroup_open)(const char *path);	/* an fd for perf's cgroup mode */
-	const char *(*comm)(int32_t pid);		/* command name, "<...>" if gone */
+	struct shark_perf *(*perf_new)(const struct shark_perf_opts *opts)
+		SHARK_IMPL(shark_perf__new);
+	int32_t (*perf_add)(struct shark_perf *p, const struct shark_perf_event *ev)
+		SHARK_IMPL(shark_perf__add);
+	int32_t (*perf_enable)(struct shark_perf *p) SHARK_IMPL(shark_perf__enable);
+	int32_t (*perf_disable)(struct shark_perf *p) SHARK_IMPL(shark_perf__disable);
+	void (*perf_free)(struct shark_perf *p) SHARK_IMPL(shark_perf__free);
+	/* last error, in words */
+	const char *(*perf_error)(struct shark_perf *p) SHARK_IMPL(shark_perf__error);
+	int32_t (*perf_nrings)(struct shark_perf *p) SHARK_IMPL(shark_perf__nrings);
+	int32_t (*perf_ring_fd)(struct shark_perf *p, int32_t i) SHARK_IMPL(shark_perf__ring_fd);
+	int32_t (*perf_read)(struct shark_perf *p, struct shark_sample *batch, int32_t max)
+		SHARK_IMPL(shark_perf__read);
+	void (*perf_consume)(struct shark_perf *p) SHARK_IMPL(shark_perf__consume);
+	void (*perf_stats)(struct shark_perf *p, struct shark_perf_stats *st)
+		SHARK_IMPL(shark_perf__stats);
+	int32_t (*online_cpus)(int32_t *cpus, int32_t max) SHARK_IMPL(shark_online_cpus);
+	/* an fd for perf's cgroup mode */
+	int32_t (*cgroup_open)(const char *path) SHARK_IMPL(shark_cgroup_open);
+	/* command name, "<...>" if gone */
+	const char *(*comm)(int32_t pid) SHARK_IMPL(shark_comm);
 	/* copy a NUL-terminated string from process memory; its length or -errno */
-	int32_t (*read_user_string)(int32_t pid, uint64_t addr, char *buf, int32_t len);
+	int32_t (*read_user_string)(int32_t pid, uint64_t addr, char *buf, int32_t len)
+		SHARK_IMPL(shark_read_user_string);
 	/* the function at ip (pid -1: kernel); length written, 0 if unknown */
-	int32_t (*symbolize)(int32_t pid, uint64_t ip, char *buf, int32_t len);
+	int32_t (*symbolize)(int32_t pid, uint64_t ip, char *buf, int32_t len)
+		SHARK_IMPL(shark_symbolize);
 	/* can this machine open the event? 0 or -errno */
-	int32_t (*perf_probe)(uint32_t type, uint64_t config);
+	int32_t (*perf_probe)(uint32_t type, uint64_t config) SHARK_IMPL(shark_perf_probe);
 	/* benchmarks: copy unread ring records; read them back from memory */
-	int32_t (*perf_snapshot)(struct shark_perf *p, uint8_t *buf, int32_t len);
-	int32_t (*perf_replay)(struct shark_perf *p, const uint8_t *buf, int32_t len);
+	int32_t (*perf_snapshot)(struct shark_perf *p, uint8_t *buf, int32_t len)
+		SHARK_IMPL(shark_perf__snapshot);
+	int32_t (*perf_replay)(struct shark_perf *p, const uint8_t *buf, int32_t len)
+		SHARK_IMPL(shark_perf__replay);
 
 	/* bpf objects: 0 or -errno, bpf_error() says why in words */
-	struct shark_bpf *(*bpf_open)(const void *buf, uint64_t len, const char *name);
-	void (*bpf_free)(struct shark_bpf *o);
-	const char *(*bpf_error)(struct shark_bpf *o);	/* o NULL: the last failed open */
-	int32_t (*bpf_load)(struct shark_bpf *o);
-	int32_t (*bpf_nprogs)(struct shark_bpf *o);
-	int32_t (*bpf_nmaps)(struct shark_bpf *o);
-	int32_t (*bpf_prog)(struct shark_bpf *o, int32_t i, struct shark_bpf_prog_info *info);
-	int32_t (*bpf_map)(struct shark_bpf *o, int32_t i, struct shark_bpf_map_info *info);
-	void *(*bpf_section)(struct shark_bpf *o, const char *name, uint64_t *size);
+	struct shark_bpf *(*bpf_open)(const void *buf, uint64_t len, const char *name)
+		SHARK_IMPL(shark_bpf__open);
+	void (*bpf_free)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__free);
+	/* o NULL: the last failed open */
+	const char *(*bpf_error)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__error);
+	int32_t (*bpf_load)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__load);
+	int32_t (*bpf_nprogs)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__nprogs);
+	int32_t (*bpf_nmaps)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__nmaps);
+	int32_t (*bpf_prog)(struct shark_bpf *o, int32_t i, struct shark_bpf_prog_info *info)
+		SHARK_IMPL(shark_bpf__prog);
+	int32_t (*bpf_map)(struct shark_bpf *o, int32_t i, struct shark_bpf_map_info *info)
+		SHARK_IMPL(shark_bpf__map);
+	void *(*bpf_section)(struct shark_bpf *o, const char *name, uint64_t *size)
+		SHARK_IMPL(shark_bpf__section);
 	int32_t (*bpf_section_vars)(struct shark_bpf *o, const char *section, struct shark_btf_var *vars,
-				    int32_t max);
-	int32_t (*bpf_possible_cpus)(void);
-	int32_t (*bpf_detach)(struct shark_bpf *o);
-	int32_t (*bpf_attach)(struct shark_bpf *o, int32_t prog);
-	int32_t (*bpf_attach_tracepoint)(struct shark_bpf *o, int32_t prog, const char *sys, const char *name);
-	int32_t (*bpf_attach_raw_tracepoint)(struct shark_bpf *o, int32_t prog, const char *name);
+				    int32_t max) SHARK_IMPL(shark_bpf__section_vars);
+	int32_t (*bpf_possible_cpus)(void) SHARK_IMPL(shark_bpf__possible_cpus);
+	int32_t (*bpf_detach)(struct shark_bpf *o) SHARK_IMPL(shark_bpf__detach);
+	int32_t (*bpf_attach)(struct shark_bpf *o, int32_t prog) SHARK_IMPL(shark_bpf__attach);
+	int32_t (*bpf_attach_tracepoint)(struct shark_bpf *o, int32_t prog, const char *sys, const char *name)
+		SHARK_IMPL(shark_bpf__attach_tracepoint);
+	int32_t (*bpf_attach_raw_tracepoint)(struct shark_bpf *o, int32_t prog, const char *name)
+		SHARK_IMPL(shark_bpf__attach_raw_tracepoint);
 	int32_t (*bpf_attach_uprobe)(struct shark_bpf *o, int32_t prog, int32_t retprobe, int32_t pid,
 				     const char *binary, const char *func, uint64_t offset,
-				     uint64_t cookie);
+				     uint64_t cookie) SHARK_IMPL(shark_bpf__attach_uprobe);
 	int32_t (*bpf_attach_usdt)(struct shark_bpf *o, int32_t prog, int32_t pid, const char *binary,
-				   const char *provider, const char *name, uint64_t cookie);
-	int32_t (*bpf_attach_kprobe)(struct shark_bpf *o, int32_t prog, int32_t retprobe, const char *func);
+				   const char *provider, const char *name, uint64_t cookie)
+		SHARK_IMPL(shark_bpf__attach_usdt);
+	int32_t (*bpf_attach_kprobe)(struct shark_bpf *o, int32_t prog, int32_t retprobe, const char *func)
+		SHARK_IMPL(shark_bpf__attach_kprobe);
 	int32_t (*bpf_attach_perf)(struct shark_bpf *o, int32_t prog, uint32_t type, uint64_t config,
-				   uint64_t period, uint32_t freq, int32_t pid);
-	int32_t (*bpf_map_lookup)(int32_t fd, const void *key, void *value);
-	int32_t (*bpf_map_update)(int32_t fd, const void *key, const void *value, uint64_t flags);
-	int32_t (*bpf_map_delete)(int32_t fd, const void *key);
-	int32_t (*bpf_map_next_key)(int32_t fd, const void *key, void *next);	/* key NULL: first */
-	int32_t (*bpf_btf_type)(struct shark_bpf *o, uint32_t id, struct shark_btf_type *out);
-	char *(*bpf_btf_c)(struct shark_bpf *o, uint32_t id);	/* free() with free_mem */
-	int32_t (*bpf_write_vmlinux_h)(const char *path);
-	void (*free_mem)(void *p);
-	uint64_t (*hash64)(const void *buf, uint64_t len);	/* FNV-1a, for cache keys */
-	const char *(*kernel_id)(void);	/* release and build-id: what BTF a cache entry fits */
+				   uint64_t period, uint32_t freq, int32_t pid)
+		SHARK_IMPL(shark_bpf__attach_perf);
+	int32_t (*bpf_map_lookup)(int32_t fd, const void *key, void *value)
+		SHARK_IMPL(shark_bpf_map_lookup);
+	int32_t (*bpf_map_update)(int32_t fd, const void *key, const void *value, uint64_t flags)
+		SHARK_IMPL(shark_bpf_map_update);
+	int32_t (*bpf_map_delete)(int32_t fd, const void *key) SHARK_IMPL(shark_bpf_map_delete);
+	/* key NULL: first */
+	int32_t (*bpf_map_next_key)(int32_t fd, const void *key, void *next)
+		SHARK_IMPL(shark_bpf_map_next_key);
+	int32_t (*bpf_btf_type)(struct shark_bpf *o, uint32_t id, struct shark_btf_type *out)
+		SHARK_IMPL(shark_bpf__btf_type);
+	/* free() with free_mem */
+	char *(*bpf_btf_c)(struct shark_bpf *o, uint32_t id) SHARK_IMPL(shark_bpf__btf_c);
+	int32_t (*bpf_write_vmlinux_h)(const char *path) SHARK_IMPL(shark_bpf__write_vmlinux_h);
+	void (*free_mem)(void *p) SHARK_IMPL(shark_free);
+	/* FNV-1a, for cache keys */
+	uint64_t (*hash64)(const void *buf, uint64_t len) SHARK_IMPL(shark_hash64);
+	/* release and build-id: what BTF a cache entry fits */
+	const char *(*kernel_id)(void) SHARK_IMPL(shark_kernel_id);
 	/* write this runtime + payload as an executable bundle at path: 0 or -errno */
-	int32_t (*bundle_write)(const char *path, const void *payload, uint64_t len);
+	int32_t (*bundle_write)(const char *path, const void *payload, uint64_t len)
+		SHARK_IMPL(shark_bundle__write);
 	/* remember a process's mappings now, to name its frames after it exits */
-	void (*sym_note_pid)(int32_t pid);
+	void (*sym_note_pid)(int32_t pid) SHARK_IMPL(shark_sym__refresh_pid);
 
 	/* BPF ring buffers, drained in batches without a wake-up per record */
-	struct shark_ringbuf *(*ringbuf_new)(int32_t map_fd);
-	void (*ringbuf_free)(struct shark_ringbuf *r);
-	int32_t (*ringbuf_read)(struct shark_ringbuf *r, struct shark_record *batch, int32_t max);
-	void (*ringbuf_consume)(struct shark_ringbuf *r);
-	uint64_t (*ringbuf_count)(struct shark_ringbuf *r);
+	struct shark_ringbuf *(*ringbuf_new)(int32_t map_fd) SHARK_IMPL(shark_ringbuf__new);
+	void (*ringbuf_free)(struct shark_ringbuf *r) SHARK_IMPL(shark_ringbuf__free);
+	int32_t (*ringbuf_read)(struct shark_ringbuf *r, struct shark_record *batch, int32_t max)
+		SHARK_IMPL(shark_ringbuf__read);
+	void (*ringbuf_consume)(struct shark_ringbuf *r) SHARK_IMPL(shark_ringbuf__consume);
+	uint64_t (*ringbuf_count)(struct shark_ringbuf *r) SHARK_IMPL(shark_ringbuf__count);
 	/* a BTF type of the object by name and kind (BTF_KIND_*), 0 if none */
-	int32_t (*bpf_btf_find)(struct shark_bpf *o, const char *name, uint32_t kind);
+	int32_t (*bpf_btf_find)(struct shark_bpf *o, const char *name, uint32_t kind)
+		SHARK_IMPL(shark_bpf__btf_find);
 	/* the fd of event `event` on the i-th CPU of a perf session */
-	int32_t (*perf_fd)(struct shark_perf *p, int32_t event, int32_t i);
+	int32_t (*perf_fd)(struct shark_perf *p, int32_t event, int32_t i)
+		SHARK_IMPL(shark_perf__fd);
 	/* before load: the number of entries of a map */
-	int32_t (*bpf_map_resize)(struct shark_bpf *o, const char *name, uint32_t max);
+	int32_t (*bpf_map_resize)(struct shark_bpf *o, const char *name, uint32_t max)
+		SHARK_IMPL(shark_bpf__map_resize);
 	/* a socket filter on a raw packet socket of ifname (NULL: all); its fd, closed on detach */
-	int32_t (*bpf_attach_socket)(struct shark_bpf *o, int32_t prog, const char *ifname);
+	int32_t (*bpf_attach_socket)(struct shark_bpf *o, int32_t prog, const char *ifname)
+		SHARK_IMPL(shark_bpf__attach_socket);
 	/* "OFFSET NAME\n" lines of an ELF file's functions matching glob: bytes needed or -errno */
-	int32_t (*sym_functions)(const char *path, const char *glob, char *buf, int32_t len);
+	int32_t (*sym_functions)(const char *path, const char *glob, char *buf, int32_t len)
+		SHARK_IMPL(shark_sym_functions);
 	/* a global variable of an ELF file: its address minus the file's load base, its size */
-	int32_t (*sym_variable)(const char *path, const char *name, uint64_t *rel, uint64_t *size);
+	int32_t (*sym_variable)(const char *path, const char *name, uint64_t *rel, uint64_t *size)
+		SHARK_IMPL(shark_sym_variable);
 	/* before load: whether program prog is loaded (all are by default) */
-	int32_t (*bpf_autoload)(struct shark_bpf *o, const char *prog, int32_t on);
+	int32_t (*bpf_autoload)(struct shark_bpf *o, const char *prog, int32_t on)
+		SHARK_IMPL(shark_bpf__autoload);
 	/* pprof: a gzipped profile.proto of p in *out (free with free_mem): 0 or -errno */
-	int32_t (*pprof_encode)(const struct shark_pprof *p, void **out, uint64_t *len);
+	int32_t (*pprof_encode)(const struct shark_pprof *p, void **out, uint64_t *len)
+		SHARK_IMPL(shark_pprof_encode);
 	/* gzipped or plain profile.proto -> p (pprof_free), or NULL and why in err */
-	struct shark_pprof *(*pprof_decode)(const void *buf, uint64_t len, char *err, int32_t errlen);
-	void (*pprof_free)(struct shark_pprof *p);
+	struct shark_pprof *(*pprof_decode)(const void *buf, uint64_t len, char *err, int32_t errlen)
+		SHARK_IMPL(shark_pprof_decode);
+	void (*pprof_free)(struct shark_pprof *p) SHARK_IMPL(shark_pprof_free);
 	/* the mapping, module and build-id of ip (pid -1: kernel): 0 or -ENOENT */
-	int32_t (*sym_frame)(int32_t pid, uint64_t ip, struct shark_frame_info *out);
+	int32_t (*sym_frame)(int32_t pid, uint64_t ip, struct shark_frame_info *out)
+		SHARK_IMPL(shark_sym_frame);
 	/* setrlimit(2) of this process (an agent job's limits): 0 or -errno */
-	int32_t (*set_rlimit)(int32_t resource, uint64_t soft, uint64_t hard);
+	int32_t (*set_rlimit)(int32_t resource, uint64_t soft, uint64_t hard)
+		SHARK_IMPL(shark_set_rlimit);
 	/* an OTLP ExportMetricsServiceRequest of r in *out (free with free_mem): 0 or -errno */
-	int32_t (*otlp_encode)(const struct shark_otlp_request *r, void **out, uint64_t *len);
+	int32_t (*otlp_encode)(const struct shark_otlp_request *r, void **out, uint64_t *len)
+		SHARK_IMPL(shark_otlp_encode);
 
 	/* SQLite: a thin layer over its C API (codes are SQLite's) */
-	struct shark_db *(*db_open)(const char *path, char *err, int32_t errlen);
-	void (*db_close)(struct shark_db *db);
-	int32_t (*db_exec)(struct shark_db *db, const char *sql);
-	const char *(*db_errmsg)(struct shark_db *db);
-	struct shark_stmt *(*db_prepare)(struct shark_db *db, const char *sql);	/* NULL: see errmsg */
-	int32_t (*db_bind_text)(struct shark_stmt *st, int32_t i, const char *s, int32_t len);
-	int32_t (*db_bind_blob)(struct shark_stmt *st, int32_t i, const void *p, int64_t len);
-	int32_t (*db_bind_int64)(struct shark_stmt *st, int32_t i, int64_t v);
-	int32_t (*db_bind_double)(struct shark_stmt *st, int32_t i, double v);
-	int32_t (*db_bind_null)(struct shark_stmt *st, int32_t i);
-	int32_t (*db_step)(struct shark_stmt *st);
-	int32_t (*db_reset)(struct shark_stmt *st);	/* also clears the bindings */
-	void (*db_finalize)(struct shark_stmt *st);
-	int32_t (*db_column_count)(struct shark_stmt *st);
-	int32_t (*db_column_type)(struct shark_stmt *st, int32_t i);
-	const char *(*db_column_name)(struct shark_stmt *st, int32_t i);
-	int64_t (*db_column_int64)(struct shark_stmt *st, int32_t i);
-	double (*db_column_double)(struct shark_stmt *st, int32_t i);
-	const void *(*db_column_bytes)(struct shark_stmt *st, int32_t i, int32_t *len);
-	int64_t (*db_last_id)(struct shark_db *db);
-	int32_t (*db_changes)(struct shark_db *db);
+	struct shark_db *(*db_open)(const char *path, char *err, int32_t errlen)
+		SHARK_IMPL(shark_db__open);
+	void (*db_close)(struct shark_db *db) SHARK_IMPL(shark_db__close);
+	int32_t (*db_exec)(struct shark_db *db, const char *sql) SHARK_IMPL(shark_db__exec);
+	const char *(*db_errmsg)(struct shark_db *db) SHARK_IMPL(shark_db__errmsg);
+	/* NULL: see errmsg */
+	struct shark_stmt *(*db_prepare)(struct shark_db *db, const char *sql)
+		SHARK_IMPL(shark_db__prepare);
+	int32_t (*db_bind_text)(struct shark_stmt *st, int32_t i, const char *s, int32_t len)
+		SHARK_IMPL(shark_db__bind_text);
+	int32_t (*db_bind_blob)(struct shark_stmt *st, int32_t i, const void *p, int64_t len)
+		SHARK_IMPL(shark_db__bind_blob);
+	int32_t (*db_bind_int64)(struct shark_stmt *st, int32_t i, int64_t v)
+		SHARK_IMPL(shark_db__bind_int64);
+	int32_t (*db_bind_double)(struct shark_stmt *st, int32_t i, double v)
+		SHARK_IMPL(shark_db__bind_double);
+	int32_t (*db_bind_null)(struct shark_stmt *st, int32_t i) SHARK_IMPL(shark_db__bind_null);
+	int32_t (*db_step)(struct shark_stmt *st) SHARK_IMPL(shark_db__step);
+	/* also clears the bindings */
+	int32_t (*db_reset)(struct shark_stmt *st) SHARK_IMPL(shark_db__reset);
+	void (*db_finalize)(struct shark_stmt *st) SHARK_IMPL(shark_db__finalize);
+	int32_t (*db_column_count)(struct shark_stmt *st) SHARK_IMPL(shark_db__column_count);
+	int32_t (*db_column_type)(struct shark_stmt *st, int32_t i)
+		SHARK_IMPL(shark_db__column_type);
+	const char *(*db_column_name)(struct shark_stmt *st, int32_t i)
+		SHARK_IMPL(shark_db__column_name);
+	int64_t (*db_column_int64)(struct shark_stmt *st, int32_t i)
+		SHARK_IMPL(shark_db__column_int64);
+	double (*db_column_double)(struct shark_stmt *st, int32_t i)
+		SHARK_IMPL(shark_db__column_double);
+	const void *(*db_column_bytes)(struct shark_stmt *st, int32_t i, int32_t *len)
+		SHARK_IMPL(shark_db__column_bytes);
+	int64_t (*db_last_id)(struct shark_db *db) SHARK_IMPL(shark_db__last_id);
+	int32_t (*db_changes)(struct shark_db *db) SHARK_IMPL(shark_db__changes);
 	/*
 	 * A blocking HTTP request (http:// only) with a deadline: the response
 	 * body's length (cut to resp_len - 1, NUL-terminated) and *status, or -errno
 	 */
 	int32_t (*http_request)(const char *method, const char *url, const char *headers, const void *body,
-				uint64_t len, int32_t timeout_ms, char *resp, int32_t resp_len, int32_t *status);
+				uint64_t len, int32_t timeout_ms, char *resp, int32_t resp_len, int32_t *status)
+		SHARK_IMPL(shark_http_request);
 	/* give freed heap back to the system (a long-running server after a big request) */
-	void (*trim_memory)(void);
+	void (*trim_memory)(void) SHARK_IMPL(shark_trim_memory);
 	/*
 	 * Files shark writes: in a directory verified along its whole path (owned
 	 * by root or us, not writable by others, no symlink), created O_EXCL.
 	 * 0 or -errno; safe_error() says why in words.
 	 */
-	int32_t (*safe_dir)(const char *path, int32_t create);
-	int32_t (*safe_write)(const char *dir, const char *name, const void *buf, uint64_t len);
-	void *(*safe_read)(const char *dir, const char *name, uint64_t *len);	/* free_mem() it */
-	int32_t (*safe_create)(const char *path, const void *buf, uint64_t len, uint32_t mode);
-	const char *(*safe_error)(void);
+	int32_t (*safe_dir)(const char *path, int32_t create) SHARK_IMPL(shark_safe_dir);
+	int32_t (*safe_write)(const char *dir, const char *name, const void *buf, uint64_t len)
+		SHARK_IMPL(shark_safe_write);
+	/* free_mem() it */
+	void *(*safe_read)(const char *dir, const char *name, uint64_t *len)
+		SHARK_IMPL(shark_safe_read);
+	int32_t (*safe_create)(const char *path, const void *buf, uint64_t len, uint32_t mode)
+		SHARK_IMPL(shark_safe_create);
+	const char *(*safe_error)(void) SHARK_IMPL(shark_safe_error);
 	/* 1 when v is a process id (a whole number, 1 to SHARK_PID_MAX), else 0 */
-	int32_t (*pid_valid)(double v);
+	int32_t (*pid_valid)(double v) SHARK_IMPL(shark_pid_valid);
 	/*
 	 * the user call chain of a copied stack (PERF_SAMPLE_REGS_USER registers
 	 * packed by mask, PERF_SAMPLE_STACK_USER bytes from sp), leaf first, into
 	 * ips: the frame count or -errno. What a recorded sample needs offline.
 	 */
 	int32_t (*unwind_user)(int32_t pid, const uint64_t *regs, uint64_t mask, const void *stack,
-			       uint64_t size, uint64_t *ips, int32_t max);
-	void (*unwind_stats)(struct shark_unwind_stats *st);
+			       uint64_t size, uint64_t *ips, int32_t max)
+		SHARK_IMPL(shark_unwind__user);
+	void (*unwind_stats)(struct shark_unwind_stats *st) SHARK_IMPL(shark_unwind__stats);
 	/* put a CPython 3.11 thread's Python frames into its unwound chain: the new count */
-	int32_t (*lang_frames)(int32_t pid, int32_t tid, uint64_t *ips, int32_t n, int32_t max);
+	int32_t (*lang_frames)(int32_t pid, int32_t tid, uint64_t *ips, int32_t n, int32_t max)
+		SHARK_IMPL(shark_py__splice);
 	/* journals (shark record / report / replay): 0 or -errno unless said */
-	int32_t (*journal_key_load)(const char *path, uint8_t *key);	/* 32 bytes */
-	struct shark_journal *(*journal_create)(const char *path, const uint8_t *key, int32_t level);
-	int32_t (*journal_meta)(struct shark_journal *j, const char *text, uint32_t len);
+	/* 32 bytes */
+	int32_t (*journal_key_load)(const char *path, uint8_t *key)
+		SHARK_IMPL(shark_journal_key_load);
+	struct shark_journal *(*journal_create)(const char *path, const uint8_t *key, int32_t level)
+		SHARK_IMPL(shark_journal__create);
+	int32_t (*journal_meta)(struct shark_journal *j, const char *text, uint32_t len)
+		SHARK_IMPL(shark_journal__meta);
 	int32_t (*journal_samples)(struct shark_journal *j, uint32_t base, const struct shark_sample *s,
-				   int32_t n);
+				   int32_t n) SHARK_IMPL(shark_journal__samples);
 	int32_t (*journal_records)(struct shark_journal *j, uint32_t ring, const struct shark_record *r,
-				   int32_t n, uint64_t time);
-	int32_t (*journal_flush)(struct shark_journal *j);
-	void (*journal_stats)(struct shark_journal *j, struct shark_journal_stats *st);
-	int32_t (*journal_close)(struct shark_journal *j);
-	void (*journal_free)(struct shark_journal *j);
-	struct shark_jreader *(*jreader_open)(const char *path, const uint8_t *key, int32_t salvage);
-	int32_t (*jreader_check)(struct shark_jreader *r);
-	int32_t (*jreader_next)(struct shark_jreader *r, struct shark_jchunk *c);	/* 1, 0 (end), 2 (skipped), -errno */
-	int32_t (*jreader_samples)(struct shark_jreader *r, struct shark_sample *batch, int32_t max);
+				   int32_t n, uint64_t time) SHARK_IMPL(shark_journal__records);
+	void (*journal_stats)(struct shark_journal *j, struct shark_journal_stats *st)
+		SHARK_IMPL(shark_journal__stats);
+	int32_t (*journal_close)(struct shark_journal *j) SHARK_IMPL(shark_journal__close);
+	void (*journal_free)(struct shark_journal *j) SHARK_IMPL(shark_journal__free);
+	struct shark_jreader *(*jreader_open)(const char *path, const uint8_t *key, int32_t salvage)
+		SHARK_IMPL(shark_jreader__open);
+	int32_t (*jreader_check)(struct shark_jreader *r) SHARK_IMPL(shark_jreader__check);
+	/* 1, 0 (end), 2 (skipped), -errno */
+	int32_t (*jreader_next)(struct shark_jreader *r, struct shark_jchunk *c)
+		SHARK_IMPL(shark_jreader__next);
+	int32_t (*jreader_samples)(struct shark_jreader *r, struct shark_sample *batch, int32_t max)
+		SHARK_IMPL(shark_jreader__samples);
 	int32_t (*jreader_records)(struct shark_jreader *r, struct shark_record *batch, uint32_t *rings,
-				   double *times, int32_t max);
-	const char *(*jreader_error)(struct shark_jreader *r);
-	const char *(*jreader_note)(struct shark_jreader *r);	/* where a cut journal ended */
-	void (*jreader_stats)(struct shark_jreader *r, struct shark_jreader_stats *st);
-	void (*jreader_free)(struct shark_jreader *r);
+				   double *times, int32_t max) SHARK_IMPL(shark_jreader__records);
+	const char *(*jreader_error)(struct shark_jreader *r) SHARK_IMPL(shark_jreader__error);
+	/* where a cut journal ended */
+	const char *(*jreader_note)(struct shark_jreader *r) SHARK_IMPL(shark_jreader__note);
+	void (*jreader_stats)(struct shark_jreader *r, struct shark_jreader_stats *st)
+		SHARK_IMPL(shark_jreader__stats);
+	void (*jreader_free)(struct shark_jreader *r) SHARK_IMPL(shark_jreader__free);
 	/* shark stat: counting events, a held child */
-	int32_t (*count_open)(const struct shark_count_attr *a);	/* an fd or -errno */
-	int32_t (*count_read)(int32_t fd, uint64_t *vals);	/* value, time enabled, time running */
-	int32_t (*count_enable)(int32_t fd, int32_t on);
-	int32_t (*fd_close)(int32_t fd);
-	int32_t (*child_spawn)(const char *const *argv);	/* a held child's pid or -errno */
-	int32_t (*child_release)(int32_t pid);	/* let it exec: 0 or -errno (why exec failed) */
+	/* an fd or -errno */
+	int32_t (*count_open)(const struct shark_count_attr *a) SHARK_IMPL(shark_count__open);
+	/* value, time enabled, time running */
+	int32_t (*count_read)(int32_t fd, uint64_t *vals) SHARK_IMPL(shark_count__read);
+	int32_t (*count_enable)(int32_t fd, int32_t on) SHARK_IMPL(shark_count__enable);
+	int32_t (*fd_close)(int32_t fd) SHARK_IMPL(shark_fd_close);
+	/* a held child's pid or -errno */
+	int32_t (*child_spawn)(const char *const *argv) SHARK_IMPL(shark_child__spawn);
+	/* let it exec: 0 or -errno (why exec failed) */
+	int32_t (*child_release)(int32_t pid) SHARK_IMPL(shark_child__release);
 	/* 1 and *status when it exited, 0 after timeout_ms (-1: wait), -errno (-EINTR on a signal) */
-	int32_t (*child_wait)(int32_t pid, int32_t timeout_ms, int32_t *status);
+	int32_t (*child_wait)(int32_t pid, int32_t timeout_ms, int32_t *status)
+		SHARK_IMPL(shark_child__wait);
 	/* -c CMD / -p PID of a subcommand, as shark's own -c and -p */
-	int32_t (*target_spawn)(const char *cmd);
-	int32_t (*target_watch)(int32_t pid);
+	int32_t (*target_spawn)(const char *cmd) SHARK_IMPL(shark_target__spawn);
+	int32_t (*target_watch)(int32_t pid) SHARK_IMPL(shark_target__watch);
 	/* the GNU build-id of an ELF file, as hex into buf: its length or -errno */
-	int32_t (*build_id)(const char *path, char *buf, int32_t len);
+	int32_t (*build_id)(const char *path, char *buf, int32_t len) SHARK_IMPL(shark_build_id);
 	/* "START END PGOFF PATH\n" (hex) per file mapping known for pid, also after it exited: bytes needed */
-	int32_t (*sym_maps)(int32_t pid, char *buf, int32_t len);
+	int32_t (*sym_maps)(int32_t pid, char *buf, int32_t len) SHARK_IMPL(shark_sym_maps);
+	/* read and delete one entry of a hash map at once: 0, -ENOENT or -errno */
+	int32_t (*bpf_map_take)(int32_t fd, const void *key, void *value)
+		SHARK_IMPL(shark_bpf_map_take);
+	/* runs of program prog the kernel skipped (a BPF program ran on the CPU), or -errno */
+	int64_t (*bpf_prog_misses)(struct shark_bpf *o, int32_t prog)
+		SHARK_IMPL(shark_bpf__prog_misses);
 };
 
 #endif /* SHARK_API_H */

@@ -113,10 +113,10 @@ int32_t shark_cgroup_open(const char *path)
 uint64_t shark_hash64(const void *buf, uint64_t len)
 {
 	const uint8_t *p = buf;
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = SHARK_FNV_BASIS;
 
 	for (uint64_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
+		h = shark_fnv1a(h, p[i]);
 	return h;
 }
 

@@ -182,6 +182,24 @@ function Obj:detach()
   if self.o then api.bpf_detach(self.o) end
 end
 
+-- Events the kernel did not run the programs for: a tracing program is skipped
+-- while a BPF program (itself, for raw tracepoints) already runs on its CPU.
+-- The total, and { prog name = n }.
+function Obj:misses()
+  local total, by = 0, {}
+  if not self.o then return total, by end
+  for i = 0, api.bpf_nprogs(self.o) - 1 do
+    local n = tonumber(api.bpf_prog_misses(self.o, i))
+    if n > 0 then
+      local info = ffi.new("struct shark_bpf_prog_info")
+      api.bpf_prog(self.o, i, info)
+      by[ffi.string(info.name)] = n
+      total = total + n
+    end
+  end
+  return total, by
+end
+
 -- Globals of a section as a table proxy: v.name reads, v.name = x writes.
 local function section_proxy(obj, section)
   local size = ffi.new("uint64_t[1]")
@@ -486,7 +504,15 @@ end
 -- own bpf() calls would be counted by a syscall counter), ahead of the ring
 -- drains so those see everything up to here.
 table.insert(shark._end_hooks.before, 1, function()
-  for o in pairs(objects) do o:detach() end
+  for o in pairs(objects) do
+    o:detach()
+    -- lost events are reported per source: here, per program
+    local _, by = o:misses()
+    for name, n in pairs(by) do
+      io.stderr:write(("shark: BPF program '%s' missed %d event%s: the kernel skips a program while " ..
+        "a BPF program already runs on its CPU\n"):format(name, n, n == 1 and "" or "s"))
+    end
+  end
 end)
 
 table.insert(shark._end_hooks.after, function()

@@ -223,9 +223,7 @@ end
 -- Can this process trace? (root, or CAP_PERFMON/CAP_BPF, or CAP_SYS_ADMIN).
 -- Returns ok, and when not: why, in words a user can act on.
 function M.privileged(what)
-  local f = io.open("/proc/self/status")
-  local status = f and f:read("*a") or ""
-  if f then f:close() end
+  local status = require("shark.fs").read_file("/proc/self/status") or ""
   local hex = status:match("CapEff:%s*(%x+)") or "0"
   local hi, lo = tonumber(hex:sub(1, -9), 16) or 0, tonumber(hex:sub(-8), 16) or 0
   local function cap(n)

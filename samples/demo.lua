@@ -5,7 +5,6 @@
 -- over /usr every second) makes sure there is something to see.
 -- Run: shark samples/demo.lua [seconds]        (make demo)
 local uv = require "uv"
-local pcore = require "perf.core"
 
 local o = shark.getopt{
   about = "A few seconds of this machine: syscalls and context switches per second, then the busiest\n" ..
@@ -13,8 +12,7 @@ local o = shark.getopt{
   args = { "[seconds]" }, examples = { "demo.lua 5" },
 }
 local seconds = tonumber(o.seconds) or 3
-local names = {}
-for name, nr in pairs(pcore.syscalls()) do names[nr] = name end
+local syscall_name = require("shark.arch").syscall_name
 
 local by_syscall, by_comm, oncpu = {}, {}, {}
 local syscalls, switches = 0, 0
@@ -61,7 +59,7 @@ set_timeout(seconds * 1000 + 20, function() shark.exit(0) end)
 
 shark.on_end(function()
   local top = {}
-  for id, n in pairs(by_syscall) do top[names[id] or ("syscall " .. id)] = n end
+  for id, n in pairs(by_syscall) do top[syscall_name(id)] = n end
   print()
   shark.print_hist(top, { top = 8, title = "busiest system calls" })
   local procs = {}

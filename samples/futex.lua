@@ -65,12 +65,12 @@ shark.info("Tracing futex waits... Hit Ctrl-C to end.")
 
 local function report()
   if o.timestamp then print(os.date("%H:%M:%S")) end
-  local hs = hist.group(obj.maps.waits, function(k)
+  -- take: each entry read and deleted at once, so no wait ends between a read and a clear
+  local hs = hist.group(obj.maps.waits:take(), function(k)
     local addr = o.address and (" futex 0x%x"):format(tonumber(k.uaddr)) or ""
     return ("%s[%d]%s"):format(obj.maps.comms[k.pid] or "?", k.pid, addr), k.slot
   end)
   hist.print_log2_keyed(hs, "@" .. (o.milliseconds and "msecs" or "usecs") .. "[%s]: %d waits")
-  obj.maps.waits:clear()
 end
 if o.interval then shark.every(o.interval, o.count, report) end
 shark.on_end(report)

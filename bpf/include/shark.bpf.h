@@ -8,6 +8,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
+#include "shark_arch.bpf.h"
 
 /*
  * The log2 histogram slot of v, as bpftrace numbers them: 0 -> 0, 1 -> 1,
@@ -31,16 +32,22 @@ static __always_inline __u32 shark_log2_slot(__u64 v)
 
 /*
  * Add n to the __u64 value of key in a hash map, creating it at n; when
- * another CPU created it meanwhile, add to theirs.
+ * another CPU created it meanwhile, add to theirs. Return: 0, or -1 when the
+ * map is full and the key is not in it (the caller may count a drop).
  */
-#define shark_sum(map, key, n)                                                  \
-	({                                                                      \
-		__u64 __n = (n), *__v = bpf_map_lookup_elem(map, key);          \
-		if (!__v && bpf_map_update_elem(map, key, &__n, BPF_NOEXIST))   \
-			__v = bpf_map_lookup_elem(map, key);                    \
-		if (__v)                                                        \
-			__sync_fetch_and_add(__v, __n);                         \
-	})
+static __always_inline int shark_sum(void *map, const void *key, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(map, key);
+
+	if (!v && bpf_map_update_elem(map, key, &n, BPF_NOEXIST) == 0)
+		return 0;
+	if (!v)
+		v = bpf_map_lookup_elem(map, key);
+	if (!v)
+		return -1;
+	__sync_fetch_and_add(v, n);
+	return 0;
+}
 
 /* Add one to the __u64 value of key in a hash map, creating it at 1. */
 #define shark_count(map, key) shark_sum(map, key, 1)

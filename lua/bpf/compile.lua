@@ -40,13 +40,7 @@ local function safe_dir(path)
   return path
 end
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read_file = require("shark.fs").read_file
 
 M.read_file = read_file
 
@@ -152,7 +146,8 @@ local function clang()
   return cc, clang_version
 end
 
-local CFLAGS = "-g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -D__BPF_TRACING__ -Wall -Wno-unused-variable " ..
+local CFLAGS = "-g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_" .. (require("shark.arch").bpf_target or "unknown") ..
+  " -D__BPF_TRACING__ -Wall -Wno-unused-variable " ..
   "-Wno-unused-function -Wno-compare-distinct-pointer-types -Werror=implicit-function-declaration " ..
   "-Werror=incompatible-pointer-types -Werror=int-conversion"
 

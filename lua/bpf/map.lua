@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: GPL-2.0
 -- bpf/map.lua - BPF maps as Lua tables: m[k], m[k] = v, m[k] = nil, pairs(m),
--- #m, m:items(), m:clear(), m:delete(k). Keys and values are typed from BTF.
+-- #m, m:items(), m:take(), m:clear(), m:delete(k). Keys and values are typed from BTF.
 -- A map is a userdata so that # and pairs work on a LuaJIT without 5.2
 -- compatibility (shark's pairs honours __pairs).
 local ffi = require "ffi"
@@ -146,6 +146,48 @@ function methods:clear()
   end
 end
 
+-- Every entry of a hash map, each read and deleted at once: an update the
+-- kernel makes while we read lands in the next take, never between a read and
+-- a clear. Returns { {k, v}, ... } that pairs() walks as k, v (hist.group
+-- takes it). Arrays cannot delete: their entries are read, then zeroed.
+local take_mt = { __pairs = function(t)
+  local i = 0
+  return function()
+    i = i + 1
+    local e = t[i]
+    if e then return e[1], e[2] end
+  end, t, nil
+end }
+
+function methods:take()
+  local s = S(self)
+  local out = setmetatable({}, take_mt)
+  if s.type == TYPE.ARRAY or s.type == TYPE.PERCPU_ARRAY then
+    for _, e in ipairs(self:items()) do
+      out[#out + 1] = e
+      self:delete(e[1])
+    end
+    return out
+  end
+  for _, kb in ipairs(keys(s)) do
+    local rc = api.bpf_map_take(s.fd, kb, s.vbuf)
+    if rc == 0 then
+      local v
+      if s.ncpus then
+        v = {}
+        for c = 0, s.ncpus - 1 do v[c + 1] = s.val.get(s.vbuf + c * s.stride) end
+        setmetatable(v, M.PerCPU)
+      else
+        v = s.val.get(s.vbuf)
+      end
+      out[#out + 1] = { s.key.get(kb), v }
+    elseif rc ~= -2 then
+      fail(s, "take", rc)
+    end
+  end
+  return out
+end
+
 -- Sum of a per-CPU value over the CPUs.
 function methods:sum(k)
   local v = self:get(k)
@@ -154,6 +196,9 @@ function methods:sum(k)
 end
 
 -- Symbolized frames of stack id in a stack-trace map (pid for user stacks).
+-- A leaf __traceiter_* frame is the kernel's loop over a tracepoint's probes,
+-- there only while another program shares the tracepoint: left out, so a
+-- stack does not depend on what else runs on the machine.
 function methods:stack(id, pid)
   local s = S(self)
   local ips = self:get(id)
@@ -168,7 +213,8 @@ function methods:stack(id, pid)
     -- PERF_CONTEXT_* markers, where the kernel copied perf's callchain
     if ip < 0xfffffffffffff001ULL then
       local len = api.symbolize(pid or -1, ip, buf, 512)
-      frames[#frames + 1] = len > 0 and ffi.string(buf, len) or "[unknown]"
+      local name = len > 0 and ffi.string(buf, len) or "[unknown]"
+      if #frames > 0 or not name:find("^__traceiter_") then frames[#frames + 1] = name end
     end
   end
   return frames
@@ -186,7 +232,10 @@ function methods:frames(id, pid)
   for i = 0, s.vsize / 8 - 1 do
     local ip = p[i]
     if ip == 0 then break end
-    if ip < 0xfffffffffffff001ULL then out[#out + 1] = describe(pid or -1, ip, not pid or pid < 0) end
+    if ip < 0xfffffffffffff001ULL then
+      local f = describe(pid or -1, ip, not pid or pid < 0)
+      if #out > 0 or not (f.name or ""):find("^__traceiter_") then out[#out + 1] = f end
+    end
   end
   return out
 end

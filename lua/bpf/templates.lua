@@ -8,7 +8,6 @@
 local ffi = require "ffi"
 local shark = require "shark"
 local pcore = require "perf.core"
-local events = require "perf.events"
 
 local M = {}
 
@@ -31,15 +30,7 @@ local function tracepoint_format(on)
   return fmt
 end
 
-local syscall_names
-local function syscall_name(nr)
-  if not syscall_names then
-    syscall_names = {}
-    for name, n in pairs(pcore.syscalls()) do syscall_names[n] = name end
-    for name, n in pairs(events.X64_EXTRA) do syscall_names[n] = syscall_names[n] or name end
-  end
-  return syscall_names[nr] or ("syscall_" .. nr)
-end
+local syscall_name = require("shark.arch").syscall_name
 
 -- How `by` becomes cfg_key (and a field), and how keys read back in Lua.
 local function key_plan(by, fmt, probe)
@@ -202,12 +193,27 @@ function Result.profile(res, opts)
   return s
 end
 
--- { pid = command } of the processes counted (by = "pid" and stack keys).
+-- { pid = command } of the processes counted (by = "pid" and stack keys): the
+-- name each spent the most time as. A -c child runs as "shark" until its exec,
+-- so counts alone tie (one wait as shark, one sleep as itself); in a histogram
+-- a count weighs as much as its bucket's time (2^slot).
 local function comms(map)
-  local out, best = {}, {}
+  local time = {}
   for k, v in pairs(map) do
-    local pid = tonumber(k.pid ~= 0 and k.pid or k.num)
-    if k.comm[0] ~= 0 and v > (best[pid] or 0) then out[pid], best[pid] = ffi.string(k.comm), v end
+    if k.comm[0] ~= 0 then
+      local pid = tonumber(k.pid ~= 0 and k.pid or k.num)
+      local t = time[pid] or {}
+      local name = ffi.string(k.comm)
+      t[name] = (t[name] or 0) + v * 2 ^ k.slot
+      time[pid] = t
+    end
+  end
+  local out = {}
+  for pid, t in pairs(time) do
+    local best = -1
+    for name, x in pairs(t) do
+      if x > best or (x == best and name < out[pid]) then out[pid], best = name, x end
+    end
   end
   return out
 end
@@ -222,6 +228,11 @@ function Result.clear(res)
 end
 
 -- Events not counted because the map was full (raise max).
+-- events the kernel skipped the program for (see bpf's Obj:misses)
+function Result.misses(res)
+  return (res.obj:misses())
+end
+
 function Result.dropped(res)
   return res.obj.bss.dropped
 end

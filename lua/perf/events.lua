@@ -3,6 +3,8 @@
 -- events to open: tracepoints (with globs), software, hardware and raw events.
 local ffi = require "ffi"
 local core = require "perf.core"
+local arch = require "shark.arch"
+local shark = require "shark"
 
 local M = {}
 
@@ -179,31 +181,7 @@ end
 local ROUTE_MIN = 3
 local FILTER_MAX = 32   -- route fewer syscalls than this: filter them in the kernel too
 
--- Syscall numbers the C library's table lacks (x86_64): tracepoints named
--- after the kernel's SYSCALL_DEFINE rather than __NR_*, and syscalls newer
--- than Debian 12's headers. Numbers are ABI; tests/e2e/perf.sh checks each
--- one on the running kernel.
-local X64_EXTRA = {
-  newuname = 63, sendfile64 = 40, newfstat = 5, newlstat = 6, newstat = 4, umount = 166,
-  cachestat = 451, fchmodat2 = 452, map_shadow_stack = 453, futex_wake = 454, futex_wait = 455,
-  futex_requeue = 456, statmount = 457, listmount = 458, lsm_get_self_attr = 459,
-  lsm_set_self_attr = 460, lsm_list_modules = 461, mseal = 462, setxattrat = 463, getxattrat = 464,
-  listxattrat = 465, removexattrat = 466, open_tree_attr = 467, file_getattr = 468, file_setattr = 469,
-}
-M.X64_EXTRA = X64_EXTRA
-
-local syscall_nrs
-local function syscall_table()
-  if not syscall_nrs then
-    syscall_nrs = core.syscalls()
-    if jit.arch == "x64" then
-      for name, nr in pairs(X64_EXTRA) do
-        if not syscall_nrs[name] then syscall_nrs[name] = nr end
-      end
-    end
-  end
-  return syscall_nrs
-end
+local syscall_table = arch.syscall_nrs   -- this architecture's, in shark/arch.lua
 
 -- Replace the syscalls:sys_{enter,exit}_* events of a list by routes through
 -- one raw_syscalls carrier per direction. Returns the new list: carriers

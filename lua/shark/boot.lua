@@ -6,6 +6,7 @@ local core = require "shark.core"
 local api = require "shark.api"
 local shark = require "shark"
 local timer = require "timer"
+local fs = require "shark.fs"
 
 local C = ffi.C
 local M = {}
@@ -125,25 +126,16 @@ end
 
 -- ------------------------------------------------------------------ the run
 
-local function read_all(f)
-  local s = f:read("*a")
-  return s
-end
-
 local function load_script(opts)
   local src, name
   if opts.kind == "code" then
     src, name = opts.script, "=-e"
   elseif opts.kind == "stdin" then
-    src, name = read_all(io.stdin), "=stdin"
+    src, name = io.stdin:read("*a"), "=stdin"
   else
-    local f, err = io.open(opts.script, "rb")
-    if not f then
-      return nil, ("shark: cannot open %s"):format(err or opts.script)
-    end
-    src = read_all(f)
-    f:close()
-    if not src then return nil, ("shark: cannot read %s"):format(opts.script) end
+    local err, step
+    src, err, step = fs.read_file(opts.script)
+    if not src then return nil, ("shark: cannot %s %s"):format(step, err) end
     name = "@" .. opts.script
   end
   -- a "#!" first line becomes a comment, so line numbers stay right

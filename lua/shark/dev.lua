@@ -2,6 +2,7 @@
 -- shark/dev.lua - device numbers as the block tracepoints give them: the
 -- kernel's internal dev_t (12 bits major, 20 bits minor, not userspace's).
 local bit = require "bit"
+local fs = require "shark.fs"
 
 local M = {}
 
@@ -18,9 +19,8 @@ local names = {}
 function M.disk_name(dev)
   local mm = ("%d:%d"):format(M.split(dev))
   if not names[mm] then
-    local f = io.open("/sys/dev/block/" .. mm .. "/uevent")
-    names[mm] = f and f:read("*a"):match("DEVNAME=(%S+)") or mm
-    if f then f:close() end
+    local uevent = fs.read_file("/sys/dev/block/" .. mm .. "/uevent")
+    names[mm] = uevent and uevent:match("DEVNAME=(%S+)") or mm
   end
   return names[mm]
 end

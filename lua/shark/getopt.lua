@@ -2,6 +2,7 @@
 -- shark/getopt.lua - command-line options for tools written as shark scripts:
 -- short and long options, -h/--help, usage errors that exit 2, and the
 -- options every tracing tool has (-p PID, -d SECONDS, -j) in one word each.
+local shark = require "shark"
 local timer = require "timer"
 
 local M = {}

@@ -26,7 +26,7 @@ int on(struct trace_event_raw_sys_enter *ctx)
 {
   struct event e = { bpf_get_current_pid_tgid() >> 32, ctx->id };
   shark_ringbuf_output(events, &e, sizeof(e));
-  return 0;
+  return 1;
 }
 ]]
 local n = 0
@@ -73,7 +73,7 @@ ready_ms() { # script: ms from main() to the script's "ready" line, median of 5
 }
 row "shark template (bpf.count)" "$(ready_ms 'bpf.count{ on = "raw_syscalls:sys_enter", by = "id" }')" \
 	"$(peak_rss_mb "$SHARK" -d 1 -e 'bpf.count{ on = "raw_syscalls:sys_enter", by = "id" }')"
-row "shark cached bpf.cdef" "$(ready_ms 'bpf.cdef[[SEC("tracepoint/raw_syscalls/sys_enter") int on(void *c) { return 0; }]]')" ""
+row "shark cached bpf.cdef" "$(ready_ms 'bpf.cdef[[SEC("tracepoint/raw_syscalls/sys_enter") int on(void *c) { return 1; }]]')" ""
 row "libbpf-tools syscount -d 1" "" "$(peak_rss_mb /usr/sbin/syscount -d 1)"
 command -v bpftrace >/dev/null && row "bpftrace count, 1 s" "" \
 	"$(peak_rss_mb bpftrace -e 't:raw_syscalls:sys_enter { @[args->id] = count(); } interval:s:1 { exit(); }')"

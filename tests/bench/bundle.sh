@@ -17,7 +17,7 @@ bpf.cdef[[
 struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 1024);
          __type(key, u32); __type(value, u64); } counts SEC(".maps");
 SEC("tracepoint/raw_syscalls/sys_enter")
-int on_enter(void *ctx) { u32 pid = bpf_get_current_pid_tgid() >> 32; shark_count(&counts, &pid); return 0; }
+int on_enter(void *ctx) { u32 pid = bpf_get_current_pid_tgid() >> 32; shark_count(&counts, &pid); return 1; }
 ]]
 print(("%.3f"):format((shark.time() - shark.start_time) / 1e6))
 shark.exit(0)

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /* test_perf.c - pieces of the perf core that need no kernel: ordering, CPU lists. */
 #include <stdlib.h>
+#include <string.h>
 #include "tap.h"
 #include "shark.h"
 
 static void test_sort(void)
 {
-	struct shark_sample s[64];
+	struct shark_sample s[64], before[64];
 	int sorted = 1, stable = 1;
+
+	memset(s, 0, sizeof(s));
 
 	/* two "rings" interleaved: each in order, together not */
 	for (int i = 0; i < 64; i++) {
@@ -25,9 +28,12 @@ static void test_sort(void)
 	}
 	ok(sorted, "batch sorted by time");
 	ok(stable, "equal times keep their order");
+	memcpy(before, s, sizeof(s));
+	s[1].time = -1.0;	/* out of order, but beyond the n given */
+	before[1].time = -1.0;
 	shark_samples__sort(s, 1);
 	shark_samples__sort(s, 0);
-	ok(1, "sorting 0 or 1 samples is a no-op");
+	ok(!memcmp(before, s, sizeof(s)), "sorting 0 or 1 samples leaves the array as it was");
 }
 
 static void test_cpus(void)

@@ -3,13 +3,15 @@
 # perf events; maps as tables; globals; the compile cache; errors; cleanup.
 . "$(dirname "$0")/lib.bash"
 
+# Programs here return 1: a tracepoint program's return value filters every perf
+# event of that tracepoint on the machine, and 0 would hide getppid from the
+# perf.on tests of any other run (a neighbour's) while this file runs.
+
 export SHARK_CACHE=$T/cache
 P=$PROGS/probed
 
-prog_ids() { bpftool prog list 2>/dev/null | grep -c '^[0-9]'; }
-link_ids() { bpftool link list 2>/dev/null | grep -c '^[0-9]'; }
-base_progs=$(prog_ids)
-base_links=$(link_ids)
+base_progs=$(loaded_ids prog)
+base_links=$(loaded_ids link)
 base_uprobes=$(md5sum </sys/kernel/tracing/uprobe_events)
 
 # --- uprobe, uretprobe, USDT: exact counts, arguments and return values
@@ -30,13 +32,13 @@ static __always_inline void add(u32 k, u64 v)
 }
 
 SEC("uprobe")
-int BPF_KPROBE(on_add, int a, int b) { add(0, 1); add(1, a); add(2, b); return 0; }
+int BPF_KPROBE(on_add, int a, int b) { add(0, 1); add(1, a); add(2, b); return 1; }
 
 SEC("uretprobe")
-int BPF_KRETPROBE(on_ret, int ret) { add(3, 1); add(4, ret); return 0; }
+int BPF_KRETPROBE(on_ret, int ret) { add(3, 1); add(4, ret); return 1; }
 
 SEC("usdt")
-int BPF_USDT(on_tick, long i, long sq) { add(5, 1); add(6, i); add(7, sq); return 0; }
+int BPF_USDT(on_tick, long i, long sq) { add(5, 1); add(6, i); add(7, sq); return 1; }
 ]], { attach = false })
 local bin = shark.args[1]
 obj.progs.on_add:attach_uprobe{ binary = bin, func = "probed_add" }
@@ -65,9 +67,9 @@ u64 hits = 0;
 SEC("tracepoint/syscalls/sys_enter_getppid")
 int count(void *ctx)
 {
-  if (cfg_pid && (bpf_get_current_pid_tgid() >> 32) != cfg_pid) return 0;
+  if (cfg_pid && (bpf_get_current_pid_tgid() >> 32) != cfg_pid) return 1;
   __sync_fetch_and_add(&hits, 1);
-  return 0;
+  return 1;
 }
 ]], { rodata = { cfg_pid = shark.target().pid } })
 print("cfg_pid is the target", obj.rodata.cfg_pid == shark.target().pid)
@@ -80,13 +82,30 @@ hits	4321"
 
 run -c "$PROGS/getppid_n 10" -e 'local o = bpf.load([[
 u64 hits = 0;
-SEC("tracepoint/syscalls/sys_enter_getppid") int c(void *ctx) { hits++; return 0; }
-]])
+const volatile u32 cfg_pid = 0;	/* the held workload: no hit between the write and the read */
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int c(void *ctx) { if ((bpf_get_current_pid_tgid() >> 32) == cfg_pid) hits++; return 1; }
+]], { rodata = { cfg_pid = shark.target().pid } })
 o.bss.hits = 1000
 local ok, err = pcall(function() o.rodata.nope = 1 end)
 print(o.bss.hits, ok, (err:match("no global .nope. in .rodata")))'
 check ".bss globals are writable from Lua; unknown globals are named" rc=0 \
 	"out=1000	false	no global 'nope' in .rodata"
+
+# --- runs the kernel skipped: counted per program, reported. A raw tracepoint
+# program on bpf_trace_printk that prints itself: each nested run is skipped
+# (a program does not run again while it runs on that CPU), 10 times.
+run -c "$PROGS/getppid_n 10" -e 'local o = bpf.load([[
+const volatile u32 cfg_pid = 0;
+static __always_inline int mine(void) { return (bpf_get_current_pid_tgid() >> 32) == cfg_pid; }
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int outer(void *ctx) { if (mine()) bpf_printk("shark test: outer"); return 1; }
+SEC("raw_tracepoint/bpf_trace_printk")
+int again(void *ctx) { if (mine()) bpf_printk("shark test: nested"); return 1; }
+]], { rodata = { cfg_pid = shark.target().pid } })
+shark.on_end(function() local n, by = o:misses() print(n, by.again, by.outer) end)'
+check "runs the kernel skipped: counted per program (o:misses()) and reported at exit" rc=0 "out=10	10	nil" \
+	"err~^shark: BPF program 'again' missed 10 events: the kernel skips a program while a BPF program"
 
 # --- other attach types, and objects from files
 
@@ -96,22 +115,28 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
   if (BPF_CORE_READ(prev, tgid) == (int)(bpf_get_current_pid_tgid() >> 32)) __sync_fetch_and_add(&tp_btf_hits, 1);
-  return 0;
+  return 1;
 }
 SEC("raw_tracepoint/sched_switch")
-int on_raw(struct bpf_raw_tracepoint_args *ctx) { __sync_fetch_and_add(&raw_hits, 1); return 0; }
+int on_raw(struct bpf_raw_tracepoint_args *ctx) { __sync_fetch_and_add(&raw_hits, 1); return 1; }
 ]])
 shark.on_end(function() print(o.bss.tp_btf_hits > 0, o.bss.raw_hits > 0) end)'
 check "tp_btf (typed task_struct) and raw_tracepoint programs attach from SEC()" rc=0 "out=true	true"
 
 cat >"$T/prog.bpf.c" <<'C'
 #include "shark.bpf.h"
+const volatile u32 cfg_pid = 0;
 u64 hits = 0;
 SEC("tracepoint/syscalls/sys_enter_getppid")
-int c(void *ctx) { hits++; return 0; }
+int c(void *ctx)
+{
+  if ((bpf_get_current_pid_tgid() >> 32) == cfg_pid) hits++;
+  return 1;
+}
 char LICENSE[] SEC("license") = "GPL";
 C
-run -c "$PROGS/getppid_n 33" -e 'local o = bpf.load("'"$T"'/prog.bpf.c") shark.on_end(function() print(o.bss.hits) end)'
+run -c "$PROGS/getppid_n 33" -e 'local o = bpf.load("'"$T"'/prog.bpf.c", { rodata = { cfg_pid = shark.target().pid } })
+shark.on_end(function() print(o.bss.hits) end)'
 check "bpf.load of a .bpf.c file" rc=0 out=33
 obj=$(ls "$SHARK_CACHE"/obj/*.bpf.o | head -1)
 run -e 'local o = bpf.load("'"$obj"'", { attach = false }) local n = 0 for _ in pairs(o.progs) do n = n + 1 end print(n >= 1)'
@@ -141,7 +166,7 @@ int sample(struct bpf_perf_event_data *ctx)
 {
   u32 id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
   if ((int)id >= 0) shark_count(&counts, &id);
-  return 0;
+  return 1;
 }
 ]], { attach = false })
 obj.progs.sample:attach_perf_event{ event = "cpu-clock", freq = 499 }
@@ -158,7 +183,8 @@ check "a perf_event program with bpf_get_stackid finds leaf <- mid <- main" rc=0
 # --- maps as tables, filled by a program and from Lua
 
 cat >"$T/maps.lua" <<'LUA'
-bpf.cdef[[
+bpf.cdef([[
+const volatile u32 cfg_pid = 0;	/* only the workload: other processes call getppid too */
 struct tval { u64 count; u32 last_pid; u32 cpu; };
 struct tkey { u32 pid; char comm[16]; };
 struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 64);
@@ -177,6 +203,7 @@ int on_getppid(void *ctx)
   u64 one = 1, *c;
   u32 zero = 0;
   k.pid = bpf_get_current_pid_tgid() >> 32;
+  if (k.pid != cfg_pid) return 1;
   bpf_get_current_comm(&k.comm, sizeof(k.comm));
   struct tval *v = bpf_map_lookup_elem(&by_task, &k);
   if (v) { v->count++; v->last_pid = k.pid; v->cpu = bpf_get_smp_processor_id(); }
@@ -185,9 +212,9 @@ int on_getppid(void *ctx)
   if (c) __sync_fetch_and_add(c, 1); else bpf_map_update_elem(&by_comm, &k.comm, &one, 0);
   c = bpf_map_lookup_elem(&percpu, &zero);
   if (c) *c += 1;
-  return 0;
+  return 1;
 }
-]]
+]], { rodata = { cfg_pid = shark.target().pid } })
 shark.on_end(function()
   local v = bpf.var
   local pid = shark.target().pid
@@ -208,6 +235,10 @@ shark.on_end(function()
   print("deleted", v.by_comm["lua"], v.by_comm:delete("nope"), "#by_comm", #v.by_comm)
   v.by_task:clear()
   print("cleared", #v.by_task)
+  local got = v.by_comm:take()
+  local seen = {}
+  for k, x in pairs(got) do seen[#seen + 1] = k .. "=" .. x end
+  print("take", #got, table.concat(seen, " "), "left", #v.by_comm)
 end)
 LUA
 run -c "$PROGS/getppid_n 777" "$T/maps.lua"
@@ -219,6 +250,8 @@ check "per-CPU values come per CPU, with a sum" rc=0 'out~^percpu sum	777	cpus	t
 check "arrays iterate every index; m[k] = v writes" rc=0 'out~^arr	0=0 1=0 2=42 3=0	#	4$'
 check "hash writes, #m, items(), deletes, clear()" rc=0 'out~^#by_comm	2	items	2$' \
 	'out~^deleted	nil	false	#by_comm	1$' 'out~^cleared	0$'
+check "take(): every entry read and deleted at once, pairs() walks what was taken" rc=0 \
+	'out~^take	1	getppid_n=777	left	0$'
 
 # --- ring events: typed records in batches, drops counted
 
@@ -228,18 +261,20 @@ local src = [[
 struct event { u32 pid; u32 seq; char comm[16]; };
 SHARK_RINGBUF(events, struct event, RING_SIZE);
 u32 seq = 0;
+const volatile u32 cfg_pid = 0;
 SEC("tracepoint/syscalls/sys_enter_getppid")
 int on(void *ctx)
 {
   struct event e = {};
   e.pid = bpf_get_current_pid_tgid() >> 32;
+  if (e.pid != cfg_pid) return 1;	/* only the workload's calls are counted exactly */
   e.seq = __sync_fetch_and_add(&seq, 1);
   bpf_get_current_comm(&e.comm, sizeof(e.comm));
   shark_ringbuf_output(events, &e, sizeof(e));
-  return 0;
+  return 1;
 }
 ]]
-bpf.load((src:gsub("RING_SIZE", size)))
+bpf.load((src:gsub("RING_SIZE", size)), { rodata = { cfg_pid = shark.target().pid } })
 local n, sum, mine = 0, 0, 0
 local pid = shark.target().pid
 local h = bpf.on_ring("events", { drain_ms = tonumber(shark.args[2]) }, function(e)
@@ -267,7 +302,7 @@ int on(void *ctx)
 {
   struct rec r = { bpf_get_current_pid_tgid() >> 32, 7 };
   bpf_perf_event_output(ctx, &out, BPF_F_CURRENT_CPU, &r, sizeof(r));
-  return 0;
+  return 1;
 }
 ]]
 local n, sum = 0, 0
@@ -282,7 +317,7 @@ check "perf event array: 500 typed records through per-CPU bpf-output events" rc
 
 run -d 2 -e 'bpf.cdef[[
 SHARK_RINGBUF(events, struct nothing_here, 4096);
-SEC("tracepoint/syscalls/sys_enter_getppid") int on(void *ctx) { return 0; }
+SEC("tracepoint/syscalls/sys_enter_getppid") int on(void *ctx) { return 1; }
 ]]
 bpf.on_ring("events", function() end)'
 check "a ring whose record type BTF lacks: a clear message" rc=1 "err~bpf.on_ring: no struct"
@@ -301,7 +336,7 @@ int BPF_USDT(tick, long i, long sq)
   u32 slot = shark_log2_slot(i);
   u64 *c = bpf_map_lookup_elem(&hist, &slot);
   if (c) __sync_fetch_and_add(c, 1);
-  return 0;
+  return 1;
 }
 ]], { attach = false })
 o.progs.tick:attach_usdt{ binary = shark.args[1], provider = "shark_test", name = "tick" }
@@ -315,7 +350,7 @@ ok_if "print_hist_map: 10 buckets, nothing else" test "$(grep -c '|' "$T/out")" 
 
 # --- the compile cache, and errors
 
-src='SEC("tracepoint/syscalls/sys_enter_getppid") int c(void *ctx) { return 0; }'
+src='SEC("tracepoint/syscalls/sys_enter_getppid") int c(void *ctx) { return 1; }'
 run -e "bpf.cdef[[$src]] print('loaded')" -d 0.1
 check "BPF C compiles (the first time with clang)" rc=0 out=loaded
 SHARK_CLANG=/nonexistent/clang run -e "bpf.cdef[[$src]] print('cached')" -d 0.1
@@ -338,22 +373,41 @@ check "a verifier rejection names the program and shows the log's end" rc=1 \
 	'!err~ulimit'
 
 if ! "$SHARK" test kprobes >/dev/null 2>&1; then
-	run -e 'bpf.cdef[[ SEC("kprobe/do_sys_openat2") int k(void *ctx) { return 0; } ]]'
+	run -e 'bpf.cdef[[ SEC("kprobe/do_sys_openat2") int k(void *ctx) { return 1; } ]]'
 	check "a kprobe on a kernel without kprobes: the kernel's reason" rc=1 \
 		'err~no kprobes \(built without CONFIG_KPROBES\)'
 fi
-run -e 'bpf.cdef[[ SEC("fentry/do_sys_openat2") int BPF_PROG(f) { return 0; } ]]'
+run -c "$PROGS/openat_n 50 /dev/null" -e 'bpf.cdef[[
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 64);
+  __type(key, u32);
+  __type(value, u64);
+} opens SEC(".maps");
+SEC("fentry/do_sys_openat2") int BPF_PROG(f)
+{
+  u32 pid = bpf_get_current_pid_tgid() >> 32;
+  shark_count(&opens, &pid);
+  return 1;
+}
+]]
+shark.on_end(function() print("opens", bpf.var.opens[shark.target().pid]) end)'
 if grep -q 'Operation not permitted' "$T/err"; then
 	check "fentry where the kernel refuses it: a clear error" rc=1 'err~cannot load the BPF object: Operation not permitted'
 else
-	check "fentry loads and attaches where the kernel allows it" rc=0
+	# the loader's opens count too: at least the workload's 50
+	check "fentry loads and attaches where the kernel allows it" rc=0 'out~^opens	[0-9]+$'
+	ok_if "fentry: at least the 50 opens of the -c workload" awk '$1 == "opens" {ok = $2 >= 50} END {exit !ok}' "$T/out"
 fi
 
 # --- nothing stays behind
 
 sleep 0.3
-ok_if "no BPF program of ours is left loaded ($(prog_ids), before $base_progs)" test "$(prog_ids)" -le "$base_progs"
-ok_if "no BPF link of ours is left ($(link_ids), before $base_links)" test "$(link_ids)" -le "$base_links"
+# (new ones that no process holds: a neighbour's run holds its own)
+left=$(orphans prog "$base_progs")
+ok_if "no BPF program of ours is left loaded ($left)" test -z "$left"
+left=$(orphans link "$base_links")
+ok_if "no BPF link of ours is left ($left)" test -z "$left"
 ok_if "uprobe_events unchanged" test "$(md5sum </sys/kernel/tracing/uprobe_events)" = "$base_uprobes"
 
 done_testing

@@ -28,9 +28,10 @@ done
 size=$(stat -c %s "$ROOT/t/cdef_getppid")
 echo "# bundle of cdef_getppid.lua: $size bytes"
 if grep -q -a -m1 AddressSanitizer "$SHARK"; then
-	skip "a bundle is at most 5 MB" "this shark is the ASan build (make asan): its size is not the release's"
+	skip "a bundle is at most 10 MB" "this shark is the ASan build (make asan): its size is not the release's"
 else
-	ok_if "a bundle is at most 5 MB ($size bytes)" test "$size" -le 5242880
+	# the budget was 5 MB until unwinding, TLS, SQLite, journals and TOML came in (8.6 MB)
+	ok_if "a bundle is at most 10 MB ($size bytes)" test "$size" -le 10485760
 fi
 ok_if "ldd of a bundle shows glibc only" \
 	test -z "$(ldd "$ROOT/t/cdef_getppid" | grep -Ev 'linux-vdso|libc\.so|libm\.so|ld-linux')"
@@ -76,8 +77,9 @@ in_root_traced '^tracing' 'cp /bin/dd /t/ddhist && /t/ddhist if=/dev/zero of=/de
 check "io_sys_write_hist (bpf.load of BPF C) bundled, in the bare root: ddhist's 77 writes in [64, 128)" rc=0 \
 	'out~^\[64, 128\) +77 \|@+\|$'
 in_root_traced '^Tracing 1 functions' '/t/funcs nap 3 20' /t/funclatency -m /t/funcs:work_nap
-check "funclatency (bpf.latency template on a uprobe pair) bundled: 3 calls of 20 ms in [16, 32) ms" rc=0 \
-	'out~^\[16, 32\) +3 \|' 'out~^count: 3$'
+check "funclatency (bpf.latency template on a uprobe pair) bundled: 3 calls of 20 ms, none under 16 ms" rc=0 \
+	'out~^\[16, 32\) +[0-9]+ \|' 'out~^count: 3$'
+ok_if "... all 3 at 16 ms or more ($(hist_at_least 16))" [ "$(hist_at_least 16)" = 3 ]
 in_root_traced '^TIME +PID +COMMAND' 'printf "echo typed-in-root\nexit\n" | bash --norc -i' /t/bashreadline
 check "bashreadline (uretprobe on the root's own bash) bundled: the typed line" rc=0 \
 	'out~^[0-9:]{8} +[0-9]+ +echo typed-in-root$'
@@ -156,7 +158,7 @@ ok_if "every sample bundles, and its bundle prints its usage (failed:${fails:- n
 
 # a .bpf.c file next to the script, named by a literal: compiled into the bundle
 mkdir -p "$T/fileprog"
-printf '%s\n' 'SEC("tracepoint/syscalls/sys_enter_getppid") int on_getppid(void *ctx) { return 0; }' \
+printf '%s\n' 'SEC("tracepoint/syscalls/sys_enter_getppid") int on_getppid(void *ctx) { return 1; }' \
 	>"$T/fileprog/getppid.bpf.c"
 printf '%s\n' 'local obj = bpf.load("getppid.bpf.c")' 'print(obj.progs.on_getppid ~= nil)' 'shark.exit()' \
 	>"$T/fileprog/tool.lua"
@@ -173,7 +175,7 @@ check "bundling BPF C without clang fails at bundle time, naming the source line
 	"err~cdef_getppid.lua:6: compiling BPF C needs clang, and '/nonexistent' was not found"
 ok_if "... and writes no bundle" test ! -e "$T/nope"
 cat >"$T/dyn.lua" <<'LUA'
-bpf.cdef(table.concat({ 'SEC("tracepoint/sched/sched_switch")', "int x(void *c) { return 0; }" }, "\n"))
+bpf.cdef(table.concat({ 'SEC("tracepoint/sched/sched_switch")', "int x(void *c) { return 1; }" }, "\n"))
 LUA
 run bundle "$T/dyn.lua" -o "$T/dyn"
 "$T/dyn" >"$T/out" 2>"$T/err"; RC=$?

@@ -32,9 +32,10 @@ start() {
 	BG=$!
 }
 
-# wait_out REGEX [SECONDS]: wait until stdout matches (default 10 s).
+# wait_out REGEX [SECONDS]: wait until stdout matches (default 30 s: a deadline, not a
+# measure; a busy machine can take seconds to start shark).
 wait_out() {
-	local i limit=$(( ${2:-10} * 20 ))
+	local i limit=$(( ${2:-30} * 20 ))
 	for ((i = 0; i < limit; i++)); do
 		grep -Eq -- "$1" "$T/out" 2>/dev/null && return 0
 		sleep 0.05
@@ -124,6 +125,71 @@ ok_if() {
 skip() {
 	n=$((n + 1))
 	echo "ok $n - $1 # SKIP $2"
+}
+
+# hist_at_least MIN: the counts of the log2 histogram lines of stdout whose
+# bucket starts at MIN or above ("[16K, 32K)" starts at 16384). For what the
+# kernel guarantees: a 20 ms sleep is never shorter, however late it ends.
+hist_at_least() {
+	awk -v min="$1" '/^\[[0-9]+[KMG]?(, [0-9]+[KMG]?\))?\]? +[0-9]+ \|/ {
+		lo = $1; gsub(/[\[\],]/, "", lo); m = 1
+		if (lo ~ /K$/) m = 1024; else if (lo ~ /M$/) m = 1048576; else if (lo ~ /G$/) m = 1073741824
+		sub(/[KMG]$/, "", lo)
+		if (lo * m >= min) { line = $0; sub(/ *\|.*/, "", line); n = split(line, f, " "); s += f[n] }
+	} END { print s + 0 }' "$T/out"
+}
+
+# missed: the runs the kernel skipped, as shark reported them on stderr (a
+# program does not run while a BPF program already runs on its CPU: an
+# interrupt's tracepoint on a busy machine)
+missed() {
+	sed -n "s/^shark: BPF program '.*' missed \([0-9]*\) event.*/\1/p" "$T/err" | awk '{s += $1} END {print s + 0}'
+}
+
+# BPF programs and links (KIND prog or link), judged so that other runs on the
+# machine do not count:
+# held_ids KIND [PID]: the ids a process (default: any) holds an fd of; a
+# program is also held through a link a process holds
+held_ids() {
+	local l
+	{
+		if [ -n "${2:-}" ]; then
+			grep -hs "^$1_id:" /proc/"$2"/fdinfo/*
+		else
+			grep -hs "^$1_id:" /proc/[0-9]*/fdinfo/*
+		fi | awk '{print $2}'
+		if [ "$1" = prog ]; then
+			for l in $(held_ids link "${2:-}"); do
+				bpftool link show id "$l" 2>/dev/null | sed -n 's/^[0-9]*: .*prog \([0-9]*\).*/\1/p'
+			done
+		fi
+	} | sort -u
+}
+# loaded_ids KIND: every one loaded, but the cgroup kinds systemd attaches
+loaded_ids() {
+	bpftool "$1" list 2>/dev/null | grep -v '^[0-9]*: cgroup' | sed -n 's/^\([0-9]*\): .*/\1/p' | sort -u
+}
+# orphans KIND BASE: those loaded since BASE (a list of ids) that no process
+# holds, still there after a grace period (the kernel frees a closed one late)
+orphans() {
+	local left i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		left=$(comm -23 <(loaded_ids "$1") <(printf '%s\n' $2 | sort -u) | comm -23 - <(held_ids "$1"))
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	echo $left
+}
+# still_loaded KIND IDS...: those of IDS still loaded after a grace period
+still_loaded() {
+	local kind=$1 left i
+	shift
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		left=$(comm -12 <(loaded_ids "$kind") <(printf '%s\n' "$@" | sort -u))
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	echo $left
 }
 
 done_testing() {

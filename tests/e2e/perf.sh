@@ -32,17 +32,22 @@ run -c "$PROGS/sleeper sl33py 200" "$T/sleep.lua"
 check "200 sleeps: exactly 200 switches out of prev_comm=sl33py in state S" rc=0 "out=sleeps	200"
 
 cat >"$T/pingpong.lua" <<'LUA'
-local out, to_pong = 0, 0
+local out, to_pong, unnamed = 0, 0, 0
 perf.on("sched:sched_switch", function(e)
   if ffi.string(e.raw.prev_comm) == "ping" then
     out = out + 1
-    if ffi.string(e.raw.next_comm) == "pong" then to_pong = to_pong + 1 end
+    local nxt = ffi.string(e.raw.next_comm)
+    if nxt == "pong" then to_pong = to_pong + 1 end
+    if nxt == "" then unnamed = unnamed + 1 end
   end
 end)
-shark.on_end(function() print(out >= 500, to_pong >= 450, to_pong) end)
+shark.on_end(function() print(out >= 500, to_pong >= 1, unnamed, to_pong) end)
 LUA
+# (on a busy machine another task on CPU 0 may run between them: how often
+# pong is next is the scheduler's business, that it is named is ours)
 run -c "$PROGS/pingpong 500" "$T/pingpong.lua"
-check "ping/pong on one CPU: ping hands the CPU to pong (next_comm)" rc=0 'out~^true	true	[0-9]+$'
+check "ping/pong on one CPU: ping hands the CPU to pong (next_comm), every next_comm named" rc=0 \
+	'out~^true	true	0	[0-9]+$'
 
 # --- callchains
 
@@ -188,9 +193,14 @@ perf.on("sched:sched_switch", { pid = -1 }, function(e)
   end
   start[nxt] = now
 end)
-shark.on_end(function() shark.print_hist(oncpu, { top = 5 }) end)
+shark.on_end(function()
+  for name, us in pairs(oncpu) do oncpu[name] = math.floor(us) end  -- 1234567, not 1.23457e+06
+  shark.print_hist(oncpu)
+end)
 LUA
-run -d 1 -c "$PROGS/fpchain 600" "$T/threads_running.lua" 
+# every command is listed (a busy machine has busier ones than the workload),
+# and the run lasts as long as its 600 ms of CPU time, however long that takes
+run -c "$PROGS/fpchain 600" "$T/threads_running.lua"
 check "threads_running pattern: on-CPU time (us) by command" rc=0 'out~^fpchain +[0-9]{5,}'
 
 # --- targets, globs, multiple events, stop
@@ -260,7 +270,7 @@ check "syscalls:* opens a few carriers, not one event per syscall and CPU" rc=0 
 
 # the syscall numbers shark knows beyond the C library's table, checked on this kernel
 if [ "$(uname -m)" = x86_64 ]; then
-	"$SHARK" -e 'for n, nr in pairs(require("perf.events").X64_EXTRA) do print(n, nr) end' |
+	"$SHARK" -e 'for n, nr in pairs(require("shark.arch").syscall_extra) do print(n, nr) end' |
 	while read -r name nr; do
 		[ -d "/sys/kernel/tracing/events/syscalls/sys_enter_$name" ] || continue
 		"$SHARK" -c "$PROGS/syscall_nr $nr" -e "local n = 0
@@ -295,8 +305,11 @@ run -e 'perf.on("sched:sched_switch")'
 check "a missing handler" rc=1 'err~-e:1: perf.on\(spec, \[opts\], fn\): expected a function, got nil'
 
 if "$SHARK" test hardware >"$T/hw" 2>&1; then
-	run -d 0.2 -e 'perf.on("instructions", function() end)'
-	check "hardware events open where the PMU exists" rc=0
+	run -c "$PROGS/getppid_n 1000" -e 'local n = 0
+perf.on("instructions", { period = 100000 }, function() n = n + 1 end)
+shark.on_end(function() print("samples", n) end)'
+	check "hardware events open where the PMU exists: instructions of the -c workload sampled" rc=0 \
+		'out~^samples	[1-9][0-9]*$'
 else
 	run -e 'perf.on("cycles", function() end)'
 	check "a hardware event without a PMU fails with the kernel's reason" rc=1 \

@@ -28,8 +28,8 @@ for i in range(3): slp()'" "$S/pycalls.lua" -L
 	check "pycalls -L: calls, total and average time columns" rc=0 \
 		'out~^METHOD +# CALLS +TIME \(us\) +AVG \(us\)$' 'out~^<string>\.fooz +321 +[0-9.]+ +[0-9.]+$'
 	avg=$(awk '$1 == "<string>.slp" && $2 == 3 { print int($4) }' "$T/out")
-	ok_if "pycalls -L: slp (sleeps 50 ms) averages 50..500 ms (got ${avg:-none} us)" \
-		test "${avg:-0}" -ge 50000 -a "${avg:-0}" -le 500000
+	ok_if "pycalls -L: slp (sleeps 50 ms) averages 50 ms or more (got ${avg:-none} us)" \
+		test "${avg:-0}" -ge 50000
 	"$PY" -c 'import time
 def tick(): time.sleep(0.005)
 for i in range(600): tick()' &
@@ -54,8 +54,8 @@ $k = new Kls; for ($i = 0; $i < 4; $i++) $k->meth($i);'
 		'out~^foo +123 +[0-9.]+ +[0-9.]+$' 'out~^Kls::meth +4 +[0-9.]+ +[0-9.]+$' \
 		'out~request start pid [0-9]+ .*Standard input code$' 'out~request end +pid [0-9]+ '
 	avg=$(awk '$1 == "Kls::meth" { print int($4) }' "$T/out")
-	ok_if "phpcalls -L: Kls::meth (sleeps 20 ms) averages 20..200 ms (got ${avg:-none} us)" \
-		test "${avg:-0}" -ge 20000 -a "${avg:-0}" -le 200000
+	ok_if "phpcalls -L: Kls::meth (sleeps 20 ms) averages 20 ms or more (got ${avg:-none} us)" \
+		test "${avg:-0}" -ge 20000
 	run -c "php8.2 -r '$code'" "$S/phpcalls.lua"
 	check "phpcalls without USE_ZEND_DTRACE=1: PHP fires no function probes, and the hint says so" rc=0 \
 		'out~^METHOD +# CALLS$' '!out~^foo ' 'err~^phpcalls: no PHP function call seen: .*USE_ZEND_DTRACE=1'

@@ -26,6 +26,9 @@ check "funccount: a library by name (c: libc), exact calls by the -c target" rc=
 mkfifo "$T/go"
 "$F" 50 wait <"$T/go" & wp=$!
 exec 3>"$T/go"
+# the background shell opens the fifo, then execs the workload: attach to the
+# workload, not to the shell on its way to exec (on a busy machine, ESRCH)
+for i in $(seq 600); do [ "$(readlink "/proc/$wp/exe")" = "$(readlink -f "$F")" ] && break; sleep 0.05; done
 start "$S/funccount.lua" -p $wp "$F:work_[ab]*"
 for i in $(seq 100); do grep -q Tracing "$T/err" && break; sleep 0.05; done
 echo >&3; exec 3>&-; wait $wp
@@ -35,10 +38,13 @@ check "funccount -p PID, Ctrl-C: the pid's calls, a glob with a class" rc=0 'out
 
 # --- funclatency: 5 calls of a function sleeping 20 ms
 run -c "$F nap 5 20" "$S/funclatency.lua" -m "$F:work_nap"
-check "funclatency -m: 5 calls of 20 ms, all in [16, 32) ms" rc=0 'out~^@msecs:$' \
-	'out~^\[16, 32\) +5 \|@+ *\|$' 'out~^count: 5$'
+# (a 20 ms sleep is never shorter; how much longer depends on the machine's load)
+check "funclatency -m: 5 calls of 20 ms, a msecs histogram" rc=0 'out~^@msecs:$' 'out~^count: 5$' \
+	'out~^\[16, 32\) +[0-9]+ \|'
+ok_if "funclatency -m: all 5 calls at 16 ms or more ($(hist_at_least 16))" [ "$(hist_at_least 16)" = 5 ]
 run -c "$F nap 5 20" "$S/funclatency.lua" -u "$F:work_nap"
-check "funclatency -u: the same in [16K, 32K) us" rc=0 'out~^@usecs:$' 'out~^\[16K, 32K\) +5 \|' 'out~^count: 5$'
+check "funclatency -u: the same in us" rc=0 'out~^@usecs:$' 'out~^\[16K, 32K\) +[0-9]+ \|' 'out~^count: 5$'
+ok_if "funclatency -u: all 5 calls at 16K us or more ($(hist_at_least 16384))" [ "$(hist_at_least 16384)" = 5 ]
 run -c "$F 40" "$S/funclatency.lua" "$F:work_[ab]*"
 check "funclatency with a glob: work_alpha (40) and work_beta (80) in one histogram, 120 calls" rc=0 \
 	'err~Tracing 2 functions for' 'out~^count: 120$'
@@ -48,11 +54,10 @@ run -c "$PROGS/contend 10 24" "$S/futex.lua" -a
 addr=$(sed -n 's/^mutex \(0x[0-9a-f]*\)$/\1/p' "$T/out")
 check "futex -a: the workload's mutex address, exactly 10 waits" rc=0 \
 	"out~^@usecs\[contend\[[0-9]+\] futex ${addr:-none}\]: 10 waits$"
-ok_if "futex -a: the waits of about 23 ms are in [16K, 32K) us" \
-	awk '/^@usecs\[contend/{p=1} p && /^\[16K, 32K\)/{ok = $3 >= 8} /^$/{p=0} END{exit !ok}' "$T/out"
+# (how long each wait lasts depends on how the two threads are scheduled: not checked)
 run -c "$PROGS/contend 5 24" "$S/futex.lua" -m
 check "futex -m: by process, in milliseconds" rc=0 'out~^@msecs\[contend\[[0-9]+\]\]: 5 waits$' \
-	'out~^\[16, 32\) +[345] \|'
+	'out~^\[[0-9]+(, [0-9]+\))?\]? +[0-9]+ \|' '!out~^\[[0-9]+K'
 
 run -c "$PROGS/contend 10 24" "$S/futex.lua" 0.1
 ok_if "futex with an interval: several reports whose waits add up to exactly 10" \
@@ -83,7 +88,9 @@ else
 	run -c "$DD" "$S/biolatency.lua" -D
 	check "biolatency -D: a histogram for the disk dd writes to" rc=0 "out~^@usecs\[${fs##*/}\]: [0-9]+ I/Os$" \
 		'out~^\[[0-9KM]+, [0-9KM]+\) +[0-9]+ \|@+ *\|$'
-	ok_if "biolatency -D: at least dd's 8 I/Os" awk '/^@usecs\[/{n += $2} END {exit !(n >= 8)}' "$T/out"
+	ios=$(awk '/^@usecs\[/{n += $2} END {print n + 0}' "$T/out")
+	ok_if "biolatency -D: at least dd's 8 I/Os ($ios, and $(missed) completions the kernel skipped)" \
+		[ $((ios + $(missed))) -ge 8 ]
 	run -c "$DD" "$S/biolatency.lua" -D -j
 	check "biolatency -D -j: a JSON histogram keyed by the disk, at least dd's 8 I/Os" rc=0 '!out~^@usecs' \
 		"out~^\\{.*\"key\":\"${fs##*/}\"" 'out~"unit":"usecs"' 'out~"total":([89]|[0-9]{2,})[,}]'
@@ -94,8 +101,9 @@ else
 	run -c "$DD" "$S/hardirqs.lua" -C
 	check "hardirqs -C: the disk's handler ($dev-req) in a TOTAL_count table" rc=0 \
 		'out~^HARDIRQ +TOTAL_count$' "out~^${dev}-req[.0-9]* +[0-9]+$"
-	ok_if "hardirqs -C: at least one interrupt per direct write of dd (8)" \
-		awk -v d="$dev-req" 'index($1, d) == 1 {n += $2} END {exit !(n >= 8)}' "$T/out"
+	irqs=$(awk -v d="$dev-req" 'index($1, d) == 1 {n += $2} END {print n + 0}' "$T/out")
+	ok_if "hardirqs -C: at least one interrupt per direct write of dd ($irqs of 8, $(missed) skipped by the kernel)" \
+		[ $((irqs + $(missed))) -ge 8 ]
 	run -c "$DD" "$S/hardirqs.lua" -D -N
 	check "hardirqs -D -N: a histogram in ns for the disk's handler" rc=0 \
 		"out~^hardirq = ${dev}-req[.0-9]*: [0-9]+ events$" 'out~^\[[0-9KM]+, [0-9KM]+\) +[0-9]+ \|'

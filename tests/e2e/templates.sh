@@ -58,13 +58,16 @@ check "off-CPU: 200 sleeps of 1 ms are >= 190 ms off CPU in the nanosleep stack 
 
 NS='from = "syscalls:sys_enter_clock_nanosleep", to = "syscalls:sys_exit_clock_nanosleep"'
 run -c "$PROGS/sleeper lat 200" -e "local l = bpf.latency{ $NS, unit = 'us', by = 'comm' }
-shark.on_end(function() local h = l:histograms().lat print(l:count(), h[11] >= 190) l:print() end)"
-check "syscall latency: 200 sleeps of 1 ms, in the [1K, 2K) us bucket, per comm" rc=0 \
-	'out~^200	true$' 'out~^@us\[lat\]:$' 'out~^\[1K, 2K\) +[0-9]+ \|@+ *\|$'
+shark.on_end(function() local h, short = l:histograms().lat, 0
+  for k = 0, 9 do short = short + (h[k] or 0) end print(l:count(), short) l:print() end)"
+# (a 1 ms sleep never ends early; how late it ends depends on the machine's load)
+check "syscall latency: 200 sleeps of 1 ms, none under 512 us, per comm" rc=0 \
+	'out~^200	0$' 'out~^@us\[lat\]:$' 'out~^\[(512|1K|2K|4K|8K|16K), [0-9K]+\) +[0-9]+ \|@+ *\|$'
 
 run -c "$PROGS/sleeper lat 200" -e "local l = bpf.latency{ $NS, unit = 'us', linear = { min = 0, max = 5000, step = 500 } }
-shark.on_end(function() print(l:count(), l:histogram()[2] >= 190) l:print() end)"
-check "linear buckets: 1 ms sleeps land in [1000, 1500)" rc=0 'out~^200	true$' 'out~^\[1000, 1500\) +[0-9]+ \|@+ *\|$'
+shark.on_end(function() local h = l:histogram() print(l:count(), (h[0] or 0) + (h[1] or 0)) l:print() end)"
+check "linear buckets: no 1 ms sleep under 1000 us, the buckets printed 500 wide" rc=0 'out~^200	0$' \
+	'out~^\[[0-9]+, [0-9]+\) +[0-9]+ \|@+ *\|$'
 
 run -c "$PROGS/sleeper lat 300" -e "local l = bpf.latency{ $NS, unit = 'us', interval_ms = 100 }
 shark.on_end(function() local n, rows = 0, l:rows() for _, r in ipairs(rows) do for _, c in pairs(r.buckets) do n = n + c end end
@@ -92,7 +95,17 @@ run -e 'bpf.count{ on = "sched:sched_switch", bogus = 1 }'
 check "an unknown option" rc=1 "err~unknown option 'bogus'"
 
 # a tracepoint program returning 0 would hide the event from every perf event of
-# that tracepoint: templates and perf.on on the same tracepoints both see all
+# that tracepoint on the machine, another process's too: a template in one shark
+# leaves the tracepoint to a perf.on in another
+start -e 'bpf.count{ on = "syscalls:sys_enter_getppid", by = "pid" } print("ready") io.stdout:flush()'
+wait_out ready
+run -c "$PROGS/getppid_n 1000" -e 'local n = 0
+perf.on("syscalls:sys_enter_getppid", function() n = n + 1 end)
+shark.on_end(function() print(n) end)'
+check "a template in another shark does not hide the tracepoint from this one's perf.on: all 1000" rc=0 out=1000
+signal INT
+finish
+# templates and perf.on on the same tracepoints, in one run, both see all
 run -c "$PROGS/getppid_n 1000" -e 'local c = bpf.count{ on = "syscalls:sys_enter_getppid", by = "pid" }
 local l = bpf.latency{ from = "syscalls:sys_enter_getppid", to = "syscalls:sys_exit_getppid" }
 local o = bpf.offcpu{}
@@ -110,7 +123,10 @@ check "templates and perf.on on the same tracepoints: each sees all 1000 (and sc
 run -c "$PROGS/getppid_n 1000" -e 'local n = 0
 perf.on("syscalls:sys_enter_getppid", function() n = n + 1 end)
 local c = bpf.count{ on = "syscalls:sys_enter_getppid", by = "pid" }
-shark.on_end(function() local t = 0 for _, v in pairs(c) do t = t + v end print(t, n) end)'
-check "... perf.on first, then the template: both see all 1000" rc=0 "out=1000	1000"
+-- the kernel skips a tracepoint program while another BPF program (or a map
+-- syscall, preempted) holds its CPU, and counts the skip: add those
+shark.on_end(function() local t = 0 for _, v in pairs(c) do t = t + v end print(t + c:misses(), n) end)'
+check "... perf.on first, then the template: both see all 1000 (the template's with the kernel's skips)" rc=0 \
+	"out=1000	1000"
 
 done_testing

@@ -3,7 +3,8 @@
  * contend.c - a pthread mutex contended exactly N times: in each round the
  * main thread holds the lock for MS ms while a second thread blocks on it
  * (a FUTEX_WAIT of about MS ms on the mutex). The threads hand rounds over
- * by polling with nanosleep, so no other futex wait happens until the join.
+ * by polling with nanosleep, and the process ends without a join, so no
+ * other futex wait happens however the threads are scheduled.
  * Prints the mutex address. usage: contend N MS
  */
 #include <pthread.h>
@@ -12,7 +13,7 @@
 #include <time.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static volatile long go, done;
+static volatile long go, trying, done, finished;
 static long n, ms;
 
 static void nap(long us)
@@ -27,11 +28,12 @@ static void *waiter(void *arg)
 	for (long i = 1; i <= n; i++) {
 		while (go != i)
 			nap(100);
-		nap(1000);	/* the main thread is in its hold: block */
+		trying = i;	/* the main thread holds the lock until we block on it */
 		pthread_mutex_lock(&lock);
 		pthread_mutex_unlock(&lock);
 		done = i;
 	}
+	finished = 1;
 	return arg;
 }
 
@@ -50,10 +52,15 @@ int main(int argc, char **argv)
 	for (long i = 1; i <= n; i++) {
 		pthread_mutex_lock(&lock);
 		go = i;
+		while (trying != i)	/* however late the waiter runs on a busy machine */
+			nap(100);
 		nap(ms * 1000);
 		pthread_mutex_unlock(&lock);
 		while (done != i)
 			nap(100);
 	}
-	return pthread_join(t, NULL);
+	/* no pthread_join: it waits on a futex when the thread has not exited yet */
+	while (!finished)
+		nap(100);
+	return 0;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fpchain.c - spin for MS milliseconds in leaf(), called from mid(), called
- * from main(): built with frame pointers, so sampled user stacks read
- * leaf <- mid <- main. usage: fpchain MS
+ * fpchain.c - spin for MS milliseconds of CPU time in leaf(), called from
+ * mid(), called from main(): built with frame pointers, so sampled user stacks
+ * read leaf <- mid <- main. CPU time, not wall time: on a busy machine it gets
+ * the same number of cpu-clock samples, only later. usage: fpchain MS
  */
 #include <stdlib.h>
 #include <time.h>
@@ -11,7 +12,7 @@ static double now_ms(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 

@@ -7,6 +7,7 @@ local cjson = require "cjson"
 local api = require "shark.api"
 local core = require "shark.core"
 local bundle = require "shark.bundle"
+local shark = require "shark"
 
 local M = {}
 

@@ -6,6 +6,7 @@ local api = require "shark.api"
 local pcore = require "perf.core"
 local events = require "perf.events"
 local types = require "perf.types"
+local shark = require "shark"
 
 local M = {}
 

@@ -4,6 +4,7 @@
 -- the run sees, with what offline symbolization needs. shark report
 -- summarises it; shark replay runs a script over it.
 local shark = require "shark"
+local timer = require "timer"
 local getopt = require "shark.getopt"
 local journal = require "shark.journal"
 local target = require "shark.cmd.target"
@@ -108,7 +109,7 @@ function M.main(args)
   w, err = journal.create(o.output, key, { command = o.command or (cmd_argv and table.concat(cmd_argv, " ")) })
   if not w then return fail(err) end
   journal.active = w
-  if o.duration then set_timeout(o.duration * 1000, function() shark.exit(0) end) end
+  if o.duration then timer.set_timeout(o.duration * 1000, function() shark.exit(0) end) end
 
   local handles = {}
   if o.event then

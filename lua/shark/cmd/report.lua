@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: GPL-2.0
--- shark report FILE [--sort KEYS] [-f text|csv|json|folded|svg|pprof] [-o OUT]:
+-- shark report [FILE] (default shark.journal) [--sort KEYS] [-f text|csv|json|folded|svg|pprof] [-o OUT]:
 -- perf report's summary of a journal: per event, the share of samples
 -- (period) of each comm/pid/tid/sym/dso, largest first.
 local ffi = require "ffi"
@@ -18,7 +18,7 @@ local SORT_KEYS = { comm = true, pid = true, tid = true, sym = true, dso = true 
 
 local spec = {
   name = "shark report",
-  usage = "FILE [--sort comm,pid,tid,sym,dso] [-f text|csv|json|folded|svg|pprof] [-o OUT]",
+  usage = "[FILE] [--sort comm,pid,tid,sym,dso] [-f text|csv|json|folded|svg|pprof] [-o OUT]",
   about = "Summarise a journal of shark record: per event, samples and their share of the period, grouped by\n" ..
     "the sort keys, largest first. folded, svg and pprof (go tool pprof) are stack profiles of the\n" ..
     "callchains (or comm;sym), with modules and build-ids in pprof.",
@@ -28,7 +28,7 @@ local spec = {
   { "o", "output", "OUT", "write there instead of stdout" },
   { nil, "key", "KEYFILE", "the key of an encrypted journal" },
   { nil, "salvage", nil, "skip damaged chunks instead of stopping" },
-  args = { "FILE" }, min_args = 1,
+  args = { "[FILE]" },
 }
 
 local BATCH = 4096
@@ -308,7 +308,8 @@ function M.main(args)
     io.stderr:write("shark report: --sort needs at least one key\n")
     return shark.exit(2)
   end
-  local r = journal.open_or_exit("shark report", o.args[1], o)
+  -- like perf report's perf.data: shark record's default journal
+  local r = journal.open_or_exit("shark report", o.args[1] or "shark.journal", o)
   local agg, tidpid, rep = aggregate(r)
   if not agg then
     io.stderr:write("shark report: ", tidpid, "\n")

@@ -9,6 +9,7 @@ local decode = require "shark.serve.decode"
 local render = require "shark.serve.render"
 local core = require "shark.core"
 local api = require "shark.api"
+local shark = require "shark"
 
 local M = {}
 

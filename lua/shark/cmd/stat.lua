@@ -7,6 +7,7 @@ local ffi = require "ffi"
 local cjson = require "cjson"
 local api = require "shark.api"
 local shark = require "shark"
+local timer = require "timer"
 local getopt = require "shark.getopt"
 local events = require "perf.events"
 local target = require "shark.cmd.target"
@@ -336,7 +337,7 @@ local function run_attached(out, o, evs)
   keep:start(2 ^ 31, 0, function() end)
   local prev = o.interval and {} or nil
   if o.interval then
-    set_interval(o.interval, function()
+    timer.set_interval(o.interval, function()
       local s = {}
       add_sample(s, evs, prev)
       emit(out, o, rows_of(evs, s), nil, (tonumber(api.time_ns()) - t0) / 1e9, 1)

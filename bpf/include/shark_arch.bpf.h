@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* shark_arch.bpf.h - what differs by CPU architecture on the BPF side, in one place. */
+#ifndef SHARK_ARCH_BPF_H
+#define SHARK_ARCH_BPF_H
+
+/*
+ * The Makefile's BPF_ARCH (prebuilt programs) and lua/shark/arch.lua (BPF C
+ * compiled at run time) define __TARGET_ARCH_<arch>, which bpf_tracing.h's
+ * PT_REGS_PARM*() also need. A new architecture adds a case here and a line
+ * in each of those two.
+ *
+ * shark_arg_offset(i): the offset in struct pt_regs of argument i (0..4) of a
+ * probed function, and of its return value for i >= 5. An offset, not a read
+ * through ctx: the verifier refuses a variable offset into ctx, so callers
+ * read a copy with bpf_probe_read_kernel(). No CO-RE: pt_regs is ABI.
+ */
+#if defined(__TARGET_ARCH_x86)
+static __always_inline unsigned long shark_arg_offset(__u32 i)
+{
+	switch (i) {
+	case 0: return __builtin_offsetof(struct pt_regs, di);
+	case 1: return __builtin_offsetof(struct pt_regs, si);
+	case 2: return __builtin_offsetof(struct pt_regs, dx);
+	case 3: return __builtin_offsetof(struct pt_regs, cx);
+	case 4: return __builtin_offsetof(struct pt_regs, r8);
+	default: return __builtin_offsetof(struct pt_regs, ax);
+	}
+}
+#elif defined(__TARGET_ARCH_arm64)
+static __always_inline unsigned long shark_arg_offset(__u32 i)
+{
+	return __builtin_offsetof(struct pt_regs, regs[0]) + (i < 5 ? i : 0) * sizeof(__u64);
+}
+#else
+#error "shark: no pt_regs argument offsets for this architecture (bpf/include/shark_arch.bpf.h)"
+#endif
+
+#endif /* SHARK_ARCH_BPF_H */

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* sym.h - symbols: kallsyms, ELF files, JIT maps, per-process mappings (sym.c). */
+#ifndef SHARK_SYM_H
+#define SHARK_SYM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+void shark_sym__note_pid(int pid);
+void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, const char *file);
+void shark_sym__exec(int pid);
+int shark_sym__open(int pid, const char *path, dev_t dev, ino_t ino);
+struct shark_map_info {
+	uint64_t start, end, pgoff;
+	const char *path;	/* as the process names it */
+	dev_t dev;		/* 0 when unknown */
+	ino_t ino;
+	const void *dso;	/* one per file, kept for the run */
+};
+int shark_sym__map_at(int pid, uint64_t ip, struct shark_map_info *mi);
+int shark_sym__maps(int pid, struct shark_map_info *out, int max);
+
+/* "START SIZE NAME" lines of a /tmp/perf-PID.map; the number added */
+int shark_perf_map_parse(const char *buf, size_t len,
+			 int (*add)(void *ctx, uint64_t start, uint64_t size, const char *name), void *ctx);
+
+/* 1 when the ELF file has a .symtab, 0 when it is stripped, -errno */
+int shark_elf_has_symtab(const char *path);
+
+#endif /* SHARK_SYM_H */
