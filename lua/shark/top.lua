@@ -13,6 +13,7 @@
 -- keyboard alone.
 local uv = require "uv"
 local tbl = require "shark.table"
+local shark = require "shark"
 
 local M = {}
 

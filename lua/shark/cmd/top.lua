@@ -8,6 +8,8 @@ local ffi = require "ffi"
 local api = require "shark.api"
 local perf = require "perf"
 local live_mod = require "shark.top"
+local shark = require "shark"
+local timer = require "timer"
 
 local M = {}
 
@@ -264,7 +266,7 @@ function M.main(args)
     { "", "%s", "dso" } }
   local on_tty = live.tty
   local t = ticker(o, h, c, live)
-  set_interval(1000, function() t.tick(false) end)
+  timer.set_interval(1000, function() t.tick(false) end)
   -- off a terminal, a run ended otherwise (-c's command exiting, -d, Ctrl-C)
   -- prints the samples since the last snapshot
   shark.on_end(function()
