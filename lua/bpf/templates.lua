@@ -143,10 +143,12 @@ end
 -- one row per stack whatever process ran it (no pid, comm).
 function Result.entries(res, opts)
   local proc = not (opts and opts.process == false)
+  local only = opts and opts.pids   -- { [pid] = true }: symbolize just these processes' stacks
   local by, stacks, rows = res.plan.by, res.obj.maps.stacks, {}
   if by ~= "kstack" and by ~= "ustack" and by ~= "stack" then error("entries(): the keys are not stacks", 3) end
   local seen = {}   -- stacks differing only in addresses inside the same functions are one row
   for k, v in pairs(res.obj.maps.counts) do
+    if only and not only[k.pid] then goto next end
     local row = { count = v, pid = k.pid, comm = ffi.string(k.comm),
       kernel = k.kstack >= 0 and stacks:stack(k.kstack, -1) or {},
       user = k.ustack >= 0 and stacks:stack(k.ustack, k.pid) or {} }
@@ -161,9 +163,27 @@ function Result.entries(res, opts)
       seen[id] = row
       rows[#rows + 1] = row
     end
+    ::next::
   end
   table.sort(rows, function(a, b) return a.count > b.count end)
   return rows
+end
+
+-- Samples per process of stack-keyed results, nothing symbolized:
+-- { {pid =, comm =, count =}, ... }, largest first.
+function Result.processes(res)
+  local by_pid, out = {}, {}
+  for k, v in pairs(res.obj.maps.counts) do
+    local p = by_pid[k.pid]
+    if not p then
+      p = { pid = k.pid, comm = ffi.string(k.comm), count = 0 }
+      by_pid[k.pid] = p
+      out[#out + 1] = p
+    end
+    p.count = p.count + v
+  end
+  table.sort(out, function(a, b) return a.count > b.count end)
+  return out
 end
 
 -- Stack-keyed results as the stacks shape (shark/stacks.lua), frames with

@@ -88,16 +88,17 @@ function M.run(o)
   local t0 = tonumber(api.realtime_ns())
   local function flush()
     local now = tonumber(api.realtime_ns())
-    local rows = s:entries()
+    -- only the busiest processes are symbolized: the symbol tables of every
+    -- binary that ran a moment are what would make the profiler's memory
+    local busy, others = {}, 0
+    for i, p in ipairs(s:processes()) do
+      if i <= M.TOP then busy[p.pid] = true else others = others + p.count end
+    end
+    local rows = s:entries{ pids = busy }
     s:clear()
     local procs = by_process(rows)
-    local other = { comm = "other", rows = {}, samples = 0 }
-    for i, p in ipairs(procs) do
-      if i > M.TOP then
-        for _, r in ipairs(p.rows) do other.rows[#other.rows + 1] = r end
-        other.samples = other.samples + p.samples
-      end
-    end
+    local other = { comm = "other", rows = { { count = others, comm = "other", user = {}, kernel = {} } },
+      samples = others }
     local list = {}
     for i = 1, math.min(#procs, M.TOP) do list[i] = procs[i] end
     if other.samples > 0 then list[#list + 1] = other end
