@@ -24,6 +24,7 @@ static const char usage_text[] =
 "       shark record -e EVENT,... -- CMD     (a journal of samples; or: record script.lua)\n"
 "       shark report FILE                    (summarise a journal)\n"
 "       shark replay FILE script.lua         (run a script over a journal)\n"
+"       shark top [-p PID] [-e EVENT]        (the hottest functions, live; -h for more)\n"
 "\n"
 "A scriptable Linux tracer: Lua scripts on perf events and BPF.\n"
 "\n"
@@ -143,6 +144,7 @@ static const struct {
 	{ "record", "shark.cmd.record" },
 	{ "report", "shark.cmd.report" },
 	{ "replay", "shark.cmd.replay" },
+	{ "top", "shark.cmd.top" },
 };
 
 int shark_cli__parse(int argc, char **argv, struct shark_opts *o, char *err, size_t errlen)

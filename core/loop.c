@@ -56,6 +56,8 @@ void shark_loop__abort(int code)
 {
 	if (target.pid > 0 && target.is_child)
 		kill(target.pid, SIGTERM);
+	/* a terminal left in raw mode (shark top) comes back; async-signal-safe */
+	uv_tty_reset_mode();
 	_exit(code);
 }
 

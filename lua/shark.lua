@@ -52,7 +52,7 @@ end
 -- Modules hook the end of a run: `before` runs ahead of the on_end handlers
 -- (perf drains its rings so handlers see every event), `after` behind them
 -- (reports such as lost events).
-M._end_hooks = { before = {}, after = {} }
+M._end_hooks = { before = {}, after = {}, error = {} }  -- error: before an error is printed
 
 -- Take the pending handlers, in order; each runs once (boot runs them).
 function M._take_end_handler()

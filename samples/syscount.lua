@@ -8,6 +8,7 @@ local o = shark.getopt{
   args = { "[interval]", "[count]" },
   "pid", "duration", "json",
   { "i", "interval", "SECONDS", "print every SECONDS", type = "number" },
+  { nil, "live", nil, "redraw the table in place every interval (default 1 s) on a terminal, like top" },
   { "T", "top", "N", "print only the top N rows", type = "int", default = 10 },
   { "P", "process", nil, "count by process, not by syscall" },
   { "L", "latency", nil, "show the total and average time in each syscall" },
@@ -21,6 +22,8 @@ local ERRNO = { EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, ENXIO = 6,
   EFBIG = 27, ENOSPC = 28, ESPIPE = 29, EROFS = 30, EPIPE = 32, ERANGE = 34, EDEADLK = 35, ENAMETOOLONG = 36,
   ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40, ENODATA = 61, EOPNOTSUPP = 95, EADDRINUSE = 98, ECONNRESET = 104,
   ETIMEDOUT = 110, ECONNREFUSED = 111, EALREADY = 114, EINPROGRESS = 115 }
+if o.live and o.json then io.stderr:write("syscount: --live and -j exclude each other\n") shark.exit(2) return end
+if o.live then o.interval = o.interval or 1 end
 local where = o.failures and "ret < 0"
 if o.errno then
   local e = tonumber(o.errno) or ERRNO[o.errno:upper()]
@@ -44,6 +47,7 @@ if lat then
 end
 cols.json = o.json
 local table_out = require("shark.table").new(cols)
+local live = o.live and require("shark.top").live{ rows = o.top, unpack(cols) }
 local function report()
   local rows, comms = {}, (lat or c):comms()
   if lat then
@@ -59,6 +63,14 @@ local function report()
     c:clear()
   end
   table.sort(rows, function(a, b) return (a.time or a.count) > (b.time or b.count) end)
+  if live then
+    for _, r in ipairs(rows) do
+      r[o.process and "pid" or "syscall"] = r.key
+      if o.process then r.comm = comms[r.key] or "?" end
+      if lat then r["time_" .. unit], r["avg_" .. unit] = r.time, r.time / r.count end
+    end
+    return live:refresh(rows, os.date("[%H:%M:%S] ") .. ("top %d syscalls, every %s s"):format(o.top, o.interval))
+  end
   if not o.json and o.interval then print(os.date("[%H:%M:%S]")) end
   table_out:header()
   for i = 1, math.min(#rows, o.top) do
@@ -71,4 +83,4 @@ local function report()
 end
 
 shark.info(("Tracing %ssyscalls, printing top %d... Ctrl+C to quit."):format(where and "failed " or "", o.top))
-if o.interval then shark.every(o.interval, o.count, report) else shark.on_end(report) end
+if o.interval then shark.every(o.interval, o.count, report, { final = o.live }) else shark.on_end(report) end

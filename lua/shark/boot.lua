@@ -64,6 +64,8 @@ local function on_error(e)
     for i = #lines, 11, -1 do lines[i] = nil end
     lines[#lines + 1] = "\t..."
   end
+  -- (a terminal in raw mode is given back first, so the message shows)
+  for _, hook in ipairs(shark._end_hooks.error) do pcall(hook) end
   io.stdout:flush()
   io.stderr:write(error_text(e), "\n")
   if #lines > 0 then
