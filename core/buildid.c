@@ -7,7 +7,8 @@
 #include <unistd.h>
 #include "shark.h"
 
-static int note_id(Elf *elf, char *buf, int32_t len)
+/* The bytes of an ELF file's GNU build-id note (inside elf's data): 0 or -ENOENT. */
+int shark_elf_build_id(Elf *elf, const unsigned char **id, size_t *len)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -20,17 +21,27 @@ static int note_id(Elf *elf, char *buf, int32_t len)
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(data = elf_getdata(scn, NULL)))
 			continue;
 		while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
-			const unsigned char *id = (const unsigned char *)data->d_buf + desc_off;
-			int32_t n = 0;
-
 			if (nh.n_type != NT_GNU_BUILD_ID || !nh.n_descsz)
 				continue;
-			for (size_t i = 0; i < nh.n_descsz && n + 3 <= len; i++)
-				n += snprintf(buf + n, (size_t)(len - n), "%02x", id[i]);
-			return n;
+			*id = (const unsigned char *)data->d_buf + desc_off;
+			*len = nh.n_descsz;
+			return 0;
 		}
 	}
 	return -ENOENT;
+}
+
+static int note_id(Elf *elf, char *buf, int32_t len)
+{
+	const unsigned char *id;
+	size_t n;
+	int32_t out = 0;
+
+	if (shark_elf_build_id(elf, &id, &n))
+		return -ENOENT;
+	for (size_t i = 0; i < n && out + 3 <= len; i++)
+		out += snprintf(buf + out, (size_t)(len - out), "%02x", id[i]);
+	return out;
 }
 
 int32_t shark_build_id(const char *path, char *buf, int32_t len)

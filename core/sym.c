@@ -255,30 +255,17 @@ static int elf_symbols(struct dso *d, Elf *elf, int want_segs)
 /* The build-id of a file, as the hex path under /usr/lib/debug/.build-id. */
 static int debug_path(Elf *elf, char *out, size_t len)
 {
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
+	const unsigned char *id;
+	size_t n;
+	char *p;
 
-	while ((scn = elf_nextscn(elf, scn))) {
-		Elf_Data *data;
-		GElf_Nhdr nh;
-		size_t off = 0, name_off, desc_off;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(data = elf_getdata(scn, NULL)))
-			continue;
-		while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
-			const unsigned char *id = (const unsigned char *)data->d_buf + desc_off;
-			char *p;
-
-			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_descsz < 2)
-				continue;
-			p = out + snprintf(out, len, "/usr/lib/debug/.build-id/%02x/", id[0]);
-			for (size_t i = 1; i < nh.n_descsz && (size_t)(p - out) + 3 < len; i++)
-				p += sprintf(p, "%02x", id[i]);
-			snprintf(p, len - (size_t)(p - out), ".debug");
-			return 0;
-		}
-	}
-	return -ENOENT;
+	if (shark_elf_build_id(elf, &id, &n) || n < 2)
+		return -ENOENT;
+	p = out + snprintf(out, len, "/usr/lib/debug/.build-id/%02x/", id[0]);
+	for (size_t i = 1; i < n && (size_t)(p - out) + 3 < len; i++)
+		p += sprintf(p, "%02x", id[i]);
+	snprintf(p, len - (size_t)(p - out), ".debug");
+	return 0;
 }
 
 /*

@@ -7,6 +7,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* buildid.c: the bytes of an ELF file's GNU build-id note, inside elf's data: 0 or -ENOENT */
+struct Elf;
+int shark_elf_build_id(struct Elf *elf, const unsigned char **id, size_t *len);
+
 void shark_sym__note_pid(int pid);
 void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, const char *file);
 void shark_sym__exec(int pid);

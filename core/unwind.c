@@ -78,25 +78,14 @@ static struct shark_unwind_stats stats;
 
 static int read_build_id(Elf *elf, uint8_t *id, uint32_t *len)
 {
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
+	const unsigned char *p;
+	size_t n;
 
-	while ((scn = elf_nextscn(elf, scn))) {
-		Elf_Data *data;
-		GElf_Nhdr nh;
-		size_t off = 0, name_off, desc_off;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(data = elf_getdata(scn, NULL)))
-			continue;
-		while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
-			if (nh.n_type != NT_GNU_BUILD_ID || !nh.n_descsz || nh.n_descsz > ID_MAX)
-				continue;
-			memcpy(id, (const uint8_t *)data->d_buf + desc_off, nh.n_descsz);
-			*len = nh.n_descsz;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	if (shark_elf_build_id(elf, &p, &n) || n > ID_MAX)
+		return -ENOENT;
+	memcpy(id, p, n);
+	*len = (uint32_t)n;
+	return 0;
 }
 
 /* The PT_LOAD segments of a file. */
