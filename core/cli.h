@@ -65,6 +65,8 @@ int shark_parse_pid(const char *s, int *out);
  * shark_cmd__free(), or NULL with errno set.
  */
 char **shark_cmd__argv(const char *cmd);
+/* fork argv held before exec until a byte on *go; exec's errno on *ready (cmd.c) */
+int shark_spawn_held(char *const *argv, int *go, int *ready);
 void shark_cmd__free(char **argv);
 
 #endif /* SHARK_CLI_H */

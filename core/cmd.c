@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* cmd.c - turn the -c command string into an argv. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 #include "shark.h"
 
 /* Characters that only a shell understands: quoting, globs, pipes, variables. */
@@ -151,4 +155,72 @@ char **shark_cmd__argv(const char *cmd)
 		return NULL;
 	}
 	return argv;
+}
+
+/*
+ * Fork a child that waits, before exec, until shark writes a byte to *go
+ * (everything attached); EOF on it (shark failed or died first) makes it
+ * leave without running argv. It dies with shark (PR_SET_PDEATHSIG), as a
+ * SIGKILLed shark cannot reap it. If exec fails, its errno comes on *ready.
+ * Return: the pid, or -errno.
+ */
+int shark_spawn_held(char *const *argv, int *go, int *ready)
+{
+	int g[2], r[2], err;
+	pid_t pid;
+
+	if (pipe2(g, O_CLOEXEC))
+		return -errno;
+	if (pipe2(r, O_CLOEXEC)) {
+		err = -errno;
+		close(g[0]);
+		close(g[1]);
+		return err;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(g[0]);
+		close(g[1]);
+		close(r[0]);
+		close(r[1]);
+		return err;
+	}
+	if (pid == 0) {
+		struct sigaction sa;
+		sigset_t none;
+		char c;
+		int e;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigaction(SIGPIPE, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		/*
+		 * No getppid() check after the prctl: this is the traced pid
+		 * already, and a late-scheduled child's call landed in exact
+		 * getppid counts. A shark gone before the prctl closed go: EOF.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+			_exit(127);
+		close(g[1]);
+		close(r[0]);
+		if (read(g[0], &c, 1) != 1)
+			_exit(127);
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(r[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(g[0]);
+	close(r[1]);
+	*go = g[1];
+	*ready = r[0];
+	return pid;
 }

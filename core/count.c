@@ -87,7 +87,7 @@ static struct child *find(pid_t pid)
 int32_t shark_child__spawn(const char *const *argv)
 {
 	struct child *c = find(0);
-	int go[2], ready[2], err;
+	int go, ready;
 	pid_t pid;
 
 	for (int i = 0; !c && i < NCHILD; i++)
@@ -97,50 +97,12 @@ int32_t shark_child__spawn(const char *const *argv)
 		return -EAGAIN;
 	if (!argv || !argv[0])
 		return -EINVAL;
-	if (pipe2(go, O_CLOEXEC))
-		return -errno;
-	if (pipe2(ready, O_CLOEXEC)) {
-		err = -errno;
-		close(go[0]);
-		close(go[1]);
-		return err;
-	}
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
-		close(go[0]);
-		close(go[1]);
-		close(ready[0]);
-		close(ready[1]);
-		return err;
-	}
-	if (pid == 0) {
-		sigset_t none;
-		char b;
-		int e;
-
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		close(go[1]);
-		close(ready[0]);
-		if (read(go[0], &b, 1) != 1)
-			_exit(127);
-		execvp(argv[0], (char *const *)argv);
-		e = errno;
-		if (write(ready[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(go[0]);
-	close(ready[1]);
+	pid = shark_spawn_held((char *const *)argv, &go, &ready);
+	if (pid < 0)
+		return pid;
 	c->pid = pid;
-	c->go = go[1];
-	c->ready = ready[0];
+	c->go = go;
+	c->ready = ready;
 	c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	return pid;
 }

@@ -269,80 +269,25 @@ int shark_target__watch(int pid)
  */
 int shark_target__spawn(const char *cmd)
 {
-	int go[2], ready[2], err;
+	int go, ready;
 	char **argv;
-	char c;
 	pid_t pid;
 
 	argv = shark_cmd__argv(cmd);
 	if (!argv)
 		return -errno;
-	if (pipe2(go, O_CLOEXEC)) {
-		err = -errno;
-		shark_cmd__free(argv);
-		return err;
-	}
-	if (pipe2(ready, O_CLOEXEC)) {
-		err = -errno;
-		close(go[0]);
-		close(go[1]);
-		shark_cmd__free(argv);
-		return err;
-	}
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
-		close(go[0]);
-		close(go[1]);
-		close(ready[0]);
-		close(ready[1]);
-		shark_cmd__free(argv);
-		return err;
-	}
-	if (pid == 0) {
-		struct sigaction sa;
-		sigset_t none;
-		int e;
-
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_DFL;
-		sigaction(SIGPIPE, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		/*
-		 * A SIGKILLed shark cannot reap its command: the kernel ends it. A
-		 * shark gone before the prctl closed its end of go: the read below
-		 * gets EOF. (No getppid() check: this is the traced pid already,
-		 * and a late-scheduled child's call landed in exact getppid counts.)
-		 */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL))
-			_exit(127);
-		close(go[1]);
-		close(ready[0]);
-		if (read(go[0], &c, 1) != 1)
-			_exit(127);
-		execvp(argv[0], argv);
-		e = errno;
-		/* tell the parent why exec failed */
-		if (write(ready[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(go[0]);
-	close(ready[1]);
+	pid = shark_spawn_held(argv, &go, &ready);
 	shark_cmd__free(argv);
+	if (pid < 0)
+		return pid;
 	target.pid = pid;
 	target.is_child = 1;
-	target.hold_fd = go[1];
+	target.hold_fd = go;
 	shark_state.target_pid = pid;
 	shark_state.target_running = 1;
 	shark_state.target_status = -1;
 	shark_state.target_held = 1;
-	target.ready_fd = ready[0];
+	target.ready_fd = ready;
 	return watch(pid, 1);
 }
 
