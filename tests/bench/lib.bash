@@ -77,3 +77,19 @@ note_best() {
 	[ "$old" = fail ] && old=""
 	if [ -z "$old" ] || awk -v a="$2" -v b="$old" 'BEGIN { exit !(a < b) }'; then best[$1]=$2; fi
 }
+
+# Paired, interleaved rounds: note_round KEY SECONDS after each run, then
+# median KEY ("fail" when every round failed) and added_ns T BASE (the ns a
+# tracer added to each of the $N events of the workload).
+declare -A rounds
+note_round() {
+	rounds[$1]="${rounds[$1]:-} $2"
+}
+median() {
+	# shellcheck disable=SC2086
+	printf '%s\n' ${rounds[$1]} | grep -v fail | sort -n |
+		awk '{a[NR] = $1} END { if (NR) printf "%.3f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; else print "fail" }'
+}
+added_ns() {
+	awk -v t="$1" -v b="$2" -v n="$N" 'BEGIN { printf "%.0f", (t - b) / n * 1e9 }'
+}

@@ -13,18 +13,6 @@ W="$P/getppid_n $N"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
-declare -A rounds
-note_round() {
-	rounds[$1]="${rounds[$1]:-} $2"
-}
-median() {
-	# shellcheck disable=SC2086
-	printf '%s\n' ${rounds[$1]} | grep -v fail | sort -n |
-		awk '{a[NR] = $1} END { if (NR) printf "%.3f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; else print "fail" }'
-}
-added_ns() {
-	awk -v t="$1" -v b="$2" -v n="$N" 'BEGIN { printf "%.0f", (t - b) / n * 1e9 }'
-}
 
 echo "== syscalls:sys_exit_getppid system-wide, workload: $N getppid() calls ($ROUNDS paired rounds, medians)"
 cat >"$T/count.lua" <<'LUA'

@@ -12,15 +12,6 @@ W="$P/getppid_n $N"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
-declare -A rounds
-note_round() {
-	rounds[$1]="${rounds[$1]:-} $2"
-}
-median() {
-	# shellcheck disable=SC2086
-	printf '%s\n' ${rounds[$1]} | grep -v fail | sort -n |
-		awk '{a[NR] = $1} END { if (NR) printf "%.3f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; else print "fail" }'
-}
 
 cat >"$T/ring.lua" <<'LUA'
 local flags = shark.args[1]
@@ -57,9 +48,9 @@ w=$(median wake)
 nw=$(median nowake)
 row "program submits with" "workload s" "+ns/event"
 row "(no tracing)" "$base" "0"
-row "flags 0 (wake-up when caught up)" "$w" "$(awk -v t="$w" -v b="$base" -v n="$N" 'BEGIN { printf "%.0f", (t - b) / n * 1e9 }')"
+row "flags 0 (wake-up when caught up)" "$w" "$(added_ns "$w" "$base")"
 echo "   last round: $wake_events"
-row "BPF_RB_NO_WAKEUP" "$nw" "$(awk -v t="$nw" -v b="$base" -v n="$N" 'BEGIN { printf "%.0f", (t - b) / n * 1e9 }')"
+row "BPF_RB_NO_WAKEUP" "$nw" "$(added_ns "$nw" "$base")"
 echo "   last round: $nowake_events"
 echo "flags 0 / NO_WAKEUP workload time: $(ratio "$w" "$nw")x"
 echo "target: within 1.10x"
