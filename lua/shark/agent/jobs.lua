@@ -166,12 +166,14 @@ function Sup:apply(list)
   end
   for name, state in pairs(self.jobs) do
     local j = want[name]
-    if not j or config.job_key(j) ~= state.key then
-      self.log("job %s: %s", name, j and "changed, restarting" or "removed, stopping")
+    if not j then
+      self.log("job %s: removed, stopping", name)
       self.jobs[name] = nil
-      local restart = j
-      self:_stop(state, 5000, restart and function() self.jobs[name] = self:_start(restart) end or nil)
-      if restart then self.jobs[name] = state end
+      self:_stop(state, 5000)
+    elseif config.job_key(j) ~= state.key then
+      -- listed until it has stopped; then its successor starts
+      self.log("job %s: changed, restarting", name)
+      self:_stop(state, 5000, function() self.jobs[name] = self:_start(j) end)
     end
   end
   self.order = {}
