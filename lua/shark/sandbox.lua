@@ -129,17 +129,6 @@ local function make_perf(policy, real)
   return guarded(perf, "perf", "perf")
 end
 
--- Maps read as plain tables: keys and values copied out.
-local function plain_map(m)
-  local out = {}
-  for k, v in pairs(m) do
-    if type(v) == "table" and v.sum then v = v:sum() end
-    if type(k) == "cdata" then k = tostring(k) end
-    out[k] = tonumber(v) or v
-  end
-  return out
-end
-
 local function make_bpf(policy, real)
   local bpf = {}
   local function template(name)
@@ -153,11 +142,13 @@ local function make_bpf(policy, real)
       end
       if policy.cgroups then o.cgroup = check_cgroup(policy, o.cgroup) end
       local r = real[name](o)
+      -- methods and plain values only: a result's BPF object would hand out FFI memory
       return setmetatable({}, { __index = function(_, k)
         local v = r[k]
-        if type(v) == "function" then return function(_, ...) return v(r, ...) end end
-        if k == "map" and v then return function() return plain_map(v) end end
-        return v
+        local t = type(v)
+        if t == "function" then return function(_, ...) return v(r, ...) end end
+        if t == "number" or t == "string" or t == "boolean" or t == "nil" then return v end
+        violation("bpf", ("field '%s' of a template's result is not available in a sandbox"):format(tostring(k)))
       end })
     end
   end

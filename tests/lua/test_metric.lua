@@ -89,6 +89,12 @@ t.raises(function() return env.ffi end, "sandbox: ffi: 'ffi' is not available", 
 t.raises(function() return env.os.execute end, "os.execute is not allowed", "no os.execute")
 t.raises(function() return env.require("io") end, "sandbox: require: module 'io' is not allowed", "require allow-list")
 t.raises(function() return env.loadstring("\27LJ") end, "sandbox: load: bytecode cannot be loaded", "no bytecode")
+local benv = sandbox.env({}, { perf = {}, shark = {}, timer = {}, metric = metric,
+  bpf = { count = function() return { obj = {}, total = 5 } end } })
+local res = benv.bpf.count{ on = "raw_syscalls:sys_enter" }
+t.is(res.total, 5, "a template result's plain values reach a sandboxed job")
+t.raises(function() return res.obj end, "sandbox: bpf: field 'obj' of a template's result is not available",
+  "its BPF object does not")
 local f = env.loadstring("return ffi")
 t.raises(f, "sandbox: ffi", "a loaded chunk runs in the same sandbox")
 
