@@ -17,7 +17,10 @@ cleanup_all() {
 trap cleanup_all EXIT
 
 # start_agent CONFIG: shark agent in the background, its log in $T/agent.log
+# (outputs removed first: a background job's > truncates only once it runs,
+# and a poll could read the last run's lines meanwhile)
 start_agent() {
+	rm -f "$T/agent.out" "$T/agent.log"
 	"$SHARK" agent --config "$1" >"$T/agent.out" 2>"$T/agent.log" </dev/null &
 	APID=$!
 }
@@ -270,6 +273,7 @@ stop_agent
 if [ -d "$TOP/tests/otlp/node_modules/protobufjs" ] && command -v node >/dev/null; then
 	for proto in HttpBinary HttpJson; do
 		rm -f "$T/otlp.jsonl"*
+		rm -f "$T/recv.out" "$T/recv.err"
 		node "$TOP/tests/otlp/receiver.js" "$T/otlp.jsonl" 2 >"$T/recv.out" 2>"$T/recv.err" &
 		RPID=$!
 		until_ok 20 grep -q listening "$T/recv.out"
@@ -320,6 +324,7 @@ fi
 # ------------------------------------------------- profiles to shark serve
 SPORT=$(free_port)
 TOKEN=agent-e2e-token
+rm -f "$T/serve.out"
 "$SHARK" serve --listen "127.0.0.1:$SPORT" --db "$T/serve.db" --token "$TOKEN" >"$T/serve.out" 2>&1 &
 SPID=$!
 until_ok 20 grep -q '^serving' "$T/serve.out"
@@ -353,6 +358,7 @@ SPID=""
 ok_if "shark serve stopped: the agent queues and retries" until_ok 30 log_has "profiles: .*retrying in"
 ok_if "... and queues at least one profile meanwhile" \
 	until_ok 30 bash -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -Eq '^shark_agent_queue_length\{sink=\"profiles\"\} [1-9]'"
+rm -f "$T/serve.out"
 "$SHARK" serve --listen "127.0.0.1:$SPORT" --db "$T/serve.db" --token "$TOKEN" >"$T/serve.out" 2>&1 &
 SPID=$!
 until_ok 20 grep -q '^serving' "$T/serve.out"

@@ -14,9 +14,12 @@ W=$T/readme
 mkdir -p "$W/bin"
 ln -s "$TOP/samples" "$W/samples"
 printf 'all:\n\t@i=0; while [ $$i -lt 200000 ]; do i=$$((i + 1)); done\n' >"$W/Makefile"
+# --foreground: timeout then signals shark alone. Without it, it also signals
+# its process group, and under load shark takes the two SIGINTs as a second
+# Ctrl-C (leave at once, exit 130) before its on_end handlers run.
 cat >"$W/bin/shark" <<EOF
 #!/bin/sh
-exec timeout --preserve-status -s INT -k 20 3 "$SHARK" "\$@"
+exec timeout --foreground --preserve-status -s INT -k 20 3 "$SHARK" "\$@"
 EOF
 chmod +x "$W/bin/shark"
 
