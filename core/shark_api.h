@@ -532,8 +532,9 @@ struct shark_api {
 	uint64_t (*hash64)(const void *buf, uint64_t len) SHARK_IMPL(shark_hash64);
 	/* release and build-id: what BTF a cache entry fits */
 	const char *(*kernel_id)(void) SHARK_IMPL(shark_kernel_id);
-	/* write this runtime + payload as an executable bundle at path: 0 or -errno */
-	int32_t (*bundle_write)(const char *path, const void *payload, uint64_t len)
+	/* write a runtime (NULL: this executable; shark bundle --arch: another architecture's
+	 * shark) + payload as an executable bundle at path: 0 or -errno */
+	int32_t (*bundle_write)(const char *runtime, const char *path, const void *payload, uint64_t len)
 		SHARK_IMPL(shark_bundle__write);
 	/* remember a process's mappings now, to name its frames after it exits */
 	void (*sym_note_pid)(int32_t pid) SHARK_IMPL(shark_sym__refresh_pid);

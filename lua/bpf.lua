@@ -341,7 +341,8 @@ end
 
 -- Compile BPF C text from `name` (a file) at `line`: shark.bpf.h and a GPL
 -- licence are added when the text has no #include / licence of its own.
-function M.compile(src, name, line)
+-- `arch` (x86, arm64): the architecture the object is for, by default shark's.
+function M.compile(src, name, line, arch)
   if not src:find("#include", 1, true) then
     -- usdt.bpf.h brings its own maps: only for programs that use it (BPF_USDT or bpf_usdt_arg…)
     local usdt = (src:find("BPF_USDT", 1, true) or src:find("bpf_usdt_", 1, true)) and
@@ -352,7 +353,7 @@ function M.compile(src, name, line)
   if not src:find('SEC("license")', 1, true) then
     src = src .. '\nchar LICENSE[] SEC("license") = "GPL";\n'
   end
-  return compile.compile(src, name, line)
+  return compile.compile(src, name, line, arch)
 end
 
 -- bpf.load(x, [opts]) -> object with .progs, .maps, .bss/.data/.rodata.

@@ -12,6 +12,7 @@ local types = require "perf.types"
 local stack = require "perf.stack"
 local bpftp = require "perf.bpftp"
 local source = require "shark.source"
+local arch = require "shark.arch"
 
 local M = {}
 
@@ -179,6 +180,7 @@ local function check_opts(opts)
   if type(cu) == "string" and cu ~= "dwarf" and cu ~= "fp" then
     return nil, ("callchain_u: expected true, \"fp\" or \"dwarf\", got '%s'"):format(cu)
   end
+  if cu == "dwarf" and not arch.dwarf_unwind then return nil, "callchain_u = \"dwarf\": " .. arch.NO_DWARF end
   local sb = opts.stack_bytes
   local most = ffi.C.SHARK_UNWIND_MAX_STACK_BYTES
   if sb and (cu ~= "dwarf" or sb < 8 or sb > most or sb % 8 ~= 0) then

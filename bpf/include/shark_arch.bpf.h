@@ -27,9 +27,10 @@ static __always_inline unsigned long shark_arg_offset(__u32 i)
 	}
 }
 #elif defined(__TARGET_ARCH_arm64)
+/* x0..x4, the return value in x0; struct user_pt_regs heads arm64's pt_regs (shark_cross.bpf.h) */
 static __always_inline unsigned long shark_arg_offset(__u32 i)
 {
-	return __builtin_offsetof(struct pt_regs, regs[0]) + (i < 5 ? i : 0) * sizeof(__u64);
+	return __builtin_offsetof(struct user_pt_regs, regs[0]) + (i < 5 ? i : 0) * sizeof(__u64);
 }
 #else
 #error "shark: no pt_regs argument offsets for this architecture (bpf/include/shark_arch.bpf.h)"

@@ -27,6 +27,13 @@ local EXTRA = {
 }
 M.syscall_extra = EXTRA[jit.arch] or {}
 
+-- DWARF unwinding of copied user stacks (callchain_u = "dwarf", bpf.offcpu
+-- user = "dwarf"): perf's register numbers and the unwinder's are x86-64's
+-- (core/unwind.c); elsewhere frame-pointer stacks only.
+M.dwarf_unwind = jit.arch == "x64"
+M.NO_DWARF = ("DWARF unwinding of user stacks is x86-64 only (shark on %s): use frame-pointer stacks " ..
+  "(callchain_u = true)"):format(jit.arch)
+
 local nrs, names
 
 -- { name = nr } of this architecture's syscalls (the C library's and the extras).

@@ -56,6 +56,17 @@ int tap_is_str(const char *got, const char *want, const char *file, int line, co
 	return r;
 }
 
+void tap_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("ok %d # SKIP ", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
 void test_cli(void);
 void test_cmd(void);
 void test_embed(void);
