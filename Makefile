@@ -95,8 +95,11 @@ CTEST_SRCS := $(wildcard tests/c/*.c)
 
 all: shark
 
+# ./shark is the host's: make ARCH=arm64 leaves it alone
 shark: $(OUT)/shark
+ifeq ($(CROSS),)
 	$(Q)ln -sf $(OUT)/shark shark
+endif
 
 # The DWARF goes to shark.debug beside it (gdb finds it by the debuglink):
 # bundles copy the binary, and 6 of its 14 MB would be debug info.
@@ -143,9 +146,9 @@ $(OUT)/proto/%.pb-c.o: $(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h $(SYSROOT_STA
 
 # The FFI surface: shark_api.h (and the structs prebuilt BPF programs share,
 # bpf/template.h, bpf/tpring.h, bpf/ustack.h) through the preprocessor, as ffi.cdef text.
-$(OUT)/shark_api.cdef: core/shark_api.h bpf/template.h bpf/ustack.h bpf/tpring.h | $(OUT)
+$(OUT)/shark_api.cdef: core/shark_api.h bpf/template.h bpf/ustack.h bpf/tpring.h $(SYSROOT_STAMP) | $(OUT)
 	$(call msg,CDEF,$@)
-	$(Q)cat $^ | $(CC) -E -P -DSHARK_CDEF -o $@ -
+	$(Q)cat $(filter %.h,$^) | $(CC) -E -P -DSHARK_CDEF -o $@ -
 
 # Each entry point is declared once, as a member of struct shark_api with
 # SHARK_IMPL(fn): the table and the prototypes of the fns are generated.
@@ -212,7 +215,7 @@ $(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/shark_
 
 # Syscall numbers of this architecture, from the C library's headers: lets
 # perf.on("syscalls:*") ride on the two raw_syscalls tracepoints.
-$(OUT)/syscalls.c: | $(OUT)
+$(OUT)/syscalls.c: $(SYSROOT_STAMP) | $(OUT)
 	$(call msg,GEN,$@)
 	$(Q){ echo '/* generated from <sys/syscall.h>: do not edit */'; \
 	  echo '#include "shark.h"'; \
@@ -225,9 +228,10 @@ $(OUT)/%.o: $(OUT)/%.c $(HEADERS)
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(SYSROOT_STAMP): deps/sysroot deps/packages.txt
+# the cross toolchain and qemu-user (deps/install: idempotent), then the arm64 libraries
+$(SYSROOT_STAMP): deps/sysroot deps/install deps/packages.txt
 	$(call msg,SYSROOT,$(SYSROOT))
-	$(Q)deps/sysroot $(SYSROOT) && touch $@
+	$(Q)deps/install arm64 && deps/sysroot $(SYSROOT) && touch $@
 
 $(OUT) $(OUT)/core $(OUT)/progs:
 	$(Q)mkdir -p $@
@@ -318,7 +322,7 @@ asan:
 	$(Q)SHARK=$(CURDIR)/$(ASAN_OUT)/shark OUT=$(CURDIR)/$(ASAN_OUT) \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_odr_violation=0 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/asan/lsan.supp:print_suppressions=0 \
-		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run $(ASAN_SUITES)
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run $(or $(ASAN_SUITES),lint unit lua e2e)
 
 # The two unwinders on one copied stack (tests/bench/unwind.sh); libunwind only here.
 $(OUT)/bench_unwind: tests/bench/unwind_libs.c $(CORE_OBJS) $(EMBED_OBJ) $(HEADERS)
@@ -330,7 +334,7 @@ deps:
 	$(Q)deps/install build
 
 deps-test:
-	$(Q)deps/install build test
+	$(Q)deps/install build test arm64
 
 progs: $(PROGS)
 
@@ -347,13 +351,18 @@ tests/%/node_modules/.package-lock.json: tests/%/package.json tests/%/package-lo
 
 browser-deps: $(NODE_STAMPS)
 
+# The arm64 suite of tests/run needs the arm64 build (.output/arm64): shark
+# and unit only, on every CPU unless make was given -j (its jobserver then)
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS) browser-deps
+	$(Q)case " $$MAKEFLAGS" in *" -j"*) j= ;; *) j=-j$$(nproc) ;; esac; \
+		$(MAKE) --no-print-directory $$j ARCH=arm64 shark $(OUT)/arm64/unit
 	$(Q)tests/run
 
 # The whole suite while a CPU hog runs on every CPU: tests must hold on a busy machine.
 test-under-load: deps-test
 	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS)
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 shark $(OUT)/arm64/unit
 	$(Q)tests/under-load
 
 lint:

@@ -84,14 +84,16 @@ t.ok(not sd:active(), "and closes the source once the drain is out")
 local perf = require "perf"
 local h1, h2
 local s1, s2 = source.session("one"), source.session("two")
-local ok, err = pcall(source.within, s1, function() h1 = perf.on("dummy", { pid = -1, cpu = 0 }, function() end) end)
-if not ok and t.no_kernel(err) then
+local opened, err = pcall(source.within, s1, function()
+  h1 = perf.on("dummy", { pid = -1, cpu = 0 }, function() end)
+end)
+if not opened and t.no_kernel(err) then
   for _, name in ipairs({ "two perf.on handles in two sessions", "ending one session stops its perf handle only",
     "the other ends with its session" }) do
     t.skip(name, t.no_kernel(err))
   end
 else
-  assert(ok, err)
+  assert(opened, err)
   source.within(s2, function() h2 = perf.on("dummy", { pid = -1, cpu = 0 }, function() end) end)
   t.ok(h1:active() and h2:active(), "two perf.on handles in two sessions")
   s1:finish(false)

@@ -109,8 +109,8 @@ function M.main(args)
   local nmod = 0
   for _ in pairs(need.modules) do nmod = nmod + 1 end
   shark.info(("shark bundle: wrote %s, %.2f MB: runtime %s%s, script %s, %d module%s, %d BPF object%s %s"):format(
-    out, size / 2 ^ 20, kb(size - #payload), runtime and (" (" .. arch .. ")") or "", kb(#src), nmod, nmod == 1 and "" or "s",
-    #objects, #objects == 1 and "" or "s", kb(obj_bytes)))
+    out, size / 2 ^ 20, kb(size - #payload), runtime and (" (" .. arch .. ")") or "", kb(#src),
+    nmod, nmod == 1 and "" or "s", #objects, #objects == 1 and "" or "s", kb(obj_bytes)))
 end
 
 return M
