@@ -1,7 +1,8 @@
 -- SPDX-License-Identifier: GPL-2.0
 -- shark/agent/exporters.lua - where the jobs' metrics and profiles go:
 -- Prometheus' /metrics (pulled), OTLP/HTTP (pushed every interval, through
--- a bounded queue), profiles to shark serve or pprof files in a folder.
+-- a bounded queue; with profiles = true the profiles too, as OTLP
+-- profiles v1.5.0), profiles to shark serve or pprof files in a folder.
 -- The agent's own health is published beside the jobs' metrics.
 local uv = require "uv"
 local ffi = require "ffi"
@@ -113,6 +114,12 @@ local function otlp_url(endpoint)
   return (endpoint:gsub("/$", "")) .. "/v1/metrics"
 end
 
+-- Profiles go beside the metrics, on the collector's path for the pinned
+-- version of the (development) profiles signal.
+local function otlp_profiles_url(endpoint)
+  return (endpoint:gsub("/v1/metrics$", ""):gsub("/$", "")) .. otlp.PROFILES_PATH
+end
+
 local function header_lines(t)
   local out = {}
   for k, v in pairs(t or {}) do out[#out + 1] = ("%s: %s\r\n"):format(k, v) end
@@ -129,10 +136,12 @@ function Ex:_otlp(cfg)
     self.otlp:close()
     self.otlp = nil
   end
+  self.otlp_profiles = nil
   if not (cfg and cfg.enable) then return end
   self.otlp = self.otlp or push.new { name = "otlp", url = otlp_url(cfg.endpoint), max = cfg.queue, log = self.log }
   self.otlp.headers, self.otlp.timeout_s, self.otlp.max = header_lines(cfg.headers), cfg.timeout_s, cfg.queue
   self.otlp.ca_file = cfg.ca_file
+  self.otlp_profiles = cfg.profiles and otlp_profiles_url(cfg.endpoint) or nil
   local json = cfg.protocol == "HttpJson"
   local resource = { ["service.name"] = "shark-agent", ["host.name"] = self.host,
     ["telemetry.sdk.name"] = "shark", ["telemetry.sdk.version"] = self.version }
@@ -176,6 +185,24 @@ function Ex:_profiles(cfg)
   end
 end
 
+-- The profiler's labels as OpenTelemetry resource attributes.
+local RESOURCE_KEY = { host = "host.name", service = "service.name", comm = "process.executable.name",
+  cgroup = "process.linux.cgroup" }
+
+-- A profile as an OTLP profiles request, in the OTLP queue (its own URL):
+-- the same retries, bound and drop counts as the metrics.
+function Ex:_otlp_profile(bytes, labels)
+  local res = { ["telemetry.sdk.name"] = "shark", ["telemetry.sdk.version"] = self.version }
+  for k, v in pairs(labels) do
+    if k ~= "pid" then res[RESOURCE_KEY[k] or k] = v end
+  end
+  res["host.name"] = res["host.name"] or self.host
+  local body, err = otlp.profiles({ { pprof = bytes, resource = res, pid = labels.pid } },
+    { version = self.version })
+  if body then self.otlp:enqueue(body, otlp.content_type.protobuf, self.otlp_profiles)
+  else self.log("otlp: cannot encode a profile: %s", err) end
+end
+
 -- A profile from the profiler job: queued for shark serve, and/or a file.
 function Ex:profile(p)
   local cfg = self.profile_cfg
@@ -195,6 +222,7 @@ function Ex:profile(p)
     -- each item carries its own URL: labels differ per profile
     self.profiles:enqueue(bytes, "application/octet-stream", base .. "/api/profiles?" .. table.concat(q, "&"))
   end
+  if self.otlp and self.otlp_profiles then self:_otlp_profile(bytes, p.labels or {}) end
   if cfg.directory then
     -- written as every file shark writes: in a folder checked along its
     -- path, through a new temporary renamed into place
