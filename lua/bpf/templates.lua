@@ -144,9 +144,9 @@ end
 -- one row per stack whatever process ran it (no pid, comm). opts.frames:
 -- frames as the stacks shape keeps them ({name, module, build_id, map, ...},
 -- map:frames), not names: for exports that keep the binaries.
-local function names(frames)
+local function frame_names(list)
   local out = {}
-  for i, f in ipairs(frames) do out[i] = f.name or "" end
+  for i, f in ipairs(list) do out[i] = f.name or "" end
   return table.concat(out, ";")
 end
 
@@ -166,7 +166,7 @@ function Result.entries(res, opts)
     -- share the tracepoint (another tracer running): not where a task blocked
     local function traceiter(f) return f and (type(f) == "string" and f or f.name or ""):find("^__traceiter_") end
     while traceiter(row.kernel[1]) do table.remove(row.kernel, 1) end
-    local id = (opts and opts.frames) and (names(row.kernel) .. "|" .. names(row.user))
+    local id = (opts and opts.frames) and (frame_names(row.kernel) .. "|" .. frame_names(row.user))
       or (table.concat(row.kernel, ";") .. "|" .. table.concat(row.user, ";"))
     if proc then id = id .. "|" .. row.pid .. row.comm else row.pid, row.comm = nil, nil end
     if seen[id] then
