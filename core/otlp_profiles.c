@@ -65,45 +65,11 @@ struct enc {
 	size_t nowned, capowned;
 };
 
-/* --------------------------------------------------------------- UTF-8 */
-
-/* Length of the well-formed UTF-8 sequence at s (1-4), or 0 (RFC 3629). */
-static int utf8_seq(const unsigned char *s)
-{
-	unsigned int c = s[0], lo = 0x80, hi = 0xbf;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		lo = c == 0xe0 ? 0xa0 : 0x80;
-		hi = c == 0xed ? 0x9f : 0xbf;
-		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		lo = c == 0xf0 ? 0x90 : 0x80;
-		hi = c == 0xf4 ? 0x8f : 0xbf;
-		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4 : 0;
-	}
-	return 0;
-}
-
-/* s, or a copy where each byte that is not UTF-8 is U+FFFD; NULL: ENOMEM. */
+/* s as well-formed UTF-8 (a copy kept in e when it was not); NULL: ENOMEM. */
 static char *utf8(struct enc *e, const char *s)
 {
-	const unsigned char *u = (const unsigned char *)(s ? s : "");
-	size_t n = 0, bad = 0, o = 0;
-	char *out;
+	char *copy, *r;
 
-	while (u[n]) {
-		int k = utf8_seq(u + n);
-
-		bad += !k;
-		n += k ? k : 1;
-	}
-	if (!bad)
-		return (char *)u;
 	if (e->nowned == e->capowned) {
 		size_t cap = e->capowned ? 2 * e->capowned : 16;
 		char **nb = realloc(e->owned, cap * sizeof(*nb));
@@ -113,25 +79,10 @@ static char *utf8(struct enc *e, const char *s)
 		e->owned = nb;
 		e->capowned = cap;
 	}
-	out = malloc(n + 2 * bad + 1);
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n;) {
-		int k = utf8_seq(u + i);
-
-		if (k) {
-			memcpy(out + o, u + i, (size_t)k);
-			o += (size_t)k;
-			i += (size_t)k;
-		} else {
-			memcpy(out + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-		}
-	}
-	out[o] = 0;
-	e->owned[e->nowned++] = out;
-	return out;
+	r = shark_utf8_fix(s, &copy);
+	if (copy)
+		e->owned[e->nowned++] = copy;
+	return r;
 }
 
 /* --------------------------------------------------------------- checks */

@@ -10,6 +10,7 @@ local stacks = require "shark.stacks"
 local pprof = require "shark.pprof"
 local otlp = require "shark.export.otlp"
 local config = require "shark.agent.config"
+local metric = require "shark.metric"
 
 local function profile(name)
   local s = stacks.new{ sample_type = "samples", unit = "count", period_type = "cpu", period_unit = "nanoseconds",
@@ -60,6 +61,13 @@ req.profiles, req.nprofiles = one, 1
 local out, len = ffi.new("void *[1]"), ffi.new("uint64_t[1]")
 t.is(api.otlp_profiles_encode(req, out, len), -22, "a location's mapping out of range: -EINVAL")
 api.pprof_free(p)
+
+-- the metrics exporter treats its labels the same way
+local r = metric.registry()
+metric.counter("calls_total", "Calls.", { "comm" }, { registry = r }):inc(3, { comm = "a\255b" })
+local mbody = assert(otlp.encode(r:collect(), { start_ns = 1, time_ns = 2 }))
+t.ok(mbody:find("a\239\191\189b", 1, true) and not mbody:find("a\255b", 1, true),
+  "metrics: a label value that is not UTF-8 gets U+FFFD too")
 
 -- config
 local cfg, err = config.parse('[otlp]\nenable = true\nendpoint = "http://127.0.0.1:4318"\nprofiles = true\n', "p.toml")
