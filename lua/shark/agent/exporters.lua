@@ -189,18 +189,34 @@ end
 local RESOURCE_KEY = { host = "host.name", service = "service.name", comm = "process.executable.name",
   cgroup = "process.linux.cgroup" }
 
--- A profile as an OTLP profiles request, in the OTLP queue (its own URL):
--- the same retries, bound and drop counts as the metrics.
+-- The profiles of one flush of the profiler (they come up the pipe one
+-- after another) as ONE OTLP profiles request, a ResourceProfiles each, in
+-- the OTLP queue (its own URL): the same retries, bound and drop counts as
+-- the metrics.
+Ex.OTLP_BATCH_MS = 200
+
+function Ex:_otlp_send()
+  local list = self.otlp_pending
+  self.otlp_pending = nil
+  if not (list and self.otlp and self.otlp_profiles) then return end
+  local body, err = otlp.profiles(list, { version = self.version })
+  if body then self.otlp:enqueue(body, otlp.content_type.protobuf, self.otlp_profiles)
+  else self.log("otlp: cannot encode the profiles: %s", err) end
+end
+
 function Ex:_otlp_profile(bytes, labels)
   local res = { ["telemetry.sdk.name"] = "shark", ["telemetry.sdk.version"] = self.version }
   for k, v in pairs(labels) do
     if k ~= "pid" then res[RESOURCE_KEY[k] or k] = v end
   end
   res["host.name"] = res["host.name"] or self.host
-  local body, err = otlp.profiles({ { pprof = bytes, resource = res, pid = labels.pid } },
-    { version = self.version })
-  if body then self.otlp:enqueue(body, otlp.content_type.protobuf, self.otlp_profiles)
-  else self.log("otlp: cannot encode a profile: %s", err) end
+  if not self.otlp_pending then
+    self.otlp_pending = {}
+    self.otlp_batch = self.otlp_batch or uv.new_timer()
+    self.otlp_batch:start(self.OTLP_BATCH_MS, 0, function() self:_otlp_send() end)
+  end
+  local list = self.otlp_pending
+  list[#list + 1] = { pprof = bytes, resource = res, pid = labels.pid }
 end
 
 -- A profile from the profiler job: queued for shark serve, and/or a file.
@@ -243,6 +259,7 @@ function Ex:apply(cfg)
 end
 
 function Ex:close()
+  if self.otlp_batch then self.otlp_batch:close() end
   if self.prom then self.prom:close() end
   if self.otlp_timer then self.otlp_timer:close() end
   if self.otlp then self.otlp:close() end
