@@ -18,7 +18,6 @@ cleanup_all() {
 	rm -rf "$T"
 }
 trap cleanup_all EXIT
-[ -n "${KEEP:-}" ] && trap "cp -r $T /tmp/otlpchk/keep; cleanup_all" EXIT
 
 start_agent() {
 	rm -f "$T/agent.out" "$T/agent.log"
