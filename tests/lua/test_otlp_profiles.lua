@@ -62,6 +62,20 @@ local out, len = ffi.new("void *[1]"), ffi.new("uint64_t[1]")
 t.is(api.otlp_profiles_encode(req, out, len), -22, "a location's mapping out of range: -EINVAL")
 api.pprof_free(p)
 
+-- the profiler's labels as resource attributes
+local cid = ("0123456789abcdef"):rep(4)
+local res = otlp.profile_resource({ host = "h", service = "db", comm = "db", pid = "7", team = "x",
+  cgroup = "/system.slice/docker-" .. cid .. ".scope" }, { version = "1" })
+t.is(res["host.name"], "h", "host -> host.name")
+t.is(res["service.name"], "db", "service -> service.name")
+t.is(res["process.executable.name"], "db", "comm -> process.executable.name")
+t.is(res["process.pid"], nil, "pid is left to profiles() (an integer)")
+t.is(res.team, "x", "the config's labels as they are")
+t.is(res["container.id"], cid, "a container's cgroup gives container.id")
+t.is(otlp.profile_resource({ cgroup = "/user.slice/session-1.scope" }, { host = "me" })["container.id"], nil,
+  "no id in the cgroup: no container.id")
+t.is(otlp.profile_resource({}, { host = "me" })["host.name"], "me", "the agent's host when the label is missing")
+
 -- the metrics exporter treats its labels the same way
 local r = metric.registry()
 metric.counter("calls_total", "Calls.", { "comm" }, { registry = r }):inc(3, { comm = "a\255b" })

@@ -185,10 +185,6 @@ function Ex:_profiles(cfg)
   end
 end
 
--- The profiler's labels as OpenTelemetry resource attributes.
-local RESOURCE_KEY = { host = "host.name", service = "service.name", comm = "process.executable.name",
-  cgroup = "process.linux.cgroup" }
-
 -- The profiles of one flush of the profiler (they come up the pipe one
 -- after another) as ONE OTLP profiles request, a ResourceProfiles each, in
 -- the OTLP queue (its own URL): the same retries, bound and drop counts as
@@ -205,11 +201,7 @@ function Ex:_otlp_send()
 end
 
 function Ex:_otlp_profile(bytes, labels)
-  local res = { ["telemetry.sdk.name"] = "shark", ["telemetry.sdk.version"] = self.version }
-  for k, v in pairs(labels) do
-    if k ~= "pid" then res[RESOURCE_KEY[k] or k] = v end
-  end
-  res["host.name"] = res["host.name"] or self.host
+  local res = otlp.profile_resource(labels, { host = self.host, version = self.version })
   if not self.otlp_pending then
     self.otlp_pending = {}
     self.otlp_batch = self.otlp_batch or uv.new_timer()

@@ -147,6 +147,26 @@ end
 M.PROFILES_VERSION = "1.5.0"
 M.PROFILES_PATH = "/v1development/profiles"
 
+-- The agent profiler's labels (host, service, comm, pid, cgroup, the
+-- config's) as OpenTelemetry resource attributes; pid is left to profiles()
+-- (an integer attribute). A cgroup path holding a 64-hex-digit id (docker,
+-- containerd, cri-o, podman scopes) gives container.id.
+local RESOURCE_KEY = { host = "host.name", service = "service.name", comm = "process.executable.name",
+  cgroup = "process.linux.cgroup" }
+
+function M.profile_resource(labels, o)
+  o = o or {}
+  local res = { ["telemetry.sdk.name"] = "shark", ["telemetry.sdk.version"] = o.version or "" }
+  for k, v in pairs(labels or {}) do
+    if k ~= "pid" then res[RESOURCE_KEY[k] or k] = tostring(v) end
+  end
+  res["host.name"] = res["host.name"] or o.host
+  local cg = res["process.linux.cgroup"]
+  local id = cg and cg:match("%f[%x](" .. ("%x"):rep(64) .. ")%f[^%x]")
+  if id and not res["container.id"] then res["container.id"] = id end
+  return res
+end
+
 -- profiles({{pprof = bytes (gzipped or not), resource = {k = v}, pid = n}},
 -- {scope =, version =}) -> one ExportProfilesServiceRequest (protobuf), a
 -- ResourceProfiles per entry | nil, err. Resource values are strings; pid
