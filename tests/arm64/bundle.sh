@@ -54,6 +54,15 @@ end'
 check "BPF C compiled for x86 and for arm64" rc=0
 ok_if "PT_REGS_PARM2 reads offset 104 (si) for x86" sh -c "llvm-objdump -d '$T/x86.o' | grep -q '= \*(u64 \*)(r1 + 104)'"
 ok_if "and offset 8 (regs[1]) for arm64" sh -c "llvm-objdump -d '$T/arm64.o' | grep -q '= \*(u64 \*)(r1 + 8)'"
+# the aarch64 shark compiles for arm64 by default, as make ARCH=arm64 prebuilds
+# the samples' BPF C with it under qemu (clang is this machine's)
+SHARK_CACHE=$T/cache timeout -s KILL 120 "$QEMU" "$A/shark" -e 'local src = [[SEC("uprobe") int on_call(struct pt_regs *ctx)
+{ long a = PT_REGS_PARM2(ctx); bpf_printk("%ld", a); return 0; }]]
+local o = assert(require("bpf").compile(src, "parm2.bpf.c", 1))
+local f = assert(io.open(os.getenv("T") .. "/own.o", "wb")); f:write(o); f:close()' >"$T/out" 2>"$T/err" </dev/null
+RC=$?
+check "the aarch64 shark under $QEMU compiles BPF C" rc=0
+ok_if "for arm64 by default: offset 8" sh -c "llvm-objdump -d '$T/own.o' | grep -q '= \*(u64 \*)(r1 + 8)'"
 
 # the runtime: found beside this shark or named; a clear error otherwise
 SHARK_RUNTIME_ARM64=$T/nothing run bundle --arch arm64 "$TOP/samples/execsnoop.lua" -o "$T/x"
