@@ -64,6 +64,16 @@ RC=$?
 check "the aarch64 shark under $QEMU compiles BPF C" rc=0
 ok_if "for arm64 by default: offset 8" sh -c "llvm-objdump -d '$T/own.o' | grep -q '= \*(u64 \*)(r1 + 8)'"
 
+# a bundle's program headers move to its end; their PT_LOAD keeps the file's
+# address - offset, since qemu-user (and kernels before 5.18) pass the loader
+# the first segment's address + e_phoff as AT_PHDR: an x86 bundle under
+# qemu-x86_64 (a layout without it crashed there with SIGSEGV)
+run bundle "$TOP/samples/execsnoop.lua" -o "$T/execsnoop-x86"
+check "an x86 bundle of execsnoop.lua" rc=0
+timeout -s KILL 60 qemu-x86_64-static "$T/execsnoop-x86" -h >"$T/out" 2>"$T/err" </dev/null
+RC=$?
+check "it starts where AT_PHDR is the first segment + e_phoff (qemu-x86_64-static)" rc=0 "out~^usage: execsnoop-x86 "
+
 # the runtime: found beside this shark or named; a clear error otherwise
 SHARK_RUNTIME_ARM64=$T/nothing run bundle --arch arm64 "$TOP/samples/execsnoop.lua" -o "$T/x"
 check "a missing arm64 runtime says how to build it" rc=1 "err~needs shark's arm64 runtime, and $T/nothing does not exist" \
