@@ -188,7 +188,9 @@ function M.pprof(bytes)
     samples = samples + c
   end
   if samples == 0 then return nil, "no samples in the pprof profile" end
-  return { stacks = counts, samples = samples, from_pprof = true }
+  -- when the samples were taken, as the profile says (seconds)
+  local t = stacks.time_ns and stacks.time_ns > 0 and stacks.time_ns / 1e9 or nil
+  return { stacks = counts, samples = samples, from_pprof = true, time = t }
 end
 
 -- An upload of kind ("flamegraph" | "heatmap") -> profile or nil, message.
