@@ -170,6 +170,15 @@ post "kind=flamegraph&time=soon" "$T/one"
 ok_if "an upload with a bad time=: 400, nothing stored" bash -c "test \"\$(cat '$T/code')\" = 400 && \
 	grep -qF \"time: expected seconds\" '$T/body'"
 
+# --- an upload sent again with its upload_id (its answer was lost) is stored once
+before=$(ids "" | wc -w)
+post "kind=flamegraph&title=once&upload_id=run1-7" "$T/one"; first=$(cat "$T/code"):$(id_of)
+post "kind=flamegraph&title=once&upload_id=run1-7" "$T/one"; again=$(cat "$T/code"):$(id_of)
+ok_if "upload_id: sent twice, stored once (201 then 200 with the same id: $first, $again)" \
+	test "${first%%:*}" = 201 -a "${again%%:*}" = 200 -a "${first#*:}" = "${again#*:}" -a "$(ids "" | wc -w)" = $((before + 1))
+post "kind=flamegraph&upload_id=a%20b" "$T/one"
+ok_if "... a malformed upload_id: 400" test "$(cat "$T/code")" = 400
+
 # --- a database made before the 'taken' column: migrated, rows kept
 sqlite3 "$T/old.db" "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE profiles (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, title TEXT NOT NULL,

@@ -159,17 +159,23 @@ local function router(st, ctx, token)
           :format(q.time:sub(1, 64)))
       end
     end
+    if q.upload_id and (not q.upload_id:match("^[%w_.:%-]+$") or #q.upload_id > 128) then
+      return fail(400, "upload_id: up to 128 letters, digits and _.:-")
+    end
     local title = q.title or (kind .. " " .. os.date("!%Y-%m-%d %H:%M:%S"))
     if #title > 256 then return fail(400, "title longer than 256 bytes") end
     local ok, err = labels_ok(labels)
     if not ok then return fail(400, err) end
     local p, why = decode.upload(kind, req.body, true)
     if not p then return fail(400, why) end
-    local id = st:add{ kind = kind, title = title, labels = next(labels) and json.encode(labels) or "{}",
+    local id, again = st:add{ kind = kind, title = title, labels = next(labels) and json.encode(labels) or "{}",
       time = os.time(), taken = taken or p.time, samples = p.samples, bytes = #req.body,
       -- text that decoded is kept as sent (decoding it again gives p); pprof as folded text
-      data = p.from_pprof and decode.encode(kind, p) or req.body }
+      data = p.from_pprof and decode.encode(kind, p) or req.body,
+      -- per sender: one agent's ids cannot shadow another's
+      upload_id = q.upload_id and (agent or "") .. "/" .. q.upload_id }
     if #req.body > 1048576 then ctx.collect() end
+    if again then return reply(200, { id = id, url = ctx.base .. "p/" .. id, again = true }) end
     return reply(201, { id = id, url = ctx.base .. "p/" .. id }, "Location: /p/" .. id .. "\r\n")
   end
 

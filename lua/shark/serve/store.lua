@@ -20,15 +20,18 @@ CREATE TABLE IF NOT EXISTS profiles (
   samples INTEGER NOT NULL,
   bytes INTEGER NOT NULL, -- the size of the upload
   data BLOB NOT NULL,     -- the canonical text (shark/serve/decode.lua)
-  taken REAL              -- when the samples were taken (seconds): the profile's own time, else upload time
+  taken REAL,             -- when the samples were taken (seconds): the profile's own time, else upload time
+  upload_id TEXT          -- the sender's id of the upload: one sent again is stored once
 );
 ]]
 
 -- A database made before a column existed gets it (ALTER TABLE keeps the rows).
 local COLUMNS = {
   { "taken", "ALTER TABLE profiles ADD COLUMN taken REAL; UPDATE profiles SET taken = time WHERE taken IS NULL;" },
+  { "upload_id", "ALTER TABLE profiles ADD COLUMN upload_id TEXT;" },
 }
-local INDEXES = "CREATE INDEX IF NOT EXISTS profiles_taken ON profiles (taken);"
+local INDEXES = "CREATE INDEX IF NOT EXISTS profiles_taken ON profiles (taken);" ..
+  "CREATE UNIQUE INDEX IF NOT EXISTS profiles_upload_id ON profiles (upload_id) WHERE upload_id IS NOT NULL;"
 
 local function migrate(db)
   local have = {}
@@ -62,10 +65,15 @@ function Store:meta(key, value)
   return r and r.value
 end
 
+-- add(p) -> id; or the id stored before and true when p.upload_id was seen.
 function Store:add(p)
-  local _, id = self.db:run("INSERT INTO profiles (kind, title, labels, time, samples, bytes, data, taken) " ..
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", p.kind, p.title, p.labels, p.time, p.samples, p.bytes, sqlite.blob(p.data),
-    p.taken or p.time)
+  if p.upload_id then
+    local had = self.db:rows("SELECT id FROM profiles WHERE upload_id = ?", p.upload_id)[1]
+    if had then return had.id, true end
+  end
+  local _, id = self.db:run("INSERT INTO profiles (kind, title, labels, time, samples, bytes, data, taken, " ..
+    "upload_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", p.kind, p.title, p.labels, p.time, p.samples, p.bytes,
+    sqlite.blob(p.data), p.taken or p.time, p.upload_id)
   return id
 end
 
