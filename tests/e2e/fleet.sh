@@ -103,7 +103,8 @@ EOF
 	ip netns exec "${NS[$((i - 1))]}" "$SHARK" agent --config "$T/a$i.toml" >"$T/a$i.out" 2>"$T/a$i.log" </dev/null &
 	APIDS+=($!)
 done
-"$PROGS/fpchain" 4000 >/dev/null 2>&1 &
+# a thread may name itself anything: a tab and a ';' in its name
+"$PROGS/fpchain" 4000 "$(printf 'fp\tchain;x')" >/dev/null 2>&1 &
 for i in 1 2 3; do
 	ok_if "agent-$i (its own netns) pushes profiles over HTTPS, labelled agent=agent-$i by its token" \
 		until_ok 40 bash -c "curl -sf --cacert '$T/ca.pem' --resolve serve.shark.test:$PORT:127.0.0.1 \
@@ -150,6 +151,10 @@ for i in 1 2 3; do
 	grep -h "refused\|dropp" "$T/a$i.log" | head -3 | sed 's/^/# agent-'$i': /'
 done
 
+odd=$(api "api/profiles?comm=fp%09chain%3Bx&limit=1" | grep -o '"id":[0-9]*' | cut -d: -f2)
+api "api/profiles/${odd:-0}?format=folded" >"$T/odd.folded"
+ok_if "a process named 'fp<TAB>chain;x' is stored: labelled as it is, its frame written out (fp\\x09chain:x)" \
+	grep -q '^fp\\x09chain:x;' "$T/odd.folded"
 run serve --db "$T/fleet.db" --revoke-token agent-3
 check "a token is revoked while the server runs" rc=0 "out=revoked: agent-3"
 ok_if "... agent-3's next upload is refused (401) and dropped, said in its log" \

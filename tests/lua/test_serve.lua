@@ -37,6 +37,14 @@ local big = ("x"):rep(3000000) .. " " .. (" "):rep(3000000) .. "y"
 _, err = decode.upload("flamegraph", big)
 t.ok(err, "a 6 MB line of blanks is refused (and in linear time)")
 
+-- ---- pprof frames named as a traced system likes: written so folded text holds them
+local sstacks, spprof = require "shark.stacks", require "shark.pprof"
+local odd = sstacks.new{ sample_type = "samples", unit = "count" }
+sstacks.add(odd, { sstacks.frame(odd, "bad\tname;x"), sstacks.frame(odd, ""), sstacks.frame(odd, "leaf") }, 5)
+local dp = assert(decode.upload("flamegraph", spprof.encode(odd)))
+t.is(dp.stacks["bad\\x09name:x;[unknown];leaf"], 5, "pprof: a control character, a ';' and an empty name are " ..
+  "written out, not refused")
+
 -- ---- heat-map rows
 local h = assert(decode.upload("heatmap", "1000 12\n2000 40 3\n  # c\n"))
 t.is(h.samples, 4, "heat-map rows: counts default to 1")
