@@ -202,7 +202,8 @@ function FleetPage(V) {
   function load() {
     var my = ++seq, q = selection();
     compare();
-    Promise.all([V.getJSON('/api/labels?' + q), V.getJSON('/api/timeline?by=host&' + selection(['from', 'to'])),
+    Promise.all([V.getJSON('/api/labels?kind=flamegraph&' + q),
+      V.getJSON('/api/timeline?kind=flamegraph&by=host&' + selection(['from', 'to'])),
       V.getJSON('/api/merge?' + q).then(V.stacksOf)]).then(function (r) {
       if (my !== seq) return;
       drawFacets(r[0]);
