@@ -11,9 +11,9 @@
 RID=$(($$ % 100000)) NET=$((100 + $$ % 150))
 NS=("shark-fleet-$RID-1" "shark-fleet-$RID-2" "shark-fleet-$RID-3")
 VETH=("sf$RID-1" "sf$RID-2" "sf$RID-3")
-SPID="" APIDS=()
+SPID="" APIDS=() WPID=""
 fleet_cleanup() {
-	for p in $SPID "${APIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in $SPID "${APIDS[@]}" $WPID; do kill -TERM "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	for i in 1 2 3; do
 		ip netns del "${NS[$((i - 1))]}" 2>/dev/null
@@ -130,10 +130,13 @@ complete() {
 # (every agent profiles the whole machine: on a busy one, ~20 profiles an
 # interval each, and every upload is a TLS handshake: a 4 s interval keeps
 # what they make below what one serve stores)
+"$PROGS/fpchain" 15000 >/dev/null 2>&1 &   # busy during the outage: profiles to make, also on an idle machine
+WPID=$!
 kill -TERM "$SPID"
 wait "$SPID" 2>/dev/null
 SPID=""
 sleep 12   # three intervals without a server
+rm -f "$T/serve.out"   # the background's > truncates late: a poll could read the last run's line
 for i in 1 2 3; do
 	ok_if "serve stopped: agent-$i keeps making profiles and queues them (3 or more queued)" \
 		until_ok 60 bash -c "ip netns exec ${NS[$((i - 1))]} curl -sf http://127.0.0.1:9464/metrics | \
@@ -143,6 +146,9 @@ done
 	>"$T/serve.out" 2>"$T/serve.err" </dev/null &
 SPID=$!
 ok_if "serve restarted on the same port and database" until_ok 20 grep -q '^serving' "$T/serve.out"
+kill -TERM "$WPID" 2>/dev/null
+wait "$WPID" 2>/dev/null
+WPID=""
 for i in 1 2 3; do
 	ok_if "agent-$i: every profile it made is stored, none lost or stored twice (made = stored)" \
 		until_ok 90 complete "$i"
