@@ -80,6 +80,9 @@ PORT=$(sed -n 's/^serving https:\/\/[^:]*:\([0-9]*\)\/$/\1/p' "$T/serve.out")
 ok_if "serve on HTTPS, every address" test -n "$PORT"
 api() { curl -sf --cacert "$T/ca.pem" --resolve "serve.shark.test:$PORT:127.0.0.1" "https://serve.shark.test:$PORT/$1"; }
 ok_if "... and curl trusts it through the test's CA" api api/profiles
+reused=$(timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -servername serve.shark.test -tls1_2 -reconnect \
+	-CAfile "$T/ca.pem" </dev/null 2>/dev/null | grep -c '^Reused,')
+ok_if "... with session tickets: openssl's 5 reconnections resume the session ($reused)" test "$reused" = 5
 ok_if "... from each of the three namespaces, by name, over its own link" \
 	bash -c "for i in 1 2 3; do ip netns exec shark-fleet-$RID-\$i curl -sf --cacert '$T/ca.pem' \
 		https://serve.shark.test:$PORT/api/profiles >/dev/null || exit 1; done"
