@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 // fleet.js - shark serve's /fleet page in headless chromium (Debian's), driven
 // by playwright-core. usage: node fleet.js BASE_URL DATA_JSON SHOT_DIR
-// DATA_JSON: {"t0": seconds} - tests/e2e/fleet_view.sh uploaded, for hosts a,
-// b and c, a profile a minute from t0 (main;mid;leaf 10, main;only_HOST k
+// DATA_JSON: {"t0": seconds, "a0": id} - tests/e2e/fleet_view.sh uploaded, for hosts a,
+// b and c, a profile a minute from t0 (a0: a's first; main;mid;leaf 10, main;only_HOST k
 // with k = 1, 2, 3, main;mid;minute_M 1), and one with a host label of markup.
 // Prints "PASS name" / "FAIL name: why" lines; fleet_view.sh makes them TAP.
 'use strict';
@@ -128,6 +128,16 @@ async function check(name, fn) {
       why: JSON.stringify({ m1, m0, h }) };
   });
   await shot('diff');
+
+  await check('a label on a profile\'s page links to the fleet page selecting it', async () => {
+    await page.goto(base + 'p/' + data.a0);
+    await page.waitForSelector('body[data-ready="1"]');
+    await page.click('#meta a.label >> text=host=a');
+    await page.waitForSelector('body[data-loads="1"]', { timeout: 15000 });
+    const checked = await page.isChecked('#facets input[data-key="host"][data-value="a"]');
+    const t = await totals();
+    return { ok: /\/fleet\?host=a$/.test(page.url()) && checked && t.leaf === 30, why: page.url() + ' ' + JSON.stringify(t) };
+  });
 
   result('no script errors', errors.length === 0 && dialogs.length === 0, errors.concat(dialogs).join('; '));
   await browser.close();

@@ -205,7 +205,7 @@ printf 'main;<script>alert(1)</script> 5\n' >"$T/x"
 post "kind=flamegraph&title=x&label.host=%3Cimg%20src%3Dx%20onerror%3Dalert(2)%3E&time=$T0" "$T/x"
 
 # --- the /fleet page in headless chromium
-data="{\"t0\":$T0}"
+data="{\"t0\":$T0,\"a0\":${ID[a0]}}"
 mkdir -p "$OUT"
 NODE_PATH="$TOP/tests/browser/node_modules" timeout -s KILL 120 node "$TOP/tests/browser/fleet.js" "$URL" "$data" \
 	"$OUT" >"$T/browser" 2>&1

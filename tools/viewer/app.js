@@ -49,8 +49,15 @@
     });
   }
   function heading(text) { document.getElementById('heading').textContent = text; document.title = text + ' - shark'; }
+  // each label a link to the fleet page selecting it
+  var SHORT = ['host', 'service', 'comm', 'pid', 'cgroup', 'agent'];
   function labels(obj) {
-    return Object.keys(obj || {}).sort().map(function (k) { return el('span', { class: 'label', text: k + '=' + obj[k] }); });
+    return Object.keys(obj || {}).sort().map(function (k) {
+      var q = new URLSearchParams();
+      q.set(SHORT.indexOf(k) >= 0 ? k : 'label.' + k, String(obj[k]));
+      return el('a', { class: 'label', href: '/fleet?' + q, title: 'every profile with ' + k + '=' + obj[k],
+        text: k + '=' + obj[k] });
+    });
   }
 
   // ------------------------------------------------------------ the list
