@@ -85,7 +85,7 @@ async function check(name, fn) {
     return { ok: hosts.includes('c (3)'), why: JSON.stringify(hosts) };
   });
   await check('fleet: the timeline has a row for a and one for b', async () => {
-    const rows = await page.$$eval('#timeline text[text-anchor="end"]', ts => ts.map(t => t.textContent));
+    const rows = await page.$$eval('#timeline text[text-anchor="end"]', ts => ts.map(t => t.firstChild.nodeValue));
     return { ok: rows.length === 2 && rows.includes('a') && rows.includes('b'), why: JSON.stringify(rows) };
   });
 

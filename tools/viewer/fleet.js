@@ -126,7 +126,11 @@ function FleetPage(V) {
     var svg = V.svgEl('svg', { id: 'timeline', class: 'heat', width: W + 20, height: H + 24 });
     tl.series.forEach(function (s, j) {
       var t = V.svgEl('text', { x: left - 6, y: j * ch + 12, 'text-anchor': 'end' });
-      t.textContent = s.value === false ? '(other)' : s.value == null ? '(no ' + tl.by + ')' : s.value;
+      var name = s.value === false ? '(other)' : s.value == null ? '(no ' + tl.by + ')' : s.value;
+      t.textContent = name.length > 22 ? name.slice(0, 21) + '…' : name;
+      var full = V.svgEl('title', {});
+      full.textContent = name;
+      t.appendChild(full);
       svg.appendChild(t);
       for (var i = 0; i < cols; i++) {
         var n = cells.get(i + ',' + j) || 0;
@@ -136,7 +140,8 @@ function FleetPage(V) {
     });
     for (var i = 0; i < cols; i += Math.max(1, Math.ceil(cols / 6))) {
       var xt = V.svgEl('text', { x: left + i * cw, y: H + 16 });
-      xt.textContent = when(tl.from + i * tl.step).slice(5);
+      // the year when the range spans days, else month-day and time
+      xt.textContent = tl.step >= 3600 ? when(tl.from + i * tl.step).slice(0, 10) : when(tl.from + i * tl.step).slice(5);
       svg.appendChild(xt);
     }
     var from = +V.params.get('from') || tl.from, to = +V.params.get('to') || tl.to;
