@@ -45,7 +45,10 @@ end
 -- the source recorded it (BPF delivery), else "<...>".
 local function comm_of(e)
   local c = api.comm(e._pid)
-  if e._comm_at ~= nil and c[0] == 60 and ffi.string(c) == "<...>" then return e._comm_at end
+  if c[0] == 60 and ffi.string(c) == "<...>" then
+    if e._comm_at ~= nil then return e._comm_at end
+    return bpftp.gone_comm(e._pid) or c
+  end
   return c
 end
 
