@@ -174,7 +174,10 @@ local function load(h, so)
     end
     if not okk then obj:close(); return nil, err end
   end
-  obj.progs.track_exit:attach()
+  -- not Prog:attach, which keeps the run going while programs are attached:
+  -- this one ends with the handle
+  local rc = api.bpf_attach(obj.o, obj.progs.track_exit.index)
+  if rc < 0 then obj:close(); return nil, "track_exit: " .. ffi.string(api.strerror(-rc)) end
   if inherit then obj.progs.track_fork:attach() end
   if held then obj.progs.track_exec:attach() end
   return obj, bytes
