@@ -26,6 +26,10 @@ const volatile __u32 cfg_stack_k = 0;	/* callchains: kernel frames */
 const volatile __u32 cfg_stack_u = 0;	/* callchains: user frames */
 const volatile __u32 cfg_wake_shift = 20;	/* wake the reader each time a CPU writes 2^this bytes */
 const volatile __u32 cfg_fork_child = 44;	/* sched_process_fork: offset of child_pid */
+/* raw tracepoints sys_enter/sys_exit: the conf keys of raw_syscalls events (SHARK_TP_NONE: none) */
+const volatile __u32 cfg_sys_enter_key = SHARK_TP_NONE;
+const volatile __u32 cfg_sys_exit_key = SHARK_TP_NONE;
+const volatile __u32 cfg_routed = 0;	/* conf keys below SHARK_TP_ROUTED are routed syscalls' */
 
 __u64 unreadable = 0;	/* user strings that could not be read: delivered empty */
 __u32 woke_first = 0;	/* the reader was woken for the first record */
@@ -337,6 +341,102 @@ int deliver(void *ctx)
 	if (bpf_ringbuf_output(&events, buf, total, wake_flag(cpu, total)))
 		__sync_fetch_and_add(&events_drops, 1);
 	return 1;
+}
+
+/*
+ * raw_syscalls (and the syscalls routed through them) at the raw tracepoints
+ * sys_enter and sys_exit: the same records as the tracepoints give, built
+ * from the registers, without the perf buffer a tracepoint program is
+ * handed (its allocation, clearing and the walk over the tracepoint's perf
+ * events cost more than the rest of the delivery). Small records only.
+ */
+static __always_inline void put_syscall(struct shark_tpconf *c, const struct pt_regs *regs, long nr, long ret,
+					int exit, __u32 tgid, __u32 tid, __u32 cpu)
+{
+	struct small *s = bpf_ringbuf_reserve(&events, sizeof(*s), 0);
+	__u64 *w;
+
+	if (!s) {
+		__sync_fetch_and_add(&events_drops, 1);
+		return;
+	}
+	w = (__u64 *)s->raw;
+	/* common_type, flags, preempt_count, common_pid; then id and args (or ret) */
+	w[0] = (__u64)c->type | ((__u64)tid << 32);
+	w[1] = nr;
+	if (exit) {
+		w[2] = ret;
+		w[3] = w[4] = w[5] = w[6] = w[7] = 0;
+	} else {
+		for (int i = 0; i < 6; i++)
+			w[2 + i] = *(const __u64 *)((const void *)regs + shark_syscall_arg_offset(i));
+	}
+	s->h.time = bpf_ktime_get_ns();
+	s->h.pid = tgid;
+	s->h.tid = tid;
+	s->h.cpu = cpu;
+	s->h.event = c->event - 1;
+	s->h.pad = 0;
+	s->h.raw_size = c->size <= SMALL ? c->size : SMALL;
+	s->h.nr_ips = 0;
+	s->h.ips_off = sizeof(*s);
+	bpf_ringbuf_submit(s, wake_flag(cpu, sizeof(*s)));
+}
+
+static __always_inline int sys_event(struct bpf_raw_tracepoint_args *ctx, int exit)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id, cpu = bpf_get_smp_processor_id();
+	__u32 key = exit ? cfg_sys_exit_key : cfg_sys_enter_key;
+	const void *at = (const void *)ctx->args[0];
+	struct shark_tpconf *c1 = NULL, *c2 = NULL;
+	struct pt_regs regs;
+	long nr = -1;
+	int found = 0;
+
+	if (!wanted(tgid, tid, cpu))
+		return 0;
+	if (exit)
+		bpf_probe_read_kernel(&nr, sizeof(nr), at + shark_syscall_nr_offset());
+	else
+		nr = (long)ctx->args[1];
+	if (key != SHARK_TP_NONE) {
+		c1 = bpf_map_lookup_elem(&conf, &key);
+		if (c1 && c1->event)
+			found++;
+		else
+			c1 = NULL;
+	}
+	if (cfg_routed && nr >= 0 && nr < 1024) {
+		key = (exit ? 1024 : 0) + (__u32)nr;
+		c2 = bpf_map_lookup_elem(&conf, &key);
+		if (c2 && c2->event)
+			found++;
+		else
+			c2 = NULL;
+	}
+	if (!found)
+		return 0;
+	/* the arguments: one copy of the registers, once something wants them */
+	if (!exit && bpf_probe_read_kernel(&regs, sizeof(regs), at))
+		return 0;
+	if (c1)
+		put_syscall(c1, &regs, nr, (long)ctx->args[1], exit, tgid, tid, cpu);
+	if (c2)
+		put_syscall(c2, &regs, nr, (long)ctx->args[1], exit, tgid, tid, cpu);
+	return 0;
+}
+
+SEC("raw_tp/sys_enter")
+int deliver_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	return sys_event(ctx, 0);
+}
+
+SEC("raw_tp/sys_exit")
+int deliver_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	return sys_event(ctx, 1);
 }
 
 /* Children of traced processes are traced too (perf's inherit). */

@@ -12,7 +12,8 @@ enum shark_tpring_limits {
 	SHARK_TP_ROUTED = 2048,		/* with routes, conf keys below are raw_syscalls' (enter 0.., exit 1024..) */
 	SHARK_TP_CONF = 4096,		/* entries of the conf map */
 	SHARK_TP_SMALL = 64,		/* records of at most this size go in place (deliver_small) */
-	SHARK_TP_NCPU = 256,		/* CPUs with a byte count of their own (more share them) */
+	SHARK_TP_NCPU = 256,
+	SHARK_TP_NONE = 0x7fffffff,	/* no conf key */		/* CPUs with a byte count of their own (more share them) */
 };
 
 /* What the program does for one tracepoint (conf map, keyed by the attach cookie). */

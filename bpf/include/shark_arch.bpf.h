@@ -14,7 +14,29 @@
  * through ctx: the verifier refuses a variable offset into ctx, so callers
  * read a copy with bpf_probe_read_kernel(). No CO-RE: pt_regs is ABI.
  */
+/*
+ * shark_syscall_arg_offset(i): the offset in struct pt_regs of argument i
+ * (0..5) of a system call at sys_enter; shark_syscall_nr_offset(): of its
+ * number, still there at sys_exit (raw_syscalls through raw tracepoints).
+ */
 #if defined(__TARGET_ARCH_x86)
+static __always_inline unsigned long shark_syscall_arg_offset(__u32 i)
+{
+	switch (i) {
+	case 0: return __builtin_offsetof(struct pt_regs, di);
+	case 1: return __builtin_offsetof(struct pt_regs, si);
+	case 2: return __builtin_offsetof(struct pt_regs, dx);
+	case 3: return __builtin_offsetof(struct pt_regs, r10);
+	case 4: return __builtin_offsetof(struct pt_regs, r8);
+	default: return __builtin_offsetof(struct pt_regs, r9);
+	}
+}
+
+static __always_inline unsigned long shark_syscall_nr_offset(void)
+{
+	return __builtin_offsetof(struct pt_regs, orig_ax);
+}
+
 static __always_inline unsigned long shark_arg_offset(__u32 i)
 {
 	switch (i) {
@@ -27,6 +49,17 @@ static __always_inline unsigned long shark_arg_offset(__u32 i)
 	}
 }
 #elif defined(__TARGET_ARCH_arm64)
+static __always_inline unsigned long shark_syscall_arg_offset(__u32 i)
+{
+	return i == 0 ? __builtin_offsetof(struct pt_regs, orig_x0) :
+	       __builtin_offsetof(struct pt_regs, regs[0]) + (i < 6 ? i : 5) * sizeof(__u64);
+}
+
+static __always_inline unsigned long shark_syscall_nr_offset(void)
+{
+	return __builtin_offsetof(struct pt_regs, syscallno);
+}
+
 static __always_inline unsigned long shark_arg_offset(__u32 i)
 {
 	return __builtin_offsetof(struct pt_regs, regs[0]) + (i < 5 ? i : 0) * sizeof(__u64);

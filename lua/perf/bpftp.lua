@@ -120,14 +120,34 @@ local function load(h, so)
     end
   end
   local deliver = small and "deliver_small" or "deliver"
-  local progs = { deliver, "track_exit" }
-  if inherit then progs[#progs + 1] = "track_fork" end
-  if held then progs[#progs + 1] = "track_exec" end
-  -- maps sized to what this handle uses: less for the kernel to allocate
   local routed = false
   for _, e in ipairs(evs) do routed = routed or e.carrier end
   local base = routed and C.SHARK_TP_ROUTED or 0
   if base + #evs > C.SHARK_TP_CONF then return nil, "too many tracepoints for BPF delivery" end
+  -- raw_syscalls (and the syscalls routed through them) at the raw
+  -- tracepoints when every record is small: no perf buffer per event
+  local raw, direct, needs_tp = {}, {}, false
+  for i, e in ipairs(evs) do
+    local dir = e.system == "raw_syscalls" and e.event:match("^sys_(%a+)$")
+    if small and dir and not direct[dir] then
+      raw[dir] = true
+      if not e.carrier then direct[dir] = i end
+    elseif not e.via then
+      needs_tp = true
+    end
+  end
+  h.bpf_attach = (raw.enter or raw.exit) and (needs_tp and "tracepoints and raw tracepoints" or "raw tracepoints")
+    or "tracepoints"
+  rodata.cfg_routed = routed and 1 or 0
+  rodata.cfg_sys_enter_key = direct.enter and base + direct.enter - 1 or C.SHARK_TP_NONE
+  rodata.cfg_sys_exit_key = direct.exit and base + direct.exit - 1 or C.SHARK_TP_NONE
+  local progs = { "track_exit" }
+  if needs_tp then progs[#progs + 1] = deliver end
+  if raw.enter then progs[#progs + 1] = "deliver_sys_enter" end
+  if raw.exit then progs[#progs + 1] = "deliver_sys_exit" end
+  if inherit then progs[#progs + 1] = "track_fork" end
+  if held then progs[#progs + 1] = "track_exec" end
+  -- maps sized to what this handle uses: less for the kernel to allocate
   local ok, obj = pcall(bpf.load_prebuilt, "tpring", {
     attach = false, private = true, rodata = rodata,
     max_entries = { events = bytes, conf = base + #evs, pids = pids and 16384 or 1, cpus = so.ncpus > 0 and 1024 or 1 },
@@ -156,18 +176,28 @@ local function load(h, so)
     end
   end
   pcore.tracefs()
-  local prog = obj.progs[deliver]
-  local function attach(sys, name, cookie)
-    local rc = api.bpf_attach_tracepoint_cookie(obj.o, prog.index, sys, name, cookie)
+  local function result(rc)
     if rc < 0 then
       local msg = ffi.string(api.bpf_error(obj.o))
       return nil, msg ~= "" and msg or ffi.string(api.strerror(-rc))
     end
     return true
   end
+  local function attach(sys, name, cookie)
+    return result(api.bpf_attach_tracepoint_cookie(obj.o, obj.progs[deliver].index, sys, name, cookie))
+  end
+  local function attach_raw(dir)
+    return result(api.bpf_attach_raw_tracepoint(obj.o, obj.progs["deliver_sys_" .. dir].index, "sys_" .. dir))
+  end
   for _, e in ipairs(evs) do
     local okk, err = true, nil
-    if e.carrier then
+    local dir = e.system == "raw_syscalls" and e.event:match("^sys_(%a+)$")
+    if dir and raw[dir] then
+      if raw[dir] ~= "attached" then
+        okk, err = attach_raw(dir)
+        raw[dir] = "attached"
+      end
+    elseif e.carrier then
       okk, err = attach(e.system, e.event, 0x100000000 + carriers[e])
     elseif not e.via then
       okk, err = attach(e.system, e.event, e.cookie)
@@ -267,7 +297,8 @@ function M.open(h, so, dispatch)
     require("uv").fs_close(so.cgroup_fd)
     so.cgroup_fd = -1
   end
-  shark.log(("perf.on(%q): delivered through BPF (tpring, ring of %d KiB)"):format(spec, bytes / 1024))
+  shark.log(("perf.on(%q): delivered through BPF (tpring on %s, ring of %d KiB)"):format(spec, h.bpf_attach,
+    bytes / 1024))
   return true
 end
 
