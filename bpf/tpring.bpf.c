@@ -67,7 +67,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 1024);	/* exits between two drains */
 	__type(key, __u32);
 	__type(value, struct shark_tpgone);
 } gone SEC(".maps");
