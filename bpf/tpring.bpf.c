@@ -350,7 +350,7 @@ int deliver(void *ctx)
  * handed (its allocation, clearing and the walk over the tracepoint's perf
  * events cost more than the rest of the delivery). Small records only.
  */
-static __always_inline void put_syscall(struct shark_tpconf *c, const struct pt_regs *regs, long nr, long ret,
+static __always_inline void put_syscall(struct shark_tpconf *c, const __u8 *regs, long nr, long ret,
 					int exit, __u32 tgid, __u32 tid, __u32 cpu)
 {
 	struct small *s = bpf_ringbuf_reserve(&events, sizeof(*s), 0);
@@ -369,7 +369,7 @@ static __always_inline void put_syscall(struct shark_tpconf *c, const struct pt_
 		w[3] = w[4] = w[5] = w[6] = w[7] = 0;
 	} else {
 		for (int i = 0; i < 6; i++)
-			w[2 + i] = *(const __u64 *)((const void *)regs + shark_syscall_arg_offset(i));
+			w[2 + i] = *(const __u64 *)(regs + shark_syscall_arg_offset(i));
 	}
 	s->h.time = bpf_ktime_get_ns();
 	s->h.pid = tgid;
@@ -390,15 +390,18 @@ static __always_inline int sys_event(struct bpf_raw_tracepoint_args *ctx, int ex
 	__u32 key = exit ? cfg_sys_exit_key : cfg_sys_enter_key;
 	const void *at = (const void *)ctx->args[0];
 	struct shark_tpconf *c1 = NULL, *c2 = NULL;
-	struct pt_regs regs;
+	__u64 regs[SHARK_SYSCALL_REGS / 8];	/* aligned: the verifier wants 8-byte stack reads so */
 	long nr = -1;
 	int found = 0;
 
 	if (!wanted(tgid, tid, cpu))
 		return 0;
-	if (exit)
-		bpf_probe_read_kernel(&nr, sizeof(nr), at + shark_syscall_nr_offset());
-	else
+	if (exit) {
+		int n = -1;
+
+		bpf_probe_read_kernel(&n, sizeof(n), at + shark_syscall_nr_offset());
+		nr = n;
+	} else
 		nr = (long)ctx->args[1];
 	if (key != SHARK_TP_NONE) {
 		c1 = bpf_map_lookup_elem(&conf, &key);
@@ -418,12 +421,12 @@ static __always_inline int sys_event(struct bpf_raw_tracepoint_args *ctx, int ex
 	if (!found)
 		return 0;
 	/* the arguments: one copy of the registers, once something wants them */
-	if (!exit && bpf_probe_read_kernel(&regs, sizeof(regs), at))
+	if (!exit && bpf_probe_read_kernel(regs, sizeof(regs), at))
 		return 0;
 	if (c1)
-		put_syscall(c1, &regs, nr, (long)ctx->args[1], exit, tgid, tid, cpu);
+		put_syscall(c1, (const __u8 *)regs, nr, (long)ctx->args[1], exit, tgid, tid, cpu);
 	if (c2)
-		put_syscall(c2, &regs, nr, (long)ctx->args[1], exit, tgid, tid, cpu);
+		put_syscall(c2, (const __u8 *)regs, nr, (long)ctx->args[1], exit, tgid, tid, cpu);
 	return 0;
 }
 

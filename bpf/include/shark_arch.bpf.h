@@ -17,7 +17,10 @@
 /*
  * shark_syscall_arg_offset(i): the offset in struct pt_regs of argument i
  * (0..5) of a system call at sys_enter; shark_syscall_nr_offset(): of its
- * number, still there at sys_exit (raw_syscalls through raw tracepoints).
+ * number (an int), still there at sys_exit; SHARK_SYSCALL_REGS: the bytes of
+ * pt_regs that hold them (raw_syscalls through raw tracepoints). arm64's are
+ * given from struct user_pt_regs, the uapi head of its pt_regs, so that a
+ * cross build against another architecture's vmlinux.h compiles them.
  */
 #if defined(__TARGET_ARCH_x86)
 static __always_inline unsigned long shark_syscall_arg_offset(__u32 i)
@@ -37,6 +40,8 @@ static __always_inline unsigned long shark_syscall_nr_offset(void)
 	return __builtin_offsetof(struct pt_regs, orig_ax);
 }
 
+#define SHARK_SYSCALL_REGS sizeof(struct pt_regs)
+
 static __always_inline unsigned long shark_arg_offset(__u32 i)
 {
 	switch (i) {
@@ -49,16 +54,19 @@ static __always_inline unsigned long shark_arg_offset(__u32 i)
 	}
 }
 #elif defined(__TARGET_ARCH_arm64)
+/* pt_regs: user_pt_regs, then u64 orig_x0 (argument 0 as the call began), then s32 syscallno */
 static __always_inline unsigned long shark_syscall_arg_offset(__u32 i)
 {
-	return i == 0 ? __builtin_offsetof(struct pt_regs, orig_x0) :
-	       __builtin_offsetof(struct pt_regs, regs[0]) + (i < 6 ? i : 5) * sizeof(__u64);
+	return i == 0 ? sizeof(struct user_pt_regs) :
+	       __builtin_offsetof(struct user_pt_regs, regs[0]) + (i < 6 ? i : 5) * sizeof(__u64);
 }
 
 static __always_inline unsigned long shark_syscall_nr_offset(void)
 {
-	return __builtin_offsetof(struct pt_regs, syscallno);
+	return sizeof(struct user_pt_regs) + sizeof(__u64);
 }
+
+#define SHARK_SYSCALL_REGS (sizeof(struct user_pt_regs) + 2 * sizeof(__u64))
 
 static __always_inline unsigned long shark_arg_offset(__u32 i)
 {
