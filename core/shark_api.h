@@ -751,6 +751,8 @@ struct shark_api {
 		SHARK_IMPL(shark_ringbuf__snapshot);
 	struct shark_ringbuf *(*ringbuf_replay)(const uint8_t *buf, int32_t len) SHARK_IMPL(shark_ringbuf__replay);
 	void (*ringbuf_rewind)(struct shark_ringbuf *r) SHARK_IMPL(shark_ringbuf__rewind);
+	/* an fd readable once per wake-up of the ring (edge-triggered), or -errno */
+	int32_t (*ringbuf_poll_fd)(struct shark_ringbuf *r) SHARK_IMPL(shark_ringbuf__poll_fd);
 };
 
 #endif /* SHARK_API_H */
