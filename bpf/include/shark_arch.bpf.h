@@ -54,7 +54,6 @@ static __always_inline unsigned long shark_arg_offset(__u32 i)
 	}
 }
 #elif defined(__TARGET_ARCH_arm64)
-/* x0..x4, the return value in x0; struct user_pt_regs heads arm64's pt_regs (shark_cross.bpf.h) */
 /* pt_regs: user_pt_regs, then u64 orig_x0 (argument 0 as the call began), then s32 syscallno */
 static __always_inline unsigned long shark_syscall_arg_offset(__u32 i)
 {
@@ -69,6 +68,7 @@ static __always_inline unsigned long shark_syscall_nr_offset(void)
 
 #define SHARK_SYSCALL_REGS (sizeof(struct user_pt_regs) + 2 * sizeof(__u64))
 
+/* x0..x4, the return value in x0; struct user_pt_regs heads arm64's pt_regs (shark_cross.bpf.h) */
 static __always_inline unsigned long shark_arg_offset(__u32 i)
 {
 	return __builtin_offsetof(struct user_pt_regs, regs[0]) + (i < 5 ? i : 0) * sizeof(__u64);
