@@ -90,11 +90,6 @@ static void set_err(struct shark_perf *p, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int sys_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, int group, unsigned long flags)
-{
-	return (int)syscall(SYS_perf_event_open, attr, pid, cpu, group, flags);
-}
-
 /* Can this machine open the event at all? 0 or -errno (counting, on ourselves). */
 int32_t shark_perf_probe(uint32_t type, uint64_t config)
 {
@@ -106,7 +101,7 @@ int32_t shark_perf_probe(uint32_t type, uint64_t config)
 	a.type = type;
 	a.config = config;
 	a.disabled = 1;
-	fd = sys_perf_event_open(&a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	fd = shark_perf_event_open(&a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	close(fd);
@@ -466,17 +461,17 @@ static int open_member(struct shark_perf *p, struct event *ev, pid_t tid, int cp
 	if (*leader >= 0) {
 		a.disabled = 0;
 		a.enable_on_exec = 0;
-		fd = sys_perf_event_open(&a, tid, cpu, *leader, flags);
+		fd = shark_perf_event_open(&a, tid, cpu, *leader, flags);
 		if (fd >= 0 || errno != EINVAL)
 			return fd;
 		/* fall back to an event of its own */
 	}
-	fd = sys_perf_event_open(&ev->attr, tid, cpu, -1, flags);
+	fd = shark_perf_event_open(&ev->attr, tid, cpu, -1, flags);
 	if (fd < 0 && errno == EINVAL && ev->attr.read_format) {
 		/* a kernel before 6.0: no PERF_FORMAT_LOST */
 		p->no_format_lost = 1;
 		ev->attr.read_format = 0;
-		fd = sys_perf_event_open(&ev->attr, tid, cpu, -1, flags);
+		fd = shark_perf_event_open(&ev->attr, tid, cpu, -1, flags);
 	}
 	if (fd < 0)
 		return fd;

@@ -5,6 +5,14 @@
 
 #include "shark_api.h"
 
+struct perf_event_attr;
+/**
+ * shark_perf_event_open() - perf_event_open(2), the one place shark calls it
+ * Return: the event's fd, or -errno (errno stays set, as after the syscall).
+ */
+int shark_perf_event_open(struct perf_event_attr *attr, int32_t pid, int32_t cpu, int32_t group,
+			  unsigned long flags);
+
 uint64_t shark_perf__count(struct shark_perf *p, int32_t event);
 void shark_samples__sort(struct shark_sample *s, int32_t n);
 /* FNV-1a of a callchain (52 bits, never 0); user frames keyed by pid too (BPF delivery's records too) */
