@@ -10,7 +10,7 @@ local compile = require "bpf.compile"
 local btf = require "bpf.btf"
 local Map = require "bpf.map"
 local hist = require "hist"
-local events = require "perf.events"
+local probes = require "shark.probes"
 
 local M = {}
 
@@ -145,10 +145,10 @@ end
 -- event on every CPU runs the program (bpf_get_stackid for stacks).
 function Prog:attach_perf_event(o)
   o = o or {}
-  local evs, err = events.parse(o.event or "cpu-clock")
-  if not evs then error("attach_perf_event: " .. err, 2) end
-  local e = evs[1]
-  if e.tracepoint then error("attach_perf_event: use attach_tracepoint for tracepoints", 2) end
+  local e, err = probes.parse(o.event or "cpu-clock")
+  if not e then error("attach_perf_event: " .. err, 2) end
+  if e.kind ~= "perf" then error(("attach_perf_event: '%s' is a %s: use its attach method"):format(e.spec,
+    e.handler.what), 2) end
   local freq = o.freq or (not o.period and 99) or nil
   return check(self, api.bpf_attach_perf(self.obj.o, self.index, e.type, e.config, freq or o.period,
     freq and 1 or 0, default_pid(o.pid)), "attach " .. self.name, 2)
@@ -456,21 +456,21 @@ function M.load_prebuilt(name, opts, level)
   return obj
 end
 
--- Compiler-free aggregation (bpf/templates.lua).
+-- Compiler-free aggregation (lua/bpf/template/).
 function M.count(o)
-  return require("bpf.templates").count(o)
+  return require("bpf.template.count").count(o)
 end
 
 function M.stacks(o)
-  return require("bpf.templates").stacks(o)
+  return require("bpf.template.count").stacks(o)
 end
 
 function M.offcpu(o)
-  return require("bpf.templates").offcpu(o)
+  return require("bpf.template.count").offcpu(o)
 end
 
 function M.latency(o)
-  return require("bpf.templates").latency(o)
+  return require("bpf.template.latency").latency(o)
 end
 
 -- bpf.on_ring(map, [opts], fn): records of a ring buffer or perf event array.
