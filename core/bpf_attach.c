@@ -103,15 +103,7 @@ int32_t shark_bpf__attach(struct shark_bpf *o, int32_t i)
 
 int32_t shark_bpf__attach_tracepoint(struct shark_bpf *o, int32_t i, const char *sys, const char *name)
 {
-	struct bpf_program *p = shark_bpf__prog_at(o, i);
-	char what[256];
-
-	if (!p)
-		return -ENOENT;
-	o->err[0] = '\0';
-	snprintf(what, sizeof(what), "'%s' to tracepoint %s:%s", bpf_program__name(p), sys, name);
-	shark_log__capture(1);
-	return keep_link(o, bpf_program__attach_tracepoint(p, sys, name), what);
+	return shark_bpf__attach_tracepoint_cookie(o, i, sys, name, 0);
 }
 
 int32_t shark_bpf__attach_tracepoint_cookie(struct shark_bpf *o, int32_t i, const char *sys, const char *name,

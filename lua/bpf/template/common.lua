@@ -56,6 +56,12 @@ function M.no_dwarf(o, who, instead)
   end
 end
 
+-- Load prebuilt program `name` (bpf/<name>.bpf.c) with opts; its errors
+-- are the script's (the template's caller).
+function M.load(name, opts)
+  return require("bpf").load_prebuilt(name, opts, 3)
+end
+
 -- ------------------------------------------------------------------ events
 
 -- The target of event spec `on` (shark.probes) and, for a tracepoint, its

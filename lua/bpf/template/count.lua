@@ -14,10 +14,6 @@ local M = {}
 
 local C = ffi.C
 
-local function bpf()
-  return require "bpf"
-end
-
 -- The program of count.bpf.c for each context a spec can have (shark.probes).
 local COUNT_PROGS = { tracepoint = "count_tp", probe = "count_probe", usdt = "count_usdt" }
 
@@ -48,11 +44,11 @@ function M.count(o)
   local stacked = STACK_KEYS[o.by] ~= nil
   local prog = COUNT_PROGS[ctx]
   if ctx == "tracepoint" and plan.off == 8 and plan.size == 8 then prog = "count_tp8" end
-  local obj = bpf().load_prebuilt("count", {
+  local obj = common.load("count", {
     attach = false, only = { prog },
     rodata = rodata,
     max_entries = { counts = o.max or 10240, stacks = not stacked and 1 or nil, dense = not plan.dense and 1 or nil },
-  }, 2)
+  })
   if o.by == "ustack" or o.by == "stack" then common.track_maps(rodata.cfg_pid) end
   common.attach(obj.progs[prog], target, { pid = o.pid }, "bpf.count")
   if ctx == "tracepoint" then require("shark.tpshare").template(target.name, obj, o.private) end
@@ -79,11 +75,11 @@ function M.stacks(o)
   local target = common.target(ev, "bpf.stacks", { perf = true })
   local by, _, u = stack_by(o)
   local plan = { key = STACK_KEYS[by], by = by }
-  local obj = bpf().load_prebuilt("count", {
+  local obj = common.load("count", {
     attach = false,
     rodata = { cfg_key = plan.key, cfg_pid = common.default_pid(o.pid) },
     max_entries = { counts = o.max or 10240 },
-  }, 2)
+  })
   if u then common.track_maps(common.default_pid(o.pid)) end
   local freq = o.freq or (not o.period and 99)
   common.attach(obj.progs.count_perf, target, { freq = freq, period = o.period, pid = -1 }, "bpf.stacks")
@@ -104,11 +100,11 @@ function M.offcpu(o)
     python = true }, "bpf.offcpu")
   if o.user == "dwarf" then return require("bpf.ustack").offcpu(o, common.default_pid(o.pid)) end
   local by, k, u = stack_by(o)
-  local obj = bpf().load_prebuilt("offcpu", {
+  local obj = common.load("offcpu", {
     rodata = { cfg_pid = common.default_pid(o.pid), cfg_min_us = o.min_us or 1, cfg_kernel = k and 1 or 0,
       cfg_user = u and 1 or 0 },
     max_entries = { counts = o.max or 10240 },
-  }, 2)
+  })
   if u then common.track_maps(common.default_pid(o.pid)) end
   require("shark.tpshare").template("sched:sched_switch", obj, o.private)
   return result.new(obj, { by = by }, "bpf.offcpu{}", { sample_type = "offcpu", unit = "microseconds" })

@@ -13,10 +13,6 @@ local M = {}
 
 local C = ffi.C
 
-local function bpf()
-  return require "bpf"
-end
-
 local UNITS = { ns = 1, us = 1000, ms = 1000000, s = 1000000000 }
 
 -- The program suffix of latency.bpf.c for each context an endpoint can have.
@@ -77,19 +73,17 @@ Lat.__index = function(self, k)
 end
 
 -- { [key] = { [slot] = count } } (key "all" without `by`; heat maps: interval)
+-- The Lua key of map key k: "all" without `by`, a command, a syscall's name or a number.
+local function key_of(self, k)
+  if self.by == "none" then return "all" end
+  if self.by == "comm" then return ffi.string(k.comm) end
+  return self.plan.syscall and common.syscall_name(tonumber(k.num)) or tonumber(k.num)
+end
+
 function Lat:histograms()
   local out = {}
   for k, v in pairs(self.obj.maps.hist) do
-    local key
-    if self.interval then
-      key = k.pid
-    elseif self.by == "none" then
-      key = "all"
-    elseif self.by == "comm" then
-      key = ffi.string(k.comm)
-    else
-      key = self.plan.syscall and common.syscall_name(tonumber(k.num)) or tonumber(k.num)
-    end
+    local key = self.interval and k.pid or key_of(self, k)
     local h = out[key] or {}
     h[k.slot] = (h[k.slot] or 0) + v
     out[key] = h
@@ -121,8 +115,7 @@ function Lat:totals()
   if not self.sums then error("totals(): bpf.latency{..., sums = true} keeps them", 2) end
   local out = {}
   for k, v in pairs(self.obj.maps.sums) do
-    local key = self.by == "none" and "all" or self.by == "comm" and ffi.string(k.comm) or
-      self.plan.syscall and common.syscall_name(tonumber(k.num)) or tonumber(k.num)
+    local key = key_of(self, k)
     out[key] = (out[key] or 0) + v
   end
   return out
@@ -260,7 +253,7 @@ function M.latency(o)
     for _, e in ipairs(l) do only[#only + 1] = l == from and progs("start", { e }) or progs("end", { e }) end
   end
   -- only task keys need CO-RE (and the kernel's BTF parsed at load)
-  local obj = bpf().load_prebuilt((o.from_task or o.to_task or o.requeue) and "latency_task" or "latency", {
+  local obj = common.load((o.from_task or o.to_task or o.requeue) and "latency_task" or "latency", {
     attach = false, only = only,
     rodata = merge(rodata, {
       cfg_start_field = from_off and 1 or 0, cfg_start_off = from_off or 0,
@@ -272,7 +265,7 @@ function M.latency(o)
       cfg_sums = o.sums and 1 or 0,
     }),
     max_entries = { hist = o.max or 10240 },
-  }, 2)
+  })
   attach_all(obj, from, "start", o.pid, o.from_task, o.private)
   attach_all(obj, to, "end", o.pid, o.to_task, o.private)
   if o.requeue then obj.progs.start_requeue:attach_raw_tracepoint("sched_switch") end
