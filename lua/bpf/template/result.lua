@@ -70,11 +70,9 @@ function Result.entries(res, opts)
   for k, v in pairs(res.obj.maps.counts) do
     if only and not only[k.pid] then goto next end
     local row = { count = v, pid = k.pid, comm = ffi.string(k.comm),
+      -- (without the leaf __traceiter_ frames of a shared tracepoint: map:stack)
       kernel = k.kstack >= 0 and stacks:stack(k.kstack, -1) or {},
       user = k.ustack >= 0 and stacks:stack(k.ustack, k.pid) or {} }
-    -- a tracepoint's own iterator is on the stack only while several probes
-    -- share the tracepoint (another tracer running): not where a task blocked
-    while row.kernel[1] and row.kernel[1]:find("^__traceiter_") do table.remove(row.kernel, 1) end
     local id = table.concat(row.kernel, ";") .. "|" .. table.concat(row.user, ";")
     if proc then id = id .. "|" .. row.pid .. row.comm else row.pid, row.comm = nil, nil end
     if seen[id] then
@@ -124,7 +122,6 @@ function Result.profile(res, opts)
     if opts.comm ~= false then ids[1] = stacks.frame(s, ffi.string(k.comm)) end
     local u = k.ustack >= 0 and map:frames(k.ustack, k.pid) or {}
     local kf = k.kstack >= 0 and map:frames(k.kstack, -1) or {}
-    while kf[1] and kf[1].name:find("^__traceiter_") do table.remove(kf, 1) end   -- as in entries()
     for i = #u, 1, -1 do ids[#ids + 1] = stacks.frame(s, u[i]) end
     if opts.delimit and #u > 0 and #kf > 0 then ids[#ids + 1] = stacks.frame(s, "-") end
     for i = #kf, 1, -1 do ids[#ids + 1] = stacks.frame(s, kf[i]) end
