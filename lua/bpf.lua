@@ -87,10 +87,15 @@ function Prog:attach()
   return check(self, api.bpf_attach(self.obj.o, self.index), "attach " .. self.name, 2)
 end
 
--- "sys:event" or ("sys", "event")
+-- "sys:event" (or "tracepoint:sys:event") or ("sys", "event")
 function Prog:attach_tracepoint(sys, name)
-  if not name then sys, name = tostring(sys):match("^([^:]+):(.+)$") end
-  if not sys then error("attach_tracepoint: expected 'system:event'", 2) end
+  if not name then
+    local t = probes.parse(tostring(sys))
+    if not t or t.kind ~= "tracepoint" then
+      error(("attach_tracepoint: expected 'system:event', got '%s'"):format(tostring(sys)), 2)
+    end
+    sys, name = t.system, t.event
+  end
   return check(self, api.bpf_attach_tracepoint(self.obj.o, self.index, sys, name), "attach " .. self.name, 2)
 end
 

@@ -192,8 +192,8 @@ end
 function M.events(target)
   local ev = target.handler.events
   if not ev then
-    return nil, ("'%s' is a %s: perf.on opens tracepoints, perf events and watchpoints; count it with " ..
-      "bpf.count{on = ...} or attach a BPF program (bpf.load)"):format(target.spec, target.handler.what)
+    return nil, ("'%s' is a %s: perf.on (and shark stat) opens tracepoints, perf events and watchpoints; " ..
+      "count it with bpf.count{on = ...} or attach a BPF program (bpf.load)"):format(target.spec, target.handler.what)
   end
   return ev(target)
 end

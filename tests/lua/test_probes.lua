@@ -89,7 +89,7 @@ evs = probes.events(probes.parse("mem:0x1000"))
 t.ok(evs and #evs == 1 and evs[1].type == 5, "a watchpoint opens as a breakpoint event")
 local none
 none, err = probes.events(probes.parse("uprobe:/bin/true:main"))
-t.ok(not none and err:find("'uprobe:/bin/true:main' is a uprobe: perf.on opens", 1, true),
+t.ok(not none and err:find("'uprobe:/bin/true:main' is a uprobe: perf.on (and shark stat) opens", 1, true),
   "perf.on of a uprobe says what it can open instead", err)
 local ok, aerr = pcall(probes.attach, {}, probes.parse("mem:0x10"))
 t.ok(not ok and tostring(aerr):find("'mem:0x10': a BPF program cannot attach to a watchpoint", 1, true),
