@@ -94,6 +94,17 @@ check "an unknown event" rc=1 'err~^-e:1: bpf.count: nope:nothing: no such event
 run -e 'bpf.count{ on = "sched:sched_switch", bogus = 1 }'
 check "an unknown option" rc=1 "err~unknown option 'bogus'"
 
+# a result the script never reads prints itself in the session's report phase,
+# after the on_end handlers; one the script used does not
+run -c "$PROGS/getppid_n 321" -e 'bpf.count{ on = "syscalls:sys_enter_getppid", by = "comm", pid = shark.target().pid }
+local read = bpf.count{ on = "syscalls:sys_enter_getppid", by = "pid" }
+local _ = read.what
+shark.on_end(function() print("on_end first") end)'
+check "an unread bpf.count prints after on_end, a read one does not" rc=0 \
+	"out=$(printf '%s\n' 'on_end first' 'bpf.count{on = "syscalls:sys_enter_getppid", by = "comm"}' \
+		'key       value  distribution' \
+		'getppid_n   321 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|')"
+
 # the kind of `on`, `from`, `to` and `event` comes from the provider table (shark.probes)
 run -c "$PROGS/getppid_n 777" -e 'local c = bpf.count{ on = "tracepoint:syscalls:sys_enter_getppid", by = "pid" }
 local t = bpf.count{ on = "tp:syscalls:sys_enter_getppid", by = "pid" }
