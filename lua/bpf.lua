@@ -83,8 +83,17 @@ function Prog:auto_attachable()
   return (sec:match("^uprobe/.+:.+") or sec:match("^uretprobe/.+:.+") or sec:match("^usdt/.+:.+:.+")) ~= nil
 end
 
-function Prog:attach()
-  return check(self, api.bpf_attach(self.obj.o, self.index), "attach " .. self.name, 2)
+-- prog:attach(): by its SEC() name. prog:attach(spec, [opts]): to the
+-- target of a spec of any kind of shark.probes ("sched:sched_switch",
+-- "uprobe:/path:func", "usdt:/path:provider:name", "cpu-clock", ...);
+-- opts: pid, cookie, freq, period.
+function Prog:attach(spec, o)
+  if spec == nil then return check(self, api.bpf_attach(self.obj.o, self.index), "attach " .. self.name, 2) end
+  local t, err = probes.parse(spec)
+  if not t then error(("attach: %s"):format(err), 2) end
+  local ok, aerr = pcall(probes.attach, self, t, o)
+  if not ok then error((tostring(aerr):gsub("^[^:\n]*:%d+: ", "")), 2) end
+  return self
 end
 
 -- "sys:event" (or "tracepoint:sys:event") or ("sys", "event")
