@@ -136,8 +136,11 @@ M.providers = {
 local WHAT = { tracepoint = "tracepoint", raw_tp = "raw tracepoint", uprobe = "uprobe", uretprobe = "uretprobe",
   usdt = "USDT probe", kprobe = "kprobe", kretprobe = "kretprobe", perf = "perf event", mem = "watchpoint" }
 for name, p in pairs(M.providers) do p.name, p.what = name, WHAT[name] end
-M.providers.tp = M.providers.tracepoint
-M.providers.raw_tracepoint = M.providers.raw_tp
+-- Other names of the kinds: bpftrace's short ones (t:, rt:, u:, ur:, U:, k:,
+-- kr:) and long forms.
+M.aliases = { tp = "tracepoint", t = "tracepoint", raw_tracepoint = "raw_tp", rt = "raw_tp", u = "uprobe",
+  ur = "uretprobe", U = "usdt", k = "kprobe", kr = "kretprobe" }
+for alias, name in pairs(M.aliases) do M.providers[alias] = M.providers[name] end
 
 -- The contexts (where a BPF program runs), in words, in the order messages list them.
 M.contexts = { "tracepoint", "probe", "usdt", "raw_tp", "perf", "watchpoint",

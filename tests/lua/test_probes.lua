@@ -47,6 +47,15 @@ local mv = probes.parse("mem:counter")
 t.ok(mv and mv.event.bp_symbol == "counter" and mv.event.bp_len == 4 and mv.event.bp_type == 3,
   "mem: a variable's name, 4 bytes read and write by default")
 
+-- bpftrace's short kind names
+local short = {}
+for _, spec in ipairs{ "t:sched:sched_switch", "rt:sched_switch", "u:/bin/sh:main", "ur:/bin/sh:main",
+  "U:/bin/p:prov:name", "k:vfs_read", "kr:vfs_read" } do
+  short[#short + 1] = kind(spec)
+end
+t.is(table.concat(short, " "), "tracepoint raw_tp uprobe uretprobe usdt kprobe kretprobe",
+  "t: rt: u: ur: U: k: kr: name their kinds")
+
 -- what runs where
 local ctx = {}
 for _, spec in ipairs{ "sched:sched_switch", "raw_tp:x", "uprobe:/a:b", "uretprobe:/a:b", "kprobe:f",
@@ -75,6 +84,7 @@ refused("mem:nowhere!", "'mem:nowhere!': after the address, /LEN and :rwx", "mem
 refused("mem:0x10/3", "'mem:0x10/3': a watchpoint covers 1, 2, 4 or 8 bytes", "mem: a length it cannot watch")
 refused("mem:0x10:q", "'mem:0x10:q': after the address, /LEN and :rwx", "mem: an access it does not know")
 refused("mem:-1", "'mem:-1': mem:ADDR[/LEN][:rwx] wants an address", "mem: no address")
+refused("ur:/bin/x", "'ur:/bin/x': expected uretprobe:/path:function", "a short kind's bad spec says the form")
 refused("nothing", "unknown event 'nothing' (shark -l lists", "a word that is no event")
 refused("a:b:c", "unknown event 'a:b:c'", "three parts and no known kind")
 refused("", "expected an event or probe spec", "an empty spec")
