@@ -3,11 +3,12 @@
 -- (tracepoint, raw_tp, uprobe, uretprobe, usdt, kprobe, kretprobe, perf
 -- event, mem: watchpoint), each knowing how to read its spec, what runs on it
 -- (`context`) and how to attach a BPF program to it or open it as perf
--- events. perf.on, the templates, bpf.count and attach_perf_event look a kind
--- up here instead of growing if-chains. After ply's struct provider.
+-- events. perf.on and shark stat, prog:attach(spec), attach_perf_event and
+-- the templates (bpf.count, bpf.stacks, bpf.latency) look a kind up here
+-- instead of growing if-chains. After ply's struct provider.
 --
--- A provider: usage (what its spec looks like), parse(rest) -> target fields
--- or nil[, why], context ("tracepoint", "probe", "usdt", "raw_tp", "perf",
+-- A provider: usage (what its spec looks like), parse(rest, spec) -> target
+-- fields or nil[, why naming spec], context ("tracepoint", "probe", "usdt", "raw_tp", "perf",
 -- "watchpoint": which kind of BPF program runs there), attach(prog, t, o)
 -- (absent: no BPF program attaches there), events(t) -> perf event list for
 -- perf.on (absent: perf.on cannot open it), format(t) (tracepoints).
