@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* test_perf_open.c - the one perf_event_open(2) wrapper: an fd, or -errno with errno kept. */
+/* test_perf_event.c - the one perf_event_open(2) wrapper: an fd, or -errno with errno kept. */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,7 +16,7 @@ static void attr_of(struct perf_event_attr *a, uint32_t type, uint64_t config)
 	a->disabled = 1;
 }
 
-void test_perf_open(void)
+void test_perf_event(void)
 {
 	struct perf_event_attr a;
 	int fd;
