@@ -62,47 +62,6 @@ local function record_type(obj, mapname, tname)
   return btf.ctype(obj.ns, id)
 end
 
--- A BPF ring buffer's records into fn, through shark.source; nil, why if
--- the ring cannot be mapped.
-local function ringbuf_source(h, info, ct, ptr_t, opts, fn)
-  local r = api.ringbuf_new(info.fd)
-  if r == nil then return nil, ffi.string(api.strerror(ffi.errno())) end
-  h.r = ffi.gc(r, api.ringbuf_free)
-  local batch = ffi.new("struct shark_record[?]", BATCH)
-  h.batch = batch
-  local read = require("shark.journal").tap_ring(h, api.ringbuf_read, ct)  -- shark record
-  h.kind = "ringbuf"
-  h.src = source.new{
-    name = ("bpf.on_ring('%s')"):format(info.name),
-    max = BATCH,
-    read = function(max) return read(r, batch, max) end,
-    consume = function() api.ringbuf_consume(r) end,
-    dispatch = function(n)
-      for i = 0, n - 1 do
-        fn(ffi.cast(ptr_t, batch[i].data))
-        if h.src.stopping then return end
-      end
-    end,
-    fds = { info.fd },
-    poll = opts.wakeup and "always" or "adaptive",
-    drain_ms = opts.drain_ms,
-    stats = function()
-      return { count = tonumber(api.ringbuf_count(r)), lost = h:_drops() }
-    end,
-    -- the mapping outlives the handle: a record kept past its handler
-    -- (a pointer into it) reads stale data, never an unmapped page
-    release = function()
-      graveyard[#graveyard + 1] = h.r
-      h.r = nil
-    end,
-    lost_message = function(lost)
-      return ("bpf.on_ring('%s'): %d records dropped (ring full)"):format(info.name, lost)
-    end,
-  }
-  h.drain = h.src.drain
-  return true
-end
-
 -- bpf.on_ring(map, [opts], fn) -> handle (:stop(), :count(), :lost())
 -- opts: type (the record struct), drain_ms (10), mmap_pages (perf arrays),
 -- wakeup = true (keep the poll armed: lowest latency, a wake-up per submit
@@ -126,8 +85,43 @@ function M.on_ring(m, opts, fn)
   local ptr_t = ffi.typeof("$ *", ct)
   local h = setmetatable({ name = info.name, map = m, obj = obj }, Ring)
   if info.type == Map.TYPE.RINGBUF then
-    local ok, why = ringbuf_source(h, info, ct, ptr_t, opts, fn)
-    if not ok then error(("bpf.on_ring('%s'): %s"):format(info.name, why), 2) end
+    local r = api.ringbuf_new(info.fd)
+    if r == nil then
+      error(("bpf.on_ring('%s'): %s"):format(info.name, ffi.string(api.strerror(ffi.errno()))), 2)
+    end
+    h.r = ffi.gc(r, api.ringbuf_free)
+    local batch = ffi.new("struct shark_record[?]", BATCH)
+    h.batch = batch
+    local read = require("shark.journal").tap_ring(h, api.ringbuf_read, ct)  -- shark record
+    h.kind = "ringbuf"
+    h.src = source.new{
+      name = ("bpf.on_ring('%s')"):format(info.name),
+      max = BATCH,
+      read = function(max) return read(r, batch, max) end,
+      consume = function() api.ringbuf_consume(r) end,
+      dispatch = function(n)
+        for i = 0, n - 1 do
+          fn(ffi.cast(ptr_t, batch[i].data))
+          if h.src.stopping then return end
+        end
+      end,
+      fds = { info.fd },
+      poll = opts.wakeup and "always" or "adaptive",
+      drain_ms = opts.drain_ms,
+      stats = function()
+        return { count = tonumber(api.ringbuf_count(r)), lost = h:_drops() }
+      end,
+      -- the mapping outlives the handle: a record kept past its handler
+      -- (a pointer into it) reads stale data, never an unmapped page
+      release = function()
+        graveyard[#graveyard + 1] = h.r
+        h.r = nil
+      end,
+      lost_message = function(lost)
+        return ("bpf.on_ring('%s'): %d records dropped (ring full)"):format(info.name, lost)
+      end,
+    }
+    h.drain = h.src.drain
   elseif info.type == Map.TYPE.PERF_EVENT_ARRAY then
     -- one bpf-output perf event per CPU, each in the array at its CPU number
     local perf = require "perf"
