@@ -71,6 +71,7 @@ void test_cli(void);
 void test_cmd(void);
 void test_embed(void);
 void test_perf(void);
+void test_perf_event(void);
 void test_replay(void);
 void test_pprof(void);
 void test_unwind(void);
@@ -82,6 +83,7 @@ int main(void)
 	test_cmd();
 	test_embed();
 	test_perf();
+	test_perf_event();
 	test_replay();
 	test_pprof();
 	test_unwind();

@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: GPL-2.0
 -- shark.source: sessions end independently, in phases (detach -> drain ->
--- on_end -> close); the drain is protected (its flag reset on error), stops
+-- on_end -> report -> close); the drain is protected (its flag reset on error), stops
 -- mid-batch, reports loss; real perf sources join the session they are made in.
 local t = require "tap"
 local source = require "shark.source"
@@ -42,9 +42,11 @@ t.is(sb._session, b, "... each its own")
 t.is(source.current(), source.default(), "within() restores the current session")
 
 a:on_end(function() log[#log + 1] = "a:on_end" end)
+-- a resource that prints unasked at the end (a template result nobody read)
+a:add({ report = function() log[#log + 1] = "a:report" end })
 a:finish(false)
-t.is(table.concat(log, " "), "A:detach A:consume A:consume a:on_end A:release",
-  "phases run in order: detach, drain (every batch), on_end, close")
+t.is(table.concat(log, " "), "A:detach A:consume A:consume a:on_end a:report A:release",
+  "phases run in order: detach, drain (every batch), on_end, report, close")
 t.is(table.concat(seen, ","), "1,2,3,4,5,6", "the drain phase delivers what the source still holds")
 t.ok(not sa:active() and sb:active(), "ending session a leaves session b's source running")
 t.ok(a.ended and not b.ended, "only a has ended")
