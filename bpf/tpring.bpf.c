@@ -475,6 +475,49 @@ int track_exit(void *ctx)
 	return 1;
 }
 
+/*
+ * Names change at exec and at prctl(PR_SET_NAME) (task_rename fires for
+ * both, before the change): a name record into the ring, where it sits
+ * between the thread's events before and after (see tpring.h). The pid and
+ * cgroup filters apply (a held command's exec included); no CPU filter: a
+ * name holds on every CPU. A rename of another thread (a write to
+ * /proc/PID/task/TID/comm) is judged by the writer's process.
+ */
+SEC("tracepoint/task/task_rename")
+int track_rename(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct {
+		struct shark_tprec h;
+		struct shark_tpname n;
+	} *r;
+
+	if (cfg_tid && tid != cfg_tid)
+		return 1;
+	if (cfg_pids && !bpf_map_lookup_elem(&pids, &tgid))
+		return 1;
+	if (cfg_cgroup && bpf_current_task_under_cgroup(&cgroups, 0) != 1)
+		return 1;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		__sync_fetch_and_add(&events_drops, 1);
+		return 1;
+	}
+	bpf_probe_read_kernel(&r->h.tid, sizeof(r->h.tid), ctx + 8);
+	bpf_probe_read_kernel(&r->n, sizeof(r->n), ctx + 12);
+	r->h.time = bpf_ktime_get_ns();
+	r->h.pid = r->h.tid == tid ? tgid : 0;	/* another process's thread: its tgid unknown here */
+	r->h.cpu = bpf_get_smp_processor_id();
+	r->h.event = SHARK_TP_NAME;
+	r->h.raw_size = sizeof(r->n);
+	r->h.nr_ips = 0;
+	r->h.ips_off = sizeof(*r);
+	r->h.pad = 0;
+	bpf_ringbuf_submit(r, wake_flag(r->h.cpu, sizeof(*r)));
+	return 1;
+}
+
 /* A held command is traced from its exec on. */
 SEC("tracepoint/sched/sched_process_exec")
 int track_exec(void *ctx)

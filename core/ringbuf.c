@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* ringbuf.c - BPF ring buffers read in batches, in place, like perf rings. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -18,6 +20,36 @@
  * hands out pointers into that mapping; the consumer position moves (and the
  * space goes back to BPF programs) only at consume, after Lua is done.
  */
+/*
+ * The name of each thread seen in tpring records (open addressing by tid).
+ * An entry's name is a slot of its own, so the pointer an event carries
+ * (comm_at) stays put when the table grows. A name record points the entry
+ * at the record in the ring (valid until consume); the next read copies it
+ * into the slot, so events of the batch before the rename keep the old name.
+ */
+struct tpname {
+	uint32_t tid;
+	uint32_t pid;
+	uint32_t state;		/* TPN_* */
+	const char *cur;	/* what events get: slot or a name record in the ring */
+	char *slot;		/* 16 bytes */
+};
+
+enum {
+	TPN_OK,			/* slot holds the name */
+	TPN_RING,		/* cur is a name record: copy it at the next read */
+	TPN_FIRST,		/* first seen in this batch: name read at its end */
+	TPN_MAX_ENTRIES = 1 << 16,	/* then the table starts over */
+};
+
+struct tpnames {
+	struct tpname *e;
+	uint32_t cap;		/* a power of 2, or 0 */
+	uint32_t used;
+	uint32_t *touched;	/* entries not TPN_OK, their indexes */
+	uint32_t ntouched;
+};
+
 struct shark_ringbuf {
 	int fd;
 	int replay;		/* memory of ours, not a kernel ring (benchmarks) */
@@ -29,6 +61,7 @@ struct shark_ringbuf {
 	size_t page;
 	uint64_t records;
 	int efd;		/* edge-triggered epoll of fd, or -1 (poll_fd) */
+	struct tpnames names;	/* read_tp's */
 };
 
 struct shark_ringbuf *shark_ringbuf__new(int32_t map_fd)
@@ -71,10 +104,20 @@ fail:
 	return NULL;
 }
 
+static void tpnames__clear(struct tpnames *t)
+{
+	for (uint32_t i = 0; i < t->cap; i++)
+		free(t->e[i].slot);
+	free(t->e);
+	free(t->touched);
+	memset(t, 0, sizeof(*t));
+}
+
 void shark_ringbuf__free(struct shark_ringbuf *r)
 {
 	if (!r)
 		return;
+	tpnames__clear(&r->names);
 	if (r->efd >= 0)
 		close(r->efd);
 	if (r->replay) {
@@ -167,6 +210,181 @@ uint64_t shark_ringbuf__count(struct shark_ringbuf *r)
 	return r->records;
 }
 
+static struct tpname *tpnames__find(struct tpnames *t, uint32_t tid)
+{
+	for (uint32_t i = tid * 2654435761u;; i++) {
+		struct tpname *e = &t->e[i & (t->cap - 1)];
+
+		if (e->tid == tid || !e->slot)
+			return e;
+	}
+}
+
+static int tpnames__grow(struct tpnames *t)
+{
+	struct tpnames n = { .cap = t->cap ? t->cap * 2 : 256 };
+
+	n.e = calloc(n.cap, sizeof(*n.e));
+	n.touched = malloc(n.cap * sizeof(*n.touched));
+	if (!n.e || !n.touched) {
+		free(n.e);
+		free(n.touched);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < t->cap; i++) {
+		if (t->e[i].slot) {
+			struct tpname *e = tpnames__find(&n, t->e[i].tid);
+
+			*e = t->e[i];
+			if (e->state != TPN_OK)
+				n.touched[n.ntouched++] = (uint32_t)(e - n.e);
+		}
+	}
+	n.used = t->used;
+	free(t->e);
+	free(t->touched);
+	*t = n;
+	return 0;
+}
+
+/* The entry of @tid, added (state TPN_FIRST) if new; NULL when out of memory. */
+static struct tpname *tpnames__get(struct tpnames *t, uint32_t pid, uint32_t tid)
+{
+	struct tpname *e;
+
+	if (t->cap && (e = tpnames__find(t, tid))->slot)
+		return e;
+	if ((t->used + 1) * 4 > t->cap * 3 && tpnames__grow(t))
+		return NULL;
+	e = tpnames__find(t, tid);
+	e->slot = calloc(1, 16);
+	if (!e->slot)
+		return NULL;
+	e->tid = tid;
+	e->pid = pid;
+	e->cur = e->slot;
+	e->state = TPN_FIRST;
+	t->used++;
+	t->touched[t->ntouched++] = (uint32_t)(e - t->e);
+	return e;
+}
+
+/* A thread's name now, from /proc ("" when it is gone). */
+static void read_comm(uint32_t pid, uint32_t tid, char *out)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? 0 : read(fd, out, 15);
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		n = 0;
+	if (n > 0 && out[n - 1] == '\n')
+		n--;
+	memset(out + n, 0, (size_t)(16 - n));
+}
+
+/*
+ * Threads first seen in this batch: the name they had since the trace began
+ * is the old name of their first name record, else their name now. /proc
+ * first, then the ring up to where producers are now: a rename after the
+ * event but before the /proc read has its record there by then (the
+ * tracepoint fires before the name changes, and a reserved record's length
+ * is readable while it is busy, so later ones can be looked at).
+ */
+static void tpnames__first_seen(struct shark_ringbuf *r)
+{
+	struct tpnames *t = &r->names;
+	uint32_t pending = 0;
+	uint64_t prod, pos;
+
+	for (uint32_t i = 0; i < t->ntouched; i++) {
+		struct tpname *e = &t->e[t->touched[i]];
+
+		if (e->state == TPN_FIRST) {
+			read_comm(e->pid, e->tid, e->slot);
+			pending++;
+		}
+	}
+	prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
+	for (pos = r->pos; pending && pos < prod;) {
+		const uint32_t *hdr = (const uint32_t *)(r->data + (pos & r->mask));
+		uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+		const struct shark_tprec *h = (const void *)((const uint8_t *)hdr + BPF_RINGBUF_HDR_SZ);
+		uint32_t size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+
+		pos += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
+		if (len & (BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT) ||
+		    size < sizeof(*h) + sizeof(struct shark_tpname) || h->event != SHARK_TP_NAME)
+			continue;
+		struct tpname *e = tpnames__find(t, h->tid);
+
+		if (e->slot && e->state == TPN_FIRST) {
+			memcpy(e->slot, ((const struct shark_tpname *)(h + 1))->oldcomm, 15);
+			e->slot[15] = 0;
+			e->state = TPN_OK;
+			pending--;
+		}
+	}
+}
+
+/* The end of a read: what first-seen threads were called, and the table clean for the next one. */
+static void tpnames__settle(struct shark_ringbuf *r)
+{
+	struct tpnames *t = &r->names;
+	uint32_t keep = 0;
+
+	tpnames__first_seen(r);
+	for (uint32_t i = 0; i < t->ntouched; i++) {
+		struct tpname *e = &t->e[t->touched[i]];
+
+		if (e->state == TPN_FIRST)
+			e->state = TPN_OK;
+		if (e->state == TPN_RING)
+			t->touched[keep++] = t->touched[i];
+	}
+	t->ntouched = keep;
+}
+
+/* The start of a read: names records of the last batch pointed at, into their slots. */
+static void tpnames__begin(struct tpnames *t)
+{
+	if (t->used > TPN_MAX_ENTRIES)
+		tpnames__clear(t);
+	for (uint32_t i = 0; i < t->ntouched; i++) {
+		struct tpname *e = &t->e[t->touched[i]];
+
+		memcpy(e->slot, e->cur, 15);
+		e->slot[15] = 0;
+		e->cur = e->slot;
+		e->state = TPN_OK;
+	}
+	t->ntouched = 0;
+}
+
+/* A name record: events after it (in the ring) get its new name. */
+static void tpnames__rename(struct tpnames *t, const struct shark_tprec *h)
+{
+	const struct shark_tpname *nm = (const void *)(h + 1);
+	struct tpname *e = tpnames__get(t, h->pid, h->tid);
+
+	if (!e)
+		return;
+	if (e->state == TPN_FIRST) {
+		/* new, or first seen in this batch: its name so far was the old one */
+		memcpy(e->slot, nm->oldcomm, 15);
+		e->slot[15] = 0;
+	} else if (e->state == TPN_OK) {
+		t->touched[t->ntouched++] = (uint32_t)(e - t->e);
+	}
+	e->state = TPN_RING;
+	e->cur = nm->newcomm;
+}
+
 /*
  * Records of bpf/tpring.bpf.c (struct shark_tprec) decoded into @batch as
  * perf samples are: the same typed events whatever the delivery. @names[i]
@@ -175,10 +393,12 @@ uint64_t shark_ringbuf__count(struct shark_ringbuf *r)
 int32_t shark_ringbuf__read_tp(struct shark_ringbuf *r, struct shark_sample *batch, int32_t max,
 			       const char *const *names, int32_t nnames)
 {
+	struct tpname *last = NULL;	/* consecutive records are mostly one thread's */
 	uint64_t prod;
 	int32_t n = 0;
 
 	ack_wakeup(r);
+	tpnames__begin(&r->names);
 	prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
 
 	while (r->pos < prod && n < max) {
@@ -190,6 +410,12 @@ int32_t shark_ringbuf__read_tp(struct shark_ringbuf *r, struct shark_sample *bat
 		if (len & BPF_RINGBUF_BUSY_BIT)
 			break;	/* reserved, not yet submitted */
 		r->pos += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
+		if (!(len & BPF_RINGBUF_DISCARD_BIT) && t->event == SHARK_TP_NAME &&
+		    size >= sizeof(*t) + sizeof(struct shark_tpname)) {
+			tpnames__rename(&r->names, t);
+			last = NULL;	/* the table may have moved */
+			continue;
+		}
 		if ((len & BPF_RINGBUF_DISCARD_BIT) || size < sizeof(*t) || t->event >= (uint32_t)nnames ||
 		    sizeof(*t) + t->raw_size > size || t->ips_off + 8u * t->nr_ips > size)
 			continue;
@@ -209,12 +435,19 @@ int32_t shark_ringbuf__read_tp(struct shark_ringbuf *r, struct shark_sample *bat
 		s->nr_ips = t->nr_ips;
 		s->ips = t->nr_ips ? (const uint64_t *)((const uint8_t *)t + t->ips_off) : NULL;
 		s->stack_key = t->nr_ips ? shark_stack_key(s->ips, s->nr_ips, s->pid) : 0;
-		s->comm_at = NULL;	/* e.comm of a process gone: tpring's `gone` map */
+		if (!last || last->tid != t->tid) {
+			last = tpnames__get(&r->names, t->pid, t->tid);
+			if (last && !last->pid)
+				last->pid = t->pid;
+		}
+		/* NULL (out of memory): e.comm falls back to the name now */
+		s->comm_at = last ? last->cur : NULL;
 		s->user_regs = NULL;
 		s->user_stack = NULL;
 		s->user_stack_size = 0;
 		s->pad = 0;
 	}
+	tpnames__settle(r);
 	r->records += (uint64_t)n;
 	return n;
 }
