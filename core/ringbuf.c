@@ -290,11 +290,12 @@ static void read_comm(uint32_t pid, uint32_t tid, char *out)
 
 /*
  * Threads first seen in this batch: the name they had since the trace began
- * is the old name of their first name record, else their name now. /proc
- * first, then the ring up to where producers are now: a rename after the
- * event but before the /proc read has its record there by then (the
- * tracepoint fires before the name changes, and a reserved record's length
- * is readable while it is busy, so later ones can be looked at).
+ * is the old name of their first name record (a rename, or their exit),
+ * else their name now. /proc first, then the ring up to where producers are
+ * now: a rename or exit after the event but before the /proc read has its
+ * record there by then (the tracepoints fire before the name changes and
+ * before the thread leaves /proc; a reserved record's length is readable
+ * while it is busy, and its content comes within a moment).
  */
 static void tpnames__first_seen(struct shark_ringbuf *r)
 {
@@ -315,8 +316,12 @@ static void tpnames__first_seen(struct shark_ringbuf *r)
 		const uint32_t *hdr = (const uint32_t *)(r->data + (pos & r->mask));
 		uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
 		const struct shark_tprec *h = (const void *)((const uint8_t *)hdr + BPF_RINGBUF_HDR_SZ);
-		uint32_t size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+		uint32_t size;
 
+		/* a program between reserve and submit: a few hundred ns */
+		for (int spin = 0; (len & BPF_RINGBUF_BUSY_BIT) && spin < 100000; spin++)
+			len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+		size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
 		pos += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
 		if (len & (BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT) ||
 		    size < sizeof(*h) + sizeof(struct shark_tpname) || h->event != SHARK_TP_NAME)

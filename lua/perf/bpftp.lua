@@ -158,6 +158,7 @@ local function load(h, so)
   local progs = { "track_exit" }
   local rename = rename_traceable()
   if rename then progs[#progs + 1] = "track_rename" end
+  rodata.cfg_names = rename and 1 or 0
   if needs_tp then progs[#progs + 1] = deliver end
   if raw.enter then progs[#progs + 1] = "deliver_sys_enter" end
   if raw.exit then progs[#progs + 1] = "deliver_sys_exit" end
