@@ -484,7 +484,7 @@ static __always_inline void put_name(__u32 tgid, __u32 tid, const void *names, i
 	r->h.raw_size = sizeof(r->n);
 	r->h.nr_ips = 0;
 	r->h.ips_off = sizeof(*r);
-	r->h.pad = 0;
+	r->h.pad = !kernel;	/* SHARK_TPNAME_EXIT */
 	bpf_ringbuf_submit(r, wake_flag(r->h.cpu, sizeof(*r)));
 }
 

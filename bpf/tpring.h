@@ -48,11 +48,15 @@ struct shark_tprec {
 };
 
 /*
- * A traced thread renamed itself (prctl, pthread_setname_np) or exec'd:
- * the raw part of a record whose event is SHARK_TP_NAME, pid/tid its. The
+ * A traced thread renamed itself (prctl, pthread_setname_np), exec'd or
+ * exits: the raw part of a record whose event is SHARK_TP_NAME, pid/tid its. The
  * ring orders it among the thread's events, so the reader knows each
  * event's name without a copy of it per event.
  */
+enum shark_tpname_flags {
+	SHARK_TPNAME_EXIT = 1,		/* shark_tprec.pad of a name record: the thread exits (its last name) */
+};
+
 struct shark_tpname {
 	char oldcomm[16];
 	char newcomm[16];

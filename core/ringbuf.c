@@ -28,9 +28,10 @@
  * into the slot, so events of the batch before the rename keep the old name.
  */
 struct tpname {
-	uint32_t tid;
+	uint32_t tid;		/* TPN_TOMB: an exited thread's, kept for events still pointing at it */
 	uint32_t pid;
-	uint32_t state;		/* TPN_* */
+	uint16_t state;		/* TPN_* */
+	uint16_t exited;	/* a later event of its tid is a new thread's (tid reused) */
 	const char *cur;	/* what events get: slot or a name record in the ring */
 	char *slot;		/* 16 bytes */
 };
@@ -41,6 +42,8 @@ enum {
 	TPN_FIRST,		/* first seen in this batch: name read at its end */
 	TPN_MAX_ENTRIES = 1 << 16,	/* then the table starts over */
 };
+
+#define TPN_TOMB 0xffffffffu
 
 struct tpnames {
 	struct tpname *e;
@@ -210,12 +213,13 @@ uint64_t shark_ringbuf__count(struct shark_ringbuf *r)
 	return r->records;
 }
 
+/* The entry of @tid, or the free one where it would go (TPN_TOMB: a free one). */
 static struct tpname *tpnames__find(struct tpnames *t, uint32_t tid)
 {
 	for (uint32_t i = tid * 2654435761u;; i++) {
 		struct tpname *e = &t->e[i & (t->cap - 1)];
 
-		if (e->tid == tid || !e->slot)
+		if (!e->slot || (e->tid == tid && tid != TPN_TOMB))
 			return e;
 	}
 }
@@ -252,8 +256,11 @@ static struct tpname *tpnames__get(struct tpnames *t, uint32_t pid, uint32_t tid
 {
 	struct tpname *e;
 
-	if (t->cap && (e = tpnames__find(t, tid))->slot)
-		return e;
+	if (t->cap && (e = tpnames__find(t, tid))->slot) {
+		if (!e->exited)
+			return e;
+		e->tid = TPN_TOMB;
+	}
 	if ((t->used + 1) * 4 > t->cap * 3 && tpnames__grow(t))
 		return NULL;
 	e = tpnames__find(t, tid);
@@ -388,6 +395,7 @@ static void tpnames__rename(struct tpnames *t, const struct shark_tprec *h)
 	}
 	e->state = TPN_RING;
 	e->cur = nm->newcomm;
+	e->exited = h->pad == SHARK_TPNAME_EXIT;
 }
 
 /*
