@@ -28,7 +28,7 @@
  * into the slot, so events of the batch before the rename keep the old name.
  */
 struct tpname {
-	uint32_t tid;		/* TPN_TOMB: an exited thread's, kept for events still pointing at it */
+	uint32_t tid;
 	uint32_t pid;
 	uint16_t state;		/* TPN_* */
 	uint16_t exited;	/* a later event of its tid is a new thread's (tid reused) */
@@ -43,7 +43,7 @@ enum {
 	TPN_MAX_ENTRIES = 1 << 16,	/* then the table starts over */
 };
 
-#define TPN_TOMB 0xffffffffu
+#define TPN_SLACK_NS 1000000ull	/* between a record's reservation and its time stamp, at most */
 
 struct tpnames {
 	struct tpname *e;
@@ -51,6 +51,8 @@ struct tpnames {
 	uint32_t used;
 	uint32_t *touched;	/* entries not TPN_OK, their indexes */
 	uint32_t ntouched;
+	char **retired;		/* slots of exited threads whose tid came back */
+	uint32_t nretired;
 };
 
 struct shark_ringbuf {
@@ -107,8 +109,18 @@ fail:
 	return NULL;
 }
 
+static void tpnames__free_retired(struct tpnames *t)
+{
+	for (uint32_t i = 0; i < t->nretired; i++)
+		free(t->retired[i]);
+	free(t->retired);
+	t->retired = NULL;
+	t->nretired = 0;
+}
+
 static void tpnames__clear(struct tpnames *t)
 {
+	tpnames__free_retired(t);
 	for (uint32_t i = 0; i < t->cap; i++)
 		free(t->e[i].slot);
 	free(t->e);
@@ -213,13 +225,13 @@ uint64_t shark_ringbuf__count(struct shark_ringbuf *r)
 	return r->records;
 }
 
-/* The entry of @tid, or the free one where it would go (TPN_TOMB: a free one). */
+/* The entry of @tid, or the free one where it would go. */
 static struct tpname *tpnames__find(struct tpnames *t, uint32_t tid)
 {
 	for (uint32_t i = tid * 2654435761u;; i++) {
 		struct tpname *e = &t->e[i & (t->cap - 1)];
 
-		if (!e->slot || (e->tid == tid && tid != TPN_TOMB))
+		if (!e->slot || e->tid == tid)
 			return e;
 	}
 }
@@ -251,15 +263,40 @@ static int tpnames__grow(struct tpnames *t)
 	return 0;
 }
 
+/*
+ * A tid reused by a new thread: a new slot, the old one freed at the next
+ * read (events of this batch may point at it).
+ */
+static struct tpname *tpnames__reuse(struct tpnames *t, struct tpname *e, uint32_t pid)
+{
+	char *slot = calloc(1, 16), **retired;
+
+	retired = slot ? realloc(t->retired, (t->nretired + 1) * sizeof(*retired)) : NULL;
+	if (!retired) {
+		free(slot);
+		return NULL;
+	}
+	t->retired = retired;
+	t->retired[t->nretired++] = e->slot;
+	if (e->state == TPN_OK)
+		t->touched[t->ntouched++] = (uint32_t)(e - t->e);
+	e->slot = slot;
+	e->cur = slot;
+	e->pid = pid;
+	e->state = TPN_FIRST;
+	e->exited = 0;
+	return e;
+}
+
 /* The entry of @tid, added (state TPN_FIRST) if new; NULL when out of memory. */
 static struct tpname *tpnames__get(struct tpnames *t, uint32_t pid, uint32_t tid)
 {
 	struct tpname *e;
 
 	if (t->cap && (e = tpnames__find(t, tid))->slot) {
-		if (!e->exited)
-			return e;
-		e->tid = TPN_TOMB;
+		if (e->exited)
+			return tpnames__reuse(t, e, pid);
+		return e;
 	}
 	if ((t->used + 1) * 4 > t->cap * 3 && tpnames__grow(t))
 		return NULL;
@@ -308,7 +345,7 @@ static void tpnames__first_seen(struct shark_ringbuf *r)
 {
 	struct tpnames *t = &r->names;
 	uint32_t pending = 0;
-	uint64_t prod, pos;
+	uint64_t prod, pos, until;
 
 	for (uint32_t i = 0; i < t->ntouched; i++) {
 		struct tpname *e = &t->e[t->touched[i]];
@@ -318,6 +355,12 @@ static void tpnames__first_seen(struct shark_ringbuf *r)
 			pending++;
 		}
 	}
+	/*
+	 * Records stamped well after the /proc reads were reserved after them
+	 * (a program stamps its record right after reserving it): the look
+	 * ends there, not at the end of a backlog.
+	 */
+	until = shark_time_ns() + TPN_SLACK_NS;
 	prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
 	for (pos = r->pos; pending && pos < prod;) {
 		const uint32_t *hdr = (const uint32_t *)(r->data + (pos & r->mask));
@@ -330,6 +373,8 @@ static void tpnames__first_seen(struct shark_ringbuf *r)
 			len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
 		size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
 		pos += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
+		if (!(len & BPF_RINGBUF_BUSY_BIT) && size >= sizeof(*h) && h->time > until && !r->replay)
+			break;
 		if (len & (BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT) ||
 		    size < sizeof(*h) + sizeof(struct shark_tpname) || h->event != SHARK_TP_NAME)
 			continue;
@@ -365,6 +410,7 @@ static void tpnames__settle(struct shark_ringbuf *r)
 /* The start of a read: names records of the last batch pointed at, into their slots. */
 static void tpnames__begin(struct tpnames *t)
 {
+	tpnames__free_retired(t);
 	if (t->used > TPN_MAX_ENTRIES)
 		tpnames__clear(t);
 	for (uint32_t i = 0; i < t->ntouched; i++) {
@@ -529,6 +575,9 @@ struct shark_ringbuf *shark_ringbuf__replay(const uint8_t *buf, int32_t len)
 
 void shark_ringbuf__rewind(struct shark_ringbuf *r)
 {
+	/* the same records again: threads that exited in them live again */
+	for (uint32_t i = 0; i < r->names.cap; i++)
+		r->names.e[i].exited = 0;
 	r->pos = 0;
 	*r->consumer = 0;
 }
