@@ -110,10 +110,10 @@ else
     b.r = real
     return seen
   end
-  local full = replay()
+  local whole = replay()
   -- struct shark_tprec (bpf/tpring.h): time, pid, tid, cpu, event, raw_size
   ffi.cast("uint32_t *", buf + 8 + 24)[0] = CUT
-  checks("bpf", full, replay())
+  checks("bpf", whole, replay())
 end
 b:stop()
 t.done()
