@@ -220,7 +220,7 @@ end
 -- Whole records are the rule, so the typed pointer stays the fast path and
 -- costs one compare of e.raw_size per e.raw.
 local function short_raw(e, t)
-  local size = e._raw_size
+  local size = e.raw_size  -- raises for an event kept past its handler
   return setmetatable({}, { __index = function(_, k)
     -- through e: a view kept past its handler raises as its event does
     size = e.raw_size
@@ -254,9 +254,9 @@ local function sized_mt(ev_mt, t, need)
   local w = {}
   for k, v in pairs(ev_mt) do w[k] = v end
   w.__index = function(e, k)
-    local v = index(e, k)
+    -- a short record: its view (whose reads check the event is live)
     if k == "raw" and e._raw_size < need then return short_raw(e, t) end
-    return v
+    return index(e, k)  -- a tail call: a kept event's error names the caller's line
   end
   return w
 end
