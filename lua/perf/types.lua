@@ -233,10 +233,15 @@ local function short_raw(e, t)
           "(a truncated record, or a format that does not match it)"):format(f.name, f.offset,
           last - f.offset, t.name, size), 2)
       end
-      if f.dynamic and not t.tail then
-        local loc = ffi.cast("const uint32_t *", ffi.cast("const uint8_t *", r) + f.offset)[0]
-        local off, len = bit.band(loc, 0xffff), bit.rshift(loc, 16)
-        if f.relative then off = off + f.offset + 4 end
+      local x = t.extra[f.name]
+      if x and (x.kind == "string" or x.kind == "bytes" or (t.tail and x.kind == "user_string")) then
+        local w = ffi.cast("const uint32_t *", ffi.cast("const uint8_t *", r) + f.offset)
+        -- __data_loc: (length << 16) | offset; BPF delivery's strings: offset, length
+        local off, len = w[0], w[1]
+        if x.kind ~= "user_string" then
+          off, len = bit.band(w[0], 0xffff), bit.rshift(w[0], 16)
+          if f.relative then off = off + f.offset + 4 end
+        end
         if off + len > size then
           error(("e.raw.%s: its data (offset %d, %d bytes) lies beyond this %s record of %d bytes")
             :format(f.name, off, len, t.name, size), 2)

@@ -116,4 +116,24 @@ else
   checks("bpf", whole, replay())
 end
 b:stop()
+
+-- a short record's __data_loc string whose data lies beyond it: an error,
+-- not a read past it (sched_process_exec: filename's loc at offset 8, pid
+-- at 12, old_pid at 16; the fixed fields need 20 bytes, the record has 18)
+local exec = require("perf.types").tracepoint("sched", "sched_process_exec", {})
+local ev = exec.ev()
+local erec = ffi.new("uint8_t[64]")
+ffi.copy(erec + 24, "/bin/true\0", 10)
+ffi.cast("uint32_t *", erec + 8)[0] = bit.bor(bit.lshift(10, 16), 24)
+ffi.cast("int32_t *", erec + 12)[0] = 4242
+ev._raw = ffi.cast(ffi.typeof(ev._raw), erec)
+ev._raw_size = 18
+local ok, err = pcall(function() return ev.raw.filename end)
+t.ok(not ok and tostring(err):find("e%.raw%.filename: its data %(offset 24, 10 bytes%) lies beyond this " ..
+  "sched:sched_process_exec record of 18 bytes"), "a __data_loc string beyond a short record raises", tostring(err))
+t.is(ev.raw.pid, 4242, "... a field inside it reads")
+t.raises(function() return ev.raw.old_pid end, "e.raw.old_pid: the field (offset 16, 4 bytes) lies beyond",
+  "... one beyond it raises")
+ev._raw_size = 64
+t.is(ev.raw.filename, "/bin/true", "a whole record reads as before")
 t.done()
