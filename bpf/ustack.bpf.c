@@ -103,6 +103,7 @@ static __always_inline void blocked(void *ctx, __u32 pid, __u32 tid, __u64 now)
 	sp = regs.sp;
 	rec->size = 0;
 	rec->pad = 0;
+	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
 	/* the stack ends somewhere: copy piece by piece until a piece fails */
 	for (int i = 0; i < SHARK_USTACK_BYTES / SHARK_USTACK_CHUNK; i++) {
 		if (bpf_probe_read_user(rec->stack + i * SHARK_USTACK_CHUNK, SHARK_USTACK_CHUNK,

@@ -169,6 +169,71 @@ static int decode_sample(struct shark_perf *p, const uint64_t *w, const uint8_t 
 	return 0;
 }
 
+/* A task record (mmap, exec, a name) into the symbol tables. */
+static void task_record(const struct perf_event_header *h)
+{
+	const uint32_t *w = (const uint32_t *)(h + 1);
+
+	if (h->type == PERF_RECORD_MMAP2) {
+		/* pid, tid, addr, len, pgoff, maj, min, ino, ino_gen, prot, flags, name */
+		const uint64_t *a = (const uint64_t *)(w + 2);
+		const uint32_t *prot = (const uint32_t *)(a + 3) + 4 + 2;
+		const char *file = (const char *)(prot + 2);
+
+		if (*prot & 4 /* PROT_EXEC */)
+			shark_sym__mmap((int)w[0], a[0], a[1], a[2], file);
+	} else if (h->type == PERF_RECORD_COMM) {
+		/* pid, tid, comm */
+		if (h->misc & PERF_RECORD_MISC_COMM_EXEC) {
+			shark_sym__exec((int)w[0]);
+			shark_py__forget((int)w[0]);
+		}
+		if (w[0] == w[1])
+			shark_comm__note((int32_t)w[0], (const char *)(w + 2));
+	}
+}
+
+/*
+ * Samples are unwound (callchain_u = "dwarf") and their task named while
+ * they are decoded, but the mmap and exec records of their process may sit in
+ * another CPU's ring that this read reaches later (it exec'd there, it runs
+ * here), and once it has exited /proc has nothing left. So task records of
+ * every ring are applied first, up to its head; the main pass skips them.
+ */
+static void tasks_first(struct shark_perf *p)
+{
+	for (int k = 0; k < p->ncpus; k++) {
+		struct ring *r = &p->rings[k];
+		uint64_t head, pos;
+
+		if (r->fd < 0 && !r->replay)
+			continue;
+		head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
+		for (pos = r->tasks_at > r->pos ? r->tasks_at : r->pos; pos < head;) {
+			uint64_t off = pos & (r->size - 1);
+			const struct perf_event_header *h = (const void *)(r->data + off);
+			uint16_t size = h->size;
+
+			if (size < sizeof(*h) || size > head - pos)
+				break;
+			if (h->type == PERF_RECORD_MMAP2 || h->type == PERF_RECORD_COMM) {
+				if (off + size > r->size) {	/* wraps: make it contiguous */
+					uint64_t first = r->size - off;
+
+					if (!r->scratch && !(r->scratch = malloc(65536)))
+						break;
+					memcpy(r->scratch, h, first);
+					memcpy(r->scratch + first, r->data, size - first);
+					h = (const void *)r->scratch;
+				}
+				task_record(h);
+			}
+			pos += size;
+		}
+		r->tasks_at = pos;
+	}
+}
+
 /* Is there room for one more unwound chain in this batch? */
 static int chains_room(struct shark_perf *p)
 {
@@ -189,6 +254,8 @@ int32_t shark_perf__read(struct shark_perf *p, struct shark_sample *batch, int32
 {
 	int32_t n = 0;
 
+	if (p->opts.track_tasks)
+		tasks_first(p);
 	for (int k = 0; k < p->ncpus && n < max; k++) {
 		struct ring *r = &p->rings[(p->next_ring + k) % p->ncpus];
 		uint64_t head;
@@ -237,22 +304,10 @@ int32_t shark_perf__read(struct shark_perf *p, struct shark_sample *batch, int32
 			case PERF_RECORD_THROTTLE:
 				p->st.throttled++;
 				break;
-			case PERF_RECORD_MMAP2: {
-				/* pid, tid, addr, len, pgoff, maj, min, ino, ino_gen, prot, flags, name */
-				const uint32_t *w = (const uint32_t *)(h + 1);
-				const uint64_t *a = (const uint64_t *)(w + 2);
-				const uint32_t *prot = (const uint32_t *)(a + 3) + 4 + 2;
-				const char *file = (const char *)(prot + 2);
-
-				if (*prot & 4 /* PROT_EXEC */)
-					shark_sym__mmap((int)w[0], a[0], a[1], a[2], file);
-				break;
-			}
+			case PERF_RECORD_MMAP2:
 			case PERF_RECORD_COMM:
-				if (h->misc & PERF_RECORD_MISC_COMM_EXEC) {
-					shark_sym__exec((int)*(const uint32_t *)(h + 1));
-					shark_py__forget((int)*(const uint32_t *)(h + 1));
-				}
+				if (r->pos >= r->tasks_at)	/* not applied by tasks_first */
+					task_record(h);
 				break;
 			default:
 				break;
@@ -347,6 +402,7 @@ int32_t shark_perf__replay(struct shark_perf *p, const uint8_t *buf, int32_t len
 	r->meta->data_head = (uint64_t)len;
 	r->meta->data_tail = 0;
 	r->pos = 0;
+	r->tasks_at = 0;
 	return 0;
 }
 
@@ -366,6 +422,7 @@ int32_t shark_perf__replay_at(struct shark_perf *p, const uint8_t *buf, int32_t 
 	r->meta->data_tail = start;
 	r->meta->data_head = start + (uint64_t)len;
 	r->pos = start;
+	r->tasks_at = start;
 	return 0;
 }
 

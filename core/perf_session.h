@@ -29,6 +29,7 @@ struct ring {
 	uint64_t size;		/* data area, a power of 2 */
 	uint64_t pos;		/* read position, published by consume */
 	uint8_t *scratch;	/* one record that wrapped, made contiguous */
+	uint64_t tasks_at;	/* task records before here are applied (tasks_first) */
 };
 
 struct event {

@@ -544,6 +544,8 @@ function M.keep_alive()
     local t = shark.target()
     if t and t.running and not t.held then api.sym_note_pid(t.pid) end
   end
+  -- now (-p: its maps before it can exit), then at every tick
+  note()
   holder:start(20, 1000, note)
 end
 

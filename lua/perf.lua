@@ -67,15 +67,16 @@ local function comm_of(e)
 end
 
 local function copy_event(e)
-  local t = e.raw ~= nil and types.of(e) or types.generic(ev_mt)
+  -- e._raw: the record as it is (e.raw of a short record is a checked view)
+  local t = e._raw ~= nil and types.of(e) or types.generic(ev_mt)
   local c = t.ev()
   ffi.copy(c, e, SAMPLE_SIZE)
   c._seq = 0
   local keep = {}
-  if e.raw ~= nil and e.raw_size > 0 then
+  if e._raw ~= nil and e.raw_size > 0 then
     local b = ffi.new("uint8_t[?]", e.raw_size)
-    ffi.copy(b, e.raw, e.raw_size)
-    c._raw = ffi.cast(ffi.typeof(e.raw), b)
+    ffi.copy(b, e._raw, e.raw_size)
+    c._raw = ffi.cast(ffi.typeof(e._raw), b)
     keep[#keep + 1] = b
   end
   if e.nr_ips > 0 then
