@@ -378,6 +378,7 @@ shark.on_end(function()
   for _, k in ipairs(order) do out[#out + 1] = k .. ":" .. seen[k] end
   print(h.via, table.concat(out, " "))
 end)
+if shark.args[3] == "ready" then print("ready"); io.stdout:flush() end
 LUA
 touch "$marker.1" "$marker.2" "$marker.3" "$marker.a" "$marker.b" "$marker.c"
 run -c "$PROGS/renamer $marker" "$T/names.lua" "$marker" bpf
@@ -386,7 +387,16 @@ check "e.comm at event time: before and after prctl(PR_SET_NAME), per thread (pt
 run -c "perl -e 'open(F, \"<$marker.1\"); \$0 = \"renamed\"; open(F, \"<$marker.2\"); exec(\"cat\", \"$marker.3\")'" \
 	"$T/names.lua" "$marker" bpf
 check "e.comm of perl that sets \$0 and execs cat: perl, renamed, cat" rc=0 'out=bpf	1=perl:1 2=renamed:1 3=cat:1'
-rm -f "$marker".?
+rm -f "$marker.go"
+"$PROGS/renamer" "$marker" wait &
+rn=$!
+start -p "$rn" "$T/names.lua" "$marker" bpf ready
+wait_out '^ready' && touch "$marker.go"
+wait "$rn"
+finish
+check "e.comm of a process attached to (-p): its names at event time, per thread" rc=0 \
+	'out~bpf	1=renamer:1 2=rn-named:1 3=cat:1 a=rn-thr-a:1 b=rn-thr-b:1 c=rn-named:1$'
+rm -f "$marker".? "$marker.go"
 
 # a burst: 20000 getppid() traced with the seed-style syscalls:* and default
 # options: every one delivered, none lost (perf record loses none either)

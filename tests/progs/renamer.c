@@ -6,8 +6,9 @@
  * (pthread_setname_np) open PREFIX.a and PREFIX.b, a third thread never
  * renamed (so "rn-named", its creator's name) opens PREFIX.c; joined, then
  * exec cat PREFIX.3 (named "cat"). A tracer's e.comm of each open must be
- * the name written beside it.
- * usage: renamer PREFIX
+ * the name written beside it. With "wait", it first waits (30 s at most) for
+ * PREFIX.go to exist: a tracer attaching to it (-p) says when.
+ * usage: renamer PREFIX [wait]
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -49,10 +50,15 @@ int main(int argc, char **argv)
 	char last[512];
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: renamer PREFIX\n");
+		fprintf(stderr, "usage: renamer PREFIX [wait]\n");
 		return 2;
 	}
 	prefix = argv[1];
+	if (argc > 2) {
+		snprintf(last, sizeof(last), "%s.go", prefix);
+		for (int i = 0; i < 3000 && access(last, F_OK); i++)
+			usleep(10000);
+	}
 	mark("1");
 	prctl(PR_SET_NAME, "rn-named");
 	mark("2");
