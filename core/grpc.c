@@ -135,7 +135,8 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t 
 
 	(void)s;
 	(void)flags;
-	if (id != g->stream)
+	/* not gRPC's (an HTTP error page): outcome() tells from the status, the body is not read */
+	if (id != g->stream || !g->grpc_ctype || g->call->http_status != 200)
 		return 0;
 	while (len) {
 		if (g->got < PREFIX) {
@@ -161,8 +162,8 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t 
 			continue;
 		}
 		if (g->got - PREFIX + len > g->msg_len)
-			return fail(g, -EPROTO, "more response data than its message's length (%s%lld bytes): "
-				    "a unary call has one message", "", g->msg_len);
+			return fail(g, -EPROTO, "more response data than its one message's %s%lld bytes (a unary "
+				    "call answers one message)", "", g->msg_len);
 		g->got += len;
 		len = 0;
 	}
@@ -253,9 +254,14 @@ static int outcome(struct grpc *g)
 			 "not a gRPC response (HTTP %d, content-type \"%s\")", c->http_status, g->ctype);
 		return -EPROTO;
 	}
-	if (g->got && (g->got < PREFIX || g->got - PREFIX < g->msg_len)) {
+	if (g->got && g->got < PREFIX) {
+		snprintf(c->error, sizeof(c->error), "the response ended inside a message's 5-byte prefix (%zu bytes)",
+			 g->got);
+		return -EPROTO;
+	}
+	if (g->got && g->got - PREFIX < g->msg_len) {
 		snprintf(c->error, sizeof(c->error), "the response ended inside its message (%zu of %u bytes)",
-			 g->got < PREFIX ? 0 : g->got - PREFIX, g->msg_len);
+			 g->got - PREFIX, g->msg_len);
 		return -EPROTO;
 	}
 	c->resp_len = g->got ? g->msg_len : 0;
