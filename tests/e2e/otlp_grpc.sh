@@ -132,6 +132,7 @@ ok_if "... counted: sent > 0, none dropped, nothing left queued" \
 	bash -c "grep -Eq '^shark_agent_sent_total\{sink=\"otlp\"\} [1-9]' '$T/m.txt' &&
 		grep -qx 'shark_agent_dropped_total{sink=\"otlp\"} 0' '$T/m.txt'"
 stop_agent
+ok_if "... and the agent exits 0 on SIGTERM" test "$RC" = 0
 stop_receiver
 
 # ------------------------------- INVALID_ARGUMENT: dropped, counted, said
