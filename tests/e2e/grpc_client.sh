@@ -5,7 +5,7 @@
 # message or prefix, two messages, no trailers, not gRPC at all, an HTTP
 # error, a malformed grpc-status, headers over the bound, a reset stream, a
 # silent server. Each is a clear error (or the status gRPC maps it to), no
-# crash; then 300 mutated responses in a row, every one answered.
+# crash; then 1000 mutated responses in a row, every one answered.
 . "$(dirname "$0")/lib.bash"
 
 HPID=""
@@ -48,9 +48,9 @@ for m in $modes; do
 	ok_if "$m: ${want[$m]}" grep -Eqx "$m ${want[$m]}" "$T/out"
 done
 
-run "$CALL" "http://127.0.0.1:$PORT" 'random*300' ok
-check "300 mutated responses: every call answered (a status or an error), none crashes" rc=0 \
-	"out~^random calls 300 answered [0-9]+$" "out~^ok status 0"
+run "$CALL" "http://127.0.0.1:$PORT" 'random*1000' ok
+check "1000 mutated responses: every call answered (a status or an error), none crashes" rc=0 \
+	"out~^random calls 1000 answered [0-9]+$" "out~^ok status 0"
 
 run "$CALL" "https://127.0.0.1:$PORT" ok
 check "https:// without a CA file: said so" rc=0 "out~^ok error https needs a CA file to check the server against$"
