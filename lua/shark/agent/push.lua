@@ -78,9 +78,9 @@ function Push:_send()
     ok, err = httpc.request({ method = "POST", url = item.url or self.url, body = item.body,
       ca_file = self.ca_file,
       headers = self.headers .. "Content-Type: " .. item.ctype .. "\r\n",
-      timeout_ms = math.floor(self.timeout_s * 1000) }, function(status, rh)
+      timeout_ms = math.floor(self.timeout_s * 1000) }, function(status, rh, rbody)
       self.busy = false
-      self:_answer(item, status, rh)
+      self:_answer(item, status, rh, rbody)
     end)
   end
   if not ok then
@@ -102,11 +102,19 @@ function Push:_delivered(item)
   return self:_send()
 end
 
-function Push:_refused(item, why)
+-- Where a request went, for the log: the sink's URL (an item's own carries
+-- labels), or a gRPC method's.
+function Push:_where(item)
+  return self.grpc and item.url or self.url
+end
+
+-- Drop the head for good, counted; said with why and what the endpoint said.
+function Push:_refused(item, why, said)
   self.queue[self.head] = nil
   self.head = self.head + 1
   self.rejected = self.rejected + 1
-  self.log("%s: %s refused a request for good (%s): dropped", self.name, item.url or self.url, why)
+  self.log("%s: %s refused a request for good (%s): dropped%s", self.name, self:_where(item), why,
+    said and said ~= "" and ": " .. said or "")
   return self:_send()
 end
 
@@ -117,16 +125,18 @@ function Push:_retry(item, why, wait_s)
   local wait = wait_s or self.backoff
   if not self.failing then
     self.failing = true
-    self.log("%s: %s: %s; %d queued, retrying in %g s", self.name, item.url or self.url, why, self:size(), wait)
+    self.log("%s: %s: %s; %d queued, retrying in %g s", self.name, self:_where(item), why, self:size(), wait)
   end
   self:_kick(wait)
 end
 
-function Push:_answer(item, status, rh)
+function Push:_answer(item, status, rh, rbody)
   if self.queue[self.head] ~= item then return self:_send() end
   if status and status >= 200 and status < 300 then return self:_delivered(item) end
   if status and not RETRY[status] and status >= 400 and status < 500 then
-    return self:_refused(item, "HTTP " .. status)
+    -- what the endpoint said is why (a JSON error, a text line): kept short, on one line
+    local said = rbody and rbody:sub(1, 300):gsub("[%c]+", " "):gsub("%s+$", "") or ""
+    return self:_refused(item, "HTTP " .. status, said)
   end
   self:_retry(item, status and ("HTTP " .. status) or tostring(rh), status and retry_after(rh))
 end

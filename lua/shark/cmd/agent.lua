@@ -161,6 +161,8 @@ function M.main(args)
   shark.on_end(function()
     hup:close()
     sup:stop_all()
+    local summary = ex:summary()
+    if summary then log("%s", summary) end
     ex:close()
     log("stopped")
   end)
