@@ -373,7 +373,8 @@ static int dial(struct shark_grpc_call *c, int https, const char *host, const ch
 		struct shark_tls_config **cfg, struct shark_tls **t)
 {
 	const char *proto;
-	int fd;
+	char key[512];
+	int fd, n = -1;
 
 	if (https) {
 		if (!c->ca_file) {
@@ -385,10 +386,16 @@ static int dial(struct shark_grpc_call *c, int https, const char *host, const ch
 			return -EPROTO;
 		if (shark_tls__alpn(*cfg, alpn_h2) || !(*t = shark_tls__new(*cfg, host)))
 			return -ENOMEM;
+		/* the last session with this server offered again, as http.c does (a key of its own: h2) */
+		n = snprintf(key, sizeof(key), "grpc\n%s\n%s\n%s", host, port, c->ca_file);
+		if (n > 0 && (size_t)n < sizeof(key))
+			shark_tls__resume(*t, key);
 	}
 	fd = shark_httpc__connect(host, port, *t, deadline);
 	if (fd < 0 || !*t)
 		return fd;
+	if (n > 0 && (size_t)n < sizeof(key))
+		shark_tls__keep(*t, key);
 	proto = shark_tls__alpn_chosen(*t);
 	if (!proto || strcmp(proto, "h2")) {
 		snprintf(c->error, sizeof(c->error), "the server did not agree to HTTP/2 by ALPN (it chose %s)",
