@@ -24,8 +24,9 @@
 
 struct grpc {
 	struct shark_grpc_call *call;
-	const unsigned char *req;	/* prefix + message, sent as DATA */
+	const unsigned char *req;	/* the message, after req_prefix, sent as DATA */
 	size_t req_len, req_off;
+	unsigned char req_prefix[PREFIX];
 	unsigned char prefix[PREFIX];
 	size_t got;			/* bytes of the response's DATA so far */
 	uint32_t msg_len;
@@ -47,22 +48,33 @@ static int fail(struct grpc *g, int err, const char *fmt, const char *arg, long 
 	return NGHTTP2_ERR_CALLBACK_FAILURE;
 }
 
+/* The request's DATA: its 5-byte prefix, then the message itself (not copied). */
 static ssize_t read_req(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
 			nghttp2_data_source *src, void *user)
 {
 	struct grpc *g = user;
-	size_t left = g->req_len - g->req_off;
+	size_t off = g->req_off, n = 0;
 
 	(void)s;
 	(void)id;
 	(void)src;
-	if (len > left)
-		len = left;
-	memcpy(buf, g->req + g->req_off, len);
-	g->req_off += len;
-	if (g->req_off == g->req_len)
+	while (n < len && off < PREFIX + g->req_len) {
+		size_t take;
+
+		if (off < PREFIX) {
+			take = PREFIX - off < len - n ? PREFIX - off : len - n;
+			memcpy(buf + n, g->req_prefix + off, take);
+		} else {
+			take = PREFIX + g->req_len - off < len - n ? PREFIX + g->req_len - off : len - n;
+			memcpy(buf + n, g->req + (off - PREFIX), take);
+		}
+		n += take;
+		off += take;
+	}
+	g->req_off = off;
+	if (off == PREFIX + g->req_len)
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
-	return (ssize_t)len;
+	return (ssize_t)n;
 }
 
 /* grpc-message is percent-encoded (the gRPC HTTP/2 spec): decoded, cut to fit */
@@ -418,30 +430,16 @@ static void say_errno(struct shark_grpc_call *c, struct shark_tls *t, int err, c
 		snprintf(c->error, sizeof(c->error), "%.100s:%s: %s", host, port, strerror(-err));
 }
 
-int32_t shark_grpc_call(struct shark_grpc_call *c)
+/* The request on s: its headers (the metadata after gRPC's), then its one prefixed message. */
+static int submit(struct grpc *g, nghttp2_session *s, int https, const char *host, const char *port,
+		  const char *path, char *meta)
 {
-	char host[256], port[16], authority[300], timeout[24], *meta = NULL;
-	const char *path;
-	int64_t deadline = shark_httpc__now_ms() + c->timeout_ms;
-	struct grpc g = { .call = c, .stream = -1 };
-	struct shark_tls_config *cfg = NULL;
-	struct shark_tls *t = NULL;
-	nghttp2_session *s = NULL;
+	struct shark_grpc_call *c = g->call;
 	nghttp2_data_provider data = { .read_callback = read_req };
+	char authority[300], timeout[24];
 	nghttp2_nv h[NV_MAX];
-	unsigned char *req = NULL;
-	int https, fd = -1, err, n = 0;
+	int n = 0;
 
-	c->error[0] = c->message[0] = '\0';
-	c->http_status = c->grpc_status = 0;
-	c->retry_ms = -1;
-	c->resp_len = 0;
-	https = shark_httpc__split_url(c->url, host, sizeof(host), port, sizeof(port), &path, 4317);
-	if (https < 0 || c->len > UINT32_MAX || c->timeout_ms <= 0) {
-		snprintf(c->error, sizeof(c->error), https < 0 ? "not an http:// or https:// URL: %.150s" :
-			 "a message over 4 GiB, or no time to send it", c->url);
-		return -EINVAL;
-	}
 	snprintf(authority, sizeof(authority), strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, port);
 	snprintf(timeout, sizeof(timeout), "%dm", c->timeout_ms);
 	h[n++] = nv(":method", "POST");
@@ -453,34 +451,57 @@ int32_t shark_grpc_call(struct shark_grpc_call *c)
 	h[n++] = nv("grpc-timeout", timeout);
 	h[n++] = nv("grpc-accept-encoding", "identity");
 	h[n++] = nv("user-agent", "shark/" SHARK_VERSION);
+	n = metadata(h, n, meta);
+	if (n < 0) {
+		snprintf(c->error, sizeof(c->error), "more than %d metadata headers", NV_MAX - 9);
+		return n;
+	}
+	g->req_prefix[0] = 0;	/* not compressed */
+	g->req_prefix[1] = (unsigned char)(c->len >> 24);
+	g->req_prefix[2] = (unsigned char)(c->len >> 16);
+	g->req_prefix[3] = (unsigned char)(c->len >> 8);
+	g->req_prefix[4] = (unsigned char)c->len;
+	g->req = c->msg;
+	g->req_len = c->len;
+	/* nghttp2 copies the header fields it is given */
+	g->stream = nghttp2_submit_request(s, NULL, h, (size_t)n, &data, NULL);
+	if (g->stream < 0) {
+		snprintf(c->error, sizeof(c->error), "HTTP/2: %s", nghttp2_strerror(g->stream));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int32_t shark_grpc_call(struct shark_grpc_call *c)
+{
+	char host[256], port[16], *meta = NULL;
+	const char *path;
+	int64_t deadline = shark_httpc__now_ms() + c->timeout_ms;
+	struct grpc g = { .call = c, .stream = -1 };
+	struct shark_tls_config *cfg = NULL;
+	struct shark_tls *t = NULL;
+	nghttp2_session *s = NULL;
+	int https, fd = -1, err;
+
+	c->error[0] = c->message[0] = '\0';
+	c->http_status = c->grpc_status = 0;
+	c->retry_ms = -1;
+	c->resp_len = 0;
+	https = shark_httpc__split_url(c->url, host, sizeof(host), port, sizeof(port), &path, 4317);
+	if (https < 0 || c->len > UINT32_MAX || c->timeout_ms <= 0) {
+		snprintf(c->error, sizeof(c->error), https < 0 ? "not an http:// or https:// URL: %.150s" :
+			 "a message over 4 GiB, or no time to send it", c->url);
+		return -EINVAL;
+	}
 	meta = strdup(c->metadata ? c->metadata : "");
-	req = malloc(PREFIX + c->len);
-	s = meta && req ? session_new(&g) : NULL;
+	s = meta ? session_new(&g) : NULL;
 	if (!s) {
 		err = -ENOMEM;
 		goto out;
 	}
-	n = metadata(h, n, meta);
-	if (n < 0) {
-		snprintf(c->error, sizeof(c->error), "more than %d metadata headers", NV_MAX - 9);
-		err = n;
+	err = submit(&g, s, https, host, port, path, meta);
+	if (err)
 		goto out;
-	}
-	req[0] = 0;
-	req[1] = (unsigned char)(c->len >> 24);
-	req[2] = (unsigned char)(c->len >> 16);
-	req[3] = (unsigned char)(c->len >> 8);
-	req[4] = (unsigned char)c->len;
-	if (c->len)
-		memcpy(req + PREFIX, c->msg, c->len);
-	g.req = req;
-	g.req_len = PREFIX + c->len;
-	g.stream = nghttp2_submit_request(s, NULL, h, (size_t)n, &data, NULL);
-	if (g.stream < 0) {
-		snprintf(c->error, sizeof(c->error), "HTTP/2: %s", nghttp2_strerror(g.stream));
-		err = -EINVAL;
-		goto out;
-	}
 	fd = dial(c, https, host, port, deadline, &cfg, &t);
 	if (fd < 0) {
 		err = fd;
@@ -500,6 +521,5 @@ out:
 	shark_tls__config_free(cfg);
 	free(g.details);
 	free(meta);
-	free(req);
 	return err;
 }

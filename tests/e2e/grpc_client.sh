@@ -38,7 +38,7 @@ declare -A want=(
 	[badstatus]='error a malformed grpc-status: "abc"'
 	[bigheaders]="error (the response's headers are larger than 16384 bytes|the server reset the stream)"
 	[reset]='error the server reset the stream: INTERNAL_ERROR'
-	[silent]="error no answer from 127\.0\.0\.1:$PORT within 1500 ms"
+	[silent]="error no answer from 127\.0\.0\.1:$PORT within 5000 ms"
 )
 modes="ok message huge overbound badflag compressed truncated shortprefix twomsgs notrailers html http503 badstatus bigheaders reset silent"
 # shellcheck disable=SC2086
@@ -51,6 +51,10 @@ done
 run "$CALL" "http://127.0.0.1:$PORT" 'random*1000' ok
 check "1000 mutated responses: every call answered (a status or an error), none crashes" rc=0 \
 	"out~^random calls 1000 answered [0-9]+$" "out~^ok status 0"
+
+run "$CALL" "http://127.0.0.1:$PORT" size+3000000
+check "a 3 MB message goes whole (HTTP/2 flow control over many windows)" rc=0 \
+	'out~^size status 0 message "3000000/3000000" http 200$'
 
 run "$CALL" "https://127.0.0.1:$PORT" ok
 check "https:// without a CA file: said so" rc=0 "out~^ok error https needs a CA file to check the server against$"

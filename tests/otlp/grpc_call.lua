@@ -2,7 +2,8 @@
 -- grpc_call.lua BASE MODE... - shark's gRPC client (shark.httpc.grpc, the
 -- agent's OTLP/gRPC path) calling BASE/hostile.Test/MODE for each MODE in
 -- turn: one line each, "MODE status CODE message "TEXT"" or "MODE error WHY".
--- A MODE "random*N" makes N calls to .../random and prints one summary line.
+-- A MODE "random*N" makes N calls to .../random and prints one summary line;
+-- "ok+N" sends a message of N bytes (else 1).
 local httpc = require "shark.httpc"
 
 local base, modes = arg[1], { select(2, unpack(arg)) }
@@ -19,7 +20,9 @@ local function next_call()
   repeats = repeats - 1
   local name = mode:gsub("%*%d+$", "")
   local many = mode ~= name
-  local ok, err = httpc.grpc({ url = base .. "/hostile.Test/" .. name, body = "x", timeout_ms = 1500 },
+  local size = tonumber(name:match("%+(%d+)$")) or 1
+  name = name:gsub("%+%d+$", "")
+  local ok, err = httpc.grpc({ url = base .. "/hostile.Test/" .. name, body = ("x"):rep(size), timeout_ms = 5000 },
     function(code, msg, _, http)
       if many then
         seen[code and "status" or "error"] = seen[code and "status" or "error"] + 1

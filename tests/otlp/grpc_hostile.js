@@ -23,6 +23,9 @@ function trailers(stream, t, body) {
 
 const modes = {
   ok: (s) => trailers(s, { "grpc-status": "0" }, prefix(0, 0)),
+  // the request's message length, as its grpc-message (what arrived whole)
+  size: (s, got) => trailers(s, { "grpc-status": "0", "grpc-message": String(got.length >= 5 ? got.readUInt32BE(1) +
+    "/" + (got.length - 5) : "short") }, prefix(0, 0)),
   huge: (s) => trailers(s, { "grpc-status": "0" }, Buffer.concat([prefix(0, 0x7fffffff), Buffer.alloc(64)])),
   overbound: (s) => trailers(s, { "grpc-status": "0" }, prefix(0, (1 << 20) + 1)),
   badflag: (s) => trailers(s, { "grpc-status": "0" }, Buffer.concat([prefix(7, 2), Buffer.alloc(2)])),
@@ -84,8 +87,9 @@ server.on("stream", (stream, headers) => {
   stream.on("error", () => {});
   const mode = String(headers[":path"]).split("/").pop();
   // read the request first, as a server would
-  stream.on("data", () => {});
-  stream.on("end", () => (modes[mode] || modes.ok)(stream));
+  const chunks = [];
+  stream.on("data", (c) => chunks.push(c));
+  stream.on("end", () => (modes[mode] || modes.ok)(stream, Buffer.concat(chunks)));
 });
 server.on("sessionError", () => {});
 server.listen(0, "127.0.0.1", () => console.log("listening " + server.address().port));
