@@ -40,7 +40,12 @@ struct {
 	__uint(value_size, 127 * sizeof(__u64));
 } stacks SEC(".maps");
 
-/* struct pt_regs into perf's register order (SHARK_UNWIND_REGS_MASK) */
+/*
+ * struct pt_regs into perf's register order (SHARK_UNWIND_REGS_MASK): x86-64
+ * only, as is the unwinder (core/unwind.h); elsewhere the Lua side refuses
+ * user = "dwarf" before loading this.
+ */
+#if defined(__TARGET_ARCH_x86)
 static __always_inline void put_regs(__u64 *r, const struct pt_regs *p)
 {
 	r[0] = p->ax;
@@ -64,6 +69,14 @@ static __always_inline void put_regs(__u64 *r, const struct pt_regs *p)
 	r[18] = p->r14;
 	r[19] = p->r15;
 }
+#else
+static __always_inline void put_regs(__u64 *r, const struct pt_regs *p)
+{
+	(void)p;
+	for (int i = 0; i < SHARK_USTACK_NREGS; i++)
+		r[i] = 0;
+}
+#endif
 
 static __always_inline void blocked(void *ctx, __u32 pid, __u32 tid, __u64 now)
 {
@@ -90,6 +103,7 @@ static __always_inline void blocked(void *ctx, __u32 pid, __u32 tid, __u64 now)
 	sp = regs.sp;
 	rec->size = 0;
 	rec->pad = 0;
+	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
 	/* the stack ends somewhere: copy piece by piece until a piece fails */
 	for (int i = 0; i < SHARK_USTACK_BYTES / SHARK_USTACK_CHUNK; i++) {
 		if (bpf_probe_read_user(rec->stack + i * SHARK_USTACK_CHUNK, SHARK_USTACK_CHUNK,

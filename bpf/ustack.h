@@ -24,6 +24,7 @@ struct shark_ustack_rec {
 	struct shark_ustack_head h;
 	__u32 size;		/* stack bytes copied from sp */
 	__u32 pad;
+	char comm[16];		/* the task's name then: it may be gone when the record is read */
 	__u64 regs[SHARK_USTACK_NREGS];
 	__u8 stack[SHARK_USTACK_BYTES];
 };

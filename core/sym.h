@@ -14,6 +14,8 @@ int shark_elf_build_id(struct Elf *elf, const unsigned char **id, size_t *len);
 void shark_sym__note_pid(int pid);
 void shark_sym__mmap(int pid, uint64_t start, uint64_t len, uint64_t pgoff, const char *file);
 void shark_sym__exec(int pid);
+/* task.c: the name a PERF_RECORD_COMM gives, kept for when the process is gone */
+void shark_comm__note(int32_t pid, const char *comm);
 int shark_sym__open(int pid, const char *path, dev_t dev, ino_t ino);
 struct shark_map_info {
 	uint64_t start, end, pgoff;

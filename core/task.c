@@ -34,18 +34,37 @@ const char *shark_comm(int32_t pid)
 		return comms[slot].comm;
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* gone: the last name known (read before, or from its records) */
 	if (fd < 0)
-		return "<...>";
+		return comms[slot].pid == pid ? comms[slot].comm : "<...>";
 	n = read(fd, comms[slot].comm, sizeof(comms[slot].comm) - 1);
 	close(fd);
-	if (n <= 0)
+	if (n <= 0) {
+		comms[slot].pid = 0;
 		return "<...>";
+	}
 	if (comms[slot].comm[n - 1] == '\n')
 		n--;
 	comms[slot].comm[n] = '\0';
 	comms[slot].pid = pid;
 	comms[slot].at = now;
 	return comms[slot].comm;
+}
+
+/*
+ * A process's name as its records give it (PERF_RECORD_COMM, an exec): kept
+ * as the last one known, for when the process is gone before its events are
+ * read.
+ */
+void shark_comm__note(int32_t pid, const char *comm)
+{
+	unsigned slot = (unsigned)pid % COMM_SLOTS;
+
+	if (pid <= 0)
+		return;
+	snprintf(comms[slot].comm, sizeof(comms[slot].comm), "%s", comm);
+	comms[slot].pid = pid;
+	comms[slot].at = shark_time_ns();
 }
 
 int32_t shark_read_user_string(int32_t pid, uint64_t addr, char *buf, int32_t len)

@@ -25,7 +25,8 @@
  * -d N: the loop's own timer stops the run at N, between batches. A loop that
  * has not noticed by N + LATE (a handler that does not return) is hooked,
  * and ended GRACE later: N + 0.75 s. Signals start the same GRACE. on_end
- * handlers (symbolizing, printing) are not interrupted and get ON_END.
+ * handlers (symbolizing, printing) are not interrupted and get ON_END, but
+ * under -d nothing runs past N + CAP (below).
  */
 #define LATE_NS 300000000ull
 #define GRACE_NS 450000000ull
@@ -37,6 +38,11 @@
  */
 #define SETUP_NS 10000000000ull
 #define MEM_GRACE_NS 200000000ull
+/*
+ * -d N: the process is gone N + CAP after the script was ready, whatever still
+ * runs then (on_end handlers, a loop, slow C work): the promise is -d's.
+ */
+#define CAP_NS 1000000000ull
 
 static struct {
 	pthread_t thread;
@@ -166,6 +172,32 @@ static void end_now(void)
 	shark_loop__abort(shark_state.signo ? 128 + shark_state.signo : SHARK_EXIT_ERROR);
 }
 
+/*
+ * Print what stdout holds (on_end's output so far), unless the loop thread
+ * holds the stream (a write blocked on a full pipe): never wait for it.
+ */
+static void flush_stdout(void)
+{
+	if (ftrylockfile(stdout))
+		return;
+	fflush_unlocked(stdout);
+	funlockfile(stdout);
+}
+
+/* -d N + 1 s after ready: end the run now, whatever it does. */
+static void end_capped(void)
+{
+	char msg[200];
+
+	flush_stdout();
+	snprintf(msg, sizeof(msg), "shark: -d %.9g: %s 1 s after the time was up: exiting (status %d)\n",
+		 (double)wd.duration / 1e9,
+		 wd.finishing ? "on_end handlers still running" : "the script does not return (a loop in Lua?)",
+		 shark_state.signo ? 128 + shark_state.signo : SHARK_EXIT_ERROR);
+	say(msg);
+	shark_loop__abort(shark_state.signo ? 128 + shark_state.signo : SHARK_EXIT_ERROR);
+}
+
 static void *run(void *arg)
 {
 	int fired_deadline = 0, fired_mem = 0;
@@ -174,6 +206,7 @@ static void *run(void *arg)
 	(void)arg;
 	while (!wd.done) {
 		uint64_t now = shark_time_ns(), next = now + 1000000000ull, end = abort_at();
+		uint64_t cap = wd.deadline && wd.looping ? wd.deadline + CAP_NS : 0;
 		struct timespec ts;
 
 		if (wd.deadline && !fired_deadline)
@@ -181,6 +214,8 @@ static void *run(void *arg)
 					    wd.deadline + SETUP_NS;
 		if (end && end < next)
 			next = end;
+		if (cap && cap < next)
+			next = cap;
 		if ((wd.mem_limit || busy()) && now + 100000000ull < next)
 			next = now + 100000000ull;
 		ts.tv_sec = next / 1000000000ull;
@@ -190,6 +225,8 @@ static void *run(void *arg)
 		if (wd.done)
 			break;
 		now = shark_time_ns();
+		if (cap && now >= cap && !wd.done)
+			end_capped();
 		if (busy()) {	/* look again soon */
 			held = now;
 			if (wd.stop_at)

@@ -21,6 +21,76 @@ Ring.__index = Ring
 
 local graveyard = {}   -- ring mappings of closed handles
 
+-- ---------------------------------------------------------------- records
+
+-- A record lives in the ring (or the perf page) only while its handler runs:
+-- the kernel writes later records over it once the batch is consumed. So a
+-- handler gets a view, not the bare pointer: a small struct with the record's
+-- pointer, its size and the number of the handler call (as perf.on events).
+-- Each field read checks that number, so a record kept past its handler
+-- raises instead of reading another record's bytes; r:copy() keeps one.
+local live, seq = -1, 0
+local copies = setmetatable({}, { __mode = "k" })  -- copy -> its bytes
+local view_types = {}                              -- record ctype -> view ctype
+
+local function stale(k)
+  error(("bpf.on_ring record: r.%s read after its handler returned (the ring's memory is reused): " ..
+    "keep r:copy() instead"):format(tostring(k)), 3)
+end
+
+local function view_type(ct)
+  local key = tonumber(ct)
+  if view_types[key] then return view_types[key] end
+  local ptr_t = ffi.typeof("$ *", ct)
+  local vt
+  -- a field named copy stays the record's
+  local method = ffi.offsetof(ct, "copy") == nil and "copy" or "_copy"
+  local function copy(v)
+    local n = math.max(v._size, ffi.sizeof(ct))
+    local b = ffi.new("uint8_t[?]", n)
+    ffi.copy(b, v._rec, math.min(v._size, n))
+    local c = vt()
+    c._rec, c._size, c._seq = ffi.cast(ptr_t, b), v._size, 0
+    copies[c] = b
+    return c
+  end
+  vt = ffi.metatype(ffi.typeof("struct { $ _rec; uint32_t _size; double _seq; }", ptr_t), {
+    __index = function(v, k)
+      local s = v._seq
+      if s ~= live and s ~= 0 then stale(k) end
+      if k == method then return copy end
+      return v._rec[k]
+    end,
+    __newindex = function(v, k, x)
+      local s = v._seq
+      if s ~= live and s ~= 0 then stale(k) end
+      v._rec[k] = x
+    end,
+    __tostring = function(v) return ("bpf.on_ring record (%s, %d bytes)"):format(tostring(ct), v._size) end,
+  })
+  view_types[key] = vt
+  return vt
+end
+
+-- deliver(fn, data, size): fn(record view) for records of type ct; the
+-- views are reused in turn, each one handler call at a time.
+function M.deliverer(ct)
+  local ptr_t = ffi.typeof("$ *", ct)
+  local views = ffi.new(ffi.typeof("$[?]", view_type(ct)), BATCH)
+  local slot = 0
+  return function(fn, data, size)
+    local v = views[slot]
+    slot = slot + 1
+    if slot == BATCH then slot = 0 end
+    seq = seq + 1
+    v._rec, v._size, v._seq = ffi.cast(ptr_t, data), size, seq
+    local outer = live
+    live = seq
+    fn(v)
+    live = outer
+  end
+end
+
 -- The record's struct: opts.type names it ("event" or "struct event"), else
 -- the singular of the map's name, or one of the usual names.
 local function record_type(obj, mapname, tname)
@@ -82,7 +152,7 @@ function M.on_ring(m, opts, fn)
   local obj = Map.object(m)
   local ct, err = record_type(obj, info.name, opts.type)
   if not ct then error("bpf.on_ring: " .. err, 2) end
-  local ptr_t = ffi.typeof("$ *", ct)
+  local deliver = M.deliverer(ct)
   local h = setmetatable({ name = info.name, map = m, obj = obj }, Ring)
   if info.type == Map.TYPE.RINGBUF then
     local r = api.ringbuf_new(info.fd)
@@ -101,7 +171,7 @@ function M.on_ring(m, opts, fn)
       consume = function() api.ringbuf_consume(r) end,
       dispatch = function(n)
         for i = 0, n - 1 do
-          fn(ffi.cast(ptr_t, batch[i].data))
+          deliver(fn, batch[i].data, batch[i].size)
           if h.src.stopping then return end
         end
       end,
@@ -126,7 +196,7 @@ function M.on_ring(m, opts, fn)
     -- one bpf-output perf event per CPU, each in the array at its CPU number
     local perf = require "perf"
     h.session = perf.on("bpf-output", { mmap_pages = opts.mmap_pages, drain_ms = opts.drain_ms, pid = -1 },
-      function(e) fn(ffi.cast(ptr_t, e.raw)) end)
+      function(e) deliver(fn, e.raw, e.raw_size) end)
     local cpus = ffi.new("int32_t[1024]")
     local ncpu = api.online_cpus(cpus, 1024)
     for i = 0, ncpu - 1 do

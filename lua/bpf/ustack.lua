@@ -24,15 +24,24 @@ end
 -- bpf.offcpu{ user = "dwarf", pid = PID, min_us = 1, kernel = true }
 function M.offcpu(o, pid)
   local bpf = require "bpf"
+  local arch = require "shark.arch"
+  if not arch.dwarf_unwind then error('bpf.offcpu{user = "dwarf"}: ' .. arch.NO_DWARF, 3) end
   local obj = bpf.load_prebuilt("ustack", { rodata = { cfg_pid = pid, cfg_kernel = o.kernel ~= false and 1 or 0 } }, 3)
   require("shark.tpshare").template("sched:sched_switch", obj, o.private)
-  -- mappings of the target as it runs (exec, dlopen): what unwinding and names read
-  require("perf").on("dummy", { callchain_u = true, pid = pid == 0 and -1 or pid }, function() end)
+  -- mappings of the target as it runs (exec, dlopen): what unwinding and names
+  -- read. Taken when they happen (the records of this dummy event) and, for a
+  -- running target, now: a process that exits before its stack records are
+  -- read is still unwound and named from them, not from /proc, gone by then.
+  local maps = require("perf").on("dummy", { callchain_u = true, pid = pid == 0 and -1 or pid }, function() end)
+  if pid > 0 then api.sym_note_pid(pid) end
   local min_ns = (o.min_us or 1) * 1000
   local rows, by_key, away = {}, {}, {}   -- away: tid -> row it blocked in
   local ips = ffi.new("uint64_t[?]", MAX)
   local kstacks = obj.maps.stacks
   local h = bpf.on_ring(obj.maps.events, { type = "struct shark_ustack_rec" }, function(r)
+    -- the mmap and exec records queued before this record come first (the
+    -- two rings drain in no fixed order): empty, this costs a ring read
+    maps.drain()
     local tid = r.h.tid
     if r.h.kind == C.SHARK_USTACK_BACK then
       local row = away[tid]
@@ -54,7 +63,10 @@ function M.offcpu(o, pid)
       local names = p .. "|" .. table.concat(kernel, ";") .. "|" .. table.concat(user, ";")
       row = by_key[names]
       if not row then
-        row = { count = 0, pid = p, comm = ffi.string(api.comm(p)), kernel = kernel, user = user }
+        -- the name now, as perf.on's e.comm; a process gone: the one at event time
+        local comm = ffi.string(api.comm(p))
+        if comm == "<...>" and r.comm[0] ~= 0 then comm = ffi.string(r.comm) end
+        row = { count = 0, pid = p, comm = comm, kernel = kernel, user = user }
         by_key[names] = row
         rows[#rows + 1] = row
       end

@@ -213,6 +213,71 @@ local function with_getters(mt)
   return w
 end
 
+-- A record shorter than its format's fixed fields (a truncated record, or a
+-- format that does not match what the kernel or a journal sent): e.raw is
+-- then a checked view, where a field inside the record reads as usual and
+-- one beyond it raises an error naming it, never a read past the record.
+-- Whole records are the rule, so the typed pointer stays the fast path and
+-- costs one compare of e.raw_size per e.raw.
+local function short_raw(e, t)
+  local size = e.raw_size  -- raises for an event kept past its handler
+  return setmetatable({}, { __index = function(_, k)
+    -- through e: a view kept past its handler raises as its event does
+    size = e.raw_size
+    local r = e._raw
+    local f = t.bounds[k]
+    if f then
+      local last = f.offset + (f.dynamic and 4 or f.size)
+      if last > size then
+        error(("e.raw.%s: the field (offset %d, %d bytes) lies beyond this %s record of %d bytes " ..
+          "(a truncated record, or a format that does not match it)"):format(f.name, f.offset,
+          last - f.offset, t.name, size), 2)
+      end
+      local x = t.extra[f.name]
+      if x and (x.kind == "string" or x.kind == "bytes" or (t.tail and x.kind == "user_string")) then
+        local w = ffi.cast("const uint32_t *", ffi.cast("const uint8_t *", r) + f.offset)
+        -- __data_loc: (length << 16) | offset; BPF delivery's strings: offset, length
+        local off, len = w[0], w[1]
+        if x.kind ~= "user_string" then
+          off, len = bit.band(w[0], 0xffff), bit.rshift(w[0], 16)
+          if f.relative then off = off + f.offset + 4 end
+        end
+        if off + len > size then
+          error(("e.raw.%s: its data (offset %d, %d bytes) lies beyond this %s record of %d bytes")
+            :format(f.name, off, len, t.name, size), 2)
+        end
+      end
+    end
+    return r[k]
+  end, __tostring = function() return ("%s record of %d bytes (short)"):format(t.name, size) end })
+end
+
+-- The event metatable of one tracepoint type: e.raw checks the record's
+-- size against the fixed fields' (need) before handing out the typed pointer.
+local function sized_mt(ev_mt, t, need)
+  local index = ev_mt.__index
+  local w = {}
+  for k, v in pairs(ev_mt) do w[k] = v end
+  w.__index = function(e, k)
+    -- a short record: its view (whose reads check the event is live)
+    if k == "raw" and e._raw_size < need then return short_raw(e, t) end
+    return index(e, k)  -- a tail call: a kept event's error names the caller's line
+  end
+  return w
+end
+
+-- Where each field lies, by field and by struct member name (short_raw).
+local function bounds_of(fmt, members)
+  local b = {}
+  for _, f in ipairs(fmt.fields) do
+    if f.size > 0 then
+      b[f.name] = f
+      if members[f.name] then b[members[f.name]] = f end
+    end
+  end
+  return b
+end
+
 -- tracepoint id / "sys:event" -> { raw = ctype, ev = ctype, printable = {...}, extra = {...} }
 local by_id, by_id_tail, by_name, by_name_tail = {}, {}, {}, {}
 
@@ -254,13 +319,15 @@ function M.tracepoint(system, event, ev_mt, tail)
   ffi.cdef(("struct __attribute__((packed)) %s {\n%s\n};"):format(raw_name, body))
   ffi.cdef(("struct %s %s;"):format(ev_name,
     (sample_body:gsub("const void %*_raw;", ("const struct %s *_raw;"):format(raw_name)))))
-  local raw_t = ffi.metatype("struct " .. raw_name,
-    { __index = raw_index(extra, ffi.sizeof("struct " .. raw_name), tail) })
+  local need = ffi.sizeof("struct " .. raw_name)
+  local raw_t = ffi.metatype("struct " .. raw_name, { __index = raw_index(extra, need, tail) })
   t = {
     id = fmt.id,
+    name = system .. ":" .. event,
     format = fmt,
     raw = raw_t,
-    ev = ffi.metatype("struct " .. ev_name, ev_mt),
+    need = need,          -- bytes of fixed fields a record must hold
+    bounds = bounds_of(fmt, members),
     extra = extra,
     printable = printable,
     members = members,    -- field name -> struct member (layout tests)
@@ -268,6 +335,7 @@ function M.tracepoint(system, event, ev_mt, tail)
     raw_name = "struct " .. raw_name,
     tail = tail,
   }
+  t.ev = ffi.metatype("struct " .. ev_name, sized_mt(ev_mt, t, need))
   cache[fmt.id] = t
   if tail then by_name_tail[system .. ":" .. event] = t else by_name[system .. ":" .. event] = t end
   return t

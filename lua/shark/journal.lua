@@ -244,7 +244,7 @@ function Writer:user_strings(evs)
         if x.kind == "user_string" then list[#list + 1] = x.member end
       end
       if #list > 0 then
-        fields[i - 1] = { ptr = ffi.typeof("$ *", t.raw), members = list }
+        fields[i - 1] = { ptr = ffi.typeof("$ *", t.raw), members = list, need = t.need }
         any = true
       end
     end
@@ -257,7 +257,7 @@ function Writer:user_strings(evs)
     for i = 0, n - 1 do
       local s = batch[i]
       local f = fields[s.event]
-      if f and s.raw ~= nil then
+      if f and s.raw ~= nil and s.raw_size >= f.need then  -- a short record has no pointers to read
         local raw = ffi.cast(f.ptr, s.raw)
         for _, m in ipairs(f.members) do
           local addr = raw[m]

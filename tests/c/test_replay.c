@@ -125,6 +125,7 @@ static void test_routed(struct shark_perf *p, uint64_t id)
 {
 	struct shark_sample s[8];
 	struct rec r = { .n = 0 };
+	uint64_t arg = 0;
 	int32_t n;
 
 	add_sample(&r, id, 4242, 1000, SYS_getppid);
@@ -138,8 +139,10 @@ static void test_routed(struct shark_perf *p, uint64_t id)
 	is_int(n > 0 ? (int)s[0].event : -1, 1, "with the routed event's index");
 	ok(n == 2 && s[0].pid == 4242 && s[0].tid == 4243 && s[1].pid == 4243 && s[0].time == 1000 &&
 	   s[1].time == 3000 && s[0].cpu == 1, "pid, tid, time and cpu decoded");
-	ok(n > 0 && s[0].raw_size == 68 && *(const uint64_t *)((const uint8_t *)s[0].raw + 16) == 1000,
-	   "raw points at the tracepoint record");
+	/* raw is 4 bytes past an 8-aligned size: its u64s are read unaligned (UBSan) */
+	if (n > 0)
+		memcpy(&arg, (const uint8_t *)s[0].raw + 16, sizeof(arg));
+	ok(n > 0 && s[0].raw_size == 68 && arg == 1000, "raw points at the tracepoint record");
 }
 
 static void test_wrap(struct shark_perf *p, uint64_t id)
@@ -147,6 +150,7 @@ static void test_wrap(struct shark_perf *p, uint64_t id)
 	struct shark_sample s[8];
 	struct shark_perf_stats before, after;
 	struct rec r = { .n = 0 };
+	uint64_t arg = 0;
 	int32_t n, m;
 
 	add_sample(&r, id, 7, 10, SYS_getppid);
@@ -155,8 +159,9 @@ static void test_wrap(struct shark_perf *p, uint64_t id)
 	/* the first record starts 40 bytes before the end of the 4 KiB ring */
 	ok(!shark_perf__replay_at(p, (const uint8_t *)r.w, r.n * 8, 4096 - 40), "replay across the ring's end");
 	n = shark_perf__read(p, s, 8);
-	ok(n == 1 && s[0].time == 10 && s[0].pid == 7 && s[0].raw_size == 68 &&
-	   *(const uint64_t *)((const uint8_t *)s[0].raw + 16) == 10,
+	if (n > 0)
+		memcpy(&arg, (const uint8_t *)s[0].raw + 16, sizeof(arg));
+	ok(n == 1 && s[0].time == 10 && s[0].pid == 7 && s[0].raw_size == 68 && arg == 10,
 	   "the wrapped record decodes whole, and ends the batch");
 	shark_perf__consume(p);
 	m = shark_perf__read(p, s, 8);
@@ -225,7 +230,12 @@ void test_replay(void)
 	uint64_t id = 0;
 	struct shark_perf *p = session(&id);
 
-	/* tracepoints work on every machine shark targets (MACHINE.md): no SKIP */
+	/* tracepoints work on every machine shark targets (MACHINE.md): no SKIP but under qemu-user */
+	if (!p && errno == ENOSYS && tap_qemu_user()) {
+		tap_skip("test_replay (routed syscalls, wrap, lost, MMAP2): %s implements no perf_event_open; "
+			 "it needs an arm64 kernel", tap_qemu_user());
+		return;
+	}
 	if (!ok(p != NULL, "a session on raw_syscalls:sys_enter with a routed syscall (%s)", strerror(errno)))
 		return;
 	test_routed(p, id);

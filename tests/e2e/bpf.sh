@@ -57,6 +57,19 @@ check "uprobe on a function called 1000 times: 1000 hits, arguments (i, 2i) summ
 check "uretprobe: 1000 returns, return values (3i) summed exactly" rc=0 'out~^uretprobe	1000	1501500$'
 check "USDT probe (sys/sdt.h) hit 1000 times with arguments (i, i*i)" rc=0 'out~^usdt	1000	500500	333833500$'
 
+# the same programs attached by spec (prog:attach(spec): shark.probes' provider table)
+sed -e 's|on_add:attach_uprobe{.*}|on_add:attach("uprobe:" .. bin .. ":probed_add")|' \
+	-e 's|on_ret:attach_uretprobe{.*}|on_ret:attach("uretprobe:" .. bin .. ":probed_add")|' \
+	-e 's|on_tick:attach_usdt{.*}|on_tick:attach("usdt:" .. bin .. ":shark_test:tick")|' \
+	"$T/probes.lua" >"$T/probes_spec.lua"
+run -c "$P 1000" "$T/probes_spec.lua" "$P"
+check "attach by spec: uprobe:, uretprobe: and usdt: count exactly as attach_uprobe/_uretprobe/_usdt" rc=0 \
+	'out~^uprobe	1000	500500	1001000$' 'out~^uretprobe	1000	1501500$' 'out~^usdt	1000	500500	333833500$' \
+	"file:$T/probes_spec.lua~on_tick:attach\\(\"usdt:" "!file:$T/probes_spec.lua~attach_(uprobe|uretprobe|usdt)"
+run -e 'bpf.load([[SEC("uprobe") int f(void *c) { return 0; }]], { attach = false }).progs.f:attach("uprobe:/bin/true")'
+check "attach by a malformed spec names it and the form" rc=1 \
+	"err~^-e:1: attach: 'uprobe:/bin/true': expected uprobe:/path:function"
+
 # --- a tracepoint counter filtered in the kernel to the workload's pid
 
 cat >"$T/tp.lua" <<'LUA'
@@ -291,6 +304,31 @@ run -c "$PROGS/getppid_n 200000" "$T/ring.lua" 4096 500
 check "a 4 KiB ring drained every 500 ms: drops counted, delivered + dropped = 200000, reported" rc=0 \
 	'out~^[0-9]+	[0-9]+	[0-9]+	true	[1-9][0-9]*	200000$' 'err~records dropped \(ring full\)'
 
+# a record kept past its handler raises (the ring's memory is reused), in a
+# later handler call and after the run; r:copy() keeps one whole
+cat >"$T/kept.lua" <<'LUA'
+bpf.load((io.open(shark.args[1]):read("a"):match("local src = %[%[(.-)%]%]"):gsub("RING_SIZE", "1048576")),
+  { rodata = { cfg_pid = shark.target().pid } })
+local kept, copies, later = nil, {}, nil
+bpf.on_ring("events", function(e)
+  if kept and not later then later = select(2, pcall(function() return kept.seq end)) end
+  kept = kept or e
+  copies[#copies + 1] = e:copy()
+end)
+shark.on_end(function()
+  local sum = 0
+  for _, c in ipairs(copies) do sum = sum + c.seq end
+  print(#copies, sum, ffi.string(copies[#copies].comm))
+  print(later)
+  print(select(2, pcall(function() return kept.pid end)))
+end)
+LUA
+run -c "$PROGS/getppid_n 1000" "$T/kept.lua" "$T/ring.lua"
+check "bpf.on_ring: e:copy() keeps records whole; a kept record raises in a later handler and after the run" \
+	rc=0 "out~^1000	499500	getppid_n
+.*kept.lua:5: bpf.on_ring record: r.seq read after its handler returned \(the ring's memory is reused\): keep r:copy\(\) instead
+.*kept.lua:14: bpf.on_ring record: r.pid read after its handler returned"
+
 cat >"$T/reserve.lua" <<'LUA'
 bpf.load([[
 struct event { u32 pid; u32 pad; u64 big[60]; };
@@ -364,6 +402,11 @@ shark.on_end(function() print(n, sum, h:lost()) end)
 LUA
 run -c "$PROGS/getppid_n 500" "$T/perfarray.lua"
 check "perf event array: 500 typed records through per-CPU bpf-output events" rc=0 "out=500	3500	0"
+sed -i 's/^local h = bpf.on_ring("out", { type = "struct rec" }, function(r)$/local kept, copy\n&\n  kept = kept or r copy = copy or r:copy()/' "$T/perfarray.lua"
+echo 'shark.on_end(function() print(copy.value, pcall(function() return kept.value end)) end)' >>"$T/perfarray.lua"
+run -c "$PROGS/getppid_n 500" "$T/perfarray.lua"
+check "perf event array: a kept record raises after its handler, a copy reads" rc=0 \
+	"out~^7	false	.*r.value read after its handler returned"
 
 run -d 2 -e 'bpf.cdef[[
 SHARK_RINGBUF(events, struct nothing_here, 4096);

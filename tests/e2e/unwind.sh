@@ -213,6 +213,51 @@ check "stack_bytes without dwarf is refused" rc=1 'err~stack_bytes goes with cal
 run -c "$PROGS/sleeper zz 40" "$TOP/samples/offcputime.lua" --folded --call-graph dwarf
 check "offcputime --call-graph dwarf: 40 sleeps of 1 ms under main;nanosleep;clock_nanosleep (libc, no frame pointers)" \
 	rc=0 'out~^zz;_start;[^ ]*;main;nanosleep;clock_nanosleep[^;]*;.*;__schedule[^ ]* (4[0-9]{4}|[5-9][0-9]{4}|[0-9]{6,})$'
+# A process gone before its stack records are read (a busy machine: shark
+# did not get to drain while it ran): it is unwound and named from what was
+# taken when the records were queued (its mmap records, the name in the
+# record), not from /proc. Here the loop is held in a timer until the child
+# has exited, so every drain comes after.
+cat >"$T/gone.lua" <<'LUA'
+local r = bpf.offcpu{ pid = shark.target().pid, user = "dwarf", kernel = false }
+set_timeout(0, function()
+  local pid = shark.target().pid
+  while true do
+    local f = io.open(("/proc/%d/stat"):format(pid))
+    local st = f and f:read("*a") or ""
+    if f then f:close() end
+    if st == "" or st:match("^%d+ %b() (%a)") == "Z" then break end
+  end
+end)
+shark.on_end(function() require("shark.stacks").export(r:profile{}, "folded") end)
+LUA
+run -c "$PROGS/sleeper zz 40" "$T/gone.lua"
+check "offcputime dwarf of a process that exited before any drain: its name and main;nanosleep;clock_nanosleep" \
+	rc=0 'out~^zz;_start;[^ ]*;main;nanosleep;clock_nanosleep[^ ]* (4[0-9]{4}|[5-9][0-9]{4}|[0-9]{6,})$'
+# The same through perf rings: samples unwound while decoded, the process
+# exec'd on one CPU (its mmap and exec records in that CPU's ring) and was
+# sampled on the other, and had exited (reaped: /proc has not even its name)
+# before any was read.
+cat >"$T/gone_perf.lua" <<'LUA'
+local pid, n, named, comm = shark.target().pid, 0, 0, 0
+perf.on("cpu-clock", { freq = 999, callchain_u = "dwarf", pid = pid }, function(e)
+  n = n + 1
+  if (e.callchain or ""):find("dw_lib_leaf\ndw_lib_mid\ndw_app_mid\nmain\n", 1, true) then named = named + 1 end
+  if e.comm == "dwchain" then comm = comm + 1 end
+end)
+set_timeout(0, function()
+  while true do
+    local f = io.open(("/proc/%d/stat"):format(pid))
+    local st = f and f:read("*a") or ""
+    if f then f:close() end
+    if st == "" or st:match("^%d+ %b() (%a)") == "Z" then break end
+  end
+end)
+shark.on_end(function() print(n > 20 and named >= 0.9 * n and comm == n, n, named, comm) end)
+LUA
+run -c "$PROGS/dwchain 300" "$T/gone_perf.lua"
+check "profile dwarf of a process that exited before any drain: >= 90% of samples main..dw_lib_leaf, all named dwchain" \
+	rc=0 'out~^true	'
 run -c "$PROGS/sleeper zz 40" "$TOP/samples/offcputime.lua" --folded -u
 check "offcputime (frame pointers, the same sleeps): libc's walk skips nanosleep and main" rc=0 \
 	'out~^zz;.*clock_nanosleep[^;]* [0-9]+$' '!out~;main;nanosleep;'

@@ -222,7 +222,11 @@ local function ring_type(id)
     if d.c and tname then
       local prefix = ("shark_jr%d_"):format(id)
       local ok = pcall(ffi.cdef, (d.c:gsub("shark_o%d+_", prefix)))
-      if ok then d.ptr = ffi.typeof("$ *", ffi.typeof((tname:gsub("shark_o%d+_", prefix)))) end
+      if ok then
+        local ct = ffi.typeof((tname:gsub("shark_o%d+_", prefix)))
+        -- handlers get checked views, as live (bpf.ring)
+        d.ptr, d.deliver = ffi.typeof("$ *", ct), require("bpf.ring").deliverer(ct)
+      end
     end
   end
   return d.ptr
@@ -253,7 +257,7 @@ local function dispatch_records(r, recs, rings, times)
         for _, sub in ipairs(R.ring_subs) do
           if sub.name == d.name and not sub.h.stopped then
             sub.h.n = sub.h.n + 1
-            sub.fn(ffi.cast(ptr, recs[i].data))
+            d.deliver(sub.fn, recs[i].data, recs[i].size)
           end
         end
       end
