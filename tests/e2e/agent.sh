@@ -69,9 +69,9 @@ printf '[[job]]\nname = "a"\nscript = "a.lua"\n[[job]]\nname = "a"\nscript = "b.
 run agent --config "$T/bad4.toml"
 check "two jobs of one name" rc=1 "err~bad4\.toml:5: job\[2\]\.name: a job named \"a\" is already defined"
 
-printf '[otlp]\nenable = true\nendpoint = "http://127.0.0.1:4317"\nprotocol = "Grpc"\n' >"$T/bad5.toml"
+printf '[otlp]\nenable = true\nendpoint = "http://127.0.0.1:4317/v1/metrics"\nprotocol = "Grpc"\n' >"$T/bad5.toml"
 run agent --config "$T/bad5.toml"
-check "gRPC is refused, and says what to use instead" rc=1 "err~bad5\.toml:4: otlp\.protocol: .*HttpBinary"
+check "a gRPC endpoint with a path: said why" rc=1 "err~bad5\.toml:3: otlp\.endpoint: protocol = \"Grpc\" takes http\[s\]://HOST\[:PORT\] without a path"
 
 printf '[component]\npath = "x.wasm"\n' >"$T/bad6.toml"
 run agent --config "$T/bad6.toml"
