@@ -170,6 +170,22 @@ function Result.entries(res, opts)
   return rows
 end
 
+-- Name the kernel frames of the counted stacks (of opts.pids only) in one
+-- pass over kallsyms, not loading all of it: for a caller that symbolizes a
+-- window and then sweeps the symbol caches (the agent's profiler).
+function Result.name_kernel(res, opts)
+  local only = opts and opts.pids
+  local ids, seen = {}, {}
+  for k in pairs(res.obj.maps.counts) do
+    local id = k.kstack
+    if id >= 0 and not seen[id] and (not only or only[k.pid]) then
+      seen[id] = true
+      ids[#ids + 1] = id
+    end
+  end
+  return res.obj.maps.stacks:name_kernel(ids)
+end
+
 -- Samples per process of stack-keyed results, nothing symbolized:
 -- { {pid =, comm =, count =}, ... }, largest first.
 function Result.processes(res)
