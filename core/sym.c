@@ -731,7 +731,9 @@ static struct proc *get_proc(int pid, int create)
 
 	for (p = *slot; p; p = p->next)
 		if (p->pid == pid) {
-			p->gen = sweep_gen;
+			/* a lookup is a use; a look at what is kept (sym_maps) is not */
+			if (create)
+				p->gen = sweep_gen;
 			return p;
 		}
 	if (!create)
