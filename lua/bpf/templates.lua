@@ -139,16 +139,37 @@ function Result.table(res)
   return out
 end
 
+-- The kernel frames of the counted stacks (items of the counts map, of the
+-- pids in only) named in one pass over kallsyms, not loading all of it.
+local function name_kernel(res, items, only)
+  local ids, seen = {}, {}
+  for _, kv in ipairs(items) do
+    local k = kv[1]
+    local id = k.kstack
+    if id >= 0 and not seen[id] and (not only or only[k.pid]) then
+      seen[id] = true
+      ids[#ids + 1] = id
+    end
+  end
+  return res.obj.maps.stacks:name_kernel(ids)
+end
+
 -- Stack-keyed results as rows: { count, kernel = {frames}, user = {frames},
 -- pid, comm }, frames leaf first, largest count first. opts.process = false:
--- one row per stack whatever process ran it (no pid, comm).
+-- one row per stack whatever process ran it (no pid, comm). opts.name_kernel:
+-- kernel names from one pass over kallsyms, for a caller that symbolizes a
+-- window and then sweeps the symbol caches (the agent's profiler).
 function Result.entries(res, opts)
   local proc = not (opts and opts.process == false)
   local only = opts and opts.pids   -- { [pid] = true }: symbolize just these processes' stacks
   local by, stacks, rows = res.plan.by, res.obj.maps.stacks, {}
   if by ~= "kstack" and by ~= "ustack" and by ~= "stack" then error("entries(): the keys are not stacks", 3) end
   local seen = {}   -- stacks differing only in addresses inside the same functions are one row
-  for k, v in pairs(res.obj.maps.counts) do
+  -- one snapshot, so the kernel names cover every stack (the map fills on)
+  local items = res.obj.maps.counts:items()
+  if opts and opts.name_kernel then name_kernel(res, items, only) end
+  for _, kv in ipairs(items) do
+    local k, v = kv[1], kv[2]
     if only and not only[k.pid] then goto next end
     local row = { count = v, pid = k.pid, comm = ffi.string(k.comm),
       kernel = k.kstack >= 0 and stacks:stack(k.kstack, -1) or {},
@@ -168,22 +189,6 @@ function Result.entries(res, opts)
   end
   table.sort(rows, function(a, b) return a.count > b.count end)
   return rows
-end
-
--- Name the kernel frames of the counted stacks (of opts.pids only) in one
--- pass over kallsyms, not loading all of it: for a caller that symbolizes a
--- window and then sweeps the symbol caches (the agent's profiler).
-function Result.name_kernel(res, opts)
-  local only = opts and opts.pids
-  local ids, seen = {}, {}
-  for k in pairs(res.obj.maps.counts) do
-    local id = k.kstack
-    if id >= 0 and not seen[id] and (not only or only[k.pid]) then
-      seen[id] = true
-      ids[#ids + 1] = id
-    end
-  end
-  return res.obj.maps.stacks:name_kernel(ids)
 end
 
 -- Samples per process of stack-keyed results, nothing symbolized:

@@ -116,8 +116,7 @@ function M.run(o)
     for i, p in ipairs(s:processes()) do
       if i <= M.TOP then busy[p.pid] = true else others = others + p.count end
     end
-    s:name_kernel{ pids = busy }
-    local rows = s:entries{ pids = busy }
+    local rows = s:entries{ pids = busy, name_kernel = true }
     s:clear()
     local procs = by_process(rows)
     local other = { comm = "other", rows = { { count = others, comm = "other", user = {}, kernel = {} } },
