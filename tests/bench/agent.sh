@@ -49,15 +49,17 @@ sum_mb() {
 }
 rss_mb() { sum_mb status VmRSS:; }
 pss_mb() { sum_mb smaps_rollup Pss:; }
-# snapshot LABEL: RSS, PSS and USS (private pages) of each process, in MB
+# snapshot LABEL: RSS, PSS and USS (private pages) of each process, in MB,
+# and the CPU seconds it used so far
 snapshot() {
 	local p
-	echo "-- $1: MB per process (RSS PSS USS)"
+	echo "-- $1: per process: RSS PSS USS (MB), CPU (s)"
 	for p in $(pids); do
 		[ -r "/proc/$p/smaps_rollup" ] || continue
-		awk -v p="$p" -v who="$(tr '\0' ' ' <"/proc/$p/cmdline" | sed -E 's/.*--job ([^ ]+).*/job \1/; s/.*agent --config.*/agent/')" '
+		awk -v p="$p" -v hz="$hz" -v cpu="$(awk '{print $14 + $15}' "/proc/$p/stat")" \
+			-v who="$(tr '\0' ' ' <"/proc/$p/cmdline" | sed -E 's/.*--job ([^ ]+).*/job \1/; s/.*agent --config.*/agent/')" '
 			/^Rss:/ { r = $2 } /^Pss:/ { s = $2 } /^Private_(Clean|Dirty):/ { u += $2 }
-			END { printf "  %-8s %-16s %6.1f %6.1f %6.1f\n", p, who, r / 1024, s / 1024, u / 1024 }' \
+			END { printf "  %-8s %-16s %6.1f %6.1f %6.1f %7.2f\n", p, who, r / 1024, s / 1024, u / 1024, cpu / hz }' \
 			"/proc/$p/smaps_rollup"
 	done
 	echo "  sum: RSS $(rss_mb)  PSS $(pss_mb)"
