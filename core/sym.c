@@ -159,7 +159,10 @@ static size_t sym_len(const struct symtab *t, const struct sym *s)
 	const char *name = sym_name(t, s);
 	size_t max = t->pool ? t->pool_len - s->name : t->strs_len - s->name;
 
-	return strcspn(name, "@") < strnlen(name, max) ? strcspn(name, "@") : strnlen(name, max);
+	size_t len = strnlen(name, max);	/* a file's table may lack its final NUL */
+	const char *at = memchr(name, '@', len);
+
+	return at ? (size_t)(at - name) : len;
 }
 
 static int sym_cmp(const void *a, const void *b)
