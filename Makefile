@@ -35,7 +35,7 @@ CORE_CXX_SRCS := $(wildcard core/*.cc)
 CORE_OBJS := $(patsubst core/%.c,$(OUT)/core/%.o,$(CORE_SRCS)) \
 	$(patsubst core/%.cc,$(OUT)/core/%.o,$(CORE_CXX_SRCS))
 MAIN_OBJ  := $(OUT)/core/main.o
-# core/proto/*.proto (pprof's profile.proto, OTLP metrics) compiled by
+# core/proto/*.proto (pprof's profile.proto, OTLP metrics and profiles) compiled by
 # protoc-c here, never kept in the tree
 PROTOS    := $(wildcard core/proto/*.proto)
 PROTO_OBJ := $(patsubst core/proto/%.proto,$(OUT)/proto/%.pb-c.o,$(PROTOS))
@@ -105,6 +105,8 @@ $(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h: core/proto/%.proto
 
 $(OUT)/core/pprof.o: $(OUT)/proto/profile.pb-c.h
 $(OUT)/core/otlp.o: $(OUT)/proto/otlp.pb-c.h
+$(OUT)/core/otlp_profiles.o: $(OUT)/proto/otlp_profiles.pb-c.h $(OUT)/proto/otlp.pb-c.h
+$(OUT)/proto/otlp_profiles.pb-c.o: $(OUT)/proto/otlp.pb-c.h
 
 $(OUT)/proto/%.pb-c.o: $(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h
 	$(call msg,CC,$<)
@@ -258,6 +260,7 @@ $(FUZZ_OUT)/core/%.o: core/%.cc $(HEADERS) | $(FUZZ_OUT)/core
 
 $(FUZZ_OUT)/core/pprof.o: $(OUT)/proto/profile.pb-c.h
 $(FUZZ_OUT)/core/otlp.o: $(OUT)/proto/otlp.pb-c.h
+$(FUZZ_OUT)/core/otlp_profiles.o: $(OUT)/proto/otlp_profiles.pb-c.h $(OUT)/proto/otlp.pb-c.h
 
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(call msg,FUZZLD,$@)

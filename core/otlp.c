@@ -27,6 +27,9 @@ struct enc {
 	Shark__Otlp__Sum *sums;
 	Shark__Otlp__Histogram *histograms;
 	Shark__Otlp__ExponentialHistogram *exphists;
+	char **owned;		/* attributes made well-formed UTF-8 */
+	size_t nowned;
+	int nomem;
 };
 
 static void enc_free(struct enc *e)
@@ -47,6 +50,9 @@ static void enc_free(struct enc *e)
 	free(e->sums);
 	free(e->histograms);
 	free(e->exphists);
+	for (size_t i = 0; e->owned && i < e->nowned; i++)
+		free(e->owned[i]);
+	free(e->owned);
 }
 
 static int enc_alloc(struct enc *e, const struct shark_otlp_request *r)
@@ -73,7 +79,8 @@ static int enc_alloc(struct enc *e, const struct shark_otlp_request *r)
 	e->sums = calloc(nm, sizeof(*e->sums));
 	e->histograms = calloc(nm, sizeof(*e->histograms));
 	e->exphists = calloc(nm, sizeof(*e->exphists));
-	if (!e->kvs || !e->kv_ptrs || !e->anys || !e->metrics || !e->metric_ptrs || !e->nums || !e->num_ptrs ||
+	e->owned = calloc(2 * nkv, sizeof(*e->owned));
+	if (!e->owned || !e->kvs || !e->kv_ptrs || !e->anys || !e->metrics || !e->metric_ptrs || !e->nums || !e->num_ptrs ||
 	    !e->hists || !e->hist_ptrs || !e->exps || !e->exp_ptrs || !e->buckets || !e->gauges || !e->sums ||
 	    !e->histograms || !e->exphists)
 		return -ENOMEM;
@@ -83,6 +90,18 @@ static int enc_alloc(struct enc *e, const struct shark_otlp_request *r)
 static int in_range(uint32_t first, uint32_t n, uint32_t total)
 {
 	return (uint64_t)first + n <= total;
+}
+
+/* s as well-formed UTF-8; "" and e->nomem set when a copy could not be made. */
+static char *utf8(struct enc *e, const char *s)
+{
+	char *copy, *r = shark_utf8_fix(s, &copy);
+
+	if (copy)
+		e->owned[e->nowned++] = copy;
+	if (!r)
+		e->nomem = 1;
+	return r ? r : (char *)"";
 }
 
 /* Attributes [first, first + n) of attrs as KeyValues from slot *next on. */
@@ -95,9 +114,10 @@ static KeyValue **attrs(struct enc *e, size_t *next, const struct shark_otlp_att
 
 		shark__otlp__key_value__init(&e->kvs[k]);
 		shark__otlp__any_value__init(&e->anys[k]);
-		e->kvs[k].key = (char *)(a[first + i].key ? a[first + i].key : "");
+		/* a label is anyone's bytes; a collector refuses a request with a string that is not UTF-8 */
+		e->kvs[k].key = utf8(e, a[first + i].key);
 		e->anys[k].value_case = SHARK__OTLP__ANY_VALUE__VALUE_STRING_VALUE;
-		e->anys[k].string_value = (char *)(a[first + i].value ? a[first + i].value : "");
+		e->anys[k].string_value = utf8(e, a[first + i].value);
 		e->kvs[k].value = &e->anys[k];
 		e->kv_ptrs[k] = &e->kvs[k];
 	}
@@ -264,6 +284,8 @@ int32_t shark_otlp_encode(const struct shark_otlp_request *r, void **out, uint64
 	res.attributes = attrs(&e, &kv, r->resource, 0, r->nresource);
 	for (uint32_t i = 0; i < r->nmetrics && !err; i++)
 		err = fill_metric(&e, r, i, &kv);
+	if (!err && e.nomem)
+		err = -ENOMEM;
 	if (err)
 		goto cleanup;
 	scope.name = (char *)(r->scope_name ? r->scope_name : "shark");

@@ -34,5 +34,6 @@ extern const struct shark_api shark_api;
 #include "watchdog.h"
 #include "safefile.h"
 #include "httpc.h"
+#include "utf8.h"
 
 #endif /* SHARK_H */

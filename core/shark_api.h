@@ -361,6 +361,27 @@ struct shark_otlp_request {
 	const uint64_t *buckets;
 };
 
+/*
+ * OTLP profiles (opentelemetry-proto v1.5.0, a development signal): one
+ * ExportProfilesServiceRequest of n processes' profiles, each a pprof (as
+ * shark_pprof_decode gives it) with the resource it belongs to.
+ */
+struct shark_otlp_profile {
+	const struct shark_pprof *pprof;
+	const struct shark_otlp_attr *resource;	/* string attributes */
+	uint32_t nresource;
+	int32_t pid;		/* process.pid, an integer attribute; 0: none */
+	uint8_t id[16];		/* profile_id; all zero: a random one */
+};
+
+struct shark_otlp_profiles {
+	const struct shark_otlp_profile *profiles;
+	uint32_t nprofiles;
+	uint32_t pad;
+	const char *scope_name;
+	const char *scope_version;
+};
+
 /* ------------------------------------------------------- sqlite, http */
 
 struct shark_db;
@@ -595,6 +616,9 @@ struct shark_api {
 	/* an OTLP ExportMetricsServiceRequest of r in *out (free with free_mem): 0 or -errno */
 	int32_t (*otlp_encode)(const struct shark_otlp_request *r, void **out, uint64_t *len)
 		SHARK_IMPL(shark_otlp_encode);
+	/* an OTLP v1.5.0 ExportProfilesServiceRequest of r in *out (free_mem): 0 or -errno */
+	int32_t (*otlp_profiles_encode)(const struct shark_otlp_profiles *r, void **out, uint64_t *len)
+		SHARK_IMPL(shark_otlp_profiles_encode);
 
 	/* SQLite: a thin layer over its C API (codes are SQLite's) */
 	struct shark_db *(*db_open)(const char *path, char *err, int32_t errlen)

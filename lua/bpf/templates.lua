@@ -156,14 +156,23 @@ end
 
 -- Stack-keyed results as rows: { count, kernel = {frames}, user = {frames},
 -- pid, comm }, frames leaf first, largest count first. opts.process = false:
--- one row per stack whatever process ran it (no pid, comm). opts.name_kernel:
--- kernel names from one pass over kallsyms, for a caller that symbolizes a
--- window and then sweeps the symbol caches (the agent's profiler).
+-- one row per stack whatever process ran it (no pid, comm). opts.frames:
+-- frames as the stacks shape keeps them ({name, module, build_id, map, ...},
+-- map:frames), not names: for exports that keep the binaries.
+-- opts.name_kernel: kernel names from one pass over kallsyms, for a caller
+-- that symbolizes a window and then sweeps the symbol caches (the profiler).
+local function frame_names(list)
+  local out = {}
+  for i, f in ipairs(list) do out[i] = f.name or "" end
+  return table.concat(out, ";")
+end
+
 function Result.entries(res, opts)
   local proc = not (opts and opts.process == false)
   local only = opts and opts.pids   -- { [pid] = true }: symbolize just these processes' stacks
   local by, stacks, rows = res.plan.by, res.obj.maps.stacks, {}
   if by ~= "kstack" and by ~= "ustack" and by ~= "stack" then error("entries(): the keys are not stacks", 3) end
+  local get = (opts and opts.frames) and stacks.frames or stacks.stack
   local seen = {}   -- stacks differing only in addresses inside the same functions are one row
   -- one snapshot, so the kernel names cover every stack (the map fills on)
   local items = res.obj.maps.counts:items()
@@ -172,12 +181,14 @@ function Result.entries(res, opts)
     local k, v = kv[1], kv[2]
     if only and not only[k.pid] then goto next end
     local row = { count = v, pid = k.pid, comm = ffi.string(k.comm),
-      kernel = k.kstack >= 0 and stacks:stack(k.kstack, -1) or {},
-      user = k.ustack >= 0 and stacks:stack(k.ustack, k.pid) or {} }
+      kernel = k.kstack >= 0 and get(stacks, k.kstack, -1) or {},
+      user = k.ustack >= 0 and get(stacks, k.ustack, k.pid) or {} }
     -- a tracepoint's own iterator is on the stack only while several probes
     -- share the tracepoint (another tracer running): not where a task blocked
-    while row.kernel[1] and row.kernel[1]:find("^__traceiter_") do table.remove(row.kernel, 1) end
-    local id = table.concat(row.kernel, ";") .. "|" .. table.concat(row.user, ";")
+    local function traceiter(f) return f and (type(f) == "string" and f or f.name or ""):find("^__traceiter_") end
+    while traceiter(row.kernel[1]) do table.remove(row.kernel, 1) end
+    local id = (opts and opts.frames) and (frame_names(row.kernel) .. "|" .. frame_names(row.user))
+      or (table.concat(row.kernel, ";") .. "|" .. table.concat(row.user, ";"))
     if proc then id = id .. "|" .. row.pid .. row.comm else row.pid, row.comm = nil, nil end
     if seen[id] then
       seen[id].count = seen[id].count + v

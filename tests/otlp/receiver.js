@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
-// receiver.js OUT [FAILS] - an OTLP/HTTP metrics receiver for the agent's
-// tests. It decodes each POST /v1/metrics with protobufjs and the message
-// types generated from OpenTelemetry's official .proto files (shipped in
-// @opentelemetry/otlp-transformer 0.52), an encoder independent of shark's.
+// receiver.js OUT [FAILS] - an OTLP/HTTP receiver for the agent's tests.
+// It decodes each POST /v1/metrics with protobufjs and the message types
+// generated from OpenTelemetry's official .proto files (shipped in
+// @opentelemetry/otlp-transformer 0.52), an encoder independent of shark's;
+// and each POST /v1development/profiles (the collector's path for the
+// development profiles signal) with profiles_v1_5.js, a strict decoder of
+// opentelemetry-proto v1.5.0 (see there why not the official files).
 // The first FAILS requests get 503 with Retry-After: 1 (a collector outage).
-// Each accepted request becomes one line of OUT: the decoded request as JSON.
+// Each accepted request becomes one line of OUT (metrics) or OUT.profiles:
+// the decoded request as JSON.
 "use strict";
 const http = require("http");
 const fs = require("fs");
 const root = require("@opentelemetry/otlp-transformer/build/src/generated/root");
+const profiles = require("./profiles_v1_5.js");
 
 const Req = root.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 const Resp = root.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
@@ -33,7 +38,9 @@ const server = http.createServer((req, res) => {
   const chunks = [];
   req.on("data", (c) => chunks.push(c));
   req.on("end", () => {
-    if (req.method !== "POST" || req.url !== "/v1/metrics") {
+    const isProfiles = req.url === "/v1development/profiles";
+    if (req.method !== "POST" || (req.url !== "/v1/metrics" && !isProfiles)) {
+      fs.appendFileSync(out + ".404", req.method + " " + req.url + "\n");
       res.writeHead(404).end();
       return;
     }
@@ -42,6 +49,22 @@ const server = http.createServer((req, res) => {
       refused++;
       fs.writeFileSync(out + ".refused", String(refused));
       res.writeHead(503, { "Retry-After": "1" }).end("collector unavailable");
+      return;
+    }
+    if (isProfiles) {
+      let obj;
+      try {
+        const type = req.headers["content-type"] || "";
+        if (!type.startsWith("application/x-protobuf")) throw new Error("unexpected content type " + type);
+        obj = profiles.decode(Buffer.concat(chunks));
+      } catch (e) {
+        fs.appendFileSync(out + ".errors", "profiles: " + String(e) + "\n");
+        res.writeHead(400).end(String(e));
+        return;
+      }
+      fs.appendFileSync(out + ".profiles", JSON.stringify({ type: req.headers["content-type"], request: obj }) + "\n");
+      // an empty ExportProfilesServiceResponse: no partial_success
+      res.writeHead(200, { "Content-Type": "application/x-protobuf" }).end();
       return;
     }
     let msg;

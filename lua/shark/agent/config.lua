@@ -124,8 +124,9 @@ section.daemon = { keys = {
 section.otlp = { keys = {
   enable = bool, endpoint = url, protocol = one_of(PROTOCOLS, "a protocol"),
   interval = seconds, queue = int_range(1, 100000), headers = string_map, ca_file = nonempty, allow_plain = bool,
+  profiles = bool,
   timeout = { keys = { secs = int_range(0, 86400), nanos = int_range(0, 999999999) } },
-}, defaults = { enable = false, protocol = "HttpBinary", interval = 60, queue = 1000 } }
+}, defaults = { enable = false, protocol = "HttpBinary", interval = 60, queue = 1000, profiles = false } }
 
 section.prometheus = { keys = { listen = hostport, path = nonempty },
   defaults = { path = "/metrics" } }
@@ -255,6 +256,10 @@ function M.parse(text, name, base)
     end
     if out.otlp and out.otlp.enable and not out.otlp.endpoint then
       fail(ctx, "otlp", "enable = true needs an endpoint")
+    end
+    -- OTLP profiles are the profiler's: without it there would be none
+    if out.otlp and out.otlp.enable and out.otlp.profiles and not (out.profile and out.profile.enable) then
+      fail(ctx, "otlp.profiles", "needs the profiler: add a [profile] section (enable = true)")
     end
     -- [server]: the shark serve profiles go to, unless [profile] says otherwise
     if out.server and out.profile then

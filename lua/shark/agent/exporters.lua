@@ -1,7 +1,8 @@
 -- SPDX-License-Identifier: GPL-2.0
 -- shark/agent/exporters.lua - where the jobs' metrics and profiles go:
 -- Prometheus' /metrics (pulled), OTLP/HTTP (pushed every interval, through
--- a bounded queue), profiles to shark serve or pprof files in a folder.
+-- a bounded queue; with profiles = true the profiles too, as OTLP
+-- profiles v1.5.0), profiles to shark serve or pprof files in a folder.
 -- The agent's own health is published beside the jobs' metrics.
 local uv = require "uv"
 local ffi = require "ffi"
@@ -113,6 +114,12 @@ local function otlp_url(endpoint)
   return (endpoint:gsub("/$", "")) .. "/v1/metrics"
 end
 
+-- Profiles go beside the metrics, on the collector's path for the pinned
+-- version of the (development) profiles signal.
+local function otlp_profiles_url(endpoint)
+  return (endpoint:gsub("/v1/metrics$", ""):gsub("/$", "")) .. otlp.PROFILES_PATH
+end
+
 local function header_lines(t)
   local out = {}
   for k, v in pairs(t or {}) do out[#out + 1] = ("%s: %s\r\n"):format(k, v) end
@@ -129,10 +136,12 @@ function Ex:_otlp(cfg)
     self.otlp:close()
     self.otlp = nil
   end
+  self.otlp_profiles = nil
   if not (cfg and cfg.enable) then return end
   self.otlp = self.otlp or push.new { name = "otlp", url = otlp_url(cfg.endpoint), max = cfg.queue, log = self.log }
   self.otlp.headers, self.otlp.timeout_s, self.otlp.max = header_lines(cfg.headers), cfg.timeout_s, cfg.queue
   self.otlp.ca_file = cfg.ca_file
+  self.otlp_profiles = cfg.profiles and otlp_profiles_url(cfg.endpoint) or nil
   local json = cfg.protocol == "HttpJson"
   local resource = { ["service.name"] = "shark-agent", ["host.name"] = self.host,
     ["telemetry.sdk.name"] = "shark", ["telemetry.sdk.version"] = self.version }
@@ -176,6 +185,32 @@ function Ex:_profiles(cfg)
   end
 end
 
+-- The profiles of one flush of the profiler (they come up the pipe one
+-- after another) as ONE OTLP profiles request, a ResourceProfiles each, in
+-- the OTLP queue (its own URL): the same retries, bound and drop counts as
+-- the metrics.
+Ex.OTLP_BATCH_MS = 200
+
+function Ex:_otlp_send()
+  local list = self.otlp_pending
+  self.otlp_pending = nil
+  if not (list and self.otlp and self.otlp_profiles) then return end
+  local body, err = otlp.profiles(list, { version = self.version })
+  if body then self.otlp:enqueue(body, otlp.content_type.protobuf, self.otlp_profiles)
+  else self.log("otlp: cannot encode the profiles: %s", err) end
+end
+
+function Ex:_otlp_profile(bytes, labels)
+  local res = otlp.profile_resource(labels, { host = self.host, version = self.version })
+  if not self.otlp_pending then
+    self.otlp_pending = {}
+    self.otlp_batch = self.otlp_batch or uv.new_timer()
+    self.otlp_batch:start(self.OTLP_BATCH_MS, 0, function() self:_otlp_send() end)
+  end
+  local list = self.otlp_pending
+  list[#list + 1] = { pprof = bytes, resource = res, pid = labels.pid }
+end
+
 -- A profile from the profiler job: queued for shark serve, and/or a file.
 function Ex:profile(p)
   local cfg = self.profile_cfg
@@ -195,6 +230,7 @@ function Ex:profile(p)
     -- each item carries its own URL: labels differ per profile
     self.profiles:enqueue(bytes, "application/octet-stream", base .. "/api/profiles?" .. table.concat(q, "&"))
   end
+  if self.otlp and self.otlp_profiles then self:_otlp_profile(bytes, p.labels or {}) end
   if cfg.directory then
     -- written as every file shark writes: in a folder checked along its
     -- path, through a new temporary renamed into place
@@ -215,6 +251,7 @@ function Ex:apply(cfg)
 end
 
 function Ex:close()
+  if self.otlp_batch then self.otlp_batch:close() end
   if self.prom then self.prom:close() end
   if self.otlp_timer then self.otlp_timer:close() end
   if self.otlp then self.otlp:close() end

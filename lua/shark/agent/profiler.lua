@@ -116,7 +116,9 @@ function M.run(o)
     for i, p in ipairs(s:processes()) do
       if i <= M.TOP then busy[p.pid] = true else others = others + p.count end
     end
-    local rows = s:entries{ pids = busy, name_kernel = true }
+    -- frames with their binaries: the pprof (and OTLP) mappings, build ids;
+    -- kernel names from one pass over kallsyms (not all of it kept)
+    local rows = s:entries{ pids = busy, frames = true, name_kernel = true }
     s:clear()
     local procs = by_process(rows)
     local other = { comm = "other", rows = { { count = others, comm = "other", user = {}, kernel = {} } },

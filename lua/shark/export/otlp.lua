@@ -3,7 +3,8 @@
 -- ExportMetricsServiceRequest: protobuf (encoded by protobuf-c in
 -- core/otlp.c) for OTLP/HTTP binary, or OTLP/JSON. Counters are cumulative
 -- monotonic sums, gauges gauges, histograms explicit-bounds histograms or,
--- for those kept with exponential buckets, exponential histograms.
+-- for those kept with exponential buckets, exponential histograms. And
+-- pprofs as an OTLP profiles request (core/otlp_profiles.c, v1.5.0).
 local ffi = require "ffi"
 local cjson = require "cjson"
 local api = require "shark.api"
@@ -137,6 +138,76 @@ function M.encode(families, o)
   local bytes = ffi.string(out[0], len[0])
   api.free_mem(out[0])
   return bytes
+end
+
+-- ------------------------------------------------------------ profiles
+
+-- OTLP profiles, a development signal upstream, at the one version
+-- core/proto/otlp_profiles.proto pins: opentelemetry-proto v1.5.0.
+M.PROFILES_VERSION = "1.5.0"
+M.PROFILES_PATH = "/v1development/profiles"
+
+-- The agent profiler's labels (host, service, comm, pid, cgroup, the
+-- config's) as OpenTelemetry resource attributes; pid is left to profiles()
+-- (an integer attribute). A cgroup path holding a 64-hex-digit id (docker,
+-- containerd, cri-o, podman scopes) gives container.id.
+local RESOURCE_KEY = { host = "host.name", service = "service.name", comm = "process.executable.name",
+  cgroup = "process.linux.cgroup" }
+
+function M.profile_resource(labels, o)
+  o = o or {}
+  local res = { ["telemetry.sdk.name"] = "shark", ["telemetry.sdk.version"] = o.version or "" }
+  for k, v in pairs(labels or {}) do
+    if k ~= "pid" then res[RESOURCE_KEY[k] or k] = tostring(v) end
+  end
+  res["host.name"] = res["host.name"] or o.host
+  local cg = res["process.linux.cgroup"]
+  local id = cg and cg:match("%f[%x](" .. ("%x"):rep(64) .. ")%f[^%x]")
+  if id and not res["container.id"] then res["container.id"] = id end
+  return res
+end
+
+-- profiles({{pprof = bytes (gzipped or not), resource = {k = v}, pid = n}},
+-- {scope =, version =}) -> one ExportProfilesServiceRequest (protobuf), a
+-- ResourceProfiles per entry | nil, err. Resource values are strings; pid
+-- becomes the integer attribute process.pid.
+function M.profiles(list, o)
+  o = o or {}
+  local anchor, decoded = {}, {}
+  local function str(s)
+    s = tostring(s)
+    anchor[#anchor + 1] = s
+    return s
+  end
+  local function done(...)
+    for _, p in ipairs(decoded) do api.pprof_free(p) end
+    return ...
+  end
+  local c = ffi.new("struct shark_otlp_profile[?]", #list + 1)
+  local errbuf = ffi.new("char[256]")
+  for i, e in ipairs(list) do
+    local p = api.pprof_decode(e.pprof, #e.pprof, errbuf, 256)
+    if p == nil then return done(nil, "otlp profiles: not a pprof: " .. ffi.string(errbuf)) end
+    decoded[#decoded + 1] = p
+    local res = {}
+    for k, v in pairs(e.resource or {}) do res[#res + 1] = { k, v } end
+    table.sort(res, function(a, b) return a[1] < b[1] end)
+    local attrs = ffi.new("struct shark_otlp_attr[?]", #res + 1)
+    anchor[#anchor + 1] = attrs
+    for j, kv in ipairs(res) do attrs[j - 1].key, attrs[j - 1].value = str(kv[1]), str(kv[2]) end
+    local x = c[i - 1]
+    x.pprof, x.resource, x.nresource = p, attrs, #res
+    x.pid = tonumber(e.pid) or 0
+  end
+  local r = ffi.new("struct shark_otlp_profiles")
+  r.profiles, r.nprofiles = c, #list
+  r.scope_name, r.scope_version = str(o.scope or "shark"), str(o.version or "")
+  local out, len = ffi.new("void *[1]"), ffi.new("uint64_t[1]")
+  local rc = api.otlp_profiles_encode(r, out, len)
+  if rc < 0 then return done(nil, "otlp profiles: " .. ffi.string(api.strerror(-rc))) end
+  local bytes = ffi.string(out[0], len[0])
+  api.free_mem(out[0])
+  return done(bytes)
 end
 
 -- ------------------------------------------------------------ JSON
