@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -651,8 +653,13 @@ static int connect_to(const char *host, const char *port, int64_t deadline)
 			getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &l);
 			err = -soerr;
 		}
-		if (!err)
+		if (!err) {
+			int one = 1;
+
+			/* a request goes out in a few small writes (TLS records, head, body): unheld */
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 			break;
+		}
 		close(fd);
 		fd = -1;
 	}
@@ -817,7 +824,7 @@ int32_t shark_http_call(struct shark_http_call *call)
 	http_parser_settings rs;
 	http_parser p;
 	struct resp r = { .buf = call->resp, .cap = call->resp_len, .hdr = call->resp_hdr, .hcap = call->hdr_len };
-	char host[256], port[16], head[2048], rbuf[16384];
+	char host[256], port[16], head[2048], rbuf[16384], skey[512];
 	const char *path, *method = call->method, *headers = call->headers, *url = call->url;
 	char *resp_buf = call->resp, *resp_hdr = call->resp_hdr;
 	int32_t resp_len = call->resp_len, hdr_len = call->hdr_len;
@@ -845,6 +852,11 @@ int32_t shark_http_call(struct shark_http_call *call)
 			shark_tls__config_free(cfg);
 			return -ENOMEM;
 		}
+		n = snprintf(skey, sizeof(skey), "%s\n%s\n%s", host, port, call->ca_file);
+		if (n < 0 || (size_t)n >= sizeof(skey))
+			skey[0] = '\0';	/* too long to keep: full handshakes */
+		else
+			shark_tls__resume(t, skey);
 	}
 	n = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: %s:%s\r\nContent-Length: %llu\r\n"
 		     "Connection: close\r\nUser-Agent: shark/" SHARK_VERSION "\r\n%s\r\n",
@@ -857,6 +869,8 @@ int32_t shark_http_call(struct shark_http_call *call)
 		goto out;
 	}
 	err = t ? tls_connect(fd, t, deadline) : 0;
+	if (t && !err && skey[0])
+		shark_tls__keep(t, skey);
 	if (!err)
 		err = send_request(fd, t, head, (size_t)n, body, (size_t)len, deadline);
 	http_parser_settings_init(&rs);

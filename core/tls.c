@@ -5,6 +5,7 @@
  * non-blocking streams (shark serve) and a blocking client socket.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <mbedtls/error.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/ssl_ticket.h>
 #include <mbedtls/x509_crt.h>
 #include "tls.h"
 
@@ -22,6 +24,7 @@ struct shark_tls_config {
 	mbedtls_pk_context key;
 	mbedtls_entropy_context entropy;
 	mbedtls_ctr_drbg_context drbg;
+	mbedtls_ssl_ticket_context ticket;	/* server: the key of its session tickets */
 	int server;
 };
 
@@ -60,6 +63,7 @@ static struct shark_tls_config *config_new(int server, char *err, size_t errlen)
 	mbedtls_pk_init(&c->key);
 	mbedtls_entropy_init(&c->entropy);
 	mbedtls_ctr_drbg_init(&c->drbg);
+	mbedtls_ssl_ticket_init(&c->ticket);
 	rc = mbedtls_ctr_drbg_seed(&c->drbg, mbedtls_entropy_func, &c->entropy,
 				   (const unsigned char *)"shark", 5);
 	if (!rc)
@@ -97,6 +101,18 @@ struct shark_tls_config *shark_tls__server(const char *cert, const char *key, ch
 		say(err, errlen, "the certificate does not go with the key", rc);
 		goto fail;
 	}
+	/*
+	 * Session tickets (RFC 5077): a client back within a day resumes without
+	 * the RSA and ECDHE of a full handshake, a tenth of its cost. The key
+	 * lives in memory: after a restart clients do one full handshake again.
+	 */
+	rc = mbedtls_ssl_ticket_setup(&c->ticket, mbedtls_ctr_drbg_random, &c->drbg, MBEDTLS_CIPHER_AES_256_GCM,
+				      86400);
+	if (rc) {
+		say(err, errlen, "TLS session tickets", rc);
+		goto fail;
+	}
+	mbedtls_ssl_conf_session_tickets_cb(&c->conf, mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse, &c->ticket);
 	return c;
 fail:
 	shark_tls__config_free(c);
@@ -128,9 +144,82 @@ void shark_tls__config_free(struct shark_tls_config *c)
 	mbedtls_ssl_config_free(&c->conf);
 	mbedtls_x509_crt_free(&c->certs);
 	mbedtls_pk_free(&c->key);
+	mbedtls_ssl_ticket_free(&c->ticket);
 	mbedtls_ctr_drbg_free(&c->drbg);
 	mbedtls_entropy_free(&c->entropy);
 	free(c);
+}
+
+/* ------------------------------------------------- client sessions kept */
+
+/*
+ * The last session with each of a few servers, keyed by what the caller
+ * says identifies one (URL host, port, CA file): the next connection offers
+ * it and, if the server still knows its ticket, skips the full handshake.
+ * Clients run on libuv's thread pool: one lock.
+ */
+#define SESSIONS 8
+#define KEY_MAX 512
+
+static struct {
+	char key[KEY_MAX];
+	mbedtls_ssl_session session;
+	int used;
+	unsigned long age;
+} sessions[SESSIONS];
+static unsigned long session_clock;
+static pthread_mutex_t sessions_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void shark_tls__resume(struct shark_tls *t, const char *key)
+{
+	int i;
+
+	pthread_mutex_lock(&sessions_lock);
+	for (i = 0; i < SESSIONS; i++) {
+		if (sessions[i].used && !strcmp(sessions[i].key, key)) {
+			/* a session that cannot be set is only a full handshake */
+			mbedtls_ssl_set_session(&t->ssl, &sessions[i].session);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sessions_lock);
+}
+
+void shark_tls__keep(struct shark_tls *t, const char *key)
+{
+	int i, at = 0;
+
+	if (strlen(key) >= KEY_MAX)
+		return;
+	pthread_mutex_lock(&sessions_lock);
+	/* its own slot, else a free one, else the oldest */
+	for (i = 0; i < SESSIONS; i++) {
+		if (sessions[i].used && !strcmp(sessions[i].key, key)) {
+			at = i;
+			goto found;
+		}
+	}
+	for (i = 0; i < SESSIONS; i++) {
+		if (!sessions[i].used) {
+			at = i;
+			break;
+		}
+		if (sessions[i].age < sessions[at].age)
+			at = i;
+	}
+found:
+	if (sessions[at].used)
+		mbedtls_ssl_session_free(&sessions[at].session);
+	mbedtls_ssl_session_init(&sessions[at].session);
+	if (mbedtls_ssl_get_session(&t->ssl, &sessions[at].session)) {
+		mbedtls_ssl_session_free(&sessions[at].session);
+		sessions[at].used = 0;
+	} else {
+		snprintf(sessions[at].key, KEY_MAX, "%s", key);
+		sessions[at].used = 1;
+		sessions[at].age = ++session_clock;
+	}
+	pthread_mutex_unlock(&sessions_lock);
 }
 
 /* ------------------------------------------------------------- buffers */

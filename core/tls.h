@@ -36,4 +36,11 @@ const void *shark_tls__out(struct shark_tls *t, size_t *len);
 void shark_tls__consumed(struct shark_tls *t, size_t len);
 const char *shark_tls__error(struct shark_tls *t);
 
+/*
+ * Client sessions: before the handshake, offer the session kept under key
+ * (say the server's host, port and CA file); after it, keep this one.
+ */
+void shark_tls__resume(struct shark_tls *t, const char *key);
+void shark_tls__keep(struct shark_tls *t, const char *key);
+
 #endif /* SHARK_TLS_H */

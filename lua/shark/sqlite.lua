@@ -96,6 +96,29 @@ function DB:rows(sql, ...)
   return out
 end
 
+-- Each row in turn, none kept: fn(row) per row (a table keyed by column
+-- name); fn returning false stops. What a large result is read with.
+function DB:each(sql, fn, ...)
+  local st = stmt(self, sql, { ... }, select("#", ...))
+  local names
+  local ok, err = pcall(function()
+    while true do
+      local rc = api.db_step(st)
+      if rc == C.SHARK_DB_DONE then return end
+      if rc ~= C.SHARK_DB_ROW then error("sqlite: " .. self:errmsg(), 0) end
+      if not names then
+        names = {}
+        for i = 0, api.db_column_count(st) - 1 do names[i] = ffi.string(api.db_column_name(st, i)) end
+      end
+      local row = {}
+      for i = 0, #names do row[names[i]] = column(st, i) end
+      if fn(row) == false then return end
+    end
+  end)
+  api.db_reset(st)
+  if not ok then error(err, 2) end
+end
+
 -- A statement without rows: the rows it changed and the last inserted id.
 function DB:run(sql, ...)
   local st = stmt(self, sql, { ... }, select("#", ...))

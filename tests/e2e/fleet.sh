@@ -3,17 +3,21 @@
 # profiles over HTTPS (mbedTLS, a CA this test makes) to one shark serve
 # with per-agent tokens; one token is revoked while they run; plain HTTP off
 # loopback is refused on both sides; a server the agent's CA did not sign is
-# not trusted.
+# not trusted; serve is stopped and restarted while the agents push, and
+# every profile each agent made is stored once.
 . "$(dirname "$0")/lib.bash"
 
-NS=(shark-fleet-1 shark-fleet-2 shark-fleet-3)
-SPID="" APIDS=()
+# names and a subnet of this run: another run of this test may share the machine
+RID=$(($$ % 100000)) NET=$((100 + $$ % 150))
+NS=("shark-fleet-$RID-1" "shark-fleet-$RID-2" "shark-fleet-$RID-3")
+VETH=("sf$RID-1" "sf$RID-2" "sf$RID-3")
+SPID="" APIDS=() WPID=""
 fleet_cleanup() {
-	for p in $SPID "${APIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in $SPID "${APIDS[@]}" $WPID; do kill -TERM "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	for i in 1 2 3; do
 		ip netns del "${NS[$((i - 1))]}" 2>/dev/null
-		ip link del "shfl$i" 2>/dev/null
+		ip link del "${VETH[$((i - 1))]}" 2>/dev/null
 		rm -rf "/etc/netns/${NS[$((i - 1))]}"
 	done
 	bg_cleanup
@@ -43,17 +47,18 @@ ok_if "the test's CA signed a server certificate" openssl verify -CAfile ca.pem 
 for i in 1 2 3; do
 	ns=${NS[$((i - 1))]}
 	ip netns del "$ns" 2>/dev/null
-	ip link del "shfl$i" 2>/dev/null
+	veth=${VETH[$((i - 1))]}
+	ip link del "$veth" 2>/dev/null
 	ip netns add "$ns"
-	ip link add "shfl$i" type veth peer name eth0 netns "$ns"
-	ip addr add "10.77.$i.1/24" dev "shfl$i"
-	ip link set "shfl$i" up
-	ip -n "$ns" addr add "10.77.$i.2/24" dev eth0
+	ip link add "$veth" type veth peer name eth0 netns "$ns"
+	ip addr add "10.$NET.$i.1/24" dev "$veth"
+	ip link set "$veth" up
+	ip -n "$ns" addr add "10.$NET.$i.2/24" dev eth0
 	ip -n "$ns" link set eth0 up
 	ip -n "$ns" link set lo up
 	mkdir -p "/etc/netns/$ns"
 	# ip netns exec binds this over /etc/hosts: the server by name, as TLS checks it
-	printf '10.77.%d.1 serve.shark.test\n127.0.0.1 localhost\n' "$i" >"/etc/netns/$ns/hosts"
+	printf '10.%d.%d.1 serve.shark.test\n127.0.0.1 localhost\n' "$NET" "$i" >"/etc/netns/$ns/hosts"
 done
 
 # --------------------------------------------------------------- serve
@@ -75,8 +80,11 @@ PORT=$(sed -n 's/^serving https:\/\/[^:]*:\([0-9]*\)\/$/\1/p' "$T/serve.out")
 ok_if "serve on HTTPS, every address" test -n "$PORT"
 api() { curl -sf --cacert "$T/ca.pem" --resolve "serve.shark.test:$PORT:127.0.0.1" "https://serve.shark.test:$PORT/$1"; }
 ok_if "... and curl trusts it through the test's CA" api api/profiles
+reused=$(timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -servername serve.shark.test -tls1_2 -reconnect \
+	-CAfile "$T/ca.pem" </dev/null 2>/dev/null | grep -c '^Reused,')
+ok_if "... with session tickets: openssl's 5 reconnections resume the session ($reused)" test "$reused" = 5
 ok_if "... from each of the three namespaces, by name, over its own link" \
-	bash -c "for i in 1 2 3; do ip netns exec shark-fleet-\$i curl -sf --cacert '$T/ca.pem' \
+	bash -c "for i in 1 2 3; do ip netns exec shark-fleet-$RID-\$i curl -sf --cacert '$T/ca.pem' \
 		https://serve.shark.test:$PORT/api/profiles >/dev/null || exit 1; done"
 
 # -------------------------------------------------------------- agents
@@ -89,13 +97,17 @@ ca_file = "$T/ca.pem"
 
 [profile]
 hz = 99
-interval = 1
+interval = 4
 labels = { host = "agent-$i" }
+
+[prometheus]
+listen = "127.0.0.1:9464"
 EOF
 	ip netns exec "${NS[$((i - 1))]}" "$SHARK" agent --config "$T/a$i.toml" >"$T/a$i.out" 2>"$T/a$i.log" </dev/null &
 	APIDS+=($!)
 done
-"$PROGS/fpchain" 4000 >/dev/null 2>&1 &
+# a thread may name itself anything: a tab and a ';' in its name
+"$PROGS/fpchain" 4000 "$(printf 'fp\tchain;x')" >/dev/null 2>&1 &
 for i in 1 2 3; do
 	ok_if "agent-$i (its own netns) pushes profiles over HTTPS, labelled agent=agent-$i by its token" \
 		until_ok 40 bash -c "curl -sf --cacert '$T/ca.pem' --resolve serve.shark.test:$PORT:127.0.0.1 \
@@ -103,6 +115,55 @@ for i in 1 2 3; do
 done
 count_of() { api "api/profiles?q=agent=$1" | grep -o '"id":' | wc -l; }
 
+# ------------------------- a serve restart shorter than the agents' queue bound
+# metric I NAME: agent I's own count (its /metrics, on loopback in its netns)
+metric() {
+	ip netns exec "${NS[$(($1 - 1))]}" curl -sf "http://127.0.0.1:9464/metrics" | sed -n "s/^$2 //p"
+}
+# stored I: the profiles serve holds of host agent-I
+stored() { api "api/profiles?host=agent-$1" | grep -o '"id":' | wc -l; }
+# complete I: serve stored every profile agent I made: counted in serve
+# first, then the agent's count, so a profile made in between cannot make
+# a loss look complete
+complete() {
+	local s m
+	s=$(stored "$1") && m=$(metric "$1" shark_agent_profiles_total)
+	[ -n "$m" ] && [ "$s" = "$m" ]
+}
+# (every agent profiles the whole machine: on a busy one, ~20 profiles an
+# interval each, and every upload is a TLS handshake: a 4 s interval keeps
+# what they make below what one serve stores)
+"$PROGS/fpchain" 15000 >/dev/null 2>&1 &   # busy during the outage: profiles to make, also on an idle machine
+WPID=$!
+kill -TERM "$SPID"
+wait "$SPID" 2>/dev/null
+SPID=""
+sleep 12   # three intervals without a server
+rm -f "$T/serve.out"   # the background's > truncates late: a poll could read the last run's line
+for i in 1 2 3; do
+	ok_if "serve stopped: agent-$i keeps making profiles and queues them (3 or more queued)" \
+		until_ok 60 bash -c "ip netns exec ${NS[$((i - 1))]} curl -sf http://127.0.0.1:9464/metrics | \
+			grep -Eq '^shark_agent_queue_length\{sink=\"profiles\"\} ([3-9]|[1-9][0-9]+)\$'"
+done
+"$SHARK" serve --listen "0.0.0.0:$PORT" --db "$T/fleet.db" --token admin-token --tls-cert srv.pem --tls-key srv.key \
+	>"$T/serve.out" 2>"$T/serve.err" </dev/null &
+SPID=$!
+ok_if "serve restarted on the same port and database" until_ok 20 grep -q '^serving' "$T/serve.out"
+kill -TERM "$WPID" 2>/dev/null
+wait "$WPID" 2>/dev/null
+WPID=""
+for i in 1 2 3; do
+	ok_if "agent-$i: every profile it made is stored, none lost or stored twice (made = stored)" \
+		until_ok 90 complete "$i"
+	ok_if "... $(metric $i shark_agent_profiles_total) made, $(stored $i) stored, 0 dropped" \
+		test "$(metric $i 'shark_agent_dropped_total{sink="profiles"}')" = 0
+	grep -h "refused\|dropp" "$T/a$i.log" | head -3 | sed 's/^/# agent-'$i': /'
+done
+
+odd=$(api "api/profiles?comm=fp%09chain%3Bx&limit=1" | grep -o '"id":[0-9]*' | cut -d: -f2)
+api "api/profiles/${odd:-0}?format=folded" >"$T/odd.folded"
+ok_if "a process named 'fp<TAB>chain;x' is stored: labelled as it is, its frame written out (fp\\x09chain:x)" \
+	grep -q '^fp\\x09chain:x;' "$T/odd.folded"
 run serve --db "$T/fleet.db" --revoke-token agent-3
 check "a token is revoked while the server runs" rc=0 "out=revoked: agent-3"
 ok_if "... agent-3's next upload is refused (401) and dropped, said in its log" \
@@ -125,7 +186,7 @@ APIDS=()
 # ------------------------------------------------- what agents refuse
 cat >"$T/plain.toml" <<EOF
 [profile]
-upload = "http://10.77.1.1:$PORT"
+upload = "http://10.$NET.1.1:$PORT"
 token = "x"
 EOF
 run agent --config "$T/plain.toml" --check

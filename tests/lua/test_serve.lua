@@ -37,6 +37,14 @@ local big = ("x"):rep(3000000) .. " " .. (" "):rep(3000000) .. "y"
 _, err = decode.upload("flamegraph", big)
 t.ok(err, "a 6 MB line of blanks is refused (and in linear time)")
 
+-- ---- pprof frames named as a traced system likes: written so folded text holds them
+local sstacks, spprof = require "shark.stacks", require "shark.pprof"
+local odd = sstacks.new{ sample_type = "samples", unit = "count" }
+sstacks.add(odd, { sstacks.frame(odd, "bad\tname;x"), sstacks.frame(odd, ""), sstacks.frame(odd, "leaf") }, 5)
+local dp = assert(decode.upload("flamegraph", spprof.encode(odd)))
+t.is(dp.stacks["bad\\x09name:x;[unknown];leaf"], 5, "pprof: a control character, a ';' and an empty name are " ..
+  "written out, not refused")
+
 -- ---- heat-map rows
 local h = assert(decode.upload("heatmap", "1000 12\n2000 40 3\n  # c\n"))
 t.is(h.samples, 4, "heat-map rows: counts default to 1")
@@ -88,6 +96,55 @@ os.remove(path)
 os.remove(path .. "-wal")
 os.remove(path .. "-shm")
 t.ok(not store.open("/nonexistent/dir/x.db"), "a store where no file can be made: nil, message")
+
+-- ---- a selection (shark/serve/query.lua)
+local query = require "shark.serve.query"
+t.is(query.time("1700000000.5"), 1700000000.5, "time: seconds since the epoch")
+t.is(query.time("2023-11-14T22:13:20Z"), 1700000000, "time: ISO 8601 UTC")
+t.is(query.time("2024-02-29T00:00:00Z"), 1709164800, "time: a leap day")
+t.is(query.time("2023-11-14"), 1699920000, "time: a date alone is its midnight UTC")
+t.is(query.time("2023-11-14T22:13:20+02:00"), nil, "time: other zones are refused")
+t.is(query.time("-5"), nil, "time: negative seconds are refused")
+local f = assert(query.filter(query.pairs("host=a&host=b&label.team=x%20y&from=10&to=20&limit=5")))
+t.is(#f.labels, 2, "filter: two labels")
+t.ok(f.labels[1][1] == "host" and f.labels[1][2][2] == "b", "filter: a label given twice keeps both values")
+t.is(f.labels[2][2][1], "x y", "filter: values are unescaped")
+t.ok(f.from == 10 and f.to == 20 and f.limit == 5, "filter: from, to, limit")
+local _, why = query.filter(query.pairs("hots=a"))
+t.ok(why and why:find("unknown parameter 'hots'", 1, true), "filter: an unknown parameter", why)
+_, why = query.filter(query.pairs("from=20&to=10"))
+t.ok(why and why:find("must be before", 1, true), "filter: from after to", why)
+_, why = query.filter(query.pairs("label.a'b=1"))
+t.ok(why and why:find("bad label name", 1, true), "filter: a label name that could break the JSON path", why)
+local where, args = query.where(f, "host")
+t.ok(not where:find("json_each", 1, true) or #args == 4, "where: a skipped label is left out", where)
+
+-- ---- merged profiles over a store (shark/serve/fleet.lua)
+local fleet = require "shark.serve.fleet"
+local mpath = os.tmpname()
+os.remove(mpath)
+st = assert(store.open(mpath))
+for i, host in ipairs { "a", "b", "a" } do
+  st:add{ kind = "flamegraph", title = host, labels = cjson.encode({ host = host }), time = 100, taken = 100 * i,
+    samples = 3, bytes = 1, data = "main;x 2\nmain;" .. host .. " 1\n" }
+end
+local m = fleet.merge(st, assert(query.filter(query.pairs("host=a"))))
+t.ok(m.profiles == 2 and m.stacks["main;x"] == 4 and m.stacks["main;a"] == 2 and not m.stacks["main;b"],
+  "merge: the stacks of host a's two profiles summed")
+m = fleet.merge(st, assert(query.filter(query.pairs("from=150"))))
+t.ok(m.profiles == 2 and m.stacks["main;b"] == 1 and m.taken[1] == 200, "merge: from= by when taken")
+local saved = fleet.MAX_STACKS
+fleet.MAX_STACKS = 2
+m = fleet.merge(st, assert(query.filter({})))
+fleet.MAX_STACKS = saved
+t.ok(m.stacks[fleet.OTHER] == 1 and m.samples == 9 and m.dropped_stacks == 1,
+  "merge: stacks past the bound go to one, samples kept")
+local lab = fleet.labels(st, assert(query.filter(query.pairs("host=b"))))
+t.ok(lab.total == 1 and #lab.labels.host == 2, "labels: a chosen label still lists its other values")
+st:close()
+os.remove(mpath)
+os.remove(mpath .. "-wal")
+os.remove(mpath .. "-shm")
 
 -- ---- --listen
 local hst, port = serve.parse_listen("127.0.0.1:7411")

@@ -3,9 +3,11 @@
  * fpchain.c - spin for MS milliseconds of CPU time in leaf(), called from
  * mid(), called from main(): built with frame pointers, so sampled user stacks
  * read leaf <- mid <- main. CPU time, not wall time: on a busy machine it gets
- * the same number of cpu-clock samples, only later. usage: fpchain MS
+ * the same number of cpu-clock samples, only later. usage: fpchain MS [COMM]
+ * (COMM: the name the process gives itself, any bytes a thread name takes)
  */
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 static double now_ms(void)
@@ -36,6 +38,9 @@ __attribute__((noinline)) double mid(double until)
 int main(int argc, char **argv)
 {
 	double ms = argc > 1 ? atof(argv[1]) : 500;
+
+	if (argc > 2)
+		prctl(PR_SET_NAME, argv[2]);
 
 	return mid(now_ms() + ms) > 0 ? 0 : 1;
 }

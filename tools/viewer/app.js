@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 // app.js - the pages of shark serve: the list (/), a profile (/p/ID: flame
 // graph, top table, sandwich, sub-second offset heat map; or a latency heat
-// map) and a diff (/diff?a=ID&b=ID). Every traced name goes in as text.
-/* global Flame */
+// map), a diff (/diff?a=ID&b=ID, or of two merged selections: aq=, bq=) and
+// the fleet (/fleet, fleet.js). Every traced name goes in as text.
+/* global Flame, FleetPage */
 'use strict';
 
 (function () {
@@ -48,8 +49,15 @@
     });
   }
   function heading(text) { document.getElementById('heading').textContent = text; document.title = text + ' - shark'; }
+  // each label a link to the fleet page selecting it
+  var SHORT = ['host', 'service', 'comm', 'pid', 'cgroup', 'agent'];
   function labels(obj) {
-    return Object.keys(obj || {}).sort().map(function (k) { return el('span', { class: 'label', text: k + '=' + obj[k] }); });
+    return Object.keys(obj || {}).sort().map(function (k) {
+      var q = new URLSearchParams();
+      q.set(SHORT.indexOf(k) >= 0 ? k : 'label.' + k, String(obj[k]));
+      return el('a', { class: 'label', href: '/fleet?' + q, title: 'every profile with ' + k + '=' + obj[k],
+        text: k + '=' + obj[k] });
+    });
   }
 
   // ------------------------------------------------------------ the list
@@ -324,6 +332,15 @@
   // ----------------------------------------------------------------- route
 
   var m = /^\/p\/(\d+)$/.exec(location.pathname);
+  // a diff side: a stored profile (a=ID) or a merged selection (aq=QUERY, at=TITLE)
+  function side(k) {
+    if (params.has(k + 'q')) {
+      var q = new URLSearchParams(params.get(k + 'q'));
+      if (params.get(k + 't')) q.set('title', params.get(k + 't'));
+      return getJSON('/api/merge?' + q).then(stacksOf);
+    }
+    return getJSON('/api/profiles/' + encodeURIComponent(params.get(k)) + '?format=json').then(stacksOf);
+  }
   if (m) {
     getJSON('/api/profiles/' + m[1] + '?format=json').then(stacksOf).then(function (p) {
       heading(p.title);
@@ -338,12 +355,14 @@
       document.body.setAttribute('data-ready', '1');
     }).catch(function (e) { fail(e.message); });
   } else if (location.pathname === '/diff') {
-    Promise.all([getJSON('/api/profiles/' + encodeURIComponent(params.get('a')) + '?format=json').then(stacksOf),
-      getJSON('/api/profiles/' + encodeURIComponent(params.get('b')) + '?format=json').then(stacksOf)]).then(function (ab) {
+    Promise.all([side('a'), side('b')]).then(function (ab) {
       if (ab[0].kind !== 'flamegraph' || ab[1].kind !== 'flamegraph') throw new Error('a diff needs two flame graphs');
       diffPage(ab[0], ab[1]);
       document.body.setAttribute('data-ready', '1');
     }).catch(function (e) { fail(e.message); });
+  } else if (location.pathname === '/fleet') {
+    FleetPage({ el: el, svgEl: svgEl, params: params, setState: setState, getJSON: getJSON, stacksOf: stacksOf,
+      heading: heading, flameView: flameView, heatColour: heatColour, fail: fail });
   } else {
     listPage();
     document.body.setAttribute('data-ready', '1');

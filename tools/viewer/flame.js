@@ -181,6 +181,7 @@ var Flame = (function () {
       el.textContent = width > 24 ? n.name : '';
       el.__node = n;
       el.setAttribute('data-name', n.name);
+      el.setAttribute('data-total', n.total);
       if (self.opts.diff) el.setAttribute('data-delta', self.opts.diff(n).d.toFixed(3));
       frag.appendChild(el);
     }

@@ -19,9 +19,19 @@ local M = {}
 local Ex = {}
 Ex.__index = Ex
 
+-- A random id of this agent's run: with a sequence number, each profile's
+-- upload_id, so a profile sent again (serve stored it, then its answer was
+-- lost) is stored once.
+local function run_id()
+  local f = io.open("/dev/urandom", "rb")
+  local b = f and f:read(8) or tostring(os.time()) .. tostring(uv.os_getpid())
+  if f then f:close() end
+  return (b:gsub(".", function(c) return ("%02x"):format(c:byte()) end))
+end
+
 function M.new(o)
   local self = setmetatable({ log = o.log, jobs = o.jobs, reg = metric.registry(), version = o.version,
-    host = uv.os_gethostname(), rendered = setmetatable({}, { __mode = "k" }) }, Ex)
+    host = uv.os_gethostname(), rendered = setmetatable({}, { __mode = "k" }), run = run_id() }, Ex)
   local r = { registry = self.reg }
   self.up = metric.gauge("shark_agent_job_up", "1 when the job runs, 0 when it ended.", { "job" }, r)
   self.scrapes = metric.counter("shark_agent_scrapes_total", "Scrapes of /metrics served.", {}, r)
@@ -30,6 +40,8 @@ function M.new(o)
     { "sink" }, r)
   self.dropped = metric.gauge("shark_agent_dropped_total",
     "Requests dropped: queue full or refused for good (a counter, kept per sink).", { "sink" }, r)
+  self.made = metric.counter("shark_agent_profiles_total",
+    "Profiles the profiler made (each queued for shark serve and/or written to the folder).", {}, r)
   return self
 end
 
@@ -220,11 +232,14 @@ function Ex:profile(p)
     self.log("profile: a malformed profile from the profiler job was dropped")
     return
   end
+  self.made:inc()
+  self.nmade = (self.nmade or 0) + 1
   local labels = {}
   for k, v in pairs(p.labels or {}) do labels[#labels + 1] = { k, v } end
   table.sort(labels, function(a, b) return a[1] < b[1] end)
   if self.profiles then
-    local q = { "kind=flamegraph", "title=" .. url_escape(p.title or "profile") }
+    local q = { "kind=flamegraph", "title=" .. url_escape(p.title or "profile"),
+      ("upload_id=%s-%d"):format(self.run, self.nmade) }
     for _, kv in ipairs(labels) do q[#q + 1] = ("label.%s=%s"):format(url_escape(kv[1]), url_escape(kv[2])) end
     local base = self.profiles.base:gsub("/$", "")
     -- each item carries its own URL: labels differ per profile
@@ -248,6 +263,15 @@ function Ex:apply(cfg)
   self:_prometheus(cfg.prometheus)
   self:_otlp(cfg.otlp)
   self:_profiles(cfg.profile)
+end
+
+-- What became of the profiles, said at the end: what is still queued goes
+-- with the process.
+function Ex:summary()
+  local p = self.profiles
+  if not self.nmade and not p then return nil end
+  return ("profiles: %d made, %d delivered, %d dropped, %d refused, %d still queued"):format(self.nmade or 0,
+    p and p.sent or 0, p and p.dropped or 0, p and p.rejected or 0, p and p:size() or 0)
 end
 
 function Ex:close()

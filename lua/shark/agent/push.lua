@@ -69,9 +69,9 @@ function Push:_send()
   local ok, err = httpc.request({ method = "POST", url = item.url or self.url, body = item.body,
     ca_file = self.ca_file,
     headers = self.headers .. "Content-Type: " .. item.ctype .. "\r\n",
-    timeout_ms = math.floor(self.timeout_s * 1000) }, function(status, rh)
+    timeout_ms = math.floor(self.timeout_s * 1000) }, function(status, rh, rbody)
     self.busy = false
-    self:_answer(item, status, rh)
+    self:_answer(item, status, rh, rbody)
   end)
   if not ok then
     self.busy = false
@@ -79,7 +79,7 @@ function Push:_send()
   end
 end
 
-function Push:_answer(item, status, rh)
+function Push:_answer(item, status, rh, rbody)
   if self.queue[self.head] ~= item then return self:_send() end
   if status and status >= 200 and status < 300 then
     self.queue[self.head] = nil
@@ -96,7 +96,10 @@ function Push:_answer(item, status, rh)
     self.queue[self.head] = nil
     self.head = self.head + 1
     self.rejected = self.rejected + 1
-    self.log("%s: %s refused a request for good (HTTP %d): dropped", self.name, self.url, status)
+    -- what the endpoint said is why (a JSON error, a text line): kept short, on one line
+    local why = rbody and rbody:sub(1, 300):gsub("[%c]+", " "):gsub("%s+$", "") or ""
+    self.log("%s: %s refused a request for good (HTTP %d): dropped%s", self.name, self.url, status,
+      why ~= "" and ": " .. why or "")
     return self:_send()
   end
   self.retries = self.retries + 1

@@ -172,6 +172,8 @@ function M.main(args)
     hup:close()
     gc:close()
     sup:stop_all()
+    local summary = ex:summary()
+    if summary then log("%s", summary) end
     ex:close()
     log("stopped")
   end)

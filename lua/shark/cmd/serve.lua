@@ -7,6 +7,8 @@ local http = require "shark.http"
 local store_mod = require "shark.serve.store"
 local decode = require "shark.serve.decode"
 local render = require "shark.serve.render"
+local query = require "shark.serve.query"
+local fleet = require "shark.serve.fleet"
 local core = require "shark.core"
 local api = require "shark.api"
 local shark = require "shark"
@@ -149,27 +151,74 @@ local function router(st, ctx, token)
     if kind ~= "flamegraph" and kind ~= "heatmap" then
       return fail(400, "kind must be flamegraph or heatmap")
     end
+    local taken
+    if q.time then
+      taken = query.time(q.time)
+      if not taken then
+        return fail(400, ("time: expected seconds since the epoch or a UTC time like 2026-11-30T14:05:00Z, got '%s'")
+          :format(q.time:sub(1, 64)))
+      end
+    end
+    if q.upload_id and (not q.upload_id:match("^[%w_.:%-]+$") or #q.upload_id > 128) then
+      return fail(400, "upload_id: up to 128 letters, digits and _.:-")
+    end
     local title = q.title or (kind .. " " .. os.date("!%Y-%m-%d %H:%M:%S"))
     if #title > 256 then return fail(400, "title longer than 256 bytes") end
     local ok, err = labels_ok(labels)
     if not ok then return fail(400, err) end
     local p, why = decode.upload(kind, req.body, true)
     if not p then return fail(400, why) end
-    local id = st:add{ kind = kind, title = title, labels = next(labels) and json.encode(labels) or "{}",
-      time = os.time(), samples = p.samples, bytes = #req.body,
+    local id, again = st:add{ kind = kind, title = title, labels = next(labels) and json.encode(labels) or "{}",
+      time = os.time(), taken = taken or p.time, samples = p.samples, bytes = #req.body,
       -- text that decoded is kept as sent (decoding it again gives p); pprof as folded text
-      data = p.from_pprof and decode.encode(kind, p) or req.body }
+      data = p.from_pprof and decode.encode(kind, p) or req.body,
+      -- per sender: one agent's ids cannot shadow another's
+      upload_id = q.upload_id and (agent or "") .. "/" .. q.upload_id }
     if #req.body > 1048576 then ctx.collect() end
+    if again then return reply(200, { id = id, url = ctx.base .. "p/" .. id, again = true }) end
     return reply(201, { id = id, url = ctx.base .. "p/" .. id }, "Location: /p/" .. id .. "\r\n")
   end
 
-  local function list(q)
+  local function list(qs)
+    local f, err = query.filter(query.pairs(qs))
+    if not f then return fail(400, err) end
     local out = {}
-    for _, row in ipairs(st:list()) do
+    for _, row in ipairs(st:find(query.where(f))) do
       local h = render.header(row)
-      if not q.q or matches(h, q.q) then out[#out + 1] = h end
+      if not f.q or matches(h, f.q) then out[#out + 1] = h end
+      if f.limit and #out >= f.limit then break end
     end
     return 200, "application/json", render.list(out) .. "\n"
+  end
+
+  -- GET /api/merge, /api/labels, /api/timeline: a selection of profiles as one
+  local FLEET = { merge = { format = true, title = true }, labels = {}, timeline = { by = true, step = true } }
+  local function many(what, qs)
+    local f, err = query.filter(query.pairs(qs), FLEET[what])
+    if not f then return fail(400, err) end
+    if what == "labels" then return reply(200, fleet.labels(st, f)) end
+    if what == "timeline" then
+      local by, step = f.args.by or "host", f.args.step and tonumber(f.args.step)
+      if not by:match("^[%w_.%-]+$") or #by > 64 then
+        return fail(400, ("by: bad label name '%s'"):format(by:sub(1, 64)))
+      end
+      if f.args.step and (not step or step < 1 or step ~= math.floor(step) or step > 31622400) then
+        return fail(400, ("step: expected whole seconds from 1 to 31622400, got '%s'"):format(f.args.step:sub(1, 64)))
+      end
+      return reply(200, fleet.timeline(st, f, by, step))
+    end
+    if f.kind and f.kind ~= "flamegraph" then return fail(400, "only flame graphs merge (kind=flamegraph)") end
+    local format = f.args.format or "json"
+    if f.args.title and #f.args.title > 256 then return fail(400, "title longer than 256 bytes") end
+    local m = fleet.merge(st, f)
+    if m.profiles == 0 and format ~= "json" then return fail(404, "no flame graph matches the selection") end
+    local h = { kind = "flamegraph", title = f.args.title or ("%d profiles merged"):format(m.profiles),
+      samples = m.samples, profiles = m.profiles, matched = m.matched, limit = f.limit or fleet.MAX_PROFILES,
+      dropped_stacks = m.dropped_stacks, labels = query.labels_of(f), from = f.from, to = f.to, taken = m.taken }
+    local body, ctype, msg = render.merged(m, h, format)
+    if not body then return fail(ctype, msg) end
+    if #body > 1048576 or m.profiles > 100 then ctx.collect() end
+    return 200, ctype, body
   end
 
   local function one(req, id, q)
@@ -193,13 +242,20 @@ local function router(st, ctx, token)
     local q, labels = query_of(qs or "")
     if path == "/api/profiles" then
       if req.method == "POST" then return upload(req, q, labels) end
-      if req.method == "GET" or req.method == "HEAD" then return list(q) end
+      if req.method == "GET" or req.method == "HEAD" then return list(qs) end
       return fail(405, "GET or POST")
+    end
+    local what = path:match("^/api/(%a+)$")
+    if what and FLEET[what] then
+      if req.method ~= "GET" and req.method ~= "HEAD" then return fail(405, "GET") end
+      return many(what, qs)
     end
     local id = path:match("^/api/profiles/(%d+)$")
     if id then return one(req, tonumber(id), q) end
     if req.method ~= "GET" and req.method ~= "HEAD" then return fail(405, "pages are read with GET") end
-    if path == "/" or path:match("^/p/%d+$") or path == "/diff" then return static("index.html") end
+    if path == "/" or path:match("^/p/%d+$") or path == "/diff" or path == "/fleet" then
+      return static("index.html")
+    end
     local name = path:match("^/static/([%w_%-]+%.%w+)$")
     if name then return static(name) end
     return fail(404, "no such page: " .. path)

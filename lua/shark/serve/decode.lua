@@ -172,6 +172,16 @@ function M.pprof(bytes)
   local ok2, stacks, err = pcall(pprof.decode, bytes)
   if not ok2 then return nil, "not a pprof profile: " .. tostring(stacks) end
   if not stacks then return nil, "not a pprof profile: " .. tostring(err) end
+  -- a traced system names its frames as it likes (a thread may call itself
+  -- "a\tb;c"): what folded text cannot hold is written so it can, rather
+  -- than the profile refused - an agent would lose it
+  for _, f in ipairs(stacks.frames or {}) do
+    local name = f.name
+    if name == nil or name == "" then f.name = "[unknown]"
+    elseif find(name, "[%c;\127]") then
+      f.name = name:gsub(";", ":"):gsub("[%c\127]", function(ch) return ("\\x%02x"):format(ch:byte()) end)
+    end
+  end
   local counts, samples = {}, 0
   for s, c in pairs(require("flame").counts(stacks)) do
     local why
@@ -188,7 +198,9 @@ function M.pprof(bytes)
     samples = samples + c
   end
   if samples == 0 then return nil, "no samples in the pprof profile" end
-  return { stacks = counts, samples = samples, from_pprof = true }
+  -- when the samples were taken, as the profile says (seconds)
+  local t = stacks.time_ns and stacks.time_ns > 0 and stacks.time_ns / 1e9 or nil
+  return { stacks = counts, samples = samples, from_pprof = true, time = t }
 end
 
 -- An upload of kind ("flamegraph" | "heatmap") -> profile or nil, message.

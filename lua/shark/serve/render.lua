@@ -26,56 +26,62 @@ end
 local function header(row)
   local ok, labels = pcall(json.decode, row.labels)
   return { id = row.id, kind = row.kind, title = row.title, labels = ok and labels or {}, time = row.time,
-    samples = row.samples, bytes = row.bytes }
+    samples = row.samples, bytes = row.bytes, taken = row.taken }
 end
 M.header = header
 
--- What the viewer draws. Flame graphs: folded = "stack count" lines and,
--- when timed, timed = { t, line index (0-based), count, ... } (seconds);
--- heat maps: rows = { t, latency, count, ... } (microseconds); t after t0.
-function M.view(row)
-  local p, h = M.profile(row), header(row)
-  local parts = {}
-  if row.kind == "heatmap" then
-    local r, t0, out = p.rows, math.huge, {}
-    for i = 1, #r, 3 do t0 = math.min(t0, r[i]) end
-    for i = 1, #r, 3 do
-      out[i], out[i + 1], out[i + 2] = r[i] - t0, r[i + 1], r[i + 2]
-    end
-    parts[1] = ('"t0":%.17g,"rows":'):format(t0) .. M.list(out)
-  else
-    -- the stacks as one folded text (cjson escapes one long string far faster
-    -- than it writes 50 000 small arrays), sorted by stack
-    local order = p.order
-    if not order then
-      order = {}
-      for k in pairs(p.stacks) do order[#order + 1] = k end
-    end
-    for i = 2, #order do
-      if order[i - 1] > order[i] then
-        table.sort(order)
-        break
-      end
-    end
-    local lines, index, st = {}, {}, p.stacks
-    for i, k in ipairs(order) do
-      lines[i] = k .. " " .. st[k]
-      index[k] = i - 1
-    end
-    parts[1] = '"folded":' .. json.encode(table.concat(lines, "\n"))
-    if p.timed then
-      local t, out, t0 = p.timed, {}, math.huge
-      for i = 1, #t, 3 do t0 = math.min(t0, t[i]) end
-      for i = 1, #t, 3 do
-        out[#out + 1] = t[i] - t0
-        out[#out + 1] = index[t[i + 1]]
-        out[#out + 1] = t[i + 2]
-      end
-      parts[2] = ('"t0":%.17g,"timed":'):format(t0) .. M.list(out)
+-- A flame graph's part of the view: folded = "stack count" lines sorted by
+-- stack and, when timed, timed = { t, line index (0-based), count, ... }.
+local function flame_parts(p)
+  -- the stacks as one folded text (cjson escapes one long string far faster
+  -- than it writes 50 000 small arrays), sorted by stack
+  local order = p.order
+  if not order then
+    order = {}
+    for k in pairs(p.stacks) do order[#order + 1] = k end
+  end
+  for i = 2, #order do
+    if order[i - 1] > order[i] then
+      table.sort(order)
+      break
     end
   end
+  local lines, index, st = {}, {}, p.stacks
+  for i, k in ipairs(order) do
+    lines[i] = k .. " " .. st[k]
+    index[k] = i - 1
+  end
+  local parts = { '"folded":' .. json.encode(table.concat(lines, "\n")) }
+  if p.timed then
+    local t, out, t0 = p.timed, {}, math.huge
+    for i = 1, #t, 3 do t0 = math.min(t0, t[i]) end
+    for i = 1, #t, 3 do
+      out[#out + 1] = t[i] - t0
+      out[#out + 1] = index[t[i + 1]]
+      out[#out + 1] = t[i + 2]
+    end
+    parts[2] = ('"t0":%.17g,"timed":'):format(t0) .. M.list(out)
+  end
+  return parts
+end
+
+-- The header object h (a table) and the parts as one JSON object.
+local function with(h, parts)
   local head = json.encode(h)
   return head:sub(1, -2) .. "," .. table.concat(parts, ",") .. "}"
+end
+
+-- What the viewer draws. Flame graphs: see flame_parts; heat maps:
+-- rows = { t, latency, count, ... } (microseconds); t after t0.
+function M.view(row)
+  local p, h = M.profile(row), header(row)
+  if row.kind ~= "heatmap" then return with(h, flame_parts(p)) end
+  local r, t0, out = p.rows, math.huge, {}
+  for i = 1, #r, 3 do t0 = math.min(t0, r[i]) end
+  for i = 1, #r, 3 do
+    out[i], out[i + 1], out[i + 2] = r[i] - t0, r[i + 1], r[i + 2]
+  end
+  return with(h, { ('"t0":%.17g,"rows":'):format(t0) .. M.list(out) })
 end
 
 -- Heat-map rows as { [second] = { [log2 slot] = count } } for heatmap.svg.
@@ -94,27 +100,39 @@ local function columns(rows)
   return cols
 end
 
+-- A flame graph's stacks in an export format -> body, content type; or nil,
+-- status, message. o: title, time (seconds).
+local function export(stacks, format, o)
+  if format == "folded" then return require("flame").folded(stacks) .. "\n", "text/plain; charset=utf-8" end
+  if format == "svg" then return require("flame").svg(stacks, { title = o.title }), "image/svg+xml" end
+  if format == "pprof" or format == "speedscope" then
+    local s = require("shark.stacks").of(stacks)
+    if format == "pprof" then
+      return require("shark.pprof").encode(s, { time_ns = o.time and o.time * 1e9 }), "application/octet-stream"
+    end
+    return s:speedscope{ name = o.title }, "application/json"
+  end
+  return nil, 400, "format must be folded, json, svg, pprof or speedscope"
+end
+
 -- format -> body, content type; or nil, status, message
 function M.format(row, format)
   if format == "json" then return M.view(row), "application/json" end
   local p = M.profile(row)
-  if format == "folded" then
-    if row.kind == "heatmap" then return row.data, "text/plain; charset=utf-8" end
-    return require("flame").folded(p.stacks) .. "\n", "text/plain; charset=utf-8"
-  elseif format == "svg" then
-    if row.kind == "heatmap" then
-      return require("heatmap").svg(columns(p.rows), { title = row.title, unit = "us" }), "image/svg+xml"
-    end
-    return require("flame").svg(p.stacks, { title = row.title }), "image/svg+xml"
-  elseif format == "pprof" or format == "speedscope" then
-    if row.kind == "heatmap" then return nil, 400, format .. " is for flame graphs" end
-    local stacks = require("shark.stacks").of(p.stacks)
-    if format == "pprof" then
-      return require("shark.pprof").encode(stacks, { time_ns = row.time * 1e9 }), "application/octet-stream"
-    end
-    return stacks:speedscope{ name = row.title }, "application/json"
+  if row.kind ~= "heatmap" then return export(p.stacks, format, { title = row.title, time = row.taken or row.time }) end
+  if format == "folded" then return row.data, "text/plain; charset=utf-8" end
+  if format == "svg" then
+    return require("heatmap").svg(columns(p.rows), { title = row.title, unit = "us" }), "image/svg+xml"
   end
+  if format == "pprof" or format == "speedscope" then return nil, 400, format .. " is for flame graphs" end
   return nil, 400, "format must be folded, json, svg, pprof or speedscope"
+end
+
+-- A merged profile (shark/serve/fleet.lua) with the header h (title, ...)
+-- in a format -> body, content type; or nil, status, message.
+function M.merged(m, h, format)
+  if format == "json" then return with(h, flame_parts(m)), "application/json" end
+  return export(m.stacks, format, { title = h.title, time = m.taken and m.taken[1] })
 end
 
 return M
