@@ -6,9 +6,40 @@ PREFIX  ?= /usr/local
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
 LUAJIT  ?= luajit
+OBJCOPY ?= objcopy
+# the kernel's name of this architecture, for __TARGET_ARCH_ (also in lua/shark/arch.lua)
+BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/')
+LIB_INCLUDES := -I/usr/include/luajit-2.1 -I/usr/include/lua5.1
+# clang finds <asm/errno.h> (usdt.bpf.h) in the C library's multiarch headers
+BPF_SYS_INCLUDES = -I/usr/include/$(shell $(CC) -dumpmachine)
+
+# make ARCH=arm64: an aarch64 shark in .output/arm64/shark, cross-built with
+# Debian's aarch64-linux-gnu toolchain against Debian's arm64 libraries
+# unpacked into .output/arm64/sysroot (deps/sysroot: why not multiarch).
+# `make ARCH=arm64 test-arm64` runs its C unit and Lua tests under qemu-user.
+ifneq ($(filter arm64 aarch64,$(ARCH)),)
+ifneq ($(BPF_ARCH),arm64)
+OUT      := .output/arm64
+SYSROOT  := $(OUT)/sysroot
+CROSS    := aarch64-linux-gnu-
+CC       := $(CROSS)gcc
+CXX      := $(CROSS)g++
+OBJCOPY  := $(CROSS)objcopy
+BPF_ARCH := arm64
+# the headers and static archives of the sysroot before the machine's own
+LIB_INCLUDES := -isystem $(SYSROOT)/usr/include/aarch64-linux-gnu -isystem $(SYSROOT)/usr/include -I$(SYSROOT)/usr/include/luajit-2.1 -I$(SYSROOT)/usr/include/lua5.1
+LIB_DIRS := -L$(SYSROOT)/usr/lib/aarch64-linux-gnu
+SYSROOT_STAMP := $(SYSROOT)/.packages
+BPF_SYS_INCLUDES := -I/usr/aarch64-linux-gnu/include
+# vmlinux.h is this machine's (x86) BTF: the arm64 structs it lacks come from shark_cross.bpf.h
+BPF_CROSS := -DSHARK_FOREIGN_BTF -include bpf/include/shark_cross.bpf.h
+# the build runs the shark it builds (tools/prebuild.lua): under qemu-user
+RUN      := qemu-aarch64-static
+endif
+endif
 
 WARN     := -Wall -Wextra -Werror
-INCLUDES := -Icore -Ibpf -I$(OUT) -I$(OUT)/proto -I/usr/include/luajit-2.1 -I/usr/include/lua5.1
+INCLUDES := -Icore -Ibpf -I$(OUT) -I$(OUT)/proto $(LIB_INCLUDES)
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 
 # Every library but glibc links statically: the binary runs where none of
@@ -17,7 +48,7 @@ STATIC_LIBS := -l:liblua5.1-luv.a -l:liblua5.1-cjson.a -l:libluajit-5.1.a \
 	-l:libuv_a.a -l:libsqlite3.a -l:libhttp_parser.a -l:libbpf.a -l:libtraceevent.a -l:libprotobuf-c.a \
 	-l:libdw.a -l:libelf.a -l:libzstd.a -l:libsodium.a -l:libz.a -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a -l:liblzma.a -l:libbz2.a -l:libstdc++.a
 SYS_LIBS    := -lm -ldl -lpthread -lrt
-LDFLAGS_SHARK = -Wl,-E -static-libgcc -no-pie
+LDFLAGS_SHARK = -Wl,-E -static-libgcc -no-pie $(LIB_DIRS)
 
 ifeq ($(V),1)
 Q :=
@@ -46,13 +77,13 @@ EMBED_OBJ := $(OUT)/api_table.o $(OUT)/embed.o $(OUT)/layout.o $(OUT)/syscalls.o
 LIBBPF_HDRS := bpf_helpers.h bpf_helper_defs.h bpf_tracing.h bpf_core_read.h bpf_endian.h usdt.bpf.h
 EMBED_FILES = $(foreach h,$(LIBBPF_HDRS),include/bpf/$(h)=/usr/include/bpf/$(h)) \
 	include/linux/errno.h=bpf/include/linux/errno.h include/shark.bpf.h=bpf/include/shark.bpf.h \
-	include/shark_arch.bpf.h=bpf/include/shark_arch.bpf.h \
+	include/shark_arch.bpf.h=bpf/include/shark_arch.bpf.h include/shark_cross.bpf.h=bpf/include/shark_cross.bpf.h \
 	$(foreach o,$(BPF_OBJS),bpf/$(notdir $(o))=$(o)) \
 	$(foreach v,$(VIEWER_FILES),viewer/$(notdir $(v))=$(v))
 # The web viewer of shark serve (HTML, JS, CSS), served from inside the binary.
 VIEWER_FILES := $(sort $(wildcard tools/viewer/*.html tools/viewer/*.js tools/viewer/*.css))
 LUA_SRCS  := $(shell find lua -name '*.lua' | sort)
-HEADERS   := $(wildcard core/*.h) $(OUT)/shark_api_impl.h
+HEADERS   := $(wildcard core/*.h) $(OUT)/shark_api_impl.h $(SYSROOT_STAMP)
 
 PROG_SRCS := $(wildcard tests/progs/*.c tests/progs/*.cc)
 PROGS     := $(patsubst tests/progs/%,$(OUT)/progs/%,$(basename $(PROG_SRCS)))
@@ -64,15 +95,18 @@ CTEST_SRCS := $(wildcard tests/c/*.c)
 
 all: shark
 
+# ./shark is the host's: make ARCH=arm64 leaves it alone
 shark: $(OUT)/shark
+ifeq ($(CROSS),)
 	$(Q)ln -sf $(OUT)/shark shark
+endif
 
 # The DWARF goes to shark.debug beside it (gdb finds it by the debuglink):
 # bundles copy the binary, and 6 of its 14 MB would be debug info.
 $(OUT)/shark: $(MAIN_OBJ) $(CORE_OBJS) $(EMBED_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_SHARK) -o $@ $^ $(STATIC_LIBS) $(SYS_LIBS)
-	$(Q)objcopy --only-keep-debug $@ $@.debug && objcopy --strip-debug --add-gnu-debuglink=$@.debug $@
+	$(Q)$(OBJCOPY) --only-keep-debug $@ $@.debug && $(OBJCOPY) --strip-debug --add-gnu-debuglink=$@.debug $@
 
 # shark without the samples' BPF objects: it compiles them (tools/prebuild.lua),
 # then shark is linked with them inside, so the samples need no clang where
@@ -85,7 +119,7 @@ SAMPLE_SRCS := $(wildcard samples/*.lua)
 $(OUT)/prebuilt.stamp: $(OUT)/shark0 tools/prebuild.lua $(SAMPLE_SRCS) $(LUA_SRCS)
 	$(call msg,PREBUILD,samples)
 	$(Q)SHARK_CACHE=$(abspath $(OUT))/cache SHARK_LUA_PATH= ASAN_OPTIONS=detect_leaks=0 \
-		$(OUT)/shark0 -q tools/prebuild.lua $(OUT)/prebuilt $(SAMPLE_SRCS)
+		$(RUN) $(OUT)/shark0 -q tools/prebuild.lua $(OUT)/prebuilt $(SAMPLE_SRCS)
 	$(Q)for o in $(OUT)/prebuilt/*.bpf.o; do $(LLVM_STRIP) -g $$o; done
 	$(Q)touch $@
 
@@ -108,15 +142,15 @@ $(OUT)/core/otlp.o: $(OUT)/proto/otlp.pb-c.h
 $(OUT)/core/otlp_profiles.o: $(OUT)/proto/otlp_profiles.pb-c.h $(OUT)/proto/otlp.pb-c.h
 $(OUT)/proto/otlp_profiles.pb-c.o: $(OUT)/proto/otlp.pb-c.h
 
-$(OUT)/proto/%.pb-c.o: $(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h
+$(OUT)/proto/%.pb-c.o: $(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h $(SYSROOT_STAMP)
 	$(call msg,CC,$<)
-	$(Q)$(CC) $(CFLAGS) -I$(OUT)/proto -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS) -I$(OUT)/proto $(LIB_INCLUDES) -c -o $@ $<
 
 # The FFI surface: shark_api.h (and the structs prebuilt BPF programs share,
 # bpf/template.h, bpf/tpring.h, bpf/ustack.h) through the preprocessor, as ffi.cdef text.
-$(OUT)/shark_api.cdef: core/shark_api.h bpf/template.h bpf/ustack.h bpf/tpring.h | $(OUT)
+$(OUT)/shark_api.cdef: core/shark_api.h bpf/template.h bpf/ustack.h bpf/tpring.h $(SYSROOT_STAMP) | $(OUT)
 	$(call msg,CDEF,$@)
-	$(Q)cat $^ | $(CC) -E -P -DSHARK_CDEF -o $@ -
+	$(Q)cat $(filter %.h,$^) | $(CC) -E -P -DSHARK_CDEF -o $@ -
 
 # Each entry point is declared once, as a member of struct shark_api with
 # SHARK_IMPL(fn): the table and the prototypes of the fns are generated.
@@ -135,8 +169,6 @@ $(OUT)/api_table.c: tools/api.lua core/shark_api.h | $(OUT)
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
 CLANG    ?= clang
-# the kernel's name of this architecture, for __TARGET_ARCH_ (also in lua/shark/arch.lua)
-BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/')
 BPFTOOL  ?= bpftool
 LLVM_STRIP ?= llvm-strip
 
@@ -145,10 +177,10 @@ $(OUT)/bpf/vmlinux.h: | $(OUT)/bpf
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c >$@
 
 $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/template.h bpf/template.bpf.h bpf/ustack.h bpf/tpring.h bpf/include/shark.bpf.h \
-		bpf/include/shark_arch.bpf.h $(OUT)/bpf/vmlinux.h | $(OUT)/bpf
+		bpf/include/shark_arch.bpf.h bpf/include/shark_cross.bpf.h $(OUT)/bpf/vmlinux.h | $(OUT)/bpf
 	$(call msg,BPF,$<)
-	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror -I$(OUT)/bpf -Ibpf \
-		-I/usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
+	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) $(BPF_CROSS) -Wall -Werror -I$(OUT)/bpf -Ibpf \
+		$(BPF_SYS_INCLUDES) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@	# DWARF: 90% of the object; .BTF and .BTF.ext stay
 
 $(OUT)/bpf/latency_task.bpf.o: bpf/latency.bpf.c
@@ -172,12 +204,12 @@ $(OUT)/layout.c: tools/layout.lua $(OUT)/shark_api.cdef | $(OUT)
 	$(call msg,LAYOUT,$@)
 	$(Q)$(LUAJIT) tools/layout.lua $(OUT)/shark_api.cdef $@
 
-$(OUT)/files0.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/shark_arch.bpf.h bpf/include/linux/errno.h \
+$(OUT)/files0.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/shark_arch.bpf.h bpf/include/shark_cross.bpf.h bpf/include/linux/errno.h \
 		$(BPF_OBJS) $(VIEWER_FILES) | $(OUT)
 	$(call msg,EMBED,$@)
 	$(Q)$(LUAJIT) tools/embed_files.lua $@ $(EMBED_FILES)
 
-$(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/shark_arch.bpf.h bpf/include/linux/errno.h \
+$(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/shark_arch.bpf.h bpf/include/shark_cross.bpf.h bpf/include/linux/errno.h \
 		$(BPF_OBJS) $(VIEWER_FILES) $(OUT)/prebuilt.stamp | $(OUT)
 	$(call msg,EMBED,$@)
 	$(Q)$(LUAJIT) tools/embed_files.lua $@ $(EMBED_FILES) \
@@ -185,7 +217,7 @@ $(OUT)/files.c: tools/embed_files.lua bpf/include/shark.bpf.h bpf/include/shark_
 
 # Syscall numbers of this architecture, from the C library's headers: lets
 # perf.on("syscalls:*") ride on the two raw_syscalls tracepoints.
-$(OUT)/syscalls.c: | $(OUT)
+$(OUT)/syscalls.c: $(SYSROOT_STAMP) | $(OUT)
 	$(call msg,GEN,$@)
 	$(Q){ echo '/* generated from <sys/syscall.h>: do not edit */'; \
 	  echo '#include "shark.h"'; \
@@ -197,6 +229,11 @@ $(OUT)/syscalls.c: | $(OUT)
 $(OUT)/%.o: $(OUT)/%.c $(HEADERS)
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# the cross toolchain and qemu-user (deps/install: idempotent), then the arm64 libraries
+$(SYSROOT_STAMP): deps/sysroot deps/install deps/packages.txt
+	$(call msg,SYSROOT,$(SYSROOT))
+	$(Q)deps/install arm64 && deps/sysroot $(SYSROOT) && touch $@
 
 $(OUT) $(OUT)/core $(OUT)/progs:
 	$(Q)mkdir -p $@
@@ -288,7 +325,7 @@ asan:
 	$(Q)SHARK=$(CURDIR)/$(ASAN_OUT)/shark OUT=$(CURDIR)/$(ASAN_OUT) \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_odr_violation=0 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/asan/lsan.supp:print_suppressions=0 \
-		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run $(ASAN_SUITES)
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run $(or $(ASAN_SUITES),lint unit lua e2e)
 
 # The two unwinders on one copied stack (tests/bench/unwind.sh); libunwind only here.
 $(OUT)/bench_unwind: tests/bench/unwind_libs.c $(CORE_OBJS) $(EMBED_OBJ) $(HEADERS)
@@ -300,7 +337,7 @@ deps:
 	$(Q)deps/install build
 
 deps-test:
-	$(Q)deps/install build test
+	$(Q)deps/install build test arm64
 
 progs: $(PROGS)
 
@@ -317,13 +354,18 @@ tests/%/node_modules/.package-lock.json: tests/%/package.json tests/%/package-lo
 
 browser-deps: $(NODE_STAMPS)
 
+# The arm64 suite of tests/run needs the arm64 build (.output/arm64): shark
+# and unit only, on every CPU unless make was given -j (its jobserver then)
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS) browser-deps
+	$(Q)case " $$MAKEFLAGS" in *" -j"*) j= ;; *) j=-j$$(nproc) ;; esac; \
+		$(MAKE) --no-print-directory $$j ARCH=arm64 shark $(OUT)/arm64/unit
 	$(Q)tests/run
 
 # The whole suite while a CPU hog runs on every CPU: tests must hold on a busy machine.
 test-under-load: deps-test
 	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS)
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 shark $(OUT)/arm64/unit
 	$(Q)tests/under-load
 
 lint:

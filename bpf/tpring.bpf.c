@@ -24,10 +24,23 @@ const volatile __u32 cfg_cgroup = 0;	/* only tasks under cgroups[0] */
 const volatile __u32 cfg_cpus = 0;	/* only CPUs set in `cpus` */
 const volatile __u32 cfg_stack_k = 0;	/* callchains: kernel frames */
 const volatile __u32 cfg_stack_u = 0;	/* callchains: user frames */
-const volatile __u64 cfg_wake = 1 << 20;	/* wake the reader each time this many bytes fill */
+const volatile __u32 cfg_wake_shift = 20;	/* wake the reader each time a CPU writes 2^this bytes */
 const volatile __u32 cfg_fork_child = 44;	/* sched_process_fork: offset of child_pid */
+/* raw tracepoints sys_enter/sys_exit: the conf keys of raw_syscalls events (SHARK_TP_NONE: none) */
+const volatile __u32 cfg_sys_enter_key = SHARK_TP_NONE;
+const volatile __u32 cfg_sys_exit_key = SHARK_TP_NONE;
+const volatile __u32 cfg_routed = 0;	/* conf keys below SHARK_TP_ROUTED are routed syscalls' */
 
 __u64 unreadable = 0;	/* user strings that could not be read: delivered empty */
+__u32 woke_first = 0;	/* the reader was woken for the first record */
+
+/* bytes each CPU wrote, on a cache line of its own: what paces wake-ups */
+struct written {
+	__u64 bytes;
+	__u64 pad[7];
+};
+
+struct written written[SHARK_TP_NCPU];
 
 SHARK_RINGBUF(events, struct shark_tprec, 1 << 23);
 
@@ -51,6 +64,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } cpus SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);	/* exits between two drains */
+	__type(key, __u32);
+	__type(value, struct shark_tpgone);
+} gone SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
@@ -164,14 +184,29 @@ static __always_inline __u32 read_stack(void *ctx, __u64 *ips)
 	return n;
 }
 
-/* wake the reader only when the ring crosses a multiple of cfg_wake: never
- * per record, yet before it fills */
-static __always_inline __u64 wake_flag(__u64 avail, __u32 size)
+/*
+ * Wake the reader each time this CPU's bytes cross a multiple of 2^shift
+ * (user space sets it to a quarter of the ring over the CPUs: a wake-up
+ * comes before the ring fills, never per record), and for the very first
+ * record, so the first event is not held until the timed drain. Counting per
+ * CPU costs no shared cache line, unlike asking the ring how full it is.
+ */
+static __always_inline __u64 wake_flag(__u32 cpu, __u32 size)
 {
-	return (avail + size + 8) / cfg_wake != avail / cfg_wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	struct written *w = &written[cpu & (SHARK_TP_NCPU - 1)];
+	__u64 before = w->bytes, after = before + size + 8;
+
+	w->bytes = after;
+	if ((before >> cfg_wake_shift) != (after >> cfg_wake_shift))
+		return BPF_RB_FORCE_WAKEUP;
+	if (!woke_first) {
+		woke_first = 1;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
 }
 
-#define SMALL 64
+#define SMALL SHARK_TP_SMALL
 
 struct small {
 	struct shark_tprec h;
@@ -183,9 +218,8 @@ struct small {
  * 64 bytes: syscalls, sched_switch): written in place in the ring, with no
  * copy through the scratch buffer.
  */
-static __always_inline int deliver_small(void *ctx, struct shark_tpconf *c, __u32 tgid, __u32 tid, __u32 cpu)
+static __always_inline int put_small(void *ctx, struct shark_tpconf *c, __u32 tgid, __u32 tid, __u32 cpu)
 {
-	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	__u32 size = c->size <= SMALL ? c->size : SMALL;
 	struct small *s = bpf_ringbuf_reserve(&events, sizeof(*s), 0);
 
@@ -203,42 +237,69 @@ static __always_inline int deliver_small(void *ctx, struct shark_tpconf *c, __u3
 	s->h.tid = tid;
 	s->h.cpu = cpu;
 	s->h.event = c->event - 1;
-	bpf_get_current_comm(s->h.comm, sizeof(s->h.comm));
+	s->h.pad = 0;
 	s->h.raw_size = size;
 	s->h.nr_ips = 0;
 	s->h.ips_off = sizeof(*s);
-	bpf_ringbuf_submit(s, wake_flag(avail, sizeof(*s)));
+	bpf_ringbuf_submit(s, wake_flag(cpu, sizeof(*s)));
 	return 1;
 }
 
-SEC("tracepoint")
-int deliver(void *ctx)
+/* The conf entry of this event (the cookie says which), or NULL when not wanted. */
+static __always_inline struct shark_tpconf *conf_of(void *ctx, __u32 tgid, __u32 tid, __u32 cpu)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, tid = (__u32)id, cpu = bpf_get_smp_processor_id();
-	__u32 key = (__u32)cookie, zero = 0, size, total;
+	__u32 key = (__u32)cookie;
 	struct shark_tpconf *c;
-	struct shark_tprec *r;
-	__u8 *buf, *raw;
-	__u64 avail;
 
 	if (!wanted(tgid, tid, cpu))
-		return 1;
+		return NULL;
 	if (cookie >> 32) {
 		/* a raw_syscalls carrier: the syscall number is the long at 8 */
 		long nr = -1;
 
 		bpf_probe_read_kernel(&nr, sizeof(nr), ctx + 8);
 		if (nr < 0 || nr >= 1024)
-			return 1;
+			return NULL;
 		key += (__u32)nr;
 	}
 	c = bpf_map_lookup_elem(&conf, &key);
 	if (!c || !c->event)
+		return NULL;
+	return c;
+}
+
+/*
+ * Events whose records are all small (see put_small), loaded instead of
+ * deliver when user space knows that: a tenth of the instructions for the
+ * verifier, which is most of the time to the first event.
+ */
+SEC("tracepoint")
+int deliver_small(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id, cpu = bpf_get_smp_processor_id();
+	struct shark_tpconf *c = conf_of(ctx, tgid, tid, cpu);
+
+	if (c)
+		put_small(ctx, c, tgid, tid, cpu);
+	return 1;
+}
+
+SEC("tracepoint")
+int deliver(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id, cpu = bpf_get_smp_processor_id();
+	__u32 zero = 0, size, total;
+	struct shark_tpconf *c = conf_of(ctx, tgid, tid, cpu);
+	struct shark_tprec *r;
+	__u8 *buf, *raw;
+
+	if (!c)
 		return 1;
 	if (!c->nstr && !c->nloc && !cfg_stack_k && !cfg_stack_u && c->size <= SMALL)
-		return deliver_small(ctx, c, tgid, tid, cpu);
+		return put_small(ctx, c, tgid, tid, cpu);
 	buf = bpf_map_lookup_elem(&scratch, &zero);
 	if (!buf)
 		return 1;
@@ -265,7 +326,7 @@ int deliver(void *ctx)
 	r->tid = tid;
 	r->cpu = cpu;
 	r->event = c->event - 1;
-	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	r->pad = 0;
 	r->raw_size = size;
 	r->nr_ips = 0;
 	total = (HDR + size + 7) & ~7u;
@@ -277,10 +338,108 @@ int deliver(void *ctx)
 		total += (n & 511) * 8;
 	}
 	total &= SCRATCH - 1;
-	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	if (bpf_ringbuf_output(&events, buf, total, wake_flag(avail, total)))
+	if (bpf_ringbuf_output(&events, buf, total, wake_flag(cpu, total)))
 		__sync_fetch_and_add(&events_drops, 1);
 	return 1;
+}
+
+/*
+ * raw_syscalls (and the syscalls routed through them) at the raw tracepoints
+ * sys_enter and sys_exit: the same records as the tracepoints give, built
+ * from the registers, without the perf buffer a tracepoint program is
+ * handed (its allocation, clearing and the walk over the tracepoint's perf
+ * events cost more than the rest of the delivery). Small records only.
+ */
+static __always_inline void put_syscall(struct shark_tpconf *c, const __u8 *regs, long nr, long ret,
+					int exit, __u32 tgid, __u32 tid, __u32 cpu)
+{
+	struct small *s = bpf_ringbuf_reserve(&events, sizeof(*s), 0);
+	__u64 *w;
+
+	if (!s) {
+		__sync_fetch_and_add(&events_drops, 1);
+		return;
+	}
+	w = (__u64 *)s->raw;
+	/* common_type, flags, preempt_count, common_pid; then id and args (or ret) */
+	w[0] = (__u64)c->type | ((__u64)tid << 32);
+	w[1] = nr;
+	if (exit) {
+		w[2] = ret;
+		w[3] = w[4] = w[5] = w[6] = w[7] = 0;
+	} else {
+		for (int i = 0; i < 6; i++)
+			w[2 + i] = *(const __u64 *)(regs + shark_syscall_arg_offset(i));
+	}
+	s->h.time = bpf_ktime_get_ns();
+	s->h.pid = tgid;
+	s->h.tid = tid;
+	s->h.cpu = cpu;
+	s->h.event = c->event - 1;
+	s->h.pad = 0;
+	s->h.raw_size = c->size <= SMALL ? c->size : SMALL;
+	s->h.nr_ips = 0;
+	s->h.ips_off = sizeof(*s);
+	bpf_ringbuf_submit(s, wake_flag(cpu, sizeof(*s)));
+}
+
+static __always_inline int sys_event(struct bpf_raw_tracepoint_args *ctx, int exit)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id, cpu = bpf_get_smp_processor_id();
+	__u32 key = exit ? cfg_sys_exit_key : cfg_sys_enter_key;
+	const void *at = (const void *)ctx->args[0];
+	struct shark_tpconf *c1 = NULL, *c2 = NULL;
+	__u64 regs[SHARK_SYSCALL_REGS / 8];	/* aligned: the verifier wants 8-byte stack reads so */
+	long nr = -1;
+	int found = 0;
+
+	if (!wanted(tgid, tid, cpu))
+		return 0;
+	if (exit) {
+		int n = -1;
+
+		bpf_probe_read_kernel(&n, sizeof(n), at + shark_syscall_nr_offset());
+		nr = n;
+	} else
+		nr = (long)ctx->args[1];
+	if (key != SHARK_TP_NONE) {
+		c1 = bpf_map_lookup_elem(&conf, &key);
+		if (c1 && c1->event)
+			found++;
+		else
+			c1 = NULL;
+	}
+	if (cfg_routed && nr >= 0 && nr < 1024) {
+		key = (exit ? 1024 : 0) + (__u32)nr;
+		c2 = bpf_map_lookup_elem(&conf, &key);
+		if (c2 && c2->event)
+			found++;
+		else
+			c2 = NULL;
+	}
+	if (!found)
+		return 0;
+	/* the arguments: one copy of the registers, once something wants them */
+	if (!exit && bpf_probe_read_kernel(regs, sizeof(regs), at))
+		return 0;
+	if (c1)
+		put_syscall(c1, (const __u8 *)regs, nr, (long)ctx->args[1], exit, tgid, tid, cpu);
+	if (c2)
+		put_syscall(c2, (const __u8 *)regs, nr, (long)ctx->args[1], exit, tgid, tid, cpu);
+	return 0;
+}
+
+SEC("raw_tp/sys_enter")
+int deliver_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	return sys_event(ctx, 0);
+}
+
+SEC("raw_tp/sys_exit")
+int deliver_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	return sys_event(ctx, 1);
 }
 
 /* Children of traced processes are traced too (perf's inherit). */
@@ -295,6 +454,24 @@ int track_fork(void *ctx)
 	v = *on;
 	bpf_probe_read_kernel(&child, sizeof(child), ctx + (cfg_fork_child & 0xff));
 	bpf_map_update_elem(&pids, &child, &v, BPF_ANY);
+	return 1;
+}
+
+/*
+ * The name of each traced process as it exits, for events read after it is
+ * gone (e.comm): once per process instead of once per event.
+ */
+SEC("tracepoint/sched/sched_process_exit")
+int track_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct shark_tpgone g;
+
+	if (tgid != (__u32)id || !wanted(tgid, cfg_tid ? cfg_tid : tgid, bpf_get_smp_processor_id()))
+		return 1;
+	bpf_get_current_comm(g.comm, sizeof(g.comm));
+	bpf_map_update_elem(&gone, &tgid, &g, BPF_ANY);
 	return 1;
 }
 

@@ -11,6 +11,9 @@ enum shark_tpring_limits {
 	SHARK_TP_MAX_FRAMES = 127,	/* per side (kernel, user) */
 	SHARK_TP_ROUTED = 2048,		/* with routes, conf keys below are raw_syscalls' (enter 0.., exit 1024..) */
 	SHARK_TP_CONF = 4096,		/* entries of the conf map */
+	SHARK_TP_SMALL = 64,		/* records of at most this size go in place (deliver_small) */
+	SHARK_TP_NCPU = 256,
+	SHARK_TP_NONE = 0x7fffffff,	/* no conf key */		/* CPUs with a byte count of their own (more share them) */
 };
 
 /* What the program does for one tracepoint (conf map, keyed by the attach cookie). */
@@ -26,7 +29,8 @@ struct shark_tpconf {
 };
 
 /*
- * One record in the ring: this header, the tracepoint record (raw_size bytes,
+ * One record in the ring: this header (no task name: reading it costs a
+ * tenth of the record; names of exited processes are kept in `gone`), the tracepoint record (raw_size bytes,
  * user strings appended; each string field then holds (len << 32) | offset
  * from the start of raw), then nr_ips callchain words at ips_off.
  */
@@ -39,7 +43,12 @@ struct shark_tprec {
 	__u32 raw_size;
 	__u16 nr_ips;
 	__u16 ips_off;		/* from the start of this header */
-	char comm[16];		/* the task's name at event time */
+	__u32 pad;
+};
+
+/* The name of a traced process that exited (the `gone` map, keyed by pid). */
+struct shark_tpgone {
+	char comm[16];
 };
 
 #endif /* SHARK_TPRING_H */

@@ -40,7 +40,12 @@ struct {
 	__uint(value_size, 127 * sizeof(__u64));
 } stacks SEC(".maps");
 
-/* struct pt_regs into perf's register order (SHARK_UNWIND_REGS_MASK) */
+/*
+ * struct pt_regs into perf's register order (SHARK_UNWIND_REGS_MASK): x86-64
+ * only, as is the unwinder (core/unwind.h); elsewhere the Lua side refuses
+ * user = "dwarf" before loading this.
+ */
+#if defined(__TARGET_ARCH_x86)
 static __always_inline void put_regs(__u64 *r, const struct pt_regs *p)
 {
 	r[0] = p->ax;
@@ -64,6 +69,14 @@ static __always_inline void put_regs(__u64 *r, const struct pt_regs *p)
 	r[18] = p->r14;
 	r[19] = p->r15;
 }
+#else
+static __always_inline void put_regs(__u64 *r, const struct pt_regs *p)
+{
+	(void)p;
+	for (int i = 0; i < SHARK_USTACK_NREGS; i++)
+		r[i] = 0;
+}
+#endif
 
 static __always_inline void blocked(void *ctx, __u32 pid, __u32 tid, __u64 now)
 {

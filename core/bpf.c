@@ -1,48 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
-/* bpf.c - BPF objects through libbpf: open, configure, load, attach, maps, BTF. */
+/* bpf.c - BPF objects through libbpf: open, configure, load, free, their sections and maps.
+ * Attaching is in bpf_attach.c, BTF (types for Lua, vmlinux.h) in bpf_btf.c. */
 #include <errno.h>
-#include <limits.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <net/if.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
-#include <linux/perf_event.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "shark.h"
-
-/*
- * A shark_bpf wraps one bpf_object and every link made from it, so freeing
- * it detaches everything (links are fds: a killed shark leaves nothing).
- * Errors come back as -errno; bpf_error() has them in words, with what
- * libbpf said and, for a verifier rejection, the tail of the verifier log.
- */
-struct shark_bpf {
-	struct bpf_object *obj;
-	struct bpf_program **progs;
-	int nprogs;
-	struct bpf_map **maps;
-	int nmaps;
-	struct bpf_link **links;
-	int nlinks;
-	int *pfds;		/* fds closed on detach: perf events of perf_event programs, sockets */
-	int npfds;
-	char **logs;		/* per program verifier log */
-	void **mmaps;		/* live mappings of .bss/.data/.rodata after load */
-	size_t *mmap_sizes;
-	char err[4096];
-};
+#include "bpf_object.h"
 
 #define VERIFIER_LOG 65536
 
@@ -72,9 +41,7 @@ static const char *load_strerror(int err)
 	return shark_bpf_strerror(err);
 }
 
-static void set_err(struct shark_bpf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void set_err(struct shark_bpf *o, const char *fmt, ...)
+void shark_bpf__set_err(struct shark_bpf *o, const char *fmt, ...)
 {
 	char *buf = o ? o->err : open_err;
 	size_t len = o ? sizeof(o->err) : sizeof(open_err);
@@ -85,8 +52,7 @@ static void set_err(struct shark_bpf *o, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Append what libbpf said during the last call (see log.c) to the error. */
-static void add_libbpf(struct shark_bpf *o)
+void shark_bpf__add_libbpf(struct shark_bpf *o)
 {
 	char *buf = o ? o->err : open_err;
 	size_t len = o ? sizeof(o->err) : sizeof(open_err);
@@ -123,8 +89,9 @@ struct shark_bpf *shark_bpf__open(const void *buf, uint64_t len, const char *nam
 	err = libbpf_get_error(o->obj);
 	if (err) {
 		o->obj = NULL;
-		set_err(NULL, "cannot open the BPF object %s: %s", name, shark_bpf_strerror(err));
-		add_libbpf(NULL);
+		shark_bpf__set_err(NULL, "cannot open the BPF object %s: %s", name,
+				   shark_bpf_strerror(err));
+		shark_bpf__add_libbpf(NULL);
 		shark_log__capture(0);
 		free(o);
 		errno = -err;
@@ -243,18 +210,19 @@ int32_t shark_bpf__load(struct shark_bpf *o)
 	if (err) {
 		for (int i = 0; i < o->nprogs; i++) {
 			if (o->logs[i] && o->logs[i][0]) {
-				set_err(o, "the kernel rejected BPF program '%s' (%s): %s\nverifier log (end):\n%s",
-					bpf_program__name(o->progs[i]), bpf_program__section_name(o->progs[i]),
-					load_strerror(err), log_tail(o->logs[i], 20));
+				shark_bpf__set_err(o, "the kernel rejected BPF program '%s' (%s): %s\n"
+						   "verifier log (end):\n%s", bpf_program__name(o->progs[i]),
+						   bpf_program__section_name(o->progs[i]), load_strerror(err),
+						   log_tail(o->logs[i], 20));
 				shark_log__capture(0);
 				return err;
 			}
 		}
-		set_err(o, "cannot load the BPF object: %s", load_strerror(err));
+		shark_bpf__set_err(o, "cannot load the BPF object: %s", load_strerror(err));
 		if (err == -EPERM)
 			snprintf(o->err + strlen(o->err), sizeof(o->err) - strlen(o->err),
 				 " (not root, or a program type this kernel refuses, e.g. fentry/fexit here)");
-		add_libbpf(o);
+		shark_bpf__add_libbpf(o);
 		shark_log__capture(0);
 		return err;
 	}
@@ -340,308 +308,28 @@ int32_t shark_bpf__possible_cpus(void)
 	return libbpf_num_possible_cpus();
 }
 
-/* --------------------------------------------------------------- attach */
-
-/* End an attach begun with shark_log__capture(1): keep the link, or say why not. */
-static int keep_link(struct shark_bpf *o, struct bpf_link *l, const char *what)
+/* Before load: resize a map (templates size their maps from Lua). */
+int32_t shark_bpf__map_resize(struct shark_bpf *o, const char *name, uint32_t max)
 {
-	int err = (int)libbpf_get_error(l);
-	struct bpf_link **n;
+	struct bpf_map *m = bpf_object__find_map_by_name(o->obj, name);
 
-	shark_log__capture(0);
-	if (err) {
-		if (!o->err[0])
-			set_err(o, "cannot attach %s: %s", what, shark_bpf_strerror(err));
-		add_libbpf(o);
-		return err;
-	}
-	n = realloc(o->links, sizeof(*n) * (size_t)(o->nlinks + 1));
-	if (!n) {
-		bpf_link__destroy(l);
-		return -ENOMEM;
-	}
-	o->links = n;
-	o->links[o->nlinks++] = l;
-	return 0;
-}
-
-static struct bpf_program *prog_at(struct shark_bpf *o, int32_t i)
-{
-	return i >= 0 && i < o->nprogs ? o->progs[i] : NULL;
-}
-
-/*
- * How many times the kernel skipped program i since load: a tracing program
- * does not run while another BPF program runs on the same CPU (an interrupt's
- * tracepoint during a sched_switch program, a preempted map syscall), and the
- * kernel counts each skip. Return: the count, or -errno.
- */
-int64_t shark_bpf__prog_misses(struct shark_bpf *o, int32_t i)
-{
-	struct bpf_program *p = prog_at(o, i);
-	struct bpf_prog_info info;
-	__u32 len = sizeof(info);
-	int fd = p ? bpf_program__fd(p) : -1;
-
-	if (fd < 0)
+	if (!m)
 		return -ENOENT;
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	return (int64_t)info.recursion_misses;
+	return bpf_map__set_max_entries(m, max);
 }
 
-static int has_pmu(const char *name)
+int32_t shark_bpf__autoload(struct shark_bpf *o, const char *prog, int32_t on)
 {
-	char path[128];
-
-	snprintf(path, sizeof(path), "/sys/bus/event_source/devices/%s/type", name);
-	return access(path, R_OK) == 0;
-}
-
-/* Attach by section name (tracepoint/…, uprobe/…, usdt/…, …). */
-int32_t shark_bpf__attach(struct shark_bpf *o, int32_t i)
-{
-	struct bpf_program *p = prog_at(o, i);
-	const char *sec;
-	char what[256];
+	struct bpf_program *p = bpf_object__find_program_by_name(o->obj, prog);
 
 	if (!p)
 		return -ENOENT;
-	o->err[0] = '\0';
-	sec = bpf_program__section_name(p);
-	snprintf(what, sizeof(what), "'%s' (SEC(\"%s\"))", bpf_program__name(p), sec);
-	if ((!strncmp(sec, "kprobe", 6) || !strncmp(sec, "kretprobe", 9)) && !has_pmu("kprobe"))
-		set_err(o, "cannot attach %s: this kernel has no kprobes (built without CONFIG_KPROBES)", what);
-	shark_log__capture(1);
-	return keep_link(o, bpf_program__attach(p), what);
+	return bpf_program__set_autoload(p, on != 0);
 }
 
-int32_t shark_bpf__attach_tracepoint(struct shark_bpf *o, int32_t i, const char *sys, const char *name)
+void shark_free(void *p)
 {
-	struct bpf_program *p = prog_at(o, i);
-	char what[256];
-
-	if (!p)
-		return -ENOENT;
-	o->err[0] = '\0';
-	snprintf(what, sizeof(what), "'%s' to tracepoint %s:%s", bpf_program__name(p), sys, name);
-	shark_log__capture(1);
-	return keep_link(o, bpf_program__attach_tracepoint(p, sys, name), what);
-}
-
-int32_t shark_bpf__attach_tracepoint_cookie(struct shark_bpf *o, int32_t i, const char *sys, const char *name,
-					    uint64_t cookie)
-{
-	LIBBPF_OPTS(bpf_tracepoint_opts, opts, .bpf_cookie = cookie);
-	struct bpf_program *p = prog_at(o, i);
-	char what[256];
-
-	if (!p)
-		return -ENOENT;
-	o->err[0] = '\0';
-	snprintf(what, sizeof(what), "'%s' to tracepoint %s:%s", bpf_program__name(p), sys, name);
-	shark_log__capture(1);
-	return keep_link(o, bpf_program__attach_tracepoint_opts(p, sys, name, &opts), what);
-}
-
-int32_t shark_bpf__attach_raw_tracepoint(struct shark_bpf *o, int32_t i, const char *name)
-{
-	struct bpf_program *p = prog_at(o, i);
-	char what[256];
-
-	if (!p)
-		return -ENOENT;
-	o->err[0] = '\0';
-	snprintf(what, sizeof(what), "'%s' to raw tracepoint %s", bpf_program__name(p), name);
-	shark_log__capture(1);
-	return keep_link(o, bpf_program__attach_raw_tracepoint(p, name), what);
-}
-
-int32_t shark_bpf__attach_uprobe(struct shark_bpf *o, int32_t i, int32_t retprobe, int32_t pid,
-				 const char *binary, const char *func, uint64_t offset, uint64_t cookie)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe != 0, .func_name = func, .bpf_cookie = cookie);
-	struct bpf_program *p = prog_at(o, i);
-	char what[512], alt[PATH_MAX];
-	int err;
-
-	if (!p)
-		return -ENOENT;
-	o->err[0] = '\0';
-	snprintf(what, sizeof(what), "'%s' to %s %s:%s%s", bpf_program__name(p), retprobe ? "uretprobe" : "uprobe",
-		 binary, func ? func : "", func ? "" : "(offset)");
-	/* a name without '/' is libbpf's to find (PATH, library dirs); a path
-	 * missing here may be in the traced process's mount namespace */
-	if (strchr(binary, '/') && access(binary, R_OK)) {
-		err = -errno;
-		if (pid > 0 && binary[0] == '/') {
-			snprintf(alt, sizeof(alt), "/proc/%d/root%s", pid, binary);
-			if (access(alt, R_OK) == 0)
-				binary = alt;
-		}
-		if (binary != alt) {
-			set_err(o, "cannot attach %s: %s: %s", what, binary, shark_bpf_strerror(err));
-			return err;
-		}
-	}
-	shark_log__capture(1);
-	err = keep_link(o, bpf_program__attach_uprobe_opts(p, pid > 0 ? pid : -1, binary, (size_t)offset, &opts),
-			what);
-	/* libbpf says ENOENT for a function it cannot find: say which way */
-	if (err == -ENOENT && func && strchr(binary, '/')) {
-		if (shark_elf_has_symtab(binary) == 0)
-			set_err(o, "cannot attach %s: %s is stripped (no symbol table): '%s' cannot be found by "
-				"name; attach by offset (attach_uprobe{offset = N}) or use an unstripped build",
-				what, binary, func);
-		else
-			set_err(o, "cannot attach %s: no function '%s' in %s", what, func, binary);
-	}
-	return err;
-}
-
-int32_t shark_bpf__attach_usdt(struct shark_bpf *o, int32_t i, int32_t pid, const char *binary,
-			       const char *provider, const char *name, uint64_t cookie)
-{
-	LIBBPF_OPTS(bpf_usdt_opts, opts, .usdt_cookie = cookie);
-	struct bpf_program *p = prog_at(o, i);
-	char what[512];
-	int err;
-
-	if (!p)
-		return -ENOENT;
-	o->err[0] = '\0';
-	snprintf(what, sizeof(what), "'%s' to USDT %s:%s in %s", bpf_program__name(p), provider, name, binary);
-	if (access(binary, R_OK)) {
-		err = -errno;
-		set_err(o, "cannot attach %s: %s", what, strerror(errno));
-		return err;
-	}
-	shark_log__capture(1);
-	return keep_link(o, bpf_program__attach_usdt(p, pid > 0 ? pid : -1, binary, provider, name, &opts), what);
-}
-
-int32_t shark_bpf__attach_kprobe(struct shark_bpf *o, int32_t i, int32_t retprobe, const char *func)
-{
-	struct bpf_program *p = prog_at(o, i);
-	char what[256];
-
-	if (!p)
-		return -ENOENT;
-	o->err[0] = '\0';
-	snprintf(what, sizeof(what), "'%s' to %s %s", bpf_program__name(p), retprobe ? "kretprobe" : "kprobe", func);
-	if (!has_pmu("kprobe"))
-		set_err(o, "cannot attach %s: this kernel has no kprobes (built without CONFIG_KPROBES)", what);
-	shark_log__capture(1);
-	return keep_link(o, bpf_program__attach_kprobe(p, retprobe != 0, func), what);
-}
-
-/* Own fd until detach; on failure it is closed. */
-static int keep_fd(struct shark_bpf *o, int fd)
-{
-	int *nf = realloc(o->pfds, sizeof(int) * (size_t)(o->npfds + 1));
-
-	if (!nf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	o->pfds = nf;
-	o->pfds[o->npfds++] = fd;
-	return 0;
-}
-
-/*
- * A perf_event program on a sampling event on every CPU (or one process):
- * cpu-clock at a frequency for stack sampling, or any perf event.
- */
-int32_t shark_bpf__attach_perf(struct shark_bpf *o, int32_t i, uint32_t type, uint64_t config,
-			       uint64_t period, uint32_t freq, int32_t pid)
-{
-	struct bpf_program *p = prog_at(o, i);
-	struct perf_event_attr a;
-	int32_t cpus[1024];
-	int n, err;
-
-	if (!p)
-		return -ENOENT;
-	o->err[0] = '\0';
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.type = type;
-	a.config = config;
-	a.freq = freq != 0;
-	if (freq)
-		a.sample_freq = period;
-	else
-		a.sample_period = period ? period : 1;
-	n = shark_online_cpus(cpus, 1024);
-	if (n < 0)
-		return n;
-	for (int c = 0; c < n && c < 1024; c++) {
-		int fd = (int)syscall(SYS_perf_event_open, &a, pid > 0 ? pid : -1, cpus[c], -1, PERF_FLAG_FD_CLOEXEC);
-
-		if (fd < 0) {
-			err = -errno;
-			set_err(o, "cannot open the perf event for '%s' on CPU %d: %s", bpf_program__name(p), cpus[c],
-				strerror(errno));
-			return err;
-		}
-		err = keep_fd(o, fd);
-		if (err)
-			return err;
-		shark_log__capture(1);
-		err = keep_link(o, bpf_program__attach_perf_event(p, fd), bpf_program__name(p));
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-/*
- * A socket filter program (SEC("socket")) on a raw AF_PACKET socket that sees
- * every packet, both directions, of one interface (ifname NULL or "": all).
- * The program's return value is what the socket keeps of each packet: 0 keeps
- * nothing, so a counting filter costs no receive queue.
- */
-int32_t shark_bpf__attach_socket(struct shark_bpf *o, int32_t i, const char *ifname)
-{
-	struct bpf_program *p = prog_at(o, i);
-	struct sockaddr_ll sll;
-	int fd, pfd, err;
-
-	if (!p)
-		return -ENOENT;
-	o->err[0] = '\0';
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(ETH_P_ALL);
-	if (ifname && *ifname) {
-		sll.sll_ifindex = (int)if_nametoindex(ifname);
-		if (!sll.sll_ifindex) {
-			err = -errno;
-			set_err(o, "cannot attach '%s' to interface %s: %s", bpf_program__name(p), ifname,
-				shark_bpf_strerror(err));
-			return err;
-		}
-	}
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
-	if (fd < 0) {
-		err = -errno;
-		set_err(o, "cannot open a packet socket for '%s': %s", bpf_program__name(p),
-			shark_bpf_strerror(err));
-		return err;
-	}
-	pfd = bpf_program__fd(p);
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &pfd, sizeof(pfd))) {
-		err = -errno;
-		set_err(o, "cannot attach '%s' to a packet socket on %s: %s", bpf_program__name(p),
-			ifname && *ifname ? ifname : "every interface", shark_bpf_strerror(err));
-		close(fd);
-		return err;
-	}
-	err = keep_fd(o, fd);
-	return err ? err : fd;
+	free(p);
 }
 
 /* ---------------------------------------------------------------- maps */
@@ -669,263 +357,4 @@ int32_t shark_bpf_map_take(int32_t fd, const void *key, void *value)
 int32_t shark_bpf_map_next_key(int32_t fd, const void *key, void *next)
 {
 	return bpf_map_get_next_key(fd, key, next) ? -errno : 0;
-}
-
-/* ----------------------------------------------------------------- BTF */
-
-static const struct btf *obj_btf(struct shark_bpf *o)
-{
-	return o ? bpf_object__btf(o->obj) : NULL;
-}
-
-/* What a BTF type is, through typedefs and qualifiers. */
-int32_t shark_bpf__btf_type(struct shark_bpf *o, uint32_t id, struct shark_btf_type *out)
-{
-	const struct btf *btf = obj_btf(o);
-	const struct btf_type *t;
-
-	memset(out, 0, sizeof(*out));
-	if (!btf)
-		return -ENOENT;
-	id = (uint32_t)btf__resolve_type(btf, id);
-	t = btf__type_by_id(btf, id);
-	if (!t)
-		return -ENOENT;
-	out->id = id;
-	out->kind = btf_kind(t);
-	out->name = btf__name_by_offset(btf, t->name_off);
-	switch (out->kind) {
-	case BTF_KIND_INT:
-		out->size = t->size;
-		out->is_signed = !!(btf_int_encoding(t) & BTF_INT_SIGNED);
-		out->is_char = !!(btf_int_encoding(t) & BTF_INT_CHAR) || (t->size == 1 && out->name &&
-									     strstr(out->name, "char"));
-		break;
-	case BTF_KIND_ENUM:
-	case BTF_KIND_ENUM64:
-		out->size = t->size;
-		out->is_signed = btf_kflag(t);
-		break;
-	case BTF_KIND_ARRAY: {
-		const struct btf_array *a = btf_array(t);
-		struct shark_btf_type elem;
-
-		out->elem = a->type;
-		out->nelem = a->nelems;
-		out->size = (uint32_t)btf__resolve_size(btf, id);
-		if (!shark_bpf__btf_type(o, a->type, &elem))
-			out->is_char = elem.is_char;
-		out->elem = elem.id;
-		break;
-	}
-	case BTF_KIND_PTR:
-		out->size = sizeof(void *);
-		out->elem = t->type;	/* the pointee */
-		break;
-	default:
-		out->size = (uint32_t)btf__resolve_size(btf, id);
-		break;
-	}
-	return 0;
-}
-
-struct dump_buf {
-	char *buf;
-	size_t len, cap;
-};
-
-static void dump_printf(void *ctx, const char *fmt, va_list args)
-{
-	struct dump_buf *d = ctx;
-	va_list copy;
-	int n;
-
-	va_copy(copy, args);
-	n = vsnprintf(d->buf ? d->buf + d->len : NULL, d->buf ? d->cap - d->len : 0, fmt, copy);
-	va_end(copy);
-	if (n < 0)
-		return;
-	if (d->len + (size_t)n + 1 > d->cap) {
-		size_t cap = (d->cap + (size_t)n + 1) * 2;
-		char *nb = realloc(d->buf, cap);
-
-		if (!nb)
-			return;
-		d->buf = nb;
-		d->cap = cap;
-		vsnprintf(d->buf + d->len, d->cap - d->len, fmt, args);
-	}
-	d->len += (size_t)n;
-}
-
-static void dump_printf_str(struct dump_buf *d, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	dump_printf(d, fmt, ap);
-	va_end(ap);
-}
-
-/*
- * C declarations of BTF type @id and everything it needs (libbpf's
- * btf_dump), for ffi.cdef. Return: a malloc'd string (free with
- * shark_free) or NULL with errno set.
- */
-char *shark_bpf__btf_c(struct shark_bpf *o, uint32_t id)
-{
-	const struct btf *btf = obj_btf(o);
-	struct dump_buf d = { 0 };
-	struct btf_dump *dump;
-	int err;
-
-	if (!btf) {
-		errno = ENOENT;
-		return NULL;
-	}
-	dump = btf_dump__new(btf, dump_printf, &d, NULL);
-	err = (int)libbpf_get_error(dump);
-	if (err) {
-		errno = -err;
-		return NULL;
-	}
-	/* what the type needs, then "typedef <the type> shark_t<id>;": one name
-	 * for FFI whether the type is named, anonymous, an array or a scalar */
-	err = btf_dump__dump_type(dump, id);
-	if (!err) {
-		char name[32];
-		LIBBPF_OPTS(btf_dump_emit_type_decl_opts, decl, .field_name = name);
-
-		snprintf(name, sizeof(name), "shark_t%u", id);
-		dump_printf_str(&d, "typedef ");
-		err = btf_dump__emit_type_decl(dump, id, &decl);
-		dump_printf_str(&d, ";\n");
-	}
-	btf_dump__free(dump);
-	if (err || !d.buf) {
-		free(d.buf);
-		errno = err ? -err : ENOENT;
-		return NULL;
-	}
-	return d.buf;
-}
-
-/* Before load: resize a map (templates size their maps from Lua). */
-int32_t shark_bpf__map_resize(struct shark_bpf *o, const char *name, uint32_t max)
-{
-	struct bpf_map *m = bpf_object__find_map_by_name(o->obj, name);
-
-	if (!m)
-		return -ENOENT;
-	return bpf_map__set_max_entries(m, max);
-}
-
-int32_t shark_bpf__autoload(struct shark_bpf *o, const char *prog, int32_t on)
-{
-	struct bpf_program *p = bpf_object__find_program_by_name(o->obj, prog);
-
-	if (!p)
-		return -ENOENT;
-	return bpf_program__set_autoload(p, on != 0);
-}
-
-int32_t shark_bpf__btf_find(struct shark_bpf *o, const char *name, uint32_t kind)
-{
-	const struct btf *btf = obj_btf(o);
-	int32_t id;
-
-	if (!btf)
-		return 0;
-	id = btf__find_by_name_kind(btf, name, kind);
-	return id > 0 ? id : 0;
-}
-
-void shark_free(void *p)
-{
-	free(p);
-}
-
-/*
- * The variables of a data section (".bss", ".data", ".rodata"): call back
- * with each one's name, offset and BTF type. Return: the count or -errno.
- */
-int32_t shark_bpf__section_vars(struct shark_bpf *o, const char *section, struct shark_btf_var *vars, int32_t max)
-{
-	const struct btf *btf = obj_btf(o);
-	int n = 0;
-
-	if (!btf)
-		return -ENOENT;
-	for (uint32_t id = 1; id < btf__type_cnt(btf); id++) {
-		const struct btf_type *t = btf__type_by_id(btf, id);
-		const struct btf_var_secinfo *v;
-		const char *name;
-
-		if (!btf_is_datasec(t))
-			continue;
-		name = btf__name_by_offset(btf, t->name_off);
-		if (!name || strcmp(name, section))
-			continue;
-		v = btf_var_secinfos(t);
-		for (int k = 0; k < btf_vlen(t); k++, v++) {
-			const struct btf_type *var = btf__type_by_id(btf, v->type);
-
-			if (n < max) {
-				vars[n].name = btf__name_by_offset(btf, var->name_off);
-				vars[n].offset = v->offset;
-				vars[n].size = v->size;
-				vars[n].type_id = var->type;
-			}
-			n++;
-		}
-		return n;
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------ vmlinux.h */
-
-/* Write the kernel's types as C (vmlinux.h) to @path, from its BTF. */
-int32_t shark_bpf__write_vmlinux_h(const char *path)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	struct dump_buf d = { 0 };
-	struct btf_dump *dump;
-	FILE *f;
-	int err;
-
-	err = (int)libbpf_get_error(btf);
-	if (err)
-		return err;
-	dump = btf_dump__new(btf, dump_printf, &d, NULL);
-	err = (int)libbpf_get_error(dump);
-	if (err) {
-		btf__free(btf);
-		return err;
-	}
-	for (uint32_t id = 1; id < btf__type_cnt(btf) && !err; id++)
-		err = btf_dump__dump_type(dump, id);
-	btf_dump__free(dump);
-	btf__free(btf);
-	if (err) {
-		free(d.buf);
-		return err;
-	}
-	f = fopen(path, "we");
-	if (!f) {
-		err = -errno;
-		free(d.buf);
-		return err;
-	}
-	fputs("#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n"
-	      "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n"
-	      "#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n"
-	      "#endif\n\n", f);
-	fwrite(d.buf, 1, d.len, f);
-	fputs("\n#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n"
-	      "#endif /* __VMLINUX_H__ */\n", f);
-	free(d.buf);
-	if (fclose(f))
-		return -errno;
-	return 0;
 }

@@ -25,11 +25,16 @@
  * touch of a missing page, before any code of ours runs. So the program
  * headers move to the very end of the bundle (with a PT_LOAD mapping them,
  * as the dynamic loader reads them from memory): the kernel reads them at
- * exec, and any truncation makes exec fail cleanly instead.
+ * exec, and any truncation makes exec fail cleanly instead. That PT_LOAD
+ * keeps the file's own address - offset: kernels before 5.18 and qemu-user
+ * tell the loader the headers are at the first segment's address plus
+ * e_phoff (AT_PHDR), not at PT_PHDR's address.
  */
 #define SLOT_PLAIN	"shark-plain"
 #define SLOT_BUNDLE	"shark-bundle-3"
 #define PAGE		4096
+/* arm64 kernels may use 64 KB pages: a PT_LOAD's offset and address agree modulo that */
+#define PAGE_ARM64	65536
 
 struct slot {
 	char magic[16];
@@ -268,15 +273,16 @@ out:
 }
 
 /*
- * Move the program headers of @image to @phoff (page-aligned, past
- * everything else) with one more PT_LOAD that maps them; fill @ph.
+ * Move the program headers of @image to *@phoff (at least the given one,
+ * page-aligned past everything else, in the file and in memory) with one
+ * more PT_LOAD that maps them; fill @ph.
  * Return: the size of the new table, or -errno.
  */
-static int64_t move_phdrs(char *image, size_t len, uint64_t phoff, char **ph)
+static int64_t move_phdrs(char *image, size_t len, uint64_t *phoff, uint64_t page, char **ph)
 {
 	Elf64_Ehdr *eh = (Elf64_Ehdr *)image;
 	Elf64_Phdr *old, *tab, *p;
-	uint64_t vend = 0, vaddr;
+	uint64_t vend = 0, vaddr, base = 0;
 	size_t n, size;
 	int last = -1;
 
@@ -288,6 +294,8 @@ static int64_t move_phdrs(char *image, size_t len, uint64_t phoff, char **ph)
 	for (size_t i = 0; i < n; i++) {
 		if (old[i].p_type != PT_LOAD)
 			continue;
+		if (last < 0)
+			base = old[i].p_vaddr - old[i].p_offset;
 		last = (int)i;
 		if (old[i].p_vaddr + old[i].p_memsz > vend)
 			vend = old[i].p_vaddr + old[i].p_memsz;
@@ -298,25 +306,28 @@ static int64_t move_phdrs(char *image, size_t len, uint64_t phoff, char **ph)
 	tab = calloc(n + 1, sizeof(*tab));
 	if (!tab)
 		return -ENOMEM;
-	vaddr = (vend + PAGE - 1) / PAGE * PAGE;
+	/* address - offset as the first PT_LOAD's: AT_PHDR = its address + e_phoff */
+	if (vend - base > *phoff)
+		*phoff = (vend - base + page - 1) / page * page;
+	vaddr = base + *phoff;
 	/* the new PT_LOAD goes right after the last one: loads stay sorted by address */
 	memcpy(tab, old, (size_t)(last + 1) * sizeof(*tab));
 	p = &tab[last + 1];
 	p->p_type = PT_LOAD;
 	p->p_flags = PF_R;
-	p->p_offset = phoff;
+	p->p_offset = *phoff;
 	p->p_vaddr = p->p_paddr = vaddr;
 	p->p_filesz = p->p_memsz = size;
-	p->p_align = PAGE;
+	p->p_align = page;
 	memcpy(tab + last + 2, old + last + 1, (n - (size_t)last - 1) * sizeof(*tab));
 	for (size_t i = 0; i <= n; i++) {
 		if (tab[i].p_type != PT_PHDR)
 			continue;
-		tab[i].p_offset = phoff;
+		tab[i].p_offset = *phoff;
 		tab[i].p_vaddr = tab[i].p_paddr = vaddr;
 		tab[i].p_filesz = tab[i].p_memsz = size;
 	}
-	eh->e_phoff = phoff;
+	eh->e_phoff = *phoff;
 	eh->e_phnum = (Elf64_Half)(n + 1);
 	*ph = (char *)tab;
 	return (int64_t)size;
@@ -355,7 +366,14 @@ static int seal(struct slot *s, const char *image, size_t size, const void *data
 	return 0;
 }
 
-int32_t shark_bundle__write(const char *path, const void *data, uint64_t len)
+/*
+ * shark_bundle__write() - write @runtime (NULL: this executable) with the
+ * payload @data (@len bytes) appended, as an executable bundle at @path.
+ * @runtime is another architecture's shark for shark bundle --arch: it must
+ * be a plain shark (a bundle's program headers have moved).
+ * Return: 0 or -errno (-ENOEXEC: @runtime is not an ELF shark; -EINVAL: it is a bundle).
+ */
+int32_t shark_bundle__write(const char *runtime, const char *path, const void *data, uint64_t len)
 {
 	static const char zeros[PAGE];
 	struct slot s;
@@ -363,9 +381,10 @@ int32_t shark_bundle__write(const char *path, const void *data, uint64_t len)
 	char *image = NULL, *ph = NULL, tmp[4096];
 	size_t size, pad;
 	int64_t off, phsize;
+	uint64_t page, phoff;
 	int fd, out = -1, rc;
 
-	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	fd = open(runtime ? runtime : "/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st)) {
@@ -373,7 +392,7 @@ int32_t shark_bundle__write(const char *path, const void *data, uint64_t len)
 		goto cleanup;
 	}
 	/* a bundle's program headers have moved: bundles are made by shark only */
-	if (payload) {
+	if (!runtime && payload) {
 		rc = -EINVAL;
 		goto cleanup;
 	}
@@ -391,12 +410,18 @@ int32_t shark_bundle__write(const char *path, const void *data, uint64_t len)
 		rc = -ENOEXEC;
 		goto cleanup;
 	}
-	pad = (PAGE - (size + len) % PAGE) % PAGE;
-	phsize = move_phdrs(image, size, size + len + pad, &ph);
+	if (memcmp(image + off, SLOT_PLAIN, sizeof(SLOT_PLAIN))) {
+		rc = -EINVAL;
+		goto cleanup;
+	}
+	page = ((Elf64_Ehdr *)image)->e_machine == EM_AARCH64 ? PAGE_ARM64 : PAGE;
+	phoff = (size + len + page - 1) / page * page;
+	phsize = move_phdrs(image, size, &phoff, page, &ph);
 	if (phsize < 0) {
 		rc = (int)phsize;
 		goto cleanup;
 	}
+	pad = phoff - size - len;
 	memset(&s, 0, sizeof(s));
 	strncpy(s.magic, SLOT_BUNDLE, sizeof(s.magic));
 	s.payload_off = size;
@@ -424,8 +449,8 @@ int32_t shark_bundle__write(const char *path, const void *data, uint64_t len)
 	rc = write_all(out, image, size);
 	if (!rc)
 		rc = write_all(out, data, len);
-	if (!rc)
-		rc = write_all(out, zeros, pad);
+	for (size_t done = 0; !rc && done < pad; done += PAGE)
+		rc = write_all(out, zeros, pad - done < PAGE ? pad - done : PAGE);
 	if (!rc)
 		rc = write_all(out, ph, (size_t)phsize);
 	if (!rc && fchmod(out, 0755))

@@ -29,9 +29,9 @@ int32_t shark_count__open(const struct shark_count_attr *c)
 	a.enable_on_exec = c->enable_on_exec;
 	a.exclude_kernel = c->exclude_kernel;
 	a.exclude_user = c->exclude_user;
-	fd = (int)syscall(SYS_perf_event_open, &a, c->pid, c->cpu, -1, PERF_FLAG_FD_CLOEXEC);
+	fd = shark_perf_event_open(&a, c->pid, c->cpu, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (c->filter && *c->filter && ioctl(fd, PERF_EVENT_IOC_SET_FILTER, c->filter)) {
 		int err = -errno;
 

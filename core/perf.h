@@ -1,9 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* perf.h - perf_event_open sessions, beyond the entry points Lua calls (perf.c). */
+/* perf.h - perf_event_open and its sessions, beyond the entry points Lua calls (perf*.c). */
 #ifndef SHARK_PERF_H
 #define SHARK_PERF_H
 
+#include <sys/types.h>
 #include "shark_api.h"
+
+struct perf_event_attr;
+
+/*
+ * shark_perf_event_open - the core's one perf_event_open (perf_event.c):
+ * perf sessions, counting (shark stat) and BPF attachments go through it.
+ * Return: the fd, or -errno (errno set too).
+ */
+int shark_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, int group_fd, unsigned long flags);
 
 uint64_t shark_perf__count(struct shark_perf *p, int32_t event);
 void shark_samples__sort(struct shark_sample *s, int32_t n);

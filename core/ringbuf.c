@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <linux/bpf.h>
@@ -27,6 +28,7 @@ struct shark_ringbuf {
 	uint64_t pos;
 	size_t page;
 	uint64_t records;
+	int efd;		/* edge-triggered epoll of fd, or -1 (poll_fd) */
 };
 
 struct shark_ringbuf *shark_ringbuf__new(int32_t map_fd)
@@ -48,6 +50,7 @@ struct shark_ringbuf *shark_ringbuf__new(int32_t map_fd)
 	if (!r)
 		return NULL;
 	r->fd = map_fd;
+	r->efd = -1;
 	r->page = (size_t)sysconf(_SC_PAGESIZE);
 	r->mask = info.max_entries - 1;
 	m = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
@@ -72,6 +75,8 @@ void shark_ringbuf__free(struct shark_ringbuf *r)
 {
 	if (!r)
 		return;
+	if (r->efd >= 0)
+		close(r->efd);
 	if (r->replay) {
 		free(r->consumer);
 		free(r);
@@ -84,11 +89,55 @@ void shark_ringbuf__free(struct shark_ringbuf *r)
 	free(r);
 }
 
+/*
+ * An fd that is readable once per wake-up of the ring, not while it holds
+ * data: an epoll instance watching the ring edge-triggered. A ring's own fd
+ * polls readable as long as anything is unread, so a reader that polls it
+ * while producers keep writing spins on a few records per drain; through
+ * this one it wakes only when a program asks (BPF_RB_FORCE_WAKEUP, or a
+ * record into an empty ring), and the timed drain does the rest. The
+ * wake-up is taken back at each read. Return: the fd (the ring's to close)
+ * or -errno.
+ */
+int32_t shark_ringbuf__poll_fd(struct shark_ringbuf *r)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+
+	if (r->efd >= 0)
+		return r->efd;
+	if (r->replay)
+		return -EINVAL;
+	r->efd = epoll_create1(EPOLL_CLOEXEC);
+	if (r->efd < 0)
+		return -errno;
+	if (epoll_ctl(r->efd, EPOLL_CTL_ADD, r->fd, &ev)) {
+		int err = -errno;
+
+		close(r->efd);
+		r->efd = -1;
+		return err;
+	}
+	return r->efd;
+}
+
+/* Take back a pending wake-up of poll_fd before reading what it announced. */
+static void ack_wakeup(struct shark_ringbuf *r)
+{
+	struct epoll_event ev;
+
+	if (r->efd >= 0)
+		while (epoll_wait(r->efd, &ev, 1, 0) > 0)
+			;
+}
+
 /* Up to @max committed records into @batch, without consuming them. */
 int32_t shark_ringbuf__read(struct shark_ringbuf *r, struct shark_record *batch, int32_t max)
 {
-	uint64_t prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
+	uint64_t prod;
 	int32_t n = 0;
+
+	ack_wakeup(r);
+	prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
 
 	while (r->pos < prod && n < max) {
 		const uint32_t *hdr = (const uint32_t *)(r->data + (r->pos & r->mask));
@@ -126,8 +175,11 @@ uint64_t shark_ringbuf__count(struct shark_ringbuf *r)
 int32_t shark_ringbuf__read_tp(struct shark_ringbuf *r, struct shark_sample *batch, int32_t max,
 			       const char *const *names, int32_t nnames)
 {
-	uint64_t prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
+	uint64_t prod;
 	int32_t n = 0;
+
+	ack_wakeup(r);
+	prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
 
 	while (r->pos < prod && n < max) {
 		const uint32_t *hdr = (const uint32_t *)(r->data + (r->pos & r->mask));
@@ -157,7 +209,7 @@ int32_t shark_ringbuf__read_tp(struct shark_ringbuf *r, struct shark_sample *bat
 		s->nr_ips = t->nr_ips;
 		s->ips = t->nr_ips ? (const uint64_t *)((const uint8_t *)t + t->ips_off) : NULL;
 		s->stack_key = t->nr_ips ? shark_stack_key(s->ips, s->nr_ips, s->pid) : 0;
-		s->comm_at = t->comm;
+		s->comm_at = NULL;	/* e.comm of a process gone: tpring's `gone` map */
 		s->user_regs = NULL;
 		s->user_stack = NULL;
 		s->user_stack_size = 0;
@@ -219,6 +271,7 @@ struct shark_ringbuf *shark_ringbuf__replay(const uint8_t *buf, int32_t len)
 	}
 	r->replay = 1;
 	r->fd = -1;
+	r->efd = -1;
 	r->consumer = (uint64_t *)m;
 	r->producer = (uint64_t *)(m + 8);
 	r->data = m + 16;

@@ -566,8 +566,9 @@ struct shark_api {
 	uint64_t (*hash64)(const void *buf, uint64_t len) SHARK_IMPL(shark_hash64);
 	/* release and build-id: what BTF a cache entry fits */
 	const char *(*kernel_id)(void) SHARK_IMPL(shark_kernel_id);
-	/* write this runtime + payload as an executable bundle at path: 0 or -errno */
-	int32_t (*bundle_write)(const char *path, const void *payload, uint64_t len)
+	/* write a runtime (NULL: this executable; shark bundle --arch: another architecture's
+	 * shark) + payload as an executable bundle at path: 0 or -errno */
+	int32_t (*bundle_write)(const char *runtime, const char *path, const void *payload, uint64_t len)
 		SHARK_IMPL(shark_bundle__write);
 	/* remember a process's mappings now, to name its frames after it exits */
 	void (*sym_note_pid)(int32_t pid) SHARK_IMPL(shark_sym__refresh_pid);
@@ -775,6 +776,8 @@ struct shark_api {
 		SHARK_IMPL(shark_ringbuf__snapshot);
 	struct shark_ringbuf *(*ringbuf_replay)(const uint8_t *buf, int32_t len) SHARK_IMPL(shark_ringbuf__replay);
 	void (*ringbuf_rewind)(struct shark_ringbuf *r) SHARK_IMPL(shark_ringbuf__rewind);
+	/* an fd readable once per wake-up of the ring (edge-triggered), or -errno */
+	int32_t (*ringbuf_poll_fd)(struct shark_ringbuf *r) SHARK_IMPL(shark_ringbuf__poll_fd);
 };
 
 #endif /* SHARK_API_H */

@@ -437,7 +437,13 @@ int32_t shark_unwind__user(int32_t pid, const uint64_t *regs, uint64_t mask, con
 			   uint64_t *ips, int32_t max)
 {
 	uint64_t t0 = shark_time_ns();
-	int32_t n = unwind(pid, regs, mask, stack, size, ips, max);
+	int32_t n;
+
+	/* the register numbers above and set_initial_registers() are x86-64's
+	 * (lua/shark/arch.lua's dwarf_unwind says so to the Lua side) */
+	if (!SHARK_UNWIND_ARCH)
+		return -EOPNOTSUPP;
+	n = unwind(pid, regs, mask, stack, size, ips, max);
 
 	stats.ns += shark_time_ns() - t0;
 	return n;

@@ -6,7 +6,16 @@
 #include <stdint.h>
 #include "shark_api.h"
 
-/* perf's x86-64 register numbers (arch/x86/include/uapi/asm/perf_regs.h) */
+/*
+ * perf's x86-64 register numbers (arch/x86/include/uapi/asm/perf_regs.h):
+ * unwinding is x86-64's only; elsewhere shark_unwind__user() gives -EOPNOTSUPP.
+ */
+#if defined(__x86_64__)
+#define SHARK_UNWIND_ARCH 1
+#else
+#define SHARK_UNWIND_ARCH 0
+#endif
+
 enum shark_unwind_reg {
 	SHARK_REG_AX, SHARK_REG_BX, SHARK_REG_CX, SHARK_REG_DX, SHARK_REG_SI, SHARK_REG_DI,
 	SHARK_REG_BP, SHARK_REG_SP, SHARK_REG_IP, SHARK_REG_FLAGS, SHARK_REG_CS, SHARK_REG_SS,

@@ -10,7 +10,7 @@ local compile = require "bpf.compile"
 local btf = require "bpf.btf"
 local Map = require "bpf.map"
 local hist = require "hist"
-local events = require "perf.events"
+local probes = require "shark.probes"
 
 local M = {}
 
@@ -83,14 +83,28 @@ function Prog:auto_attachable()
   return (sec:match("^uprobe/.+:.+") or sec:match("^uretprobe/.+:.+") or sec:match("^usdt/.+:.+:.+")) ~= nil
 end
 
-function Prog:attach()
-  return check(self, api.bpf_attach(self.obj.o, self.index), "attach " .. self.name, 2)
+-- prog:attach(): by its SEC() name. prog:attach(spec, [opts]): to the
+-- target of a spec of any kind of shark.probes ("sched:sched_switch",
+-- "uprobe:/path:func", "usdt:/path:provider:name", "cpu-clock", ...);
+-- opts: pid, cookie, freq, period.
+function Prog:attach(spec, o)
+  if spec == nil then return check(self, api.bpf_attach(self.obj.o, self.index), "attach " .. self.name, 2) end
+  local t, err = probes.parse(spec)
+  if not t then error(("attach: %s"):format(err), 2) end
+  local ok, aerr = pcall(probes.attach, self, t, o)
+  if not ok then error((tostring(aerr):gsub("^[^:\n]*:%d+: ", "")), 2) end
+  return self
 end
 
--- "sys:event" or ("sys", "event")
+-- "sys:event" (or "tracepoint:sys:event") or ("sys", "event")
 function Prog:attach_tracepoint(sys, name)
-  if not name then sys, name = tostring(sys):match("^([^:]+):(.+)$") end
-  if not sys then error("attach_tracepoint: expected 'system:event'", 2) end
+  if not name then
+    local t = probes.parse(tostring(sys))
+    if not t or t.kind ~= "tracepoint" then
+      error(("attach_tracepoint: expected 'system:event', got '%s'"):format(tostring(sys)), 2)
+    end
+    sys, name = t.system, t.event
+  end
   return check(self, api.bpf_attach_tracepoint(self.obj.o, self.index, sys, name), "attach " .. self.name, 2)
 end
 
@@ -145,10 +159,10 @@ end
 -- event on every CPU runs the program (bpf_get_stackid for stacks).
 function Prog:attach_perf_event(o)
   o = o or {}
-  local evs, err = events.parse(o.event or "cpu-clock")
-  if not evs then error("attach_perf_event: " .. err, 2) end
-  local e = evs[1]
-  if e.tracepoint then error("attach_perf_event: use attach_tracepoint for tracepoints", 2) end
+  local e, err = probes.parse(o.event or "cpu-clock")
+  if not e then error("attach_perf_event: " .. err, 2) end
+  if e.kind ~= "perf" then error(("attach_perf_event: '%s' is a %s: use its attach method"):format(e.spec,
+    e.handler.what), 2) end
   local freq = o.freq or (not o.period and 99) or nil
   return check(self, api.bpf_attach_perf(self.obj.o, self.index, e.type, e.config, freq or o.period,
     freq and 1 or 0, default_pid(o.pid)), "attach " .. self.name, 2)
@@ -344,7 +358,8 @@ end
 
 -- Compile BPF C text from `name` (a file) at `line`: shark.bpf.h and a GPL
 -- licence are added when the text has no #include / licence of its own.
-function M.compile(src, name, line)
+-- `arch` (x86, arm64): the architecture the object is for, by default shark's.
+function M.compile(src, name, line, arch)
   if not src:find("#include", 1, true) then
     -- usdt.bpf.h brings its own maps: only for programs that use it (BPF_USDT or bpf_usdt_arg…)
     local usdt = (src:find("BPF_USDT", 1, true) or src:find("bpf_usdt_", 1, true)) and
@@ -355,7 +370,7 @@ function M.compile(src, name, line)
   if not src:find('SEC("license")', 1, true) then
     src = src .. '\nchar LICENSE[] SEC("license") = "GPL";\n'
   end
-  return compile.compile(src, name, line)
+  return compile.compile(src, name, line, arch)
 end
 
 -- bpf.load(x, [opts]) -> object with .progs, .maps, .bss/.data/.rodata.
@@ -363,6 +378,66 @@ end
 -- programs), max_entries = { map = n }, attach = false (do not
 -- attach programs whose SEC() names their target), private = true (maps not in
 -- bpf.var: shark's own objects).
+-- (level: as error() counts from these helpers, the script's frame)
+-- Before load: rodata knobs, the programs to load (opts.only: the verifier,
+-- and vmlinux BTF for CO-RE, cost per program), map sizes.
+local function configure(obj, opts, level)
+  local o = obj.o
+  for k, v in pairs(opts.rodata or {}) do obj.rodata[k] = v end
+  if opts.only then
+    local pi = ffi.new("struct shark_bpf_prog_info")
+    local want = {}
+    for _, pname in ipairs(opts.only) do want[pname] = true end
+    for i = 0, api.bpf_nprogs(o) - 1 do
+      api.bpf_prog(o, i, pi)
+      api.bpf_autoload(o, pi.name, want[ffi.string(pi.name)] and 1 or 0)
+    end
+  end
+  for mname, n in pairs(opts.max_entries or {}) do
+    if api.bpf_map_resize(o, mname, n) < 0 then error(("bpf: no map '%s' to resize"):format(mname), level) end
+  end
+end
+
+-- After load: obj.progs, obj.maps, and the maps and globals bpf.var finds.
+local function collect(obj, opts)
+  local o = obj.o
+  local pi = ffi.new("struct shark_bpf_prog_info")
+  for i = 0, api.bpf_nprogs(o) - 1 do
+    api.bpf_prog(o, i, pi)
+    local p = setmetatable({ obj = obj, index = i, name = ffi.string(pi.name), section = ffi.string(pi.section),
+      fd = pi.fd }, Prog)
+    obj.progs[p.name] = p
+  end
+  local mi = ffi.new("struct shark_bpf_map_info")
+  for i = 0, api.bpf_nmaps(o) - 1 do
+    api.bpf_map(o, i, mi)
+    local mname = ffi.string(mi.name)
+    if not mname:find(".", 1, true) then
+      local m = Map.new(obj.ns, mi, obj)
+      obj.maps[mname] = m
+      -- shark's own objects (opts.private: perf.on's delivery) stay out of
+      -- bpf.var, so they never shadow a script's map of the same name
+      if not opts.private then all_maps[mname] = m end
+    end
+  end
+  for _, section in ipairs{ "rodata", "data", "bss" } do
+    for gname in next, btf.section_vars(obj.ns, "." .. section) do all_globals[gname] = { obj[section] } end
+  end
+end
+
+-- Attach the programs whose SEC() names their target.
+local function auto_attach(obj, level)
+  -- libbpf finds tracepoints in tracefs, which a fresh boot has not mounted
+  require("perf.core").tracefs()
+  for _, p in pairs(obj.progs) do
+    if p:auto_attachable() then
+      local arc = api.bpf_attach(obj.o, p.index)
+      if arc < 0 then error("bpf: " .. why(obj.o, arc, "attach " .. p.name), level) end
+      M.keep_alive()
+    end
+  end
+end
+
 function M.load(x, opts, level)
   level = level or 2
   if type(opts) == "number" then opts, level = nil, opts end
@@ -386,57 +461,13 @@ function M.load(x, opts, level)
   obj.rodata = section_proxy(obj, ".rodata")
   obj.data = section_proxy(obj, ".data")
   obj.bss = section_proxy(obj, ".bss")
-  for k, v in pairs(opts.rodata or {}) do obj.rodata[k] = v end
-  if opts.only then
-    -- load only these programs: the verifier, and vmlinux BTF for CO-RE, cost per program
-    local pi = ffi.new("struct shark_bpf_prog_info")
-    local want = {}
-    for _, pname in ipairs(opts.only) do want[pname] = true end
-    for i = 0, api.bpf_nprogs(o) - 1 do
-      api.bpf_prog(o, i, pi)
-      api.bpf_autoload(o, pi.name, want[ffi.string(pi.name)] and 1 or 0)
-    end
-  end
-  for mname, n in pairs(opts.max_entries or {}) do
-    if api.bpf_map_resize(o, mname, n) < 0 then error(("bpf: no map '%s' to resize"):format(mname), level) end
-  end
+  configure(obj, opts, level + 1)
   local rc = api.bpf_load(o)
   if rc < 0 then error("bpf: " .. why(o, rc, "load"), level) end
   obj.loaded = true
-  local pi = ffi.new("struct shark_bpf_prog_info")
-  for i = 0, api.bpf_nprogs(o) - 1 do
-    api.bpf_prog(o, i, pi)
-    local p = setmetatable({ obj = obj, index = i, name = ffi.string(pi.name), section = ffi.string(pi.section),
-      fd = pi.fd }, Prog)
-    obj.progs[p.name] = p
-  end
-  local mi = ffi.new("struct shark_bpf_map_info")
-  for i = 0, api.bpf_nmaps(o) - 1 do
-    api.bpf_map(o, i, mi)
-    local mname = ffi.string(mi.name)
-    if not mname:find(".", 1, true) then
-      local m = Map.new(obj.ns, mi, obj)
-      obj.maps[mname] = m
-      -- shark's own objects (opts.private: perf.on's delivery) stay out of
-      -- bpf.var, so they never shadow a script's map of the same name
-      if not opts.private then all_maps[mname] = m end
-    end
-  end
-  for _, section in ipairs{ "rodata", "data", "bss" } do
-    for gname in next, btf.section_vars(obj.ns, "." .. section) do all_globals[gname] = { obj[section] } end
-  end
+  collect(obj, opts)
   source.current():add(obj)
-  if opts.attach ~= false then
-    -- libbpf finds tracepoints in tracefs, which a fresh boot has not mounted
-    require("perf.core").tracefs()
-    for _, p in pairs(obj.progs) do
-      if p:auto_attachable() then
-        local arc = api.bpf_attach(o, p.index)
-        if arc < 0 then error("bpf: " .. why(o, arc, "attach " .. p.name), level) end
-        M.keep_alive()
-      end
-    end
-  end
+  if opts.attach ~= false then auto_attach(obj, level + 1) end
   return obj
 end
 
@@ -458,21 +489,21 @@ function M.load_prebuilt(name, opts, level)
   return obj
 end
 
--- Compiler-free aggregation (bpf/templates.lua).
+-- Compiler-free aggregation (lua/bpf/template/).
 function M.count(o)
-  return require("bpf.templates").count(o)
+  return require("bpf.template.count").count(o)
 end
 
 function M.stacks(o)
-  return require("bpf.templates").stacks(o)
+  return require("bpf.template.count").stacks(o)
 end
 
 function M.offcpu(o)
-  return require("bpf.templates").offcpu(o)
+  return require("bpf.template.count").offcpu(o)
 end
 
 function M.latency(o)
-  return require("bpf.templates").latency(o)
+  return require("bpf.template.latency").latency(o)
 end
 
 -- bpf.on_ring(map, [opts], fn): records of a ring buffer or perf event array.

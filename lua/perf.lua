@@ -12,6 +12,7 @@ local types = require "perf.types"
 local stack = require "perf.stack"
 local bpftp = require "perf.bpftp"
 local source = require "shark.source"
+local arch = require "shark.arch"
 
 local M = {}
 
@@ -22,6 +23,18 @@ for i = 0, 30 do
   if bit.band(ffi.C.SHARK_UNWIND_REGS_MASK, bit.lshift(1, i)) ~= 0 then USER_REGS = USER_REGS + 1 end
 end
 local DEFAULT_PAGES = 256          -- 1 MiB per CPU: a 10 ms burst at 1 M events/s
+-- syscalls come in bursts of millions a second from a single loop (a perf
+-- sample is ~100 bytes): 4 MiB per CPU holds 40 ms of one, as BPF delivery's
+-- 8 MiB ring does
+local BURSTY_PAGES = 1024
+
+-- The ring pages per CPU a handle gets unless mmap_pages says.
+local function default_pages(evs)
+  for _, e in ipairs(evs) do
+    if e.system == "syscalls" or e.system == "raw_syscalls" then return BURSTY_PAGES end
+  end
+  return DEFAULT_PAGES
+end
 local DEFAULT_DRAIN_MS = 10
 local DEFAULT_FREQ = 4000          -- clock events, as perf record
 
@@ -45,7 +58,10 @@ end
 -- the source recorded it (BPF delivery), else "<...>".
 local function comm_of(e)
   local c = api.comm(e._pid)
-  if e._comm_at ~= nil and c[0] == 60 and ffi.string(c) == "<...>" then return e._comm_at end
+  if c[0] == 60 and ffi.string(c) == "<...>" then
+    if e._comm_at ~= nil then return e._comm_at end
+    return bpftp.gone_comm(e._pid) or c
+  end
   return c
 end
 
@@ -179,6 +195,7 @@ local function check_opts(opts)
   if type(cu) == "string" and cu ~= "dwarf" and cu ~= "fp" then
     return nil, ("callchain_u: expected true, \"fp\" or \"dwarf\", got '%s'"):format(cu)
   end
+  if cu == "dwarf" and not arch.dwarf_unwind then return nil, "callchain_u = \"dwarf\": " .. arch.NO_DWARF end
   local sb = opts.stack_bytes
   local most = ffi.C.SHARK_UNWIND_MAX_STACK_BYTES
   if sb and (cu ~= "dwarf" or sb < 8 or sb > most or sb % 8 ~= 0) then
@@ -200,7 +217,7 @@ Handle.__index = Handle
 local function session_opts(opts, evs)
   local o = ffi.new("struct shark_perf_opts")
   o.pid, o.tid, o.cgroup_fd = -1, 0, -1
-  o.mmap_pages = opts.mmap_pages or DEFAULT_PAGES
+  o.mmap_pages = opts.mmap_pages or default_pages(evs)
   o.watermark = opts.wakeup or 0
   o.ordered = opts.ordered and 1 or 0
   local ck = truthy(opts.callchain_k) or truthy(opts.callchain)
@@ -384,7 +401,7 @@ local function perf_source(h, fn)
     end,
     lost_message = function(lost)
       return ("perf.on(%q): %d events lost (ring full); raise mmap_pages (now %d)")
-        :format(h.spec, lost, o.mmap_pages or DEFAULT_PAGES)
+        :format(h.spec, lost, h.so_pages)
     end,
   }
 end
@@ -419,7 +436,7 @@ function open_perf(h, so, fn)
       return msg
     end
   end
-  h.p = p
+  h.p, h.so_pages = p, so.mmap_pages
   batch_of(h, false)
   h.src = perf_source(h, fn)
   h.drain = h.src.drain

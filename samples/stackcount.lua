@@ -4,7 +4,7 @@
 local stacks = require "shark.stacks"
 local o = shark.getopt{
   about = "Count the kernel and user stacks of an event in the kernel (compiler-free BPF), like BCC stackcount.\n" ..
-    "EVENT: [t:]sys:event (tracepoint), u:/path:function (uprobe), usdt:/path:provider:name.",
+    "EVENT: [t:]sys:event (tracepoint), u:/path:function (uprobe), ur: (uretprobe), usdt:/path:provider:name.",
   examples = { "stackcount.lua t:sched:sched_switch -d 5", "stackcount.lua -P -U u:/bin/bash:readline",
     "stackcount.lua -f folded syscalls:sys_enter_openat -c 'ls /' > out.folded",
     "stackcount.lua -f pprof -o open.pb.gz syscalls:sys_enter_openat -d 5" },
@@ -25,7 +25,9 @@ if o.user_stacks_only and o.kernel_stacks_only then
   shark.exit(2)
   return
 end
-local ev = o.event:gsub("^t:", ""):gsub("^[up]:", "uprobe:"):gsub("^r:", "uretprobe:")
+-- t:, u:, ur:, U: and the rest are kinds of shark.probes; BCC's p: and r:
+-- (with a path: a uprobe) are its u: and ur:
+local ev = o.event:gsub("^p:", "u:"):gsub("^r:", "ur:")
 local c = bpf.count{ on = ev, pid = o.pid or -1,
   by = o.user_stacks_only and "ustack" or o.kernel_stacks_only and "kstack" or "stack" }
 

@@ -73,69 +73,66 @@ local function info(ns, id)
   return t
 end
 
--- A converter for `size` bytes of BTF type `id`:
---   { size, buf() -> a scratch buffer, get(ptr) -> Lua value, put(ptr, v) }
--- Without BTF (id 0) the bytes are an unsigned integer (4 or 8) or a string.
-function M.converter(ns, id, size)
-  local t = info(ns, id)
-  local kind = t and t.kind
-  if t and (kind == KIND.INT or kind == KIND.ENUM or kind == KIND.ENUM64) and INT[t.size] then
-    local base = (t.is_signed ~= 0 or kind ~= KIND.INT) and INT[t.size] or "u" .. INT[t.size]
-    local pt = ffi.typeof(base .. " *")
-    return {
-      size = t.size, kind = "number",
-      get = function(p) return tonumber(ffi.cast(pt, p)[0]) end,
-      put = function(p, v)
-        if type(v) == "boolean" then v = v and 1 or 0 end -- C's bool knobs (const volatile bool cfg_x)
-        if type(v) ~= "number" and type(v) ~= "cdata" then
-          error(("expected a number, got %s"):format(type(v)), 0)
-        end
-        ffi.cast(pt, p)[0] = v
-      end,
-    }
-  end
-  if t and kind == KIND.ARRAY and t.is_char ~= 0 then
-    local n = t.size
-    return {
-      size = n, kind = "string",
-      get = function(p) return ffi.string(p) end,
-      put = function(p, v)
-        if type(v) ~= "string" then error(("expected a string, got %s"):format(type(v)), 0) end
-        if #v >= n then error(("'%s' does not fit in char[%d]"):format(v, n), 0) end
-        ffi.fill(p, n)
-        ffi.copy(p, v, #v)
-      end,
-    }
-  end
-  if t and kind == KIND.PTR then
-    return {
-      size = 8, kind = "pointer",
-      get = function(p) return ffi.cast("uint64_t *", p)[0] end,
-      put = function(p, v) ffi.cast("uint64_t *", p)[0] = v end,
-    }
-  end
-  if t then
-    -- structs, unions, other arrays: FFI values with named fields
-    local ct = M.ctype(ns, t.id)
-    local pt = ffi.typeof("$ *", ct)
-    return {
-      size = ffi.sizeof(ct), kind = "struct", ctype = ct,
-      get = function(p)
-        local v = ct()
-        ffi.copy(v, p, ffi.sizeof(ct))
-        return v
-      end,
-      put = function(p, v)
-        if type(v) == "table" then
-          local tmp = ct()
-          for k, x in pairs(v) do tmp[k] = x end
-          v = tmp
-        end
-        ffi.copy(p, ffi.cast(pt, v), ffi.sizeof(ct))
-      end,
-    }
-  end
-  -- no BTF: by size
+-- Converters by what the bytes hold.
+local function number_conv(t)
+  local base = (t.is_signed ~= 0 or t.kind ~= KIND.INT) and INT[t.size] or "u" .. INT[t.size]
+  local pt = ffi.typeof(base .. " *")
+  return {
+    size = t.size, kind = "number",
+    get = function(p) return tonumber(ffi.cast(pt, p)[0]) end,
+    put = function(p, v)
+      if type(v) == "boolean" then v = v and 1 or 0 end -- C's bool knobs (const volatile bool cfg_x)
+      if type(v) ~= "number" and type(v) ~= "cdata" then
+        error(("expected a number, got %s"):format(type(v)), 0)
+      end
+      ffi.cast(pt, p)[0] = v
+    end,
+  }
+end
+
+local function string_conv(n)
+  return {
+    size = n, kind = "string",
+    get = function(p) return ffi.string(p) end,
+    put = function(p, v)
+      if type(v) ~= "string" then error(("expected a string, got %s"):format(type(v)), 0) end
+      if #v >= n then error(("'%s' does not fit in char[%d]"):format(v, n), 0) end
+      ffi.fill(p, n)
+      ffi.copy(p, v, #v)
+    end,
+  }
+end
+
+local POINTER = {
+  size = 8, kind = "pointer",
+  get = function(p) return ffi.cast("uint64_t *", p)[0] end,
+  put = function(p, v) ffi.cast("uint64_t *", p)[0] = v end,
+}
+
+-- structs, unions, other arrays: FFI values with named fields
+local function struct_conv(ns, t)
+  local ct = M.ctype(ns, t.id)
+  local pt = ffi.typeof("$ *", ct)
+  return {
+    size = ffi.sizeof(ct), kind = "struct", ctype = ct,
+    get = function(p)
+      local v = ct()
+      ffi.copy(v, p, ffi.sizeof(ct))
+      return v
+    end,
+    put = function(p, v)
+      if type(v) == "table" then
+        local tmp = ct()
+        for k, x in pairs(v) do tmp[k] = x end
+        v = tmp
+      end
+      ffi.copy(p, ffi.cast(pt, v), ffi.sizeof(ct))
+    end,
+  }
+end
+
+-- no BTF: by size
+local function sized_conv(size)
   if size == 4 or size == 8 then
     local pt = ffi.typeof(size == 4 and "uint32_t *" or "uint64_t *")
     return {
@@ -152,6 +149,19 @@ function M.converter(ns, id, size)
       ffi.copy(p, v, math.min(#v, size))
     end,
   }
+end
+
+-- A converter for `size` bytes of BTF type `id`:
+--   { size, buf() -> a scratch buffer, get(ptr) -> Lua value, put(ptr, v) }
+-- Without BTF (id 0) the bytes are an unsigned integer (4 or 8) or a string.
+function M.converter(ns, id, size)
+  local t = info(ns, id)
+  if not t then return sized_conv(size) end
+  local kind = t.kind
+  if (kind == KIND.INT or kind == KIND.ENUM or kind == KIND.ENUM64) and INT[t.size] then return number_conv(t) end
+  if kind == KIND.ARRAY and t.is_char ~= 0 then return string_conv(t.size) end
+  if kind == KIND.PTR then return POINTER end
+  return struct_conv(ns, t)
 end
 
 -- { name = {offset, size, conv} } of a data section (".bss", ".data", ".rodata")

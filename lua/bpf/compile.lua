@@ -146,10 +146,29 @@ local function clang()
   return cc, clang_version
 end
 
-local CFLAGS = "-g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_" .. (require("shark.arch").bpf_target or "unknown") ..
-  " -D__BPF_TRACING__ -Wall -Wno-unused-variable " ..
+local CFLAGS = "-g -O2 -target bpf -mcpu=v3 -D__BPF_TRACING__ -Wall -Wno-unused-variable " ..
   "-Wno-unused-function -Wno-compare-distinct-pointer-types -Werror=implicit-function-declaration " ..
   "-Werror=incompatible-pointer-types -Werror=int-conversion"
+
+-- CO-RE relocates kernel structs by name on the target's BTF, but cannot
+-- invent a type the vmlinux.h lacks: BPF C for arm64 compiled against the
+-- vmlinux.h of another architecture's kernel (shark bundle --arch arm64 on
+-- x86, or the cross build's prebuild under qemu-user) takes arm64's uapi
+-- struct user_pt_regs, which bpf_tracing.h reads, from shark_cross.bpf.h.
+local foreign = {}
+local function arch_flags(target, vdir)
+  local flags = "-D__TARGET_ARCH_" .. target
+  if target == "arm64" then
+    if foreign[vdir] == nil then
+      local f = io.open(vdir .. "/vmlinux.h", "rb")
+      local text = f and f:read("*a") or ""
+      if f then f:close() end
+      foreign[vdir] = not text:find("\nstruct user_pt_regs {", 1, true)
+    end
+    if foreign[vdir] then flags = flags .. " -DSHARK_FOREIGN_BTF -include shark_cross.bpf.h" end
+  end
+  return flags
+end
 
 -- Compile BPF C source text. `name` is how errors name the source (the
 -- user's file), `line` the line of that file where the text starts.
@@ -169,7 +188,10 @@ local function unseal(key, data)
   return obj
 end
 
-function M.compile(src, name, line)
+-- `arch`: the kernel's name of the architecture the object is for (x86,
+-- arm64: __TARGET_ARCH_), by default this shark's.
+function M.compile(src, name, line, arch)
+  arch = arch or require("shark.arch").bpf_target or "unknown"
   local root, err = cache_root()
   if not root then return nil, err end
   local objdir = root .. "/obj"
@@ -184,7 +206,8 @@ function M.compile(src, name, line)
   if not vdir then return nil, err end
   -- the key: the source, where it came from (for error lines), the kernel and shark
   local text = ('#line %d "%s"\n%s'):format(line or 1, name or "bpf.c", src)
-  local key = M.hash(table.concat({ text, ffi.string(api.kernel_id()), inc, CFLAGS, core.versions().shark, "strip -g" },
+  local cflags = CFLAGS .. " " .. arch_flags(arch, vdir)
+  local key = M.hash(table.concat({ text, ffi.string(api.kernel_id()), inc, cflags, core.versions().shark, "strip -g" },
     "\0"))
   local obj_path = ("%s/%s.bpf.o"):format(objdir, key)
   local cached = unseal(key, safe_read(objdir, key .. ".bpf.o"))
@@ -196,7 +219,7 @@ function M.compile(src, name, line)
   ok, err = write_file(src_path, text)
   if not ok then return nil, err end
   local tmp = tmp_name(obj_path)
-  local cmd = ("%s %s -I%s -I%s -c %s -o %s 2>&1"):format(shell_quote(cc), CFLAGS, shell_quote(inc),
+  local cmd = ("%s %s -I%s -I%s -c %s -o %s 2>&1"):format(shell_quote(cc), cflags, shell_quote(inc),
     shell_quote(vdir), shell_quote(src_path), shell_quote(tmp))
   local p = io.popen(cmd)
   local out = p:read("*a")

@@ -195,29 +195,36 @@ function methods:sum(k)
   return getmetatable(v) == M.PerCPU and v:sum() or v
 end
 
--- Symbolized frames of stack id in a stack-trace map (pid for user stacks).
--- A leaf __traceiter_* frame is the kernel's loop over a tracepoint's probes,
--- there only while another program shares the tracepoint: left out, so a
--- stack does not depend on what else runs on the machine.
-function methods:stack(id, pid)
-  local s = S(self)
+-- The frames of stack id in a stack-trace map, each made by make(ip), leaf
+-- first: the walk stops at the first 0 and skips PERF_CONTEXT_* markers
+-- (where the kernel copied perf's callchain). A leaf __traceiter_* frame
+-- (name_of(frame)) is the kernel's loop over a tracepoint's probes, there
+-- only while another program shares the tracepoint: left out, so a stack does
+-- not depend on what else runs on the machine.
+local function walk(self, id, make, name_of)
   local ips = self:get(id)
   if ips == nil then return nil end
-  local frames = {}
-  local buf = ffi.new("char[512]")
-  local n = s.vsize / 8
-  local p = ffi.cast("uint64_t *", ips)
-  for i = 0, n - 1 do
+  local out, p = {}, ffi.cast("uint64_t *", ips)
+  for i = 0, S(self).vsize / 8 - 1 do
     local ip = p[i]
     if ip == 0 then break end
-    -- PERF_CONTEXT_* markers, where the kernel copied perf's callchain
     if ip < 0xfffffffffffff001ULL then
-      local len = api.symbolize(pid or -1, ip, buf, 512)
-      local name = len > 0 and ffi.string(buf, len) or "[unknown]"
-      if #frames > 0 or not name:find("^__traceiter_") then frames[#frames + 1] = name end
+      local f = make(ip)
+      if #out > 0 or not (name_of(f) or ""):find("^__traceiter_") then out[#out + 1] = f end
     end
   end
-  return frames
+  return out
+end
+
+local function same(x) return x end
+
+-- Symbolized frames (names) of stack id (pid for user stacks).
+function methods:stack(id, pid)
+  local buf = ffi.new("char[512]")
+  return walk(self, id, function(ip)
+    local len = api.symbolize(pid or -1, ip, buf, 512)
+    return len > 0 and ffi.string(buf, len) or "[unknown]"
+  end, same)
 end
 
 -- Name the kernel addresses of the stacks ids at once, in one pass over
@@ -248,21 +255,9 @@ end
 -- The frames of stack id as the stacks shape keeps them (shark/frames.lua):
 -- { name, addr, kernel, module, build_id, map }, leaf first.
 function methods:frames(id, pid)
-  local s = S(self)
-  local ips = self:get(id)
-  if ips == nil then return nil end
   local describe = require("shark.frames").describe
-  local out = {}
-  local p = ffi.cast("uint64_t *", ips)
-  for i = 0, s.vsize / 8 - 1 do
-    local ip = p[i]
-    if ip == 0 then break end
-    if ip < 0xfffffffffffff001ULL then
-      local f = describe(pid or -1, ip, not pid or pid < 0)
-      if #out > 0 or not (f.name or ""):find("^__traceiter_") then out[#out + 1] = f end
-    end
-  end
-  return out
+  return walk(self, id, function(ip) return describe(pid or -1, ip, not pid or pid < 0) end,
+    function(f) return f.name end)
 end
 
 function methods:info()

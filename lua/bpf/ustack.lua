@@ -24,6 +24,8 @@ end
 -- bpf.offcpu{ user = "dwarf", pid = PID, min_us = 1, kernel = true }
 function M.offcpu(o, pid)
   local bpf = require "bpf"
+  local arch = require "shark.arch"
+  if not arch.dwarf_unwind then error('bpf.offcpu{user = "dwarf"}: ' .. arch.NO_DWARF, 3) end
   local obj = bpf.load_prebuilt("ustack", { rodata = { cfg_pid = pid, cfg_kernel = o.kernel ~= false and 1 or 0 } }, 3)
   require("shark.tpshare").template("sched:sched_switch", obj, o.private)
   -- mappings of the target as it runs (exec, dlopen): what unwinding and names read

@@ -78,6 +78,13 @@ local function fork_child_offset()
   return nil
 end
 
+-- The wake-up unit of the program: a power of 2 bytes per CPU, at most `per_cpu`.
+local function wake_shift(per_cpu)
+  local shift = 6
+  while 2 ^ (shift + 1) <= per_cpu do shift = shift + 1 end
+  return shift
+end
+
 -- Load, configure and attach the program for handle h; return the loaded
 -- object, or nil and why.
 local function load(h, so)
@@ -97,18 +104,50 @@ local function load(h, so)
     cfg_pids = pids and 1 or 0, cfg_tid = so.tid > 0 and so.tid or 0,
     cfg_cgroup = so.cgroup_fd >= 0 and 1 or 0, cfg_cpus = so.ncpus > 0 and 1 or 0,
     cfg_stack_k = stack_k and 1 or 0, cfg_stack_u = stack_u and 1 or 0,
-    cfg_wake = math.max(o.wakeup or math.floor(bytes / 4), 64), cfg_fork_child = child_off or 44,
+    cfg_wake_shift = wake_shift((o.wakeup or bytes / 4) / math.max(ncpu, 1)), cfg_fork_child = child_off or 44,
   }
   local inherit = pids and so.inherit == 1 and child_off
   local held = pids and so.enable_on_exec == 1
-  local progs = { "deliver" }
-  if inherit then progs[#progs + 1] = "track_fork" end
-  if held then progs[#progs + 1] = "track_exec" end
-  -- maps sized to what this handle uses: less for the kernel to allocate
+  -- the conf entries first: when every record is small, the small program
+  -- (quick to verify) does
+  local confs, small = {}, not stack_k and not stack_u
+  for i, e in ipairs(evs) do
+    if not e.carrier then
+      local c, err = conf_of(e, i - 1)
+      if not c then return nil, err end
+      confs[i] = c
+      small = small and c.nstr == 0 and c.nloc == 0 and c.size <= C.SHARK_TP_SMALL
+    end
+  end
+  local deliver = small and "deliver_small" or "deliver"
   local routed = false
   for _, e in ipairs(evs) do routed = routed or e.carrier end
   local base = routed and C.SHARK_TP_ROUTED or 0
   if base + #evs > C.SHARK_TP_CONF then return nil, "too many tracepoints for BPF delivery" end
+  -- raw_syscalls (and the syscalls routed through them) at the raw
+  -- tracepoints when every record is small: no perf buffer per event
+  local raw, direct, needs_tp = {}, {}, false
+  for i, e in ipairs(evs) do
+    local dir = e.system == "raw_syscalls" and e.event:match("^sys_(%a+)$")
+    if small and dir and not direct[dir] then
+      raw[dir] = true
+      if not e.carrier then direct[dir] = i end
+    elseif not e.via then
+      needs_tp = true
+    end
+  end
+  h.bpf_attach = (raw.enter or raw.exit) and (needs_tp and "tracepoints and raw tracepoints" or "raw tracepoints")
+    or "tracepoints"
+  rodata.cfg_routed = routed and 1 or 0
+  rodata.cfg_sys_enter_key = direct.enter and base + direct.enter - 1 or C.SHARK_TP_NONE
+  rodata.cfg_sys_exit_key = direct.exit and base + direct.exit - 1 or C.SHARK_TP_NONE
+  local progs = { "track_exit" }
+  if needs_tp then progs[#progs + 1] = deliver end
+  if raw.enter then progs[#progs + 1] = "deliver_sys_enter" end
+  if raw.exit then progs[#progs + 1] = "deliver_sys_exit" end
+  if inherit then progs[#progs + 1] = "track_fork" end
+  if held then progs[#progs + 1] = "track_exec" end
+  -- maps sized to what this handle uses: less for the kernel to allocate
   local ok, obj = pcall(bpf.load_prebuilt, "tpring", {
     attach = false, private = true, rodata = rodata,
     max_entries = { events = bytes, conf = base + #evs, pids = pids and 16384 or 1, cpus = so.ncpus > 0 and 1024 or 1 },
@@ -123,8 +162,7 @@ local function load(h, so)
   local carriers = {}
   for i, e in ipairs(evs) do
     if not e.carrier then
-      local c, err = conf_of(e, i - 1)
-      if not c then obj:close(); return nil, err end
+      local c = confs[i]
       local key
       if e.via then
         local dir = e.via.event == "sys_enter" and 0 or 1024
@@ -138,27 +176,57 @@ local function load(h, so)
     end
   end
   pcore.tracefs()
-  local prog = obj.progs.deliver
-  local function attach(sys, name, cookie)
-    local rc = api.bpf_attach_tracepoint_cookie(obj.o, prog.index, sys, name, cookie)
+  local function result(rc)
     if rc < 0 then
       local msg = ffi.string(api.bpf_error(obj.o))
       return nil, msg ~= "" and msg or ffi.string(api.strerror(-rc))
     end
     return true
   end
+  local function attach(sys, name, cookie)
+    return result(api.bpf_attach_tracepoint_cookie(obj.o, obj.progs[deliver].index, sys, name, cookie))
+  end
+  local function attach_raw(dir)
+    return result(api.bpf_attach_raw_tracepoint(obj.o, obj.progs["deliver_sys_" .. dir].index, "sys_" .. dir))
+  end
   for _, e in ipairs(evs) do
     local okk, err = true, nil
-    if e.carrier then
+    local dir = e.system == "raw_syscalls" and e.event:match("^sys_(%a+)$")
+    if dir and raw[dir] then
+      if raw[dir] ~= "attached" then
+        okk, err = attach_raw(dir)
+        raw[dir] = "attached"
+      end
+    elseif e.carrier then
       okk, err = attach(e.system, e.event, 0x100000000 + carriers[e])
     elseif not e.via then
       okk, err = attach(e.system, e.event, e.cookie)
     end
     if not okk then obj:close(); return nil, err end
   end
+  -- not Prog:attach, which keeps the run going while programs are attached:
+  -- this one ends with the handle
+  local rc = api.bpf_attach(obj.o, obj.progs.track_exit.index)
+  if rc < 0 then obj:close(); return nil, "track_exit: " .. ffi.string(api.strerror(-rc)) end
   if inherit then obj.progs.track_fork:attach() end
   if held then obj.progs.track_exec:attach() end
   return obj, bytes
+end
+
+-- The objects of open handles, for the names of processes gone.
+local open_objs = setmetatable({}, { __mode = "k" })
+local gone = ffi.new("struct shark_tpgone")
+local gone_key = ffi.new("uint32_t[1]")
+
+-- The name of process pid as it exited, if a handle delivering through BPF
+-- traced it; else nil.
+function M.gone_comm(pid)
+  gone_key[0] = pid
+  for obj in pairs(open_objs) do
+    local m = obj.o and obj.maps.gone
+    if m and api.bpf_map_lookup(m:info().fd, gone_key, gone) == 0 then return ffi.string(gone.comm) end
+  end
+  return nil
 end
 
 -- Deliver handle h's tracepoints through BPF: set h.src, or return nil, why.
@@ -172,6 +240,11 @@ function M.open(h, so, dispatch)
     return nil, "ring buffer: " .. ffi.string(api.strerror(ffi.errno()))
   end
   r = ffi.gc(r, api.ringbuf_free)
+  local pfd = api.ringbuf_poll_fd(r)
+  if pfd < 0 then
+    obj:close()
+    return nil, "ring buffer poll: " .. ffi.string(api.strerror(-pfd))
+  end
   local evs = h.events
   local names, keep = ffi.new("const char *[?]", #evs), {}
   for i, e in ipairs(evs) do
@@ -179,6 +252,7 @@ function M.open(h, so, dispatch)
     names[i - 1] = e.name
   end
   h.obj, h.r, h.names, h.keep_names = obj, r, names, keep
+  open_objs[obj] = true
   local batch, n = h.batch, #evs
   local spec = h.spec
   h.src = source.new{
@@ -188,8 +262,10 @@ function M.open(h, so, dispatch)
     read = function(max) return api.ringbuf_read_tp(h.r, batch, max, names, n) end,
     consume = function() api.ringbuf_consume(h.r) end,
     dispatch = dispatch,
-    fds = { info.fd },
-    poll = "always",   -- the program wakes us only when the ring crosses a quarter
+    -- the program wakes us only when the ring crosses a quarter; the map's
+    -- own fd would poll readable while anything is unread (a busy loop)
+    fds = { pfd },
+    poll = "always",
     drain_ms = h.opts.drain_ms,
     detach = function() obj:detach() end,
     stats = function()
@@ -206,6 +282,7 @@ function M.open(h, so, dispatch)
       end
       h.r = nil
       h.ring = r
+      open_objs[obj] = nil
       obj:close()
       h.free_batch(h)
     end,
@@ -220,7 +297,8 @@ function M.open(h, so, dispatch)
     require("uv").fs_close(so.cgroup_fd)
     so.cgroup_fd = -1
   end
-  shark.log(("perf.on(%q): delivered through BPF (tpring, ring of %d KiB)"):format(spec, bytes / 1024))
+  shark.log(("perf.on(%q): delivered through BPF (tpring on %s, ring of %d KiB)"):format(spec, h.bpf_attach,
+    bytes / 1024))
   return true
 end
 

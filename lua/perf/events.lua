@@ -5,6 +5,7 @@ local ffi = require "ffi"
 local core = require "perf.core"
 local arch = require "shark.arch"
 local shark = require "shark"
+local probes = require "shark.probes"
 
 local M = {}
 
@@ -52,19 +53,21 @@ local function is_glob(s)
   return s:find("[%*%?%[]") ~= nil
 end
 
--- One item of a spec -> list of event tables, or nil, message.
+-- A watchpoint spec (the mem provider of shark.probes parses with this).
 -- "mem:ADDR[/LEN][:rwx]", perf's hardware watchpoint (ADDR in hex, LEN 1, 2,
 -- 4 or 8, default 4; access r, w, rw (the default) or x, which wants LEN 8).
 -- "mem:NAME[/LEN][:rwx]": the global variable NAME of the traced process's
 -- executable (M.watch_symbol sets the address once the pid is known).
-local function watchpoint(item)
-  local addr, rest = item:match("^mem:(0[xX]%x+)(.*)$")
-  if not addr then addr, rest = item:match("^mem:(%d+)(.*)$") end
+-- rest: what follows "mem:". -> { event = its perf event } or nil, message.
+function M.watchpoint(rest, item)
+  local addr, tail = rest:match("^(0[xX]%x+)(.*)$")
+  if not addr then addr, tail = rest:match("^(%d+)(.*)$") end
   local sym
-  if not addr then sym, rest = item:match("^mem:([%a_][%w_]*)(.*)$") end
+  if not addr then sym, tail = rest:match("^([%a_][%w_]*)(.*)$") end
   if not addr and not sym then
     return nil, ("'%s': mem:ADDR[/LEN][:rwx] wants an address (0x... or decimal) or a variable's name"):format(item)
   end
+  rest = tail
   local len, access = rest:match("^/(%d+)(.*)$")
   rest = access or rest
   access = rest:match("^:([rwx]+)$")
@@ -85,7 +88,7 @@ local function watchpoint(item)
   else
     for c in addr:gmatch(".") do v = v * 10 + tonumber(c) end
   end
-  return { { name = item, type = TYPE.BREAKPOINT, config = 0, bp_type = bp_type, bp_len = len, bp_addr = v,
+  return { event = { name = item, type = TYPE.BREAKPOINT, config = 0, bp_type = bp_type, bp_len = len, bp_addr = v,
     bp_symbol = sym } }
 end
 
@@ -120,30 +123,10 @@ function M.watch_symbol(e, pid)
   return nil, ("'%s': %s is not mapped in process %d"):format(e.name, exe, pid)
 end
 
-local function resolve(item)
-  if item:find("^mem:") then return watchpoint(item) end
-  local base, mods = item:match("^([%w%-]+):([ukh]+)$")
-  if base and named[base] then
-    item = base
-  else
-    mods = nil
-  end
-  local n = named[item]
-  if n then
-    return { {
-      name = item, type = n[1], config = n[2], clock = n.clock, raw = n.raw,
-      exclude_user = mods and not mods:find("u") or false,
-      exclude_kernel = mods and not mods:find("k") or false,
-    } }
-  end
-  local hex = item:match("^r(%x+)$")
-  if hex then
-    return { { name = item, type = TYPE.RAW, config = tonumber(hex, 16) } }
-  end
-  local sys = item:match("^([^:]+):[^:]+$")
-  if not sys then
-    return nil, ("unknown event '%s' (shark -l lists the events of this machine)"):format(item)
-  end
+-- The perf events of tracepoint target t (shark.probes; a glob names
+-- several): list or nil, message.
+function M.tracepoints(t)
+  local item, sys = t.name, t.system
   local names
   if is_glob(item) then
     local list, err = core.tp_list(item)
@@ -173,6 +156,13 @@ local function resolve(item)
       tracepoint = true }
   end
   return out
+end
+
+-- One item of a spec -> list of event tables, or nil, message.
+local function resolve(item)
+  local t, err = probes.parse(item)
+  if not t then return nil, err end
+  return probes.events(t)
 end
 
 -- From this many syscalls:* tracepoints on, ride on raw_syscalls instead:

@@ -176,7 +176,7 @@ local function bundle_main(opts)
   if opts.version then
     print(("%s: a bundle of %s, made %s with shark %s (%s, libbpf %s) on %s"):format(
       _G.arg[0]:match("[^/]*$"), meta.script, meta.made, meta.shark, meta.luajit, meta.libbpf, meta.kernel))
-    print(("runs with shark %s"):format(shark.version))
+    print(("runs with shark %s for %s"):format(shark.version, meta.arch or require("shark.arch").bpf_target))
     return
   end
   for name, file in pairs(files) do

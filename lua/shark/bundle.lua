@@ -52,6 +52,56 @@ end
 function M.source_key(src) return "bpf/src/" .. require("bpf.compile").hash(src) end
 function M.file_key(path) return "bpf/file/" .. (path:match("([^/]+)$") or path) end
 
+-- ------------------------------------------- the runtime (shark bundle --arch)
+
+-- The machines a bundle can be made for, by the kernel's names (__TARGET_ARCH_):
+-- this shark's, and arm64 from x86 with the cross-built runtime (make ARCH=arm64).
+local ELF_MACHINE = { x86 = 62, arm64 = 183 }
+M.ARCHES = "x86, arm64"
+
+function M.host_arch() return require("shark.arch").bpf_target end
+
+-- The e_machine of an ELF file (nil: not a 64-bit little-endian ELF file).
+local function elf_machine(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local h = f:read(20)
+  f:close()
+  if not h or #h < 20 or h:sub(1, 4) ~= "\127ELF" or h:byte(5) ~= 2 or h:byte(6) ~= 1 then return nil end
+  return h:byte(19) + 256 * h:byte(20)
+end
+
+-- --arch and --runtime -> the architecture, the runtime's path (nil: this
+-- executable), or nil and what is wrong.
+function M.target(arch, runtime)
+  local host = M.host_arch()
+  arch = arch or host
+  if not ELF_MACHINE[arch] then
+    return nil, nil, ("--arch %s: not one of %s"):format(arch, M.ARCHES)
+  end
+  if arch == host and not runtime then return arch, nil end
+  local how = "build it with 'make ARCH=" .. arch .. "' in shark's tree, or give --runtime SHARK"
+  if not runtime then
+    local env = "SHARK_RUNTIME_" .. arch:upper()
+    runtime = os.getenv(env)
+    if runtime == "" then runtime = nil end
+    if not runtime then
+      runtime = (uv.exepath():match("^(.*)/[^/]*$") or ".") .. "/" .. arch .. "/shark"
+      how = ("build it with 'make ARCH=%s' in shark's tree (it writes .output/%s/shark beside .output/shark), " ..
+        "or give --runtime SHARK or %s"):format(arch, arch, env)
+    end
+  end
+  if not uv.fs_stat(runtime) then
+    return nil, nil, ("--arch %s needs shark's %s runtime, and %s does not exist: %s"):format(arch, arch, runtime, how)
+  end
+  local m = elf_machine(runtime)
+  if m ~= ELF_MACHINE[arch] then
+    return nil, nil, ("--arch %s: %s is not a shark for %s (%s)"):format(arch, runtime, arch,
+      m and ("ELF machine " .. m) or "not an ELF executable")
+  end
+  return arch, runtime
+end
+
 -- --------------------------------------------- a bundle's command line
 
 -- Does the chunk read its arguments (getopt, shark.args, arg, or `...` in

@@ -44,8 +44,8 @@ function M.within(s, fn, ...)
   if not ok then error(err, 0) end
 end
 
--- Add a resource: a table with optional detach(r), drain(r), close(r)
--- methods. Resources end in phases, each phase over all of them: detach in
+-- Add a resource: a table with optional detach(r), drain(r), report(r),
+-- close(r) methods. Resources end in phases, each phase over all of them: detach in
 -- the order they were added, drain likewise, close in reverse order (a ring
 -- closes before the object that owns its map).
 function Session:add(r)
@@ -85,14 +85,17 @@ function Session:phase(name, call, ...)
   end
 end
 
--- End the session: detach -> drain -> on_end -> close. failed: the run
--- ended on an error (no drain: handlers would run on a broken script).
+-- End the session: detach -> drain -> on_end -> report -> close. failed:
+-- the run ended on an error (no drain: handlers would run on a broken
+-- script). report: what resources print unasked (a template result the
+-- script never read), after the script's own on_end output.
 function Session:finish(failed, call, on_end)
   if self.ended then return end
   self:phase("detach", call)
   if not failed then self:phase("drain", call) end
   for _, fn in ipairs(self.on_end_fns) do (call or pcall)(fn) end
   if on_end then on_end() end
+  self:phase("report", call)
   self:phase("close", call)
   self.ended = true
 end

@@ -53,32 +53,92 @@ fi
 echo "target: shark's added cost <= 0.75x perf record's, 0 lost"
 
 echo
-echo "== sustained throughput into a counting handler (2 workloads of 3 M getppid, raw_syscalls:sys_enter)"
+TN=${TN:-3000000}
+TROUNDS=${TROUNDS:-3}
+echo "== sustained throughput into a counting handler: raw_syscalls:sys_enter system-wide, 2 workloads of"
+echo "   $TN getppid() at once (one per CPU), $TROUNDS paired rounds, medians; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 cat >"$T/tput.lua" <<'LUA'
 local n = 0
-local h = perf.on("raw_syscalls:sys_enter", function(e) n = n + 1 end)
+local h = perf.on("raw_syscalls:sys_enter", { via = shark.args[1] }, function(e) n = n + 1 end)
 print("ready", h.via)
 io.stdout:flush()
 shark.on_end(function() print(("events %d lost %d"):format(n, h:lost())) end)
 LUA
-for via in bpf perf; do
-	sed "s/function(e) n = n + 1 end/{ via = '$via' }, function(e) n = n + 1 end/" "$T/tput.lua" >"$T/tput_$via.lua"
-	"$SHARK" "$T/tput_$via.lua" >"$T/tput.out" 2>&1 &
-	sp=$!
-	for ((i = 0; i < 100; i++)); do grep -q ready "$T/tput.out" && break; sleep 0.05; done
+# cpu_ticks PID: user + system clock ticks of a process so far
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# run2: both workloads at once; prints "WALL_S WORKLOAD_CPU_S"
+run2() {
+	local t0 t1
 	t0=$(date +%s%N)
-	$P/getppid_n 3000000 &
-	$P/getppid_n 3000000
-	wait %2 2>/dev/null
+	/usr/bin/time -f '%U %S' -o "$T/w1" "$P/getppid_n" "$TN" &
+	local w=$!
+	/usr/bin/time -f '%U %S' -o "$T/w2" "$P/getppid_n" "$TN"
+	wait $w
 	t1=$(date +%s%N)
-	kill -INT $sp
-	wait $sp
-	ev=$(awk '/^events/ {print $2}' "$T/tput.out")
-	lost=$(awk '/^events/ {print $4}' "$T/tput.out")
-	secs=$(awk -v d=$((t1 - t0)) 'BEGIN { printf "%.3f", d / 1e9 }')
-	echo "via $via: delivered $ev events in $secs s, lost $lost:" \
-		"$(awk -v e="$ev" -v s="$secs" 'BEGIN { printf "%.2f", e / s / 1e6 }') M events/s"
+	cat "$T/w1" "$T/w2" | awk -v d=$((t1 - t0)) '{ c += $1 + $2 } END { printf "%.3f %.3f", d / 1e9, c }'
+}
+# tput NAME CMD...: start a tracer, run both workloads under it, stop it;
+# notes wall s, workload CPU s, tracer CPU s, events, lost of the round
+tput() {
+	local name=$1 i ev lost
+	shift
+	"$@" >"$T/tput.out" 2>&1 &
+	local tp=$!
+	if [ "$name" = perf ]; then
+		sleep 1.5	# perf record says nothing when it is ready
+	else
+		for ((i = 0; i < 200; i++)); do grep -q '^ready' "$T/tput.out" && break; sleep 0.05; done
+	fi
+	local c0 c1 r
+	c0=$(cpu_ticks $tp)
+	r=$(run2)
+	c1=$(cpu_ticks $tp)
+	kill -INT $tp
+	wait $tp 2>/dev/null
+	if [ "$name" = perf ]; then
+		ev=$(sed -nE 's/.*Captured and wrote .*\(([0-9]+) samples\).*/\1/p' "$T/tput.out")
+		lost=$(sed -nE 's/.*Processed ([0-9]+) samples and lost.*/\1/p' "$T/tput.out")
+		# perf prints samples processed and the share lost: lost = processed - captured
+		lost=$(awk -v p="${lost:-$ev}" -v c="$ev" 'BEGIN { print (p > c ? p - c : 0) }')
+		rm -f "$T/perf.data"
+	else
+		ev=$(awk '/^events/ { print $2 }' "$T/tput.out")
+		lost=$(awk '/^events/ { print $4 }' "$T/tput.out")
+	fi
+	note_round "$name.wall" "${r% *}"
+	note_round "$name.wcpu" "${r#* }"
+	note_round "$name.tcpu" "$(awk -v a="$c0" -v b="$c1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", (b - a) / hz }')"
+	note_round "$name.events" "${ev:-0}"
+	note_round "$name.lost" "${lost:-0}"
+}
+for ((r = 0; r < TROUNDS; r++)); do
+	x=$(run2)
+	note_round none.wall "${x% *}"
+	note_round none.wcpu "${x#* }"
+	tput bpf "$SHARK" "$T/tput.lua" bpf
+	tput shark_perf "$SHARK" "$T/tput.lua" perf
+	if command -v perf >/dev/null; then
+		tput perf perf record -a -e raw_syscalls:sys_enter -o "$T/perf.data"
+	fi
 done
+base_cpu=$(median none.wcpu)
+printf '%-30s %9s %8s %9s %12s %12s %12s\n' "tracer" "events/s" "lost" "events" "kernel +ns" "reader ns" "2-CPU cap."
+for name in bpf shark_perf perf; do
+	[ -n "${rounds[$name.wall]:-}" ] || continue
+	ev=$(median "$name.events")
+	awk -v name="$name" -v ev="$ev" -v lost="$(median "$name.lost")" -v wall="$(median "$name.wall")" \
+		-v wcpu="$(median "$name.wcpu")" -v tcpu="$(median "$name.tcpu")" -v base="$base_cpu" -v n=$((2 * TN)) 'BEGIN {
+		label = name == "bpf" ? "shark perf.on (BPF delivery)" : name == "shark_perf" ? "shark perf.on via perf" : "perf record -a"
+		kern = (wcpu - base) / n * 1e9       # what tracing added to each getppid, in the workload
+		reader = tcpu / ev * 1e9             # the reader process, per event delivered
+		cap = 2 / ((wcpu / n) + tcpu / ev)   # events/s both CPUs could carry: workload + reader
+		printf "%-30s %8.2fM %8d %9d %12.0f %12.0f %11.2fM\n", label, ev / wall / 1e6, lost, ev, kern, reader, cap / 1e6
+	}'
+done
+echo "   workload alone: $(median none.wall) s wall, $(awk -v c="$base_cpu" -v n=$((2 * TN)) 'BEGIN { printf "%.0f", c / n * 1e9 }') ns CPU per getppid"
+echo "   events/s: delivered over the workloads' wall time (other engineers' load shares the 2 CPUs);"
+echo "   kernel +ns: CPU each traced getppid gained; reader ns: the tracer's CPU per event;"
+echo "   2-CPU cap.: 2 / (workload CPU + reader CPU per event), the rate both CPUs could sustain unshared"
 echo "target: >= 2 M events/s, 0 lost"
 
 echo

@@ -56,10 +56,22 @@ int tap_is_str(const char *got, const char *want, const char *file, int line, co
 	return r;
 }
 
+void tap_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("ok %d # SKIP ", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
 void test_cli(void);
 void test_cmd(void);
 void test_embed(void);
 void test_perf(void);
+void test_perf_event(void);
 void test_replay(void);
 void test_pprof(void);
 void test_unwind(void);
@@ -71,6 +83,7 @@ int main(void)
 	test_cmd();
 	test_embed();
 	test_perf();
+	test_perf_event();
 	test_replay();
 	test_pprof();
 	test_unwind();

@@ -57,6 +57,19 @@ check "uprobe on a function called 1000 times: 1000 hits, arguments (i, 2i) summ
 check "uretprobe: 1000 returns, return values (3i) summed exactly" rc=0 'out~^uretprobe	1000	1501500$'
 check "USDT probe (sys/sdt.h) hit 1000 times with arguments (i, i*i)" rc=0 'out~^usdt	1000	500500	333833500$'
 
+# the same programs attached by spec (prog:attach(spec): shark.probes' provider table)
+sed -e 's|on_add:attach_uprobe{.*}|on_add:attach("uprobe:" .. bin .. ":probed_add")|' \
+	-e 's|on_ret:attach_uretprobe{.*}|on_ret:attach("uretprobe:" .. bin .. ":probed_add")|' \
+	-e 's|on_tick:attach_usdt{.*}|on_tick:attach("usdt:" .. bin .. ":shark_test:tick")|' \
+	"$T/probes.lua" >"$T/probes_spec.lua"
+run -c "$P 1000" "$T/probes_spec.lua" "$P"
+check "attach by spec: uprobe:, uretprobe: and usdt: count exactly as attach_uprobe/_uretprobe/_usdt" rc=0 \
+	'out~^uprobe	1000	500500	1001000$' 'out~^uretprobe	1000	1501500$' 'out~^usdt	1000	500500	333833500$' \
+	"file:$T/probes_spec.lua~on_tick:attach\\(\"usdt:" "!file:$T/probes_spec.lua~attach_(uprobe|uretprobe|usdt)"
+run -e 'bpf.load([[SEC("uprobe") int f(void *c) { return 0; }]], { attach = false }).progs.f:attach("uprobe:/bin/true")'
+check "attach by a malformed spec names it and the form" rc=1 \
+	"err~^-e:1: attach: 'uprobe:/bin/true': expected uprobe:/path:function"
+
 # --- a tracepoint counter filtered in the kernel to the workload's pid
 
 cat >"$T/tp.lua" <<'LUA'

@@ -79,7 +79,7 @@ bg_cleanup() {
 #   out~REGEX       stdout matches (grep -E)     !out~REGEX  does not
 #   err=TEXT        stderr is exactly TEXT
 #   err~REGEX       stderr matches               !err~REGEX  does not
-#   file:PATH~RE    the file matches
+#   file:PATH~RE    the file matches             !file:PATH~RE  does not
 #   quiet           stderr is empty
 check() {
 	local name=$1 e why=()
@@ -96,6 +96,9 @@ check() {
 		file:*)
 			local spec=${e#file:}
 			grep -Eq -- "${spec#*~}" "${spec%%~*}" 2>/dev/null || why+=("${spec%%~*} does not match /${spec#*~}/") ;;
+		'!file:'*)
+			local spec=${e#!file:}
+			! grep -Eq -- "${spec#*~}" "${spec%%~*}" 2>/dev/null || why+=("${spec%%~*} matches /${spec#*~}/") ;;
 		quiet) [ ! -s "$T/err" ] || why+=("stderr is not empty") ;;
 		*) why+=("bad expectation: $e") ;;
 		esac

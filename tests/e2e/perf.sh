@@ -368,6 +368,27 @@ shark.on_end(function() print(n >= 20000, n, h:lost()) end)'
 check "a burst of 20000 getppid under syscalls:* with default options: all delivered, 0 lost" rc=0 \
 	'out=true	20000	0'
 
+# watermark wake-ups: 300 bursts of 500 getppid() (150 k records, 7x BPF
+# delivery's ring, 12x a perf ring) while the timed drain waits a minute:
+# only the wake-ups a ring sends as it fills can deliver them all. Through
+# BPF the same run without them (wakeup = 2^31) delivers a fraction.
+cat >"$T/watermark.lua" <<'LUA'
+local n, me = 0, shark.target().pid
+local h = perf.on("syscalls:sys_enter_getppid", { via = shark.args[1], mmap_pages = 256, drain_ms = 60000,
+  wakeup = tonumber(shark.args[2]) }, function(e)
+  if e.pid == me then n = n + 1 end
+end)
+shark.on_end(function() print(h.via, n, h:lost()) end)
+LUA
+for via in bpf perf; do
+	run -c "$PROGS/getppid_bursts 300 500 2000" "$T/watermark.lua" $via
+	check "bursts 7-12x the ring between drains (via $via): watermark wake-ups deliver all 150000, 0 lost" rc=0 \
+		"out=$via	150000	0"
+done
+run -c "$PROGS/getppid_bursts 300 500 2000" "$T/watermark.lua" bpf $((1 << 31))
+check "the same without wake-ups (via bpf): events lost, and said" rc=0 'out~^bpf	[0-9]+	[1-9][0-9]*$' \
+	'err~events lost \(BPF ring of [0-9]+ KiB full\)'
+
 # the filters the BPF program applies: cpu, tid (and pid, above)
 if [ "$(nproc)" -ge 2 ]; then
 	run -c "taskset -c 1 $PROGS/getppid_n 500" -e 'local on1, on0 = 0, 0

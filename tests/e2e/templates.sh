@@ -94,6 +94,38 @@ check "an unknown event" rc=1 'err~^-e:1: bpf.count: nope:nothing: no such event
 run -e 'bpf.count{ on = "sched:sched_switch", bogus = 1 }'
 check "an unknown option" rc=1 "err~unknown option 'bogus'"
 
+# a result the script never reads prints itself in the session's report phase,
+# after the on_end handlers; one the script used does not
+run -c "$PROGS/getppid_n 321" -e 'bpf.count{ on = "syscalls:sys_enter_getppid", by = "comm", pid = shark.target().pid }
+local read = bpf.count{ on = "syscalls:sys_enter_getppid", by = "pid" }
+local _ = read.what
+shark.on_end(function() print("on_end first") end)'
+check "an unread bpf.count prints after on_end, a read one does not" rc=0 \
+	"out=$(printf '%s\n' 'on_end first' 'bpf.count{on = "syscalls:sys_enter_getppid", by = "comm"}' \
+		'key       value  distribution' \
+		'getppid_n   321 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|')"
+
+# the kind of `on`, `from`, `to` and `event` comes from the provider table (shark.probes)
+run -c "$PROGS/getppid_n 777" -e 'local c = bpf.count{ on = "tracepoint:syscalls:sys_enter_getppid", by = "pid" }
+local t = bpf.count{ on = "tp:syscalls:sys_enter_getppid", by = "pid" }
+shark.on_end(function() print(c[shark.target().pid], t[shark.target().pid]) end)'
+check "a tracepoint spelled with its kind (tracepoint:, tp:) counts the same" rc=0 "out=777	777"
+run -e 'bpf.count{ on = "cpu-clock" }'
+check "a kind the template has no program for says which it runs on" rc=1 \
+	"err~^-e:1: bpf.count: 'cpu-clock' is a perf event; bpf.count runs on tracepoints"
+run -e 'bpf.count{ on = "uprobe:/bin/true" }'
+check "a malformed probe spec names itself and the form" rc=1 \
+	"err~^-e:1: bpf.count: 'uprobe:/bin/true': expected uprobe:/path:function"
+run -e 'bpf.latency{ from = "usdt:/bin/true:a:b", to = "sched:sched_switch" }'
+check "a latency endpoint of a kind it cannot time" rc=1 \
+	"err~^-e:1: bpf.latency: 'usdt:/bin/true:a:b' is a USDT probe; bpf.latency runs on tracepoints"
+run -e 'bpf.stacks{ event = "sched:sched_switch" }'
+check "bpf.stacks samples perf events only" rc=1 \
+	"err~^-e:1: bpf.stacks: 'sched:sched_switch' is a tracepoint; bpf.stacks runs on perf events"
+run -e 'perf.on("uprobe:/bin/true:main", function() end)'
+check "perf.on of a probe kind says what it opens instead" rc=1 \
+	"err~^-e:1: perf.on\\(\"uprobe:/bin/true:main\"\\): 'uprobe:/bin/true:main' is a uprobe: perf.on \\(and shark stat\\) opens"
+
 # a tracepoint program returning 0 would hide the event from every perf event of
 # that tracepoint on the machine, another process's too: a template in one shark
 # leaves the tracepoint to a perf.on in another

@@ -4,7 +4,9 @@
 -- tools name them.
 local t = require "tap"
 
-local exe = io.open("/proc/self/exe") and "/proc/self/exe"
+-- shark itself, by the path /proc/self/exe links to (under qemu-user, /proc/self/exe
+-- itself stats as the emulator)
+local exe = require("uv").exepath()
 local fs = shark.functions(exe, "shark_sym_function[s]")
 t.is(#fs, 1, "one function of shark itself matches a glob with a class")
 t.is(fs[1].name, "shark_sym_functions", "by its name")

@@ -11,7 +11,7 @@ int getppid(void);
 -- any other failure of bpf.latency is a failure of this test
 local can, why = require("shark.cmd.test").probe("bpf")
 if not can then
-  t.skip("Lat:report", "no BPF programs on this kernel: " .. why)
+  t.skip("Lat:report", t.no_kernel(why) or ("no BPF programs on this kernel: " .. why))
   return t.done()
 end
 local lat = bpf.latency{ from = "syscalls:sys_enter_getppid", to = "syscalls:sys_exit_getppid",
