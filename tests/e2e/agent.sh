@@ -121,6 +121,12 @@ check "--check accepts a good config" rc=0 "out~agent\.toml: ok \(4 jobs\)"
 start_agent "$T/agent.toml"
 ok_if "the jobs attach and publish (the workload's counter is there)" \
 	until_ok 20 bash -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -q '^workload_seen 1'"
+# every job attached (its first snapshot came) before the workload runs
+for j in count idle syscalls getppid_latency; do
+	until_ok 30 bash -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -qx 'shark_agent_job_up{job=\"$j\"} 1'"
+	r=$?
+	ok_if "job $j is up (attached) before the workload is released" test $r = 0
+done
 release
 ok_if "/metrics counts exactly the workload's 2345 getppid() calls" \
 	until_ok 20 bash -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -qx 'workload_getppid_total{comm=\"getppid_n\"} 2345'"
