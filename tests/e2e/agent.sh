@@ -7,42 +7,8 @@
 . "$(dirname "$0")/lib.bash"
 
 JOBS=$TOP/tests/agent
-APID="" PPID_PROM="" RPID="" SPID=""
-cleanup_all() {
-	for p in $APID $PPID_PROM $RPID $SPID; do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	bg_cleanup
-	rm -rf "$T"
-}
-trap cleanup_all EXIT
-
-# start_agent CONFIG: shark agent in the background, its log in $T/agent.log
-# (outputs removed first: a background job's > truncates only once it runs,
-# and a poll could read the last run's lines meanwhile)
-start_agent() {
-	rm -f "$T/agent.out" "$T/agent.log"
-	"$SHARK" agent --config "$1" >"$T/agent.out" 2>"$T/agent.log" </dev/null &
-	APID=$!
-}
-stop_agent() {
-	[ -n "$APID" ] && kill -TERM "$APID" 2>/dev/null && wait "$APID"
-	RC=$?
-	APID=""
-}
-log_has() { grep -Eq -- "$1" "$T/agent.log"; }
-free_port() {
-	"$SHARK" -e 'local uv = require "uv"; local t = uv.new_tcp(); t:bind("127.0.0.1", 0)
-	  print(t:getsockname().port); t:close()'
-}
-metrics() { curl -sf "http://127.0.0.1:$MPORT/metrics"; }
-# held WORKLOAD ARGS...: a workload held on a fifo until release; sets WPID
-held() {
-	rm -f "$T/go"
-	mkfifo "$T/go"
-	sh -c 'read _ < "$0"; exec "$@"' "$T/go" "$@" &
-	WPID=$!
-}
-release() { echo go >"$T/go"; wait "$WPID"; }
+AGENT_PIDS="PPID_PROM SPID" PPID_PROM="" SPID=""
+. "$(dirname "$0")/agent_lib.bash"
 
 # ---------------------------------------------------------------- config
 cat >"$T/bad1.toml" <<'EOF'
