@@ -45,7 +45,7 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 # Every library but glibc links statically: the binary runs where none of
 # them is installed. Order matters for static archives.
 STATIC_LIBS := -l:liblua5.1-luv.a -l:liblua5.1-cjson.a -l:libluajit-5.1.a \
-	-l:libuv_a.a -l:libsqlite3.a -l:libhttp_parser.a -l:libbpf.a -l:libtraceevent.a -l:libprotobuf-c.a \
+	-l:libuv_a.a -l:libsqlite3.a -l:libhttp_parser.a -l:libnghttp2.a -l:libbpf.a -l:libtraceevent.a -l:libprotobuf-c.a \
 	-l:libdw.a -l:libelf.a -l:libzstd.a -l:libsodium.a -l:libz.a -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a -l:liblzma.a -l:libbz2.a -l:libstdc++.a
 SYS_LIBS    := -lm -ldl -lpthread -lrt
 LDFLAGS_SHARK = -Wl,-E -static-libgcc -no-pie $(LIB_DIRS)
@@ -139,6 +139,7 @@ $(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h: core/proto/%.proto
 
 $(OUT)/core/pprof.o: $(OUT)/proto/profile.pb-c.h
 $(OUT)/core/otlp.o: $(OUT)/proto/otlp.pb-c.h
+$(OUT)/core/grpc.o: $(OUT)/proto/grpc_status.pb-c.h
 $(OUT)/core/otlp_profiles.o: $(OUT)/proto/otlp_profiles.pb-c.h $(OUT)/proto/otlp.pb-c.h
 $(OUT)/proto/otlp_profiles.pb-c.o: $(OUT)/proto/otlp.pb-c.h
 
@@ -297,6 +298,7 @@ $(FUZZ_OUT)/core/%.o: core/%.cc $(HEADERS) | $(FUZZ_OUT)/core
 
 $(FUZZ_OUT)/core/pprof.o: $(OUT)/proto/profile.pb-c.h
 $(FUZZ_OUT)/core/otlp.o: $(OUT)/proto/otlp.pb-c.h
+$(FUZZ_OUT)/core/grpc.o: $(OUT)/proto/grpc_status.pb-c.h
 $(FUZZ_OUT)/core/otlp_profiles.o: $(OUT)/proto/otlp_profiles.pb-c.h $(OUT)/proto/otlp.pb-c.h
 
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)

@@ -671,7 +671,8 @@ static int connect_to(const char *host, const char *port, int64_t deadline)
  * "http[s]://host[:port]/path" into its parts, with http-parser's URL
  * parser. Return: 0 (http), 1 (https) or -EINVAL.
  */
-static int split_url(const char *url, char *host, size_t hlen, char *port, size_t plen, const char **path)
+static int split_url(const char *url, char *host, size_t hlen, char *port, size_t plen, const char **path,
+		     unsigned dport)
 {
 	struct http_parser_url u;
 	size_t n = strlen(url), slen;
@@ -690,7 +691,9 @@ static int split_url(const char *url, char *host, size_t hlen, char *port, size_
 		return -EINVAL;
 	memcpy(host, url + u.field_data[UF_HOST].off, u.field_data[UF_HOST].len);
 	host[u.field_data[UF_HOST].len] = '\0';
-	snprintf(port, plen, "%u", (u.field_set & (1 << UF_PORT)) ? u.port : https ? 443u : 80u);
+	if (!dport)
+		dport = https ? 443u : 80u;
+	snprintf(port, plen, "%u", (u.field_set & (1 << UF_PORT)) ? u.port : dport);
 	*path = (u.field_set & (1 << UF_PATH)) ? url + u.field_data[UF_PATH].off : "/";
 	return https;
 }
@@ -836,7 +839,7 @@ int32_t shark_http_call(struct shark_http_call *call)
 	int fd, err, n, https;
 
 	call->error[0] = '\0';
-	https = split_url(url, host, sizeof(host), port, sizeof(port), &path);
+	https = split_url(url, host, sizeof(host), port, sizeof(port), &path, 0);
 	if (resp_len < 1 || https < 0)
 		return -EINVAL;
 	if (https) {
@@ -907,4 +910,41 @@ out:
 		return err;
 	call->status = (int32_t)p.status_code;
 	return r.len;
+}
+
+/* ------------------------------------------- the blocking client for grpc.c */
+
+int64_t shark_httpc__now_ms(void)
+{
+	return now_ms();
+}
+
+int shark_httpc__split_url(const char *url, char *host, size_t hlen, char *port, size_t plen, const char **path,
+			   unsigned dport)
+{
+	return split_url(url, host, hlen, port, plen, path, dport);
+}
+
+int shark_httpc__connect(const char *host, const char *port, struct shark_tls *t, int64_t deadline)
+{
+	int fd = connect_to(host, port, deadline), err;
+
+	if (fd < 0 || !t)
+		return fd;
+	err = tls_connect(fd, t, deadline);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int shark_httpc__send(int fd, struct shark_tls *t, const void *p, size_t len, int64_t deadline)
+{
+	return send_request(fd, t, p, len, NULL, 0, deadline);
+}
+
+ssize_t shark_httpc__recv(int fd, struct shark_tls *t, void *buf, size_t cap, int64_t deadline)
+{
+	return read_some(fd, t, buf, cap, deadline);
 }

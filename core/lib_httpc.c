@@ -22,6 +22,7 @@ struct call {
 	char hdr[HDR_MAX];
 	int32_t status, rc;
 	char error[192];
+	struct shark_grpc_call *grpc;	/* a gRPC call, not HTTP */
 };
 
 static void call_free(struct call *c)
@@ -32,12 +33,25 @@ static void call_free(struct call *c)
 	free(c->body);
 	free(c->ca_file);
 	free(c->resp);
+	free(c->grpc);
 	free(c);
 }
 
 static void run(uv_work_t *w)
 {
 	struct call *c = w->data;
+
+	if (c->grpc) {
+		c->grpc->url = c->url;
+		c->grpc->metadata = c->headers;
+		c->grpc->ca_file = c->ca_file[0] ? c->ca_file : NULL;
+		c->grpc->msg = c->body;
+		c->grpc->len = c->len;
+		c->grpc->timeout_ms = c->timeout_ms;
+		c->rc = shark_grpc_call(c->grpc);
+		memcpy(c->error, c->grpc->error, sizeof(c->error));
+		return;
+	}
 
 	struct shark_http_call call = { .method = c->method, .url = c->url, .headers = c->headers,
 					.ca_file = c->ca_file[0] ? c->ca_file : NULL, .body = c->body, .len = c->len,
@@ -49,7 +63,10 @@ static void run(uv_work_t *w)
 	memcpy(c->error, call.error, sizeof(c->error));
 }
 
-/* callback(status, headers, body) or callback(nil, message) on the loop */
+/*
+ * callback(status, headers, body) or callback(nil, message) on the loop;
+ * a gRPC call's: callback(grpc_status, grpc_message, retry_ms | nil, http_status).
+ */
 static void done(uv_work_t *w, int status)
 {
 	struct call *c = w->data;
@@ -62,6 +79,15 @@ static void done(uv_work_t *w, int status)
 		lua_pushnil(L);
 		lua_pushstring(L, status < 0 ? uv_strerror(status) : c->error[0] ? c->error : strerror(-c->rc));
 		nargs = 2;
+	} else if (c->grpc) {
+		lua_pushinteger(L, c->grpc->grpc_status);
+		lua_pushstring(L, c->grpc->message);
+		if (c->grpc->retry_ms >= 0)
+			lua_pushinteger(L, c->grpc->retry_ms);
+		else
+			lua_pushnil(L);
+		lua_pushinteger(L, c->grpc->http_status);
+		nargs = 4;
 	} else {
 		lua_pushinteger(L, c->status);
 		lua_pushstring(L, c->hdr);
@@ -95,8 +121,11 @@ static char *dup_opt(lua_State *L, int t, const char *key, size_t *len)
 	return out;
 }
 
-/* request{method, url, headers, body, timeout_ms, ca_file}, callback -> true | nil, message */
-static int l_request(lua_State *L)
+/*
+ * request{method, url, headers, body, timeout_ms, ca_file}, callback -> true | nil, message
+ * grpc{url, headers, body, timeout_ms, ca_file}, callback: a gRPC unary call (url's path: the method)
+ */
+static int start(lua_State *L, int grpc)
 {
 	struct call *c;
 	int err;
@@ -111,11 +140,14 @@ static int l_request(lua_State *L)
 	c->headers = dup_opt(L, 1, "headers", NULL);
 	c->body = dup_opt(L, 1, "body", &c->len);
 	c->ca_file = dup_opt(L, 1, "ca_file", NULL);
-	c->resp = malloc(RESP_MAX);
+	if (grpc)
+		c->grpc = calloc(1, sizeof(*c->grpc));
+	else
+		c->resp = malloc(RESP_MAX);
 	lua_getfield(L, 1, "timeout_ms");
 	c->timeout_ms = lua_isnumber(L, -1) ? (int)lua_tointeger(L, -1) : 5000;
 	lua_pop(L, 1);
-	if (!c->method || !c->url || !c->headers || !c->body || !c->ca_file || !c->resp) {
+	if (!c->method || !c->url || !c->headers || !c->body || !c->ca_file || !(c->resp || c->grpc)) {
 		call_free(c);
 		return luaL_error(L, "out of memory");
 	}
@@ -133,10 +165,22 @@ static int l_request(lua_State *L)
 	return 1;
 }
 
+static int l_request(lua_State *L)
+{
+	return start(L, 0);
+}
+
+static int l_grpc(lua_State *L)
+{
+	return start(L, 1);
+}
+
 int luaopen_shark_httpc(lua_State *L)
 {
 	lua_newtable(L);
 	lua_pushcfunction(L, l_request);
 	lua_setfield(L, -2, "request");
+	lua_pushcfunction(L, l_grpc);
+	lua_setfield(L, -2, "grpc");
 	return 1;
 }

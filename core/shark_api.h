@@ -165,6 +165,19 @@ struct shark_unwind_stats {
 	uint64_t procs;		/* processes with unwind state now */
 };
 
+/* What the symbol caches hold (sym_stats), and what sweeps dropped. */
+struct shark_sym_stats {
+	uint64_t procs;		/* processes whose mappings are kept */
+	uint64_t dsos;		/* files known */
+	uint64_t tables;	/* symbol tables in memory (the kernel's is one) */
+	uint64_t symbols;	/* symbols in them */
+	uint64_t bytes;		/* memory of all this */
+	uint64_t sweeps;	/* sym_sweep calls */
+	uint64_t evicted_procs;	/* processes dropped by sweeps */
+	uint64_t evicted_tables;	/* symbol tables dropped */
+	uint64_t evicted_dsos;	/* files dropped */
+};
+
 /* Counters of a session. */
 struct shark_perf_stats {
 	uint64_t samples;	/* decoded sample records */
@@ -288,7 +301,7 @@ struct shark_frame_info {
 	uint64_t limit;
 	uint64_t offset;	/* file offset of start */
 	const char *module;	/* path, "[kernel.kallsyms]", or NULL if unknown */
-	const char *build_id;	/* hex, "" if none; both valid until exit */
+	const char *build_id;	/* hex, "" if none; both valid until exit or sym_sweep */
 };
 
 /*
@@ -733,6 +746,18 @@ struct shark_api {
 	int32_t (*build_id)(const char *path, char *buf, int32_t len) SHARK_IMPL(shark_build_id);
 	/* "START END PGOFF PATH\n" (hex) per file mapping known for pid, also after it exited: bytes needed */
 	int32_t (*sym_maps)(int32_t pid, char *buf, int32_t len) SHARK_IMPL(shark_sym_maps);
+	/*
+	 * drop the processes, files and symbol tables not used in the last keep
+	 * sweeps (an always-on profiler, after each window); sym_frame's strings
+	 * are valid until the next sweep
+	 */
+	void (*sym_sweep)(int32_t keep) SHARK_IMPL(shark_sym_sweep);
+	void (*sym_stats)(struct shark_sym_stats *st) SHARK_IMPL(shark_sym_stats);
+	/*
+	 * name the kernel addresses ips in one pass over /proc/kallsyms (not
+	 * keeping it), for symbolize until the next sym_sweep: the count, -errno
+	 */
+	int32_t (*sym_kernel_names)(const uint64_t *ips, int32_t n) SHARK_IMPL(shark_sym_kernel_names);
 	/* read and delete one entry of a hash map at once: 0, -ENOENT or -errno */
 	int32_t (*bpf_map_take)(int32_t fd, const void *key, void *value)
 		SHARK_IMPL(shark_bpf_map_take);

@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <signal.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -15,26 +17,46 @@
 
 char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
 
+/*
+ * A symbol table is one sorted array of 16-byte entries, and its names: a
+ * pool (kallsyms, perf maps), or the ELF file's own string table, mapped
+ * read-only from the page cache and never copied. libLLVM's 35 000 C++ names
+ * are 3 MB: read in place, only the pages of names looked up are touched,
+ * and a sweep gives even those back (shark_sym_sweep).
+ */
 struct sym {
 	uint64_t start;
-	uint64_t size;		/* 0: up to the next symbol */
-	char *name;
+	uint32_t size;		/* 0: up to the next symbol */
+	uint32_t name;		/* offset in pool or strs */
 };
 
 struct symtab {
 	struct sym *syms;
 	size_t n, cap;
+	char *pool;
+	size_t pool_len, pool_cap;
+	const char *strs;	/* the file's string table (no pool) */
+	size_t strs_len;
+	void *map;		/* mapped from the file: strs is inside */
+	size_t map_len;
 };
 
 struct seg {
 	uint64_t offset, vaddr, filesz;
 };
 
-/* A mapped file, loaded once for every process that maps it. */
+/*
+ * A mapped file, loaded once for every process that maps it. The struct
+ * lives while a process's maps name it; its symbol table only while it is
+ * used (shark_sym_sweep() drops the others, a later lookup loads it again).
+ */
 struct dso {
 	char *path;
 	dev_t dev;
 	ino_t ino;
+	uint64_t id;		/* unique for the run: what the unwinder's cache keys on */
+	unsigned int gen;	/* the sweep generation its symbols were last used in */
+	unsigned int ref_gen;	/* ... it was last looked up or mapped in */
 	int loaded;
 	int is_exec;		/* ET_EXEC: addresses are absolute */
 	char build_id[65];	/* hex, "" if none */
@@ -51,6 +73,7 @@ struct pmap {
 
 struct proc {
 	int pid;
+	unsigned int gen;	/* the sweep generation it was last used in */
 	struct pmap *maps;
 	int n;
 	uint64_t loaded_at;
@@ -63,15 +86,22 @@ struct proc {
 
 static struct symtab kernel;
 static int kernel_loaded;
+static unsigned int kernel_gen;
 static struct dso *dsos;
 static struct proc *procs[PROC_SLOTS];
+static unsigned int sweep_gen;	/* shark_sym_sweep() calls so far */
+static uint64_t dso_ids;
+static struct shark_sym_stats totals;	/* the evicted counts */
 
 /* ---------------------------------------------------------------- tables */
 
 static int tab_add(struct symtab *t, uint64_t start, uint64_t size, const char *name)
 {
+	/* "clock_nanosleep@@GLIBC_2.17": the version is no part of the name */
+	size_t len = strcspn(name, "@");
+
 	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 1024;
+		size_t cap = t->cap ? t->cap * 2 : 256;
 		struct sym *s = realloc(t->syms, cap * sizeof(*s));
 
 		if (!s)
@@ -79,14 +109,60 @@ static int tab_add(struct symtab *t, uint64_t start, uint64_t size, const char *
 		t->syms = s;
 		t->cap = cap;
 	}
-	/* "clock_nanosleep@@GLIBC_2.17": the version is no part of the name */
-	t->syms[t->n].name = strndup(name, strcspn(name, "@"));
-	if (!t->syms[t->n].name)
-		return -ENOMEM;
+	if (t->pool_len + len + 1 > t->pool_cap) {
+		size_t cap = t->pool_cap ? t->pool_cap * 2 : 4096;
+		char *p;
+
+		while (cap < t->pool_len + len + 1)
+			cap *= 2;
+		if (cap > UINT32_MAX || !(p = realloc(t->pool, cap)))
+			return -ENOMEM;
+		t->pool = p;
+		t->pool_cap = cap;
+	}
+	memcpy(t->pool + t->pool_len, name, len);
+	t->pool[t->pool_len + len] = '\0';
 	t->syms[t->n].start = start;
-	t->syms[t->n].size = size;
+	t->syms[t->n].size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+	t->syms[t->n].name = (uint32_t)t->pool_len;
+	t->pool_len += len + 1;
 	t->n++;
 	return 0;
+}
+
+static int tab_add_ref(struct symtab *t, uint64_t start, uint64_t size, uint32_t name)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		struct sym *s = realloc(t->syms, cap * sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		t->syms = s;
+		t->cap = cap;
+	}
+	t->syms[t->n].start = start;
+	t->syms[t->n].size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+	t->syms[t->n].name = name;
+	t->n++;
+	return 0;
+}
+
+static const char *sym_name(const struct symtab *t, const struct sym *s)
+{
+	return t->pool ? t->pool + s->name : t->strs + s->name;
+}
+
+/* The length of a symbol's name: to its end, its "@VERSION", or the table's end. */
+static size_t sym_len(const struct symtab *t, const struct sym *s)
+{
+	const char *name = sym_name(t, s);
+	size_t max = t->pool ? t->pool_len - s->name : t->strs_len - s->name;
+
+	size_t len = strnlen(name, max);	/* a file's table may lack its final NUL */
+	const char *at = memchr(name, '@', len);
+
+	return at ? (size_t)(at - name) : len;
 }
 
 static int sym_cmp(const void *a, const void *b)
@@ -96,18 +172,41 @@ static int sym_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* Sorted, and no bigger than it needs: a table is kept for long. */
 static void tab_sort(struct symtab *t)
 {
 	if (t->n)
 		qsort(t->syms, t->n, sizeof(*t->syms), sym_cmp);
+	if (t->n && t->n < t->cap) {
+		struct sym *s = realloc(t->syms, t->n * sizeof(*s));
+
+		if (s) {
+			t->syms = s;
+			t->cap = t->n;
+		}
+	}
+	if (t->pool_len && t->pool_len < t->pool_cap) {
+		char *p = realloc(t->pool, t->pool_len);
+
+		if (p) {
+			t->pool = p;
+			t->pool_cap = t->pool_len;
+		}
+	}
 }
 
 static void tab_free(struct symtab *t)
 {
-	for (size_t i = 0; i < t->n; i++)
-		free(t->syms[i].name);
 	free(t->syms);
+	free(t->pool);
+	if (t->map)
+		munmap(t->map, t->map_len);
 	memset(t, 0, sizeof(*t));
+}
+
+static size_t tab_bytes(const struct symtab *t)
+{
+	return t->cap * sizeof(*t->syms) + t->pool_cap;
 }
 
 static const struct sym *tab_find(const struct symtab *t, uint64_t addr)
@@ -171,6 +270,127 @@ static void load_kernel_now(void)
 	pr_debug("kallsyms: %zu text symbols\n", kernel.n);
 }
 
+/*
+ * Kernel addresses named in one pass over /proc/kallsyms, without keeping
+ * its 120 000 names (5 MB): an always-on profiler names the addresses of a
+ * window at once, then sweeps. Kept until the next sweep.
+ */
+#define KNAME 128
+
+static struct {
+	uint64_t *ips;		/* sorted, unique */
+	uint64_t *best;		/* the start of the symbol found so far */
+	char *names;		/* KNAME bytes each, "" when none */
+	size_t n;
+} kb;
+
+static void kbatch_free(void)
+{
+	free(kb.ips);
+	free(kb.best);
+	free(kb.names);
+	memset(&kb, 0, sizeof(kb));
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The first of the batch's addresses >= addr (kb.n: none). */
+static size_t kbatch_at(uint64_t addr)
+{
+	size_t lo = 0, hi = kb.n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (kb.ips[mid] < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The name of a batch address ("" if none), NULL when not in the batch. */
+static const char *kbatch_find(uint64_t ip)
+{
+	size_t i = kb.n ? kbatch_at(ip) : 0;
+
+	return i < kb.n && kb.ips[i] == ip ? kb.names + i * KNAME : NULL;
+}
+
+/* One text symbol of kallsyms: a candidate for the first address above it. */
+static void kbatch_offer(uint64_t addr, const char *name, size_t len)
+{
+	size_t i = kbatch_at(addr);
+
+	if (i == kb.n || addr < kb.best[i] || (addr == kb.best[i] && kb.names[i * KNAME]))
+		return;
+	kb.best[i] = addr;
+	if (len >= KNAME)
+		len = KNAME - 1;
+	memcpy(kb.names + i * KNAME, name, len);
+	kb.names[i * KNAME + len] = '\0';
+}
+
+/*
+ * shark_sym_kernel_names() - name the kernel addresses @ips in one pass over
+ * /proc/kallsyms (any order): symbolize() answers them from here until the
+ * next sweep. With the whole table loaded already, nothing to do.
+ * Return: the addresses named, or -errno.
+ */
+int32_t shark_sym_kernel_names(const uint64_t *ips, int32_t n)
+{
+	char line[640];
+	size_t u = 0;
+	FILE *f;
+
+	if (kernel_loaded || n <= 0)
+		return 0;
+	kbatch_free();
+	kb.ips = malloc((size_t)n * sizeof(*kb.ips));
+	kb.best = calloc((size_t)n, sizeof(*kb.best));
+	kb.names = calloc((size_t)n, KNAME);
+	if (!kb.ips || !kb.best || !kb.names) {
+		kbatch_free();
+		return -ENOMEM;
+	}
+	memcpy(kb.ips, ips, (size_t)n * sizeof(*ips));
+	qsort(kb.ips, (size_t)n, sizeof(*kb.ips), u64_cmp);
+	for (int32_t i = 0; i < n; i++)
+		if (!u || kb.ips[i] != kb.ips[u - 1])
+			kb.ips[u++] = kb.ips[i];
+	kb.n = u;
+	f = fopen("/proc/kallsyms", "re");
+	if (!f) {
+		kbatch_free();
+		return -errno;
+	}
+	shark_watchdog__busy(1);
+	while (fgets(line, sizeof(line), f)) {
+		char *e, *name;
+		uint64_t addr = strtoull(line, &e, 16);
+
+		if (e == line || e[0] != ' ' || !strchr("tTwW", e[1]) || !e[1] || e[2] != ' ' || !addr)
+			continue;
+		name = e + 3;
+		kbatch_offer(addr, name, strcspn(name, " \t\n"));
+	}
+	shark_watchdog__busy(-1);
+	fclose(f);
+	/* an address's symbol is the highest start below it: maybe its neighbour's */
+	for (size_t i = 1; i < kb.n; i++)
+		if (kb.best[i - 1] > kb.best[i]) {
+			kb.best[i] = kb.best[i - 1];
+			memcpy(kb.names + i * KNAME, kb.names + (i - 1) * KNAME, KNAME);
+		}
+	return (int32_t)kb.n;
+}
+
 /* ------------------------------------------------------------------- ELF */
 
 /* 1 when the ELF file at path has a .symtab, 0 when stripped, -errno. */
@@ -195,7 +415,26 @@ int shark_elf_has_symtab(const char *path)
 	return found;
 }
 
-static int elf_symbols(struct dso *d, Elf *elf, int want_segs)
+/* Map the string table [off, off + len) of file fd into t: 0 or -errno. */
+static int tab_map_strs(struct symtab *t, int fd, uint64_t off, uint64_t len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t start = off & ~(uint64_t)(page - 1);
+	void *m;
+
+	if (!len)
+		return -ENOENT;
+	m = mmap(NULL, len + (off - start), PROT_READ, MAP_PRIVATE, fd, (off_t)start);
+	if (m == MAP_FAILED)
+		return -errno;
+	t->map = m;
+	t->map_len = len + (off - start);
+	t->strs = (const char *)m + (off - start);
+	t->strs_len = len;
+	return 0;
+}
+
+static int elf_symbols(struct dso *d, Elf *elf, int fd, int want_segs)
 {
 	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
 	GElf_Shdr sh;
@@ -224,30 +463,33 @@ static int elf_symbols(struct dso *d, Elf *elf, int want_segs)
 	}
 	for (int pass = 0; pass < 2; pass++) {
 		Elf_Scn *s = pass ? dynsym : symtab;
+		GElf_Shdr strh;
 		Elf_Data *data;
 		size_t n;
 
-		if (!s || !gelf_getshdr(s, &sh) || !(data = elf_getdata(s, NULL)) || !sh.sh_entsize)
+		if (!s || !gelf_getshdr(s, &sh) || !(data = elf_getdata(s, NULL)) || !sh.sh_entsize ||
+		    !gelf_getshdr(elf_getscn(elf, sh.sh_link), &strh) || strh.sh_type != SHT_STRTAB)
 			continue;
 		n = sh.sh_size / sh.sh_entsize;
+		/* names are read where they are, in the file: not even touched here */
 		for (size_t i = 0; i < n; i++) {
 			GElf_Sym sym;
-			const char *name;
 			int type;
 
 			if (!gelf_getsym(data, (int)i, &sym))
 				continue;
 			type = GELF_ST_TYPE(sym.st_info);
 			if ((type != STT_FUNC && type != STT_GNU_IFUNC) || !sym.st_value ||
-			    sym.st_shndx == SHN_UNDEF)
+			    sym.st_shndx == SHN_UNDEF || !sym.st_name || sym.st_name >= strh.sh_size)
 				continue;
-			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (name && *name)
-				tab_add(&d->tab, sym.st_value, sym.st_size, name);
+			tab_add_ref(&d->tab, sym.st_value, sym.st_size, sym.st_name);
 		}
 		/* .symtab is a superset of .dynsym: one is enough */
-		if (d->tab.n)
+		if (d->tab.n) {
+			if (tab_map_strs(&d->tab, fd, strh.sh_offset, strh.sh_size))
+				tab_free(&d->tab);
 			break;
+		}
 	}
 	return 0;
 }
@@ -359,6 +601,7 @@ static void load_dso_now(struct dso *d, int pid, const struct pmap *m)
 	int fd;
 
 	d->loaded = 1;
+	d->gen = sweep_gen;
 	fd = shark_sym__open(pid, d->path, d->dev, d->ino);
 	fd = open_mapped(fd, d, pid, m);
 	if (fd < 0)
@@ -367,7 +610,7 @@ static void load_dso_now(struct dso *d, int pid, const struct pmap *m)
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (elf && gelf_getehdr(elf, &eh)) {
 		d->is_exec = eh.e_type == ET_EXEC;
-		elf_symbols(d, elf, 1);
+		elf_symbols(d, elf, fd, 1);
 		/* stripped (Debian's libc): a -dbgsym package may have the rest */
 		if (debug_path(elf, dbg, sizeof(dbg)) == 0) {
 			int dfd = open(dbg, O_RDONLY | O_CLOEXEC);
@@ -379,7 +622,7 @@ static void load_dso_now(struct dso *d, int pid, const struct pmap *m)
 
 				if (de) {
 					tab_free(&d->tab);
-					elf_symbols(d, de, 0);
+					elf_symbols(d, de, dfd, 0);
 					elf_end(de);
 				}
 				close(dfd);
@@ -397,8 +640,10 @@ static struct dso *find_dso(const char *path, dev_t dev, ino_t ino)
 	struct dso *d;
 
 	for (d = dsos; d; d = d->next)
-		if (!strcmp(d->path, path) && (!ino || !d->ino || (d->dev == dev && d->ino == ino)))
+		if (!strcmp(d->path, path) && (!ino || !d->ino || (d->dev == dev && d->ino == ino))) {
+			d->ref_gen = sweep_gen;
 			return d;
+		}
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return NULL;
@@ -409,6 +654,8 @@ static struct dso *find_dso(const char *path, dev_t dev, ino_t ino)
 	}
 	d->dev = dev;
 	d->ino = ino;
+	d->id = ++dso_ids;
+	d->gen = d->ref_gen = sweep_gen;
 	d->next = dsos;
 	dsos = d;
 	return d;
@@ -486,14 +733,19 @@ static struct proc *get_proc(int pid, int create)
 	struct proc **slot = &procs[(unsigned)pid % PROC_SLOTS], *p;
 
 	for (p = *slot; p; p = p->next)
-		if (p->pid == pid)
+		if (p->pid == pid) {
+			/* a lookup is a use; a look at what is kept (sym_maps) is not */
+			if (create)
+				p->gen = sweep_gen;
 			return p;
+		}
 	if (!create)
 		return NULL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	p->pid = pid;
+	p->gen = sweep_gen;
 	p->next = *slot;
 	*slot = p;
 	read_maps(p);
@@ -609,7 +861,7 @@ int shark_sym__map_at(int pid, uint64_t ip, struct shark_map_info *mi)
 	mi->path = m->dso->path;
 	mi->dev = m->dso->dev;
 	mi->ino = m->dso->ino;
-	mi->dso = m->dso;
+	mi->dso_id = m->dso->id;
 	return 0;
 }
 
@@ -625,7 +877,7 @@ int shark_sym__maps(int pid, struct shark_map_info *out, int max)
 		if (!m->dso)
 			continue;
 		out[n] = (struct shark_map_info){ m->start, m->end, m->pgoff, m->dso->path, m->dso->dev,
-						  m->dso->ino, m->dso };
+						  m->dso->ino, m->dso->id };
 		n++;
 	}
 	return n;
@@ -685,16 +937,27 @@ static uint64_t file_vaddr(const struct dso *d, const struct pmap *m, uint64_t i
 	return off;
 }
 
-static int put_name(char *buf, int32_t len, const char *name)
+/* The name (l bytes at str), demangled, into buf. */
+static int put_str(char *buf, int32_t len, const char *str, size_t l)
 {
+	char name[1024];
 	char *dm = NULL;
 	int status = -1, n;
 
+	if (l >= sizeof(name))
+		l = sizeof(name) - 1;
+	memcpy(name, str, l);
+	name[l] = '\0';
 	if (name[0] == '_' && name[1] == 'Z')
 		dm = __cxa_demangle(name, NULL, NULL, &status);
 	n = snprintf(buf, (size_t)len, "%s", status == 0 && dm ? dm : name);
 	free(dm);
 	return n >= len ? len - 1 : n;
+}
+
+static int put_name(char *buf, int32_t len, const struct symtab *t, const struct sym *s)
+{
+	return put_str(buf, len, sym_name(t, s), sym_len(t, s));
 }
 
 /*
@@ -728,10 +991,15 @@ int32_t shark_sym_functions(const char *path, const char *glob, char *buf, int32
 	for (size_t i = 0; i < d->tab.n; i++) {
 		const struct sym *s = &d->tab.syms[i];
 		uint64_t off = s->start;
-		char line[600];
+		size_t l = sym_len(&d->tab, s);
+		char line[600], name[512];
 		int n;
 
-		if ((i && s->start == last) || (glob && fnmatch(glob, s->name, 0)))
+		if (l >= sizeof(name))
+			continue;
+		memcpy(name, sym_name(&d->tab, s), l);
+		name[l] = '\0';
+		if ((i && s->start == last) || (glob && fnmatch(glob, name, 0)))
 			continue;
 		last = s->start;
 		for (int j = 0; j < d->nsegs; j++)
@@ -739,7 +1007,7 @@ int32_t shark_sym_functions(const char *path, const char *glob, char *buf, int32
 				off = off - d->segs[j].vaddr + d->segs[j].offset;
 				break;
 			}
-		n = snprintf(line, sizeof(line), "%llx %s\n", (unsigned long long)off, s->name);
+		n = snprintf(line, sizeof(line), "%llx %s\n", (unsigned long long)off, name);
 		if (n >= (int)sizeof(line))
 			continue;
 		if (need + n < len)
@@ -834,10 +1102,15 @@ int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len)
 	if (shark_py__is_frame(ip))
 		return shark_py__name(ip, buf, len);
 	if (pid < 0) {
+		const char *name = kbatch_find(ip);
+
+		if (name)
+			return *name ? put_str(buf, len, name, strlen(name)) : 0;
 		if (!kernel_loaded)
 			load_kernel();
+		kernel_gen = sweep_gen;
 		s = tab_find(&kernel, ip);
-		return s ? put_name(buf, len, s->name) : 0;
+		return s ? put_name(buf, len, &kernel, s) : 0;
 	}
 	p = get_proc(pid, 1);
 	if (!p)
@@ -850,9 +1123,10 @@ int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len)
 	if (m && m->dso) {
 		if (!m->dso->loaded)
 			load_dso(m->dso, pid, m);
+		m->dso->gen = sweep_gen;
 		s = tab_find(&m->dso->tab, file_vaddr(m->dso, m, ip));
 		if (s)
-			return put_name(buf, len, s->name);
+			return put_name(buf, len, &m->dso->tab, s);
 		/* the module at least */
 		const char *base = strrchr(m->dso->path, '/');
 		int n = snprintf(buf, (size_t)len, "[%s]", base ? base + 1 : m->dso->path);
@@ -862,7 +1136,7 @@ int32_t shark_symbolize(int32_t pid, uint64_t ip, char *buf, int32_t len)
 	if (!p->jit_tried)
 		load_jit_map(p);
 	s = tab_find(&p->jit, ip);
-	return s ? put_name(buf, len, s->name) : 0;
+	return s ? put_name(buf, len, &p->jit, s) : 0;
 }
 
 /*
@@ -898,6 +1172,7 @@ int32_t shark_sym_frame(int32_t pid, uint64_t ip, struct shark_frame_info *out)
 		return -ENOENT;
 	if (!m->dso->loaded)
 		load_dso(m->dso, pid, m);
+	m->dso->gen = sweep_gen;
 	out->start = m->start;
 	out->limit = m->end;
 	out->offset = m->pgoff;
@@ -925,4 +1200,134 @@ int32_t shark_sym_maps(int32_t pid, char *buf, int32_t len)
 			n += k;
 	}
 	return n;
+}
+
+/* ------------------------------------------------------------ the sweep */
+
+static void proc_free(struct proc *p)
+{
+	free(p->maps);
+	tab_free(&p->jit);
+	free(p);
+}
+
+static int proc_gone(int pid)
+{
+	return kill(pid, 0) && errno == ESRCH;
+}
+
+static void dso_unload(struct dso *d)
+{
+	tab_free(&d->tab);
+	free(d->segs);
+	d->segs = NULL;
+	d->nsegs = 0;
+	d->build_id[0] = '\0';
+	d->loaded = 0;
+}
+
+/* Processes not used for @keep sweeps, or for one when they are gone. */
+static void sweep_procs(unsigned int keep)
+{
+	for (int i = 0; i < PROC_SLOTS; i++) {
+		struct proc **pp = &procs[i];
+
+		while (*pp) {
+			struct proc *p = *pp;
+			unsigned int age = sweep_gen - p->gen;
+
+			if (age >= keep || (age >= 1 && proc_gone(p->pid))) {
+				*pp = p->next;
+				proc_free(p);
+				totals.evicted_procs++;
+			} else {
+				pp = &p->next;
+			}
+		}
+	}
+}
+
+/* Tables not used for @keep sweeps; files no kept process maps, not used either. */
+static void sweep_dsos(unsigned int keep)
+{
+	struct dso **dp = &dsos;
+
+	/* after sweep_procs: the processes kept hold on to the files they map */
+	for (int i = 0; i < PROC_SLOTS; i++)
+		for (struct proc *p = procs[i]; p; p = p->next)
+			for (int j = 0; j < p->n; j++)
+				if (p->maps[j].dso)
+					p->maps[j].dso->ref_gen = sweep_gen;
+	while (*dp) {
+		struct dso *d = *dp;
+
+		if (d->loaded && sweep_gen - d->gen >= keep) {
+			dso_unload(d);
+			totals.evicted_tables++;
+		} else if (d->tab.map) {
+			/* the names read stay in the page cache, not in our memory */
+			madvise(d->tab.map, d->tab.map_len, MADV_DONTNEED);
+		}
+		if (!d->loaded && sweep_gen - d->ref_gen >= keep) {
+			*dp = d->next;
+			free(d->path);
+			free(d);
+			totals.evicted_dsos++;
+		} else {
+			dp = &d->next;
+		}
+	}
+}
+
+/*
+ * shark_sym_sweep() - forget what was not used lately: an always-on profiler
+ * calls it after each window it symbolized, so its memory follows what runs,
+ * not everything that ever ran. Processes unused for @keep sweeps (or gone
+ * and unused since the last one), symbol tables and files unused for @keep
+ * sweeps. A later lookup reads them again. Names and build-ids handed out
+ * (sym_frame) are valid until the next sweep.
+ */
+void shark_sym_sweep(int32_t keep)
+{
+	unsigned int k = keep < 1 ? 1 : (unsigned int)keep;
+
+	sweep_procs(k);
+	/* a process used in this window keeps the files it maps */
+	sweep_dsos(k);
+	kbatch_free();
+	if (kernel_loaded && sweep_gen - kernel_gen >= k) {
+		tab_free(&kernel);
+		kernel_loaded = 0;
+		totals.evicted_tables++;
+	}
+	totals.sweeps++;
+	sweep_gen++;
+}
+
+/* What the symbol caches hold now, and what sweeps dropped so far. */
+void shark_sym_stats(struct shark_sym_stats *st)
+{
+	*st = totals;
+	st->procs = st->dsos = st->tables = st->symbols = st->bytes = 0;
+	for (int i = 0; i < PROC_SLOTS; i++)
+		for (struct proc *p = procs[i]; p; p = p->next) {
+			st->procs++;
+			st->bytes += sizeof(*p) + (uint64_t)p->n * sizeof(*p->maps) + tab_bytes(&p->jit);
+			st->symbols += p->jit.n;
+		}
+	for (struct dso *d = dsos; d; d = d->next) {
+		st->dsos++;
+		st->bytes += sizeof(*d) + strlen(d->path) + 1 + (uint64_t)d->nsegs * sizeof(*d->segs);
+		if (d->loaded) {
+			st->tables++;
+			st->symbols += d->tab.n;
+			st->bytes += tab_bytes(&d->tab);
+		}
+	}
+	st->bytes += kb.n * (2 * sizeof(uint64_t) + KNAME);
+	if (kernel_loaded) {
+		st->tables++;
+		st->symbols += kernel.n;
+		st->bytes += tab_bytes(&kernel);
+	}
 }

@@ -22,7 +22,7 @@ struct shark_map_info {
 	const char *path;	/* as the process names it */
 	dev_t dev;		/* 0 when unknown */
 	ino_t ino;
-	const void *dso;	/* one per file, kept for the run */
+	uint64_t dso_id;	/* one per file, never reused in a run */
 };
 int shark_sym__map_at(int pid, uint64_t ip, struct shark_map_info *mi);
 int shark_sym__maps(int pid, struct shark_map_info *out, int max);

@@ -150,6 +150,11 @@ void shark_tls__config_free(struct shark_tls_config *c)
 	free(c);
 }
 
+int shark_tls__alpn(struct shark_tls_config *c, const char **protos)
+{
+	return mbedtls_ssl_conf_alpn_protocols(&c->conf, protos) ? -EINVAL : 0;
+}
+
 /* ------------------------------------------------- client sessions kept */
 
 /*
@@ -377,6 +382,11 @@ const void *shark_tls__out(struct shark_tls *t, size_t *len)
 void shark_tls__consumed(struct shark_tls *t, size_t len)
 {
 	t->out.off += len;
+}
+
+const char *shark_tls__alpn_chosen(struct shark_tls *t)
+{
+	return mbedtls_ssl_get_alpn_protocol(&t->ssl);
 }
 
 const char *shark_tls__error(struct shark_tls *t)

@@ -14,6 +14,10 @@ struct shark_tls_config *shark_tls__server(const char *cert, const char *key, ch
 /* A client that verifies servers against the CA certificates in ca_file (PEM). */
 struct shark_tls_config *shark_tls__client(const char *ca_file, char *err, size_t errlen);
 void shark_tls__config_free(struct shark_tls_config *cfg);
+/* Offer these protocols by ALPN (a NULL-ended list that outlives cfg): 0 or -EINVAL. */
+int shark_tls__alpn(struct shark_tls_config *cfg, const char **protos);
+/* The protocol the peer chose by ALPN once the handshake is done, or NULL. */
+const char *shark_tls__alpn_chosen(struct shark_tls *t);
 
 /* One connection; host: the name a client checks the server's certificate for. */
 struct shark_tls *shark_tls__new(struct shark_tls_config *cfg, const char *host);

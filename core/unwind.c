@@ -46,7 +46,7 @@ struct image {
 
 /* A file of sym.c (one per path and inode) -> its image */
 struct link {
-	const void *dso;
+	uint64_t dso_id;
 	struct image *img;	/* NULL: could not be read */
 	struct link *next;
 };
@@ -155,15 +155,15 @@ fail:
 
 static struct image *image_of(int pid, const struct shark_map_info *mi)
 {
-	struct link **slot = &links[((uintptr_t)mi->dso >> 4) % LINK_SLOTS], *l;
+	struct link **slot = &links[mi->dso_id % LINK_SLOTS], *l;
 
 	for (l = *slot; l; l = l->next)
-		if (l->dso == mi->dso)
+		if (l->dso_id == mi->dso_id)
 			return l->img;
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return NULL;
-	l->dso = mi->dso;
+	l->dso_id = mi->dso_id;
 	l->img = image_load(pid, mi);
 	l->next = *slot;
 	*slot = l;
@@ -336,7 +336,7 @@ static int sync_modules(struct proc *p)
 	int n = shark_sym__maps(p->pid, maps, MAX_MAPS);
 
 	for (int i = 0; i < n; i++)
-		sig = (sig ^ (maps[i].start + (uintptr_t)maps[i].dso)) * 0x100000001b3ull;
+		sig = (sig ^ (maps[i].start + maps[i].dso_id)) * 0x100000001b3ull;
 	if (p->dwfl && sig == p->sig)
 		return 0;
 	if (p->dwfl)
@@ -353,7 +353,7 @@ static int sync_modules(struct proc *p)
 		void **ud;
 
 		/* the executable mappings of one file are reported as one module */
-		while (i + 1 < n && maps[i + 1].dso == maps[i].dso)
+		while (i + 1 < n && maps[i + 1].dso_id == maps[i].dso_id)
 			end = maps[++i].end;
 		if (!img)
 			continue;

@@ -315,7 +315,11 @@ local function bundled_object(x, level)
     "in the script (not built at run time) is compiled when the bundle is made", level + 1)
 end
 
-local embedded   -- the files inside shark: prebuilt objects
+-- A file inside shark (a prebuilt object), or nil: read when wanted, not
+-- all of them kept (their 800 KB in every job of the agent)
+local function embedded(name)
+  return require("shark.core").file(name)
+end
 
 -- Turn x (a .bpf.o path, a .bpf.c path or C source) into object bytes.
 local function object_bytes(x, level)
@@ -344,8 +348,7 @@ local function object_bytes(x, level)
     src = x
     name, line = source_position(x, level + 1)
     -- the samples' BPF C (and their library modules'), compiled when shark was built
-    embedded = embedded or require("shark.core").files()
-    local pre = embedded["bpf/src/" .. compile.hash(src)]
+    local pre = embedded("bpf/src/" .. compile.hash(src))
     if pre then return pre, object_name(name) end
   end
   local bytes, err = M.compile(src, name, line)
@@ -477,8 +480,7 @@ end
 
 -- A prebuilt program embedded in shark (bpf/<name>.bpf.c): no compiler needed.
 function M.load_prebuilt(name, opts, level)
-  embedded = embedded or require("shark.core").files()
-  local bytes = embedded["bpf/" .. name .. ".bpf.o"]
+  local bytes = embedded("bpf/" .. name .. ".bpf.o")
   if not bytes then error("bpf: no prebuilt program " .. name, (level or 2) + 1) end
   local o = {}
   for k, v in pairs(opts or {}) do o[k] = v end

@@ -227,6 +227,31 @@ function methods:stack(id, pid)
   end, same)
 end
 
+-- Name the kernel addresses of the stacks ids at once, in one pass over
+-- kallsyms that keeps none of it (api.sym_kernel_names): what a profiler does
+-- before symbolizing a window. Return: the addresses named, or -errno.
+function methods:name_kernel(ids)
+  local s = S(self)
+  local per = s.vsize / 8
+  local buf = ffi.new("uint64_t[?]", math.max(1, #ids * per))
+  local n = 0
+  for _, id in ipairs(ids) do
+    local ips = self:get(id)
+    if ips ~= nil then
+      local p = ffi.cast("uint64_t *", ips)
+      for i = 0, per - 1 do
+        local ip = p[i]
+        if ip == 0 then break end
+        if ip < 0xfffffffffffff001ULL then
+          buf[n] = ip
+          n = n + 1
+        end
+      end
+    end
+  end
+  return api.sym_kernel_names(buf, n)
+end
+
 -- The frames of stack id as the stacks shape keeps them (shark/frames.lua):
 -- { name, addr, kernel, module, build_id, map }, leaf first.
 function methods:frames(id, pid)

@@ -62,4 +62,28 @@ function M.describe(pid, ip, kernel)
   return f
 end
 
+-- Forget what was not used in the last `keep` sweeps (processes, files,
+-- symbol tables; frames here are all forgotten): an always-on profiler
+-- sweeps after each window, so its memory follows what runs now. The freed
+-- heap goes back to the system.
+function M.sweep(keep)
+  cache = {}
+  api.sym_sweep(keep or 2)
+  collectgarbage()
+  api.trim_memory()
+end
+
+-- What the symbol caches hold: { procs, dsos, tables, symbols, bytes,
+-- sweeps, evicted_procs, evicted_tables, evicted_dsos } (numbers).
+function M.stats()
+  local st = ffi.new("struct shark_sym_stats")
+  api.sym_stats(st)
+  local out = {}
+  for _, k in ipairs { "procs", "dsos", "tables", "symbols", "bytes", "sweeps", "evicted_procs",
+    "evicted_tables", "evicted_dsos" } do
+    out[k] = tonumber(st[k])
+  end
+  return out
+end
+
 return M

@@ -1,8 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # agent.sh - shark agent always on: 19 Hz profiling of both CPUs and 5
 # metric jobs for AGENT_SECONDS (default 120; the issue's figure is 600):
-# CPU of the agent and its jobs as a share of one CPU, total RSS sampled
-# over the run (flat?), and the time of a /metrics scrape of 10 000 series.
+# CPU of the agent and its jobs as a share of one CPU, their memory sampled
+# every 10 s (flat?), and the time of a /metrics scrape of 10 000 series.
+# The agent is several processes (one per job): its memory is the sum of
+# their PSS (shared pages counted once, split between the processes); the
+# sum of RSS counts the binary's pages once per process. USS per process at
+# start, middle and end says whose memory is whose.
 . "$(dirname "$0")/lib.bash"
 
 T=$(mktemp -d /tmp/shark-bench-agent.XXXXXX)
@@ -45,16 +49,37 @@ sum_mb() {
 }
 rss_mb() { sum_mb status VmRSS:; }
 pss_mb() { sum_mb smaps_rollup Pss:; }
+# snapshot LABEL: RSS, PSS and USS (private pages) of each process, in MB,
+# and the CPU seconds it used so far
+snapshot() {
+	local p
+	echo "-- $1: per process: RSS PSS USS (MB), CPU (s)"
+	for p in $(pids); do
+		[ -r "/proc/$p/smaps_rollup" ] || continue
+		awk -v p="$p" -v hz="$hz" -v cpu="$(awk '{print $14 + $15}' "/proc/$p/stat")" \
+			-v who="$(tr '\0' ' ' <"/proc/$p/cmdline" | sed -E 's/.*--job ([^ ]+).*/job \1/; s/.*agent --config.*/agent/')" '
+			/^Rss:/ { r = $2 } /^Pss:/ { s = $2 } /^Private_(Clean|Dirty):/ { u += $2 }
+			END { printf "  %-8s %-16s %6.1f %6.1f %6.1f %7.2f\n", p, who, r / 1024, s / 1024, u / 1024, cpu / hz }' \
+			"/proc/$p/smaps_rollup"
+	done
+	echo "  sum: RSS $(rss_mb)  PSS $(pss_mb)"
+}
 
 hz=$(getconf CLK_TCK)
 c0=$(cpu_ticks) t0=$(date +%s%N)
-samples=()
-for ((s = 0; s < secs; s += 10)); do
+samples=() pss=()
+snapshots=""
+for ((s = 10; s <= secs; s += 10)); do
 	sleep 10
 	samples+=("$(rss_mb)")
+	pss+=("$(pss_mb)")
+	if ((s == 10)); then snapshots+=$(snapshot "start (10 s)")$'\n'; fi
+	if ((s == secs / 20 * 10)); then snapshots+=$(snapshot "middle ($s s)")$'\n'; fi
 done
 c1=$(cpu_ticks) t1=$(date +%s%N)
-pss=$(pss_mb)
+snapshots+=$(snapshot "end ($secs s)")
+# minute 2 (or the first sample of a shorter run) against the end
+m2=$((secs >= 120 ? 11 : 0))
 cpu=$(awk -v c=$((c1 - c0)) -v hz="$hz" -v ns=$((t1 - t0)) 'BEGIN { printf "%.2f", 100 * c / hz / (ns / 1e9) }')
 
 # then a job of 10 000 series, added by a reload, for the scrape
@@ -75,9 +100,11 @@ med=$(printf '%s\n' "${scrape[@]}" | sort -n | awk '{a[NR] = $1} END {printf "%.
 echo "== shark agent: 19 Hz profile of every CPU + 5 jobs, ${secs} s"
 row "measure" "value" "target"
 row "CPU, agent + jobs (% of one CPU)" "$cpu" "<= 1"
-row "RSS, agent + 6 job processes (MB), first" "${samples[0]}" ""
-row "RSS, agent + 6 job processes (MB), last" "${samples[-1]}" "<= 32, flat"
-row "PSS, agent + 6 jobs (MB): shared pages once" "$pss" ""
+row "PSS sum, agent + its jobs (MB), at $(((m2 + 1) * 10)) s" "${pss[m2]}" ""
+row "PSS sum, agent + its jobs (MB), at $secs s" "${pss[-1]}" "<= 32, flat"
+row "RSS sum (MB, the binary once per process), at $(((m2 + 1) * 10)) s" "${samples[m2]}" ""
+row "RSS sum (MB), at $secs s" "${samples[-1]}" ""
 row "scrape of /metrics, $series series (ms, median of 7)" "$med" "<= 50"
-echo "RSS every 10 s (MB): ${samples[*]}"
-for p in $(pids); do printf "  %-8s %6s MB  %s\n" "$p" "$(awk "/^VmRSS/ {printf \"%.1f\", \$2 / 1024}" /proc/$p/status)" "$(tr "\0" " " </proc/$p/cmdline | cut -c1-90)"; done
+echo "PSS sum every 10 s (MB): ${pss[*]}"
+echo "RSS sum every 10 s (MB): ${samples[*]}"
+echo "$snapshots"

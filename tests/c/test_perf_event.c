@@ -24,6 +24,13 @@ void test_perf_event(void)
 	/* a software counter on this process, any CPU: what every shark run can open */
 	attr_of(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
 	fd = shark_perf_event_open(&a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd == -ENOSYS && tap_qemu_user()) {
+		/* the wrapper's checks need the syscall itself */
+		for (int i = 0; i < 4; i++)
+			tap_skip("perf_event_open: %s emulates no perf_event_open: it needs an arm64 kernel",
+				 tap_qemu_user());
+		return;
+	}
 	ok(fd >= 0, "a task-clock counter on ourselves opens (%d)", fd);
 	if (fd >= 0)
 		close(fd);

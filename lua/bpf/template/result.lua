@@ -58,11 +58,28 @@ function Result.table(res)
   return out
 end
 
+-- The kernel frames of the counted stacks (items of the counts map, of the
+-- pids in only) named in one pass over kallsyms, not loading all of it.
+local function name_kernel(res, items, only)
+  local ids, seen = {}, {}
+  for _, kv in ipairs(items) do
+    local k = kv[1]
+    local id = k.kstack
+    if id >= 0 and not seen[id] and (not only or only[k.pid]) then
+      seen[id] = true
+      ids[#ids + 1] = id
+    end
+  end
+  return res.obj.maps.stacks:name_kernel(ids)
+end
+
 -- Stack-keyed results as rows: { count, kernel = {frames}, user = {frames},
 -- pid, comm }, frames leaf first, largest count first. opts.process = false:
 -- one row per stack whatever process ran it (no pid, comm). opts.frames:
 -- frames as the stacks shape keeps them ({name, module, build_id, map, ...},
 -- map:frames), not names: for exports that keep the binaries.
+-- opts.name_kernel: kernel names from one pass over kallsyms, for a caller
+-- that symbolizes a window and then sweeps the symbol caches (the profiler).
 local function frame_names(list)
   local out = {}
   for i, f in ipairs(list) do out[i] = f.name or "" end
@@ -76,7 +93,11 @@ function Result.entries(res, opts)
   if by ~= "kstack" and by ~= "ustack" and by ~= "stack" then error("entries(): the keys are not stacks", 3) end
   local get = (opts and opts.frames) and stacks.frames or stacks.stack
   local seen = {}   -- stacks differing only in addresses inside the same functions are one row
-  for k, v in pairs(res.obj.maps.counts) do
+  -- one snapshot, so the kernel names cover every stack (the map fills on)
+  local items = res.obj.maps.counts:items()
+  if opts and opts.name_kernel then name_kernel(res, items, only) end
+  for _, kv in ipairs(items) do
+    local k, v = kv[1], kv[2]
     if only and not only[k.pid] then goto next end
     -- (without the leaf __traceiter_ frames of a shared tracepoint: map:stack, map:frames)
     local row = { count = v, pid = k.pid, comm = ffi.string(k.comm),

@@ -270,9 +270,11 @@ function M.parse(text, name, base)
     end
     check_transport(ctx, out.profile, "profile", "upload")
     check_transport(ctx, out.otlp, "otlp", "endpoint")
-    if out.otlp and out.otlp.protocol == "Grpc" then
-      fail(ctx, "otlp.protocol", "Grpc is not supported: gRPC needs HTTP/2, and Debian packages no C gRPC "
-        .. "library shark can link statically; use HttpBinary or HttpJson (OTLP/HTTP, port 4318)")
+    -- OTLP/gRPC: a host and port (4317 when none is given), no path
+    if out.otlp and out.otlp.protocol == "Grpc" and out.otlp.endpoint
+      and out.otlp.endpoint:match("^https?://[^/]+/.") then
+      fail(ctx, "otlp.endpoint", "protocol = \"Grpc\" takes http[s]://HOST[:PORT] without a path (the Export "
+        .. "methods' paths are added), got " .. ("%q"):format(out.otlp.endpoint))
     end
     if out.otlp then
       local t = out.otlp.timeout or {}

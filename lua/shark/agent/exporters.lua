@@ -1,7 +1,7 @@
 -- SPDX-License-Identifier: GPL-2.0
 -- shark/agent/exporters.lua - where the jobs' metrics and profiles go:
--- Prometheus' /metrics (pulled), OTLP/HTTP (pushed every interval, through
--- a bounded queue; with profiles = true the profiles too, as OTLP
+-- Prometheus' /metrics (pulled), OTLP/HTTP or OTLP/gRPC (pushed every
+-- interval, through a bounded queue; with profiles = true the profiles too, as OTLP
 -- profiles v1.5.0), profiles to shark serve or pprof files in a folder.
 -- The agent's own health is published beside the jobs' metrics.
 local uv = require "uv"
@@ -33,7 +33,8 @@ function M.new(o)
   local self = setmetatable({ log = o.log, jobs = o.jobs, reg = metric.registry(), version = o.version,
     host = uv.os_gethostname(), rendered = setmetatable({}, { __mode = "k" }), run = run_id() }, Ex)
   local r = { registry = self.reg }
-  self.up = metric.gauge("shark_agent_job_up", "1 when the job runs, 0 when it ended.", { "job" }, r)
+  self.up = metric.gauge("shark_agent_job_up",
+    "1 when the job runs (attached and publishing), 0 while it starts or after it ended.", { "job" }, r)
   self.scrapes = metric.counter("shark_agent_scrapes_total", "Scrapes of /metrics served.", {}, r)
   self.queue = metric.gauge("shark_agent_queue_length", "Requests waiting to be sent.", { "sink" }, r)
   self.sent = metric.gauge("shark_agent_sent_total", "Requests delivered (a counter, kept per sink).",
@@ -121,14 +122,17 @@ end
 
 -- ------------------------------------------------------------ OTLP
 
-local function otlp_url(endpoint)
+-- OTLP/gRPC's endpoint has no path: the method's is added.
+local function otlp_url(endpoint, grpc)
+  if grpc then return (endpoint:gsub("/$", "")) .. otlp.GRPC_METRICS end
   if endpoint:match("/v1/metrics$") then return endpoint end
   return (endpoint:gsub("/$", "")) .. "/v1/metrics"
 end
 
 -- Profiles go beside the metrics, on the collector's path for the pinned
 -- version of the (development) profiles signal.
-local function otlp_profiles_url(endpoint)
+local function otlp_profiles_url(endpoint, grpc)
+  if grpc then return (endpoint:gsub("/$", "")) .. otlp.GRPC_PROFILES end
   return (endpoint:gsub("/v1/metrics$", ""):gsub("/$", "")) .. otlp.PROFILES_PATH
 end
 
@@ -144,16 +148,18 @@ function Ex:_otlp(cfg)
     self.otlp_timer:close()
     self.otlp_timer = nil
   end
-  if self.otlp and not (cfg and cfg.enable and otlp_url(cfg.endpoint) == self.otlp.url) then
+  local grpc = cfg and cfg.protocol == "Grpc"
+  if self.otlp and not (cfg and cfg.enable and otlp_url(cfg.endpoint, grpc) == self.otlp.url) then
     self.otlp:close()
     self.otlp = nil
   end
   self.otlp_profiles = nil
   if not (cfg and cfg.enable) then return end
-  self.otlp = self.otlp or push.new { name = "otlp", url = otlp_url(cfg.endpoint), max = cfg.queue, log = self.log }
+  self.otlp = self.otlp or push.new { name = "otlp", url = otlp_url(cfg.endpoint, grpc), max = cfg.queue,
+    log = self.log, grpc = grpc }
   self.otlp.headers, self.otlp.timeout_s, self.otlp.max = header_lines(cfg.headers), cfg.timeout_s, cfg.queue
   self.otlp.ca_file = cfg.ca_file
-  self.otlp_profiles = cfg.profiles and otlp_profiles_url(cfg.endpoint) or nil
+  self.otlp_profiles = cfg.profiles and otlp_profiles_url(cfg.endpoint, grpc) or nil
   local json = cfg.protocol == "HttpJson"
   local resource = { ["service.name"] = "shark-agent", ["host.name"] = self.host,
     ["telemetry.sdk.name"] = "shark", ["telemetry.sdk.version"] = self.version }

@@ -8,12 +8,15 @@ local bpf = require "bpf"
 local stacks = require "shark.stacks"
 local pprof = require "shark.pprof"
 local api = require "shark.api"
+local frames = require "shark.frames"
+local metric = require "shark.metric"
 local timer = require "timer"
 local uv = require "uv"
 
 local M = {}
 
 M.TOP = 20
+M.KEEP = 2	-- windows a process or symbol table unused is kept for
 
 local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
@@ -79,10 +82,29 @@ local function by_process(rows)
   return order
 end
 
+-- The symbol caches as the job's metrics, after each sweep: what they hold
+-- and what the sweeps dropped (a test checks they stay bounded).
+local function cache_metrics()
+  local held = metric.gauge("shark_agent_symbol_cache", "What the profiler's symbol caches hold now.", { "what" })
+  local evicted = metric.counter("shark_agent_symbol_cache_evicted_total",
+    "What the profiler's sweeps dropped, unused for a while.", { "what" })
+  local last = {}
+  return function()
+    local st = frames.stats()
+    for _, k in ipairs { "procs", "dsos", "tables", "symbols", "bytes", "sweeps" } do held:set(st[k], { k }) end
+    for _, k in ipairs { "procs", "tables", "dsos" } do
+      local n = st["evicted_" .. k]
+      evicted:inc(n - (last[k] or 0), { k })
+      last[k] = n
+    end
+  end
+end
+
 -- run{hz, interval, host, send = fn(profile)}: send gets {data = base64
 -- pprof, title, labels, samples} for each profile of an interval.
 function M.run(o)
   local hz, interval = o.hz or 19, o.interval or 60
+  local report = cache_metrics()
   local s = bpf.stacks{ freq = hz, pid = -1 }
   local period = math.floor(1e9 / hz)
   local t0 = tonumber(api.realtime_ns())
@@ -94,8 +116,9 @@ function M.run(o)
     for i, p in ipairs(s:processes()) do
       if i <= M.TOP then busy[p.pid] = true else others = others + p.count end
     end
-    -- frames with their binaries: the pprof (and OTLP) mappings, build ids
-    local rows = s:entries{ pids = busy, frames = true }
+    -- frames with their binaries: the pprof (and OTLP) mappings, build ids;
+    -- kernel names from one pass over kallsyms (not all of it kept)
+    local rows = s:entries{ pids = busy, frames = true, name_kernel = true }
     s:clear()
     local procs = by_process(rows)
     local other = { comm = "other", rows = { { count = others, comm = "other", user = {}, kernel = {} } },
@@ -117,6 +140,9 @@ function M.run(o)
         samples = p.samples, time = now / 1e9 }
     end
     t0 = now
+    -- symbols of processes and files unused lately go: memory follows what runs
+    frames.sweep(M.KEEP)
+    report()
   end
   timer.set_interval(interval * 1000, flush)
   return { flush = flush, host = o.host or uv.os_gethostname() }

@@ -156,10 +156,21 @@ function M.main(args)
   end)
   hup:unref()
 
+  -- snapshots, profiles and scrapes leave garbage behind: a full collection
+  -- now and then keeps the heap at what the agent holds (and malloc's free
+  -- pages go back), not twice that before the GC gets to it
+  local gc = uv.new_timer()
+  gc:start(30000, 30000, function()
+    collectgarbage()
+    api.trim_memory()
+  end)
+  gc:unref()
+
   -- The agent ends on a signal: jobs first (each runs its on_end), then
   -- the last export.
   shark.on_end(function()
     hup:close()
+    gc:close()
     sup:stop_all()
     local summary = ex:summary()
     if summary then log("%s", summary) end

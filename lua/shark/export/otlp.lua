@@ -146,6 +146,9 @@ end
 -- core/proto/otlp_profiles.proto pins: opentelemetry-proto v1.5.0.
 M.PROFILES_VERSION = "1.5.0"
 M.PROFILES_PATH = "/v1development/profiles"
+-- OTLP/gRPC: the Export methods' paths (the service of the pinned profiles version)
+M.GRPC_METRICS = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"
+M.GRPC_PROFILES = "/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export"
 
 -- The agent profiler's labels (host, service, comm, pid, cgroup, the
 -- config's) as OpenTelemetry resource attributes; pid is left to profiles()
