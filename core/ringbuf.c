@@ -53,6 +53,9 @@ struct tpnames {
 	uint32_t ntouched;
 	char **retired;		/* slots of exited threads whose tid came back */
 	uint32_t nretired;
+	uint32_t nahead;
+	uint64_t *ahead;	/* positions of name records past the reader, found looking ahead */
+	uint64_t scanned_to;	/* where looking ahead ended */
 };
 
 struct shark_ringbuf {
@@ -121,6 +124,7 @@ static void tpnames__free_retired(struct tpnames *t)
 static void tpnames__clear(struct tpnames *t)
 {
 	tpnames__free_retired(t);
+	free(t->ahead);
 	for (uint32_t i = 0; i < t->cap; i++)
 		free(t->e[i].slot);
 	free(t->e);
@@ -332,20 +336,79 @@ static void read_comm(uint32_t pid, uint32_t tid, char *out)
 	memset(out + n, 0, (size_t)(16 - n));
 }
 
+/* Name record @h, if the first of a thread first seen: its old name is the thread's. */
+static uint32_t tpnames__apply_ahead(struct tpnames *t, const struct shark_tprec *h)
+{
+	struct tpname *e = tpnames__find(t, h->tid);
+
+	if (!e->slot || e->state != TPN_FIRST)
+		return 0;
+	memcpy(e->slot, ((const struct shark_tpname *)(h + 1))->oldcomm, 15);
+	e->slot[15] = 0;
+	e->state = TPN_OK;
+	return 1;
+}
+
+static const struct shark_tprec *rec_at(struct shark_ringbuf *r, uint64_t pos)
+{
+	return (const void *)(r->data + (pos & r->mask) + BPF_RINGBUF_HDR_SZ);
+}
+
+/*
+ * The ring past the batch, once: name records found there are kept (by
+ * position, until the reader passes them), so later looks start where the
+ * last one ended instead of reading a backlog again per new thread.
+ */
+static uint32_t tpnames__scan_ahead(struct shark_ringbuf *r, uint32_t pending, uint64_t until)
+{
+	struct tpnames *t = &r->names;
+	uint64_t prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
+	uint64_t pos = t->scanned_to > r->pos ? t->scanned_to : r->pos;
+
+	while (pending && pos < prod) {
+		const uint32_t *hdr = (const uint32_t *)(r->data + (pos & r->mask));
+		uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+		const struct shark_tprec *h = rec_at(r, pos);
+		uint32_t size;
+
+		/* a program between reserve and submit: a few hundred ns */
+		for (int spin = 0; (len & BPF_RINGBUF_BUSY_BIT) && spin < 100000; spin++)
+			len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+		if (len & BPF_RINGBUF_BUSY_BIT)
+			break;
+		size = len & ~BPF_RINGBUF_DISCARD_BIT;
+		if (size >= sizeof(*h) && h->time > until && !r->replay)
+			break;
+		if (!(len & BPF_RINGBUF_DISCARD_BIT) && size >= sizeof(*h) + sizeof(struct shark_tpname) &&
+		    h->event == SHARK_TP_NAME) {
+			uint64_t *ahead = realloc(t->ahead, (t->nahead + 1) * sizeof(*ahead));
+
+			if (!ahead)
+				break;
+			t->ahead = ahead;
+			t->ahead[t->nahead++] = pos;
+			pending -= tpnames__apply_ahead(t, h);
+		}
+		pos += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
+	}
+	t->scanned_to = pos;
+	return pending;
+}
+
 /*
  * Threads first seen in this batch: the name they had since the trace began
  * is the old name of their first name record (a rename, or their exit),
- * else their name now. /proc first, then the ring up to where producers are
- * now: a rename or exit after the event but before the /proc read has its
- * record there by then (the tracepoints fire before the name changes and
- * before the thread leaves /proc; a reserved record's length is readable
- * while it is busy, and its content comes within a moment).
+ * else their name now. /proc first, then the ring past the batch: a rename
+ * or exit after the event but before the /proc read has its record there
+ * by then (the tracepoints fire before the name changes and before the
+ * thread leaves /proc). Records stamped well after the /proc reads were
+ * reserved after them (a program stamps its record right after reserving
+ * it): the look ends there, not at the end of a backlog.
  */
 static void tpnames__first_seen(struct shark_ringbuf *r)
 {
 	struct tpnames *t = &r->names;
-	uint32_t pending = 0;
-	uint64_t prod, pos, until;
+	uint32_t pending = 0, keep = 0;
 
 	for (uint32_t i = 0; i < t->ntouched; i++) {
 		struct tpname *e = &t->e[t->touched[i]];
@@ -355,38 +418,17 @@ static void tpnames__first_seen(struct shark_ringbuf *r)
 			pending++;
 		}
 	}
-	/*
-	 * Records stamped well after the /proc reads were reserved after them
-	 * (a program stamps its record right after reserving it): the look
-	 * ends there, not at the end of a backlog.
-	 */
-	until = shark_time_ns() + TPN_SLACK_NS;
-	prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
-	for (pos = r->pos; pending && pos < prod;) {
-		const uint32_t *hdr = (const uint32_t *)(r->data + (pos & r->mask));
-		uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
-		const struct shark_tprec *h = (const void *)((const uint8_t *)hdr + BPF_RINGBUF_HDR_SZ);
-		uint32_t size;
-
-		/* a program between reserve and submit: a few hundred ns */
-		for (int spin = 0; (len & BPF_RINGBUF_BUSY_BIT) && spin < 100000; spin++)
-			len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
-		size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-		pos += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
-		if (!(len & BPF_RINGBUF_BUSY_BIT) && size >= sizeof(*h) && h->time > until && !r->replay)
-			break;
-		if (len & (BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT) ||
-		    size < sizeof(*h) + sizeof(struct shark_tpname) || h->event != SHARK_TP_NAME)
+	/* name records found ahead before: those the reader has not passed */
+	for (uint32_t i = 0; i < t->nahead; i++) {
+		if (t->ahead[i] < r->pos)
 			continue;
-		struct tpname *e = tpnames__find(t, h->tid);
-
-		if (e->slot && e->state == TPN_FIRST) {
-			memcpy(e->slot, ((const struct shark_tpname *)(h + 1))->oldcomm, 15);
-			e->slot[15] = 0;
-			e->state = TPN_OK;
-			pending--;
-		}
+		t->ahead[keep++] = t->ahead[i];
+		if (pending)
+			pending -= tpnames__apply_ahead(t, rec_at(r, t->ahead[i]));
 	}
+	t->nahead = keep;
+	if (pending)
+		tpnames__scan_ahead(r, pending, shark_time_ns() + TPN_SLACK_NS);
 }
 
 /* The end of a read: what first-seen threads were called, and the table clean for the next one. */
@@ -578,6 +620,8 @@ void shark_ringbuf__rewind(struct shark_ringbuf *r)
 	/* the same records again: threads that exited in them live again */
 	for (uint32_t i = 0; i < r->names.cap; i++)
 		r->names.e[i].exited = 0;
+	r->names.nahead = 0;
+	r->names.scanned_to = 0;
 	r->pos = 0;
 	*r->consumer = 0;
 }
