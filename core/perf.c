@@ -280,9 +280,10 @@ static void fill_attr(const struct shark_perf *p, const struct shark_perf_event 
 	if (p->opts.track_tasks && p->nevs == 0) {
 		a->mmap = 1;
 		a->mmap2 = 1;
-		a->comm = 1;
 		a->task = 1;
 	}
+	if ((p->opts.track_tasks || p->opts.track_comm) && p->nevs == 0)
+		a->comm = 1;
 }
 
 /*
@@ -483,7 +484,8 @@ int32_t shark_perf__ring_fd(struct shark_perf *p, int32_t i)
  * (late: written only when the next record fits) and, since Linux 6.0, a
  * read() of each event (exact for the events we opened, not for copies
  * inherited by children). Both are lower bounds of the samples lost (LOST
- * records also count task records when track_tasks is on): report the larger.
+ * records and read() also count name, fork and exit records when track_comm
+ * or track_tasks is on): report the larger.
  */
 /* fds are kept event by event, then CPU by CPU (then thread by thread) */
 int32_t shark_perf__fd(struct shark_perf *p, int32_t event, int32_t i)

@@ -92,7 +92,7 @@ static int unwind_sample(struct shark_perf *p, const uint64_t *q, const uint8_t 
 
 static int decode_sample(struct shark_perf *p, const uint64_t *w, const uint8_t *end, struct shark_sample *s)
 {
-	uint64_t type;
+	uint64_t type, time;
 	int32_t ev;
 	const uint64_t *q = w;
 
@@ -120,7 +120,8 @@ static int decode_sample(struct shark_perf *p, const uint64_t *w, const uint8_t 
 	} else {
 		s->pid = s->tid = 0;
 	}
-	s->time = type & PERF_SAMPLE_TIME ? (double)*q++ : 0;
+	time = type & PERF_SAMPLE_TIME ? *q++ : 0;
+	s->time = (double)time;
 	s->cpu = type & PERF_SAMPLE_CPU ? (uint32_t)*q++ : 0;
 	s->period = type & PERF_SAMPLE_PERIOD ? (double)*q++ : 0;
 	s->nr_ips = 0;
@@ -128,7 +129,8 @@ static int decode_sample(struct shark_perf *p, const uint64_t *w, const uint8_t 
 	s->stack_key = 0;
 	s->raw = NULL;
 	s->raw_size = 0;
-	s->comm_at = NULL;
+	/* its thread's name then, as the name records applied before tell */
+	s->comm_at = p->opts.track_comm ? shark_comm__when((int32_t)s->pid, (int32_t)s->tid, time) : NULL;
 	s->user_regs = NULL;
 	s->user_stack = NULL;
 	s->user_stack_size = 0;
@@ -190,6 +192,10 @@ static void task_record(const struct perf_event_header *h)
 		}
 		if (w[0] == w[1])
 			shark_comm__note((int32_t)w[0], (const char *)(w + 2));
+		/* sample_id_all: ..., time, cpu, identifier end the record */
+		if (h->size >= sizeof(*h) + 8 + 8 + 32)
+			shark_comm__at((int32_t)w[1], *(const uint64_t *)((const uint8_t *)h + h->size - 24),
+				       (const char *)(w + 2));
 	}
 }
 
@@ -254,7 +260,18 @@ int32_t shark_perf__read(struct shark_perf *p, struct shark_sample *batch, int32
 {
 	int32_t n = 0;
 
-	if (p->opts.track_tasks)
+	int tasks = p->opts.track_tasks || p->opts.track_comm;
+
+	/*
+	 * The samples read are those before each ring's head now; the task
+	 * records applied are those before each head after that (tasks_first):
+	 * so a name record timed before a sample is applied before the sample
+	 * is decoded, whichever CPU's ring it is in.
+	 */
+	for (int k = 0; tasks && k < p->ncpus; k++)
+		if (p->rings[k].fd >= 0 || p->rings[k].replay)
+			p->rings[k].snap = __atomic_load_n(&p->rings[k].meta->data_head, __ATOMIC_ACQUIRE);
+	if (tasks)
 		tasks_first(p);
 	for (int k = 0; k < p->ncpus && n < max; k++) {
 		struct ring *r = &p->rings[(p->next_ring + k) % p->ncpus];
@@ -263,6 +280,9 @@ int32_t shark_perf__read(struct shark_perf *p, struct shark_sample *batch, int32
 		if (r->fd < 0 && !r->replay)
 			continue;
 		head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
+		/* no record is applied while the batch is decoded: its names stay */
+		if (tasks)
+			head = r->snap < r->tasks_at ? r->snap : r->tasks_at;
 		while (r->pos < head && n < max) {
 			uint64_t off = r->pos & (r->size - 1);
 			const struct perf_event_header *h = (const void *)(r->data + off);

@@ -30,6 +30,7 @@ struct ring {
 	uint64_t pos;		/* read position, published by consume */
 	uint8_t *scratch;	/* one record that wrapped, made contiguous */
 	uint64_t tasks_at;	/* task records before here are applied (tasks_first) */
+	uint64_t snap;		/* the head samples are read up to (with task records) */
 };
 
 struct event {

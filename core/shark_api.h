@@ -82,6 +82,8 @@ struct shark_perf_opts {
 	uint32_t stack_user;
 	/* with stack_user: Python function names between the interpreter's frames (CPython 3.11) */
 	uint32_t lang_frames;
+	/* comm records: e.comm is the thread's name at the sample's time (execs, renames) */
+	uint32_t track_comm;
 };
 
 /* One event of a session, as perf.on resolved it. */

@@ -67,6 +67,70 @@ void shark_comm__note(int32_t pid, const char *comm)
 	comms[slot].at = shark_time_ns();
 }
 
+/*
+ * Each thread's last few names with the time (CLOCK_MONOTONIC ns) each began,
+ * from its PERF_RECORD_COMM records (an exec, a prctl rename), so that a
+ * sample is named as its thread was when it was taken. A thread's records
+ * can sit in several CPU rings, read in any order: they are kept sorted by
+ * their time, never by arrival.
+ */
+#define NAMES_SLOTS 1024
+#define NAMES_KEEP 4
+
+static struct names {
+	int32_t tid;
+	uint32_t n;		/* names known, oldest first */
+	uint64_t since[NAMES_KEEP];
+	char comm[NAMES_KEEP][16];
+} names[NAMES_SLOTS];
+
+void shark_comm__at(int32_t tid, uint64_t time, const char *comm)
+{
+	struct names *s = &names[(unsigned)tid % NAMES_SLOTS];
+	uint32_t i;
+
+	if (tid <= 0)
+		return;
+	if (s->tid != tid) {
+		s->tid = tid;
+		s->n = 0;
+	}
+	if (s->n == NAMES_KEEP) {
+		if (time < s->since[0])
+			return;		/* older than all: the newer ones are kept */
+		/* drop the oldest */
+		memmove(s->since, s->since + 1, sizeof(s->since[0]) * (NAMES_KEEP - 1));
+		memmove(s->comm, s->comm + 1, sizeof(s->comm[0]) * (NAMES_KEEP - 1));
+		s->n--;
+	}
+	/* insert by time */
+	for (i = s->n; i > 0 && s->since[i - 1] > time; i--) {
+		s->since[i] = s->since[i - 1];
+		memcpy(s->comm[i], s->comm[i - 1], sizeof(s->comm[i]));
+	}
+	s->since[i] = time;
+	snprintf(s->comm[i], sizeof(s->comm[i]), "%s", comm);
+	s->n++;
+}
+
+/* The name of @tid at @time as its records tell, else its process's; NULL: unknown. */
+const char *shark_comm__when(int32_t pid, int32_t tid, uint64_t time)
+{
+	for (int k = 0; k < 2; k++, tid = pid) {
+		const struct names *s = &names[(unsigned)tid % NAMES_SLOTS];
+
+		if (s->tid == tid && s->n) {
+			for (uint32_t i = s->n; i > 0; i--)
+				if (time >= s->since[i - 1])
+					return s->comm[i - 1];
+			return NULL;	/* before the first change known: not a name known */
+		}
+		if (pid == tid)
+			break;
+	}
+	return NULL;
+}
+
 int32_t shark_read_user_string(int32_t pid, uint64_t addr, char *buf, int32_t len)
 {
 	struct iovec local = { buf, (size_t)len - 1 };

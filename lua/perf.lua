@@ -134,7 +134,7 @@ local known_opts = {
   callchain_k = "any", callchain_u = "any", callchain = "any", max_stack = "number",
   stack_bytes = "number", python = "boolean",
   mmap_pages = "number", wakeup = "number", drain_ms = "number", inherit = "boolean",
-  ordered = "boolean", via = "string",
+  ordered = "boolean", via = "string", comm = "boolean",
   -- the original shark's names
   target_pid = "number|string", target_tid = "number|string", target_cpu_list = "string|number",
   no_buffering = "any", wake_events = "number", read_events_rate = "number",
@@ -227,6 +227,8 @@ local function session_opts(opts, evs)
   o.callchain_k, o.callchain_u = ck and 1 or 0, cu and 1 or 0
   o.max_stack = opts.max_stack or 0
   o.track_tasks = (cu or require("shark.journal").active) and 1 or 0  -- shark record: names after exit
+  -- e.comm at the sample's time through perf rings: a record per exec or rename
+  o.track_comm = opts.comm ~= false and 1 or 0
   if opts.callchain_u == "dwarf" then
     o.stack_user = opts.stack_bytes or ffi.C.SHARK_UNWIND_STACK_BYTES
     o.lang_frames = opts.python ~= false and 1 or 0

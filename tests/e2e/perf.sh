@@ -134,8 +134,9 @@ check "a directory that is not a cgroup is named as such" rc=1 "err~cgroup '/tmp
 
 cat >"$T/burst.lua" <<'LUA'
 local n = 0
-local h = perf.on("raw_syscalls:sys_enter", { filter = "id == 110", mmap_pages = 1, drain_ms = 200 },
-  function() n = n + 1 end)
+-- comm = false: no name records, whose exit record a full ring drops and counts lost too
+local h = perf.on("raw_syscalls:sys_enter", { filter = "id == 110", mmap_pages = 1, drain_ms = 200,
+  comm = false }, function() n = n + 1 end)
 shark.on_end(function() print(h:lost() > 0, n + h:lost(), h:count() == n) end)
 LUA
 run -c "$PROGS/getppid_n 300000" "$T/burst.lua"
@@ -397,6 +398,49 @@ finish
 check "e.comm of a process attached to (-p): its names at event time, per thread" rc=0 \
 	'out~bpf	1=renamer:1 2=rn-named:1 3=cat:1 a=rn-thr-a:1 b=rn-thr-b:1 c=rn-named:1$'
 rm -f "$marker".? "$marker.go"
+
+# --- e.comm through the perf ring: the name records (PERF_RECORD_COMM, timed)
+# kept per thread and matched to each sample's time. The path of a task gone
+# cannot be read here: renamer's opens carry their marker as the mode argument.
+cat >"$T/names_perf.lua" <<'LUA'
+local seen, order = {}, {}
+local h = perf.on("syscalls:sys_enter_openat", { via = "perf" }, function(e)
+  local m = tonumber(e.raw.mode)
+  if e.pid == shark.target().pid and e.raw.flags == 0 and m >= 0x31 and m < 0x7f then
+    local k = string.char(m) .. "=" .. e.comm
+    if not seen[k] then order[#order + 1] = k end
+    seen[k] = (seen[k] or 0) + 1
+  end
+end)
+shark.on_end(function()
+  table.sort(order)
+  local out = {}
+  for _, k in ipairs(order) do out[#out + 1] = k .. ":" .. seen[k] end
+  print(h.via, table.concat(out, " "))
+end)
+LUA
+run -c "$PROGS/renamer $marker self" "$T/names_perf.lua"
+check "e.comm via perf at event time: before and after exec and prctl(PR_SET_NAME), per thread, a thread never renamed, after a second exec" \
+	rc=0 'out=perf	1=renamer:1 2=rn-named:1 3=exe:1 a=rn-thr-a:1 b=rn-thr-b:1 c=rn-named:1'
+
+# a sampling event: sh counts (its samples are "sh"), then execs dwchain (its
+# samples are "dwchain", never the name a cache read before the exec kept)
+cat >"$T/exec_samples.lua" <<'LUA'
+local got = {}
+perf.on("cpu-clock", { freq = 997 }, function(e)
+  if e.pid == shark.target().pid then got[#got + 1] = { e.time, e.comm } end
+end)
+shark.on_end(function()
+  table.sort(got, function(a, b) return a[1] < b[1] end)
+  local runs = {}  -- the names in time order, repeats folded
+  for _, s in ipairs(got) do
+    if runs[#runs] ~= s[2] then runs[#runs + 1] = s[2] end
+  end
+  print(table.concat(runs, " "))
+end)
+LUA
+run -c "sh -c 'i=0; while [ \$i -lt 100000 ]; do i=\$((i+1)); done; exec $PROGS/dwchain 300'" "$T/exec_samples.lua"
+check "cpu-clock samples of sh, then of what it execs: named sh, then dwchain, in time order" rc=0 'out=sh dwchain'
 
 # a burst: 20000 getppid() traced with the seed-style syscalls:* and default
 # options: every one delivered, none lost (perf record loses none either)
