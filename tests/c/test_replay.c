@@ -20,7 +20,7 @@
 
 /* a record buffer, filled in 8-byte words like the kernel's */
 struct rec {
-	uint64_t w[64];
+	uint64_t w[128];
 	int n;
 };
 
@@ -97,9 +97,27 @@ static void add_mmap2(struct rec *r, uint32_t pid, uint64_t start, uint64_t len,
 	close_rec(r, at, PERF_RECORD_MMAP2);
 }
 
+/* PERF_RECORD_COMM of @tid (of @pid) named @comm at @time, with sample_id_all's trailer */
+static void add_comm(struct rec *r, uint64_t id, uint32_t pid, uint32_t tid, uint64_t time, const char *comm)
+{
+	int at = r->n;
+	char name[16] = { 0 };
+
+	put(r, 0);
+	put2(r, pid, tid);
+	memcpy(name, comm, strnlen(comm, sizeof(name) - 1));
+	memcpy(&r->w[r->n], name, sizeof(name));
+	r->n += (int)sizeof(name) / 8;
+	put2(r, pid, tid);	/* sample_id: tid, time, cpu, identifier */
+	put(r, time);
+	put2(r, 1, 0);
+	put(r, id);
+	close_rec(r, at, PERF_RECORD_COMM);
+}
+
 static struct shark_perf *session(uint64_t *id)
 {
-	struct shark_perf_opts o = { .pid = getpid(), .cgroup_fd = -1, .mmap_pages = 1 };
+	struct shark_perf_opts o = { .pid = getpid(), .cgroup_fd = -1, .mmap_pages = 1, .track_comm = 1 };
 	struct shark_perf_event carrier = { .name = "raw_syscalls:sys_enter", .type = PERF_TYPE_TRACEPOINT, .raw = 1 };
 	struct shark_perf_event routed = { .name = "syscalls:sys_enter_getppid", .routed = 1, .via = 0,
 					   .nr = SYS_getppid };
@@ -225,6 +243,34 @@ static void test_mmap2(struct shark_perf *p)
 	waitpid(child, NULL, 0);
 }
 
+/*
+ * Name records (renames, execs) arrive in ring order, which is not time
+ * order across CPUs: each sample is named by the record timed last before it.
+ */
+static void test_comm(struct shark_perf *p, uint64_t id)
+{
+	struct shark_sample s[8];
+	struct rec r = { .n = 0 };
+	int32_t n;
+
+	add_sample(&r, id, 5000, 150, SYS_getppid);	/* tid 5001 */
+	add_comm(&r, id, 5000, 5001, 200, "late");	/* a later name read first */
+	add_comm(&r, id, 5000, 5001, 100, "early");
+	add_sample(&r, id, 5000, 250, SYS_getppid);
+	add_sample(&r, id, 5000, 50, SYS_getppid);
+	add_comm(&r, id, 6000, 6000, 100, "proc");
+	add_sample(&r, id, 6000, 150, SYS_getppid);	/* tid 6001: never renamed itself */
+	shark_perf__replay_at(p, (const uint8_t *)r.w, r.n * 8, 0);
+	n = shark_perf__read(p, s, 8);
+	shark_perf__consume(p);
+	if (!is_int(n, 4, "four samples among the name records"))
+		return;
+	is_str(s[0].comm_at, "early", "a sample before the name record read before it: the name then");
+	is_str(s[1].comm_at, "late", "after both: the later name");
+	ok(s[2].comm_at == NULL, "before any name record: unknown (the process's name is looked up)");
+	is_str(s[3].comm_at, "proc", "a thread without records of its own: its process's name then");
+}
+
 void test_replay(void)
 {
 	uint64_t id = 0;
@@ -242,5 +288,6 @@ void test_replay(void)
 	test_wrap(p, id);
 	test_lost(p, id);
 	test_mmap2(p);
+	test_comm(p, id);
 	shark_perf__free(p);
 }
