@@ -112,6 +112,7 @@ void shark_perf__free(struct shark_perf *p)
 		else if (r->meta)
 			munmap(r->meta, (size_t)r->size + (size_t)sysconf(_SC_PAGESIZE));
 		free(r->scratch);
+		free(r->task_scratch);
 	}
 	for (int i = 0; i < p->nfds; i++)
 		close(p->fds[i]);

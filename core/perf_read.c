@@ -92,7 +92,7 @@ static int unwind_sample(struct shark_perf *p, const uint64_t *q, const uint8_t 
 
 static int decode_sample(struct shark_perf *p, const uint64_t *w, const uint8_t *end, struct shark_sample *s)
 {
-	uint64_t type, time;
+	uint64_t type;
 	int32_t ev;
 	const uint64_t *q = w;
 
@@ -120,8 +120,7 @@ static int decode_sample(struct shark_perf *p, const uint64_t *w, const uint8_t 
 	} else {
 		s->pid = s->tid = 0;
 	}
-	time = type & PERF_SAMPLE_TIME ? *q++ : 0;
-	s->time = (double)time;
+	s->time = type & PERF_SAMPLE_TIME ? (double)*q++ : 0;
 	s->cpu = type & PERF_SAMPLE_CPU ? (uint32_t)*q++ : 0;
 	s->period = type & PERF_SAMPLE_PERIOD ? (double)*q++ : 0;
 	s->nr_ips = 0;
@@ -129,8 +128,7 @@ static int decode_sample(struct shark_perf *p, const uint64_t *w, const uint8_t 
 	s->stack_key = 0;
 	s->raw = NULL;
 	s->raw_size = 0;
-	/* its thread's name then, as the name records applied before tell */
-	s->comm_at = p->opts.track_comm ? shark_comm__when((int32_t)s->pid, (int32_t)s->tid, time) : NULL;
+	s->comm_at = NULL;
 	s->user_regs = NULL;
 	s->user_stack = NULL;
 	s->user_stack_size = 0;
@@ -226,11 +224,12 @@ static void tasks_first(struct shark_perf *p)
 				if (off + size > r->size) {	/* wraps: make it contiguous */
 					uint64_t first = r->size - off;
 
-					if (!r->scratch && !(r->scratch = malloc(65536)))
+					/* not scratch: the batch's last sample may be there */
+					if (!r->task_scratch && !(r->task_scratch = malloc(65536)))
 						break;
-					memcpy(r->scratch, h, first);
-					memcpy(r->scratch + first, r->data, size - first);
-					h = (const void *)r->scratch;
+					memcpy(r->task_scratch, h, first);
+					memcpy(r->task_scratch + first, r->data, size - first);
+					h = (const void *)r->task_scratch;
 				}
 				task_record(h);
 			}
@@ -260,18 +259,8 @@ int32_t shark_perf__read(struct shark_perf *p, struct shark_sample *batch, int32
 {
 	int32_t n = 0;
 
-	int tasks = p->opts.track_tasks || p->opts.track_comm;
-
-	/*
-	 * The samples read are those before each ring's head now; the task
-	 * records applied are those before each head after that (tasks_first):
-	 * so a name record timed before a sample is applied before the sample
-	 * is decoded, whichever CPU's ring it is in.
-	 */
-	for (int k = 0; tasks && k < p->ncpus; k++)
-		if (p->rings[k].fd >= 0 || p->rings[k].replay)
-			p->rings[k].snap = __atomic_load_n(&p->rings[k].meta->data_head, __ATOMIC_ACQUIRE);
-	if (tasks)
+	p->names_applied = 0;
+	if (p->opts.track_tasks)
 		tasks_first(p);
 	for (int k = 0; k < p->ncpus && n < max; k++) {
 		struct ring *r = &p->rings[(p->next_ring + k) % p->ncpus];
@@ -280,9 +269,6 @@ int32_t shark_perf__read(struct shark_perf *p, struct shark_sample *batch, int32
 		if (r->fd < 0 && !r->replay)
 			continue;
 		head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
-		/* no record is applied while the batch is decoded: its names stay */
-		if (tasks)
-			head = r->snap < r->tasks_at ? r->snap : r->tasks_at;
 		while (r->pos < head && n < max) {
 			uint64_t off = r->pos & (r->size - 1);
 			const struct perf_event_header *h = (const void *)(r->data + off);
@@ -342,6 +328,26 @@ int32_t shark_perf__read(struct shark_perf *p, struct shark_sample *batch, int32
 	if (p->opts.ordered && n > 1)
 		shark_samples__sort(batch, n);
 	return n;
+}
+
+/*
+ * The name of @tid (of @pid) at @time, a sample of the last read, from the
+ * name records (NULL: none known; the caller falls back to the process's
+ * current name). Asked only when a script reads e.comm: the first asking in
+ * a batch applies the task records of every ring up to its head now, after
+ * the batch's samples were read. A name record timed before a sample was
+ * written before that sample was, so before this: it is applied whatever
+ * CPU's ring holds it, and the names are kept in time order, not ring order.
+ */
+const char *shark_perf__comm(struct shark_perf *p, int32_t pid, int32_t tid, double time)
+{
+	if (!p->opts.track_comm && !p->opts.track_tasks)
+		return NULL;
+	if (!p->names_applied) {
+		tasks_first(p);
+		p->names_applied = 1;
+	}
+	return shark_comm__when(pid, tid, (uint64_t)time);
 }
 
 /* Give the space of everything read back to the kernel. */

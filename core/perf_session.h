@@ -29,8 +29,8 @@ struct ring {
 	uint64_t size;		/* data area, a power of 2 */
 	uint64_t pos;		/* read position, published by consume */
 	uint8_t *scratch;	/* one record that wrapped, made contiguous */
+	uint8_t *task_scratch;	/* the same for tasks_first, which may run mid-batch */
 	uint64_t tasks_at;	/* task records before here are applied (tasks_first) */
-	uint64_t snap;		/* the head samples are read up to (with task records) */
 };
 
 struct event {
@@ -64,6 +64,7 @@ struct shark_perf {
 	uint32_t idcap;
 	uint32_t nids;
 	int next_ring;
+	int names_applied;	/* task records applied for this batch (perf_comm) */
 	uint64_t last_id;	/* the id decoded last, and its event */
 	int32_t last_ev;
 	int no_format_lost;	/* the kernel predates PERF_FORMAT_LOST (6.0) */

@@ -494,6 +494,9 @@ struct shark_api {
 	int32_t (*perf_read)(struct shark_perf *p, struct shark_sample *batch, int32_t max)
 		SHARK_IMPL(shark_perf__read);
 	void (*perf_consume)(struct shark_perf *p) SHARK_IMPL(shark_perf__consume);
+	/* a sample's thread name at its time, from name records; NULL: unknown */
+	const char *(*perf_comm)(struct shark_perf *p, int32_t pid, int32_t tid, double time)
+		SHARK_IMPL(shark_perf__comm);
 	void (*perf_stats)(struct shark_perf *p, struct shark_perf_stats *st)
 		SHARK_IMPL(shark_perf__stats);
 	int32_t (*online_cpus)(int32_t *cpus, int32_t max) SHARK_IMPL(shark_online_cpus);

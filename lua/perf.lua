@@ -53,12 +53,21 @@ local function stale(k)
     "keep e:copy() instead"):format(tostring(k)), 3)
 end
 
+-- The handle whose batch is being dispatched (left set by a handler's error:
+-- its session is then checked, and the seq of its event no longer live).
+local dispatching = nil
+
 -- The task's name: the thread's at event time when the source knows it
--- (BPF delivery follows renames and execs in its ring; a copy keeps it),
--- else the process's current one while it lives, else its name at exit.
+-- (BPF delivery follows renames and execs in its ring; a copy keeps it;
+-- perf rings' name records, looked up only here), else the process's
+-- current one while it lives, else its name at exit.
 local function comm_of(e)
   local at = e._comm_at
   if at ~= nil and at[0] ~= 0 then return at end
+  if dispatching ~= nil and dispatching.p ~= nil and e._seq == live then
+    at = api.perf_comm(dispatching.p, e._pid, e._tid, e._time)
+    if at ~= nil then return at end
+  end
   local c = api.comm(e._pid)
   if c[0] == 60 and ffi.string(c) == "<...>" then
     return bpftp.gone_comm(e._pid) or c
@@ -341,7 +350,8 @@ local function make_dispatch(h, fn)
   local typed = h.typed_batch
   if typed then
     return function(n)
-      local outer = live
+      local outer, was = live, dispatching
+      dispatching = h
       for i = 0, n - 1 do
         local e = typed[i]
         seq = seq + 1
@@ -349,7 +359,7 @@ local function make_dispatch(h, fn)
         fn(e)
         if h.src.stopping then break end
       end
-      live = outer
+      live, dispatching = outer, was
     end
   end
   local evs, copy = h.evs, ffi.copy
@@ -359,7 +369,8 @@ local function make_dispatch(h, fn)
     return ev
   end
   return function(n)
-    local outer = live
+    local outer, was = live, dispatching
+    dispatching = h
     for i = 0, n - 1 do
       local s = batch + i
       local idx = s.event
@@ -370,7 +381,7 @@ local function make_dispatch(h, fn)
       fn(e)
       if h.src.stopping then break end
     end
-    live = outer
+    live, dispatching = outer, was
   end
 end
 
