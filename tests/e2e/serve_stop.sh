@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+# serve_stop.sh - a SIGTERM that reaches shark serve while it decodes an
+# upload: the stop is not the upload's fault, so the client never gets a 4xx
+# (an agent drops a profile refused 4xx). The upload is answered 2xx or its
+# connection closes unanswered (an agent retries). Deterministic: the
+# pprof decoder is wrapped so that serve signals itself from inside it.
+. "$(dirname "$0")/lib.bash"
+
+cat >"$T/held.lua" <<'LUA'
+-- shark serve whose pprof decoder sends serve a SIGTERM on the first upload
+-- and waits (in calls, where the stop's hook fires) for the stop to unwind it
+local uv = require "uv"
+local shark = require "shark"
+local real = require "shark.pprof"
+local wrapped, first = setmetatable({}, { __index = real }), true
+function wrapped.decode(bytes)
+  if first then
+    first = false
+    io.stderr:write("decoding: SIGTERM\n")
+    uv.kill(uv.os_getpid(), "sigterm")
+    for _ = 1, 500 do uv.sleep(10) end   -- the stop unwinds here
+    io.stderr:write("decoding: not stopped\n")
+  end
+  return real.decode(bytes)
+end
+package.loaded["shark.pprof"] = wrapped
+require("shark.cmd.serve").main(shark.args)
+LUA
+
+# a real pprof profile (profile.lua of fpchain)
+run -c "$PROGS/fpchain 300" "$TOP/samples/profile.lua" -F 199 -U -f pprof -o "$T/cpu.pb.gz"
+check "a pprof profile to upload" rc=0
+
+start "$T/held.lua" --listen 127.0.0.1:0 --db "$T/shark.db" --token tok
+wait_out '^serving ' || echo "# serve did not start: $(cat "$T/err")"
+URL=$(sed -n 's/^serving //p' "$T/out")
+code=$(curl -s -o "$T/body" -w '%{http_code}' -X POST -H "Authorization: Bearer tok" \
+	--data-binary "@$T/cpu.pb.gz" "${URL}api/profiles?kind=flamegraph&upload_id=u1")
+finish
+ok_if "the SIGTERM arrived while serve decoded the upload" grep -q '^decoding: SIGTERM' "$T/err"
+ok_if "... the client got no 4xx (HTTP $code: $(head -c 100 "$T/body"))" \
+	bash -c "case $code in 000|2??) true ;; *) false ;; esac"
+check "... serve ended as a SIGTERM ends it, without an error" '!err~not a pprof|internal error|stack traceback'
+
+# the agent's retry: the same upload to a restarted serve is stored once
+start serve --listen 127.0.0.1:0 --db "$T/shark.db" --token tok
+wait_out '^serving '
+URL=$(sed -n 's/^serving //p' "$T/out")
+code=$(curl -s -o "$T/body" -w '%{http_code}' -X POST -H "Authorization: Bearer tok" \
+	--data-binary "@$T/cpu.pb.gz" "${URL}api/profiles?kind=flamegraph&upload_id=u1")
+ok_if "the retry to the restarted serve is stored (HTTP $code)" bash -c "case $code in 20?) true ;; *) false ;; esac"
+ok_if "... one profile in the database" \
+	test "$(curl -s "${URL}api/profiles" | grep -o '"id":' | wc -l)" = 1
+signal TERM
+finish
+done_testing
