@@ -203,7 +203,8 @@ end
 -- Stack-keyed results as the stacks shape (shark/stacks.lua), frames with
 -- their module, build-id and address: what pprof and the other exports
 -- render. Root first: the command (unless opts.comm == false), user frames,
--- "-" with opts.delimit, kernel frames. opts also sets stacks.new's fields.
+-- "-" with opts.delimit, kernel frames. opts.take: the counts are taken
+-- (see Result.take). opts also sets stacks.new's fields.
 function Result.profile(res, opts)
   opts = opts or {}
   local by, map = res.plan.by, res.obj.maps.stacks
@@ -212,8 +213,9 @@ function Result.profile(res, opts)
   local meta = {}
   for k, v in pairs(res.meta or {}) do meta[k] = v end
   for k, v in pairs(opts) do meta[k] = v end
+  meta.take = nil
   local s = stacks.new(meta)
-  for k, v in pairs(counted(res)) do
+  for k, v in pairs(opts.take and take(res) or counted(res)) do
     local ids = {}
     if opts.comm ~= false then ids[1] = stacks.frame(s, ffi.string(k.comm)) end
     local u = k.ustack >= 0 and map:frames(k.ustack, k.pid) or {}
