@@ -53,4 +53,55 @@ ok_if "... one profile in the database" \
 	test "$(curl -s "${URL}api/profiles" | grep -o '"id":' | wc -l)" = 1
 signal TERM
 finish
+
+# ------------------------------------------------------------ an agent
+# The agent pushes to the held serve (its first upload stops serve inside
+# the decoder), then to serve restarted on the same port and database:
+# every profile it made is stored, none dropped.
+rm -f "$T/shark.db"*
+start "$T/held.lua" --listen 127.0.0.1:0 --db "$T/shark.db" --token tok
+wait_out '^serving '
+URL=$(sed -n 's/^serving //p' "$T/out")
+PORT=${URL##*:}
+PORT=${PORT%/}
+PROM=$((20000 + $$ % 20000))
+cat >"$T/agent.toml" <<TOML
+[server]
+url = "http://127.0.0.1:$PORT"
+token = "tok"
+
+[profile]
+hz = 99
+interval = 1
+labels = { host = "stop-test-$$" }
+
+[prometheus]
+listen = "127.0.0.1:$PROM"
+TOML
+"$SHARK" agent --config "$T/agent.toml" >"$T/agent.out" 2>"$T/agent.log" </dev/null &
+APID=$!
+"$PROGS/fpchain" 4000 >/dev/null 2>&1 &   # something to profile, also on an idle machine
+WPID=$!
+trap 'kill -TERM $APID $WPID 2>/dev/null; bg_cleanup; rm -rf "$T"' EXIT
+finish   # the held serve: stopped by its first upload
+ok_if "the agent's first upload reached serve as it stopped" grep -q '^decoding: SIGTERM' "$T/err"
+start serve --listen "127.0.0.1:$PORT" --db "$T/shark.db" --token tok
+ok_if "serve restarted on the same port and database" wait_out '^serving '
+metric() { curl -sf "http://127.0.0.1:$PROM/metrics" | sed -n "s/^$1 //p"; }
+stored() { curl -sf "${URL}api/profiles?host=stop-test-$$" | grep -o '"id":' | wc -l; }
+# serve's count first, then the agent's: a profile made in between cannot
+# make a loss look complete
+complete() {
+	local s m
+	s=$(stored) && m=$(metric shark_agent_profiles_total)
+	[ -n "$m" ] && [ "$m" -ge 2 ] && [ "$s" = "$m" ]
+}
+ok_if "every profile the agent made is stored, none lost or stored twice (made = stored)" until_ok 60 complete
+ok_if "... $(metric shark_agent_profiles_total) made, $(stored) stored, 0 dropped" \
+	test "$(metric 'shark_agent_dropped_total{sink="profiles"}')" = 0
+grep -h "refused\|dropp" "$T/agent.log" | head -3 | sed 's/^/# agent: /'
+kill -TERM "$APID" "$WPID" 2>/dev/null
+wait "$APID" "$WPID" 2>/dev/null
+signal TERM
+finish
 done_testing
