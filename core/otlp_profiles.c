@@ -87,48 +87,12 @@ static char *utf8(struct enc *e, const char *s)
 
 /* --------------------------------------------------------------- checks */
 
-/* Every index of p in range, every count within an int32. */
+/* The pprof tables (shark_pprof_check), with at least one sample type. */
 static int check_pprof(const struct shark_pprof *p)
 {
-	uint64_t nlocs = 0;
-
-	if (!p || !p->nstrings || !p->strings || p->nstrings > INT32_MAX || !p->ntypes || !p->types ||
-	    p->nlocs > INT32_MAX || (p->nmappings && !p->mappings) || (p->nfunctions && !p->functions) ||
-	    (p->nlocations && !p->locations) || (p->nlines && !p->lines) ||
-	    (p->nsamples && (!p->sample_nlocs || !p->values)) || (p->nlocs && !p->locs))
+	if (!p || !p->ntypes)
 		return -EINVAL;
-	for (uint32_t i = 0; i < p->nstrings; i++)
-		if (!p->strings[i])
-			return -EINVAL;
-#define STR_OK(x) ((x) >= 0 && (uint64_t)(x) < p->nstrings)
-	for (uint32_t i = 0; i < 2 * p->ntypes; i++)
-		if (!STR_OK(p->types[i]))
-			return -EINVAL;
-	if (!STR_OK(p->period_type) || !STR_OK(p->period_unit))
-		return -EINVAL;
-	for (uint32_t i = 0; i < p->nmappings; i++)
-		if (!STR_OK(p->mappings[i].filename) || !STR_OK(p->mappings[i].build_id))
-			return -EINVAL;
-	for (uint32_t i = 0; i < p->nfunctions; i++)
-		if (!STR_OK(p->functions[i].name) || !STR_OK(p->functions[i].system_name) ||
-		    !STR_OK(p->functions[i].filename))
-			return -EINVAL;
-#undef STR_OK
-	for (uint32_t i = 0; i < p->nlocations; i++)
-		if (p->locations[i].mapping > p->nmappings ||
-		    (uint64_t)p->locations[i].line + p->locations[i].nlines > p->nlines)
-			return -EINVAL;
-	for (uint32_t i = 0; i < p->nlines; i++)
-		if (!p->lines[i] || p->lines[i] > p->nfunctions)
-			return -EINVAL;
-	for (uint32_t i = 0; i < p->nsamples; i++)
-		nlocs += p->sample_nlocs[i];
-	if (nlocs != p->nlocs)
-		return -EINVAL;
-	for (uint32_t i = 0; i < p->nlocs; i++)
-		if (!p->locs[i] || p->locs[i] > p->nlocations)
-			return -EINVAL;
-	return 0;
+	return shark_pprof_check(p);
 }
 
 /* ---------------------------------------------------------------- memory */

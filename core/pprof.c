@@ -73,12 +73,19 @@ static int enc_alloc(struct enc *e, const struct shark_pprof *p)
 	return 0;
 }
 
-/* Every index in range: what a reader of the profile relies on. */
-static int enc_check(const struct shark_pprof *p)
+/*
+ * Every pointer there and every index in range, every count within an int32:
+ * what a reader of the profile relies on (pprof and OTLP profiles encode
+ * the same tables).
+ */
+int shark_pprof_check(const struct shark_pprof *p)
 {
 	uint64_t nlocs = 0;
 
-	if (!p->nstrings || !p->strings || !p->strings[0] || p->strings[0][0])
+	if (!p || !p->nstrings || !p->strings || p->nstrings > INT32_MAX || (p->ntypes && !p->types) ||
+	    p->nlocs > INT32_MAX || (p->nmappings && !p->mappings) || (p->nfunctions && !p->functions) ||
+	    (p->nlocations && !p->locations) || (p->nlines && !p->lines) ||
+	    (p->nsamples && (!p->sample_nlocs || (p->ntypes && !p->values))) || (p->nlocs && !p->locs))
 		return -EINVAL;
 	for (uint32_t i = 0; i < p->nstrings; i++)
 		if (!p->strings[i])
@@ -116,6 +123,16 @@ static int enc_check(const struct shark_pprof *p)
 		if (!p->locs[i] || p->locs[i] > p->nlocations)
 			return -EINVAL;
 	return 0;
+}
+
+/* pprof's own rule besides: string 0 is "" */
+static int enc_check(const struct shark_pprof *p)
+{
+	int err = shark_pprof_check(p);
+
+	if (err)
+		return err;
+	return p->strings[0][0] ? -EINVAL : 0;
 }
 
 /* Sample types and samples: location ids and values point into p's arrays. */

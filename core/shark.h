@@ -35,5 +35,6 @@ extern const struct shark_api shark_api;
 #include "safefile.h"
 #include "httpc.h"
 #include "utf8.h"
+#include "pprof.h"
 
 #endif /* SHARK_H */

@@ -7,42 +7,8 @@
 . "$(dirname "$0")/lib.bash"
 
 JOBS=$TOP/tests/agent
-APID="" PPID_PROM="" RPID="" SPID=""
-cleanup_all() {
-	for p in $APID $PPID_PROM $RPID $SPID; do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	bg_cleanup
-	rm -rf "$T"
-}
-trap cleanup_all EXIT
-
-# start_agent CONFIG: shark agent in the background, its log in $T/agent.log
-# (outputs removed first: a background job's > truncates only once it runs,
-# and a poll could read the last run's lines meanwhile)
-start_agent() {
-	rm -f "$T/agent.out" "$T/agent.log"
-	"$SHARK" agent --config "$1" >"$T/agent.out" 2>"$T/agent.log" </dev/null &
-	APID=$!
-}
-stop_agent() {
-	[ -n "$APID" ] && kill -TERM "$APID" 2>/dev/null && wait "$APID"
-	RC=$?
-	APID=""
-}
-log_has() { grep -Eq -- "$1" "$T/agent.log"; }
-free_port() {
-	"$SHARK" -e 'local uv = require "uv"; local t = uv.new_tcp(); t:bind("127.0.0.1", 0)
-	  print(t:getsockname().port); t:close()'
-}
-metrics() { curl -sf "http://127.0.0.1:$MPORT/metrics"; }
-# held WORKLOAD ARGS...: a workload held on a fifo until release; sets WPID
-held() {
-	rm -f "$T/go"
-	mkfifo "$T/go"
-	sh -c 'read _ < "$0"; exec "$@"' "$T/go" "$@" &
-	WPID=$!
-}
-release() { echo go >"$T/go"; wait "$WPID"; }
+AGENT_PIDS="PPID_PROM SPID" PPID_PROM="" SPID=""
+. "$(dirname "$0")/agent_lib.bash"
 
 # ---------------------------------------------------------------- config
 cat >"$T/bad1.toml" <<'EOF'
@@ -121,6 +87,12 @@ check "--check accepts a good config" rc=0 "out~agent\.toml: ok \(4 jobs\)"
 start_agent "$T/agent.toml"
 ok_if "the jobs attach and publish (the workload's counter is there)" \
 	until_ok 20 bash -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -q '^workload_seen 1'"
+# every job attached (its first snapshot came) before the workload runs
+for j in count idle syscalls getppid_latency; do
+	until_ok 30 bash -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -qx 'shark_agent_job_up{job=\"$j\"} 1'"
+	r=$?
+	ok_if "job $j is up (attached) before the workload is released" test $r = 0
+done
 release
 ok_if "/metrics counts exactly the workload's 2345 getppid() calls" \
 	until_ok 20 bash -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -qx 'workload_getppid_total{comm=\"getppid_n\"} 2345'"

@@ -12,52 +12,7 @@
 . "$(dirname "$0")/lib.bash"
 
 JOBS=$TOP/tests/agent
-APID="" RPID="" WPID=""
-cleanup_all() {
-	for p in $APID $RPID $WPID; do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	bg_cleanup
-	rm -rf "$T"
-}
-trap cleanup_all EXIT
-
-start_agent() {
-	rm -f "$T/agent.out" "$T/agent.log"
-	"$SHARK" agent --config "$1" >"$T/agent.out" 2>"$T/agent.log" </dev/null &
-	APID=$!
-}
-stop_agent() {
-	[ -n "$APID" ] && kill -TERM "$APID" 2>/dev/null && wait "$APID"
-	RC=$?
-	APID=""
-}
-log_has() { grep -Eq -- "$1" "$T/agent.log"; }
-# start_receiver ARGS...: the gRPC server; sets RPORT; OUT is $T/otlp.jsonl
-start_receiver() {
-	rm -f "$T/otlp.jsonl"* "$T/recv.out" "$T/recv.err"
-	node "$TOP/tests/otlp/grpc_receiver.js" "$T/otlp.jsonl" "$@" >"$T/recv.out" 2>"$T/recv.err" &
-	RPID=$!
-	until_ok 20 grep -q listening "$T/recv.out"
-	RPORT=$(sed -n 's/^listening //p' "$T/recv.out")
-}
-stop_receiver() {
-	kill -TERM "$RPID" 2>/dev/null
-	wait "$RPID" 2>/dev/null
-	RPID=""
-}
-free_port() {
-	"$SHARK" -e 'local uv = require "uv"; local t = uv.new_tcp(); t:bind("127.0.0.1", 0)
-	  print(t:getsockname().port); t:close()'
-}
-metrics() { curl -sf "http://127.0.0.1:$MPORT/metrics"; }
-# held WORKLOAD ARGS...: a workload held on a fifo until release; sets WPID
-held() {
-	rm -f "$T/go"
-	mkfifo "$T/go"
-	sh -c 'read _ < "$0"; exec "$@"' "$T/go" "$@" &
-	WPID=$!
-}
-release() { echo go >"$T/go"; wait "$WPID"; WPID=""; }
+. "$(dirname "$0")/agent_lib.bash"
 # config ENDPOINT [EXTRA]: the agent's config counting the held workload
 config() {
 	MPORT=$(free_port)
@@ -109,7 +64,7 @@ if ! { [ -d "$TOP/tests/otlp/node_modules/@grpc/grpc-js" ] && command -v node >/
 fi
 
 # ------------------------------------- UNAVAILABLE twice, then delivered
-start_receiver --fail 2 14 --message "collector is starting"
+start_receiver grpc_receiver.js --fail 2 14 --message "collector is starting"
 held "$PROGS/getppid_n" 2345
 config "http://127.0.0.1:$RPORT"
 start_agent "$T/agent.toml"
@@ -136,7 +91,7 @@ ok_if "... and the agent exits 0 on SIGTERM" test "$RC" = 0
 stop_receiver
 
 # ------------------------------- INVALID_ARGUMENT: dropped, counted, said
-start_receiver --fail 1 3 --message "bad data points"
+start_receiver grpc_receiver.js --fail 1 3 --message "bad data points"
 config "http://127.0.0.1:$RPORT"
 start_agent "$T/agent.toml"
 ok_if "INVALID_ARGUMENT drops the request, logging the status and its message" \
@@ -150,14 +105,14 @@ stop_agent
 stop_receiver
 
 # --------------------------------------- RESOURCE_EXHAUSTED, RetryInfo or not
-start_receiver --fail 1 8 --message "over quota"
+start_receiver grpc_receiver.js --fail 1 8 --message "over quota"
 config "http://127.0.0.1:$RPORT"
 start_agent "$T/agent.toml"
 ok_if "RESOURCE_EXHAUSTED without RetryInfo: dropped (the spec: not recoverable)" \
 	until_ok 30 log_has "refused a request for good \(gRPC RESOURCE_EXHAUSTED \(8\): over quota\): dropped"
 stop_agent
 stop_receiver
-start_receiver --fail 1 8 --message "slow down" --retry-info 1500
+start_receiver grpc_receiver.js --fail 1 8 --message "slow down" --retry-info 1500
 config "http://127.0.0.1:$RPORT"
 start_agent "$T/agent.toml"
 ok_if "... with RetryInfo (1.5 s): retried after its delay" \
@@ -179,7 +134,7 @@ if command -v openssl >/dev/null; then
 		openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext
 		openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.pem -days 2 -subj "/CN=another CA"
 	) >/dev/null 2>&1
-	start_receiver --tls "$T/srv.pem" "$T/srv.key"
+	start_receiver grpc_receiver.js --tls "$T/srv.pem" "$T/srv.key"
 	config "https://localhost:$RPORT" "ca_file = \"$T/ca.pem\""
 	start_agent "$T/agent.toml"
 	until_ok 30 bash -c "grep -q workload_getppid_total '$T/otlp.jsonl'"
@@ -200,7 +155,7 @@ else
 fi
 
 # ------------------------------------------------------ profiles over gRPC
-start_receiver
+start_receiver grpc_receiver.js
 MPORT=$(free_port)
 cat >"$T/prof.toml" <<EOF
 [prometheus]

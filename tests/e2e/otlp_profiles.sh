@@ -10,41 +10,7 @@
 # off, nothing goes to that path. Bad configs are refused with file:line.
 . "$(dirname "$0")/lib.bash"
 
-APID="" RPID="" WPID=""
-cleanup_all() {
-	for p in $APID $RPID $WPID; do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	bg_cleanup
-	rm -rf "$T"
-}
-trap cleanup_all EXIT
-
-start_agent() {
-	rm -f "$T/agent.out" "$T/agent.log"
-	"$SHARK" agent --config "$1" >"$T/agent.out" 2>"$T/agent.log" </dev/null &
-	APID=$!
-}
-stop_agent() {
-	[ -n "$APID" ] && kill -TERM "$APID" 2>/dev/null && wait "$APID"
-	RC=$?
-	APID=""
-}
-start_receiver() {	# FAILS: sets RPORT; OUT is $T/otlp.jsonl
-	rm -f "$T/otlp.jsonl"* "$T/recv.out" "$T/recv.err"
-	node "$TOP/tests/otlp/receiver.js" "$T/otlp.jsonl" "$1" >"$T/recv.out" 2>"$T/recv.err" &
-	RPID=$!
-	until_ok 20 grep -q listening "$T/recv.out"
-	RPORT=$(sed -n 's/^listening //p' "$T/recv.out")
-}
-stop_receiver() {
-	kill -TERM "$RPID" 2>/dev/null
-	wait "$RPID" 2>/dev/null
-	RPID=""
-}
-free_port() {
-	"$SHARK" -e 'local uv = require "uv"; local t = uv.new_tcp(); t:bind("127.0.0.1", 0)
-	  print(t:getsockname().port); t:close()'
-}
+. "$(dirname "$0")/agent_lib.bash"
 # fact KEY: a line of profiles_check.js about the workload's pid
 fact() { sed -n "s/^$1 //p" "$T/facts"; }
 facts() { node "$TOP/tests/otlp/profiles_check.js" "$T/otlp.jsonl.profiles" "$WPID" >"$T/facts" 2>"$T/check.err"; }
@@ -74,7 +40,7 @@ fi
 # not UTF-8, which a collector would refuse in a protobuf string
 BAD=$(printf 'shares\377')
 cp "$PROGS/shares" "$T/$BAD"
-start_receiver 1
+start_receiver receiver.js 1
 MPORT=$(free_port)
 cat >"$T/on.toml" <<EOF
 [prometheus]
@@ -138,7 +104,7 @@ ok_if "... counted in the OTLP queue's own numbers: sent ($sent), none dropped" 
 	bash -c "[ '${sent:-0}' -ge 2 ] && grep -qx 'shark_agent_dropped_total{sink=\"otlp\"} 0' '$T/m.txt'"
 
 # ----------------------------------------------------------- profiles off
-start_receiver 0
+start_receiver receiver.js 0
 mkdir -p "$T/prof"
 cat >"$T/off.toml" <<EOF
 [otlp]

@@ -33,7 +33,8 @@ function M.new(o)
   local self = setmetatable({ log = o.log, jobs = o.jobs, reg = metric.registry(), version = o.version,
     host = uv.os_gethostname(), rendered = setmetatable({}, { __mode = "k" }), run = run_id() }, Ex)
   local r = { registry = self.reg }
-  self.up = metric.gauge("shark_agent_job_up", "1 when the job runs, 0 when it ended.", { "job" }, r)
+  self.up = metric.gauge("shark_agent_job_up",
+    "1 when the job runs (attached and publishing), 0 while it starts or after it ended.", { "job" }, r)
   self.scrapes = metric.counter("shark_agent_scrapes_total", "Scrapes of /metrics served.", {}, r)
   self.queue = metric.gauge("shark_agent_queue_length", "Requests waiting to be sent.", { "sink" }, r)
   self.sent = metric.gauge("shark_agent_sent_total", "Requests delivered (a counter, kept per sink).",

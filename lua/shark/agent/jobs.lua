@@ -72,7 +72,9 @@ function Sup:_start(j)
     return state
   end
   state.handle, state.pid, state.pipes = handle, pid, { out, err, mpipe }
-  state.status = "running"
+  -- "running" once its first snapshot arrives: the job sends it when its
+  -- script has attached (job.lua), so shark_agent_job_up 1 means it counts
+  state.status = "starting"
   out:read_start(line_reader(function(line) print(("[%s] %s"):format(j.name, line)) end, function() end))
   err:read_start(line_reader(function(line)
     if not line:match("^%s") and line ~= "stack traceback:" then
@@ -87,6 +89,7 @@ function Sup:_start(j)
       if self.on_profile then self.on_profile(j, snap.profile) end
     elseif ok and type(snap) == "table" and type(snap.metrics) == "table" then
       state.snapshot, state.snap_time = snap.metrics, snap.time
+      if state.status == "starting" then state.status = "running" end
       for _, fam in ipairs(snap.metrics) do fam.start_ns = state.start_ns end
     else
       self.log("job %s: a malformed metrics snapshot was dropped", j.name)
