@@ -64,7 +64,6 @@ wait_out '^serving '
 URL=$(sed -n 's/^serving //p' "$T/out")
 PORT=${URL##*:}
 PORT=${PORT%/}
-PROM=$((20000 + $$ % 20000))
 cat >"$T/agent.toml" <<TOML
 [server]
 url = "http://127.0.0.1:$PORT"
@@ -76,15 +75,19 @@ interval = 1
 labels = { host = "stop-test-$$" }
 
 [prometheus]
-listen = "127.0.0.1:$PROM"
+listen = "127.0.0.1:0"
 TOML
 "$SHARK" agent --config "$T/agent.toml" >"$T/agent.out" 2>"$T/agent.log" </dev/null &
 APID=$!
 "$PROGS/fpchain" 4000 >/dev/null 2>&1 &   # something to profile, also on an idle machine
 WPID=$!
+# the agent's /metrics: on a free port, as its log says
+until_ok 30 grep -q 'prometheus: serving http://127.0.0.1:[0-9]*/' "$T/agent.log"
+PROM=$(sed -n 's|.*prometheus: serving http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$T/agent.log" | head -1)
 trap 'kill -TERM $APID $WPID 2>/dev/null; bg_cleanup; rm -rf "$T"' EXIT
 finish   # the held serve: stopped by its first upload
-ok_if "the agent's first upload reached serve as it stopped" grep -q '^decoding: SIGTERM' "$T/err"
+ok_if "the agent's first upload reached serve as it stopped" grep -q '^decoding: SIGTERM' "$T/err" ||
+	head -5 "$T/agent.log" | sed 's/^/# agent: /'
 start serve --listen "127.0.0.1:$PORT" --db "$T/shark.db" --token tok
 ok_if "serve restarted on the same port and database" wait_out '^serving '
 metric() { curl -sf "http://127.0.0.1:$PROM/metrics" | sed -n "s/^$1 //p"; }
