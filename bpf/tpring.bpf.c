@@ -30,6 +30,7 @@ const volatile __u32 cfg_fork_child = 44;	/* sched_process_fork: offset of child
 const volatile __u32 cfg_sys_enter_key = SHARK_TP_NONE;
 const volatile __u32 cfg_sys_exit_key = SHARK_TP_NONE;
 const volatile __u32 cfg_routed = 0;	/* conf keys below SHARK_TP_ROUTED are routed syscalls' */
+const volatile __u32 cfg_names = 0;	/* name records at thread exits (track_rename is attached) */
 
 __u64 unreadable = 0;	/* user strings that could not be read: delivered empty */
 __u32 woke_first = 0;	/* the reader was woken for the first record */
@@ -457,21 +458,92 @@ int track_fork(void *ctx)
 	return 1;
 }
 
+/* A name record into the ring (see tpring.h); tid is whose, the names are at @names. */
+static __always_inline void put_name(__u32 tgid, __u32 tid, const void *names, int kernel)
+{
+	struct {
+		struct shark_tprec h;
+		struct shark_tpname n;
+	} *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+
+	if (!r) {
+		__sync_fetch_and_add(&events_drops, 1);
+		return;
+	}
+	if (kernel) {
+		bpf_probe_read_kernel(&r->n, sizeof(r->n), names);
+	} else {
+		bpf_get_current_comm(r->n.oldcomm, sizeof(r->n.oldcomm));
+		__builtin_memcpy(r->n.newcomm, r->n.oldcomm, sizeof(r->n.newcomm));
+	}
+	r->h.time = bpf_ktime_get_ns();
+	r->h.pid = tgid;
+	r->h.tid = tid;
+	r->h.cpu = bpf_get_smp_processor_id();
+	r->h.event = SHARK_TP_NAME;
+	r->h.raw_size = sizeof(r->n);
+	r->h.nr_ips = 0;
+	r->h.ips_off = sizeof(*r);
+	r->h.pad = !kernel;	/* SHARK_TPNAME_EXIT */
+	bpf_ringbuf_submit(r, wake_flag(r->h.cpu, sizeof(*r)));
+}
+
+/* The pid and cgroup filters, for name records (no CPU filter: a name holds on every CPU). */
+static __always_inline int wanted_name(__u32 tgid, __u32 tid)
+{
+	if (cfg_tid && tid != cfg_tid)
+		return 0;
+	/* a held command (0) too: its exec names it */
+	if (cfg_pids && !bpf_map_lookup_elem(&pids, &tgid))
+		return 0;
+	if (cfg_cgroup && bpf_current_task_under_cgroup(&cgroups, 0) != 1)
+		return 0;
+	return 1;
+}
+
 /*
- * The name of each traced process as it exits, for events read after it is
- * gone (e.comm): once per process instead of once per event.
+ * Each traced thread as it exits: a name record with its last name (what a
+ * thread first seen by the reader after it is gone was called, when it was
+ * never renamed: one record per thread, not per event); and the name of each
+ * process, kept in `gone` for events read after it is gone.
  */
 SEC("tracepoint/sched/sched_process_exit")
 int track_exit(void *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
+	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct shark_tpgone g;
 
-	if (tgid != (__u32)id || !wanted(tgid, cfg_tid ? cfg_tid : tgid, bpf_get_smp_processor_id()))
+	if (!wanted_name(tgid, tid))
+		return 1;
+	if (cfg_names)
+		put_name(tgid, tid, NULL, 0);
+	if (tgid != tid || !wanted(tgid, cfg_tid ? cfg_tid : tgid, bpf_get_smp_processor_id()))
 		return 1;
 	bpf_get_current_comm(g.comm, sizeof(g.comm));
 	bpf_map_update_elem(&gone, &tgid, &g, BPF_ANY);
+	return 1;
+}
+
+/*
+ * Names change at exec and at prctl(PR_SET_NAME) (task_rename fires for
+ * both, before the change): a name record into the ring, where it sits
+ * between the thread's events before and after (see tpring.h). The pid and
+ * cgroup filters apply (a held command's exec included); no CPU filter: a
+ * name holds on every CPU. A rename of another thread (a write to
+ * /proc/PID/task/TID/comm) is judged by the writer's process.
+ */
+SEC("tracepoint/task/task_rename")
+int track_rename(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id, whose = 0;
+
+	if (!wanted_name(tgid, tid))
+		return 1;
+	bpf_probe_read_kernel(&whose, sizeof(whose), ctx + 8);
+	/* another process's thread (its tgid unknown here): pid 0 */
+	put_name(whose == tid ? tgid : 0, whose, ctx + 12, 1);
 	return 1;
 }
 

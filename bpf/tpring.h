@@ -14,6 +14,7 @@ enum shark_tpring_limits {
 	SHARK_TP_SMALL = 64,		/* records of at most this size go in place (deliver_small) */
 	SHARK_TP_NCPU = 256,
 	SHARK_TP_NONE = 0x7fffffff,	/* no conf key */		/* CPUs with a byte count of their own (more share them) */
+	SHARK_TP_NAME = 0xffffffff,	/* shark_tprec.event of a name record (struct shark_tpname) */
 };
 
 /* What the program does for one tracepoint (conf map, keyed by the attach cookie). */
@@ -44,6 +45,21 @@ struct shark_tprec {
 	__u16 nr_ips;
 	__u16 ips_off;		/* from the start of this header */
 	__u32 pad;
+};
+
+/*
+ * A traced thread renamed itself (prctl, pthread_setname_np), exec'd or
+ * exits: the raw part of a record whose event is SHARK_TP_NAME, pid/tid its. The
+ * ring orders it among the thread's events, so the reader knows each
+ * event's name without a copy of it per event.
+ */
+enum shark_tpname_flags {
+	SHARK_TPNAME_EXIT = 1,		/* shark_tprec.pad of a name record: the thread exits (its last name) */
+};
+
+struct shark_tpname {
+	char oldcomm[16];
+	char newcomm[16];
 };
 
 /* The name of a traced process that exited (the `gone` map, keyed by pid). */

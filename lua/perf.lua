@@ -53,13 +53,14 @@ local function stale(k)
     "keep e:copy() instead"):format(tostring(k)), 3)
 end
 
--- The task's name: its current one while it lives (perf's convention, and
--- what a process that exec'd is known by), else the one at event time when
--- the source recorded it (BPF delivery), else "<...>".
+-- The task's name: the thread's at event time when the source knows it
+-- (BPF delivery follows renames and execs in its ring; a copy keeps it),
+-- else the process's current one while it lives, else its name at exit.
 local function comm_of(e)
+  local at = e._comm_at
+  if at ~= nil and at[0] ~= 0 then return at end
   local c = api.comm(e._pid)
   if c[0] == 60 and ffi.string(c) == "<...>" then
-    if e._comm_at ~= nil then return e._comm_at end
     return bpftp.gone_comm(e._pid) or c
   end
   return c

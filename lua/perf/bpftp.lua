@@ -70,6 +70,20 @@ local function conf_of(e, index)
   return c
 end
 
+-- Whether task_rename has the layout track_rename reads (pid at 8, the old
+-- and new names at 12 and 28): renames and execs then reach the ring.
+local function rename_traceable()
+  local fmt = pcore.tp_format("task", "task_rename")
+  local want, got = { pid = 8, oldcomm = 12, newcomm = 28 }, 0
+  for _, f in ipairs(fmt and fmt.fields or {}) do
+    if want[f.name] then
+      if want[f.name] ~= f.offset then return false end
+      got = got + 1
+    end
+  end
+  return got == 3
+end
+
 local function fork_child_offset()
   local fmt = pcore.tp_format("sched", "sched_process_fork")
   for _, f in ipairs(fmt and fmt.fields or {}) do
@@ -142,6 +156,9 @@ local function load(h, so)
   rodata.cfg_sys_enter_key = direct.enter and base + direct.enter - 1 or C.SHARK_TP_NONE
   rodata.cfg_sys_exit_key = direct.exit and base + direct.exit - 1 or C.SHARK_TP_NONE
   local progs = { "track_exit" }
+  local rename = rename_traceable()
+  if rename then progs[#progs + 1] = "track_rename" end
+  rodata.cfg_names = rename and 1 or 0
   if needs_tp then progs[#progs + 1] = deliver end
   if raw.enter then progs[#progs + 1] = "deliver_sys_enter" end
   if raw.exit then progs[#progs + 1] = "deliver_sys_exit" end
@@ -208,6 +225,10 @@ local function load(h, so)
   -- this one ends with the handle
   local rc = api.bpf_attach(obj.o, obj.progs.track_exit.index)
   if rc < 0 then obj:close(); return nil, "track_exit: " .. ffi.string(api.strerror(-rc)) end
+  if rename then
+    rc = api.bpf_attach(obj.o, obj.progs.track_rename.index)
+    if rc < 0 then obj:close(); return nil, "track_rename: " .. ffi.string(api.strerror(-rc)) end
+  end
   if inherit then obj.progs.track_fork:attach() end
   if held then obj.progs.track_exec:attach() end
   return obj, bytes

@@ -108,6 +108,7 @@ void test_journal(void)
 	FILE *f;
 	long size;
 	uint8_t *buf;
+	long step;
 
 	make_samples();
 	close(fd);
@@ -126,7 +127,9 @@ void test_journal(void)
 	ok(buf && fread(buf, 1, (size_t)size, f) == (size_t)size, "journal: read back raw");
 	fclose(f);
 	snprintf(cut, sizeof(cut), "%s.cut", path);
-	for (long at = 64, last = 0, lastch = 0; buf && at < size; at++) {
+	/* under qemu-user each cut costs ~100x (emulated syscalls): every 7th byte there, every byte natively */
+	step = tap_qemu_user() ? 7 : 1;
+	for (long at = 64, last = 0, lastch = 0; buf && at < size; at += step) {
 		f = fopen(cut, "wb");
 		fwrite(buf, 1, (size_t)at, f);
 		fclose(f);
@@ -139,7 +142,8 @@ void test_journal(void)
 		last = s;
 		lastch = ch;
 	}
-	ok(all_ok, "journal: cut at each of %ld bytes, the complete chunks read and the end is clean", size - 64);
+	ok(all_ok, "journal: cut at each of %ld bytes (every %ld), the complete chunks read and the end is clean",
+	   size - 64, step);
 	unlink(cut);
 	free(buf);
 

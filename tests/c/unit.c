@@ -76,6 +76,7 @@ void test_replay(void);
 void test_pprof(void);
 void test_unwind(void);
 void test_journal(void);
+void test_tpnames(void);
 
 int main(void)
 {
@@ -88,6 +89,7 @@ int main(void)
 	test_pprof();
 	test_unwind();
 	test_journal();
+	test_tpnames();
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
 }

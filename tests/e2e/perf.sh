@@ -358,6 +358,46 @@ shark.on_end(function() print(#k, k[1]:find("do_syscall_64", 1, true) ~= nil) en
 check "callchain_k through BPF (bpf_get_stack): kernel frames" rc=0 'out=25	true'
 rm -f "$marker"
 
+# --- e.comm through BPF: the thread's name at event time, kept in order by
+# name records (renames, execs, thread exits), never copied per event
+
+cat >"$T/names.lua" <<'LUA'
+local prefix, via = ...
+local seen, order = {}, {}
+local h = perf.on("syscalls:sys_enter_openat", { via = via }, function(e)
+  local f = e.raw.filename
+  if e.pid == shark.target().pid and f:sub(1, #prefix + 1) == prefix .. "." then
+    local k = f:sub(#prefix + 2) .. "=" .. e.comm
+    if not seen[k] then order[#order + 1] = k end
+    seen[k] = (seen[k] or 0) + 1
+  end
+end)
+shark.on_end(function()
+  table.sort(order)
+  local out = {}
+  for _, k in ipairs(order) do out[#out + 1] = k .. ":" .. seen[k] end
+  print(h.via, table.concat(out, " "))
+end)
+if shark.args[3] == "ready" then print("ready"); io.stdout:flush() end
+LUA
+touch "$marker.1" "$marker.2" "$marker.3" "$marker.a" "$marker.b" "$marker.c"
+run -c "$PROGS/renamer $marker" "$T/names.lua" "$marker" bpf
+check "e.comm at event time: before and after prctl(PR_SET_NAME), per thread (pthread_setname_np), a thread never renamed, after exec" \
+	rc=0 'out=bpf	1=renamer:1 2=rn-named:1 3=cat:1 a=rn-thr-a:1 b=rn-thr-b:1 c=rn-named:1'
+run -c "perl -e 'open(F, \"<$marker.1\"); \$0 = \"renamed\"; open(F, \"<$marker.2\"); exec(\"cat\", \"$marker.3\")'" \
+	"$T/names.lua" "$marker" bpf
+check "e.comm of perl that sets \$0 and execs cat: perl, renamed, cat" rc=0 'out=bpf	1=perl:1 2=renamed:1 3=cat:1'
+rm -f "$marker.go"
+"$PROGS/renamer" "$marker" wait &
+rn=$!
+start -p "$rn" "$T/names.lua" "$marker" bpf ready
+wait_out '^ready' && touch "$marker.go"
+wait "$rn"
+finish
+check "e.comm of a process attached to (-p): its names at event time, per thread" rc=0 \
+	'out~bpf	1=renamer:1 2=rn-named:1 3=cat:1 a=rn-thr-a:1 b=rn-thr-b:1 c=rn-named:1$'
+rm -f "$marker".? "$marker.go"
+
 # a burst: 20000 getppid() traced with the seed-style syscalls:* and default
 # options: every one delivered, none lost (perf record loses none either)
 run -c "$PROGS/getppid_n 20000" -e 'local n = 0
