@@ -28,7 +28,7 @@ const volatile __s64 cfg_where_value = 0;
 
 __u64 dropped = 0;	/* events not counted: the map was full */
 
-SHARK_KEY_MAP(counts);
+SHARK_WINDOWED_KEY_MAPS;
 
 /*
  * Small integer keys (syscall ids, CPUs) count in a per-CPU array: no hash
@@ -110,7 +110,7 @@ static __always_inline int count(void *ctx, __u64 num)
 		bpf_get_current_comm(&k.comm, sizeof(k.comm));
 		break;
 	}
-	shark_add(&counts, &k, 1, &dropped);
+	shark_add_windowed(&k, 1, &dropped);
 	return 0;
 }
 

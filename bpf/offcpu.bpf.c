@@ -28,7 +28,7 @@ struct {
 	__type(value, struct blocked);
 } start SEC(".maps");
 
-SHARK_KEY_MAP(counts);
+SHARK_WINDOWED_KEY_MAPS;
 
 SHARK_STACK_MAP(stacks);
 
@@ -62,7 +62,7 @@ static __always_inline void switched(struct trace_event_raw_sched_switch *ctx)
 	if (us < cfg_min_us)
 		return;
 	bpf_probe_read_kernel_str(&k.comm, sizeof(k.comm), ctx->next_comm);
-	shark_add(&counts, &k, us, &dropped);
+	shark_add_windowed(&k, us, &dropped);
 }
 
 SEC("tracepoint/sched/sched_switch")

@@ -23,6 +23,43 @@ __u32 pass_on = 1;
 		__type(value, __u64);                                           \
 	} name SEC(".maps")
 
+/*
+ * The counts of a result, double-buffered so that a window ends exactly:
+ * programs add to counts (shark_window 0) or counts2 (1); user space flips
+ * shark_window, waits until shark_busy of the other map is 0 (no program is
+ * still adding to it), then drains it (core/bpf.c shark_bpf_switch). A
+ * program marks the map busy, then checks the window did not flip meanwhile
+ * (else it unmarks and follows the flip): once user space saw busy at 0
+ * after its flip, nothing adds to that map any more. Reading a map and then
+ * clearing it lost what came in between; deleting each entry as it is read
+ * (BPF_MAP_LOOKUP_AND_DELETE_ELEM) still lost an add to an entry a program
+ * had looked up just before (measured: ~100 of 2 M).
+ */
+#define SHARK_WINDOWED_KEY_MAPS                                                 \
+	__u32 shark_window = 0;                                                 \
+	__u64 shark_busy[2] = {};                                               \
+	SHARK_KEY_MAP(counts);                                                  \
+	SHARK_KEY_MAP(counts2)
+
+#define shark_add_windowed(key, v, dropped)                                     \
+	do {                                                                    \
+		for (int try_ = 0; try_ < 4; try_++) {                          \
+			__u32 i_ = *(volatile __u32 *)&shark_window & 1;        \
+			/* fetch: a fully ordered atomic, before the re-read */ \
+			if (__sync_fetch_and_add(&shark_busy[i_], 1) > (1ull << 62)) \
+				break;                                          \
+			if ((*(volatile __u32 *)&shark_window & 1) == i_) {     \
+				if (i_)                                         \
+					shark_add(&counts2, key, v, dropped);   \
+				else                                            \
+					shark_add(&counts, key, v, dropped);    \
+				__sync_fetch_and_add(&shark_busy[i_], -1);      \
+				break;                                          \
+			}                                                       \
+			__sync_fetch_and_add(&shark_busy[i_], -1);              \
+		}                                                               \
+	} while (0)
+
 /* Stack ids of bpf_get_stackid(), up to 127 frames each. */
 #define SHARK_STACK_MAP(name)                                                   \
 	struct {                                                                \

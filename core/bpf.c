@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -352,6 +353,26 @@ int32_t shark_bpf_map_delete(int32_t fd, const void *key)
 int32_t shark_bpf_map_take(int32_t fd, const void *key, void *value)
 {
 	return bpf_map_lookup_and_delete_elem(fd, key, value) ? -errno : 0;
+}
+
+int32_t shark_bpf_switch(uint32_t *window, uint64_t *busy)
+{
+	uint32_t idle = __atomic_load_n(window, __ATOMIC_RELAXED) & 1;
+	uint64_t start = 0;
+
+	/* seq_cst: the flip is seen before busy is read (an xchg on x86) */
+	__atomic_exchange_n(window, !idle, __ATOMIC_SEQ_CST);
+	for (unsigned long spins = 0; __atomic_load_n(&busy[idle], __ATOMIC_SEQ_CST); spins++) {
+		if (spins < 1000)
+			continue;
+		/* a program adds in microseconds: only a preempted one is slower */
+		if (!start)
+			start = shark_time_ns();
+		else if (shark_time_ns() - start > 1000000000ull)
+			return -EBUSY;
+		sched_yield();
+	}
+	return (int32_t)idle;
 }
 
 int32_t shark_bpf_map_next_key(int32_t fd, const void *key, void *next)

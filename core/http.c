@@ -89,6 +89,11 @@ static void conn_close(struct shark_http_conn *c)
 	uv_close((uv_handle_t *)&c->idle, on_closed);
 }
 
+void shark_http__drop(struct shark_http_conn *c)
+{
+	conn_close(c);
+}
+
 static void on_idle(uv_timer_t *t)
 {
 	conn_close(t->data);

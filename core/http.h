@@ -37,6 +37,8 @@ struct shark_http_server *shark_http__listen(void *loop, const char *host, int p
 int shark_http__tls(struct shark_http_server *srv, const char *cert, const char *key, char *err, size_t errlen);
 int shark_http__port(const struct shark_http_server *srv);
 void shark_http__close(struct shark_http_server *srv);
+/* Close the connection of a request without answering it (the server stops). */
+void shark_http__drop(struct shark_http_conn *c);
 /* extra: more header lines, each ending in "\r\n", or NULL */
 int shark_http__respond(struct shark_http_conn *c, int status, const char *ctype, const void *body, size_t len,
 			const char *extra);

@@ -19,6 +19,8 @@ struct lserver {
 
 static int traceback(lua_State *L)
 {
+	if (shark_vm__is_stop(L, 1))
+		return 1;	/* a stop stays one (see on_request) */
 	luaL_traceback(L, L, lua_tostring(L, 1) ? lua_tostring(L, 1) : "(error object is not a string)", 1);
 	return 1;
 }
@@ -26,7 +28,8 @@ static int traceback(lua_State *L)
 /*
  * One request: handler{method, url, authorization, content_type, body}
  * returns status, content type, body[, extra header lines]. An error in the
- * handler is this request's 500, not the end of the server.
+ * handler is this request's 500, not the end of the server; a stop closes
+ * the connection unanswered.
  */
 static void on_request(void *ctx, struct shark_http_conn *c, const struct shark_http_request *req)
 {
@@ -55,6 +58,18 @@ static void on_request(void *ctx, struct shark_http_conn *c, const struct shark_
 	lua_setfield(L, -2, "body");
 	if (lua_pcall(L, 1, 4, top + 1)) {
 		static const char msg[] = "{\"error\":\"internal error (see the server's log)\"}\n";
+
+		/*
+		 * shark's stop (SIGTERM, shark.exit) unwound the handler: the
+		 * request was not handled, and no answer says so best. The
+		 * connection closes unanswered: a client retries, where a 4xx
+		 * or 5xx would say the request itself failed.
+		 */
+		if (shark_vm__is_stop(L, -1)) {
+			lua_settop(L, top);
+			shark_http__drop(c);
+			return;
+		}
 
 		fprintf(stderr, "shark serve: %s %s: %s\n", req->method, req->url, lua_tostring(L, -1));
 		shark_http__respond(c, 500, "application/json", msg, sizeof(msg) - 1, NULL);

@@ -783,6 +783,12 @@ struct shark_api {
 	void (*ringbuf_rewind)(struct shark_ringbuf *r) SHARK_IMPL(shark_ringbuf__rewind);
 	/* an fd readable once per wake-up of the ring (edge-triggered), or -errno */
 	int32_t (*ringbuf_poll_fd)(struct shark_ringbuf *r) SHARK_IMPL(shark_ringbuf__poll_fd);
+	/*
+	 * double-buffered counts (bpf/template.bpf.h): flip *window, wait until
+	 * no program adds to the other map (busy[other] == 0): that index, now
+	 * idle, or -EBUSY (a program held it for a second)
+	 */
+	int32_t (*bpf_switch)(uint32_t *window, uint64_t *busy) SHARK_IMPL(shark_bpf_switch);
 };
 
 #endif /* SHARK_API_H */

@@ -12,11 +12,16 @@ local o = shark.getopt{
   args = { "[seconds]" }, examples = { "demo.lua 5" },
 }
 local seconds = tonumber(o.seconds) or 3
-local syscall_name = require("shark.arch").syscall_name
+local arch = require "shark.arch"
+local syscall_name = arch.syscall_name
+local EXECVE, EXECVEAT = arch.syscall_nrs().execve, arch.syscall_nrs().execveat
 
 local by_syscall, by_comm, oncpu = {}, {}, {}
 local syscalls, switches = 0, 0
-local comms = {}   -- pid -> command, taken at its first event (it may exit before the end)
+-- pid -> command, taken at its first event (it may exit before the end) and
+-- again after an exec: e.comm is the name at the event, and a child shark
+-- forks is "shark" until it execs
+local comms = {}
 -- cpu -> the task switched in last, and when (rings keep per-CPU order).
 -- The kernel does not always report the switch out of the idle task, so time
 -- is only counted when the task leaving is the one seen coming in.
@@ -28,7 +33,8 @@ perf.on("raw_syscalls:sys_enter", function(e)
   by_syscall[id] = (by_syscall[id] or 0) + 1
   local pid = e.pid
   local n = by_comm[pid]
-  if not n then comms[pid] = e.comm end
+  if not n or not comms[pid] then comms[pid] = e.comm end
+  if id == EXECVE or id == EXECVEAT then comms[pid] = nil end
   by_comm[pid] = (n or 0) + 1
 end)
 
@@ -63,7 +69,7 @@ shark.on_end(function()
   print()
   shark.print_hist(top, { top = 8, title = "busiest system calls" })
   local procs = {}
-  for pid, n in pairs(by_comm) do procs[("%s[%d]"):format(comms[pid], pid)] = n end
+  for pid, n in pairs(by_comm) do procs[("%s[%d]"):format(comms[pid] or "?", pid)] = n end
   print()
   shark.print_hist(procs, { top = 8, title = "system calls by process" })
   print()

@@ -35,12 +35,12 @@ local format = o.format or (o.folded and "folded")
 
 local function report()
   if format then
-    stacks.export(c:profile{ comm = o.perpid or false, delimit = o.delimited }, format, o.output,
+    -- taken: what is counted while a window is written goes to the next one
+    stacks.export(c:profile{ comm = o.perpid or false, delimit = o.delimited, take = true }, format, o.output,
       { title = o.event })
-    c:clear()
     return
   end
-  local rows = c:entries{ process = o.perpid or false }
+  local rows = c:entries{ process = o.perpid or false, take = true }
   local out = require("shark.out").of(o.output)
   for i = #rows, 1, -1 do   -- as BCC: the largest last
     local row = rows[i]
@@ -51,7 +51,6 @@ local function report()
     out:line(("    %d\n"):format(row.count))
   end
   out:finish()
-  c:clear()
 end
 
 shark.info(("Tracing %s... Hit Ctrl-C to end."):format(o.event))

@@ -59,8 +59,7 @@ local function report()
     end
     lat:clear()
   else
-    for k, n in pairs(c) do rows[#rows + 1] = { key = k, count = n } end
-    c:clear()
+    for k, n in pairs(c:take()) do rows[#rows + 1] = { key = k, count = n } end
   end
   table.sort(rows, function(a, b) return (a.time or a.count) > (b.time or b.count) end)
   if live then

@@ -47,7 +47,8 @@ function M.count(o)
   local obj = common.load("count", {
     attach = false, only = { prog },
     rodata = rodata,
-    max_entries = { counts = o.max or 10240, stacks = not stacked and 1 or nil, dense = not plan.dense and 1 or nil },
+    max_entries = { counts = o.max or 10240, counts2 = o.max or 10240, stacks = not stacked and 1 or nil,
+      dense = not plan.dense and 1 or nil },
   })
   if o.by == "ustack" or o.by == "stack" then common.track_maps(rodata.cfg_pid) end
   common.attach(obj.progs[prog], target, { pid = o.pid }, "bpf.count")
@@ -78,7 +79,7 @@ function M.stacks(o)
   local obj = common.load("count", {
     attach = false,
     rodata = { cfg_key = plan.key, cfg_pid = common.default_pid(o.pid) },
-    max_entries = { counts = o.max or 10240 },
+    max_entries = { counts = o.max or 10240, counts2 = o.max or 10240 },
   })
   if u then common.track_maps(common.default_pid(o.pid)) end
   local freq = o.freq or (not o.period and 99)
@@ -103,7 +104,7 @@ function M.offcpu(o)
   local obj = common.load("offcpu", {
     rodata = { cfg_pid = common.default_pid(o.pid), cfg_min_us = o.min_us or 1, cfg_kernel = k and 1 or 0,
       cfg_user = u and 1 or 0 },
-    max_entries = { counts = o.max or 10240 },
+    max_entries = { counts = o.max or 10240, counts2 = o.max or 10240 },
   })
   if u then common.track_maps(common.default_pid(o.pid)) end
   require("shark.tpshare").template("sched:sched_switch", obj, o.private)

@@ -7,9 +7,53 @@ local ffi = require "ffi"
 local shark = require "shark"
 local common = require "bpf.template.common"
 
+local api = require "shark.api"
+local btf = require "bpf.btf"
+
 local M = {}
 
 local Result = {}
+
+-- ------------------------------------------------ the two count maps
+-- Programs count in counts or counts2 (bpf/template.bpf.h): a read sees
+-- both, a take flips to the other and drains the one now idle.
+
+local pairs_mt = { __pairs = function(t)
+  local i = 0
+  return function()
+    i = i + 1
+    local e = t[i]
+    if e then return e[1], e[2] end
+  end, t, nil
+end }
+
+-- { {k, v}, ... } of every count (pairs() walks it as k, v).
+local function counted(res)
+  local maps = res.obj.maps
+  local out = maps.counts:items()
+  if maps.counts2 then
+    for _, e in ipairs(maps.counts2:items()) do out[#out + 1] = e end
+  end
+  return setmetatable(out, pairs_mt)
+end
+
+-- The counts so far, each deleted as read, from a map no program adds to.
+local function take(res)
+  local maps = res.obj.maps
+  if not maps.counts2 then return maps.counts:take() end
+  local w = res.window
+  if not w then
+    local size = ffi.new("uint64_t[1]")
+    local mem = ffi.cast("uint8_t *", api.bpf_section(res.obj.o, ".bss", size))
+    local vars = btf.section_vars(res.obj.ns, ".bss")
+    w = { window = ffi.cast("uint32_t *", mem + vars.shark_window.offset),
+      busy = ffi.cast("uint64_t *", mem + vars.shark_busy.offset) }
+    res.window = w
+  end
+  local idle = api.bpf_switch(w.window, w.busy)
+  if idle < 0 then error(res.what .. ": a program held its count map for a second (preempted?)", 3) end
+  return (idle == 0 and maps.counts or maps.counts2):take()
+end
 
 local function frames(res, k)
   local out = {}
@@ -38,14 +82,14 @@ local function decode(res, k)
   return decode_num(res, n)
 end
 
--- A snapshot: { lua key = count }; keys that decode alike add up.
-function Result.table(res)
+-- { lua key = count } of counts (the map, or what counts:take() took) and
+-- dense; keys that decode alike add up.
+local function tabulate(res, counts, dense)
   local out = {}
-  for k, v in pairs(res.obj.maps.counts) do
+  for k, v in pairs(counts) do
     local key = decode(res, k)
     out[key] = (out[key] or 0) + v
   end
-  local dense = res.plan.dense and res.obj.maps.dense
   if dense then
     for i, per in pairs(dense) do
       local n = per:sum()
@@ -56,6 +100,21 @@ function Result.table(res)
     end
   end
   return out
+end
+
+-- A snapshot: { lua key = count }.
+function Result.table(res)
+  return tabulate(res, counted(res), res.plan.dense and res.obj.maps.dense)
+end
+
+-- The counts so far, as Result.table, and the counting starts over: the
+-- programs switch to the other count map, and the idle one is drained, so
+-- an event counted meanwhile lands in the next take, never between a read
+-- and a clear. For a script that reads per interval (res:clear() after a
+-- read loses what came in between). Not exact for the per-CPU array of
+-- small integer keys (by = "syscall", argN): it is read, then zeroed.
+function Result.take(res)
+  return tabulate(res, take(res), res.plan.dense and res.obj.maps.dense:take())
 end
 
 -- The kernel frames of the counted stacks (items of the counts map, of the
@@ -80,6 +139,8 @@ end
 -- map:frames), not names: for exports that keep the binaries.
 -- opts.name_kernel: kernel names from one pass over kallsyms, for a caller
 -- that symbolizes a window and then sweeps the symbol caches (the profiler).
+-- opts.take: the counts are taken (see Result.take): a window ends exactly.
+-- Returns rows, and the count of what opts.pids left out.
 local function frame_names(list)
   local out = {}
   for i, f in ipairs(list) do out[i] = f.name or "" end
@@ -94,11 +155,15 @@ function Result.entries(res, opts)
   local get = (opts and opts.frames) and stacks.frames or stacks.stack
   local seen = {}   -- stacks differing only in addresses inside the same functions are one row
   -- one snapshot, so the kernel names cover every stack (the map fills on)
-  local items = res.obj.maps.counts:items()
+  local items = (opts and opts.take) and take(res) or counted(res)
   if opts and opts.name_kernel then name_kernel(res, items, only) end
+  local left = 0
   for _, kv in ipairs(items) do
     local k, v = kv[1], kv[2]
-    if only and not only[k.pid] then goto next end
+    if only and not only[k.pid] then
+      left = left + v
+      goto next
+    end
     -- (without the leaf __traceiter_ frames of a shared tracepoint: map:stack, map:frames)
     local row = { count = v, pid = k.pid, comm = ffi.string(k.comm),
       kernel = k.kstack >= 0 and get(stacks, k.kstack, -1) or {},
@@ -115,14 +180,14 @@ function Result.entries(res, opts)
     ::next::
   end
   table.sort(rows, function(a, b) return a.count > b.count end)
-  return rows
+  return rows, left
 end
 
 -- Samples per process of stack-keyed results, nothing symbolized:
 -- { {pid =, comm =, count =}, ... }, largest first.
 function Result.processes(res)
   local by_pid, out = {}, {}
-  for k, v in pairs(res.obj.maps.counts) do
+  for k, v in pairs(counted(res)) do
     local p = by_pid[k.pid]
     if not p then
       p = { pid = k.pid, comm = ffi.string(k.comm), count = 0 }
@@ -138,7 +203,8 @@ end
 -- Stack-keyed results as the stacks shape (shark/stacks.lua), frames with
 -- their module, build-id and address: what pprof and the other exports
 -- render. Root first: the command (unless opts.comm == false), user frames,
--- "-" with opts.delimit, kernel frames. opts also sets stacks.new's fields.
+-- "-" with opts.delimit, kernel frames. opts.take: the counts are taken
+-- (see Result.take). opts also sets stacks.new's fields.
 function Result.profile(res, opts)
   opts = opts or {}
   local by, map = res.plan.by, res.obj.maps.stacks
@@ -147,8 +213,9 @@ function Result.profile(res, opts)
   local meta = {}
   for k, v in pairs(res.meta or {}) do meta[k] = v end
   for k, v in pairs(opts) do meta[k] = v end
+  meta.take = nil
   local s = stacks.new(meta)
-  for k, v in pairs(res.obj.maps.counts) do
+  for k, v in pairs(opts.take and take(res) or counted(res)) do
     local ids = {}
     if opts.comm ~= false then ids[1] = stacks.frame(s, ffi.string(k.comm)) end
     local u = k.ustack >= 0 and map:frames(k.ustack, k.pid) or {}
@@ -162,11 +229,12 @@ function Result.profile(res, opts)
 end
 
 function Result.comms(res)
-  return common.comms(res.obj.maps.counts)
+  return common.comms(counted(res))
 end
 
 function Result.clear(res)
   res.obj.maps.counts:clear()
+  if res.obj.maps.counts2 then res.obj.maps.counts2:clear() end
   if res.plan.dense then res.obj.maps.dense:clear() end
 end
 

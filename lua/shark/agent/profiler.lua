@@ -112,14 +112,16 @@ function M.run(o)
     local now = tonumber(api.realtime_ns())
     -- only the busiest processes are symbolized: the symbol tables of every
     -- binary that ran a moment are what would make the profiler's memory
-    local busy, others = {}, 0
+    local busy = {}
     for i, p in ipairs(s:processes()) do
-      if i <= M.TOP then busy[p.pid] = true else others = others + p.count end
+      if i <= M.TOP then busy[p.pid] = true end
     end
     -- frames with their binaries: the pprof (and OTLP) mappings, build ids;
-    -- kernel names from one pass over kallsyms (not all of it kept)
-    local rows = s:entries{ pids = busy, frames = true, name_kernel = true }
-    s:clear()
+    -- kernel names from one pass over kallsyms (not all of it kept). Taken:
+    -- each count read and deleted at once, so a sample taken while this
+    -- window is read goes to the next one (a read, then a clear, lost it);
+    -- others: the samples of the processes not symbolized
+    local rows, others = s:entries{ pids = busy, frames = true, name_kernel = true, take = true }
     local procs = by_process(rows)
     local other = { comm = "other", rows = { { count = others, comm = "other", user = {}, kernel = {} } },
       samples = others }

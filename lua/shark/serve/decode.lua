@@ -8,6 +8,8 @@
 -- Heat maps: the original shark's rows, "TIME LATENCY" per line, both in
 -- microseconds, with an optional third column COUNT (default 1).
 -- A malformed body gives nil and "line N: what is wrong": nothing is kept.
+local core = require "shark.core"
+
 local M = {}
 
 local MAX_FRAMES = 4096
@@ -170,6 +172,9 @@ end
 function M.pprof(bytes)
   local pprof = require "shark.pprof"
   local ok2, stacks, err = pcall(pprof.decode, bytes)
+  -- shark's stop (SIGTERM, shark.exit) unwinds Lua as an error: it is no
+  -- fault of the upload, and answered 400 an agent would drop the profile
+  if not ok2 and stacks == core.sentinel then error(stacks, 0) end
   if not ok2 then return nil, "not a pprof profile: " .. tostring(stacks) end
   if not stacks then return nil, "not a pprof profile: " .. tostring(err) end
   -- a traced system names its frames as it likes (a thread may call itself

@@ -3,6 +3,7 @@
 -- gives: folded, json (what the viewer draws), svg, pprof, speedscope.
 local cjson = require "cjson"
 local decode = require "shark.serve.decode"
+local core = require "shark.core"
 
 local M = {}
 
@@ -25,6 +26,7 @@ end
 
 local function header(row)
   local ok, labels = pcall(json.decode, row.labels)
+  if not ok and labels == core.sentinel then error(labels, 0) end   -- a stop, not bad labels
   return { id = row.id, kind = row.kind, title = row.title, labels = ok and labels or {}, time = row.time,
     samples = row.samples, bytes = row.bytes, taken = row.taken }
 end
