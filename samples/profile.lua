@@ -83,7 +83,7 @@ local t0 = shark.time()
 -- Frame-pointer stacks of code built without them stop early: say so, and what does better.
 local function notice_partial()
   if o.call_graph ~= "fp" or o.kernel_stacks_only then return end
-  local msg = stack.partial_notice(s:entries())
+  local msg = stack.partial_notice((s:entries()))
   if msg then shark.info(msg .. "; --call-graph dwarf unwinds them with .eh_frame") end
 end
 
