@@ -356,11 +356,14 @@ tests/%/node_modules/.package-lock.json: tests/%/package.json tests/%/package-lo
 
 browser-deps: $(NODE_STAMPS)
 
-# The arm64 suite of tests/run needs the arm64 build (.output/arm64): shark
-# and unit only, on every CPU unless make was given -j (its jobserver then)
+# Everything tests/run needs, built on every CPU unless make was given -j (its
+# jobserver then): shark, the unit tests, the workloads, the node packages,
+# the ASan decoder that e2e/fuzz_pprof.sh runs, and the arm64 suite's build
+# (.output/arm64: shark and unit only)
 test: deps-test
-	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS) browser-deps
 	$(Q)case " $$MAKEFLAGS" in *" -j"*) j= ;; *) j=-j$$(nproc) ;; esac; \
+		$(MAKE) --no-print-directory $$j shark $(OUT)/unit $(PROGS) browser-deps \
+			$(FUZZ_OUT)/fuzz_pprof_decode && \
 		$(MAKE) --no-print-directory $$j ARCH=arm64 shark $(OUT)/arm64/unit
 	$(Q)tests/run
 
