@@ -6,39 +6,13 @@
 // with k = 1, 2, 3, main;mid;minute_M 1), and one with a host label of markup.
 // Prints "PASS name" / "FAIL name: why" lines; fleet_view.sh makes them TAP.
 'use strict';
-const path = require('path');
-const { chromium } = require('playwright-core');
+const { result, check, launch, run } = require('./lib');
 
 const [base, dataJson, shots] = process.argv.slice(2);
 const data = JSON.parse(dataJson);
-let failed = 0;
 
-function result(name, ok, why) {
-  if (ok) console.log('PASS ' + name);
-  else { failed++; console.log('FAIL ' + name + ': ' + (why || 'false')); }
-}
-
-async function check(name, fn) {
-  try {
-    const r = await fn();
-    result(name, r === true || (r && r.ok), r && r.why);
-  } catch (e) {
-    result(name, false, String(e && e.message || e).split('\n')[0]);
-  }
-}
-
-(async () => {
-  const dir = require('fs').mkdtempSync('/tmp/shark-chromium-');
-  const browser = await chromium.launchPersistentContext(dir, {
-    executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1400, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const page = browser.pages()[0] || await browser.newPage();
-  const dialogs = [], errors = [];
-  page.on('dialog', d => { dialogs.push(d.message()); d.dismiss(); });
-  page.on('pageerror', e => errors.push(e.message));
-  const shot = name => page.screenshot({ path: path.join(shots, 'fleet-' + name + '.png'), fullPage: true });
+run(async () => {
+  const { page, dialogs, errors, shot, end } = await launch({ width: 1400, height: 1000 }, shots, 'fleet-');
   const loads = async () => +(await page.getAttribute('body', 'data-loads') || 0);
   // do something that reloads the page's data, and wait until it has (no
   // waitForFunction: the pages' CSP forbids the eval it needs)
@@ -140,7 +114,5 @@ async function check(name, fn) {
   });
 
   result('no script errors', errors.length === 0 && dialogs.length === 0, errors.concat(dialogs).join('; '));
-  await browser.close();
-  require('fs').rmSync(dir, { recursive: true, force: true });
-  process.exit(failed ? 1 : 0);
-})().catch(e => { console.log('FAIL browser: ' + e.message); process.exit(1); });
+  await end();
+});

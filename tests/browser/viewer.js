@@ -4,40 +4,13 @@
 // IDS_JSON: {"flame": id, "heat": id, "timed": id, "a": id, "b": id, "xss": id}
 // Prints "PASS name" / "FAIL name: why" lines; tests/e2e/serve.sh turns them into TAP.
 'use strict';
-const path = require('path');
-const { chromium } = require('playwright-core');
+const { result, check, launch, run } = require('./lib');
 
 const [base, idsJson, shots] = process.argv.slice(2);
 const ids = JSON.parse(idsJson);
-let failed = 0;
 
-function result(name, ok, why) {
-  if (ok) console.log('PASS ' + name);
-  else { failed++; console.log('FAIL ' + name + ': ' + (why || 'false')); }
-}
-
-async function check(name, fn) {
-  try {
-    const r = await fn();
-    result(name, r === true || (r && r.ok), r && r.why);
-  } catch (e) {
-    result(name, false, String(e && e.message || e).split('\n')[0]);
-  }
-}
-
-(async () => {
-  const dir = require('fs').mkdtempSync('/tmp/shark-chromium-');
-  // a new --user-data-dir (playwright passes dir as that flag)
-  const browser = await chromium.launchPersistentContext(dir, {
-    executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const page = browser.pages()[0] || await browser.newPage();
-  const dialogs = [], errors = [];
-  page.on('dialog', d => { dialogs.push(d.message()); d.dismiss(); });
-  page.on('pageerror', e => errors.push(e.message));
-  const shot = name => page.screenshot({ path: path.join(shots, 'serve-' + name + '.png'), fullPage: true });
+run(async () => {
+  const { page, dialogs, errors, shot, end } = await launch({ width: 1280, height: 900 }, shots, 'serve-');
   const open = async url => {
     await page.goto(base + url);
     await page.waitForSelector('body[data-ready="1"]', { timeout: 10000 });
@@ -185,7 +158,5 @@ async function check(name, fn) {
   });
   await shot('xss');
   result('no script errors in any page', errors.length === 0, errors.join('; '));
-  await browser.close();
-  require('fs').rmSync(dir, { recursive: true, force: true });
-  process.exit(failed ? 1 : 0);
-})().catch(e => { console.log('FAIL browser: ' + e.message); process.exit(1); });
+  await end();
+});
