@@ -146,11 +146,8 @@ function methods:clear()
   end
 end
 
--- Every entry of a hash map, each read and deleted at once: an update the
--- kernel makes while we read lands in the next take, never between a read and
--- a clear. Returns { {k, v}, ... } that pairs() walks as k, v (hist.group
--- takes it). Arrays cannot delete: their entries are read, then zeroed.
-local take_mt = { __pairs = function(t)
+-- { {k, v}, ... } that pairs() walks as k, v (takes here, template reads).
+M.pair_list_mt = { __pairs = function(t)
   local i = 0
   return function()
     i = i + 1
@@ -159,9 +156,13 @@ local take_mt = { __pairs = function(t)
   end, t, nil
 end }
 
+-- Every entry of a hash map, each read and deleted at once: an update the
+-- kernel makes while we read lands in the next take, never between a read and
+-- a clear. Returns { {k, v}, ... } that pairs() walks as k, v (hist.group
+-- takes it). Arrays cannot delete: their entries are read, then zeroed.
 function methods:take()
   local s = S(self)
-  local out = setmetatable({}, take_mt)
+  local out = setmetatable({}, M.pair_list_mt)
   if s.type == TYPE.ARRAY or s.type == TYPE.PERCPU_ARRAY then
     for _, e in ipairs(self:items()) do
       out[#out + 1] = e

@@ -18,14 +18,7 @@ local Result = {}
 -- Programs count in counts or counts2 (bpf/template.bpf.h): a read sees
 -- both, a take flips to the other and drains the one now idle.
 
-local pairs_mt = { __pairs = function(t)
-  local i = 0
-  return function()
-    i = i + 1
-    local e = t[i]
-    if e then return e[1], e[2] end
-  end, t, nil
-end }
+local pairs_mt = require("bpf.map").pair_list_mt
 
 -- { {k, v}, ... } of every count (pairs() walks it as k, v).
 local function counted(res)
