@@ -34,6 +34,9 @@ static const char usage_text[] =
 "  -o FILE        write the script's output (stdout) to FILE\n"
 "  -p PID         trace process PID; stop when it exits\n"
 "  -c 'CMD'       run CMD, trace it, stop when it exits\n"
+"  -r PRIO        the reader of events runs SCHED_FIFO at PRIO (1-99) while\n"
+"                 sources are attached, so busy CPUs do not delay it past a\n"
+"                 full ring; 0: normal scheduling (default 1; needs root)\n"
 "  -v             verbose: shark's and libbpf's messages (repeat for more)\n"
 "  -q             quiet: no informational messages on stderr\n"
 "  -l             list events (tracepoints, software, hardware) matching GLOB\n"
@@ -123,6 +126,21 @@ static int parse_mb(const char *s, uint64_t *out)
 	return 0;
 }
 
+static int parse_prio(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v > SHARK_RT_PRIO_MAX)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
 static int fail(char *err, size_t len, const char *fmt, ...)
 {
 	va_list ap;
@@ -158,11 +176,12 @@ int shark_cli__parse(int argc, char **argv, struct shark_opts *o, char *err, siz
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	o->rt_prio = -1;
 	err[0] = '\0';
 	optind = 1;
 	opterr = 0;
 	/* '+': options stop at the script name; what follows is the script's */
-	while ((c = getopt_long(argc, argv, "+:e:d:o:p:c:vqlh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:d:o:p:c:r:vqlh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			o->kind = SHARK_SCRIPT_CODE;
@@ -185,6 +204,11 @@ int shark_cli__parse(int argc, char **argv, struct shark_opts *o, char *err, siz
 			if (!*optarg || strspn(optarg, " \t\n") == strlen(optarg))
 				return fail(err, errlen, "-c wants a command");
 			o->command = optarg;
+			break;
+		case 'r':
+			if (parse_prio(optarg, &o->rt_prio))
+				return fail(err, errlen, "-r wants a real-time priority from 0 (none) to %d, not '%s'",
+					    SHARK_RT_PRIO_MAX, optarg);
 			break;
 		case 'v':
 			o->verbose++;

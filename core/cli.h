@@ -37,6 +37,7 @@ struct shark_opts {
 	int help;
 	int version;
 	uint64_t mem_limit;	/* --mem-limit MB, SHARK_MEM_LIMIT; 0: none */
+	int rt_prio;		/* -r PRIO; -1 when not given */
 };
 
 /* cli.c */

@@ -19,6 +19,7 @@ static void bundle_opts(int argc, char **argv, struct shark_opts *o)
 	int n = 0;
 
 	memset(o, 0, sizeof(*o));
+	o->rt_prio = -1;
 	o->kind = SHARK_SCRIPT_BUNDLE;
 	o->script = argv[0];
 	for (int i = 1; i < argc; i++) {
@@ -64,6 +65,8 @@ int main(int argc, char **argv)
 	shark_log__init(opts.verbose, opts.quiet);
 	shark_state.verbose = opts.verbose;
 	shark_state.quiet = opts.quiet;
+	if (opts.rt_prio >= 0)
+		shark_state.rt_prio = opts.rt_prio;
 
 	if (opts.output && !freopen(opts.output, "w", stdout)) {
 		pr_err("cannot write %s: %s\n", opts.output, strerror(errno));

@@ -54,7 +54,11 @@ struct shark_state {
 	int32_t errors;		/* Lua errors reported so far */
 	int32_t target_held;	/* 1 while the -c child waits to exec */
 	double start_time;	/* CLOCK_MONOTONIC ns when main() began */
+	int32_t rt_prio;	/* -r: SCHED_FIFO priority of the reader while sources are attached; 0: none */
 };
+
+/* -r's default: the lowest real-time priority (why: tests/bench/perf.sh, sustained) */
+enum { SHARK_RT_PRIO_DEFAULT = 1, SHARK_RT_PRIO_MAX = 99 };
 
 /* ------------------------------------------------------------------ perf */
 
@@ -789,6 +793,12 @@ struct shark_api {
 	 * idle, or -EBUSY (a program held it for a second)
 	 */
 	int32_t (*bpf_switch)(uint32_t *window, uint64_t *busy) SHARK_IMPL(shark_bpf_switch);
+	/*
+	 * the calling thread (the reader of event sources) SCHED_FIFO at prio,
+	 * or back to SCHED_OTHER (its nice kept) at 0; what it forks or clones
+	 * starts as SCHED_OTHER. 0 or -errno
+	 */
+	int32_t (*sched_reader)(int32_t prio) SHARK_IMPL(shark_sched_reader);
 };
 
 #endif /* SHARK_API_H */

@@ -116,6 +116,8 @@ for ((r = 0; r < TROUNDS; r++)); do
 	note_round none.wall "${x% *}"
 	note_round none.wcpu "${x#* }"
 	tput bpf "$SHARK" "$T/tput.lua" bpf
+	# the reader at normal priority: what -r's default (SCHED_FIFO 1) is for
+	tput bpf_r0 "$SHARK" -r 0 "$T/tput.lua" bpf
 	tput shark_perf "$SHARK" "$T/tput.lua" perf
 	if command -v perf >/dev/null; then
 		tput perf perf record -a -e raw_syscalls:sys_enter -o "$T/perf.data"
@@ -123,22 +125,26 @@ for ((r = 0; r < TROUNDS; r++)); do
 done
 base_cpu=$(median none.wcpu)
 printf '%-30s %9s %8s %9s %12s %12s %12s\n' "tracer" "events/s" "lost" "events" "kernel +ns" "reader ns" "2-CPU cap."
-for name in bpf shark_perf perf; do
+for name in bpf bpf_r0 shark_perf perf; do
 	[ -n "${rounds[$name.wall]:-}" ] || continue
 	ev=$(median "$name.events")
 	awk -v name="$name" -v ev="$ev" -v lost="$(median "$name.lost")" -v wall="$(median "$name.wall")" \
 		-v wcpu="$(median "$name.wcpu")" -v tcpu="$(median "$name.tcpu")" -v base="$base_cpu" -v n=$((2 * TN)) 'BEGIN {
 		label = name == "bpf" ? "shark perf.on (BPF delivery)" : name == "shark_perf" ? "shark perf.on via perf" : "perf record -a"
+		if (name == "bpf_r0") label = "shark -r 0 perf.on (BPF)"
 		kern = (wcpu - base) / n * 1e9       # what tracing added to each getppid, in the workload
 		reader = tcpu / ev * 1e9             # the reader process, per event delivered
 		cap = 2 / ((wcpu / n) + tcpu / ev)   # events/s both CPUs could carry: workload + reader
 		printf "%-30s %8.2fM %8d %9d %12.0f %12.0f %11.2fM\n", label, ev / wall / 1e6, lost, ev, kern, reader, cap / 1e6
 	}'
 done
+echo "   lost per round:$(for name in bpf bpf_r0 shark_perf perf; do
+	[ -n "${rounds[$name.lost]:-}" ] && printf ' %s%s;' "$name" "${rounds[$name.lost]}"; done)"
 echo "   workload alone: $(median none.wall) s wall, $(awk -v c="$base_cpu" -v n=$((2 * TN)) 'BEGIN { printf "%.0f", c / n * 1e9 }') ns CPU per getppid"
 echo "   events/s: delivered over the workloads' wall time (other engineers' load shares the 2 CPUs);"
 echo "   kernel +ns: CPU each traced getppid gained; reader ns: the tracer's CPU per event;"
-echo "   2-CPU cap.: 2 / (workload CPU + reader CPU per event), the rate both CPUs could sustain unshared"
+echo "   2-CPU cap.: 2 / (workload CPU + reader CPU per event), the rate both CPUs could sustain unshared;"
+echo "   -r 0: the reader at normal priority, queued behind busy CPUs' tasks (shark's default is SCHED_FIFO 1)"
 echo "target: >= 2 M events/s, 0 lost"
 
 echo
