@@ -74,6 +74,16 @@ static void test_bad(void)
 	is_int(parse(&o, err, ARGV("--mem-limit", "0", "s.lua")), SHARK_EXIT_USAGE, "--mem-limit 0 rejected");
 	is_int(parse(&o, err, ARGV("--mem-limit", "64", "s.lua")), 0, "--mem-limit 64");
 	is_int((int)o.mem_limit, 64, "--mem-limit in MB");
+	is_int(parse(&o, err, ARGV("s.lua")), 0, "no -r");
+	is_int(o.rt_prio, -1, "no -r: the default applies (-1)");
+	is_int(parse(&o, err, ARGV("-r", "0", "s.lua")), 0, "-r 0");
+	is_int(o.rt_prio, 0, "-r 0: normal scheduling");
+	is_int(parse(&o, err, ARGV("-r", "99", "s.lua")), 0, "-r 99");
+	is_int(o.rt_prio, 99, "-r 99: the highest real-time priority");
+	is_int(parse(&o, err, ARGV("-r", "100", "s.lua")), SHARK_EXIT_USAGE, "-r 100 rejected");
+	is_str(err, "-r wants a real-time priority from 0 (none) to 99, not '100'", "-r 100 message");
+	is_int(parse(&o, err, ARGV("-r", "-1", "s.lua")), SHARK_EXIT_USAGE, "-r -1 rejected");
+	is_int(parse(&o, err, ARGV("-r", "1x", "s.lua")), SHARK_EXIT_USAGE, "-r 1x rejected");
 	is_int(parse(&o, err, ARGV("-c", "  ", "s.lua")), SHARK_EXIT_USAGE, "-c blank rejected");
 	is_int(parse(&o, err, ARGV("-p", "1", "-c", "ls", "s.lua")), SHARK_EXIT_USAGE, "-p with -c rejected");
 	is_int(parse(&o, err, ARGV("-o", "", "s.lua")), SHARK_EXIT_USAGE, "-o empty rejected");

@@ -24,6 +24,41 @@ run -p 12ab -e ''
 check "-p with a bad value: exit 2" rc=2 "err~-p wants a process id"
 run -p 1 -c true -e ''
 check "-p with -c: exit 2" rc=2 'err~cannot be used together'
+run -r high -e ''
+check "-r with a bad value: exit 2" rc=2 "err~-r wants a real-time priority from 0 \\(none\\) to 99, not 'high'"
+run -r 100 -e ''
+check "-r above 99: exit 2" rc=2 "err~-r wants a real-time priority"
+
+# -r: the reader (shark's main thread) is SCHED_FIFO while a source is
+# attached; what it starts is not; back to normal once the last one stops
+cat >"$T/rt.lua" <<'LUA'
+-- policy and real-time priority of the thread group leader (fields 41, 40 of stat)
+local function sched(path)
+  local f = assert(io.open(path))
+  local t = {}
+  for w in f:read("*a"):match("%) (.*)"):gmatch("%S+") do t[#t + 1] = w end
+  f:close()
+  return t[39] .. "/" .. t[38]
+end
+local h = perf.on("syscalls:sys_enter_getppid", { via = shark.args[1] }, function() end)
+set_timeout(1, function()
+  local during = sched("/proc/self/stat")
+  local p = io.popen("cut -d' ' -f40,41 /proc/self/stat")
+  local child = p:read("*l"):gsub("(%S+) (%S+)", "%2/%1")
+  p:close()
+  h:stop()
+  print(h.via, "during " .. during, "child " .. child, "after " .. sched("/proc/self/stat"))
+end)
+LUA
+for via in bpf perf; do
+	run "$T/rt.lua" $via
+	check "-r default (via $via): SCHED_FIFO 1 while a source is attached, children SCHED_OTHER, normal after" \
+		rc=0 "out=$via	during 1/1	child 0/0	after 0/0"
+done
+run -r 7 "$T/rt.lua" bpf
+check "-r 7: SCHED_FIFO 7 while a source is attached" rc=0 "out=bpf	during 1/7	child 0/0	after 0/0"
+run -r 0 "$T/rt.lua" bpf
+check "-r 0: normal scheduling throughout" rc=0 "out=bpf	during 0/0	child 0/0	after 0/0"
 run "$T/missing.lua"
 check "a missing script: clear error, exit 1" rc=1 "err~cannot open .*missing.lua: No such file"
 
