@@ -508,12 +508,17 @@ check "tid = T: that thread's events only (BPF delivery)" rc=0 'out=bpf	300	0'
 
 # perf.on's own BPF objects stay out of bpf.var: a script's map named like
 # one of theirs ("events") is still the script's
-run -c "$PROGS/getppid_n 40" -e 'bpf.load[[
+run -c "$PROGS/getppid_n 40" -e 'bpf.load([[
 struct event { u32 pid; u32 magic; };
+const volatile u32 cfg_pid = 0;	/* the workload only: a neighbour'"'"'s burst would fill the ring */
 SHARK_RINGBUF(events, struct event, 1 << 16);
 SEC("tracepoint/syscalls/sys_exit_getppid")
-int on(void *ctx) { struct event e = { bpf_get_current_pid_tgid() >> 32, 4242 }; shark_ringbuf_output(events, &e, sizeof(e)); return 1; }
-]]
+int on(void *ctx) {
+  struct event e = { bpf_get_current_pid_tgid() >> 32, 4242 };
+  if (e.pid == cfg_pid) shark_ringbuf_output(events, &e, sizeof(e));
+  return 1;
+}
+]], { rodata = { cfg_pid = shark.target().pid } })
 local p, mine = 0, 0
 local h = perf.on("syscalls:sys_enter_getppid", function() p = p + 1 end)
 bpf.on_ring("events", function(e) if e.pid == shark.target().pid and e.magic == 4242 then mine = mine + 1 end end)
