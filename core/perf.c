@@ -463,7 +463,8 @@ int32_t shark_perf__enable(struct shark_perf *p)
 	 * The threads of a task attached to get their names of now, from before
 	 * their first sample on: their renames from here on have name records.
 	 */
-	if (!err && (p->opts.track_comm || p->opts.track_tasks) && (p->opts.pid > 0 || p->opts.tid > 0) && p->opts.cgroup_fd < 0)
+	if (!err && (p->opts.track_comm || p->opts.track_tasks) && (p->opts.pid > 0 || p->opts.tid > 0) &&
+	    p->opts.cgroup_fd < 0)
 		for (int i = 0; i < p->ntids; i++)
 			shark_comm__seed(p->tids[i], t);
 	return err;
