@@ -101,7 +101,9 @@ static __always_inline int count(void *ctx, __u64 num)
 		if (num < cfg_dense) {
 			int done = 0;
 
-			shark_windowed(done = dense_add(&dense, (__u32)num), done = dense_add(&dense2, (__u32)num));
+			__u32 i = (__u32)num;
+
+			shark_windowed(done = dense_add(&dense, i), done = dense_add(&dense2, i));
 			if (done)
 				return 0;
 		}

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* sym.h - symbols: kallsyms, ELF files, JIT maps, per-process mappings (sym.c, elfsym.c, ksym.c, symtab.c). */
+/*
+ * sym.h - symbols: kallsyms, ELF files, JIT maps, per-process mappings
+ * (sym.c, elfsym.c, ksym.c, symtab.c).
+ */
 #ifndef SHARK_SYM_H
 #define SHARK_SYM_H
 
