@@ -140,7 +140,7 @@ local function reader_rt(on)
   elseif on then
     local shark = package.loaded.shark
     if shark then
-      shark.log(("shark: the reader stays SCHED_OTHER (SCHED_FIFO %d: %s; -r 0 says so)")
+      shark.log(("shark: the reader keeps normal priority: SCHED_FIFO %d: %s (needs root or CAP_SYS_NICE)")
         :format(prio, require("ffi").string(api.strerror(-rc))))
     end
   end

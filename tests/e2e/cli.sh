@@ -59,6 +59,16 @@ run -r 7 "$T/rt.lua" bpf
 check "-r 7: SCHED_FIFO 7 while a source is attached" rc=0 "out=bpf	during 1/7	child 0/0	after 0/0"
 run -r 0 "$T/rt.lua" bpf
 check "-r 0: normal scheduling throughout" rc=0 "out=bpf	during 0/0	child 0/0	after 0/0"
+if command -v setpriv >/dev/null; then
+	timeout -s KILL 30 setpriv --inh-caps=-sys_nice --bounding-set=-sys_nice "$SHARK" -v "$T/rt.lua" bpf \
+		>"$T/out" 2>"$T/err" </dev/null
+	RC=$?
+	check "-r without CAP_SYS_NICE: the run goes on at normal priority, and says so under -v" rc=0 \
+		"out=bpf	during 0/0	child 0/0	after 0/0" \
+		'err~the reader keeps normal priority: SCHED_FIFO 1: Operation not permitted'
+else
+	skip "-r without CAP_SYS_NICE" "no setpriv (util-linux)"
+fi
 run "$T/missing.lua"
 check "a missing script: clear error, exit 1" rc=1 "err~cannot open .*missing.lua: No such file"
 
