@@ -6,6 +6,7 @@ local ffi = require "ffi"
 local uv = require "uv"
 local api = require "shark.api"
 local shark = require "shark"
+local phases = require "shark.phases"
 local compile = require "bpf.compile"
 local btf = require "bpf.btf"
 local Map = require "bpf.map"
@@ -454,6 +455,7 @@ function M.load(x, opts, level)
     error("bpf: this kernel has no BTF (/sys/kernel/btf/vmlinux is missing: it needs CONFIG_DEBUG_INFO_BTF=y), " ..
       "so BPF programs cannot be relocated for it; scripts using only perf.on still run", level)
   end
+  phases.mark("bpf: open")
   local o = api.bpf_open(bytes, #bytes, name)
   if o == nil then error("bpf: " .. ffi.string(api.bpf_error(nil)), level) end
   o = ffi.gc(o, api.bpf_free)
@@ -462,7 +464,9 @@ function M.load(x, opts, level)
   obj.data = section_proxy(obj, ".data")
   obj.bss = section_proxy(obj, ".bss")
   configure(obj, opts, level + 1)
+  phases.mark("bpf: opened, configured")
   local rc = api.bpf_load(o)
+  phases.mark("bpf: bpf_object__load")
   if rc < 0 then error("bpf: " .. why(o, rc, "load"), level) end
   obj.loaded = true
   collect(obj, opts)

@@ -13,6 +13,7 @@ local stack = require "perf.stack"
 local bpftp = require "perf.bpftp"
 local source = require "shark.source"
 local arch = require "shark.arch"
+local phases = require "shark.phases"
 
 local M = {}
 
@@ -465,6 +466,7 @@ end
 
 -- perf.on(spec, [opts], fn) -> handle
 function M.on(spec, opts, fn)
+  phases.mark("perf.on (perf modules loaded)")
   if fn == nil and type(opts) == "function" then opts, fn = {}, opts end
   if type(fn) ~= "function" then
     error("perf.on(spec, [opts], fn): expected a function, got " .. type(fn), 2)
@@ -497,6 +499,7 @@ function M.on(spec, opts, fn)
   if o.via == "bpf" and unsuitable then
     error(("perf.on(%q): via = 'bpf': %s (use via = 'perf')"):format(spec, unsuitable), 2)
   end
+  phases.mark("events parsed")
   local so, anchors = session_opts(o, evs)
   if not so then error(("perf.on(%q): %s"):format(spec, anchors), 2) end
   local share = require "shark.tpshare"
@@ -520,7 +523,9 @@ function M.on(spec, opts, fn)
     if o.via == "bpf" then error(("perf.on(%q): via = 'bpf': %s"):format(spec, why), 2) end
     why_perf = "BPF delivery unavailable: " .. why
   end
+  phases.mark("perf: open")
   local err2 = open_perf(h, so, fn)
+  phases.mark("perf: enabled")
   local _ = anchors
   if err2 then error(("perf.on(%q): %s"):format(spec, err2), 2) end
   shark.log(("perf.on(%q): delivered through perf rings%s"):format(spec, why_perf and " (" .. why_perf .. ")" or ""))

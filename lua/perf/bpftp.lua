@@ -10,6 +10,7 @@ local shark = require "shark"
 local source = require "shark.source"
 local pcore = require "perf.core"
 local types = require "perf.types"
+local phases = require "shark.phases"
 
 local M = {}
 
@@ -165,12 +166,14 @@ local function load(h, so)
   if inherit then progs[#progs + 1] = "track_fork" end
   if held then progs[#progs + 1] = "track_exec" end
   -- maps sized to what this handle uses: less for the kernel to allocate
+  phases.mark("bpf: configured")
   local ok, obj = pcall(bpf.load_prebuilt, "tpring", {
     attach = false, private = true, rodata = rodata,
     max_entries = { events = bytes, conf = base + #evs, pids = pids and 16384 or 1, cpus = so.ncpus > 0 and 1024 or 1 },
     only = progs,
   }, 3)
   if not ok then return nil, tostring(obj):gsub("^[^:]*:%d+: ", "") end
+  phases.mark("bpf: loaded")
   local m = obj.maps
   if pids then m.pids[so.pid] = held and 0 or 1 end
   for i = 0, so.ncpus - 1 do m.cpus[so.cpus[i]] = 1 end
@@ -192,6 +195,7 @@ local function load(h, so)
       m.conf[key] = c
     end
   end
+  phases.mark("bpf: maps filled")
   pcore.tracefs()
   local function result(rc)
     if rc < 0 then
@@ -231,6 +235,7 @@ local function load(h, so)
   end
   if inherit then obj.progs.track_fork:attach() end
   if held then obj.progs.track_exec:attach() end
+  phases.mark("bpf: attached")
   return obj, bytes
 end
 
@@ -261,6 +266,7 @@ function M.open(h, so, dispatch)
     return nil, "ring buffer: " .. ffi.string(api.strerror(ffi.errno()))
   end
   r = ffi.gc(r, api.ringbuf_free)
+  phases.mark("bpf: ring mapped")
   local pfd = api.ringbuf_poll_fd(r)
   if pfd < 0 then
     obj:close()
@@ -312,6 +318,7 @@ function M.open(h, so, dispatch)
         bytes / 1024)
     end,
   }
+  phases.mark("bpf: source started")
   h.via = "bpf"
   if so.cgroup_fd >= 0 then
     -- the map holds the cgroup now (perf rings, the fallback, would need it)

@@ -6,6 +6,8 @@
 -- (loaded BPF objects) belong to a session; a process runs one session per
 -- script, so several scripts can run and end independently.
 local uv = require "uv"
+local phases = require "shark.phases"
+local first_seen = false  -- SHARK_PHASES: the process's first batch is marked
 
 local M = {}
 
@@ -133,6 +135,10 @@ function M.new(a)
     while true do
       local n = read(max)
       if n <= 0 then break end
+      if phases.on and not first_seen then
+        first_seen = true
+        phases.mark("first batch: " .. n .. " events")
+      end
       dispatch(n)
       consume()
       total = total + n
