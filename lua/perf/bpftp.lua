@@ -178,8 +178,10 @@ local function load(h, so)
   if pids then m.pids[so.pid] = held and 0 or 1 end
   for i = 0, so.ncpus - 1 do m.cpus[so.cpus[i]] = 1 end
   if so.cgroup_fd >= 0 then m.cgroups[0] = so.cgroup_fd end
-  -- conf entries: routed syscalls at their number, others after
-  local carriers = {}
+  -- conf entries: routed syscalls at their number, others after (the
+  -- struct as it is: a converter of the map's BTF type costs a C dump and
+  -- an ffi.cdef at start-up)
+  local carriers, conf_fd, conf_key = {}, m.conf:info().fd, ffi.new("uint32_t[1]")
   for i, e in ipairs(evs) do
     if not e.carrier then
       local c = confs[i]
@@ -192,7 +194,9 @@ local function load(h, so)
         key = base + i - 1
         e.cookie = key
       end
-      m.conf[key] = c
+      conf_key[0] = key
+      local rc = api.bpf_map_update(conf_fd, conf_key, c, 0)
+      if rc < 0 then obj:close(); return nil, "conf: " .. ffi.string(api.strerror(-rc)) end
     end
   end
   phases.mark("bpf: maps filled")
