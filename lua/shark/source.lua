@@ -185,8 +185,21 @@ function M.new(a)
     if not src.closed and not src.armed and mode ~= "never" then src:arm() end
   end
   uv.update_time()
-  -- a first look soon after enabling, then every drain_ms
-  src.timer:start(math.min(ms, 2), ms, tick)
+  -- looks as the loop starts (what came since enabling is not held for a
+  -- tick: a perf ring wakes us only past its watermark), 1 and 2 ms later,
+  -- then every drain_ms
+  local early = 0
+  local function start_tick()
+    tick()
+    early = early + 1
+    if src.closed then return end
+    if early < 3 and ms > 2 then
+      src.timer:start(1, 0, start_tick)
+    else
+      src.timer:start(ms, ms, tick)
+    end
+  end
+  src.timer:start(0, 0, start_tick)
   current:add(src)
   return src
 end
