@@ -7,10 +7,8 @@ local uv = require "uv"
 local api = require "shark.api"
 local shark = require "shark"
 local phases = require "shark.phases"
-local compile = require "bpf.compile"
 local btf = require "bpf.btf"
 local Map = require "bpf.map"
-local hist = require "hist"
 local probes = require "shark.probes"
 
 local M = {}
@@ -48,7 +46,11 @@ M.var = setmetatable({}, {
 -- detached first when it ends, closed last.
 local source = require "shark.source"
 
-local read_file = compile.read_file
+-- bpf.compile and hist load when first needed: perf.on's delivery, a
+-- prebuilt object, needs neither (start-up)
+local function read_file(path)
+  return require("bpf.compile").read_file(path)
+end
 
 -- ------------------------------------------------------------------ programs
 
@@ -349,7 +351,7 @@ local function object_bytes(x, level)
     src = x
     name, line = source_position(x, level + 1)
     -- the samples' BPF C (and their library modules'), compiled when shark was built
-    local pre = embedded("bpf/src/" .. compile.hash(src))
+    local pre = embedded("bpf/src/" .. require("bpf.compile").hash(src))
     if pre then return pre, object_name(name) end
   end
   local bytes, err = M.compile(src, name, line)
@@ -371,7 +373,7 @@ function M.compile(src, name, line, arch)
   if not src:find('SEC("license")', 1, true) then
     src = src .. '\nchar LICENSE[] SEC("license") = "GPL";\n'
   end
-  return compile.compile(src, name, line, arch)
+  return require("bpf.compile").compile(src, name, line, arch)
 end
 
 -- bpf.load(x, [opts]) -> object with .progs, .maps, .bss/.data/.rodata.
@@ -527,6 +529,7 @@ function M.print_hist_map(m, opts)
     if type(v) == "table" then v = v:sum() end
     counts[k] = v
   end
+  local hist = require "hist"
   if opts.linear then
     hist.print_linear(counts, opts.linear.min or opts.linear[1] or 0, opts.linear.step or opts.linear[2] or 1)
   else

@@ -226,6 +226,13 @@ end
 local Handle = {}
 Handle.__index = Handle
 
+-- shark record's journal, when it runs (it loaded shark.journal: perf.on
+-- does not load it for nothing)
+local function journal()
+  local j = package.loaded["shark.journal"]
+  return j and j.active and j
+end
+
 local function session_opts(opts, evs)
   local o = ffi.new("struct shark_perf_opts")
   o.pid, o.tid, o.cgroup_fd = -1, 0, -1
@@ -236,7 +243,7 @@ local function session_opts(opts, evs)
   local cu = truthy(opts.callchain_u) or truthy(opts.callchain)
   o.callchain_k, o.callchain_u = ck and 1 or 0, cu and 1 or 0
   o.max_stack = opts.max_stack or 0
-  o.track_tasks = (cu or require("shark.journal").active) and 1 or 0  -- shark record: names after exit
+  o.track_tasks = (cu or journal()) and 1 or 0  -- shark record: names after exit
   -- e.comm at the sample's time through perf rings: a record per exec or rename
   o.track_comm = opts.comm ~= false and 1 or 0
   if opts.callchain_u == "dwarf" then
@@ -393,7 +400,8 @@ local function perf_source(h, fn)
   for i = 0, api.perf_nrings(p) - 1 do fds[#fds + 1] = api.perf_ring_fd(p, i) end
   local st = ffi.new("struct shark_perf_stats")
   local o = h.opts
-  local read = require("shark.journal").tap_perf(h, api.perf_read)  -- shark record
+  local j = journal()
+  local read = j and j.tap_perf(h, api.perf_read) or api.perf_read  -- shark record
   return source.new{
     name = ("perf.on(%q)"):format(h.spec),
     max = BATCH,

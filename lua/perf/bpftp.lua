@@ -29,7 +29,8 @@ function M.unsuitable(evs, o)
     return "a kernel filter (filter = ...) applies to perf events only"
   end
   if o.ordered then return "ordered = true sorts perf rings" end
-  if require("shark.journal").active then return "shark record journals perf samples" end
+  local j = package.loaded["shark.journal"]  -- shark record runs
+  if j and j.active then return "shark record journals perf samples" end
   -- user frames are named from perf's mmap records (and "dwarf" copies the stack)
   if o.callchain_u or o.callchain then return "user callchains come with perf's task records" end
   if o.inherit == false and not o.tid then return "inherit = false" end
