@@ -378,7 +378,9 @@ end
 
 -- bpf.load(x, [opts]) -> object with .progs, .maps, .bss/.data/.rodata.
 -- opts: rodata = { cfg_x = v } (set before load), only = { names } (load just these
--- programs), max_entries = { map = n }, attach = false (do not
+-- programs), max_entries = { map = n }, reuse = { map = fd } (a map made
+-- already; or a function that returns its fd: called as late as it can be,
+-- a thread may be making it), attach = false (do not
 -- attach programs whose SEC() names their target), private = true (maps not in
 -- bpf.var: shark's own objects).
 -- (level: as error() counts from these helpers, the script's frame)
@@ -398,6 +400,13 @@ local function configure(obj, opts, level)
   end
   for mname, n in pairs(opts.max_entries or {}) do
     if api.bpf_map_resize(o, mname, n) < 0 then error(("bpf: no map '%s' to resize"):format(mname), level) end
+  end
+  for mname, fd in pairs(opts.reuse or {}) do
+    if type(fd) == "function" then fd = fd() end
+    local rc = fd < 0 and fd or api.bpf_map_reuse(o, mname, fd)
+    if rc < 0 then
+      error(("bpf: map '%s': cannot reuse fd %d: %s"):format(mname, fd, ffi.string(api.strerror(-rc))), level)
+    end
   end
 end
 

@@ -535,6 +535,7 @@ function M.on(spec, opts, fn)
   if not unsuitable and o.via ~= "perf" then
     h.via = "bpf"
     local ok, why = gc_paused(function()
+      bpftp.prepare(h)  -- a big ring starts on a thread meanwhile
       batch_of(h, true)
       return bpftp.open(h, so, make_dispatch(h, fn))
     end)

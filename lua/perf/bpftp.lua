@@ -101,10 +101,8 @@ local function wake_shift(per_cpu)
   return shift
 end
 
--- Load, configure and attach the program for handle h; return the loaded
--- object, or nil and why.
-local function load(h, so)
-  local bpf = require "bpf"
+-- The ring's size for handle h, and the CPUs online.
+local function ring_bytes(h)
   local o, evs = h.opts, h.events
   local ncpu = api.online_cpus(ffi.new("int32_t[1]"), 0)
   local bursty = false
@@ -113,6 +111,35 @@ local function load(h, so)
   end
   local bytes = o.mmap_pages and pow2(o.mmap_pages * PAGE * math.max(ncpu, 1)) or
     (bursty and RING_BURSTY or pow2(RING_PER_CPU * math.max(ncpu, 1)))
+  return bytes, ncpu
+end
+
+-- A ring this big is made on a thread while the rest starts (core/ringprep.c):
+-- the kernel zeroes and maps all of it at once, ~2 ms for 8 MiB.
+local RING_PREP_MIN = 4 * 1024 * 1024
+
+local function drop_prep(h)
+  if h.ring_prep then
+    api.ringprep_free(ffi.gc(h.ring_prep, nil))
+    h.ring_prep = nil
+  end
+end
+
+-- Handle h will go through BPF (unless it cannot load): start making a big
+-- ring now, before the event types and the object.
+function M.prepare(h)
+  local bytes = ring_bytes(h)
+  if bytes < RING_PREP_MIN then return end
+  local p = api.ringprep_start(bytes)
+  if p ~= nil then h.ring_prep = ffi.gc(p, api.ringprep_free) end
+end
+
+-- Load, configure and attach the program for handle h; return the loaded
+-- object, or nil and why.
+local function load(h, so)
+  local bpf = require "bpf"
+  local o, evs = h.opts, h.events
+  local bytes, ncpu = ring_bytes(h)
   local pids = so.pid > 0 and so.tid <= 0
   local stack_k, stack_u = so.callchain_k == 1, so.callchain_u == 1
   local child_off = fork_child_offset()
@@ -168,10 +195,16 @@ local function load(h, so)
   if held then progs[#progs + 1] = "track_exec" end
   -- maps sized to what this handle uses: less for the kernel to allocate
   phases.mark("bpf: configured")
+  -- the ring the thread makes, waited for once libbpf has opened the object
+  local reuse = h.ring_prep and { events = function()
+    local fd = api.ringprep_fd(h.ring_prep)
+    phases.mark("bpf: ring made (thread)")
+    return fd
+  end }
   local ok, obj = pcall(bpf.load_prebuilt, "tpring", {
     attach = false, private = true, rodata = rodata,
     max_entries = { events = bytes, conf = base + #evs, pids = pids and 16384 or 1, cpus = so.ncpus > 0 and 1024 or 1 },
-    only = progs,
+    reuse = reuse, only = progs,
   }, 3)
   if not ok then return nil, tostring(obj):gsub("^[^:]*:%d+: ", "") end
   phases.mark("bpf: loaded")
@@ -263,11 +296,17 @@ end
 -- Deliver handle h's tracepoints through BPF: set h.src, or return nil, why.
 function M.open(h, so, dispatch)
   local obj, bytes = load(h, so)
-  if not obj then return nil, bytes end
+  if not obj then
+    drop_prep(h)
+    return nil, bytes
+  end
   local info = obj.maps.events:info()
-  local r = api.ringbuf_new(info.fd)
+  -- mapped on the thread, else here
+  local r = h.ring_prep and api.ringprep_ring(h.ring_prep)
+  if r == nil or r == false then r = api.ringbuf_new(info.fd) end
   if r == nil then
     obj:close()
+    drop_prep(h)
     return nil, "ring buffer: " .. ffi.string(api.strerror(ffi.errno()))
   end
   r = ffi.gc(r, api.ringbuf_free)
@@ -275,6 +314,7 @@ function M.open(h, so, dispatch)
   local pfd = api.ringbuf_poll_fd(r)
   if pfd < 0 then
     obj:close()
+    drop_prep(h)
     return nil, "ring buffer poll: " .. ffi.string(api.strerror(-pfd))
   end
   local evs = h.events
@@ -316,6 +356,7 @@ function M.open(h, so, dispatch)
       h.ring = r
       open_objs[obj] = nil
       obj:close()
+      drop_prep(h)
       h.free_batch(h)
     end,
     lost_message = function(lost)
