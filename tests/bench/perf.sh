@@ -167,7 +167,8 @@ if command -v bpftrace >/dev/null; then
 fi
 python3 "$TOP/tests/bench/first_event.py" "$SROUNDS" "$@"
 ms=$(wall_ms 5 "$SHARK" -e 'perf.on("sched:sched_switch", function() shark.exit(0) end)')
-echo "whole run, exec to exit: $ms ms (the kernel's RCU grace period on closing a tracepoint is ~35 ms of it)"
+echo "whole run, exec to exit: $ms ms (closing a perf tracepoint waits for an RCU grace period, 15-80 ms"
+echo "   here, holding the kernel's event_mutex: a tracer starting meanwhile waits as long in perf_event_open)"
 echo "target: <= 10 ms to the first event"
 
 echo
