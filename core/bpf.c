@@ -342,6 +342,11 @@ void shark_free(void *p)
 	free(p);
 }
 
+void *shark_calloc(uint64_t n, uint64_t size)
+{
+	return calloc((size_t)n, (size_t)size);
+}
+
 /* ---------------------------------------------------------------- maps */
 
 int32_t shark_bpf_map_lookup(int32_t fd, const void *key, void *value)

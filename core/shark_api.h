@@ -568,6 +568,8 @@ struct shark_api {
 	char *(*bpf_btf_c)(struct shark_bpf *o, uint32_t id) SHARK_IMPL(shark_bpf__btf_c);
 	int32_t (*bpf_write_vmlinux_h)(const char *path) SHARK_IMPL(shark_bpf__write_vmlinux_h);
 	void (*free_mem)(void *p) SHARK_IMPL(shark_free);
+	/* calloc(): a big block's pages are zero without being touched (free_mem) */
+	void *(*calloc_mem)(uint64_t n, uint64_t size) SHARK_IMPL(shark_calloc);
 	/* FNV-1a, for cache keys */
 	uint64_t (*hash64)(const void *buf, uint64_t len) SHARK_IMPL(shark_hash64);
 	/* release and build-id: what BTF a cache entry fits */
