@@ -379,8 +379,8 @@ end
 -- bpf.load(x, [opts]) -> object with .progs, .maps, .bss/.data/.rodata.
 -- opts: rodata = { cfg_x = v } (set before load), only = { names } (load just these
 -- programs), max_entries = { map = n }, reuse = { map = fd } (a map made
--- already; or a function that returns its fd: called as late as it can be,
--- a thread may be making it), attach = false (do not
+-- already; or a function that returns its fd, or nil for libbpf to make it:
+-- called as late as it can be, a thread may be making it), attach = false (do not
 -- attach programs whose SEC() names their target), private = true (maps not in
 -- bpf.var: shark's own objects).
 -- (level: as error() counts from these helpers, the script's frame)
@@ -403,7 +403,7 @@ local function configure(obj, opts, level)
   end
   for mname, fd in pairs(opts.reuse or {}) do
     if type(fd) == "function" then fd = fd() end
-    local rc = fd < 0 and fd or api.bpf_map_reuse(o, mname, fd)
+    local rc = fd and api.bpf_map_reuse(o, mname, fd) or 0
     if rc < 0 then
       error(("bpf: map '%s': cannot reuse fd %d: %s"):format(mname, fd, ffi.string(api.strerror(-rc))), level)
     end

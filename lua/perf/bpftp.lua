@@ -199,6 +199,7 @@ local function load(h, so)
   local reuse = h.ring_prep and { events = function()
     local fd = api.ringprep_fd(h.ring_prep)
     phases.mark("bpf: ring made (thread)")
+    if fd < 0 then return nil end  -- it failed there: libbpf tries (and says why)
     return fd
   end }
   local ok, obj = pcall(bpf.load_prebuilt, "tpring", {
