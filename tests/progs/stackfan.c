@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stackfan.c - call getppid from exactly N distinct user stacks, R times from
+ * each: stack i goes down one call per bit of i, through zero() or one(), so
+ * the return addresses spell i and no two stacks are alike (a recursion that
+ * only differs in depth would not do: stack walkers keep 127 frames).
+ * usage: stackfan N R [GOFILE]: with GOFILE, wait until it exists first (a
+ * tracer can attach to our pid).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define barrier() __asm__ volatile("" ::: "memory")
+
+__attribute__((noinline)) long answer(long ret)
+{
+	barrier();
+	return ret;
+}
+
+/* the syscall inline on x86-64: no libc frame without a frame pointer */
+__attribute__((noinline)) long ask_parent(void)
+{
+	long ret;
+
+#if defined(__x86_64__)
+	__asm__ volatile("syscall" : "=a"(ret) : "a"((long)SYS_getppid) : "rcx", "r11", "memory");
+#else
+	ret = getppid();
+#endif
+	return answer(ret);
+}
+
+long step(long i, int bit, int nbits, long r);
+
+__attribute__((noinline)) long zero(long i, int bit, int nbits, long r)
+{
+	long v = step(i, bit + 1, nbits, r);
+
+	barrier();
+	return v + 1;
+}
+
+__attribute__((noinline)) long one(long i, int bit, int nbits, long r)
+{
+	long v = step(i, bit + 1, nbits, r);
+
+	barrier();
+	return v + 1;
+}
+
+__attribute__((noinline)) long step(long i, int bit, int nbits, long r)
+{
+	long v = 0;
+
+	if (bit == nbits) {
+		for (long k = 0; k < r; k++)
+			v += ask_parent();
+		return v;
+	}
+	if ((i >> bit) & 1)
+		v = one(i, bit, nbits, r);
+	else
+		v = zero(i, bit, nbits, r);
+	barrier();
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc > 1 ? atol(argv[1]) : 3000, r = argc > 2 ? atol(argv[2]) : 1, sum = 0;
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	int nbits = 1;
+
+	if (n < 1 || r < 1) {
+		fprintf(stderr, "usage: stackfan N R [GOFILE]\n");
+		return 2;
+	}
+	while ((1L << nbits) < n)
+		nbits++;
+	while (argc > 3 && access(argv[3], F_OK) != 0)
+		nanosleep(&nap, NULL);
+	for (long i = 0; i < n; i++)
+		sum += step(i, 0, nbits, r);
+	return sum == 0;	/* 0: getppid answered */
+}
