@@ -4,11 +4,15 @@
  * each: stack i goes down one call per bit of i, through zero() or one(), so
  * the return addresses spell i and no two stacks are alike (a recursion that
  * only differs in depth would not do: stack walkers keep 127 frames).
- * usage: stackfan N R [GOFILE]: with GOFILE, wait until it exists first (a
- * tracer can attach to our pid).
+ * usage: stackfan N R [GOFILE [sleep]]: with GOFILE (not "-"), wait until it exists
+ * first (a tracer can attach to our pid), and at the end create GOFILE.done
+ * and wait until GOFILE is gone (the tracer names our frames while we live).
+ * "sleep": each of the R times blocks in a 100 us nanosleep instead.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +36,17 @@ __attribute__((noinline)) long ask_parent(void)
 	ret = getppid();
 #endif
 	return answer(ret);
+}
+
+static int blocking;
+
+/* block: off CPU in do_nanosleep, with this function as the leaf user frame */
+__attribute__((noinline)) long nap(void)
+{
+	struct timespec ts = { 0, 100 * 1000 };
+
+	nanosleep(&ts, NULL);
+	return answer(1);
 }
 
 long step(long i, int bit, int nbits, long r);
@@ -58,7 +73,7 @@ __attribute__((noinline)) long step(long i, int bit, int nbits, long r)
 
 	if (bit == nbits) {
 		for (long k = 0; k < r; k++)
-			v += ask_parent();
+			v += blocking ? nap() : ask_parent();
 		return v;
 	}
 	if ((i >> bit) & 1)
@@ -72,18 +87,34 @@ __attribute__((noinline)) long step(long i, int bit, int nbits, long r)
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 3000, r = argc > 2 ? atol(argv[2]) : 1, sum = 0;
-	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	struct timespec wait = { 0, 10 * 1000 * 1000 };
+	char done[PATH_MAX];
 	int nbits = 1;
+	FILE *f;
 
 	if (n < 1 || r < 1) {
 		fprintf(stderr, "usage: stackfan N R [GOFILE]\n");
 		return 2;
 	}
+	blocking = argc > 4 && argv[4][0] == 's';
+	if (argc > 3 && strcmp(argv[3], "-") == 0)
+		argc = 3;
 	while ((1L << nbits) < n)
 		nbits++;
 	while (argc > 3 && access(argv[3], F_OK) != 0)
-		nanosleep(&nap, NULL);
+		nanosleep(&wait, NULL);
 	for (long i = 0; i < n; i++)
 		sum += step(i, 0, nbits, r);
-	return sum == 0;	/* 0: getppid answered */
+	if (argc > 3) {
+		snprintf(done, sizeof(done), "%s.done", argv[3]);
+		f = fopen(done, "w");
+		if (!f) {
+			perror(done);
+			return 2;
+		}
+		fclose(f);
+		while (access(argv[3], F_OK) == 0)
+			nanosleep(&wait, NULL);
+	}
+	return sum == 0;	/* 0: every call answered */
 }
