@@ -275,6 +275,19 @@ function methods:name_kernel(ids)
   return api.sym_kernel_names(buf, n)
 end
 
+-- Delete the stacks of a stack map whose ids are not in keep ({ [tostring(
+-- int64 id)] = true }): what a long-running reader does once it has read the
+-- counts that named them, so that the map does not fill. Returns how many.
+function methods:prune(keep)
+  local s = S(self)
+  local n = 0
+  for _, kb in ipairs(keys(s)) do
+    local id = s.ksize == 8 and ffi.cast("int64_t *", kb)[0] or ffi.cast("int64_t", ffi.cast("uint32_t *", kb)[0])
+    if not keep[tostring(id)] and api.bpf_map_delete(s.fd, kb) == 0 then n = n + 1 end
+  end
+  return n
+end
+
 -- The frames of stack id as the stacks shape keeps them (shark/frames.lua):
 -- { name, addr, kernel, module, build_id, map }, leaf first.
 function methods:frames(id, pid)

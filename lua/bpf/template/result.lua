@@ -245,6 +245,21 @@ function Result.profile(res, opts)
   return s
 end
 
+-- Forget the stacks no count names any more (after a take: the counts of
+-- the window being filled keep theirs), so that a reader that takes windows
+-- forever (the agent's profiler) does not fill the stack map. A sample whose
+-- program found its stack just before it went (microseconds) shows as
+-- missed. Returns the number of stacks forgotten.
+function Result.forget_stacks(res)
+  local keep = {}
+  for _, kv in ipairs(counted(res)) do
+    local k = kv[1]
+    if k.kstack >= 0 then keep[tostring(ffi.cast("int64_t", k.kstack))] = true end
+    if k.ustack >= 0 then keep[tostring(ffi.cast("int64_t", k.ustack))] = true end
+  end
+  return res.obj.maps.stacks:prune(keep)
+end
+
 function Result.comms(res)
   return common.comms(counted(res))
 end
