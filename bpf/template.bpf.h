@@ -65,7 +65,7 @@ __u32 pass_on = 1;
  * stacks_missed counts the events whose stack was lost (the map was full;
  * Lua sizes it with the templates' stacks = N).
  */
-#define SHARK_STACK_MAP(name) SHARK_STACKS(name, 16384)
+#define SHARK_STACK_MAP(name) SHARK_STACKS(name, 32768)
 
 /* Add v to the __u64 at key, creating it; when the map is full, count a drop. */
 static __always_inline void shark_add(void *map, const void *key, __u64 v, __u64 *dropped)

@@ -34,7 +34,7 @@ struct {
 	__type(value, __u64);
 } start SEC(".maps");
 
-SHARK_STACKS(stacks, 16384);	/* kernel stacks by content (shark.bpf.h) */
+SHARK_STACKS(stacks, 32768);	/* kernel stacks by content (shark.bpf.h) */
 
 /*
  * struct pt_regs into perf's register order (SHARK_UNWIND_REGS_MASK): x86-64

@@ -20,7 +20,7 @@ local o = shark.getopt{
   { nil, "folded", nil, "the same as -f folded" },
   { nil, "delimited", nil, "a '-' (folded) or '--' line between kernel and user frames" },
   { "m", "min-block-time", "US", "ignore blocks shorter than US microseconds", type = "int", default = 1 },
-  { nil, "stacks", "N", "distinct stacks the kernel keeps (default 16384; more show as [Missed ... Stack])",
+  { nil, "stacks", "N", "distinct stacks the kernel keeps (default 32768; more show as [Missed ... Stack])",
     type = "int" },
   { "g", "call-graph", "MODE", "user stacks: fp (frame pointers, in the kernel) or dwarf (a copy of the " ..
     "stack, unwound with .eh_frame in shark)", default = "fp", choices = { "fp", "dwarf" } },

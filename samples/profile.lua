@@ -30,7 +30,7 @@ local o = shark.getopt{
   { "g", "call-graph", "MODE", "user stacks: fp (frame pointers, counted in the kernel) or dwarf (a copy of " ..
     "the stack unwound with .eh_frame, as perf record --call-graph dwarf)", default = "fp",
     choices = { "fp", "dwarf" } },
-  { nil, "stacks", "N", "distinct stacks the kernel keeps (default 16384; more show as [Missed ... Stack])",
+  { nil, "stacks", "N", "distinct stacks the kernel keeps (default 32768; more show as [Missed ... Stack])",
     type = "int" },
   { nil, "containers", nil, "beside each host pid: its pid in its own namespace and its cgroup" },
   { nil, "stack-bytes", "N", "with --call-graph dwarf: user stack bytes copied per sample", type = "int",

@@ -14,7 +14,7 @@ local o = shark.getopt{
   { "U", "user-stacks-only", nil, "user stacks only" },
   { "K", "kernel-stacks-only", nil, "kernel stacks only" },
   { "P", "perpid", nil, "one stack per process (comm [pid] under each)" },
-  { nil, "stacks", "N", "distinct stacks the kernel keeps (default 16384; more show as [Missed ... Stack])",
+  { nil, "stacks", "N", "distinct stacks the kernel keeps (default 32768; more show as [Missed ... Stack])",
     type = "int" },
   { "f", "format", "FORMAT", "folded ([comm;]frames... count), svg, pprof or speedscope",
     choices = { "folded", "svg", "pprof", "speedscope" } },

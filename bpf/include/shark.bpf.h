@@ -93,7 +93,7 @@ static __always_inline int shark_sum(void *map, const void *key, __u64 n)
 
 /*
  * Stacks stored by their content, never lost to a collision:
- *   SHARK_STACKS(stacks, 16384);                   (Lua may resize it before load)
+ *   SHARK_STACKS(stacks, 32768);                   (Lua may resize it before load)
  *   __s64 id = shark_stack_id(ctx, stacks, 0);     (or BPF_F_USER_STACK)
  * and in Lua, obj.maps.stacks:stack(id, pid) names its frames, leaf first.
  * bpf_get_stackid()'s BPF_MAP_TYPE_STACK_TRACE keeps one stack per hash
@@ -104,10 +104,12 @@ static __always_inline int shark_sum(void *map, const void *key, __u64 n)
  * by it keeps them. An id is >= 0; < 0 is an error: -EFAULT (14) when there
  * is no stack (a kernel thread's user stack), else the stack was lost (the
  * map is full) and counted in name_missed.
- * The map is preallocated (~1.1 KB a stack, charged at load, as a stack-trace
- * map): with BPF_F_NO_PREALLOC an element comes from a per-CPU cache that
- * holds ~20 of this size and refills from irq_work, so a burst of new stacks
- * in sched_switch got -ENOMEM (measured: 2 of ~700 stacks in 3 s, system-wide).
+ * The map fills as stacks come (BPF_F_NO_PREALLOC: ~1.1 KB a stack charged
+ * when stored; preallocating 16384 cost 10-14 ms of start). Such an element
+ * comes from a per-CPU cache that holds ~20 of this size and refills from
+ * irq_work: a burst of new stacks in sched_switch got -ENOMEM (measured: 2 of
+ * ~700 stacks in 3 s, system-wide). Those go to name_spill, a small
+ * preallocated map of the same ids: Lua looks there second.
  */
 #define SHARK_STACK_DEPTH 128	/* the kernel walks 127 (perf_event_max_stack); 4 lanes */
 #define SHARK_EFAULT 14
@@ -119,10 +121,17 @@ struct shark_stack {
 #define SHARK_STACKS(name, n)                                                   \
 	struct {                                                                \
 		__uint(type, BPF_MAP_TYPE_HASH);                                \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                           \
 		__uint(max_entries, n);                                         \
 		__type(key, __u64);                                             \
 		__type(value, struct shark_stack);                              \
 	} name SEC(".maps");                                                    \
+	struct {                                                                \
+		__uint(type, BPF_MAP_TYPE_HASH);                                \
+		__uint(max_entries, 1024);                                      \
+		__type(key, __u64);                                             \
+		__type(value, struct shark_stack);                              \
+	} name##_spill SEC(".maps");                                            \
 	struct {                                                                \
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                        \
 		__uint(max_entries, 1);                                         \
@@ -132,7 +141,7 @@ struct shark_stack {
 	__u64 name##_missed SEC(".bss")
 
 #define shark_stack_id(ctx, name, flags) \
-	shark_stack_store(ctx, &name, &name##_scratch, &name##_missed, flags)
+	shark_stack_store(ctx, &name, &name##_spill, &name##_scratch, &name##_missed, flags)
 
 /*
  * A 64-bit hash of the frames, xxh64's way: four lanes of four frames
@@ -171,7 +180,8 @@ static __always_inline __u64 shark_stack_hash(const struct shark_stack *s, long 
 	return h;
 }
 
-static __always_inline __s64 shark_stack_store(void *ctx, void *map, void *scratch, __u64 *missed, __u64 flags)
+static __always_inline __s64 shark_stack_store(void *ctx, void *map, void *spill, void *scratch, __u64 *missed,
+						 __u64 flags)
 {
 	struct shark_stack *s;
 	__u32 zero = 0;
@@ -189,6 +199,8 @@ static __always_inline __s64 shark_stack_store(void *ctx, void *map, void *scrat
 	if (bpf_map_lookup_elem(map, &h))
 		return h;
 	err = bpf_map_update_elem(map, &h, s, BPF_NOEXIST);
+	if (err == -12 /* ENOMEM: the element cache ran dry */)
+		err = bpf_map_update_elem(spill, &h, s, BPF_NOEXIST);
 	if (err == 0 || err == -17 /* EEXIST: another CPU stored it meanwhile */)
 		return h;
 	__sync_fetch_and_add(missed, 1);

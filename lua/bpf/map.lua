@@ -202,7 +202,8 @@ end
 -- struct shark_stack by its 64-bit hash (shark.bpf.h's SHARK_STACKS; the
 -- templates): both are arrays of addresses keyed by an integer id, which may
 -- be a Lua number or an int64 cdata (a 64-bit id does not fit a double).
-local function ips_of(s, id)
+local ips_of
+function ips_of(s, id)
   if s.ksize == 8 then
     ffi.cast("uint64_t *", s.kbuf)[0] = id
   elseif s.ksize == 4 then
@@ -211,7 +212,12 @@ local function ips_of(s, id)
     error(("bpf map '%s': not a stack map (keys of %d bytes)"):format(s.name, s.ksize), 4)
   end
   local rc = api.bpf_map_lookup(s.fd, s.kbuf, s.vbuf)
-  if rc == -2 then return nil end
+  if rc == -2 then
+    -- SHARK_STACKS keeps what its map had no memory for at once in NAME_spill
+    local spill = s.obj and s.obj.maps and s.obj.maps[s.name .. "_spill"]
+    if spill and state[spill] then return ips_of(state[spill], id) end
+    return nil
+  end
   if rc < 0 then fail(s, "lookup", rc) end
   return ffi.cast("uint64_t *", s.vbuf), math.floor(s.vsize / 8)
 end
@@ -278,14 +284,19 @@ end
 -- Delete the stacks of a stack map whose ids are not in keep ({ [tostring(
 -- int64 id)] = true }): what a long-running reader does once it has read the
 -- counts that named them, so that the map does not fill. Returns how many.
-function methods:prune(keep)
-  local s = S(self)
+local function prune(s, keep)
   local n = 0
   for _, kb in ipairs(keys(s)) do
     local id = s.ksize == 8 and ffi.cast("int64_t *", kb)[0] or ffi.cast("int64_t", ffi.cast("uint32_t *", kb)[0])
     if not keep[tostring(id)] and api.bpf_map_delete(s.fd, kb) == 0 then n = n + 1 end
   end
   return n
+end
+
+function methods:prune(keep)
+  local s = S(self)
+  local spill = s.obj and s.obj.maps and s.obj.maps[s.name .. "_spill"]
+  return prune(s, keep) + (spill and state[spill] and prune(state[spill], keep) or 0)
 end
 
 -- The frames of stack id as the stacks shape keeps them (shark/frames.lua):

@@ -54,7 +54,7 @@ end)'
 fan_start 3000 2
 start -p "$FAN_PID" -e "$COUNT"
 fan_run
-check "bpf.count by = ustack: 3000 rows, 6000 events, 0 missed" rc=0 "out=3000	6000	0	0	16384" '!err~stacks? missed'
+check "bpf.count by = ustack: 3000 rows, 6000 events, 0 missed" rc=0 "out=3000	6000	0	0	32768" '!err~stacks? missed'
 
 # stacks = 100: the map keeps 100 stacks; the other 2900 stacks' events are
 # one [Missed User Stack] row, counted, and said on stderr with the option
@@ -66,7 +66,7 @@ check "bpf.count stacks = 100: 100 stacks kept, 2900 x 2 events missed, shown, c
 	'err~: 5800 stacks missed \(shown as \[Missed Kernel Stack\] or \[Missed User Stack\]\): its stack map is full \(100 distinct stacks\); raise it with stacks = N \(tools: --stacks N\)'
 run -e 'bpf.count{ on = "syscalls:sys_enter_getppid", by = "ustack", stacks = 0 }'
 check "stacks = 0: refused at the script's line" rc=1 \
-	'err~^-e:1: bpf.count: stacks = 0: expected a count of distinct stacks \(default 16384\)'
+	'err~^-e:1: bpf.count: stacks = 0: expected a count of distinct stacks \(default 32768\)'
 
 # a reader that takes windows forever (the agent's profiler) forgets the
 # stacks it has read: 2 passes of 80 new stacks fit in a map of 100, each
@@ -117,6 +117,6 @@ shark.on_end(function()
 end)'
 fan_run
 check "bpf.offcpu: 2900 to 3000 distinct user stacks blocked in do_nanosleep, none missed" rc=0 \
-	"out=2900..3000	0	0	16384" '!err~stacks? missed'
+	"out=2900..3000	0	0	32768" '!err~stacks? missed'
 
 done_testing

@@ -21,7 +21,7 @@ local STACK_KEYS = { stack = C.SHARK_KEY_STACKS, kstack = C.SHARK_KEY_KSTACK, us
 
 -- Distinct stacks a template keeps by default (stacks = N): its map fills as
 -- stacks come (shark.bpf.h SHARK_STACKS), ~1.1 KB each.
-M.STACKS = 16384
+M.STACKS = 32768
 
 local function stacks_size(o, who)
   local n = o.stacks
@@ -62,6 +62,7 @@ function M.count(o)
     attach = false, only = { prog },
     rodata = rodata,
     max_entries = { counts = o.max or 10240, counts2 = o.max or 10240, stacks = stacked and nstacks or 1,
+      stacks_spill = not stacked and 1 or nil,
       dense = not plan.dense and 1 or nil },
   })
   if o.by == "ustack" or o.by == "stack" then common.track_maps(rodata.cfg_pid) end
@@ -91,7 +92,7 @@ function M.stacks(o)
   local by, _, u = stack_by(o)
   local plan = { key = STACK_KEYS[by], by = by }
   local obj = common.load("count", {
-    attach = false,
+    attach = false, only = { "count_perf" },   -- each program verified costs start time
     rodata = { cfg_key = plan.key, cfg_pid = common.default_pid(o.pid) },
     max_entries = { counts = o.max or 10240, counts2 = o.max or 10240, stacks = stacks_size(o, "bpf.stacks") },
   })
