@@ -32,14 +32,31 @@ SHARK_WINDOWED_KEY_MAPS;
 
 /*
  * Small integer keys (syscall ids, CPUs) count in a per-CPU array: no hash
- * of a 40-byte key, no atomic, no contention between CPUs. Lua adds it up.
+ * of a 40-byte key, no contention on a count between CPUs. Lua adds it up.
+ * Two of them, switched with counts and counts2 (shark_windowed), so that a
+ * take drains one no program adds to.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u64);
-} dense SEC(".maps");
+#define SHARK_DENSE_MAP(name)                                                   \
+	struct {                                                                \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                        \
+		__uint(max_entries, 1024);                                      \
+		__type(key, __u32);                                             \
+		__type(value, __u64);                                           \
+	} name SEC(".maps")
+
+SHARK_DENSE_MAP(dense);
+SHARK_DENSE_MAP(dense2);
+
+/* Add one at @i of a dense map; 0: @i is past its end */
+static __always_inline int dense_add(void *map, __u32 i)
+{
+	__u64 *v = bpf_map_lookup_elem(map, &i);
+
+	if (!v)
+		return 0;
+	*v += 1;
+	return 1;
+}
 
 SHARK_STACK_MAP(stacks);
 
@@ -61,7 +78,6 @@ static __always_inline int count(void *ctx, __u64 num)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct shark_key k = { .kstack = -1, .ustack = -1 };
-	__u64 *v;
 
 	if (cfg_pid && (id >> 32) != cfg_pid)
 		return 0;
@@ -83,13 +99,13 @@ static __always_inline int count(void *ctx, __u64 num)
 	case SHARK_KEY_FIELD:
 		k.num = num;
 		if (num < cfg_dense) {
+			int done = 0;
+
 			__u32 i = (__u32)num;
 
-			v = bpf_map_lookup_elem(&dense, &i);
-			if (v) {
-				*v += 1;
+			shark_windowed(done = dense_add(&dense, i), done = dense_add(&dense2, i));
+			if (done)
 				return 0;
-			}
 		}
 		break;
 	/* stacks also carry their process and command (profile, stackcount print them) */

@@ -41,7 +41,11 @@ __u32 pass_on = 1;
 	SHARK_KEY_MAP(counts);                                                  \
 	SHARK_KEY_MAP(counts2)
 
-#define shark_add_windowed(key, v, dropped)                                     \
+/*
+ * Run do0 (window 0) or do1 (window 1) with that window's maps marked busy,
+ * as above: what either adds lands in the window current while it ran.
+ */
+#define shark_windowed(do0, do1)                                                \
 	do {                                                                    \
 		for (int try_ = 0; try_ < 4; try_++) {                          \
 			__u32 i_ = *(volatile __u32 *)&shark_window & 1;        \
@@ -50,15 +54,18 @@ __u32 pass_on = 1;
 				break;                                          \
 			if ((*(volatile __u32 *)&shark_window & 1) == i_) {     \
 				if (i_)                                         \
-					shark_add(&counts2, key, v, dropped);   \
+					do1;                                    \
 				else                                            \
-					shark_add(&counts, key, v, dropped);    \
+					do0;                                    \
 				__sync_fetch_and_add(&shark_busy[i_], -1);      \
 				break;                                          \
 			}                                                       \
 			__sync_fetch_and_add(&shark_busy[i_], -1);              \
 		}                                                               \
 	} while (0)
+
+#define shark_add_windowed(key, v, dropped)                                     \
+	shark_windowed(shark_add(&counts, key, v, dropped), shark_add(&counts2, key, v, dropped))
 
 /*
  * Stacks by content (shark.bpf.h's SHARK_STACKS): ids in struct shark_key,

@@ -506,8 +506,10 @@ static __always_inline int wanted_name(__u32 tgid, __u32 tid)
  * thread first seen by the reader after it is gone was called, when it was
  * never renamed: one record per thread, not per event); and the name of each
  * process, kept in `gone` for events read after it is gone.
+ * A raw tracepoint: it reads nothing of the record, and its link closes
+ * without the RCU grace period (tens of ms) a perf tracepoint's takes.
  */
-SEC("tracepoint/sched/sched_process_exit")
+SEC("raw_tp/sched_process_exit")
 int track_exit(void *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -547,8 +549,8 @@ int track_rename(void *ctx)
 	return 1;
 }
 
-/* A held command is traced from its exec on. */
-SEC("tracepoint/sched/sched_process_exec")
+/* A held command is traced from its exec on (a raw tracepoint: no record read). */
+SEC("raw_tp/sched_process_exec")
 int track_exec(void *ctx)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;

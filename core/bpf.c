@@ -319,6 +319,15 @@ int32_t shark_bpf__map_resize(struct shark_bpf *o, const char *name, uint32_t ma
 	return bpf_map__set_max_entries(m, max);
 }
 
+int32_t shark_bpf__map_reuse(struct shark_bpf *o, const char *name, int32_t fd)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(o->obj, name);
+
+	if (!m)
+		return -ENOENT;
+	return bpf_map__reuse_fd(m, fd);
+}
+
 int32_t shark_bpf__autoload(struct shark_bpf *o, const char *prog, int32_t on)
 {
 	struct bpf_program *p = bpf_object__find_program_by_name(o->obj, prog);
@@ -331,6 +340,11 @@ int32_t shark_bpf__autoload(struct shark_bpf *o, const char *prog, int32_t on)
 void shark_free(void *p)
 {
 	free(p);
+}
+
+void *shark_calloc(uint64_t n, uint64_t size)
+{
+	return calloc((size_t)n, (size_t)size);
 }
 
 /* ---------------------------------------------------------------- maps */

@@ -452,10 +452,22 @@ static int ioctl_all(struct shark_perf *p, unsigned long req)
 
 int32_t shark_perf__enable(struct shark_perf *p)
 {
+	uint64_t t = shark_time_ns();
+	int err;
+
 	/* with enable_on_exec the kernel starts the events at exec */
 	if (p->opts.enable_on_exec)
 		return 0;
-	return ioctl_all(p, PERF_EVENT_IOC_ENABLE);
+	err = ioctl_all(p, PERF_EVENT_IOC_ENABLE);
+	/*
+	 * The threads of a task attached to get their names of now, from before
+	 * their first sample on: their renames from here on have name records.
+	 */
+	if (!err && (p->opts.track_comm || p->opts.track_tasks) && (p->opts.pid > 0 || p->opts.tid > 0) &&
+	    p->opts.cgroup_fd < 0)
+		for (int i = 0; i < p->ntids; i++)
+			shark_comm__seed(p->tids[i], t);
+	return err;
 }
 
 int32_t shark_perf__disable(struct shark_perf *p)

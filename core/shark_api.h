@@ -242,6 +242,7 @@ struct shark_record {
 };
 
 struct shark_ringbuf;
+struct shark_ringprep;
 
 /* ----------------------------------------------------------------- pprof */
 
@@ -567,6 +568,8 @@ struct shark_api {
 	char *(*bpf_btf_c)(struct shark_bpf *o, uint32_t id) SHARK_IMPL(shark_bpf__btf_c);
 	int32_t (*bpf_write_vmlinux_h)(const char *path) SHARK_IMPL(shark_bpf__write_vmlinux_h);
 	void (*free_mem)(void *p) SHARK_IMPL(shark_free);
+	/* calloc(): a big block's pages are zero without being touched (free_mem) */
+	void *(*calloc_mem)(uint64_t n, uint64_t size) SHARK_IMPL(shark_calloc);
 	/* FNV-1a, for cache keys */
 	uint64_t (*hash64)(const void *buf, uint64_t len) SHARK_IMPL(shark_hash64);
 	/* release and build-id: what BTF a cache entry fits */
@@ -783,6 +786,19 @@ struct shark_api {
 	void (*ringbuf_rewind)(struct shark_ringbuf *r) SHARK_IMPL(shark_ringbuf__rewind);
 	/* an fd readable once per wake-up of the ring (edge-triggered), or -errno */
 	int32_t (*ringbuf_poll_fd)(struct shark_ringbuf *r) SHARK_IMPL(shark_ringbuf__poll_fd);
+	/*
+	 * a ring buffer map of @bytes made and mapped on a thread (start-up):
+	 * start (NULL, errno set), its fd once made (waits; -errno), the ring
+	 * once mapped (waits; the caller's, freed before the prep; NULL, errno
+	 * set), free (joins the thread, closes the fd)
+	 */
+	struct shark_ringprep *(*ringprep_start)(uint32_t bytes) SHARK_IMPL(shark_ringprep__start);
+	int32_t (*ringprep_fd)(struct shark_ringprep *p) SHARK_IMPL(shark_ringprep__fd);
+	struct shark_ringbuf *(*ringprep_ring)(struct shark_ringprep *p) SHARK_IMPL(shark_ringprep__ring);
+	void (*ringprep_free)(struct shark_ringprep *p) SHARK_IMPL(shark_ringprep__free);
+	/* make map @name of the object (not loaded yet) the map of @fd: 0 or -errno */
+	int32_t (*bpf_map_reuse)(struct shark_bpf *o, const char *name, int32_t fd)
+		SHARK_IMPL(shark_bpf__map_reuse);
 	/*
 	 * double-buffered counts (bpf/template.bpf.h): flip *window, wait until
 	 * no program adds to the other map (busy[other] == 0): that index, now

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* sym.h - symbols: kallsyms, ELF files, JIT maps, per-process mappings (sym.c). */
+/*
+ * sym.h - symbols: kallsyms, ELF files, JIT maps, per-process mappings
+ * (sym.c, elfsym.c, ksym.c, symtab.c).
+ */
 #ifndef SHARK_SYM_H
 #define SHARK_SYM_H
 
@@ -18,6 +21,7 @@ void shark_sym__exec(int pid);
 void shark_comm__note(int32_t pid, const char *comm);
 void shark_comm__at(int32_t tid, uint64_t time, const char *comm);
 const char *shark_comm__when(int32_t pid, int32_t tid, uint64_t time);
+int shark_comm__seed(int32_t tid, uint64_t time);
 int shark_sym__open(int pid, const char *path, dev_t dev, ino_t ino);
 struct shark_map_info {
 	uint64_t start, end, pgoff;

@@ -113,6 +113,39 @@ void shark_comm__at(int32_t tid, uint64_t time, const char *comm)
 	s->n++;
 }
 
+/*
+ * Start @tid's names with the one it has now (/proc/TID/comm), valid from
+ * @time: a task attached to (-p) was named before any record of a rename, so
+ * its samples before its first name record have the name it had then. Read
+ * after its events are enabled, so a later rename has its own record. The
+ * name already latest is not repeated. Return 0 or -errno (the thread gone).
+ */
+int shark_comm__seed(int32_t tid, uint64_t time)
+{
+	const struct names *s = &names[(unsigned)tid % NAMES_SLOTS];
+	char path[48], comm[17];
+	ssize_t n;
+	int fd;
+
+	if (tid <= 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -ENOENT;
+	if (comm[n - 1] == '\n')
+		n--;
+	comm[n] = '\0';
+	if (s->tid == tid && s->n && s->since[s->n - 1] <= time && !strcmp(s->comm[s->n - 1], comm))
+		return 0;
+	shark_comm__at(tid, time, comm);
+	return 0;
+}
+
 /* The name of @tid at @time as its records tell, else its process's; NULL: unknown. */
 const char *shark_comm__when(int32_t pid, int32_t tid, uint64_t time)
 {

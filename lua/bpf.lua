@@ -6,10 +6,9 @@ local ffi = require "ffi"
 local uv = require "uv"
 local api = require "shark.api"
 local shark = require "shark"
-local compile = require "bpf.compile"
+local phases = require "shark.phases"
 local btf = require "bpf.btf"
 local Map = require "bpf.map"
-local hist = require "hist"
 local probes = require "shark.probes"
 
 local M = {}
@@ -47,7 +46,11 @@ M.var = setmetatable({}, {
 -- detached first when it ends, closed last.
 local source = require "shark.source"
 
-local read_file = compile.read_file
+-- bpf.compile and hist load when first needed: perf.on's delivery, a
+-- prebuilt object, needs neither (start-up)
+local function read_file(path)
+  return require("bpf.compile").read_file(path)
+end
 
 -- ------------------------------------------------------------------ programs
 
@@ -348,7 +351,7 @@ local function object_bytes(x, level)
     src = x
     name, line = source_position(x, level + 1)
     -- the samples' BPF C (and their library modules'), compiled when shark was built
-    local pre = embedded("bpf/src/" .. compile.hash(src))
+    local pre = embedded("bpf/src/" .. require("bpf.compile").hash(src))
     if pre then return pre, object_name(name) end
   end
   local bytes, err = M.compile(src, name, line)
@@ -370,12 +373,14 @@ function M.compile(src, name, line, arch)
   if not src:find('SEC("license")', 1, true) then
     src = src .. '\nchar LICENSE[] SEC("license") = "GPL";\n'
   end
-  return compile.compile(src, name, line, arch)
+  return require("bpf.compile").compile(src, name, line, arch)
 end
 
 -- bpf.load(x, [opts]) -> object with .progs, .maps, .bss/.data/.rodata.
 -- opts: rodata = { cfg_x = v } (set before load), only = { names } (load just these
--- programs), max_entries = { map = n }, attach = false (do not
+-- programs), max_entries = { map = n }, reuse = { map = fd } (a map made
+-- already; or a function that returns its fd, or nil for libbpf to make it:
+-- called as late as it can be, a thread may be making it), attach = false (do not
 -- attach programs whose SEC() names their target), private = true (maps not in
 -- bpf.var: shark's own objects).
 -- (level: as error() counts from these helpers, the script's frame)
@@ -395,6 +400,13 @@ local function configure(obj, opts, level)
   end
   for mname, n in pairs(opts.max_entries or {}) do
     if api.bpf_map_resize(o, mname, n) < 0 then error(("bpf: no map '%s' to resize"):format(mname), level) end
+  end
+  for mname, fd in pairs(opts.reuse or {}) do
+    if type(fd) == "function" then fd = fd() end
+    local rc = fd and api.bpf_map_reuse(o, mname, fd) or 0
+    if rc < 0 then
+      error(("bpf: map '%s': cannot reuse fd %d: %s"):format(mname, fd, ffi.string(api.strerror(-rc))), level)
+    end
   end
 end
 
@@ -454,6 +466,7 @@ function M.load(x, opts, level)
     error("bpf: this kernel has no BTF (/sys/kernel/btf/vmlinux is missing: it needs CONFIG_DEBUG_INFO_BTF=y), " ..
       "so BPF programs cannot be relocated for it; scripts using only perf.on still run", level)
   end
+  phases.mark("bpf: open")
   local o = api.bpf_open(bytes, #bytes, name)
   if o == nil then error("bpf: " .. ffi.string(api.bpf_error(nil)), level) end
   o = ffi.gc(o, api.bpf_free)
@@ -462,7 +475,9 @@ function M.load(x, opts, level)
   obj.data = section_proxy(obj, ".data")
   obj.bss = section_proxy(obj, ".bss")
   configure(obj, opts, level + 1)
+  phases.mark("bpf: opened, configured")
   local rc = api.bpf_load(o)
+  phases.mark("bpf: bpf_object__load")
   if rc < 0 then error("bpf: " .. why(o, rc, "load"), level) end
   obj.loaded = true
   collect(obj, opts)
@@ -523,6 +538,7 @@ function M.print_hist_map(m, opts)
     if type(v) == "table" then v = v:sum() end
     counts[k] = v
   end
+  local hist = require "hist"
   if opts.linear then
     hist.print_linear(counts, opts.linear.min or opts.linear[1] or 0, opts.linear.step or opts.linear[2] or 1)
   else

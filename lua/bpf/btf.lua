@@ -164,7 +164,20 @@ function M.converter(ns, id, size)
   return struct_conv(ns, t)
 end
 
--- { name = {offset, size, conv} } of a data section (".bss", ".data", ".rodata")
+-- A variable's converter is made on its first use: a struct's costs a C dump
+-- of its BTF and an ffi.cdef, which start-up need not pay for the globals
+-- and maps nobody reads (perf.on's delivery object has a dozen).
+local var_mt = {
+  __index = function(v, k)
+    if k ~= "conv" then return nil end
+    local conv = M.converter(v.ns, v.type_id, v.size)
+    rawset(v, "conv", conv)
+    return conv
+  end,
+}
+
+-- { name = {offset, size, type_id, conv} } of a data section (".bss",
+-- ".data", ".rodata"); conv is made when first read.
 function M.section_vars(ns, section)
   local max = 256
   local vars = ffi.new("struct shark_btf_var[?]", max)
@@ -172,8 +185,8 @@ function M.section_vars(ns, section)
   local out = {}
   for i = 0, math.min(n, max) - 1 do
     local v = vars[i]
-    out[ffi.string(v.name)] = { offset = v.offset, size = v.size, type_id = v.type_id,
-      conv = M.converter(ns, v.type_id, v.size) }
+    out[ffi.string(v.name)] = setmetatable({ offset = v.offset, size = v.size, type_id = v.type_id, ns = ns },
+      var_mt)
   end
   return out
 end

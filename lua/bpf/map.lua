@@ -348,6 +348,37 @@ mt.__tostring = function(m)
 end
 
 -- Wrap map `info` (struct shark_bpf_map_info) of object `obj` (namespace ns).
+-- The converters and buffers of a map, made on first use: a struct key or
+-- value costs a C dump of its BTF and an ffi.cdef, which loading need not
+-- pay for maps nobody reads from Lua.
+local lazy = {
+  __index = function(s, k)
+    local v
+    if k == "key" then
+      v = btf.converter(s.ns, s.key_id, s.ksize)
+    elseif k == "val" then
+      if s.type == TYPE.STACK_TRACE then
+        local vsize = s.vsize
+        v = { size = vsize, get = function(p)
+          local c = ffi.new("uint64_t[?]", vsize / 8)
+          ffi.copy(c, p, vsize)
+          return c
+        end, put = function() error("stack-trace maps are written by the kernel", 0) end }
+      else
+        v = btf.converter(s.ns, s.value_id, s.vsize)
+      end
+    elseif k == "kbuf" then
+      v = ffi.new("uint8_t[?]", math.max(s.ksize, 1))
+    elseif k == "vbuf" then
+      v = ffi.new("uint8_t[?]", math.max(s.ncpus and s.stride * s.ncpus or s.vsize, 1))
+    else
+      return nil
+    end
+    rawset(s, k, v)
+    return v
+  end,
+}
+
 function M.new(ns, info, obj)
   local m = newproxy(true)
   local mmt = getmetatable(m)
@@ -356,26 +387,12 @@ function M.new(ns, info, obj)
     name = ffi.string(info.name), fd = info.fd, type = info.type, ksize = info.key_size,
     vsize = info.value_size, max_entries = info.max_entries, obj = obj,
   }
-  s.key = btf.converter(ns, info.btf_key_id, info.key_size)
-  if s.type == TYPE.STACK_TRACE then
-    local vsize = s.vsize -- not info.value_size: the caller reuses info
-    s.val = { size = vsize, get = function(p)
-      local c = ffi.new("uint64_t[?]", vsize / 8)
-      ffi.copy(c, p, vsize)
-      return c
-    end, put = function() error("stack-trace maps are written by the kernel", 0) end }
-  else
-    s.val = btf.converter(ns, info.btf_value_id, info.value_size)
-  end
-  local vbytes = info.value_size
+  s.ns, s.key_id, s.value_id = ns, info.btf_key_id, info.btf_value_id
   if percpu(s.type) then
     s.ncpus = api.bpf_possible_cpus()
     s.stride = math.ceil(info.value_size / 8) * 8
-    vbytes = s.stride * s.ncpus
   end
-  s.kbuf = ffi.new("uint8_t[?]", math.max(info.key_size, 1))
-  s.vbuf = ffi.new("uint8_t[?]", math.max(vbytes, 1))
-  state[m] = s
+  state[m] = setmetatable(s, lazy)
   return m
 end
 

@@ -10,6 +10,7 @@ local shark = require "shark"
 local source = require "shark.source"
 local pcore = require "perf.core"
 local types = require "perf.types"
+local phases = require "shark.phases"
 
 local M = {}
 
@@ -28,7 +29,8 @@ function M.unsuitable(evs, o)
     return "a kernel filter (filter = ...) applies to perf events only"
   end
   if o.ordered then return "ordered = true sorts perf rings" end
-  if require("shark.journal").active then return "shark record journals perf samples" end
+  local j = package.loaded["shark.journal"]  -- shark record runs
+  if j and j.active then return "shark record journals perf samples" end
   -- user frames are named from perf's mmap records (and "dwarf" copies the stack)
   if o.callchain_u or o.callchain then return "user callchains come with perf's task records" end
   if o.inherit == false and not o.tid then return "inherit = false" end
@@ -99,10 +101,8 @@ local function wake_shift(per_cpu)
   return shift
 end
 
--- Load, configure and attach the program for handle h; return the loaded
--- object, or nil and why.
-local function load(h, so)
-  local bpf = require "bpf"
+-- The ring's size for handle h, and the CPUs online.
+local function ring_bytes(h)
   local o, evs = h.opts, h.events
   local ncpu = api.online_cpus(ffi.new("int32_t[1]"), 0)
   local bursty = false
@@ -111,6 +111,35 @@ local function load(h, so)
   end
   local bytes = o.mmap_pages and pow2(o.mmap_pages * PAGE * math.max(ncpu, 1)) or
     (bursty and RING_BURSTY or pow2(RING_PER_CPU * math.max(ncpu, 1)))
+  return bytes, ncpu
+end
+
+-- A ring this big is made on a thread while the rest starts (core/ringprep.c):
+-- the kernel zeroes and maps all of it at once, ~2 ms for 8 MiB.
+local RING_PREP_MIN = 4 * 1024 * 1024
+
+local function drop_prep(h)
+  if h.ring_prep then
+    api.ringprep_free(ffi.gc(h.ring_prep, nil))
+    h.ring_prep = nil
+  end
+end
+
+-- Handle h will go through BPF (unless it cannot load): start making a big
+-- ring now, before the event types and the object.
+function M.prepare(h)
+  local bytes = ring_bytes(h)
+  if bytes < RING_PREP_MIN then return end
+  local p = api.ringprep_start(bytes)
+  if p ~= nil then h.ring_prep = ffi.gc(p, api.ringprep_free) end
+end
+
+-- Load, configure and attach the program for handle h; return the loaded
+-- object, or nil and why.
+local function load(h, so)
+  local bpf = require "bpf"
+  local o, evs = h.opts, h.events
+  local bytes, ncpu = ring_bytes(h)
   local pids = so.pid > 0 and so.tid <= 0
   local stack_k, stack_u = so.callchain_k == 1, so.callchain_u == 1
   local child_off = fork_child_offset()
@@ -165,18 +194,29 @@ local function load(h, so)
   if inherit then progs[#progs + 1] = "track_fork" end
   if held then progs[#progs + 1] = "track_exec" end
   -- maps sized to what this handle uses: less for the kernel to allocate
+  phases.mark("bpf: configured")
+  -- the ring the thread makes, waited for once libbpf has opened the object
+  local reuse = h.ring_prep and { events = function()
+    local fd = api.ringprep_fd(h.ring_prep)
+    phases.mark("bpf: ring made (thread)")
+    if fd < 0 then return nil end  -- it failed there: libbpf tries (and says why)
+    return fd
+  end }
   local ok, obj = pcall(bpf.load_prebuilt, "tpring", {
     attach = false, private = true, rodata = rodata,
     max_entries = { events = bytes, conf = base + #evs, pids = pids and 16384 or 1, cpus = so.ncpus > 0 and 1024 or 1 },
-    only = progs,
+    reuse = reuse, only = progs,
   }, 3)
   if not ok then return nil, tostring(obj):gsub("^[^:]*:%d+: ", "") end
+  phases.mark("bpf: loaded")
   local m = obj.maps
   if pids then m.pids[so.pid] = held and 0 or 1 end
   for i = 0, so.ncpus - 1 do m.cpus[so.cpus[i]] = 1 end
   if so.cgroup_fd >= 0 then m.cgroups[0] = so.cgroup_fd end
-  -- conf entries: routed syscalls at their number, others after
-  local carriers = {}
+  -- conf entries: routed syscalls at their number, others after (the
+  -- struct as it is: a converter of the map's BTF type costs a C dump and
+  -- an ffi.cdef at start-up)
+  local carriers, conf_fd, conf_key = {}, m.conf:info().fd, ffi.new("uint32_t[1]")
   for i, e in ipairs(evs) do
     if not e.carrier then
       local c = confs[i]
@@ -189,9 +229,12 @@ local function load(h, so)
         key = base + i - 1
         e.cookie = key
       end
-      m.conf[key] = c
+      conf_key[0] = key
+      local rc = api.bpf_map_update(conf_fd, conf_key, c, 0)
+      if rc < 0 then obj:close(); return nil, "conf: " .. ffi.string(api.strerror(-rc)) end
     end
   end
+  phases.mark("bpf: maps filled")
   pcore.tracefs()
   local function result(rc)
     if rc < 0 then
@@ -231,6 +274,7 @@ local function load(h, so)
   end
   if inherit then obj.progs.track_fork:attach() end
   if held then obj.progs.track_exec:attach() end
+  phases.mark("bpf: attached")
   return obj, bytes
 end
 
@@ -253,17 +297,25 @@ end
 -- Deliver handle h's tracepoints through BPF: set h.src, or return nil, why.
 function M.open(h, so, dispatch)
   local obj, bytes = load(h, so)
-  if not obj then return nil, bytes end
+  if not obj then
+    drop_prep(h)
+    return nil, bytes
+  end
   local info = obj.maps.events:info()
-  local r = api.ringbuf_new(info.fd)
+  -- mapped on the thread, else here
+  local r = h.ring_prep and api.ringprep_ring(h.ring_prep)
+  if r == nil or r == false then r = api.ringbuf_new(info.fd) end
   if r == nil then
     obj:close()
+    drop_prep(h)
     return nil, "ring buffer: " .. ffi.string(api.strerror(ffi.errno()))
   end
   r = ffi.gc(r, api.ringbuf_free)
+  phases.mark("bpf: ring mapped")
   local pfd = api.ringbuf_poll_fd(r)
   if pfd < 0 then
     obj:close()
+    drop_prep(h)
     return nil, "ring buffer poll: " .. ffi.string(api.strerror(-pfd))
   end
   local evs = h.events
@@ -305,6 +357,7 @@ function M.open(h, so, dispatch)
       h.ring = r
       open_objs[obj] = nil
       obj:close()
+      drop_prep(h)
       h.free_batch(h)
     end,
     lost_message = function(lost)
@@ -312,6 +365,7 @@ function M.open(h, so, dispatch)
         bytes / 1024)
     end,
   }
+  phases.mark("bpf: source started")
   h.via = "bpf"
   if so.cgroup_fd >= 0 then
     -- the map holds the cgroup now (perf rings, the fallback, would need it)

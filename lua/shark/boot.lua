@@ -7,6 +7,8 @@ local api = require "shark.api"
 local shark = require "shark"
 local timer = require "timer"
 local fs = require "shark.fs"
+local phases = require "shark.phases"
+phases.mark("lua state, boot modules")
 
 local C = ffi.C
 local M = {}
@@ -227,6 +229,7 @@ local function run_main(opts)
   end
   local script_main_chunk, err = load_script(opts)
   if not script_main_chunk then return fail(err) end
+  phases.mark("script loaded")
   script_main_chunk(unpack(opts.args))
 end
 

@@ -6,6 +6,8 @@
 -- (loaded BPF objects) belong to a session; a process runs one session per
 -- script, so several scripts can run and end independently.
 local uv = require "uv"
+local phases = require "shark.phases"
+local first_seen = false  -- SHARK_PHASES: the process's first batch is marked
 
 local M = {}
 
@@ -133,6 +135,10 @@ function M.new(a)
     while true do
       local n = read(max)
       if n <= 0 then break end
+      if phases.on and not first_seen then
+        first_seen = true
+        phases.mark("first batch: " .. n .. " events")
+      end
       dispatch(n)
       consume()
       total = total + n
@@ -179,8 +185,21 @@ function M.new(a)
     if not src.closed and not src.armed and mode ~= "never" then src:arm() end
   end
   uv.update_time()
-  -- a first look soon after enabling, then every drain_ms
-  src.timer:start(math.min(ms, 2), ms, tick)
+  -- looks as the loop starts (what came since enabling is not held for a
+  -- tick: a perf ring wakes us only past its watermark), 1 and 2 ms later,
+  -- then every drain_ms
+  local early = 0
+  local function start_tick()
+    tick()
+    early = early + 1
+    if src.closed then return end
+    if early < 3 and ms > 2 then
+      src.timer:start(1, 0, start_tick)
+    else
+      src.timer:start(ms, ms, tick)
+    end
+  end
+  src.timer:start(0, 0, start_tick)
   current:add(src)
   return src
 end

@@ -145,6 +145,7 @@ for i in 1 2 3; do
 		until_ok 60 bash -c "ip netns exec ${NS[$((i - 1))]} curl -sf http://127.0.0.1:9464/metrics | \
 			grep -Eq '^shark_agent_queue_length\{sink=\"profiles\"\} ([3-9]|[1-9][0-9]+)\$'"
 done
+rm -f "$T/serve.out"   # (else the first server's "serving" line answers the wait below)
 "$SHARK" serve --listen "0.0.0.0:$PORT" --db "$T/fleet.db" --token admin-token --tls-cert srv.pem --tls-key srv.key \
 	>"$T/serve.out" 2>"$T/serve.err" </dev/null &
 SPID=$!

@@ -27,7 +27,11 @@ run_in() {
 }
 
 # start ARGS...: run shark in the background; then wait_out, signal, finish.
+# The files are emptied here, not by the background job's redirection: that
+# runs after the fork, and a wait_out meanwhile read the last run's "ready".
 start() {
+	: >"$T/out"
+	: >"$T/err"
 	timeout -s KILL 60 "$SHARK" "$@" >"$T/out" 2>"$T/err" </dev/null &
 	BG=$!
 }

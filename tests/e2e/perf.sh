@@ -403,8 +403,9 @@ rm -f "$marker".? "$marker.go"
 # kept per thread and matched to each sample's time. The path of a task gone
 # cannot be read here: renamer's opens carry their marker as the mode argument.
 cat >"$T/names_perf.lua" <<'LUA'
+local via = shark.args[1] or "perf"
 local seen, order = {}, {}
-local h = perf.on("syscalls:sys_enter_openat", { via = "perf" }, function(e)
+local h = perf.on("syscalls:sys_enter_openat", { via = via }, function(e)
   local m = tonumber(e.raw.mode)
   if e.pid == shark.target().pid and e.raw.flags == 0 and m >= 0x31 and m < 0x7f then
     local k = string.char(m) .. "=" .. e.comm
@@ -418,10 +419,25 @@ shark.on_end(function()
   for _, k in ipairs(order) do out[#out + 1] = k .. ":" .. seen[k] end
   print(h.via, table.concat(out, " "))
 end)
+if shark.args[2] == "ready" then print("ready"); io.stdout:flush() end
 LUA
 run -c "$PROGS/renamer $marker self" "$T/names_perf.lua"
 check "e.comm via perf at event time: before and after exec and prctl(PR_SET_NAME), per thread, a thread never renamed, after a second exec" \
 	rc=0 'out=perf	1=renamer:1 2=rn-named:1 3=exe:1 a=rn-thr-a:1 b=rn-thr-b:1 c=rn-named:1'
+# attached to (-p) before it renames itself: its opens before the first name
+# record are named as the task was at attach, not as it is at the read
+for via in perf bpf; do
+	rm -f "$marker.go"
+	"$PROGS/renamer" "$marker" wait self &
+	rn=$!
+	start -p "$rn" "$T/names_perf.lua" "$via" ready
+	wait_out '^ready' && touch "$marker.go"
+	wait "$rn"
+	finish
+	check "e.comm via $via of a task attached to (-p), renamed after: the name at attach before, each new one after" \
+		rc=0 "out~$via	1=renamer:1 2=rn-named:1 3=exe:1 a=rn-thr-a:1 b=rn-thr-b:1 c=rn-named:1\$"
+done
+rm -f "$marker.go"
 
 # a sampling event: sh counts (its samples are "sh"), then execs dwchain (its
 # samples are "dwchain", never the name a cache read before the exec kept)
@@ -492,12 +508,17 @@ check "tid = T: that thread's events only (BPF delivery)" rc=0 'out=bpf	300	0'
 
 # perf.on's own BPF objects stay out of bpf.var: a script's map named like
 # one of theirs ("events") is still the script's
-run -c "$PROGS/getppid_n 40" -e 'bpf.load[[
+run -c "$PROGS/getppid_n 40" -e 'bpf.load([[
 struct event { u32 pid; u32 magic; };
+const volatile u32 cfg_pid = 0;	/* the workload only: a neighbour'"'"'s burst would fill the ring */
 SHARK_RINGBUF(events, struct event, 1 << 16);
 SEC("tracepoint/syscalls/sys_exit_getppid")
-int on(void *ctx) { struct event e = { bpf_get_current_pid_tgid() >> 32, 4242 }; shark_ringbuf_output(events, &e, sizeof(e)); return 1; }
-]]
+int on(void *ctx) {
+  struct event e = { bpf_get_current_pid_tgid() >> 32, 4242 };
+  if (e.pid == cfg_pid) shark_ringbuf_output(events, &e, sizeof(e));
+  return 1;
+}
+]], { rodata = { cfg_pid = shark.target().pid } })
 local p, mine = 0, 0
 local h = perf.on("syscalls:sys_enter_getppid", function() p = p + 1 end)
 bpf.on_ring("events", function(e) if e.pid == shark.target().pid and e.magic == 4242 then mine = mine + 1 end end)

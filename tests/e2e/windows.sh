@@ -4,7 +4,8 @@
 # exactly N calls while the script takes the counts every millisecond, and
 # the sum over all windows is N for its pid (plus the program runs the kernel
 # skipped and counted, c:misses(), should another BPF program hold a CPU).
-# Reading, then clearing (the old way) lost the calls in between.
+# Reading, then clearing (the old way) lost the calls in between. Every key
+# kind: hash keys (pid), the per-CPU arrays of small integers (syscall), stacks.
 . "$(dirname "$0")/lib.bash"
 
 N=1000000
@@ -21,6 +22,22 @@ end
 timer.set_interval(1, window)
 shark.on_end(function() window() print(sum + c:misses(), windows > 1, windows) end)'
 check "res:take() every ms while getppid_n runs: exactly $N calls over all windows" rc=0 "out~^$N	true	"
+
+# small integer keys (syscall ids) count in per-CPU arrays, switched with the
+# hash maps: reading one then zeroing it lost a quarter of the calls
+run -c "$PROGS/getppid_n $N" -e 'local timer = require "timer"
+local pid = shark.target().pid
+local c = bpf.count{ on = "raw_syscalls:sys_enter", by = "syscall", pid = pid }
+local sum, windows = 0, 0
+local function window()
+  local n = c:take().getppid or 0
+  if n > 0 then windows = windows + 1 end
+  sum = sum + n
+end
+timer.set_interval(1, window)
+shark.on_end(function() window() print(sum + c:misses(), windows > 1, windows, c.getppid) end)'
+check "by = 'syscall' (the per-CPU arrays) taken every ms while getppid_n runs: exactly $N calls over all windows, none left" \
+	rc=0 "out~^$N	true	[0-9]+	nil$"
 
 # stack keys, as the profiler reads them: entries{take = true}
 run -c "$PROGS/getppid_n $N" -e 'local timer = require "timer"

@@ -11,7 +11,7 @@
  * it execs itself as /proc/self/exe (named "exe") to open PREFIX.3, for a
  * tracer that cannot read the path of a task gone: each open's mode
  * argument (ignored without O_CREAT) is the character after PREFIX.
- * usage: renamer PREFIX [wait|self]
+ * usage: renamer PREFIX [wait] [self]
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -23,6 +23,14 @@
 #include <unistd.h>
 
 static const char *prefix;
+
+static int has(int argc, char **argv, const char *word)
+{
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], word))
+			return 1;
+	return 0;
+}
 
 static void mark(const char *what)
 {
@@ -55,15 +63,15 @@ int main(int argc, char **argv)
 	char last[512];
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: renamer PREFIX [wait]\n");
+		fprintf(stderr, "usage: renamer PREFIX [wait] [self]\n");
 		return 2;
 	}
 	prefix = argv[1];
-	if (argc > 2 && !strcmp(argv[2], "exec'd")) {
+	if (has(argc, argv, "exec'd")) {
 		mark("3");
 		return 0;
 	}
-	if (argc > 2 && !strcmp(argv[2], "wait")) {
+	if (has(argc, argv, "wait")) {
 		snprintf(last, sizeof(last), "%s.go", prefix);
 		for (int i = 0; i < 3000 && access(last, F_OK); i++)
 			usleep(10000);
@@ -76,7 +84,7 @@ int main(int argc, char **argv)
 		return 1;
 	for (int i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
-	if (argc > 2 && !strcmp(argv[2], "self")) {
+	if (has(argc, argv, "self")) {
 		execl("/proc/self/exe", "renamer", prefix, "exec'd", (char *)NULL);
 		perror("exec self");
 		return 1;

@@ -63,7 +63,7 @@ function M.count(o)
     rodata = rodata,
     max_entries = { counts = o.max or 10240, counts2 = o.max or 10240, stacks = stacked and nstacks or 1,
       stacks_spill = not stacked and 1 or nil,
-      dense = not plan.dense and 1 or nil },
+      dense = not plan.dense and 1 or nil, dense2 = not plan.dense and 1 or nil },
   })
   if o.by == "ustack" or o.by == "stack" then common.track_maps(rodata.cfg_pid) end
   common.attach(obj.progs[prog], target, { pid = o.pid }, "bpf.count")

@@ -17,8 +17,9 @@ local Result = {}
 local STACK_BY = { kstack = true, ustack = true, stack = true }
 
 -- ------------------------------------------------ the two count maps
--- Programs count in counts or counts2 (bpf/template.bpf.h): a read sees
--- both, a take flips to the other and drains the one now idle.
+-- Programs count in counts or counts2 (bpf/template.bpf.h), and small
+-- integer keys in dense or dense2 (bpf/count.bpf.c), switched together: a
+-- read sees both, a take flips to the other and drains the one now idle.
 
 local pairs_mt = require("bpf.map").pair_list_mt
 
@@ -32,10 +33,12 @@ local function counted(res)
   return setmetatable(out, pairs_mt)
 end
 
--- The counts so far, each deleted as read, from a map no program adds to.
+-- The counts so far, each deleted as read, from a map no program adds to,
+-- and the dense ones (res.plan.dense) of the same window, zeroed as read.
 local function take(res)
   local maps = res.obj.maps
-  if not maps.counts2 then return maps.counts:take() end
+  local dense = res.plan.dense
+  if not maps.counts2 then return maps.counts:take(), dense and maps.dense:take() end
   local w = res.window
   if not w then
     local size = ffi.new("uint64_t[1]")
@@ -47,7 +50,8 @@ local function take(res)
   end
   local idle = api.bpf_switch(w.window, w.busy)
   if idle < 0 then error(res.what .. ": a program held its count map for a second (preempted?)", 3) end
-  return (idle == 0 and maps.counts or maps.counts2):take()
+  local counts = (idle == 0 and maps.counts or maps.counts2):take()
+  return counts, dense and (idle == 0 and maps.dense or maps.dense2):take()
 end
 
 -- ------------------------------------------------------------ stacks
@@ -99,15 +103,15 @@ local function decode(res, k)
 end
 
 -- { lua key = count } of counts (the map, or what counts:take() took) and
--- dense; keys that decode alike add up.
-local function tabulate(res, counts, dense)
+-- the dense arrays given (maps or takes); keys that decode alike add up.
+local function tabulate(res, counts, ...)
   local out = {}
   for k, v in pairs(counts) do
     local key = decode(res, k)
     out[key] = (out[key] or 0) + v
   end
-  if dense then
-    for i, per in pairs(dense) do
+  for d = 1, select("#", ...) do
+    for i, per in pairs((select(d, ...))) do
       local n = per:sum()
       if n > 0 then
         local key = decode_num(res, i)
@@ -120,17 +124,21 @@ end
 
 -- A snapshot: { lua key = count }.
 function Result.table(res)
-  return tabulate(res, counted(res), res.plan.dense and res.obj.maps.dense)
+  local maps = res.obj.maps
+  if not res.plan.dense then return tabulate(res, counted(res)) end
+  return tabulate(res, counted(res), maps.dense, maps.dense2)
 end
 
 -- The counts so far, as Result.table, and the counting starts over: the
--- programs switch to the other count map, and the idle one is drained, so
--- an event counted meanwhile lands in the next take, never between a read
--- and a clear. For a script that reads per interval (res:clear() after a
--- read loses what came in between). Not exact for the per-CPU array of
--- small integer keys (by = "syscall", argN): it is read, then zeroed.
+-- programs switch to the other count maps (the dense arrays of small
+-- integer keys with them), and the idle ones are drained, so an event
+-- counted meanwhile lands in the next take, never between a read and a
+-- clear. For a script that reads per interval (res:clear() after a read
+-- loses what came in between).
 function Result.take(res)
-  return tabulate(res, take(res), res.plan.dense and res.obj.maps.dense:take())
+  local counts, dense = take(res)
+  if not dense then return tabulate(res, counts) end
+  return tabulate(res, counts, dense)
 end
 
 -- The kernel frames of the counted stacks (items of the counts map, of the
@@ -267,7 +275,10 @@ end
 function Result.clear(res)
   res.obj.maps.counts:clear()
   if res.obj.maps.counts2 then res.obj.maps.counts2:clear() end
-  if res.plan.dense then res.obj.maps.dense:clear() end
+  if res.plan.dense then
+    res.obj.maps.dense:clear()
+    res.obj.maps.dense2:clear()
+  end
 end
 
 -- Events the kernel skipped the program for (see bpf's Obj:misses).
