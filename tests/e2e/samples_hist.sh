@@ -60,7 +60,7 @@ hist_sum() { awk '/^\[/ { sub(/ *\|.*/, ""); s += $NF } END { print s + 0 }' "$T
 
 run -c "$PROGS/pingpong 400" "$S/runqlat.lua"
 sum=$(hist_sum)
-check "runqlat: a usecs histogram for pingpong 400" rc=0 'out~^@usecs:$' 'out~^\[[0-9]+(, [0-9]+K?\))?\] +[0-9]+ \|@+ *\|$'
+check "runqlat: a usecs histogram for pingpong 400" rc=0 'out~^@usecs:$' 'out~^\[[0-9]+[KM]?(\]|, [0-9]+[KM]?\)) +[0-9]+ \|@+ *\|$'
 # (two wake-ups a round, and a few waits after a preemption)
 ok_if "runqlat: every round woke a thread (400 <= $sum <= 900 waits)" [ "$sum" -ge 400 -a "$sum" -le 900 ]
 
