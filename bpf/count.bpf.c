@@ -110,18 +110,18 @@ static __always_inline int count(void *ctx, __u64 num)
 		break;
 	/* stacks also carry their process and command (profile, stackcount print them) */
 	case SHARK_KEY_KSTACK:
-		k.kstack = bpf_get_stackid(ctx, &stacks, 0);
+		k.kstack = shark_stack_id(ctx, stacks, 0);
 		k.pid = id >> 32;
 		bpf_get_current_comm(&k.comm, sizeof(k.comm));
 		break;
 	case SHARK_KEY_USTACK:
-		k.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		k.ustack = shark_stack_id(ctx, stacks, BPF_F_USER_STACK);
 		k.pid = id >> 32;
 		bpf_get_current_comm(&k.comm, sizeof(k.comm));
 		break;
 	case SHARK_KEY_STACKS:
-		k.kstack = bpf_get_stackid(ctx, &stacks, 0);
-		k.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		k.kstack = shark_stack_id(ctx, stacks, 0);
+		k.ustack = shark_stack_id(ctx, stacks, BPF_F_USER_STACK);
 		k.pid = id >> 32;
 		bpf_get_current_comm(&k.comm, sizeof(k.comm));
 		break;

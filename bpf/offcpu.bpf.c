@@ -16,8 +16,8 @@ __u64 dropped = 0;
 
 struct blocked {
 	__u64 ts;
-	__s32 kstack;
-	__s32 ustack;
+	__s64 kstack;
+	__s64 ustack;
 	__u32 tgid;
 };
 
@@ -44,9 +44,9 @@ static __always_inline void switched(struct trace_event_raw_sched_switch *ctx)
 		b.ts = now;
 		b.tgid = id >> 32;
 		if (cfg_kernel)
-			b.kstack = bpf_get_stackid(ctx, &stacks, 0);
+			b.kstack = shark_stack_id(ctx, stacks, 0);
 		if (cfg_user)
-			b.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+			b.ustack = shark_stack_id(ctx, stacks, BPF_F_USER_STACK);
 		if (bpf_map_update_elem(&start, &prev, &b, BPF_ANY))
 			__sync_fetch_and_add(&dropped, 1);
 	}

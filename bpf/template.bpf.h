@@ -67,14 +67,12 @@ __u32 pass_on = 1;
 #define shark_add_windowed(key, v, dropped)                                     \
 	shark_windowed(shark_add(&counts, key, v, dropped), shark_add(&counts2, key, v, dropped))
 
-/* Stack ids of bpf_get_stackid(), up to 127 frames each. */
-#define SHARK_STACK_MAP(name)                                                   \
-	struct {                                                                \
-		__uint(type, BPF_MAP_TYPE_STACK_TRACE);                         \
-		__uint(max_entries, 4096);                                      \
-		__uint(key_size, sizeof(__u32));                                \
-		__uint(value_size, 127 * sizeof(__u64));                        \
-	} name SEC(".maps")
+/*
+ * Stacks by content (shark.bpf.h's SHARK_STACKS): ids in struct shark_key,
+ * stacks_missed counts the events whose stack was lost (the map was full;
+ * Lua sizes it with the templates' stacks = N).
+ */
+#define SHARK_STACK_MAP(name) SHARK_STACKS(name, 32768)
 
 /* Add v to the __u64 at key, creating it; when the map is full, count a drop. */
 static __always_inline void shark_add(void *map, const void *key, __u64 v, __u64 *dropped)

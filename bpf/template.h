@@ -30,8 +30,8 @@ enum shark_where_op {
 /* The key of every template map: one layout whatever the key kind. */
 struct shark_key {
 	__u64 num;		/* pid, tid, cpu or field value */
-	__s32 kstack;		/* stack ids, -1 when none */
-	__s32 ustack;
+	__s64 kstack;		/* stack ids (shark_stack_id), -1 when none, < -1: see SHARK_STACKS */
+	__s64 ustack;
 	__u32 pid;		/* the process of a stack (user symbols); a heat map's interval */
 	__u32 slot;		/* histogram bucket */
 	char comm[16];

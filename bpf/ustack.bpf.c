@@ -4,10 +4,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include "include/shark.bpf.h"
 #include "ustack.h"
 
 /*
- * The kernel's stack walker (bpf_get_stackid) follows frame pointers, which
+ * The kernel's stack walker (bpf_get_stack) follows frame pointers, which
  * code built with -O2 lacks. So when a thread of the target leaves the CPU,
  * this copies its user registers and the top of its user stack into the ring
  * (shark unwinds them with .eh_frame while the process still runs), and when
@@ -33,12 +34,7 @@ struct {
 	__type(value, __u64);
 } start SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 4096);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, 127 * sizeof(__u64));
-} stacks SEC(".maps");
+SHARK_STACKS(stacks, 32768);	/* kernel stacks by content (shark.bpf.h) */
 
 /*
  * struct pt_regs into perf's register order (SHARK_UNWIND_REGS_MASK): x86-64
@@ -97,8 +93,9 @@ static __always_inline void blocked(void *ctx, __u32 pid, __u32 tid, __u64 now)
 	rec->h.kind = SHARK_USTACK_BLOCKED;
 	rec->h.pid = pid;
 	rec->h.tid = tid;
+	rec->h.pad = 0;
 	rec->h.ns = 0;
-	rec->h.kstack = cfg_kernel ? bpf_get_stackid(ctx, &stacks, 0) : -1;
+	rec->h.kstack = cfg_kernel ? shark_stack_id(ctx, stacks, 0) : -1;
 	put_regs(rec->regs, &regs);
 	sp = regs.sp;
 	rec->size = 0;
@@ -133,6 +130,7 @@ int ustack_switch(struct trace_event_raw_sched_switch *ctx)
 		h->kind = SHARK_USTACK_BACK;
 		h->pid = 0;
 		h->tid = next;
+		h->pad = 0;
 		h->kstack = -1;
 		h->ns = now - *ts;
 		bpf_ringbuf_submit(h, BPF_RB_NO_WAKEUP);

@@ -16,7 +16,8 @@ struct shark_ustack_head {
 	__u32 kind;
 	__u32 pid;		/* process (tgid) */
 	__u32 tid;
-	__s32 kstack;		/* kernel stack id in the object's stacks map, -1: none */
+	__u32 pad;
+	__s64 kstack;		/* kernel stack id in the object's stacks map (SHARK_STACKS), < 0: none */
 	__u64 ns;		/* BACK: time away */
 };
 

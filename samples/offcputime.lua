@@ -20,6 +20,8 @@ local o = shark.getopt{
   { nil, "folded", nil, "the same as -f folded" },
   { nil, "delimited", nil, "a '-' (folded) or '--' line between kernel and user frames" },
   { "m", "min-block-time", "US", "ignore blocks shorter than US microseconds", type = "int", default = 1 },
+  { nil, "stacks", "N", "distinct stacks the kernel keeps (default 32768; more show as [Missed ... Stack])",
+    type = "int" },
   { "g", "call-graph", "MODE", "user stacks: fp (frame pointers, in the kernel) or dwarf (a copy of the " ..
     "stack, unwound with .eh_frame in shark)", default = "fp", choices = { "fp", "dwarf" } },
 }
@@ -29,7 +31,7 @@ if o.user_stacks_only and o.kernel_stacks_only then
   return
 end
 local r = bpf.offcpu{ pid = o.pid or -1, min_us = o.min_block_time, kernel = not o.user_stacks_only,
-  user = not o.kernel_stacks_only and (o.call_graph == "dwarf" and "dwarf" or true) }
+  user = not o.kernel_stacks_only and (o.call_graph == "dwarf" and "dwarf" or true), stacks = o.stacks }
 
 shark.info("Tracing off-CPU time (us) of " .. (o.pid and ("PID " .. o.pid) or "all threads") ..
   " by " .. (o.user_stacks_only and "user" or o.kernel_stacks_only and "kernel" or "user + kernel") ..

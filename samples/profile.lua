@@ -30,6 +30,8 @@ local o = shark.getopt{
   { "g", "call-graph", "MODE", "user stacks: fp (frame pointers, counted in the kernel) or dwarf (a copy of " ..
     "the stack unwound with .eh_frame, as perf record --call-graph dwarf)", default = "fp",
     choices = { "fp", "dwarf" } },
+  { nil, "stacks", "N", "distinct stacks the kernel keeps (default 32768; more show as [Missed ... Stack])",
+    type = "int" },
   { nil, "containers", nil, "beside each host pid: its pid in its own namespace and its cgroup" },
   { nil, "stack-bytes", "N", "with --call-graph dwarf: user stack bytes copied per sample", type = "int",
     default = 8192 },
@@ -77,7 +79,7 @@ local function dwarf_stacks()
 end
 
 local s = o.call_graph == "dwarf" and dwarf_stacks() or bpf.stacks{ freq = o.frequency, pid = o.pid or -1,
-  kernel = not o.user_stacks_only, user = not o.kernel_stacks_only }
+  kernel = not o.user_stacks_only, user = not o.kernel_stacks_only, stacks = o.stacks }
 local t0 = shark.time()
 
 -- Frame-pointer stacks of code built without them stop early: say so, and what does better.

@@ -14,6 +14,8 @@ local o = shark.getopt{
   { "U", "user-stacks-only", nil, "user stacks only" },
   { "K", "kernel-stacks-only", nil, "kernel stacks only" },
   { "P", "perpid", nil, "one stack per process (comm [pid] under each)" },
+  { nil, "stacks", "N", "distinct stacks the kernel keeps (default 32768; more show as [Missed ... Stack])",
+    type = "int" },
   { "f", "format", "FORMAT", "folded ([comm;]frames... count), svg, pprof or speedscope",
     choices = { "folded", "svg", "pprof", "speedscope" } },
   { "o", "output", "FILE", "write the output to FILE (with -i: each interval overwrites it)" },
@@ -29,7 +31,7 @@ end
 -- (with a path: a uprobe) are its u: and ur:
 local ev = o.event:gsub("^p:", "u:"):gsub("^r:", "ur:")
 local c = bpf.count{ on = ev, pid = o.pid or -1,
-  by = o.user_stacks_only and "ustack" or o.kernel_stacks_only and "kstack" or "stack" }
+  by = o.user_stacks_only and "ustack" or o.kernel_stacks_only and "kstack" or "stack", stacks = o.stacks }
 
 local format = o.format or (o.folded and "folded")
 

@@ -196,18 +196,47 @@ function methods:sum(k)
   return getmetatable(v) == M.PerCPU and v:sum() or v
 end
 
--- The frames of stack id in a stack-trace map, each made by make(ip), leaf
--- first: the walk stops at the first 0 and skips PERF_CONTEXT_* markers
--- (where the kernel copied perf's callchain). A leaf __traceiter_* frame
--- (name_of(frame)) is the kernel's loop over a tracepoint's probes, there
--- only while another program shares the tracepoint: left out, so a stack does
--- not depend on what else runs on the machine.
+-- The frames of stack id, read into the map's value buffer: a uint64_t *
+-- and how many it holds, or nil when the map has no such stack. Stack maps
+-- are a BPF_MAP_TYPE_STACK_TRACE (bpf_get_stackid: __u32 ids) or a hash of
+-- struct shark_stack by its 64-bit hash (shark.bpf.h's SHARK_STACKS; the
+-- templates): both are arrays of addresses keyed by an integer id, which may
+-- be a Lua number or an int64 cdata (a 64-bit id does not fit a double).
+local ips_of
+function ips_of(s, id)
+  if s.ksize == 8 then
+    ffi.cast("uint64_t *", s.kbuf)[0] = id
+  elseif s.ksize == 4 then
+    ffi.cast("uint32_t *", s.kbuf)[0] = id
+  else
+    error(("bpf map '%s': not a stack map (keys of %d bytes)"):format(s.name, s.ksize), 4)
+  end
+  local rc = api.bpf_map_lookup(s.fd, s.kbuf, s.vbuf)
+  if rc == -2 then
+    -- SHARK_STACKS keeps what its map had no memory for at once in NAME_spill
+    local spill = s.obj and s.obj.maps and s.obj.maps[s.name .. "_spill"]
+    if spill and state[spill] then return ips_of(state[spill], id) end
+    return nil
+  end
+  if rc < 0 then fail(s, "lookup", rc) end
+  return ffi.cast("uint64_t *", s.vbuf), math.floor(s.vsize / 8)
+end
+
+-- The frames of stack id, each made by make(ip), leaf first: the walk stops
+-- at the first 0 and skips PERF_CONTEXT_* markers (where the kernel copied
+-- perf's callchain). A leaf __traceiter_* frame (name_of(frame)) is the
+-- kernel's loop over a tracepoint's probes, there only while another program
+-- shares the tracepoint: left out, so a stack does not depend on what else
+-- runs on the machine.
 local function walk(self, id, make, name_of)
-  local ips = self:get(id)
-  if ips == nil then return nil end
-  local out, p = {}, ffi.cast("uint64_t *", ips)
-  for i = 0, S(self).vsize / 8 - 1 do
-    local ip = p[i]
+  local s = S(self)
+  local p, per = ips_of(s, id)
+  if p == nil then return nil end
+  local ips = ffi.new("uint64_t[?]", per)   -- make() may read maps: a copy
+  ffi.copy(ips, p, per * 8)
+  local out = {}
+  for i = 0, per - 1 do
+    local ip = ips[i]
     if ip == 0 then break end
     if ip < 0xfffffffffffff001ULL then
       local f = make(ip)
@@ -233,13 +262,12 @@ end
 -- before symbolizing a window. Return: the addresses named, or -errno.
 function methods:name_kernel(ids)
   local s = S(self)
-  local per = s.vsize / 8
+  local per = math.floor(s.vsize / 8)
   local buf = ffi.new("uint64_t[?]", math.max(1, #ids * per))
   local n = 0
   for _, id in ipairs(ids) do
-    local ips = self:get(id)
-    if ips ~= nil then
-      local p = ffi.cast("uint64_t *", ips)
+    local p = ips_of(s, id)
+    if p ~= nil then
       for i = 0, per - 1 do
         local ip = p[i]
         if ip == 0 then break end
@@ -251,6 +279,24 @@ function methods:name_kernel(ids)
     end
   end
   return api.sym_kernel_names(buf, n)
+end
+
+-- Delete the stacks of a stack map whose ids are not in keep ({ [tostring(
+-- int64 id)] = true }): what a long-running reader does once it has read the
+-- counts that named them, so that the map does not fill. Returns how many.
+local function prune(s, keep)
+  local n = 0
+  for _, kb in ipairs(keys(s)) do
+    local id = s.ksize == 8 and ffi.cast("int64_t *", kb)[0] or ffi.cast("int64_t", ffi.cast("uint32_t *", kb)[0])
+    if not keep[tostring(id)] and api.bpf_map_delete(s.fd, kb) == 0 then n = n + 1 end
+  end
+  return n
+end
+
+function methods:prune(keep)
+  local s = S(self)
+  local spill = s.obj and s.obj.maps and s.obj.maps[s.name .. "_spill"]
+  return prune(s, keep) + (spill and state[spill] and prune(state[spill], keep) or 0)
 end
 
 -- The frames of stack id as the stacks shape keeps them (shark/frames.lua):

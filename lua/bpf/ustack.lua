@@ -6,6 +6,7 @@
 -- away when it runs again. The same rows as bpf.offcpu's entries().
 local ffi = require "ffi"
 local api = require "shark.api"
+local result = require "bpf.template.result"
 
 local M = {}
 
@@ -26,7 +27,8 @@ function M.offcpu(o, pid)
   local bpf = require "bpf"
   local arch = require "shark.arch"
   if not arch.dwarf_unwind then error('bpf.offcpu{user = "dwarf"}: ' .. arch.NO_DWARF, 3) end
-  local obj = bpf.load_prebuilt("ustack", { rodata = { cfg_pid = pid, cfg_kernel = o.kernel ~= false and 1 or 0 } }, 3)
+  local obj = bpf.load_prebuilt("ustack", { rodata = { cfg_pid = pid, cfg_kernel = o.kernel ~= false and 1 or 0 },
+    max_entries = { stacks = o.stacks } }, 3)
   require("shark.tpshare").template("sched:sched_switch", obj, o.private)
   -- mappings of the target as it runs (exec, dlopen): what unwinding and names
   -- read. Taken when they happen (the records of this dummy event) and, for a
@@ -54,11 +56,13 @@ function M.offcpu(o, pid)
     if n < 0 then n = 0 end
     -- a blocked Python thread's frames stay put until it runs again
     if n > 0 and o.python ~= false then n = api.lang_frames(p, tid, ips, n, MAX) end
-    local key = p .. ":" .. r.h.kstack .. ":" .. ffi.string(ips, 8 * n)
+    local kid = r.h.kstack   -- int64: a hash of the frames (SHARK_STACKS), < 0 none
+    local key = p .. ":" .. tostring(kid) .. ":" .. ffi.string(ips, 8 * n)
     local row = by_key[key]
     if not row then
       local user = symbols(p, ips, n)
-      local kernel = r.h.kstack >= 0 and kstacks:stack(r.h.kstack, -1) or {}
+      local kernel = kid >= 0 and kstacks:stack(kid, -1) or {}
+      if #kernel == 0 and result.missed(kid) then kernel = { "[Missed Kernel Stack]" } end
       -- stacks differing only in addresses inside the same functions are one row
       local names = p .. "|" .. table.concat(kernel, ";") .. "|" .. table.concat(user, ";")
       row = by_key[names]
@@ -79,6 +83,7 @@ function M.offcpu(o, pid)
     if lost > 0 then
       io.stderr:write(("bpf.offcpu: %d stack records lost (the ring was full)\n"):format(lost))
     end
+    result.say_missed("bpf.offcpu{}", obj, tonumber(obj.bss.stacks_missed))
   end)
   local res = { obj = obj, ring = h }
   function res.entries()

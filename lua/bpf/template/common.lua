@@ -33,6 +33,8 @@ end
 -- perf event's mmap records keep the maps of the traced processes current.
 function M.track_maps(pid)
   require("perf").on("dummy", { callchain_u = true, pid = pid == 0 and -1 or pid }, function() end)
+  -- a running target's maps now: its mmaps came before the dummy event
+  if pid > 0 then require("shark.api").sym_note_pid(pid) end
 end
 
 function M.check_opts(o, known, who)

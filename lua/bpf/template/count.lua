@@ -19,14 +19,28 @@ local COUNT_PROGS = { tracepoint = "count_tp", probe = "count_probe", usdt = "co
 
 local STACK_KEYS = { stack = C.SHARK_KEY_STACKS, kstack = C.SHARK_KEY_KSTACK, ustack = C.SHARK_KEY_USTACK }
 
--- bpf.count{ on = EVENT, by = KEY, pid = PID, max = N, where = "field OP number" }
+-- Distinct stacks a template keeps by default (stacks = N): its map fills as
+-- stacks come (shark.bpf.h SHARK_STACKS), ~1.1 KB each.
+M.STACKS = 32768
+
+local function stacks_size(o, who)
+  local n = o.stacks
+  if n == nil then return M.STACKS end
+  if type(n) ~= "number" or n < 1 or n ~= math.floor(n) or n > 2 ^ 31 - 1 then
+    error(("%s: stacks = %s: expected a count of distinct stacks (default %d)"):format(who, tostring(n),
+      M.STACKS), 3)
+  end
+  return n
+end
+
+-- bpf.count{ on = EVENT, by = KEY, pid = PID, max = N, where = "field OP number", stacks = N }
 -- on: "sys:event" (tracepoint), "uprobe:/path:func", "uretprobe:/path:func",
 -- "usdt:/path:provider:name", "kprobe:func" (any spec of shark.probes with a
 -- program here); by: pid, tid, comm, cpu, syscall, a field of the
 -- tracepoint (or arg0..arg4/ret of a probe), kstack, ustack, stack.
 function M.count(o)
-  common.check_opts(o, { on = true, by = true, pid = true, max = true, where = true, private = true },
-    "bpf.count")
+  common.check_opts(o, { on = true, by = true, pid = true, max = true, where = true, private = true,
+    stacks = true }, "bpf.count")
   if type(o.on) ~= "string" then error("bpf.count{on = EVENT, ...}: on is required", 2) end
   local target, fmt = common.target(o.on, "bpf.count", COUNT_PROGS)
   local ctx = probes.context(target)
@@ -39,15 +53,16 @@ function M.count(o)
   rodata.cfg_field_signed, rodata.cfg_arg = plan.signed and 1 or 0, plan.arg or 0
   rodata.cfg_pid = common.default_pid(o.pid)
   rodata.cfg_dense = plan.dense and 1024 or 0
-  -- maps the key does not use shrink to one entry: a stack map is zeroed
-  -- memory (4 MB), and allocating it was most of the time to start
+  -- maps the key does not use shrink to one entry
   local stacked = STACK_KEYS[o.by] ~= nil
+  local nstacks = stacks_size(o, "bpf.count")
   local prog = COUNT_PROGS[ctx]
   if ctx == "tracepoint" and plan.off == 8 and plan.size == 8 then prog = "count_tp8" end
   local obj = common.load("count", {
     attach = false, only = { prog },
     rodata = rodata,
-    max_entries = { counts = o.max or 10240, counts2 = o.max or 10240, stacks = not stacked and 1 or nil,
+    max_entries = { counts = o.max or 10240, counts2 = o.max or 10240, stacks = stacked and nstacks or 1,
+      stacks_spill = not stacked and 1 or nil,
       dense = not plan.dense and 1 or nil, dense2 = not plan.dense and 1 or nil },
   })
   if o.by == "ustack" or o.by == "stack" then common.track_maps(rodata.cfg_pid) end
@@ -63,13 +78,13 @@ local function stack_by(o)
   return (k and u) and "stack" or k and "kstack" or "ustack", k, u
 end
 
--- bpf.stacks{ freq = 99, pid = PID, kernel = true, user = true, event = "cpu-clock" }
+-- bpf.stacks{ freq = 99, pid = PID, kernel = true, user = true, event = "cpu-clock", stacks = N }
 -- Stack sampling counted in the kernel: keys are stacks (frames leaf first,
 -- kernel then user), values sample counts. Folded output: flame.folded(r).
 function M.stacks(o)
   o = o or {}
   common.check_opts(o, { freq = true, period = true, pid = true, kernel = true, user = true, event = true,
-    max = true }, "bpf.stacks")
+    max = true, stacks = true }, "bpf.stacks")
   common.no_dwarf(o, "bpf.stacks", "for code without frame pointers use perf.on(\"cpu-clock\", " ..
     "{ callchain_u = \"dwarf\" }, fn) or profile.lua --call-graph dwarf")
   local ev = o.event or "cpu-clock"
@@ -77,9 +92,9 @@ function M.stacks(o)
   local by, _, u = stack_by(o)
   local plan = { key = STACK_KEYS[by], by = by }
   local obj = common.load("count", {
-    attach = false,
+    attach = false, only = { "count_perf" },   -- each program verified costs start time
     rodata = { cfg_key = plan.key, cfg_pid = common.default_pid(o.pid) },
-    max_entries = { counts = o.max or 10240, counts2 = o.max or 10240 },
+    max_entries = { counts = o.max or 10240, counts2 = o.max or 10240, stacks = stacks_size(o, "bpf.stacks") },
   })
   if u then common.track_maps(common.default_pid(o.pid)) end
   local freq = o.freq or (not o.period and 99)
@@ -91,20 +106,21 @@ function M.stacks(o)
     period = clock and (freq and math.floor(1e9 / freq) or o.period) or nil })
 end
 
--- bpf.offcpu{ pid = PID, min_us = 1, kernel = true, user = true }
+-- bpf.offcpu{ pid = PID, min_us = 1, kernel = true, user = true, stacks = N }
 -- Time off CPU (us) summed by the stacks threads blocked in, from
 -- sched_switch: keys are stacks (frames leaf first, kernel then user).
 -- user = "dwarf": user stacks copied out and unwound in shark (bpf/ustack.lua).
 function M.offcpu(o)
   o = o or {}
   common.check_opts(o, { pid = true, min_us = true, kernel = true, user = true, max = true, private = true,
-    python = true }, "bpf.offcpu")
+    python = true, stacks = true }, "bpf.offcpu")
+  local nstacks = stacks_size(o, "bpf.offcpu")
   if o.user == "dwarf" then return require("bpf.ustack").offcpu(o, common.default_pid(o.pid)) end
   local by, k, u = stack_by(o)
   local obj = common.load("offcpu", {
     rodata = { cfg_pid = common.default_pid(o.pid), cfg_min_us = o.min_us or 1, cfg_kernel = k and 1 or 0,
       cfg_user = u and 1 or 0 },
-    max_entries = { counts = o.max or 10240, counts2 = o.max or 10240 },
+    max_entries = { counts = o.max or 10240, counts2 = o.max or 10240, stacks = nstacks },
   })
   if u then common.track_maps(common.default_pid(o.pid)) end
   require("shark.tpshare").template("sched:sched_switch", obj, o.private)

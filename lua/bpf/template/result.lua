@@ -14,6 +14,8 @@ local M = {}
 
 local Result = {}
 
+local STACK_BY = { kstack = true, ustack = true, stack = true }
+
 -- ------------------------------------------------ the two count maps
 -- Programs count in counts or counts2 (bpf/template.bpf.h), and small
 -- integer keys in dense or dense2 (bpf/count.bpf.c), switched together: a
@@ -52,15 +54,36 @@ local function take(res)
   return counts, dense and (idle == 0 and maps.dense or maps.dense2):take()
 end
 
+-- ------------------------------------------------------------ stacks
+-- Stack ids are 64-bit hashes of the frames (int64 cdata; shark.bpf.h
+-- SHARK_STACKS), < 0 when there is none: -1 not asked for, -EFAULT no stack
+-- to walk (a kernel thread's user stack), anything else a stack the map had
+-- no room for, shown as BCC shows one: [Missed Kernel Stack].
+local EFAULT = 14
+local MISSED = { [true] = "[Missed Kernel Stack]", [false] = "[Missed User Stack]" }
+
+local function missed(id)
+  return id < -1 and id ~= -EFAULT
+end
+M.missed = missed
+
+-- The frames of stack id (get: map.stack or map.frames), leaf first; {}
+-- when there is none. A stack lost, or gone from the map, is one frame:
+-- the missed marker (a frame table when as_frames).
+local function stack_of(get, map, id, pid, kernel, as_frames)
+  local list = id >= 0 and get(map, id, pid)
+  if list then return list end
+  if id >= 0 or missed(id) then
+    return { as_frames and { name = MISSED[kernel], kernel = kernel or nil } or MISSED[kernel] }
+  end
+  return {}
+end
+
 local function frames(res, k)
   local out = {}
   local stacks = res.obj.maps.stacks
-  if k.kstack >= 0 then
-    for _, f in ipairs(stacks:stack(k.kstack, -1) or {}) do out[#out + 1] = f end
-  end
-  if k.ustack >= 0 then
-    for _, f in ipairs(stacks:stack(k.ustack, k.pid) or {}) do out[#out + 1] = f end
-  end
+  for _, f in ipairs(stack_of(stacks.stack, stacks, k.kstack, -1, true)) do out[#out + 1] = f end
+  for _, f in ipairs(stack_of(stacks.stack, stacks, k.ustack, k.pid, false)) do out[#out + 1] = f end
   if #out == 0 then out[1] = "[no stack]" end
   return table.concat(out, "\n")
 end
@@ -125,8 +148,8 @@ local function name_kernel(res, items, only)
   for _, kv in ipairs(items) do
     local k = kv[1]
     local id = k.kstack
-    if id >= 0 and not seen[id] and (not only or only[k.pid]) then
-      seen[id] = true
+    if id >= 0 and not seen[tostring(id)] and (not only or only[k.pid]) then
+      seen[tostring(id)] = true
       ids[#ids + 1] = id
     end
   end
@@ -153,7 +176,8 @@ function Result.entries(res, opts)
   local only = opts and opts.pids   -- { [pid] = true }: symbolize just these processes' stacks
   local by, stacks, rows = res.plan.by, res.obj.maps.stacks, {}
   if by ~= "kstack" and by ~= "ustack" and by ~= "stack" then error("entries(): the keys are not stacks", 3) end
-  local get = (opts and opts.frames) and stacks.frames or stacks.stack
+  local as_frames = opts and opts.frames
+  local get = as_frames and stacks.frames or stacks.stack
   local seen = {}   -- stacks differing only in addresses inside the same functions are one row
   -- one snapshot, so the kernel names cover every stack (the map fills on)
   local items = (opts and opts.take) and take(res) or counted(res)
@@ -167,8 +191,8 @@ function Result.entries(res, opts)
     end
     -- (without the leaf __traceiter_ frames of a shared tracepoint: map:stack, map:frames)
     local row = { count = v, pid = k.pid, comm = ffi.string(k.comm),
-      kernel = k.kstack >= 0 and get(stacks, k.kstack, -1) or {},
-      user = k.ustack >= 0 and get(stacks, k.ustack, k.pid) or {} }
+      kernel = stack_of(get, stacks, k.kstack, -1, true, as_frames),
+      user = stack_of(get, stacks, k.ustack, k.pid, false, as_frames) }
     local id = (opts and opts.frames) and (frame_names(row.kernel) .. "|" .. frame_names(row.user))
       or (table.concat(row.kernel, ";") .. "|" .. table.concat(row.user, ";"))
     if proc then id = id .. "|" .. row.pid .. row.comm else row.pid, row.comm = nil, nil end
@@ -219,14 +243,29 @@ function Result.profile(res, opts)
   for k, v in pairs(opts.take and take(res) or counted(res)) do
     local ids = {}
     if opts.comm ~= false then ids[1] = stacks.frame(s, ffi.string(k.comm)) end
-    local u = k.ustack >= 0 and map:frames(k.ustack, k.pid) or {}
-    local kf = k.kstack >= 0 and map:frames(k.kstack, -1) or {}
+    local u = stack_of(map.frames, map, k.ustack, k.pid, false, true)
+    local kf = stack_of(map.frames, map, k.kstack, -1, true, true)
     for i = #u, 1, -1 do ids[#ids + 1] = stacks.frame(s, u[i]) end
     if opts.delimit and #u > 0 and #kf > 0 then ids[#ids + 1] = stacks.frame(s, "-") end
     for i = #kf, 1, -1 do ids[#ids + 1] = stacks.frame(s, kf[i]) end
     if #ids > 0 then stacks.add(s, ids, tonumber(v)) end
   end
   return s
+end
+
+-- Forget the stacks no count names any more (after a take: the counts of
+-- the window being filled keep theirs), so that a reader that takes windows
+-- forever (the agent's profiler) does not fill the stack map. A sample whose
+-- program found its stack just before it went (microseconds) shows as
+-- missed. Returns the number of stacks forgotten.
+function Result.forget_stacks(res)
+  local keep = {}
+  for _, kv in ipairs(counted(res)) do
+    local k = kv[1]
+    if k.kstack >= 0 then keep[tostring(ffi.cast("int64_t", k.kstack))] = true end
+    if k.ustack >= 0 then keep[tostring(ffi.cast("int64_t", k.ustack))] = true end
+  end
+  return res.obj.maps.stacks:prune(keep)
 end
 
 function Result.comms(res)
@@ -252,6 +291,28 @@ function Result.dropped(res)
   return res.obj.bss.dropped
 end
 
+-- Events whose stack was lost because the stack map was full (raise stacks):
+-- n, and the map's size.
+function Result.stacks_missed(res)
+  local n = res.obj.bss.stacks_missed
+  return n and tonumber(n) or 0, res.obj.maps.stacks:info().max_entries
+end
+
+-- Say on stderr that n stacks of `what` (object obj) were missed, and how to
+-- keep them: once per count (a later call says only a larger one).
+local said = setmetatable({}, { __mode = "k" })
+function M.say_missed(what, obj, n)
+  if not n or n <= (said[obj] or 0) then return end
+  said[obj] = n
+  io.stderr:write(("shark: %s: %d stack%s missed (shown as [Missed Kernel Stack] or [Missed User Stack]): " ..
+    "its stack map is full (%d distinct stacks); raise it with stacks = N (tools: --stacks N)\n"):format(what, n,
+    n == 1 and "" or "s", obj.maps.stacks:info().max_entries))
+end
+
+local function say_missed(res)
+  if res.obj.maps.stacks and res.obj.o then M.say_missed(res.what, res.obj, (Result.stacks_missed(res))) end
+end
+
 function Result.detach(res)
   res.obj:detach()
 end
@@ -261,7 +322,8 @@ end
 function Result.print(res, opts)
   local by = res.plan.by
   if by == "kstack" or by == "ustack" or by == "stack" then
-    return require("flame").print_stacks(Result.entries(res), opts)
+    require("flame").print_stacks(Result.entries(res), opts)
+    return say_missed(res)
   end
   shark.print_hist(Result.table(res), opts)
 end
@@ -290,6 +352,8 @@ function M.new(obj, plan, what, meta)
   end
   mt.__tostring = function() return what end
   common.unread_until_used(r)
+  -- the stacks lost, said once the programs are detached (before on_end prints)
+  if STACK_BY[plan.by] then require("shark.source").current():add({ detach = function() say_missed(res) end }) end
   return r
 end
 

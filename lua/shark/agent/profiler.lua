@@ -122,6 +122,8 @@ function M.run(o)
     -- window is read goes to the next one (a read, then a clear, lost it);
     -- others: the samples of the processes not symbolized
     local rows, others = s:entries{ pids = busy, frames = true, name_kernel = true, take = true }
+    -- the stacks of this window are read: their room goes to the next ones
+    s:forget_stacks()
     local procs = by_process(rows)
     local other = { comm = "other", rows = { { count = others, comm = "other", user = {}, kernel = {} } },
       samples = others }
