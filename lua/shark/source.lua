@@ -132,6 +132,11 @@ local POLL_KEEP = 256   -- an adaptive poll stays armed after a drain this big
 -- of the last one: on_end work (symbols, reports) runs as any task.
 local attached, rt_on = 0, false
 
+local function log(msg)
+  local shark = package.loaded.shark
+  if shark then shark.log(msg) end
+end
+
 local function reader_rt(on)
   local api = require "shark.api"
   local prio = api.state.rt_prio
@@ -140,25 +145,70 @@ local function reader_rt(on)
   if rc == 0 then
     rt_on = on
   elseif on then
-    local shark = package.loaded.shark
-    if shark then
-      shark.log(("shark: the reader keeps normal priority: SCHED_FIFO %d: %s (needs root or CAP_SYS_NICE)")
-        :format(prio, require("ffi").string(api.strerror(-rc))))
-    end
+    log(("shark: the reader keeps normal priority: SCHED_FIFO %d: %s (needs root or CAP_SYS_NICE)")
+      :format(prio, require("ffi").string(api.strerror(-rc))))
   end
+end
+
+-- The real-time reader's budget: a script whose handlers (or timers) keep
+-- shark busy would take a CPU from the traced tasks at real-time priority
+-- (the kernel caps it at 95%). Once a second: past half a CPU, the reader
+-- goes back to normal priority; under a quarter, real-time again.
+local RT_OVER, RT_UNDER = 0.5, 0.25
+local budget, throttled, last_cpu, last_wall
+
+local function cpu_seconds()
+  local ru = uv.getrusage()
+  return ru.utime.sec + ru.stime.sec + (ru.utime.usec + ru.stime.usec) / 1e6
+end
+
+local function check_budget()
+  local cpu, wall = cpu_seconds(), uv.hrtime() / 1e9
+  local used = (cpu - last_cpu) / math.max(wall - last_wall, 1e-3)
+  last_cpu, last_wall = cpu, wall
+  if attached == 0 then return end
+  if rt_on and used > RT_OVER then
+    reader_rt(false)
+    throttled = true
+    log(("shark: the reader used %.0f%% of a CPU: normal priority until it needs less (-r)"):format(used * 100))
+  elseif throttled and used < RT_UNDER then
+    throttled = false
+    reader_rt(true)
+  end
+end
+
+local function budget_start()
+  if budget or require("shark.api").state.rt_prio <= 0 then return end
+  last_cpu, last_wall = cpu_seconds(), uv.hrtime() / 1e9
+  budget = uv.new_timer()
+  budget:start(1000, 1000, check_budget)
+  budget:unref()
+end
+
+local function budget_stop()
+  if not budget then return end
+  budget:stop()
+  budget:close()
+  budget, throttled = nil, false
 end
 
 local function attach_source(src)
   src.attached = true
   attached = attached + 1
-  if attached == 1 then reader_rt(true) end
+  if attached == 1 then
+    reader_rt(true)
+    budget_start()
+  end
 end
 
 local function detach_source(src)
   if not src.attached then return end
   src.attached = false
   attached = attached - 1
-  if attached == 0 then reader_rt(false) end
+  if attached == 0 then
+    budget_stop()
+    reader_rt(false)
+  end
 end
 
 -- Whether the reader runs real-time now (tests).

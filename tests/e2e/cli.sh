@@ -59,6 +59,38 @@ run -r 7 "$T/rt.lua" bpf
 check "-r 7: SCHED_FIFO 7 while a source is attached" rc=0 "out=bpf	during 1/7	child 0/0	after 0/0"
 run -r 0 "$T/rt.lua" bpf
 check "-r 0: normal scheduling throughout" rc=0 "out=bpf	during 0/0	child 0/0	after 0/0"
+# the real-time reader's budget: a script that keeps shark busy (here a timer
+# spinning 90 ms of every 100) goes back to normal priority, and real-time
+# again once it needs little (states are awaited, no time is asserted)
+cat >"$T/rtbudget.lua" <<'LUA'
+local source, uv = require "shark.source", require "uv"
+local function sched()
+  local f = assert(io.open("/proc/self/stat"))
+  local t = {}
+  for w in f:read("*a"):match("%) (.*)"):gmatch("%S+") do t[#t + 1] = w end
+  f:close()
+  return t[39] .. "/" .. t[38]
+end
+perf.on("sched:sched_process_exit", function() end)
+local seen, spin = { sched() }, true
+local function step()
+  if spin then
+    local t = uv.hrtime() + 90e6
+    while uv.hrtime() < t do end
+    if not source.realtime() then spin = false; seen[#seen + 1] = sched() end
+  elseif source.realtime() then
+    seen[#seen + 1] = sched()
+    print(table.concat(seen, " "))
+    return shark.exit(0)
+  end
+  set_timeout(10, step)
+end
+set_timeout(10, step)
+set_timeout(30000, function() print("stuck", table.concat(seen, " ")) shark.exit(1) end)
+LUA
+run -v "$T/rtbudget.lua"
+check "-r: a reader past half a CPU goes back to normal priority, and real-time once it needs little" rc=0 \
+	"out=1/1 0/0 1/1" 'err~the reader used [0-9]+% of a CPU: normal priority until it needs less'
 if command -v setpriv >/dev/null; then
 	timeout -s KILL 30 setpriv --inh-caps=-sys_nice --bounding-set=-sys_nice "$SHARK" -v "$T/rt.lua" bpf \
 		>"$T/out" 2>"$T/err" </dev/null

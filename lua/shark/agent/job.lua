@@ -181,6 +181,9 @@ function M.main(args)
     io.stderr:write(("job %s: cannot set its limits: %s\n"):format(o.name, err))
     return shark.exit(1)
   end
+  -- an always-on job leaves the machine's scheduling alone: its reader
+  -- keeps normal priority (-r's real-time reader is for a run at a terminal)
+  api.state.rt_prio = 0
   shark.args = o.args
   local f = channel()
   local chunk, lerr
