@@ -368,9 +368,12 @@ test: deps-test
 	$(Q)tests/run
 
 # The whole suite while a CPU hog runs on every CPU: tests must hold on a busy machine.
+# (the same builds as test's first)
 test-under-load: deps-test
-	$(Q)$(MAKE) --no-print-directory shark $(OUT)/unit $(PROGS)
-	$(Q)$(MAKE) --no-print-directory ARCH=arm64 shark $(OUT)/arm64/unit
+	$(Q)case " $$MAKEFLAGS" in *" -j"*) j= ;; *) j=-j$$(nproc) ;; esac; \
+		$(MAKE) --no-print-directory $$j shark $(OUT)/unit $(PROGS) browser-deps \
+			$(FUZZ_OUT)/fuzz_pprof_decode && \
+		$(MAKE) --no-print-directory $$j ARCH=arm64 shark $(OUT)/arm64/unit
 	$(Q)tests/under-load
 
 lint:
