@@ -90,7 +90,7 @@ PROGS     := $(patsubst tests/progs/%,$(OUT)/progs/%,$(basename $(PROG_SRCS)))
 CXX       ?= g++
 CTEST_SRCS := $(wildcard tests/c/*.c)
 
-.PHONY: all test test-under-load demo bench install clean deps deps-test lint check-static progs fuzz asan browser-deps
+.PHONY: all test test-build test-under-load demo bench install clean deps deps-test lint check-static progs fuzz asan browser-deps
 .DELETE_ON_ERROR:
 
 all: shark
@@ -360,20 +360,17 @@ browser-deps: $(NODE_STAMPS)
 # jobserver then): shark, the unit tests, the workloads, the node packages,
 # the ASan decoder that e2e/fuzz_pprof.sh runs, and the arm64 suite's build
 # (.output/arm64: shark and unit only)
-test: deps-test
+test-build: deps-test
 	$(Q)case " $$MAKEFLAGS" in *" -j"*) j= ;; *) j=-j$$(nproc) ;; esac; \
 		$(MAKE) --no-print-directory $$j shark $(OUT)/unit $(PROGS) browser-deps \
 			$(FUZZ_OUT)/fuzz_pprof_decode && \
 		$(MAKE) --no-print-directory $$j ARCH=arm64 shark $(OUT)/arm64/unit
+
+test: test-build
 	$(Q)tests/run
 
 # The whole suite while a CPU hog runs on every CPU: tests must hold on a busy machine.
-# (the same builds as test's first)
-test-under-load: deps-test
-	$(Q)case " $$MAKEFLAGS" in *" -j"*) j= ;; *) j=-j$$(nproc) ;; esac; \
-		$(MAKE) --no-print-directory $$j shark $(OUT)/unit $(PROGS) browser-deps \
-			$(FUZZ_OUT)/fuzz_pprof_decode && \
-		$(MAKE) --no-print-directory $$j ARCH=arm64 shark $(OUT)/arm64/unit
+test-under-load: test-build
 	$(Q)tests/under-load
 
 lint:
