@@ -96,22 +96,9 @@ int32_t shark_pid_valid(double v)
 	return v >= 1 && v <= SHARK_PID_MAX && v == floor(v);
 }
 
-int shark_parse_pid(const char *s, int *out)
-{
-	char *end;
-	long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || !shark_pid_valid((double)v))
-		return -EINVAL;
-	*out = (int)v;
-	return 0;
-}
-
-static int parse_mb(const char *s, uint64_t *out)
+/* A decimal number from min to max, digits only (no sign, space or suffix). */
+static int parse_range(const char *s, unsigned long long min, unsigned long long max,
+		       unsigned long long *out)
 {
 	char *end;
 	unsigned long long v;
@@ -120,7 +107,27 @@ static int parse_mb(const char *s, uint64_t *out)
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || *end || v == 0 || v > (1ull << 30))
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int shark_parse_pid(const char *s, int *out)
+{
+	unsigned long long v;
+
+	if (parse_range(s, 1, SHARK_PID_MAX, &v))
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_mb(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+
+	if (parse_range(s, 1, 1ull << 30, &v))
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -128,14 +135,9 @@ static int parse_mb(const char *s, uint64_t *out)
 
 static int parse_prio(const char *s, int *out)
 {
-	char *end;
-	long v;
+	unsigned long long v;
 
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v > SHARK_RT_PRIO_MAX)
+	if (parse_range(s, 0, SHARK_RT_PRIO_MAX, &v))
 		return -EINVAL;
 	*out = (int)v;
 	return 0;
