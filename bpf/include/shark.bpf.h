@@ -201,6 +201,8 @@ static __always_inline __s64 shark_stack_store(void *ctx, void *map, void *spill
 	err = bpf_map_update_elem(map, &h, s, BPF_NOEXIST);
 	if (err == -12 /* ENOMEM: the element cache ran dry */)
 		err = bpf_map_update_elem(spill, &h, s, BPF_NOEXIST);
+	else if (err && bpf_map_lookup_elem(spill, &h))
+		return h;	/* the map is full, but a dry spell put this one in the spill */
 	if (err == 0 || err == -17 /* EEXIST: another CPU stored it meanwhile */)
 		return h;
 	__sync_fetch_and_add(missed, 1);
