@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +205,19 @@ static void *run(void *arg)
 	uint64_t held = 0;	/* last seen in slow C work: LATE counts from then */
 
 	(void)arg;
+	/*
+	 * Above a real-time reader (-r): a handler looping at SCHED_FIFO would
+	 * otherwise leave this thread only what the kernel's real-time
+	 * throttling spares (none where it is off). It sleeps nearly always.
+	 */
+	if (shark_state.rt_prio > 0) {
+		struct sched_param sp = {
+			.sched_priority = shark_state.rt_prio < SHARK_RT_PRIO_MAX ? shark_state.rt_prio + 1 :
+										  SHARK_RT_PRIO_MAX,
+		};
+
+		pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);	/* as the reader: best effort */
+	}
 	while (!wd.done) {
 		uint64_t now = shark_time_ns(), next = now + 1000000000ull, end = abort_at();
 		uint64_t cap = wd.deadline && wd.looping ? wd.deadline + CAP_NS : 0;
