@@ -537,6 +537,11 @@ function M.on(spec, opts, fn)
   -- tracepoints go through BPF where it loads (user strings read at event
   -- time, cheaper than a perf sample), perf rings otherwise
   if not unsuitable and o.via ~= "perf" then
+    -- the perf path's check, which a BPF program's pid filter does not make
+    local target = so.tid > 0 and so.tid or so.pid
+    if target > 0 and not io.open("/proc/" .. target .. "/stat") then
+      error(("perf.on(%q): No such process"):format(spec), 2)
+    end
     h.via = "bpf"
     local ok, why = gc_paused(function()
       bpftp.prepare(h)  -- a big ring starts on a thread meanwhile

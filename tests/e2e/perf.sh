@@ -163,6 +163,13 @@ perf.on("sched:sched_switch", function(e)
   print(ffi.string(e.raw.prev_comm), ffi.string(e.raw.next_comm))
 end)
 LUA
+# a pid with no process is refused the same way whichever path delivers
+for via in bpf perf; do
+	run -e "perf.on('raw_syscalls:sys_enter', { pid = 999999, via = '$via' }, function() end)"
+	check "perf.on{pid = a pid with no process} via $via: No such process, exit 1" rc=1 \
+		'err~^-e:1: perf.on\("raw_syscalls:sys_enter"\): No such process$'
+done
+
 run -c "$PROGS/sleeper s33d 20" "$T/seed1.lua"
 check "seed example: sched_switch name, cpu, pid, prev_comm, next_comm" rc=0 \
 	'out~^sched:sched_switch	[0-9]+	[0-9]+$' 'out~^s33d	'

@@ -119,4 +119,25 @@ fan_run
 check "bpf.offcpu: 2900 to 3000 distinct user stacks blocked in do_nanosleep, none missed" rc=0 \
 	"out=2900..3000	0	0	32768" '!err~stacks? missed'
 
+# offcpu keeps the stacks of a thread still blocked in its start map: a
+# forget_stacks while pidsleep sleeps 1.5 s must not forget the stack its
+# wake-up will count (it showed as [Missed Kernel Stack])
+run -c "$PROGS/pidsleep $T/pid 1500" -e 'local r = bpf.offcpu{ pid = shark.target().pid, user = false }
+set_timeout(400, function()
+  r:entries{ take = true }
+  print("forgot", r:forget_stacks() > 0)
+end)
+shark.on_end(function()
+  local long, ok = 0, 0
+  for _, row in ipairs(r:entries()) do
+    if row.count >= 1000000 then
+      long = long + 1
+      if table.concat(row.kernel, ";"):find("do_nanosleep", 1, true) then ok = ok + 1 end
+    end
+  end
+  print(long, ok, (r:stacks_missed()))
+end)'
+check "bpf.offcpu: forget_stacks keeps the stack of a thread blocked across the take" rc=0 "out=forgot	true
+1	1	0" '!err~stacks? missed'
+
 done_testing

@@ -124,7 +124,9 @@ function M.offcpu(o)
   })
   if u then common.track_maps(common.default_pid(o.pid)) end
   require("shark.tpshare").template("sched:sched_switch", obj, o.private)
-  return result.new(obj, { by = by }, "bpf.offcpu{}", { sample_type = "offcpu", unit = "microseconds" })
+  -- pending: a blocked thread's stack ids wait in start until it runs again
+  return result.new(obj, { by = by, pending = "start" }, "bpf.offcpu{}",
+    { sample_type = "offcpu", unit = "microseconds" })
 end
 
 return M

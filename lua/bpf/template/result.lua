@@ -257,13 +257,19 @@ end
 -- the window being filled keep theirs), so that a reader that takes windows
 -- forever (the agent's profiler) does not fill the stack map. A sample whose
 -- program found its stack just before it went (microseconds) shows as
--- missed. Returns the number of stacks forgotten.
+-- missed. The stacks of plan.pending's values are kept too: bpf.offcpu's
+-- threads still blocked, whose wake-up will count them. Returns the number
+-- of stacks forgotten.
 function Result.forget_stacks(res)
   local keep = {}
-  for _, kv in ipairs(counted(res)) do
-    local k = kv[1]
-    if k.kstack >= 0 then keep[tostring(ffi.cast("int64_t", k.kstack))] = true end
-    if k.ustack >= 0 then keep[tostring(ffi.cast("int64_t", k.ustack))] = true end
+  local function keep_of(s)
+    if s.kstack >= 0 then keep[tostring(ffi.cast("int64_t", s.kstack))] = true end
+    if s.ustack >= 0 then keep[tostring(ffi.cast("int64_t", s.ustack))] = true end
+  end
+  for _, kv in ipairs(counted(res)) do keep_of(kv[1]) end
+  local pending = res.plan.pending and res.obj.maps[res.plan.pending]
+  if pending then
+    for _, kv in ipairs(pending:items()) do keep_of(kv[2]) end
   end
   return res.obj.maps.stacks:prune(keep)
 end
