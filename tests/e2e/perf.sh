@@ -378,53 +378,25 @@ rm -f "$marker"
 # --- e.comm through BPF: the thread's name at event time, kept in order by
 # name records (renames, execs, thread exits), never copied per event
 
+# names.lua VIA READY [PREFIX]: the target's opens as X=comm:count. With
+# PREFIX, X is what follows "PREFIX." in the opened path (BPF reads the path at
+# event time); without, X is the character in the mode argument (a perf ring
+# cannot read the path of a task gone: renamer's opens carry it there too).
 cat >"$T/names.lua" <<'LUA'
-local prefix, via = ...
-local seen, order = {}, {}
-local h = perf.on("syscalls:sys_enter_openat", { via = via }, function(e)
-  local f = e.raw.filename
-  if e.pid == shark.target().pid and f:sub(1, #prefix + 1) == prefix .. "." then
-    local k = f:sub(#prefix + 2) .. "=" .. e.comm
-    if not seen[k] then order[#order + 1] = k end
-    seen[k] = (seen[k] or 0) + 1
+local via, prefix = shark.args[1], shark.args[3]
+local function mark(e)
+  if prefix then
+    local f = e.raw.filename
+    return f:sub(1, #prefix + 1) == prefix .. "." and f:sub(#prefix + 2) or nil
   end
-end)
-shark.on_end(function()
-  table.sort(order)
-  local out = {}
-  for _, k in ipairs(order) do out[#out + 1] = k .. ":" .. seen[k] end
-  print(h.via, table.concat(out, " "))
-end)
-if shark.args[3] == "ready" then print("ready"); io.stdout:flush() end
-LUA
-touch "$marker.1" "$marker.2" "$marker.3" "$marker.a" "$marker.b" "$marker.c"
-run -c "$PROGS/renamer $marker" "$T/names.lua" "$marker" bpf
-check "e.comm at event time: before and after prctl(PR_SET_NAME), per thread (pthread_setname_np), a thread never renamed, after exec" \
-	rc=0 'out=bpf	1=renamer:1 2=rn-named:1 3=cat:1 a=rn-thr-a:1 b=rn-thr-b:1 c=rn-named:1'
-run -c "perl -e 'open(F, \"<$marker.1\"); \$0 = \"renamed\"; open(F, \"<$marker.2\"); exec(\"cat\", \"$marker.3\")'" \
-	"$T/names.lua" "$marker" bpf
-check "e.comm of perl that sets \$0 and execs cat: perl, renamed, cat" rc=0 'out=bpf	1=perl:1 2=renamed:1 3=cat:1'
-rm -f "$marker.go"
-"$PROGS/renamer" "$marker" wait &
-rn=$!
-start -p "$rn" "$T/names.lua" "$marker" bpf ready
-wait_out '^ready' && touch "$marker.go"
-wait "$rn"
-finish
-check "e.comm of a process attached to (-p): its names at event time, per thread" rc=0 \
-	'out~bpf	1=renamer:1 2=rn-named:1 3=cat:1 a=rn-thr-a:1 b=rn-thr-b:1 c=rn-named:1$'
-rm -f "$marker".? "$marker.go"
-
-# --- e.comm through the perf ring: the name records (PERF_RECORD_COMM, timed)
-# kept per thread and matched to each sample's time. The path of a task gone
-# cannot be read here: renamer's opens carry their marker as the mode argument.
-cat >"$T/names_perf.lua" <<'LUA'
-local via = shark.args[1] or "perf"
+  local m = tonumber(e.raw.mode)
+  return e.raw.flags == 0 and m >= 0x31 and m < 0x7f and string.char(m) or nil
+end
 local seen, order = {}, {}
 local h = perf.on("syscalls:sys_enter_openat", { via = via }, function(e)
-  local m = tonumber(e.raw.mode)
-  if e.pid == shark.target().pid and e.raw.flags == 0 and m >= 0x31 and m < 0x7f then
-    local k = string.char(m) .. "=" .. e.comm
+  local x = e.pid == shark.target().pid and mark(e)
+  if x then
+    local k = x .. "=" .. e.comm
     if not seen[k] then order[#order + 1] = k end
     seen[k] = (seen[k] or 0) + 1
   end
@@ -437,7 +409,28 @@ shark.on_end(function()
 end)
 if shark.args[2] == "ready" then print("ready"); io.stdout:flush() end
 LUA
-run -c "$PROGS/renamer $marker self" "$T/names_perf.lua"
+touch "$marker.1" "$marker.2" "$marker.3" "$marker.a" "$marker.b" "$marker.c"
+run -c "$PROGS/renamer $marker" "$T/names.lua" bpf - "$marker"
+check "e.comm at event time: before and after prctl(PR_SET_NAME), per thread (pthread_setname_np), a thread never renamed, after exec" \
+	rc=0 'out=bpf	1=renamer:1 2=rn-named:1 3=cat:1 a=rn-thr-a:1 b=rn-thr-b:1 c=rn-named:1'
+run -c "perl -e 'open(F, \"<$marker.1\"); \$0 = \"renamed\"; open(F, \"<$marker.2\"); exec(\"cat\", \"$marker.3\")'" \
+	"$T/names.lua" bpf - "$marker"
+check "e.comm of perl that sets \$0 and execs cat: perl, renamed, cat" rc=0 'out=bpf	1=perl:1 2=renamed:1 3=cat:1'
+rm -f "$marker.go"
+"$PROGS/renamer" "$marker" wait &
+rn=$!
+start -p "$rn" "$T/names.lua" bpf ready "$marker"
+wait_out '^ready' && touch "$marker.go"
+wait "$rn"
+finish
+check "e.comm of a process attached to (-p): its names at event time, per thread" rc=0 \
+	'out~bpf	1=renamer:1 2=rn-named:1 3=cat:1 a=rn-thr-a:1 b=rn-thr-b:1 c=rn-named:1$'
+rm -f "$marker".? "$marker.go"
+
+# --- e.comm through the perf ring: the name records (PERF_RECORD_COMM, timed)
+# kept per thread and matched to each sample's time. The path of a task gone
+# cannot be read here: renamer's opens carry their marker as the mode argument.
+run -c "$PROGS/renamer $marker self" "$T/names.lua" perf
 check "e.comm via perf at event time: before and after exec and prctl(PR_SET_NAME), per thread, a thread never renamed, after a second exec" \
 	rc=0 'out=perf	1=renamer:1 2=rn-named:1 3=exe:1 a=rn-thr-a:1 b=rn-thr-b:1 c=rn-named:1'
 # attached to (-p) before it renames itself: its opens before the first name
@@ -446,7 +439,7 @@ for via in perf bpf; do
 	rm -f "$marker.go"
 	"$PROGS/renamer" "$marker" wait self &
 	rn=$!
-	start -p "$rn" "$T/names_perf.lua" "$via" ready
+	start -p "$rn" "$T/names.lua" "$via" ready
 	wait_out '^ready' && touch "$marker.go"
 	wait "$rn"
 	finish
