@@ -144,18 +144,21 @@ rm -f "/tmp/perf-$JPID.map"
 
 # getpgid(-1), a syscall no other test traces: another tracer's program
 # returning 0 would hide it from perf stat as well
-cp "$PROGS/syscall_nr" "$T/hdn_pgid"
+# (named for this run: counted by comm system-wide, as perf stat's child, and
+# another suite running at the same time has its own)
+HDN=hdn$$
+cp "$PROGS/syscall_nr" "$T/$HDN"
 TP=syscalls:sys_enter_getpgid
-PSTAT="perf stat -x, -o $T/stat -e $TP $T/hdn_pgid 121 5000"
+PSTAT="perf stat -x, -o $T/stat -e $TP $T/$HDN 121 5000"
 run -c "$PSTAT" -e 'local c = bpf.count{ on = "'$TP'", by = "comm", pid = -1 }
-shark.on_end(function() print(c.hdn_pgid) end)'
+shark.on_end(function() print(c["'$HDN'"]) end)'
 check "bpf.count counts the workload's 5000 getpgid" rc=0 out=5000
 ok_if "perf stat on the same tracepoint sees all 5000 too" grep -q "^5000,,$TP" "$T/stat"
 run -c "$PSTAT" -e 'local c = bpf.latency{ from = "'$TP'", to = "syscalls:sys_exit_getpgid", pid = -1 }
 shark.on_end(function() print(c:count()) end)'
 ok_if "perf stat sees all 5000 beside bpf.latency" grep -q "^5000,,$TP" "$T/stat"
 run -c "$PSTAT" -e 'local c = bpf.count{ on = "'$TP'", by = "comm", pid = -1, private = true }
-shark.on_end(function() print(c.hdn_pgid) end)'
+shark.on_end(function() print(c["'$HDN'"]) end)'
 check "private = true: the template still counts" rc=0 out=5000
 ok_if "private = true hides the events from perf stat, as asked" grep -q "^0,,$TP" "$T/stat"
 
